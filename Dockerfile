@@ -1,0 +1,24 @@
+# Builds the three Chroma binaries (chroma-api, chroma-scheduler,
+# chroma-worker) into one small runtime image. See docker-compose.yml.
+
+FROM rust:1 AS builder
+WORKDIR /src
+# Everything not excluded by .dockerignore (workspace sources + Cargo.lock).
+COPY . .
+RUN cargo build --release --locked \
+        --bin chroma-api --bin chroma-scheduler --bin chroma-worker \
+    && mkdir -p /out \
+    && cp target/release/chroma-api target/release/chroma-scheduler \
+          target/release/chroma-worker /out/
+
+FROM debian:bookworm-slim AS runtime
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends ca-certificates \
+    && rm -rf /var/lib/apt/lists/* \
+    && useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin chroma
+COPY --from=builder /out/chroma-api /out/chroma-scheduler /out/chroma-worker /usr/local/bin/
+USER chroma
+ENV RUST_LOG=info \
+    CHROMA_BIND=0.0.0.0:8080
+EXPOSE 8080
+CMD ["chroma-api"]

@@ -1,0 +1,94 @@
+//! The API's one error type. Each variant has a stable snake_case code and
+//! an HTTP status; unexpected errors answer an opaque 500 and log the cause.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use common::envelope::{Envelope, ErrorBody};
+use common::submission::FieldError;
+use store::control::ControlError;
+
+/// An error answered in the envelope.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("request is invalid")]
+    Validation(Vec<FieldError>),
+    #[error("{message}")]
+    BadRequest { code: &'static str, message: String, field: Option<String> },
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl ApiError {
+    /// A 400 about one field.
+    pub fn bad(code: &'static str, message: impl Into<String>, field: Option<&str>) -> Self {
+        ApiError::BadRequest { code, message: message.into(), field: field.map(str::to_owned) }
+    }
+
+    fn bodies(&self) -> Vec<ErrorBody> {
+        let one = |code: &str, message: String, field: Option<String>| {
+            vec![ErrorBody { code: code.to_owned(), message, field }]
+        };
+        match self {
+            ApiError::Validation(errors) => errors
+                .iter()
+                .map(|e| ErrorBody {
+                    code: "invalid_field".into(),
+                    message: e.message.clone(),
+                    field: Some(e.field.clone()),
+                })
+                .collect(),
+            ApiError::BadRequest { code, message, field } => one(code, message.clone(), field.clone()),
+            ApiError::NotFound(message) => one("not_found", message.clone(), None),
+            ApiError::Conflict(message) => one("conflict", message.clone(), None),
+            ApiError::Unavailable(message) => one("unavailable", message.clone(), None),
+            ApiError::Internal(_) => one("internal_error", "an unexpected error occurred; see the server log".into(), None),
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::Validation(_) | ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let ApiError::Internal(cause) = self {
+            tracing::error!("request failed: {cause:#}");
+        }
+        HttpResponse::build(self.status_code()).json(Envelope::<()>::err(self.bodies()))
+    }
+}
+
+impl From<sea_orm::DbErr> for ApiError {
+    fn from(err: sea_orm::DbErr) -> Self {
+        match err {
+            sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_) => {
+                tracing::error!("database unavailable: {err}");
+                ApiError::Unavailable("the database is unavailable; try again shortly".into())
+            }
+            other => ApiError::Internal(other.into()),
+        }
+    }
+}
+
+impl From<ControlError> for ApiError {
+    fn from(err: ControlError) -> Self {
+        match err {
+            ControlError::NotFound { .. } => ApiError::NotFound(err.to_string()),
+            ControlError::Conflict { .. } => ApiError::Conflict(err.to_string()),
+            ControlError::Db(db) => db.into(),
+        }
+    }
+}

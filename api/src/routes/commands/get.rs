@@ -1,0 +1,48 @@
+//! `GET /api/command/{id}`: a command with its jobs and their steps.
+
+use actix_web::{web, HttpResponse};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use std::collections::HashMap;
+use uuid::Uuid;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::views::{CommandView, JobView, StepView};
+use store::entities::{command, job, step};
+
+/// Shows one command in full.
+pub async fn handle(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let id = crate::routes::query::id(&path, "command")?;
+    Ok(crate::respond::ok(load(&state.db, id).await?))
+}
+
+/// A command with its jobs (submission order) and their steps.
+pub async fn load(db: &DatabaseConnection, id: Uuid) -> Result<CommandView, ApiError> {
+    let found = command::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("command {id} does not exist")))?;
+    let jobs = job::Entity::find()
+        .filter(job::Column::CommandId.eq(id))
+        .order_by_asc(job::Column::Seq)
+        .all(db)
+        .await?;
+    let job_ids: Vec<Uuid> = jobs.iter().map(|j| j.id).collect();
+    let mut steps: HashMap<Uuid, Vec<StepView>> = HashMap::new();
+    for s in step::Entity::find()
+        .filter(step::Column::JobId.is_in(job_ids))
+        .order_by_asc(step::Column::Idx)
+        .all(db)
+        .await?
+    {
+        steps.entry(s.job_id).or_default().push(s.into());
+    }
+    let jobs = jobs
+        .into_iter()
+        .map(|j| {
+            let job_steps = steps.remove(&j.id).unwrap_or_default();
+            JobView { steps: Some(job_steps), ..JobView::summary(j) }
+        })
+        .collect();
+    Ok(CommandView::new(found, jobs))
+}

@@ -1,0 +1,61 @@
+//! `GET /api/command`: commands newest first, a page at a time.
+
+use actix_web::{web, HttpResponse};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde::Deserialize;
+use std::collections::HashMap;
+use uuid::Uuid;
+
+use crate::error::ApiError;
+use crate::routes::query::Paging;
+use crate::state::AppState;
+use crate::views::{CommandView, JobView, Page, PageMeta};
+use store::entities::{command, job};
+
+/// Query parameters; any other is refused.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Filters {
+    state: Option<String>,
+    limit: Option<u64>,
+    offset: Option<u64>,
+}
+
+/// Lists commands, newest first, with their jobs (without steps).
+pub async fn handle(state: web::Data<AppState>, query: web::Query<Filters>) -> Result<HttpResponse, ApiError> {
+    let filters = query.into_inner();
+    let (limit, offset) = Paging { limit: filters.limit, offset: filters.offset }.resolve()?;
+    let mut select = command::Entity::find();
+    if let Some(wanted) = filters.state {
+        let parsed = common::CommandState::parse(&wanted).ok_or_else(|| {
+            ApiError::bad("invalid_query", format!("unknown command state {wanted:?}"), Some("state"))
+        })?;
+        select = select.filter(command::Column::State.eq(parsed.as_str()));
+    }
+    let total_count = select.clone().count(&state.db).await?;
+    let commands = select
+        .order_by_desc(command::Column::CreatedAt)
+        .order_by_desc(command::Column::Id)
+        .limit(limit)
+        .offset(offset)
+        .all(&state.db)
+        .await?;
+    let ids: Vec<Uuid> = commands.iter().map(|c| c.id).collect();
+    let mut jobs: HashMap<Uuid, Vec<JobView>> = HashMap::new();
+    for j in job::Entity::find()
+        .filter(job::Column::CommandId.is_in(ids))
+        .order_by_asc(job::Column::Seq)
+        .all(&state.db)
+        .await?
+    {
+        jobs.entry(j.command_id).or_default().push(JobView::summary(j));
+    }
+    let objects = commands
+        .into_iter()
+        .map(|c| {
+            let command_jobs = jobs.remove(&c.id).unwrap_or_default();
+            CommandView::new(c, command_jobs)
+        })
+        .collect();
+    Ok(crate::respond::ok(Page { objects, meta: PageMeta { total_count, limit, offset } }))
+}

@@ -1,0 +1,36 @@
+//! `GET /api/health`: whether the database and the broker answer.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use common::envelope::{Envelope, ErrorBody};
+use serde::Serialize;
+
+use crate::state::AppState;
+
+#[derive(Serialize)]
+struct Health {
+    database: bool,
+    broker: bool,
+}
+
+/// 200 when both answer, else 503 naming what does not.
+pub async fn get(state: web::Data<AppState>) -> HttpResponse {
+    let database = state.db.ping().await.is_ok();
+    let broker = state.broker.is_healthy().await;
+    let health = Health { database, broker };
+    if database && broker {
+        return crate::respond::ok(health);
+    }
+    let errors = [(database, "database"), (broker, "broker")]
+        .into_iter()
+        .filter(|(up, _)| !up)
+        .map(|(_, name)| ErrorBody {
+            code: "unavailable".into(),
+            message: format!("the {name} does not answer"),
+            field: Some(name.into()),
+        })
+        .collect();
+    let mut envelope = Envelope::err(errors);
+    envelope.response = Some(health);
+    HttpResponse::build(StatusCode::SERVICE_UNAVAILABLE).json(envelope)
+}

@@ -1,0 +1,50 @@
+//! `GET /api/job/{id}`: a job with its steps, locks and dependencies.
+
+use actix_web::{web, HttpResponse};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use uuid::Uuid;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::views::{JobView, LockView};
+use store::entities::{job, step};
+use store::sql::query;
+
+/// Shows one job in full.
+pub async fn handle(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let id = crate::routes::query::id(&path, "job")?;
+    Ok(crate::respond::ok(load(&state.db, id).await?))
+}
+
+/// A job with its steps, locks and the keys of the jobs it waits for.
+pub async fn load(db: &DatabaseConnection, id: Uuid) -> Result<JobView, ApiError> {
+    let found = job::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("job {id} does not exist")))?;
+    let steps = step::Entity::find()
+        .filter(step::Column::JobId.eq(id))
+        .order_by_asc(step::Column::Idx)
+        .all(db)
+        .await?;
+    let locks = query(db, "SELECT item, write FROM job_lock WHERE job_id = $1 ORDER BY item", [id.into()])
+        .await?
+        .iter()
+        .map(|r| Ok(LockView { item: r.try_get("", "item")?, write: r.try_get("", "write")? }))
+        .collect::<Result<Vec<_>, sea_orm::DbErr>>()?;
+    let wait_for = query(
+        db,
+        "SELECT j.key FROM job_dependency d JOIN job j ON j.id = d.depends_on WHERE d.job_id = $1 ORDER BY j.seq",
+        [id.into()],
+    )
+    .await?
+    .iter()
+    .map(|r| r.try_get("", "key"))
+    .collect::<Result<Vec<String>, _>>()?;
+    Ok(JobView {
+        steps: Some(steps.into_iter().map(Into::into).collect()),
+        locks: Some(locks),
+        wait_for: Some(wait_for),
+        ..JobView::summary(found)
+    })
+}

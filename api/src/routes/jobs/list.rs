@@ -1,0 +1,51 @@
+//! `GET /api/job?state=…&command=…`: jobs in submission order.
+
+use actix_web::{web, HttpResponse};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde::Deserialize;
+
+use crate::error::ApiError;
+use crate::routes::query::{id, Paging};
+use crate::state::AppState;
+use crate::views::{JobView, Page, PageMeta};
+use store::entities::job;
+
+/// Query parameters; any other is refused.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Filters {
+    state: Option<String>,
+    command: Option<String>,
+    limit: Option<u64>,
+    offset: Option<u64>,
+}
+
+/// Lists jobs matching the filters.
+pub async fn handle(state: web::Data<AppState>, query: web::Query<Filters>) -> Result<HttpResponse, ApiError> {
+    let filters = query.into_inner();
+    let (limit, offset) = Paging { limit: filters.limit, offset: filters.offset }.resolve()?;
+    let mut select = job::Entity::find();
+    if let Some(wanted) = filters.state {
+        let parsed = common::JobState::parse(&wanted).ok_or_else(|| {
+            ApiError::bad("invalid_query", format!("unknown job state {wanted:?}"), Some("state"))
+        })?;
+        select = select.filter(job::Column::State.eq(parsed.as_str()));
+    }
+    if let Some(command) = filters.command {
+        let command = id(&command, "command").map_err(|_| {
+            ApiError::bad("invalid_query", format!("{command:?} is not a command id (a UUID)"), Some("command"))
+        })?;
+        select = select.filter(job::Column::CommandId.eq(command));
+    }
+    let total_count = select.clone().count(&state.db).await?;
+    let objects = select
+        .order_by_asc(job::Column::Seq)
+        .limit(limit)
+        .offset(offset)
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(JobView::summary)
+        .collect();
+    Ok(crate::respond::ok(Page::<JobView> { objects, meta: PageMeta { total_count, limit, offset } }))
+}

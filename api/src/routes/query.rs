@@ -1,0 +1,39 @@
+//! Parsing what a request names: ids in paths, pagination in queries.
+
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::error::ApiError;
+
+/// Largest page a list returns.
+pub const MAX_LIMIT: u64 = 1_000;
+/// Page size when none is asked for.
+pub const DEFAULT_LIMIT: u64 = 50;
+
+/// Parses an id from the path.
+pub fn id(text: &str, kind: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(text)
+        .map_err(|_| ApiError::bad("invalid_id", format!("{text:?} is not a valid {kind} id (a UUID)"), Some("id")))
+}
+
+/// `limit` and `offset` of a list request.
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub struct Paging {
+    pub limit: Option<u64>,
+    pub offset: Option<u64>,
+}
+
+impl Paging {
+    /// The limit and offset to use, checked.
+    pub fn resolve(self) -> Result<(u64, u64), ApiError> {
+        let limit = self.limit.unwrap_or(DEFAULT_LIMIT);
+        if limit == 0 || limit > MAX_LIMIT {
+            return Err(ApiError::bad(
+                "invalid_query",
+                format!("limit must be between 1 and {MAX_LIMIT}"),
+                Some("limit"),
+            ));
+        }
+        Ok((limit, self.offset.unwrap_or(0)))
+    }
+}

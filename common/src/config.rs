@@ -1,0 +1,121 @@
+//! Typed settings read from the environment, with localhost defaults. A
+//! malformed value fails at start-up naming the variable.
+
+use secrecy::SecretString;
+use std::time::Duration;
+
+use crate::topology::Topology;
+
+/// A setting that could not be read.
+#[derive(Debug, thiserror::Error)]
+#[error("environment variable {name} is invalid: {reason}")]
+pub struct ConfigError {
+    pub name: &'static str,
+    pub reason: String,
+}
+
+/// Settings shared by every Chroma process.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// PostgreSQL URL (may carry a password, so it never prints).
+    pub database_url: SecretString,
+    /// RabbitMQ URL (may carry a password, so it never prints).
+    pub amqp_url: SecretString,
+    /// Address the API listens on.
+    pub bind: String,
+    /// Steps one worker runs at once; also its prefetch.
+    pub worker_concurrency: u16,
+    /// Prefix of every exchange and queue name.
+    pub queue_prefix: String,
+    /// Deliveries of one step message before it is dead-lettered.
+    pub delivery_limit: u32,
+    /// How often a worker heartbeats its running steps and checks for
+    /// cancellation.
+    pub heartbeat_interval: Duration,
+    /// A running step whose heartbeat is older than this is re-queued.
+    pub heartbeat_timeout: Duration,
+    /// A queued step not started within this is published again.
+    pub requeue_after: Duration,
+    /// How long a stopping worker lets running steps finish before it
+    /// hands them back.
+    pub drain_timeout: Duration,
+    /// How often the scheduler's recovery sweep runs.
+    pub sweep_interval: Duration,
+    /// Size of each process's database connection pool.
+    pub db_pool_size: u32,
+}
+
+fn var(name: &'static str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn parsed<T: std::str::FromStr>(name: &'static str, default: T) -> Result<T, ConfigError>
+where
+    T::Err: std::fmt::Display,
+{
+    match var(name) {
+        None => Ok(default),
+        Some(text) => text.trim().parse().map_err(|e: T::Err| ConfigError {
+            name,
+            reason: format!("{text:?}: {e}"),
+        }),
+    }
+}
+
+fn millis(name: &'static str, default: u64) -> Result<Duration, ConfigError> {
+    let ms: u64 = parsed(name, default)?;
+    if ms == 0 {
+        return Err(ConfigError { name, reason: "must be greater than 0".into() });
+    }
+    Ok(Duration::from_millis(ms))
+}
+
+impl Settings {
+    /// Reads every setting from the environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let queue_prefix = var("CHROMA_QUEUE_PREFIX").unwrap_or_else(|| "chroma".into());
+        if !queue_prefix
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        {
+            return Err(ConfigError {
+                name: "CHROMA_QUEUE_PREFIX",
+                reason: "only letters, digits, '-', '_' and '.' are allowed".into(),
+            });
+        }
+        let worker_concurrency: u16 = parsed("CHROMA_WORKER_CONCURRENCY", 4)?;
+        if worker_concurrency == 0 {
+            return Err(ConfigError {
+                name: "CHROMA_WORKER_CONCURRENCY",
+                reason: "must be at least 1".into(),
+            });
+        }
+        let delivery_limit: u32 = parsed("CHROMA_DELIVERY_LIMIT", 5)?;
+        if delivery_limit == 0 {
+            return Err(ConfigError { name: "CHROMA_DELIVERY_LIMIT", reason: "must be at least 1".into() });
+        }
+        Ok(Self {
+            database_url: var("DATABASE_URL")
+                .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/chroma".into())
+                .into(),
+            amqp_url: var("AMQP_URL")
+                .unwrap_or_else(|| "amqp://guest:guest@127.0.0.1:5672/%2f".into())
+                .into(),
+            bind: var("CHROMA_BIND").unwrap_or_else(|| "127.0.0.1:8080".into()),
+            worker_concurrency,
+            queue_prefix,
+            delivery_limit,
+            heartbeat_interval: millis("CHROMA_HEARTBEAT_MS", 1_000)?,
+            heartbeat_timeout: millis("CHROMA_HEARTBEAT_TIMEOUT_MS", 10_000)?,
+            requeue_after: millis("CHROMA_REQUEUE_AFTER_MS", 60_000)?,
+            drain_timeout: millis("CHROMA_WORKER_DRAIN_MS", 8_000)?,
+            sweep_interval: millis("CHROMA_SWEEP_MS", 2_000)?,
+            db_pool_size: parsed("CHROMA_DB_POOL_SIZE", 10)?,
+        })
+    }
+
+    /// The broker object names of this installation.
+    pub fn topology(&self) -> Topology {
+        Topology::new(&self.queue_prefix)
+    }
+}

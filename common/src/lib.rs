@@ -1,0 +1,17 @@
+//! Shared vocabulary of Chroma's processes: domain states, step actions,
+//! message schemas, broker topology names, configuration and telemetry.
+//! Nothing here performs I/O except reading the environment at start-up.
+
+pub mod actions;
+pub mod config;
+pub mod envelope;
+pub mod messages;
+pub mod states;
+pub mod submission;
+pub mod shutdown;
+pub mod telemetry;
+pub mod topology;
+
+pub use actions::Action;
+pub use config::Settings;
+pub use states::{CommandState, JobState, StepState};

@@ -1,0 +1,25 @@
+//! The database schema, as sea-orm migrations: the only place DDL lives.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261126_000001_create_command;
+mod m20261126_000002_create_job;
+mod m20261126_000003_create_step;
+mod m20261126_000004_create_job_lock;
+mod m20261126_000005_create_job_dependency;
+
+/// Every migration, oldest first.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261126_000001_create_command::Migration),
+            Box::new(m20261126_000002_create_job::Migration),
+            Box::new(m20261126_000003_create_step::Migration),
+            Box::new(m20261126_000004_create_job_lock::Migration),
+            Box::new(m20261126_000005_create_job_dependency::Migration),
+        ]
+    }
+}

@@ -1,0 +1,65 @@
+//! What every scheduler loop shares: the database, the broker, the step
+//! publisher with its outbox, and the signal that asks for a grant pass.
+
+use broker::{Broker, Publisher};
+use common::messages::StepMessage;
+use common::Settings;
+use sea_orm::DatabaseConnection;
+use std::sync::Mutex;
+use tokio::sync::Notify;
+
+/// State shared by the scheduler's loops.
+pub struct Engine {
+    pub settings: Settings,
+    pub db: DatabaseConnection,
+    pub broker: Broker,
+    publisher: Publisher,
+    /// Step messages whose publication failed, retried before new ones.
+    outbox: Mutex<Vec<StepMessage>>,
+    /// Wakes the grant loop; notifications coalesce.
+    pub grant_wanted: Notify,
+}
+
+impl Engine {
+    /// Shares `db` and `broker` among the loops.
+    pub fn new(settings: Settings, db: DatabaseConnection, broker: Broker) -> Self {
+        Self {
+            settings,
+            db,
+            publisher: Publisher::new(broker.clone()),
+            broker,
+            outbox: Mutex::new(Vec::new()),
+            grant_wanted: Notify::new(),
+        }
+    }
+
+    /// Publishes step messages (and any left over from a failed attempt).
+    /// On failure they stay in the outbox for the next call; the steps are
+    /// `queued` in the database either way, so the recovery sweep finds
+    /// them even if this process dies.
+    pub async fn publish_steps(&self, steps: Vec<StepMessage>) -> bool {
+        let mut batch = std::mem::take(&mut *self.lock_outbox());
+        batch.extend(steps);
+        if batch.is_empty() {
+            return true;
+        }
+        match self.publisher.publish_json(&self.broker.topology().steps, &batch).await {
+            Ok(()) => true,
+            Err(err) => {
+                tracing::warn!(count = batch.len(), "could not publish steps, will retry: {err}");
+                self.lock_outbox().extend(batch);
+                false
+            }
+        }
+    }
+
+    /// Whether unpublished step messages are waiting.
+    pub fn has_outbox(&self) -> bool {
+        !self.lock_outbox().is_empty()
+    }
+
+    fn lock_outbox(&self) -> std::sync::MutexGuard<'_, Vec<StepMessage>> {
+        // A poisoned lock only means a panic elsewhere; the Vec is still valid.
+        self.outbox.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}

@@ -1,0 +1,62 @@
+//! Consuming `StepsFinished` from workers: advance the jobs in one
+//! transaction per batch, publish their next steps, then acknowledge.
+
+use broker::lapin::message::Delivery;
+use broker::lapin::options::BasicAckOptions;
+use common::messages::StepsFinished;
+use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use crate::dispatch::{advance, Advanced};
+use crate::engine::Engine;
+use store::sql::transact;
+
+/// Deliveries handled in one batch at most.
+const PREFETCH: u16 = 500;
+
+/// Runs until `shutdown`.
+pub async fn run(engine: Arc<Engine>, shutdown: CancellationToken) {
+    let queue = engine.broker.topology().results.clone();
+    broker::consume_batches(&engine.broker, &queue, PREFETCH, "scheduler-results", &shutdown, |batch| {
+        handle(&engine, batch)
+    })
+    .await;
+}
+
+async fn handle(engine: &Engine, batch: Vec<Delivery>) -> anyhow::Result<()> {
+    let mut job_ids: Vec<Uuid> = Vec::new();
+    for delivery in &batch {
+        match serde_json::from_slice::<StepsFinished>(&delivery.data) {
+            Ok(finished) => job_ids.extend(finished.steps.iter().map(|s| s.job_id)),
+            Err(err) => tracing::error!("dropping malformed StepsFinished message: {err}"),
+        }
+    }
+    let advanced = advance_jobs(engine, job_ids).await?;
+    engine.publish_steps(advanced.queued).await;
+    if advanced.released {
+        engine.grant_wanted.notify_one();
+    }
+    ack_all(&batch).await
+}
+
+/// Advances `job_ids` in one retried transaction.
+pub async fn advance_jobs(engine: &Engine, job_ids: Vec<Uuid>) -> Result<Advanced, sea_orm::DbErr> {
+    if job_ids.is_empty() {
+        return Ok(Advanced::default());
+    }
+    let job_ids = Arc::new(job_ids);
+    transact(&engine.db, move |tx| {
+        let job_ids = job_ids.clone();
+        Box::pin(async move { advance(tx, &job_ids).await })
+    })
+    .await
+}
+
+/// Acknowledges a batch handled in delivery order on one channel.
+pub async fn ack_all(batch: &[Delivery]) -> anyhow::Result<()> {
+    if let Some(last) = batch.last() {
+        last.acker.ack(BasicAckOptions { multiple: true }).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,81 @@
+//! Helpers for the hand-written statements of the hot paths, where one
+//! statement over arrays replaces a round trip per row.
+
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, QueryResult, Statement, TransactionError,
+    TransactionTrait, Value,
+};
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+/// A PostgreSQL statement with positional (`$1`) values.
+pub fn stmt(sql: &str, values: impl IntoIterator<Item = Value>) -> Statement {
+    Statement::from_sql_and_values(DbBackend::Postgres, sql, values)
+}
+
+/// Runs a statement and returns its rows.
+pub async fn query(
+    db: &impl ConnectionTrait,
+    sql: &str,
+    values: impl IntoIterator<Item = Value>,
+) -> Result<Vec<QueryResult>, DbErr> {
+    db.query_all(stmt(sql, values)).await
+}
+
+/// Runs a statement and returns how many rows it changed.
+pub async fn execute(
+    db: &impl ConnectionTrait,
+    sql: &str,
+    values: impl IntoIterator<Item = Value>,
+) -> Result<u64, DbErr> {
+    Ok(db.execute(stmt(sql, values)).await?.rows_affected())
+}
+
+/// Whether an error is a deadlock or serialization failure that a retry of
+/// the whole transaction resolves.
+pub fn is_retryable(err: &DbErr) -> bool {
+    let text = err.to_string();
+    text.contains("deadlock detected")
+        || text.contains("could not serialize access")
+        || text.contains("40P01")
+        || text.contains("40001")
+}
+
+/// An error that may wrap a database error worth retrying.
+pub trait MaybeDbErr {
+    /// The database error inside, if any.
+    fn db_err(&self) -> Option<&DbErr>;
+}
+
+impl MaybeDbErr for DbErr {
+    fn db_err(&self) -> Option<&DbErr> {
+        Some(self)
+    }
+}
+
+/// Runs `work` in a transaction, and again (up to 8 times, with a short
+/// growing pause) while it fails with a deadlock or serialization failure.
+pub async fn transact<T, E, F>(db: &DatabaseConnection, work: F) -> Result<T, E>
+where
+    T: Send,
+    E: From<DbErr> + MaybeDbErr + std::error::Error + Send,
+    F: for<'c> Fn(&'c DatabaseTransaction) -> Pin<Box<dyn Future<Output = Result<T, E>> + Send + 'c>>
+        + Send
+        + Sync,
+{
+    let mut tries = 0u32;
+    loop {
+        let err = match db.transaction(&work).await {
+            Ok(value) => return Ok(value),
+            Err(TransactionError::Connection(err)) => E::from(err),
+            Err(TransactionError::Transaction(err)) => err,
+        };
+        if tries >= 8 || !err.db_err().is_some_and(is_retryable) {
+            return Err(err);
+        }
+        tries += 1;
+        tracing::debug!(tries, "retrying transaction after {err}");
+        tokio::time::sleep(Duration::from_millis(u64::from(tries) * 5)).await;
+    }
+}

@@ -1,0 +1,18 @@
+//! The actions a worker runs. Each checks and acts on its own; none runs
+//! arbitrary commands.
+
+use common::Action;
+use serde_json::{json, Value};
+use std::time::Duration;
+
+/// Runs `action`; `Ok` carries the step's output, `Err` its error.
+pub async fn run(action: &Action) -> Result<Value, String> {
+    match action {
+        Action::Noop => Ok(json!({})),
+        Action::Sleep { ms } => {
+            tokio::time::sleep(Duration::from_millis(*ms)).await;
+            Ok(json!({ "slept_ms": ms }))
+        }
+        Action::Fail { message } => Err(message.clone()),
+    }
+}

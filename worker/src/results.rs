@@ -1,0 +1,130 @@
+//! Recording step results: one statement per batch writes every result
+//! whose attempt still owns its step, one `StepsFinished` message tells the
+//! scheduler, and only then are the deliveries acknowledged.
+
+use broker::lapin::acker::Acker;
+use broker::lapin::options::{BasicAckOptions, BasicNackOptions};
+use common::messages::{StepFinished, StepsFinished};
+use futures::future::join_all;
+use sea_orm::DbErr;
+use serde_json::Value;
+use std::sync::Arc;
+use tokio::sync::mpsc;
+use uuid::Uuid;
+
+use crate::shared::Shared;
+use store::sql::query;
+
+/// Results recorded per statement at most.
+const BATCH: usize = 512;
+
+/// How a step attempt ended.
+#[derive(Debug)]
+pub enum Outcome {
+    Succeeded(Value),
+    Failed(String),
+    /// Interrupted: the step was cancelled or taken over; nothing to record.
+    Interrupted,
+}
+
+/// A finished attempt waiting to be recorded and acknowledged.
+pub struct Finished {
+    pub step_id: Uuid,
+    pub job_id: Uuid,
+    pub attempt: i32,
+    pub outcome: Outcome,
+    pub acker: Acker,
+}
+
+/// Records results as they arrive until every sender is gone.
+pub async fn run(shared: Arc<Shared>, mut finished: mpsc::UnboundedReceiver<Finished>) {
+    while let Some(first) = finished.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < BATCH {
+            match finished.try_recv() {
+                Ok(next) => batch.push(next),
+                Err(_) => break,
+            }
+        }
+        handle(&shared, batch).await;
+    }
+}
+
+async fn handle(shared: &Shared, batch: Vec<Finished>) {
+    let recorded = loop {
+        match record(shared, &batch).await {
+            Ok(recorded) => break recorded,
+            Err(err) => {
+                // The results exist only here until written: keep trying.
+                tracing::error!("cannot record {} step results, retrying: {err}", batch.len());
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            }
+        }
+    };
+    let published = recorded.is_empty()
+        || shared
+            .publisher
+            .publish_json(&shared.broker.topology().results, &[StepsFinished { steps: recorded }])
+            .await
+            .map_err(|err| tracing::warn!("cannot publish step results: {err}"))
+            .is_ok();
+    let handing_back = shared.is_handing_back();
+    let acks = batch.iter().map(|f| async {
+        let outcome = if handing_back && matches!(f.outcome, Outcome::Interrupted) {
+            // Stopping: the step was released to the queue, not finished.
+            f.acker.nack(BasicNackOptions { requeue: true, ..BasicNackOptions::default() }).await
+        } else if published {
+            f.acker.ack(BasicAckOptions::default()).await
+        } else {
+            // Redelivered, the step is found finished and reported again.
+            f.acker.nack(BasicNackOptions { requeue: true, ..BasicNackOptions::default() }).await
+        };
+        if let Err(err) = outcome {
+            tracing::warn!(step_id = %f.step_id, "cannot acknowledge step message: {err}");
+        }
+    });
+    join_all(acks).await;
+    shared.forget(batch.iter().map(|f| f.step_id));
+}
+
+/// Writes the results whose attempt still owns a running step.
+async fn record(shared: &Shared, batch: &[Finished]) -> Result<Vec<StepFinished>, DbErr> {
+    let (mut ids, mut attempts, mut states, mut outputs, mut errors) = (vec![], vec![], vec![], vec![], vec![]);
+    for f in batch {
+        let (state, output, error) = match &f.outcome {
+            Outcome::Succeeded(output) => ("succeeded", Some(output.clone()), None),
+            Outcome::Failed(error) => ("failed", None, Some(error.clone())),
+            Outcome::Interrupted => continue,
+        };
+        ids.push(f.step_id);
+        attempts.push(f.attempt);
+        states.push(state.to_owned());
+        // Arrays cannot carry NULLs through sea-query; '' and JSON null stand
+        // in for them and turn back into NULL in the statement.
+        outputs.push(output.unwrap_or(Value::Null));
+        errors.push(error.unwrap_or_default());
+    }
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = query(
+        &shared.db,
+        "UPDATE step SET state = u.state, output = NULLIF(u.output, 'null'::jsonb), error = NULLIF(u.error, ''),
+                         finished_at = now(), heartbeat_at = NULL
+         FROM unnest($1::uuid[], $2::int[], $3::text[], $4::jsonb[], $5::text[])
+              AS u(id, attempt, state, output, error)
+         WHERE step.id = u.id AND step.attempts = u.attempt AND step.state = 'running'
+         RETURNING step.id, step.job_id, step.attempts",
+        [ids.into(), attempts.into(), states.into(), sea_orm::Value::from(outputs), errors.into()],
+    )
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(StepFinished {
+                step_id: row.try_get("", "id")?,
+                job_id: row.try_get("", "job_id")?,
+                attempt: row.try_get("", "attempts")?,
+            })
+        })
+        .collect()
+}
