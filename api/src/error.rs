@@ -13,7 +13,11 @@ pub enum ApiError {
     #[error("request is invalid")]
     Validation(Vec<FieldError>),
     #[error("{message}")]
-    BadRequest { code: &'static str, message: String, field: Option<String> },
+    BadRequest {
+        code: &'static str,
+        message: String,
+        field: Option<String>,
+    },
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
@@ -27,12 +31,20 @@ pub enum ApiError {
 impl ApiError {
     /// A 400 about one field.
     pub fn bad(code: &'static str, message: impl Into<String>, field: Option<&str>) -> Self {
-        ApiError::BadRequest { code, message: message.into(), field: field.map(str::to_owned) }
+        ApiError::BadRequest {
+            code,
+            message: message.into(),
+            field: field.map(str::to_owned),
+        }
     }
 
     fn bodies(&self) -> Vec<ErrorBody> {
         let one = |code: &str, message: String, field: Option<String>| {
-            vec![ErrorBody { code: code.to_owned(), message, field }]
+            vec![ErrorBody {
+                code: code.to_owned(),
+                message,
+                field,
+            }]
         };
         match self {
             ApiError::Validation(errors) => errors
@@ -47,7 +59,11 @@ impl ApiError {
             ApiError::NotFound(message) => one("not_found", message.clone(), None),
             ApiError::Conflict(message) => one("conflict", message.clone(), None),
             ApiError::Unavailable(message) => one("unavailable", message.clone(), None),
-            ApiError::Internal(_) => one("internal_error", "an unexpected error occurred; see the server log".into(), None),
+            ApiError::Internal(_) => one(
+                "internal_error",
+                "an unexpected error occurred; see the server log".into(),
+                None,
+            ),
         }
     }
 }

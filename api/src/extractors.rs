@@ -37,14 +37,18 @@ pub fn query_config() -> web::QueryConfig {
             .strip_prefix("unknown field `")
             .and_then(|rest| rest.split('`').next())
             .map(str::to_owned);
-        ApiError::BadRequest { code: "invalid_query", message: format!("query: {message}"), field }.into()
+        ApiError::BadRequest {
+            code: "invalid_query",
+            message: format!("query: {message}"),
+            field,
+        }
+        .into()
     })
 }
 
 /// Path segments.
 pub fn path_config() -> web::PathConfig {
-    web::PathConfig::default()
-        .error_handler(|err, _req| ApiError::bad("invalid_path", err.to_string(), None).into())
+    web::PathConfig::default().error_handler(|err, _req| ApiError::bad("invalid_path", err.to_string(), None).into())
 }
 
 /// Any route that does not exist.

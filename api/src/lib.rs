@@ -26,8 +26,12 @@ pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
     store::ensure_database(settings.database_url.expose_secret())
         .await
         .context("failed to create the database")?;
-    let db = store::connect(settings).await.context("failed to connect to the database")?;
-    migrations::Migrator::up(&db, None).await.context("failed to apply migrations")?;
+    let db = store::connect(settings)
+        .await
+        .context("failed to connect to the database")?;
+    migrations::Migrator::up(&db, None)
+        .await
+        .context("failed to apply migrations")?;
     db.close().await.context("failed to close the database pool")?;
     Ok(())
 }
@@ -43,12 +47,19 @@ impl Application {
     /// picks a free port).
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         migrate(&settings).await?;
-        let db = store::connect(&settings).await.context("failed to connect to the database")?;
+        let db = store::connect(&settings)
+            .await
+            .context("failed to connect to the database")?;
         let broker = Broker::new(&settings).context("failed to set up the broker pool")?;
         let listener =
             TcpListener::bind(&settings.bind).with_context(|| format!("failed to bind {}", settings.bind))?;
         let port = listener.local_addr()?.port();
-        let state = web::Data::new(AppState { publisher: Publisher::new(broker.clone()), settings, db, broker });
+        let state = web::Data::new(AppState {
+            publisher: Publisher::new(broker.clone()),
+            settings,
+            db,
+            broker,
+        });
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(tracing_actix_web::TracingLogger::default())

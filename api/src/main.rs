@@ -9,7 +9,10 @@ async fn main() -> anyhow::Result<()> {
         Some("migrate") => api::migrate(&settings).await,
         None | Some("serve") => {
             let shutdown = common::shutdown::on_signal();
-            api::Application::build(settings).await?.run_until_stopped(shutdown).await
+            api::Application::build(settings)
+                .await?
+                .run_until_stopped(shutdown)
+                .await
         }
         Some(other) => anyhow::bail!("unknown subcommand {other:?}; use `chroma-api` or `chroma-api migrate`"),
     }

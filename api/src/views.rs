@@ -103,7 +103,14 @@ pub struct CommandView {
 impl CommandView {
     /// A command shown with `jobs`.
     pub fn new(c: command::Model, jobs: Vec<JobView>) -> Self {
-        Self { id: c.id, message: c.message, state: c.state, created_at: c.created_at, finished_at: c.finished_at, jobs }
+        Self {
+            id: c.id,
+            message: c.message,
+            state: c.state,
+            created_at: c.created_at,
+            finished_at: c.finished_at,
+            jobs,
+        }
     }
 }
 

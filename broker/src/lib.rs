@@ -54,7 +54,11 @@ impl Broker {
         let pool = config
             .create_pool(Some(Runtime::Tokio1))
             .map_err(|e| BrokerError::Pool(e.to_string()))?;
-        Ok(Self { pool, topology: settings.topology(), delivery_limit: settings.delivery_limit })
+        Ok(Self {
+            pool,
+            topology: settings.topology(),
+            delivery_limit: settings.delivery_limit,
+        })
     }
 
     /// The names of this installation's exchanges and queues.
@@ -92,7 +96,10 @@ impl Broker {
 
 fn quorum_arguments(extra: &[(&str, AMQPValue)]) -> FieldTable {
     let mut args = FieldTable::default();
-    args.insert(ShortString::from("x-queue-type"), AMQPValue::LongString(LongString::from("quorum")));
+    args.insert(
+        ShortString::from("x-queue-type"),
+        AMQPValue::LongString(LongString::from("quorum")),
+    );
     for (name, value) in extra {
         args.insert(ShortString::from(*name), value.clone());
     }
@@ -101,16 +108,24 @@ fn quorum_arguments(extra: &[(&str, AMQPValue)]) -> FieldTable {
 
 /// Declares every exchange and queue (idempotent).
 async fn declare(channel: &Channel, topology: &Topology, delivery_limit: u32) -> Result<(), BrokerError> {
-    let durable = QueueDeclareOptions { durable: true, ..QueueDeclareOptions::default() };
+    let durable = QueueDeclareOptions {
+        durable: true,
+        ..QueueDeclareOptions::default()
+    };
     channel
         .exchange_declare(
             &topology.dead_letter_exchange,
             ExchangeKind::Direct,
-            ExchangeDeclareOptions { durable: true, ..ExchangeDeclareOptions::default() },
+            ExchangeDeclareOptions {
+                durable: true,
+                ..ExchangeDeclareOptions::default()
+            },
             FieldTable::default(),
         )
         .await?;
-    channel.queue_declare(&topology.dead_steps, durable, quorum_arguments(&[])).await?;
+    channel
+        .queue_declare(&topology.dead_steps, durable, quorum_arguments(&[]))
+        .await?;
     channel
         .queue_bind(
             &topology.dead_steps,
@@ -128,8 +143,12 @@ async fn declare(channel: &Channel, topology: &Topology, delivery_limit: u32) ->
         ),
     ]);
     channel.queue_declare(&topology.steps, durable, steps_args).await?;
-    channel.queue_declare(&topology.results, durable, quorum_arguments(&[])).await?;
-    channel.queue_declare(&topology.jobs, durable, quorum_arguments(&[])).await?;
+    channel
+        .queue_declare(&topology.results, durable, quorum_arguments(&[]))
+        .await?;
+    channel
+        .queue_declare(&topology.jobs, durable, quorum_arguments(&[]))
+        .await?;
     Ok(())
 }
 
@@ -143,7 +162,10 @@ pub struct Publisher {
 impl Publisher {
     /// A publisher that opens its channel on first use.
     pub fn new(broker: Broker) -> Self {
-        Self { broker, channel: Mutex::new(None) }
+        Self {
+            broker,
+            channel: Mutex::new(None),
+        }
     }
 
     async fn confirm_channel(&self) -> Result<Channel, BrokerError> {

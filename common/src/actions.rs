@@ -45,12 +45,13 @@ struct FailArgs {
     message: String,
 }
 
-fn args_of<T: serde::de::DeserializeOwned>(
-    action: &'static str,
-    args: &serde_json::Value,
-) -> Result<T, ActionError> {
+fn args_of<T: serde::de::DeserializeOwned>(action: &'static str, args: &serde_json::Value) -> Result<T, ActionError> {
     // A missing `args` arrives as null; treat it as an empty object.
-    let args = if args.is_null() { serde_json::json!({}) } else { args.clone() };
+    let args = if args.is_null() {
+        serde_json::json!({})
+    } else {
+        args.clone()
+    };
     serde_json::from_value(args).map_err(|e| ActionError::BadArgs {
         action,
         reason: e.to_string(),
@@ -122,7 +123,10 @@ mod tests {
 
     #[test]
     fn refuses_bad_input() {
-        assert!(matches!(Action::parse("rm", &json!({})), Err(ActionError::UnknownAction(_))));
+        assert!(matches!(
+            Action::parse("rm", &json!({})),
+            Err(ActionError::UnknownAction(_))
+        ));
         assert!(Action::parse("sleep", &json!({"ms": -1})).is_err());
         assert!(Action::parse("sleep", &json!({"ms": MAX_SLEEP_MS + 1})).is_err());
         assert!(Action::parse("noop", &json!({"extra": 1})).is_err());

@@ -65,7 +65,10 @@ where
 fn millis(name: &'static str, default: u64) -> Result<Duration, ConfigError> {
     let ms: u64 = parsed(name, default)?;
     if ms == 0 {
-        return Err(ConfigError { name, reason: "must be greater than 0".into() });
+        return Err(ConfigError {
+            name,
+            reason: "must be greater than 0".into(),
+        });
     }
     Ok(Duration::from_millis(ms))
 }
@@ -92,7 +95,10 @@ impl Settings {
         }
         let delivery_limit: u32 = parsed("CHROMA_DELIVERY_LIMIT", 5)?;
         if delivery_limit == 0 {
-            return Err(ConfigError { name: "CHROMA_DELIVERY_LIMIT", reason: "must be at least 1".into() });
+            return Err(ConfigError {
+                name: "CHROMA_DELIVERY_LIMIT",
+                reason: "must be at least 1".into(),
+            });
         }
         Ok(Self {
             database_url: var("DATABASE_URL")

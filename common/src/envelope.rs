@@ -23,11 +23,19 @@ pub struct Envelope<T> {
 impl<T> Envelope<T> {
     /// A successful response carrying `response`.
     pub fn ok(response: T) -> Self {
-        Self { success: true, errors: Vec::new(), response: Some(response) }
+        Self {
+            success: true,
+            errors: Vec::new(),
+            response: Some(response),
+        }
     }
 
     /// A failed response carrying `errors`.
     pub fn err(errors: Vec<ErrorBody>) -> Self {
-        Self { success: false, errors, response: None }
+        Self {
+            success: false,
+            errors,
+            response: None,
+        }
     }
 }

@@ -6,9 +6,9 @@ pub mod actions;
 pub mod config;
 pub mod envelope;
 pub mod messages;
+pub mod shutdown;
 pub mod states;
 pub mod submission;
-pub mod shutdown;
 pub mod telemetry;
 pub mod topology;
 

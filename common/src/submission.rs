@@ -82,7 +82,10 @@ pub struct FieldError {
 }
 
 fn error(field: impl Into<String>, message: impl Into<String>) -> FieldError {
-    FieldError { field: field.into(), message: message.into() }
+    FieldError {
+        field: field.into(),
+        message: message.into(),
+    }
 }
 
 fn check_text(field: String, text: &str, required: bool, errors: &mut Vec<FieldError>) {
@@ -110,7 +113,10 @@ impl CommandRequest {
         for (i, job) in self.jobs.iter().enumerate() {
             check_text(format!("jobs[{i}].key"), &job.key, true, &mut errors);
             if position.insert(job.key.as_str(), i).is_some() {
-                errors.push(error(format!("jobs[{i}].key"), format!("duplicate job key {:?}", job.key)));
+                errors.push(error(
+                    format!("jobs[{i}].key"),
+                    format!("duplicate job key {:?}", job.key),
+                ));
             }
         }
         let mut jobs = Vec::with_capacity(self.jobs.len());
@@ -120,36 +126,39 @@ impl CommandRequest {
         if !errors.is_empty() {
             return Err(errors);
         }
-        let order = topological_order(&jobs).map_err(|key| {
-            vec![error("jobs", format!("wait_for forms a cycle through job {key:?}"))]
-        })?;
-        let new_position: HashMap<usize, usize> =
-            order.iter().enumerate().map(|(new, old)| (*old, new)).collect();
+        let order = topological_order(&jobs)
+            .map_err(|key| vec![error("jobs", format!("wait_for forms a cycle through job {key:?}"))])?;
+        let new_position: HashMap<usize, usize> = order.iter().enumerate().map(|(new, old)| (*old, new)).collect();
         let mut slots: Vec<Option<NewJob>> = jobs.into_iter().map(Some).collect();
         let ordered = order
             .iter()
             .filter_map(|old| slots[*old].take())
             .map(|mut job| {
-                job.wait_for = job.wait_for.iter().filter_map(|w| new_position.get(w).copied()).collect();
+                job.wait_for = job
+                    .wait_for
+                    .iter()
+                    .filter_map(|w| new_position.get(w).copied())
+                    .collect();
                 job
             })
             .collect();
-        Ok(NewCommand { message: self.message, jobs: ordered })
+        Ok(NewCommand {
+            message: self.message,
+            jobs: ordered,
+        })
     }
 }
 
-fn validate_job(
-    i: usize,
-    job: &JobRequest,
-    position: &HashMap<&str, usize>,
-    errors: &mut Vec<FieldError>,
-) -> NewJob {
+fn validate_job(i: usize, job: &JobRequest, position: &HashMap<&str, usize>, errors: &mut Vec<FieldError>) -> NewJob {
     check_text(format!("jobs[{i}].description"), &job.description, false, errors);
     if job.steps.is_empty() {
         errors.push(error(format!("jobs[{i}].steps"), "a job needs at least one step"));
     }
     if job.steps.len() > MAX_STEPS {
-        errors.push(error(format!("jobs[{i}].steps"), format!("a job may hold at most {MAX_STEPS} steps")));
+        errors.push(error(
+            format!("jobs[{i}].steps"),
+            format!("a job may hold at most {MAX_STEPS} steps"),
+        ));
     }
     let steps = job
         .steps
@@ -166,7 +175,10 @@ fn validate_job(
         let field = format!("jobs[{i}].locks[{l}].item");
         check_text(field.clone(), &lock.item, true, errors);
         if !lock.item.contains('/') || lock.item.starts_with('/') || lock.item.ends_with('/') {
-            errors.push(error(field, format!("lock item {:?} must look like \"kind/name\"", lock.item)));
+            errors.push(error(
+                field,
+                format!("lock item {:?} must look like \"kind/name\"", lock.item),
+            ));
         }
         // Two locks on one item in one job merge; write wins.
         match locks.iter_mut().find(|(item, _)| *item == lock.item) {
@@ -203,8 +215,7 @@ fn topological_order(jobs: &[NewJob]) -> Result<Vec<usize>, String> {
             dependents[w].push(i);
         }
     }
-    let mut ready: std::collections::BTreeSet<usize> =
-        (0..jobs.len()).filter(|i| remaining[*i] == 0).collect();
+    let mut ready: std::collections::BTreeSet<usize> = (0..jobs.len()).filter(|i| remaining[*i] == 0).collect();
     let mut order = Vec::with_capacity(jobs.len());
     while let Some(next) = ready.pop_first() {
         order.push(next);

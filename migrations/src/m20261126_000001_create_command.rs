@@ -27,7 +27,10 @@ CREATE INDEX command_newest ON command (created_at DESC, id DESC);
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.get_connection().execute_unprepared("DROP TABLE command").await?;
+        manager
+            .get_connection()
+            .execute_unprepared("DROP TABLE command")
+            .await?;
         Ok(())
     }
 }

@@ -24,7 +24,10 @@ CREATE INDEX job_lock_item ON job_lock (item);
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.get_connection().execute_unprepared("DROP TABLE job_lock").await?;
+        manager
+            .get_connection()
+            .execute_unprepared("DROP TABLE job_lock")
+            .await?;
         Ok(())
     }
 }

@@ -24,7 +24,10 @@ CREATE INDEX job_dependency_depends_on ON job_dependency (depends_on);
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.get_connection().execute_unprepared("DROP TABLE job_dependency").await?;
+        manager
+            .get_connection()
+            .execute_unprepared("DROP TABLE job_dependency")
+            .await?;
         Ok(())
     }
 }

@@ -15,9 +15,14 @@ use store::sql::{execute, transact};
 /// Runs until `shutdown`.
 pub async fn run(engine: Arc<Engine>, shutdown: CancellationToken) {
     let queue = engine.broker.topology().dead_steps.clone();
-    broker::consume_batches(&engine.broker, &queue, 50, "scheduler-dead-letters", &shutdown, |batch| {
-        handle(&engine, batch)
-    })
+    broker::consume_batches(
+        &engine.broker,
+        &queue,
+        50,
+        "scheduler-dead-letters",
+        &shutdown,
+        |batch| handle(&engine, batch),
+    )
     .await;
 }
 

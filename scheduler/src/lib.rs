@@ -33,7 +33,9 @@ impl Scheduler {
             .await
             .context("failed to connect to the database")?;
         let broker = Broker::new(&settings).context("failed to set up the broker pool")?;
-        Ok(Self { engine: Arc::new(Engine::new(settings, db, broker)) })
+        Ok(Self {
+            engine: Arc::new(Engine::new(settings, db, broker)),
+        })
     }
 
     /// Runs every loop until `shutdown` is cancelled.

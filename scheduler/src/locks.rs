@@ -73,7 +73,10 @@ pub async fn grant(tx: &impl ConnectionTrait) -> Result<Advanced, DbErr> {
     )
     .await?;
     let ids: Vec<Uuid> = started.iter().map(|r| r.try_get("", "id")).collect::<Result<_, _>>()?;
-    let mut commands: Vec<Uuid> = started.iter().map(|r| r.try_get("", "command_id")).collect::<Result<_, _>>()?;
+    let mut commands: Vec<Uuid> = started
+        .iter()
+        .map(|r| r.try_get("", "command_id"))
+        .collect::<Result<_, _>>()?;
     commands.sort();
     commands.dedup();
     refresh_commands(tx, &commands).await?;

@@ -18,9 +18,14 @@ const PREFETCH: u16 = 500;
 /// Runs until `shutdown`.
 pub async fn run(engine: Arc<Engine>, shutdown: CancellationToken) {
     let queue = engine.broker.topology().results.clone();
-    broker::consume_batches(&engine.broker, &queue, PREFETCH, "scheduler-results", &shutdown, |batch| {
-        handle(&engine, batch)
-    })
+    broker::consume_batches(
+        &engine.broker,
+        &queue,
+        PREFETCH,
+        "scheduler-results",
+        &shutdown,
+        |batch| handle(&engine, batch),
+    )
     .await;
 }
 

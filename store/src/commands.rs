@@ -49,7 +49,10 @@ pub async fn insert(db: &impl TransactionTrait, command: &NewCommand) -> Result<
     tx.commit().await?;
     Ok(StoredCommand {
         id,
-        jobs: job_ids.into_iter().zip(command.jobs.iter().map(|j| j.key.clone())).collect(),
+        jobs: job_ids
+            .into_iter()
+            .zip(command.jobs.iter().map(|j| j.key.clone()))
+            .collect(),
     })
 }
 

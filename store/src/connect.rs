@@ -36,8 +36,8 @@ pub async fn connect_patiently(settings: &Settings, patience: Duration) -> Resul
 /// Creates the database named in `url` if it does not exist, by connecting
 /// to the server's `postgres` database.
 pub async fn ensure_database(url: &str) -> Result<(), DbErr> {
-    let (server, name) = split_database(url)
-        .ok_or_else(|| DbErr::Custom(format!("DATABASE_URL has no database name: {url}")))?;
+    let (server, name) =
+        split_database(url).ok_or_else(|| DbErr::Custom(format!("DATABASE_URL has no database name: {url}")))?;
     let admin = Database::connect(format!("{server}/postgres")).await?;
     let exists = admin
         .query_one(crate::sql::stmt(

@@ -14,19 +14,25 @@ pub enum ControlError {
     #[error("{kind} {id} does not exist")]
     NotFound { kind: &'static str, id: Uuid },
     #[error("{kind} {id} is {state}; cannot {verb} it")]
-    Conflict { kind: &'static str, id: Uuid, state: String, verb: &'static str },
+    Conflict {
+        kind: &'static str,
+        id: Uuid,
+        state: String,
+        verb: &'static str,
+    },
     #[error(transparent)]
     Db(#[from] DbErr),
 }
 
 const UNFINISHED: &str = "('pending', 'waiting', 'running', 'paused')";
 
-async fn locked_state(
-    tx: &impl ConnectionTrait,
-    table: &'static str,
-    id: Uuid,
-) -> Result<String, ControlError> {
-    let rows = query(tx, &format!("SELECT state FROM {table} WHERE id = $1 FOR UPDATE"), [id.into()]).await?;
+async fn locked_state(tx: &impl ConnectionTrait, table: &'static str, id: Uuid) -> Result<String, ControlError> {
+    let rows = query(
+        tx,
+        &format!("SELECT state FROM {table} WHERE id = $1 FOR UPDATE"),
+        [id.into()],
+    )
+    .await?;
     match rows.first() {
         None => Err(ControlError::NotFound { kind: table, id }),
         Some(row) => Ok(row.try_get("", "state")?),
@@ -55,7 +61,10 @@ pub async fn cancel_jobs(tx: &impl ConnectionTrait, ids: &[Uuid], reason: &str) 
     )
     .await?;
     let cancelled: Vec<Uuid> = rows.iter().map(|r| r.try_get("", "id")).collect::<Result<_, _>>()?;
-    let mut commands: Vec<Uuid> = rows.iter().map(|r| r.try_get("", "command_id")).collect::<Result<_, _>>()?;
+    let mut commands: Vec<Uuid> = rows
+        .iter()
+        .map(|r| r.try_get("", "command_id"))
+        .collect::<Result<_, _>>()?;
     commands.sort();
     commands.dedup();
     execute(
@@ -138,7 +147,12 @@ pub async fn cancel_job(db: &DatabaseConnection, id: Uuid) -> Result<(), Control
         Box::pin(async move {
             let state = locked_state(tx, "job", id).await?;
             if JobState::parse(&state).is_none_or(JobState::is_final) {
-                return Err(ControlError::Conflict { kind: "job", id, state, verb: "cancel" });
+                return Err(ControlError::Conflict {
+                    kind: "job",
+                    id,
+                    state,
+                    verb: "cancel",
+                });
             }
             let commands = cancel_jobs(tx, &[id], "cancelled by user").await?;
             refresh_commands(tx, &commands).await?;
@@ -154,7 +168,12 @@ pub async fn cancel_command(db: &DatabaseConnection, id: Uuid) -> Result<(), Con
         Box::pin(async move {
             let state = locked_state(tx, "command", id).await?;
             if CommandState::parse(&state).is_none_or(CommandState::is_final) {
-                return Err(ControlError::Conflict { kind: "command", id, state, verb: "cancel" });
+                return Err(ControlError::Conflict {
+                    kind: "command",
+                    id,
+                    state,
+                    verb: "cancel",
+                });
             }
             let rows = query(
                 tx,
@@ -183,9 +202,19 @@ pub async fn set_paused(db: &DatabaseConnection, id: Uuid, paused: bool) -> Resu
         Box::pin(async move {
             let state = locked_state(tx, "job", id).await?;
             if state != from.as_str() {
-                return Err(ControlError::Conflict { kind: "job", id, state, verb });
+                return Err(ControlError::Conflict {
+                    kind: "job",
+                    id,
+                    state,
+                    verb,
+                });
             }
-            execute(tx, "UPDATE job SET state = $2 WHERE id = $1", [id.into(), to.as_str().into()]).await?;
+            execute(
+                tx,
+                "UPDATE job SET state = $2 WHERE id = $1",
+                [id.into(), to.as_str().into()],
+            )
+            .await?;
             Ok(())
         })
     })

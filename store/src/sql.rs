@@ -2,8 +2,8 @@
 //! statement over arrays replaces a round trip per row.
 
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, QueryResult, Statement, TransactionError,
-    TransactionTrait, Value,
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, QueryResult, Statement,
+    TransactionError, TransactionTrait, Value,
 };
 use std::future::Future;
 use std::pin::Pin;
@@ -60,9 +60,7 @@ pub async fn transact<T, E, F>(db: &DatabaseConnection, work: F) -> Result<T, E>
 where
     T: Send,
     E: From<DbErr> + MaybeDbErr + std::error::Error + Send,
-    F: for<'c> Fn(&'c DatabaseTransaction) -> Pin<Box<dyn Future<Output = Result<T, E>> + Send + 'c>>
-        + Send
-        + Sync,
+    F: for<'c> Fn(&'c DatabaseTransaction) -> Pin<Box<dyn Future<Output = Result<T, E>> + Send + 'c>> + Send + Sync,
 {
     let mut tries = 0u32;
     loop {

@@ -1,1 +1,263 @@
+//! Harness for end-to-end tests against real PostgreSQL and RabbitMQ.
+//!
+//! Every test gets its own database and queue prefix, so tests run in
+//! parallel. The API and (by default) the scheduler run in-process; workers
+//! and schedulers that a test kills run as real child processes of the
+//! built binaries (`cargo build --bins` first).
 
+pub mod processes;
+
+use anyhow::{bail, Context};
+use common::Settings;
+use reqwest::StatusCode;
+use secrecy::ExposeSecret;
+use serde_json::Value;
+use std::future::Future;
+use std::time::Duration;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+pub use processes::Process;
+
+/// One test's stack: database, queue prefix, API, and what it started.
+pub struct TestEnv {
+    pub name: String,
+    pub settings: Settings,
+    pub db: sea_orm::DatabaseConnection,
+    pub base: String,
+    pub http: reqwest::Client,
+    shutdown: CancellationToken,
+    tasks: Vec<JoinHandle<anyhow::Result<()>>>,
+}
+
+fn unique(name: &str) -> String {
+    let short = uuid::Uuid::new_v4().simple().to_string();
+    format!("{name}_{}", &short[..8])
+}
+
+/// Settings for a test: its own database and prefix, fast timings.
+pub fn test_settings(name: &str, amqp_url: Option<&str>) -> anyhow::Result<Settings> {
+    let mut settings = Settings::from_env()?;
+    let server = std::env::var("TEST_DATABASE_SERVER").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
+    settings.database_url = format!("{server}/chroma_test_{name}").into();
+    if let Some(url) = amqp_url {
+        settings.amqp_url = url.to_owned().into();
+    }
+    settings.queue_prefix = format!("test-{name}");
+    settings.bind = "127.0.0.1:0".into();
+    settings.worker_concurrency = 4;
+    settings.delivery_limit = 3;
+    settings.heartbeat_interval = Duration::from_millis(200);
+    settings.heartbeat_timeout = Duration::from_millis(1_500);
+    settings.requeue_after = Duration::from_secs(5);
+    settings.sweep_interval = Duration::from_millis(300);
+    settings.drain_timeout = Duration::from_secs(5);
+    settings.db_pool_size = 5;
+    Ok(settings)
+}
+
+/// The environment variables that give a child process `settings`.
+pub fn settings_env(settings: &Settings) -> Vec<(String, String)> {
+    let ms = |d: Duration| d.as_millis().to_string();
+    vec![
+        ("DATABASE_URL".into(), settings.database_url.expose_secret().to_owned()),
+        ("AMQP_URL".into(), settings.amqp_url.expose_secret().to_owned()),
+        ("CHROMA_QUEUE_PREFIX".into(), settings.queue_prefix.clone()),
+        (
+            "CHROMA_WORKER_CONCURRENCY".into(),
+            settings.worker_concurrency.to_string(),
+        ),
+        ("CHROMA_DELIVERY_LIMIT".into(), settings.delivery_limit.to_string()),
+        ("CHROMA_HEARTBEAT_MS".into(), ms(settings.heartbeat_interval)),
+        ("CHROMA_HEARTBEAT_TIMEOUT_MS".into(), ms(settings.heartbeat_timeout)),
+        ("CHROMA_REQUEUE_AFTER_MS".into(), ms(settings.requeue_after)),
+        ("CHROMA_SWEEP_MS".into(), ms(settings.sweep_interval)),
+        ("CHROMA_WORKER_DRAIN_MS".into(), ms(settings.drain_timeout)),
+        ("CHROMA_DB_POOL_SIZE".into(), settings.db_pool_size.to_string()),
+    ]
+}
+
+impl TestEnv {
+    /// A migrated database of its own and the API, on the shared broker.
+    pub async fn start(name: &str) -> anyhow::Result<Self> {
+        Self::start_on(name, None).await
+    }
+
+    /// Like [`TestEnv::start`], on the broker at `amqp_url`.
+    pub async fn start_on(name: &str, amqp_url: Option<&str>) -> anyhow::Result<Self> {
+        if std::env::var("TEST_LOG").is_ok() {
+            common::telemetry::init();
+        }
+        let name = unique(name);
+        let settings = test_settings(&name, amqp_url)?;
+        let app = api::Application::build(settings.clone()).await?;
+        let base = format!("http://127.0.0.1:{}", app.port());
+        let shutdown = CancellationToken::new();
+        let tasks = vec![tokio::spawn(app.run_until_stopped(shutdown.clone()))];
+        let db = store::connect(&settings).await?;
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build()?;
+        Ok(Self {
+            name,
+            settings,
+            db,
+            base,
+            http,
+            shutdown,
+            tasks,
+        })
+    }
+
+    /// Starts a scheduler in this process.
+    pub async fn scheduler(&mut self) -> anyhow::Result<()> {
+        let scheduler = scheduler::Scheduler::build(self.settings.clone()).await?;
+        self.tasks
+            .push(tokio::spawn(scheduler.run_until_stopped(self.shutdown.clone())));
+        Ok(())
+    }
+
+    /// Starts a worker in this process with `concurrency`.
+    pub async fn worker(&mut self, concurrency: u16) -> anyhow::Result<()> {
+        let mut settings = self.settings.clone();
+        settings.worker_concurrency = concurrency;
+        let worker = worker::Worker::build(settings).await?;
+        self.tasks
+            .push(tokio::spawn(worker.run_until_stopped(self.shutdown.clone())));
+        Ok(())
+    }
+
+    /// Starts `binary` (`chroma-worker`, `chroma-scheduler`) as a child
+    /// process with this test's settings plus `extra` variables.
+    pub fn spawn(&self, binary: &str, extra: &[(&str, &str)]) -> anyhow::Result<Process> {
+        let mut env = settings_env(&self.settings);
+        env.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+        Process::spawn(binary, &self.name, &env)
+    }
+
+    /// `GET` → (status, envelope).
+    pub async fn get(&self, path: &str) -> anyhow::Result<(StatusCode, Value)> {
+        let response = self.http.get(format!("{}{path}", self.base)).send().await?;
+        Ok((response.status(), response.json().await?))
+    }
+
+    /// `POST` with a JSON body → (status, envelope).
+    pub async fn post(&self, path: &str, body: &Value) -> anyhow::Result<(StatusCode, Value)> {
+        let response = self.http.post(format!("{}{path}", self.base)).json(body).send().await?;
+        Ok((response.status(), response.json().await?))
+    }
+
+    /// Submits a command; returns its id (fails unless 202).
+    pub async fn submit(&self, body: &Value) -> anyhow::Result<String> {
+        let (status, envelope) = self.post("/api/command", body).await?;
+        if status != StatusCode::ACCEPTED {
+            bail!("submit answered {status}: {envelope}");
+        }
+        envelope["response"]["id"]
+            .as_str()
+            .map(str::to_owned)
+            .context("no command id in answer")
+    }
+
+    /// `GET /api/command/{id}`'s response.
+    pub async fn command(&self, id: &str) -> anyhow::Result<Value> {
+        let (status, envelope) = self.get(&format!("/api/command/{id}")).await?;
+        if status != StatusCode::OK {
+            bail!("GET command answered {status}: {envelope}");
+        }
+        Ok(envelope["response"].clone())
+    }
+
+    /// Waits until the command is finished; returns it.
+    pub async fn finished(&self, id: &str, timeout: Duration) -> anyhow::Result<Value> {
+        wait_for(timeout, &format!("command {id} to finish"), || async {
+            let command = self.command(id).await?;
+            let state = command["state"].as_str().unwrap_or_default().to_owned();
+            Ok(matches!(state.as_str(), "succeeded" | "failed" | "cancelled").then_some(command))
+        })
+        .await
+    }
+
+    /// Stops what this test started and drops its database and queues.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        self.shutdown.cancel();
+        for task in self.tasks.drain(..) {
+            tokio::time::timeout(Duration::from_secs(20), task)
+                .await
+                .context("a component did not stop within 20 s")???;
+        }
+        self.db.clone().close().await?;
+        drop_queues(&self.settings).await;
+        let admin = sea_orm::Database::connect(format!(
+            "{}/postgres",
+            std::env::var("TEST_DATABASE_SERVER").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+        ))
+        .await?;
+        sea_orm::ConnectionTrait::execute_unprepared(
+            &admin,
+            &format!("DROP DATABASE IF EXISTS chroma_test_{} WITH (FORCE)", self.name),
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+/// Deletes a test's queues and exchange from the broker (best effort).
+pub async fn drop_queues(settings: &Settings) {
+    let Ok(broker) = broker::Broker::new(settings) else {
+        return;
+    };
+    let Ok(channel) = broker.channel().await else { return };
+    let topology = settings.topology();
+    for queue in [&topology.jobs, &topology.steps, &topology.results, &topology.dead_steps] {
+        let _ = channel.queue_delete(queue, Default::default()).await;
+    }
+    let _ = channel
+        .exchange_delete(&topology.dead_letter_exchange, Default::default())
+        .await;
+    let _ = channel.close(200, "test done").await;
+}
+
+/// Polls `check` every 50 ms until it yields a value; fails after `timeout`
+/// naming what it waited for.
+pub async fn wait_for<T, F, Fut>(timeout: Duration, what: &str, mut check: F) -> anyhow::Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = anyhow::Result<Option<T>>>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if let Some(value) = check().await? {
+            return Ok(value);
+        }
+        if tokio::time::Instant::now() >= deadline {
+            bail!("timed out after {timeout:?} waiting for {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A command of one job per `(key, steps, locks, wait_for)`.
+pub fn command(message: &str, jobs: &[Value]) -> Value {
+    serde_json::json!({ "message": message, "jobs": jobs })
+}
+
+/// A job body.
+pub fn job(key: &str, steps: Value, locks: Value, wait_for: &[&str]) -> Value {
+    serde_json::json!({ "key": key, "steps": steps, "locks": locks, "wait_for": wait_for })
+}
+
+/// `n` sleep steps of `ms` each.
+pub fn sleeps(n: usize, ms: u64) -> Value {
+    Value::Array(
+        (0..n)
+            .map(|_| serde_json::json!({ "action": "sleep", "args": { "ms": ms } }))
+            .collect(),
+    )
+}
+
+/// Parses an RFC 3339 time from a JSON field.
+pub fn time(value: &Value) -> anyhow::Result<chrono::DateTime<chrono::Utc>> {
+    let text = value
+        .as_str()
+        .with_context(|| format!("expected a time, got {value}"))?;
+    Ok(chrono::DateTime::parse_from_rfc3339(text)?.with_timezone(&chrono::Utc))
+}

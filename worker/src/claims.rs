@@ -50,7 +50,11 @@ pub async fn claim(
                 OR (step.state = 'running' AND j.state IN ('running', 'paused')
                     AND step.heartbeat_at < now() - make_interval(secs => $3)))
          RETURNING step.id, step.job_id, step.attempts, step.action, step.args",
-        [ids.to_vec().into(), worker.to_owned().into(), stale_after.as_secs_f64().into()],
+        [
+            ids.to_vec().into(),
+            worker.to_owned().into(),
+            stale_after.as_secs_f64().into(),
+        ],
     )
     .await?;
     rows.iter()

@@ -45,7 +45,10 @@ async fn consume(
 ) -> anyhow::Result<()> {
     let prefetch = shared.settings.worker_concurrency;
     let tag = format!("worker-{}", shared.worker_id);
-    let (channel, mut consumer) = shared.broker.consume(&shared.broker.topology().steps, prefetch, &tag).await?;
+    let (channel, mut consumer) = shared
+        .broker
+        .consume(&shared.broker.topology().steps, prefetch, &tag)
+        .await?;
     tracing::info!(worker = %shared.worker_id, prefetch, "taking steps");
     let mut held: Vec<Delivery> = Vec::new();
     let mut recheck = tokio::time::interval(shared.settings.heartbeat_interval);
@@ -118,7 +121,11 @@ async fn take(
             Verdict::Hold => held.push(delivery),
             Verdict::Drop => delivery.acker.ack(BasicAckOptions::default()).await?,
             Verdict::Finished { job_id, attempt } => {
-                report.push(StepFinished { step_id, job_id, attempt });
+                report.push(StepFinished {
+                    step_id,
+                    job_id,
+                    attempt,
+                });
                 held.push(delivery);
             }
         }
@@ -128,11 +135,14 @@ async fn take(
         // then ack (a held delivery is found finished and acked next time
         // only if this publish failed).
         let topology = shared.broker.topology();
-        shared.publisher.publish_json(&topology.results, &[StepsFinished { steps: report.clone() }]).await?;
+        shared
+            .publisher
+            .publish_json(&topology.results, &[StepsFinished { steps: report.clone() }])
+            .await?;
         let reported: Vec<Uuid> = report.iter().map(|r| r.step_id).collect();
-        let (done, keep): (Vec<Delivery>, Vec<Delivery>) = held.into_iter().partition(|d| {
-            serde_json::from_slice::<StepMessage>(&d.data).is_ok_and(|m| reported.contains(&m.step_id))
-        });
+        let (done, keep): (Vec<Delivery>, Vec<Delivery>) = held
+            .into_iter()
+            .partition(|d| serde_json::from_slice::<StepMessage>(&d.data).is_ok_and(|m| reported.contains(&m.step_id)));
         for delivery in done {
             delivery.acker.ack(BasicAckOptions::default()).await?;
         }
@@ -142,9 +152,15 @@ async fn take(
 }
 
 /// Runs a claimed step in its own task.
-fn start(shared: &Arc<Shared>, finished: &mpsc::UnboundedSender<Finished>, claimed: claims::Claimed, delivery: Delivery) {
+fn start(
+    shared: &Arc<Shared>,
+    finished: &mpsc::UnboundedSender<Finished>,
+    claimed: claims::Claimed,
+    delivery: Delivery,
+) {
     let cancel = shared.start(claimed.step_id, claimed.attempt);
     let finished = finished.clone();
+    let shared = shared.clone();
     tokio::spawn(async move {
         let outcome = match Action::parse(&claimed.action, &claimed.args) {
             Err(err) => Outcome::Failed(format!("cannot run step: {err}")),
@@ -156,6 +172,7 @@ fn start(shared: &Arc<Shared>, finished: &mpsc::UnboundedSender<Finished>, claim
                 },
             },
         };
+        shared.ended(claimed.step_id);
         // The receiver lives as long as the worker; if it is gone the
         // delivery is requeued when the channel closes.
         let _ = finished.send(Finished {

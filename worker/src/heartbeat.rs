@@ -26,7 +26,11 @@ pub async fn run(shared: Arc<Shared>, stop: CancellationToken) {
         match claims::heartbeat(&shared.db, &steps).await {
             Ok(owned) => {
                 let owned: HashSet<Uuid> = owned.into_iter().collect();
-                let lost: Vec<Uuid> = steps.iter().map(|(id, _)| *id).filter(|id| !owned.contains(id)).collect();
+                let lost: Vec<Uuid> = steps
+                    .iter()
+                    .map(|(id, _)| *id)
+                    .filter(|id| !owned.contains(id))
+                    .collect();
                 if !lost.is_empty() {
                     tracing::info!(steps = lost.len(), "interrupting cancelled or taken-over steps");
                     shared.interrupt(lost.into_iter());

@@ -31,7 +31,9 @@ impl Worker {
             .context("failed to connect to the database")?;
         let broker = Broker::new(&settings).context("failed to set up the broker pool")?;
         let worker_id = std::env::var("CHROMA_WORKER_ID").unwrap_or_else(|_| default_worker_id());
-        Ok(Self { shared: Arc::new(Shared::new(settings, db, broker, worker_id)) })
+        Ok(Self {
+            shared: Arc::new(Shared::new(settings, db, broker, worker_id)),
+        })
     }
 
     /// Takes steps until `shutdown`, then drains and returns.
@@ -51,7 +53,14 @@ impl Worker {
 }
 
 fn default_worker_id() -> String {
-    let host = std::fs::read_to_string("/etc/hostname").map(|h| h.trim().to_owned()).unwrap_or_default();
+    let host = std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_default();
     let short = uuid::Uuid::new_v4().simple().to_string();
-    format!("{}-{}-{}", if host.is_empty() { "worker" } else { &host }, std::process::id(), &short[..6])
+    format!(
+        "{}-{}-{}",
+        if host.is_empty() { "worker" } else { &host },
+        std::process::id(),
+        &short[..6]
+    )
 }

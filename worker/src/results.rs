@@ -72,12 +72,22 @@ async fn handle(shared: &Shared, batch: Vec<Finished>) {
     let acks = batch.iter().map(|f| async {
         let outcome = if handing_back && matches!(f.outcome, Outcome::Interrupted) {
             // Stopping: the step was released to the queue, not finished.
-            f.acker.nack(BasicNackOptions { requeue: true, ..BasicNackOptions::default() }).await
+            f.acker
+                .nack(BasicNackOptions {
+                    requeue: true,
+                    ..BasicNackOptions::default()
+                })
+                .await
         } else if published {
             f.acker.ack(BasicAckOptions::default()).await
         } else {
             // Redelivered, the step is found finished and reported again.
-            f.acker.nack(BasicNackOptions { requeue: true, ..BasicNackOptions::default() }).await
+            f.acker
+                .nack(BasicNackOptions {
+                    requeue: true,
+                    ..BasicNackOptions::default()
+                })
+                .await
         };
         if let Err(err) = outcome {
             tracing::warn!(step_id = %f.step_id, "cannot acknowledge step message: {err}");
@@ -115,7 +125,13 @@ async fn record(shared: &Shared, batch: &[Finished]) -> Result<Vec<StepFinished>
               AS u(id, attempt, state, output, error)
          WHERE step.id = u.id AND step.attempts = u.attempt AND step.state = 'running'
          RETURNING step.id, step.job_id, step.attempts",
-        [ids.into(), attempts.into(), states.into(), sea_orm::Value::from(outputs), errors.into()],
+        [
+            ids.into(),
+            attempts.into(),
+            states.into(),
+            sea_orm::Value::from(outputs),
+            errors.into(),
+        ],
     )
     .await?;
     rows.iter()

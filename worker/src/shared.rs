@@ -14,6 +14,8 @@ use uuid::Uuid;
 pub struct Running {
     pub attempt: i32,
     pub cancel: CancellationToken,
+    /// The action ended; its result waits to be recorded and acked.
+    pub ended: bool,
 }
 
 /// State shared by a worker's tasks.
@@ -51,8 +53,22 @@ impl Shared {
     /// Registers a claimed step; returns the token that interrupts it.
     pub fn start(&self, step_id: Uuid, attempt: i32) -> CancellationToken {
         let cancel = CancellationToken::new();
-        self.running().insert(step_id, Running { attempt, cancel: cancel.clone() });
+        self.running().insert(
+            step_id,
+            Running {
+                attempt,
+                cancel: cancel.clone(),
+                ended: false,
+            },
+        );
         cancel
+    }
+
+    /// Notes that a step's action ended, so heartbeats leave it alone.
+    pub fn ended(&self, step_id: Uuid) {
+        if let Some(step) = self.running().get_mut(&step_id) {
+            step.ended = true;
+        }
     }
 
     /// Forgets steps whose results were handled.
@@ -63,9 +79,13 @@ impl Shared {
         }
     }
 
-    /// `(step, attempt)` of every step running here.
+    /// `(step, attempt)` of every step whose action still runs here.
     pub fn snapshot(&self) -> Vec<(Uuid, i32)> {
-        self.running().iter().map(|(id, r)| (*id, r.attempt)).collect()
+        self.running()
+            .iter()
+            .filter(|(_, r)| !r.ended)
+            .map(|(id, r)| (*id, r.attempt))
+            .collect()
     }
 
     /// Interrupts the running steps in `ids`.

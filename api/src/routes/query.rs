@@ -12,8 +12,13 @@ pub const DEFAULT_LIMIT: u64 = 50;
 
 /// Parses an id from the path.
 pub fn id(text: &str, kind: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(text)
-        .map_err(|_| ApiError::bad("invalid_id", format!("{text:?} is not a valid {kind} id (a UUID)"), Some("id")))
+    Uuid::parse_str(text).map_err(|_| {
+        ApiError::bad(
+            "invalid_id",
+            format!("{text:?} is not a valid {kind} id (a UUID)"),
+            Some("id"),
+        )
+    })
 }
 
 /// `limit` and `offset` of a list request.

@@ -28,11 +28,21 @@ struct SubmittedJob {
 pub async fn handle(state: web::Data<AppState>, body: web::Json<CommandRequest>) -> Result<HttpResponse, ApiError> {
     let command = body.into_inner().validate().map_err(ApiError::Validation)?;
     let stored = store::commands::insert(&state.db, &command).await?;
-    state.notify_scheduler(SchedulerMessage::CommandSubmitted { command_id: stored.id }).await;
+    state
+        .notify_scheduler(SchedulerMessage::CommandSubmitted { command_id: stored.id })
+        .await;
     let response = Submitted {
         id: stored.id,
         state: "pending",
-        jobs: stored.jobs.into_iter().map(|(id, key)| SubmittedJob { id, key, state: "pending" }).collect(),
+        jobs: stored
+            .jobs
+            .into_iter()
+            .map(|(id, key)| SubmittedJob {
+                id,
+                key,
+                state: "pending",
+            })
+            .collect(),
     };
     Ok(crate::respond::with_status(StatusCode::ACCEPTED, response))
 }

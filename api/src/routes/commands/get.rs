@@ -41,7 +41,10 @@ pub async fn load(db: &DatabaseConnection, id: Uuid) -> Result<CommandView, ApiE
         .into_iter()
         .map(|j| {
             let job_steps = steps.remove(&j.id).unwrap_or_default();
-            JobView { steps: Some(job_steps), ..JobView::summary(j) }
+            JobView {
+                steps: Some(job_steps),
+                ..JobView::summary(j)
+            }
         })
         .collect();
     Ok(CommandView::new(found, jobs))

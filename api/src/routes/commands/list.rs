@@ -24,11 +24,19 @@ pub struct Filters {
 /// Lists commands, newest first, with their jobs (without steps).
 pub async fn handle(state: web::Data<AppState>, query: web::Query<Filters>) -> Result<HttpResponse, ApiError> {
     let filters = query.into_inner();
-    let (limit, offset) = Paging { limit: filters.limit, offset: filters.offset }.resolve()?;
+    let (limit, offset) = Paging {
+        limit: filters.limit,
+        offset: filters.offset,
+    }
+    .resolve()?;
     let mut select = command::Entity::find();
     if let Some(wanted) = filters.state {
         let parsed = common::CommandState::parse(&wanted).ok_or_else(|| {
-            ApiError::bad("invalid_query", format!("unknown command state {wanted:?}"), Some("state"))
+            ApiError::bad(
+                "invalid_query",
+                format!("unknown command state {wanted:?}"),
+                Some("state"),
+            )
         })?;
         select = select.filter(command::Column::State.eq(parsed.as_str()));
     }
@@ -57,5 +65,12 @@ pub async fn handle(state: web::Data<AppState>, query: web::Query<Filters>) -> R
             CommandView::new(c, command_jobs)
         })
         .collect();
-    Ok(crate::respond::ok(Page { objects, meta: PageMeta { total_count, limit, offset } }))
+    Ok(crate::respond::ok(Page {
+        objects,
+        meta: PageMeta {
+            total_count,
+            limit,
+            offset,
+        },
+    }))
 }

@@ -27,11 +27,20 @@ pub async fn load(db: &DatabaseConnection, id: Uuid) -> Result<JobView, ApiError
         .order_by_asc(step::Column::Idx)
         .all(db)
         .await?;
-    let locks = query(db, "SELECT item, write FROM job_lock WHERE job_id = $1 ORDER BY item", [id.into()])
-        .await?
-        .iter()
-        .map(|r| Ok(LockView { item: r.try_get("", "item")?, write: r.try_get("", "write")? }))
-        .collect::<Result<Vec<_>, sea_orm::DbErr>>()?;
+    let locks = query(
+        db,
+        "SELECT item, write FROM job_lock WHERE job_id = $1 ORDER BY item",
+        [id.into()],
+    )
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(LockView {
+            item: r.try_get("", "item")?,
+            write: r.try_get("", "write")?,
+        })
+    })
+    .collect::<Result<Vec<_>, sea_orm::DbErr>>()?;
     let wait_for = query(
         db,
         "SELECT j.key FROM job_dependency d JOIN job j ON j.id = d.depends_on WHERE d.job_id = $1 ORDER BY j.seq",

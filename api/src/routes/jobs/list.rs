@@ -23,17 +23,24 @@ pub struct Filters {
 /// Lists jobs matching the filters.
 pub async fn handle(state: web::Data<AppState>, query: web::Query<Filters>) -> Result<HttpResponse, ApiError> {
     let filters = query.into_inner();
-    let (limit, offset) = Paging { limit: filters.limit, offset: filters.offset }.resolve()?;
+    let (limit, offset) = Paging {
+        limit: filters.limit,
+        offset: filters.offset,
+    }
+    .resolve()?;
     let mut select = job::Entity::find();
     if let Some(wanted) = filters.state {
-        let parsed = common::JobState::parse(&wanted).ok_or_else(|| {
-            ApiError::bad("invalid_query", format!("unknown job state {wanted:?}"), Some("state"))
-        })?;
+        let parsed = common::JobState::parse(&wanted)
+            .ok_or_else(|| ApiError::bad("invalid_query", format!("unknown job state {wanted:?}"), Some("state")))?;
         select = select.filter(job::Column::State.eq(parsed.as_str()));
     }
     if let Some(command) = filters.command {
         let command = id(&command, "command").map_err(|_| {
-            ApiError::bad("invalid_query", format!("{command:?} is not a command id (a UUID)"), Some("command"))
+            ApiError::bad(
+                "invalid_query",
+                format!("{command:?} is not a command id (a UUID)"),
+                Some("command"),
+            )
         })?;
         select = select.filter(job::Column::CommandId.eq(command));
     }
@@ -47,5 +54,12 @@ pub async fn handle(state: web::Data<AppState>, query: web::Query<Filters>) -> R
         .into_iter()
         .map(JobView::summary)
         .collect();
-    Ok(crate::respond::ok(Page::<JobView> { objects, meta: PageMeta { total_count, limit, offset } }))
+    Ok(crate::respond::ok(Page::<JobView> {
+        objects,
+        meta: PageMeta {
+            total_count,
+            limit,
+            offset,
+        },
+    }))
 }

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Runs the whole test suite against real services: makes sure PostgreSQL
+# and RabbitMQ run, checks formatting, lints, the compose file, builds the
+# binaries the end-to-end tests start as child processes, then runs every
+# test. TEST_LOG=1 shows in-process logs; child logs go to target/test-logs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# shellcheck source=scripts/services.sh
+source scripts/services.sh
+
+step() { echo "test: $*" >&2; }
+
+if ! command -v docker-compose >/dev/null; then
+  step "installing docker-compose (to check docker-compose.yml)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q docker-compose >/dev/null
+fi
+step "docker-compose config"
+docker-compose -f docker-compose.yml config -q
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+step "cargo clippy"
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+step "cargo build --bins"
+cargo build --workspace --bins --quiet
+step "cargo test"
+cargo test --workspace --quiet -- --test-threads="${TEST_THREADS:-2}"
+step "all passed"
