@@ -14,6 +14,7 @@ use lapin::publisher_confirm::Confirmation;
 use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
 use lapin::{BasicProperties, Channel, ConnectionProperties, Consumer, ExchangeKind};
 use secrecy::ExposeSecret;
+use std::time::Duration;
 use tokio::sync::Mutex;
 
 pub mod consume;
@@ -46,9 +47,17 @@ impl Broker {
         let properties = ConnectionProperties::default()
             .with_executor(tokio_executor_trait::Tokio::current())
             .with_reactor(tokio_reactor_trait::Tokio);
+        // Bounded waits: an unreachable broker must not hang a request or a
+        // loop for minutes; callers retry.
+        let mut pool = deadpool_lapin::PoolConfig::new(4);
+        pool.timeouts = deadpool_lapin::Timeouts {
+            wait: Some(Duration::from_secs(10)),
+            create: Some(Duration::from_secs(10)),
+            recycle: Some(Duration::from_secs(5)),
+        };
         let config = deadpool_lapin::Config {
             url: Some(settings.amqp_url.expose_secret().to_owned()),
-            pool: Some(deadpool_lapin::PoolConfig::new(4)),
+            pool: Some(pool),
             connection_properties: properties,
         };
         let pool = config
