@@ -12,7 +12,7 @@ pub mod views;
 use actix_web::dev::Server;
 use actix_web::{web, App, HttpServer};
 use anyhow::Context;
-use broker::{Broker, Publisher};
+use broker::Broker;
 use common::Settings;
 use migrations::MigratorTrait;
 use secrecy::ExposeSecret;
@@ -54,12 +54,7 @@ impl Application {
         let listener =
             TcpListener::bind(&settings.bind).with_context(|| format!("failed to bind {}", settings.bind))?;
         let port = listener.local_addr()?.port();
-        let state = web::Data::new(AppState {
-            publisher: Publisher::new(broker.clone()),
-            settings,
-            db,
-            broker,
-        });
+        let state = web::Data::new(AppState::new(settings, db, broker));
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(tracing_actix_web::TracingLogger::default())

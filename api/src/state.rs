@@ -4,23 +4,64 @@ use broker::{Broker, Publisher};
 use common::messages::SchedulerMessage;
 use common::Settings;
 use sea_orm::DatabaseConnection;
+use tokio::sync::mpsc;
 
 /// Shared by all handlers through `web::Data`.
 pub struct AppState {
     pub settings: Settings,
     pub db: DatabaseConnection,
     pub broker: Broker,
-    pub publisher: Publisher,
+    notifications: mpsc::UnboundedSender<SchedulerMessage>,
 }
 
+/// Notifications sent in one confirmed batch at most.
+const NOTIFY_BATCH: usize = 500;
+
 impl AppState {
+    /// Shares the connections and starts the task that notifies the
+    /// scheduler (must be called inside the runtime).
+    pub fn new(settings: Settings, db: DatabaseConnection, broker: Broker) -> Self {
+        let (notifications, pending) = mpsc::unbounded_channel();
+        tokio::spawn(notify(
+            Publisher::new(broker.clone()),
+            broker.topology().jobs.clone(),
+            pending,
+        ));
+        Self {
+            settings,
+            db,
+            broker,
+            notifications,
+        }
+    }
+
     /// Tells the scheduler something changed. The change is already in
-    /// PostgreSQL, so a failure here only delays it until the scheduler's
-    /// next sweep; it is logged, not returned.
-    pub async fn notify_scheduler(&self, message: SchedulerMessage) {
-        let queue = &self.broker.topology().jobs;
-        if let Err(err) = self.publisher.publish_json(queue, &[message]).await {
-            tracing::warn!("could not notify the scheduler (its sweep will catch up): {err}");
+    /// PostgreSQL, so the request does not wait for the broker: messages
+    /// go out in batches, and a lost one only delays the change until the
+    /// scheduler's next sweep.
+    pub fn notify_scheduler(&self, message: SchedulerMessage) {
+        if self.notifications.send(message).is_err() {
+            tracing::warn!("scheduler notifier stopped; the scheduler's sweep will catch up");
+        }
+    }
+}
+
+/// Publishes queued notifications, as many per confirm round trip as are
+/// waiting.
+async fn notify(publisher: Publisher, queue: String, mut pending: mpsc::UnboundedReceiver<SchedulerMessage>) {
+    while let Some(first) = pending.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < NOTIFY_BATCH {
+            match pending.try_recv() {
+                Ok(next) => batch.push(next),
+                Err(_) => break,
+            }
+        }
+        if let Err(err) = publisher.publish_json(&queue, &batch).await {
+            tracing::warn!(
+                count = batch.len(),
+                "could not notify the scheduler (its sweep will catch up): {err}"
+            );
         }
     }
 }

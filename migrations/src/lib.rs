@@ -7,6 +7,7 @@ mod m20261126_000002_create_job;
 mod m20261126_000003_create_step;
 mod m20261126_000004_create_job_lock;
 mod m20261126_000005_create_job_dependency;
+mod m20261126_000006_index_step_in_flight;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000003_create_step::Migration),
             Box::new(m20261126_000004_create_job_lock::Migration),
             Box::new(m20261126_000005_create_job_dependency::Migration),
+            Box::new(m20261126_000006_index_step_in_flight::Migration),
         ]
     }
 }

@@ -103,7 +103,9 @@ pub async fn advance(tx: &impl ConnectionTrait, job_ids: &[Uuid]) -> Result<Adva
 async fn queue_steps(tx: &impl ConnectionTrait, step_ids: &[Uuid]) -> Result<Vec<StepMessage>, DbErr> {
     let rows = query(
         tx,
-        "UPDATE step SET state = 'queued', queued_at = now()
+        // clock_timestamp(): the moment the step became ready, not the
+        // start of the (batched) transaction that got to it.
+        "UPDATE step SET state = 'queued', queued_at = clock_timestamp()
          WHERE id = ANY($1) AND state = 'pending'
          RETURNING id, job_id, attempts, action, args",
         [step_ids.to_vec().into()],

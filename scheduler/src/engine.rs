@@ -5,8 +5,8 @@ use broker::{Broker, Publisher};
 use common::messages::StepMessage;
 use common::Settings;
 use sea_orm::DatabaseConnection;
-use std::sync::Mutex;
-use tokio::sync::Notify;
+use std::sync::{Arc, Mutex};
+use tokio::sync::{Notify, Semaphore};
 
 /// State shared by the scheduler's loops.
 pub struct Engine {
@@ -18,7 +18,12 @@ pub struct Engine {
     outbox: Mutex<Vec<StepMessage>>,
     /// Wakes the grant loop; notifications coalesce.
     pub grant_wanted: Notify,
+    /// Bounds result batches whose steps are being published and acked.
+    pub in_flight: Arc<Semaphore>,
 }
+
+/// Result batches that may publish and ack at once.
+const IN_FLIGHT: usize = 4;
 
 impl Engine {
     /// Shares `db` and `broker` among the loops.
@@ -30,6 +35,7 @@ impl Engine {
             broker,
             outbox: Mutex::new(Vec::new()),
             grant_wanted: Notify::new(),
+            in_flight: Arc::new(Semaphore::new(IN_FLIGHT)),
         }
     }
 

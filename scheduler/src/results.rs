@@ -29,7 +29,7 @@ pub async fn run(engine: Arc<Engine>, shutdown: CancellationToken) {
     .await;
 }
 
-async fn handle(engine: &Engine, batch: Vec<Delivery>) -> anyhow::Result<()> {
+async fn handle(engine: &Arc<Engine>, batch: Vec<Delivery>) -> anyhow::Result<()> {
     let mut job_ids: Vec<Uuid> = Vec::new();
     for delivery in &batch {
         match serde_json::from_slice::<StepsFinished>(&delivery.data) {
@@ -38,11 +38,30 @@ async fn handle(engine: &Engine, batch: Vec<Delivery>) -> anyhow::Result<()> {
         }
     }
     let advanced = advance_jobs(engine, job_ids).await?;
-    engine.publish_steps(advanced.queued).await;
     if advanced.released {
         engine.grant_wanted.notify_one();
     }
-    ack_all(&batch).await
+    // Publishing and acking overlap with the next batch's transaction; the
+    // acks are per delivery since batches may finish out of order.
+    let permit = engine.in_flight.clone().acquire_owned().await?;
+    let engine = engine.clone();
+    tokio::spawn(async move {
+        engine.publish_steps(advanced.queued).await;
+        ack_each(&batch).await;
+        drop(permit);
+    });
+    Ok(())
+}
+
+/// Acknowledges each delivery of a batch.
+async fn ack_each(batch: &[Delivery]) {
+    let acks = batch.iter().map(|d| d.acker.ack(BasicAckOptions::default()));
+    for outcome in futures::future::join_all(acks).await {
+        if let Err(err) = outcome {
+            // Redelivered later; advancing again changes nothing.
+            tracing::warn!("cannot acknowledge a result message: {err}");
+        }
+    }
 }
 
 /// Advances `job_ids` in one retried transaction.

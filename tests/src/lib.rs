@@ -28,6 +28,9 @@ pub struct TestEnv {
     pub http: reqwest::Client,
     shutdown: CancellationToken,
     tasks: Vec<JoinHandle<anyhow::Result<()>>>,
+    /// Child processes, killed before the queues are deleted (a live
+    /// worker would declare them again).
+    children: std::sync::Mutex<Vec<u32>>,
 }
 
 fn unique(name: &str) -> String {
@@ -104,6 +107,7 @@ impl TestEnv {
             http,
             shutdown,
             tasks,
+            children: Default::default(),
         })
     }
 
@@ -130,7 +134,14 @@ impl TestEnv {
     pub fn spawn(&self, binary: &str, extra: &[(&str, &str)]) -> anyhow::Result<Process> {
         let mut env = settings_env(&self.settings);
         env.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
-        Process::spawn(binary, &self.name, &env)
+        let process = Process::spawn(binary, &self.name, &env)?;
+        if let Some(pid) = process.id() {
+            self.children
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push(pid);
+        }
+        Ok(process)
     }
 
     /// `GET` → (status, envelope).
@@ -178,6 +189,15 @@ impl TestEnv {
 
     /// Stops what this test started and drops its database and queues.
     pub async fn stop(mut self) -> anyhow::Result<()> {
+        for pid in self
+            .children
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .drain(..)
+        {
+            // Already gone is fine.
+            let _ = processes::kill_now(pid);
+        }
         self.shutdown.cancel();
         for task in self.tasks.drain(..) {
             tokio::time::timeout(Duration::from_secs(20), task)

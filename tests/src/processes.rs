@@ -55,6 +55,11 @@ impl Process {
         Ok(Self { child, log })
     }
 
+    /// The operating system's process id, while it runs.
+    pub fn id(&self) -> Option<u32> {
+        self.child.id()
+    }
+
     fn pid(&self) -> anyhow::Result<Pid> {
         let id = self.child.id().context("process already reaped")?;
         Ok(Pid::from_raw(i32::try_from(id)?))
@@ -80,4 +85,10 @@ impl Process {
     pub fn is_running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
     }
+}
+
+/// SIGKILLs a process by id.
+pub fn kill_now(pid: u32) -> anyhow::Result<()> {
+    kill(Pid::from_raw(i32::try_from(pid)?), Signal::SIGKILL)?;
+    Ok(())
 }

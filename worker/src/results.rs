@@ -9,7 +9,7 @@ use futures::future::join_all;
 use sea_orm::DbErr;
 use serde_json::Value;
 use std::sync::Arc;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Semaphore};
 use uuid::Uuid;
 
 use crate::shared::Shared;
@@ -36,8 +36,13 @@ pub struct Finished {
     pub acker: Acker,
 }
 
+/// Batches whose report and acks may be in flight at once: recording the
+/// next batch need not wait for the broker to confirm the previous one.
+const IN_FLIGHT: usize = 4;
+
 /// Records results as they arrive until every sender is gone.
 pub async fn run(shared: Arc<Shared>, mut finished: mpsc::UnboundedReceiver<Finished>) {
+    let permits = Arc::new(Semaphore::new(IN_FLIGHT));
     while let Some(first) = finished.recv().await {
         let mut batch = vec![first];
         while batch.len() < BATCH {
@@ -46,21 +51,37 @@ pub async fn run(shared: Arc<Shared>, mut finished: mpsc::UnboundedReceiver<Fini
                 Err(_) => break,
             }
         }
-        handle(&shared, batch).await;
+        let recorded = record_until_done(&shared, &batch).await;
+        let Ok(permit) = permits.clone().acquire_owned().await else {
+            return;
+        };
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            report_and_ack(&shared, batch, recorded).await;
+            drop(permit);
+        });
     }
+    // Wait for the last reports before returning.
+    let _ = permits.acquire_many(IN_FLIGHT as u32).await;
 }
 
-async fn handle(shared: &Shared, batch: Vec<Finished>) {
-    let recorded = loop {
-        match record(shared, &batch).await {
-            Ok(recorded) => break recorded,
+/// Records a batch, retrying while the database is away: until written,
+/// the results exist only here.
+async fn record_until_done(shared: &Shared, batch: &[Finished]) -> Vec<StepFinished> {
+    loop {
+        match record(shared, batch).await {
+            Ok(recorded) => return recorded,
             Err(err) => {
-                // The results exist only here until written: keep trying.
                 tracing::error!("cannot record {} step results, retrying: {err}", batch.len());
                 tokio::time::sleep(std::time::Duration::from_millis(500)).await;
             }
         }
-    };
+    }
+}
+
+/// Tells the scheduler about recorded results, then acknowledges the
+/// batch's deliveries (requeues them if the report failed).
+async fn report_and_ack(shared: &Shared, batch: Vec<Finished>, recorded: Vec<StepFinished>) {
     let published = recorded.is_empty()
         || shared
             .publisher

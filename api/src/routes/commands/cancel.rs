@@ -11,8 +11,6 @@ pub async fn handle(state: web::Data<AppState>, path: web::Path<String>) -> Resu
     let id = crate::routes::query::id(&path, "command")?;
     store::control::cancel_command(&state.db, id).await?;
     // Cancelled jobs released their locks: let waiting jobs start.
-    state
-        .notify_scheduler(SchedulerMessage::Kick { job_ids: Vec::new() })
-        .await;
+    state.notify_scheduler(SchedulerMessage::Kick { job_ids: Vec::new() });
     Ok(crate::respond::ok(super::get::load(&state.db, id).await?))
 }

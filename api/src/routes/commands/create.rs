@@ -28,9 +28,7 @@ struct SubmittedJob {
 pub async fn handle(state: web::Data<AppState>, body: web::Json<CommandRequest>) -> Result<HttpResponse, ApiError> {
     let command = body.into_inner().validate().map_err(ApiError::Validation)?;
     let stored = store::commands::insert(&state.db, &command).await?;
-    state
-        .notify_scheduler(SchedulerMessage::CommandSubmitted { command_id: stored.id })
-        .await;
+    state.notify_scheduler(SchedulerMessage::CommandSubmitted { command_id: stored.id });
     let response = Submitted {
         id: stored.id,
         state: "pending",

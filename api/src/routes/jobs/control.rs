@@ -11,9 +11,7 @@ use crate::state::AppState;
 pub async fn cancel(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let id = crate::routes::query::id(&path, "job")?;
     store::control::cancel_job(&state.db, id).await?;
-    state
-        .notify_scheduler(SchedulerMessage::Kick { job_ids: Vec::new() })
-        .await;
+    state.notify_scheduler(SchedulerMessage::Kick { job_ids: Vec::new() });
     Ok(crate::respond::ok(super::get::load(&state.db, id).await?))
 }
 
@@ -28,8 +26,6 @@ pub async fn pause(state: web::Data<AppState>, path: web::Path<String>) -> Resul
 pub async fn resume(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let id = crate::routes::query::id(&path, "job")?;
     store::control::set_paused(&state.db, id, false).await?;
-    state
-        .notify_scheduler(SchedulerMessage::Kick { job_ids: vec![id] })
-        .await;
+    state.notify_scheduler(SchedulerMessage::Kick { job_ids: vec![id] });
     Ok(crate::respond::ok(super::get::load(&state.db, id).await?))
 }
