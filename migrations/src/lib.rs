@@ -8,6 +8,7 @@ mod m20261126_000003_create_step;
 mod m20261126_000004_create_job_lock;
 mod m20261126_000005_create_job_dependency;
 mod m20261126_000006_index_step_in_flight;
+mod m20261126_000007_hot_step_updates;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000004_create_job_lock::Migration),
             Box::new(m20261126_000005_create_job_dependency::Migration),
             Box::new(m20261126_000006_index_step_in_flight::Migration),
+            Box::new(m20261126_000007_hot_step_updates::Migration),
         ]
     }
 }

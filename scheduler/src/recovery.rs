@@ -71,14 +71,16 @@ async fn stalled_jobs(engine: &Engine) -> Result<Vec<Uuid>, sea_orm::DbErr> {
     rows.iter().map(|r| r.try_get("", "id")).collect()
 }
 
-/// Queued steps not started within `older_than`; their `queued_at` moves
-/// to now so that the next sweep waits again before repeating them.
+/// Queued steps of running jobs not started within `older_than`; their
+/// `queued_at` moves to now so that the next sweep waits again before
+/// repeating them. (A queued step of a paused job waits for its resume.)
 async fn unstarted_steps(engine: &Engine, older_than: Duration) -> Result<Vec<StepMessage>, sea_orm::DbErr> {
     let rows = query(
         &engine.db,
         "UPDATE step SET queued_at = now()
-         WHERE id IN (SELECT id FROM step
-                      WHERE state = 'queued' AND queued_at <= now() - make_interval(secs => $1)
+         WHERE id IN (SELECT s.id FROM job j JOIN step s ON s.job_id = j.id
+                      WHERE j.state = 'running' AND s.state = 'queued'
+                        AND s.queued_at <= now() - make_interval(secs => $1)
                       LIMIT $2)
          RETURNING id, job_id, attempts, action, args",
         [older_than.as_secs_f64().into(), SWEEP_LIMIT.into()],

@@ -263,3 +263,32 @@ async fn broker_restart(broker: &PrivateBroker) -> anyhow::Result<()> {
     }
     env.stop().await
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_step_whose_message_was_lost_is_published_again() -> anyhow::Result<()> {
+    let mut env = TestEnv::start("lostmessage").await?;
+    env.scheduler().await?;
+    let id = env
+        .submit(&command("lost", &[job("j", sleeps(2, 1), json!([]), &[])]))
+        .await?;
+    wait_for(LONG, "the first step to be queued", || async {
+        Ok((first_step(&env, &id).await?["state"] == "queued").then_some(()))
+    })
+    .await?;
+    // The broker loses the message (as a purge by an operator would).
+    let broker = broker::Broker::new(&env.settings)?;
+    let channel = broker.channel().await?;
+    let purged = channel
+        .queue_purge(&env.settings.topology().steps, Default::default())
+        .await?;
+    anyhow::ensure!(
+        purged == 1,
+        "expected the one step message in the queue, found {purged}"
+    );
+    channel.close(200, "purged").await?;
+    env.worker(2).await?;
+    let done = env.finished(&id, LONG).await?;
+    assert_eq!(done["state"], "succeeded", "{done}");
+    assert_eq!(done["jobs"][0]["steps"][0]["attempts"], 1);
+    env.stop().await
+}
