@@ -85,11 +85,6 @@ pub async fn report(
         batching.record_statements,
         per(batching.record_statements)
     );
-    println!(
-        "  scheduler queue {:>7} transactions, {:>5.1} steps each",
-        batching.queue_transactions,
-        per(batching.queue_transactions)
-    );
     let workers: Vec<String> = batching.per_worker.iter().map(|(w, n)| format!("{w}: {n}")).collect();
     println!("  steps per worker: {}", workers.join(", "));
     println!("stack stopped in {:.2} s", stopped_in.as_secs_f64());
@@ -124,7 +119,6 @@ pub async fn report(
             "latency_ms": stage_json,
             "claim_statements": batching.claim_statements,
             "record_statements": batching.record_statements,
-            "queue_transactions": batching.queue_transactions,
         });
         println!("{summary}");
     }

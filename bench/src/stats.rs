@@ -87,7 +87,6 @@ pub struct Span {
 pub struct Batching {
     pub claim_statements: i64,
     pub record_statements: i64,
-    pub queue_transactions: i64,
     pub per_worker: Vec<(String, i64)>,
 }
 
@@ -205,9 +204,7 @@ pub async fn stages(db: &DatabaseConnection) -> anyhow::Result<Vec<Pcts>> {
 pub async fn batching(db: &DatabaseConnection) -> anyhow::Result<Batching> {
     let row = one(
         db,
-        "SELECT count(DISTINCT started_at) AS claims, count(DISTINCT finished_at) AS records,
-                count(DISTINCT queued_at) AS queues
-         FROM step",
+        "SELECT count(DISTINCT started_at) AS claims, count(DISTINCT finished_at) AS records FROM step",
     )
     .await?;
     let workers = rows(
@@ -218,7 +215,6 @@ pub async fn batching(db: &DatabaseConnection) -> anyhow::Result<Batching> {
     Ok(Batching {
         claim_statements: row.try_get("", "claims")?,
         record_statements: row.try_get("", "records")?,
-        queue_transactions: row.try_get("", "queues")?,
         per_worker: workers
             .iter()
             .map(|r| Ok((r.try_get("", "worker")?, r.try_get("", "n")?)))
