@@ -40,6 +40,7 @@ pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
 pub struct Application {
     port: u16,
     server: Server,
+    broker: Broker,
 }
 
 impl Application {
@@ -54,7 +55,7 @@ impl Application {
         let listener =
             TcpListener::bind(&settings.bind).with_context(|| format!("failed to bind {}", settings.bind))?;
         let port = listener.local_addr()?.port();
-        let state = web::Data::new(AppState::new(settings, db, broker));
+        let state = web::Data::new(AppState::new(settings, db, broker.clone()));
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(tracing_actix_web::TracingLogger::default())
@@ -70,7 +71,7 @@ impl Application {
         .shutdown_timeout(10)
         .run();
         tracing::info!(port, "API listening");
-        Ok(Self { port, server })
+        Ok(Self { port, server, broker })
     }
 
     /// The port the server listens on.
@@ -85,6 +86,8 @@ impl Application {
             shutdown.cancelled().await;
             handle.stop(true).await;
         });
-        self.server.await.context("API server failed")
+        let served = self.server.await.context("API server failed");
+        self.broker.close().await;
+        served
     }
 }

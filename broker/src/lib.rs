@@ -94,6 +94,25 @@ impl Broker {
         Ok((channel, consumer))
     }
 
+    /// Closes the pooled connections cleanly (so the broker does not see
+    /// them drop), then the pool. Call once the process's loops stopped.
+    pub async fn close(&self) {
+        let mut held = Vec::new();
+        // The pool hands out its idle connections before it creates any.
+        for _ in 0..self.pool.status().size {
+            match tokio::time::timeout(Duration::from_millis(200), self.pool.get()).await {
+                Ok(Ok(connection)) => held.push(connection),
+                _ => break,
+            }
+        }
+        for connection in &held {
+            if connection.status().connected() {
+                let _ = connection.close(200, "shutting down").await;
+            }
+        }
+        self.pool.close();
+    }
+
     /// Whether a connection to the broker can be made now.
     pub async fn is_healthy(&self) -> bool {
         match self.pool.get().await {

@@ -51,6 +51,7 @@ impl Scheduler {
         for task in loops {
             task.await.context("a scheduler loop panicked")?;
         }
+        self.engine.broker.close().await;
         tracing::info!("scheduler stopped");
         Ok(())
     }

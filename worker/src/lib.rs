@@ -47,6 +47,7 @@ impl Worker {
         heartbeat.await.context("heartbeat task panicked")?;
         // Every sender is gone once running steps ended; the recorder ends.
         recorder.await.context("result task panicked")?;
+        self.shared.broker.close().await;
         tracing::info!(worker = %self.shared.worker_id, "worker stopped");
         Ok(())
     }
