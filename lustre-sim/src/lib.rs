@@ -1,0 +1,1 @@
+//! lustre-sim: simulated Lustre servers behind a real SSH server.

@@ -1,0 +1,3 @@
+//! `lustre-sim`: serves simulated Lustre servers over SSH.
+
+fn main() {}
