@@ -14,6 +14,10 @@ if ! command -v docker-compose >/dev/null; then
   step "installing docker-compose (to check docker-compose.yml)"
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q docker-compose >/dev/null
 fi
+if [ ! -x /usr/sbin/sshd ]; then
+  step "installing openssh-server (the SSH client is tested against a real sshd)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q openssh-server >/dev/null
+fi
 step "docker-compose config"
 docker-compose -f docker-compose.yml config -q
 

@@ -234,6 +234,9 @@ impl Publisher {
     }
 }
 
+/// Longest wait for the broker to confirm a batch.
+const CONFIRM_TIMEOUT: Duration = Duration::from_secs(30);
+
 async fn publish_confirmed(channel: &Channel, queue: &str, bodies: Vec<Vec<u8>>) -> Result<(), BrokerError> {
     let properties = BasicProperties::default()
         .with_delivery_mode(2)
@@ -246,7 +249,15 @@ async fn publish_confirmed(channel: &Channel, queue: &str, bodies: Vec<Vec<u8>>)
                 .await?,
         );
     }
-    for confirmation in try_join_all(confirms).await? {
+    // A blocked broker (memory or disk alarm) must not stall callers forever.
+    let confirmed = tokio::time::timeout(CONFIRM_TIMEOUT, try_join_all(confirms))
+        .await
+        .map_err(|_| {
+            BrokerError::Pool(format!(
+                "no confirm from the broker within {CONFIRM_TIMEOUT:?} on {queue}"
+            ))
+        })??;
+    for confirmation in confirmed {
         if let Confirmation::Nack(_) = confirmation {
             return Err(BrokerError::Nacked(queue.to_owned()));
         }

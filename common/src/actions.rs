@@ -75,6 +75,12 @@ impl Action {
             }
             "fail" => {
                 let FailArgs { message } = args_of("fail", args)?;
+                if message.contains('\0') {
+                    return Err(ActionError::BadArgs {
+                        action: "fail",
+                        reason: "message must not contain NUL characters".into(),
+                    });
+                }
                 if message.len() > MAX_FAIL_MESSAGE {
                     return Err(ActionError::BadArgs {
                         action: "fail",
@@ -131,5 +137,6 @@ mod tests {
         assert!(Action::parse("sleep", &json!({"ms": MAX_SLEEP_MS + 1})).is_err());
         assert!(Action::parse("noop", &json!({"extra": 1})).is_err());
         assert!(Action::parse("fail", &json!({})).is_err());
+        assert!(Action::parse("fail", &json!({"message": "a\u{0}b"})).is_err());
     }
 }

@@ -100,6 +100,24 @@ impl Settings {
                 reason: "must be at least 1".into(),
             });
         }
+        let heartbeat_interval = millis("CHROMA_HEARTBEAT_MS", 1_000)?;
+        let heartbeat_timeout = millis("CHROMA_HEARTBEAT_TIMEOUT_MS", 10_000)?;
+        if heartbeat_timeout < heartbeat_interval * 3 {
+            return Err(ConfigError {
+                name: "CHROMA_HEARTBEAT_TIMEOUT_MS",
+                reason: format!(
+                    "must be at least three heartbeat intervals (CHROMA_HEARTBEAT_MS = {} ms)",
+                    heartbeat_interval.as_millis()
+                ),
+            });
+        }
+        let db_pool_size: u32 = parsed("CHROMA_DB_POOL_SIZE", 10)?;
+        if db_pool_size == 0 {
+            return Err(ConfigError {
+                name: "CHROMA_DB_POOL_SIZE",
+                reason: "must be at least 1".into(),
+            });
+        }
         Ok(Self {
             database_url: var("DATABASE_URL")
                 .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/chroma".into())
@@ -111,12 +129,12 @@ impl Settings {
             worker_concurrency,
             queue_prefix,
             delivery_limit,
-            heartbeat_interval: millis("CHROMA_HEARTBEAT_MS", 1_000)?,
-            heartbeat_timeout: millis("CHROMA_HEARTBEAT_TIMEOUT_MS", 10_000)?,
+            heartbeat_interval,
+            heartbeat_timeout,
             requeue_after: millis("CHROMA_REQUEUE_AFTER_MS", 60_000)?,
             drain_timeout: millis("CHROMA_WORKER_DRAIN_MS", 8_000)?,
             sweep_interval: millis("CHROMA_SWEEP_MS", 2_000)?,
-            db_pool_size: parsed("CHROMA_DB_POOL_SIZE", 10)?,
+            db_pool_size,
         })
     }
 

@@ -11,6 +11,8 @@ use crate::actions::Action;
 pub const MAX_JOBS: usize = 1_000;
 /// Most steps one job may hold.
 pub const MAX_STEPS: usize = 1_000;
+/// Most locks one job may ask for.
+pub const MAX_LOCKS: usize = 1_000;
 /// Longest key, lock item, message or description.
 pub const MAX_TEXT: usize = 1_024;
 
@@ -170,8 +172,15 @@ fn validate_job(i: usize, job: &JobRequest, position: &HashMap<&str, usize>, err
                 .ok()
         })
         .collect();
+    if job.locks.len() > MAX_LOCKS {
+        errors.push(error(
+            format!("jobs[{i}].locks"),
+            format!("a job may hold at most {MAX_LOCKS} locks"),
+        ));
+    }
     let mut locks: Vec<(String, bool)> = Vec::new();
-    for (l, lock) in job.locks.iter().enumerate() {
+    let mut lock_position: HashMap<&str, usize> = HashMap::new();
+    for (l, lock) in job.locks.iter().enumerate().take(MAX_LOCKS) {
         let field = format!("jobs[{i}].locks[{l}].item");
         check_text(field.clone(), &lock.item, true, errors);
         if !lock.item.contains('/') || lock.item.starts_with('/') || lock.item.ends_with('/') {
@@ -181,18 +190,28 @@ fn validate_job(i: usize, job: &JobRequest, position: &HashMap<&str, usize>, err
             ));
         }
         // Two locks on one item in one job merge; write wins.
-        match locks.iter_mut().find(|(item, _)| *item == lock.item) {
-            Some(existing) => existing.1 |= lock.write,
-            None => locks.push((lock.item.clone(), lock.write)),
+        match lock_position.get(lock.item.as_str()) {
+            Some(&at) => locks[at].1 |= lock.write,
+            None => {
+                lock_position.insert(&lock.item, locks.len());
+                locks.push((lock.item.clone(), lock.write));
+            }
         }
     }
     let mut wait_for = Vec::new();
-    for (w, key) in job.wait_for.iter().enumerate() {
+    let mut seen = std::collections::HashSet::new();
+    if job.wait_for.len() > MAX_JOBS {
+        errors.push(error(
+            format!("jobs[{i}].wait_for"),
+            format!("a job may wait for at most {MAX_JOBS} jobs"),
+        ));
+    }
+    for (w, key) in job.wait_for.iter().enumerate().take(MAX_JOBS) {
         let field = format!("jobs[{i}].wait_for[{w}]");
         match position.get(key.as_str()) {
             None => errors.push(error(field, format!("no job in this command has key {key:?}"))),
             Some(&p) if p == i => errors.push(error(field, "a job cannot wait for itself")),
-            Some(&p) if !wait_for.contains(&p) => wait_for.push(p),
+            Some(&p) if seen.insert(p) => wait_for.push(p),
             Some(_) => {}
         }
     }

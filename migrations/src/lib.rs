@@ -9,6 +9,7 @@ mod m20261126_000004_create_job_lock;
 mod m20261126_000005_create_job_dependency;
 mod m20261126_000006_index_step_in_flight;
 mod m20261126_000007_hot_step_updates;
+mod m20261126_000008_index_command_unfinished;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000005_create_job_dependency::Migration),
             Box::new(m20261126_000006_index_step_in_flight::Migration),
             Box::new(m20261126_000007_hot_step_updates::Migration),
+            Box::new(m20261126_000008_index_command_unfinished::Migration),
         ]
     }
 }

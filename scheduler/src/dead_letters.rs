@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 use crate::dispatch::advance;
 use crate::engine::Engine;
 use crate::results::ack_all;
-use store::sql::{execute, transact};
+use store::sql::{execute, query, transact};
 
 /// Runs until `shutdown`.
 pub async fn run(engine: Arc<Engine>, shutdown: CancellationToken) {
@@ -27,7 +27,6 @@ pub async fn run(engine: Arc<Engine>, shutdown: CancellationToken) {
 }
 
 async fn handle(engine: &Engine, batch: Vec<Delivery>) -> anyhow::Result<()> {
-    let limit = engine.settings.delivery_limit;
     for delivery in &batch {
         let step = match serde_json::from_slice::<StepMessage>(&delivery.data) {
             Ok(step) => step,
@@ -36,30 +35,79 @@ async fn handle(engine: &Engine, batch: Vec<Delivery>) -> anyhow::Result<()> {
                 continue;
             }
         };
-        tracing::error!(step_id = %step.step_id, job_id = %step.job_id, "step dead-lettered");
-        let reason = format!(
-            "step {} ({}) was dead-lettered: it was delivered more than {limit} times and every \
-             worker running it stopped before finishing (a poison step)",
-            step.step_id, step.action
-        );
-        let advanced = transact(&engine.db, |tx| {
-            let reason = reason.clone();
-            Box::pin(async move {
-                execute(
-                    tx,
-                    "UPDATE step SET state = 'failed', finished_at = now(), error = $2
-                     WHERE id = $1 AND state IN ('pending', 'queued', 'running')",
-                    [step.step_id.into(), reason.into()],
-                )
-                .await?;
-                advance(tx, &[step.job_id]).await
-            })
-        })
-        .await?;
-        engine.publish_steps(advanced.queued).await;
-        if advanced.released {
-            engine.grant_wanted.notify_one();
+        if is_abandoned(engine, &step).await? {
+            fail(engine, &step).await?;
         }
     }
     ack_all(&batch).await
+}
+
+/// Whether nobody runs the step any more. Returns to the queue (a held
+/// duplicate, a hand-back) also count towards the delivery limit, so a
+/// dead-lettered copy may belong to a step another worker runs well: that
+/// one is left alone. A step whose worker just died still has a recent
+/// heartbeat; wait until it is either refreshed (alive) or stale (dead).
+async fn is_abandoned(engine: &Engine, step: &StepMessage) -> anyhow::Result<bool> {
+    let timeout = engine.settings.heartbeat_timeout.as_secs_f64();
+    let mut arrived: Option<chrono::DateTime<chrono::Utc>> = None;
+    loop {
+        let rows = query(
+            &engine.db,
+            "SELECT state, heartbeat_at, now() AS now,
+                    heartbeat_at < now() - make_interval(secs => $2) AS stale
+             FROM step WHERE id = $1",
+            [step.step_id.into(), timeout.into()],
+        )
+        .await?;
+        let Some(row) = rows.first() else { return Ok(false) };
+        let state: String = row.try_get("", "state")?;
+        let now: chrono::DateTime<chrono::Utc> = row.try_get("", "now")?;
+        let heartbeat: Option<chrono::DateTime<chrono::Utc>> = row.try_get("", "heartbeat_at")?;
+        let stale: Option<bool> = row.try_get("", "stale")?;
+        let since = *arrived.get_or_insert(now);
+        match state.as_str() {
+            "queued" => return Ok(true),
+            "running" if stale != Some(false) => return Ok(true),
+            "running" if heartbeat.is_some_and(|h| h > since) => {
+                tracing::info!(step_id = %step.step_id, "ignoring a dead-lettered copy of a step that is running well");
+                return Ok(false);
+            }
+            "running" => tokio::time::sleep(engine.settings.heartbeat_interval).await,
+            _ => return Ok(false),
+        }
+    }
+}
+
+async fn fail(engine: &Engine, step: &StepMessage) -> anyhow::Result<()> {
+    let limit = engine.settings.delivery_limit;
+    tracing::error!(step_id = %step.step_id, job_id = %step.job_id, "step dead-lettered");
+    let reason = format!(
+        "step {} ({}) was dead-lettered: it was delivered more than {limit} times and every \
+         worker running it stopped before finishing (a poison step)",
+        step.step_id, step.action
+    );
+    let (step_id, job_id) = (step.step_id, step.job_id);
+    // Checked again under the row lock: a worker may have taken it over.
+    let timeout = engine.settings.heartbeat_timeout.as_secs_f64();
+    let advanced = transact(&engine.db, |tx| {
+        let reason = reason.clone();
+        Box::pin(async move {
+            execute(
+                tx,
+                "UPDATE step SET state = 'failed', finished_at = now(), heartbeat_at = NULL, error = $2
+                 WHERE id = $1
+                   AND (state = 'queued'
+                        OR (state = 'running' AND heartbeat_at < now() - make_interval(secs => $3)))",
+                [step_id.into(), reason.into(), timeout.into()],
+            )
+            .await?;
+            advance(tx, &[job_id]).await
+        })
+    })
+    .await?;
+    engine.publish_steps(advanced.queued).await;
+    if advanced.released {
+        engine.grant_wanted.notify_one();
+    }
+    Ok(())
 }

@@ -49,6 +49,9 @@ impl Engine {
         if batch.is_empty() {
             return true;
         }
+        // A step may be in the outbox and published again by a sweep.
+        let mut seen = std::collections::HashSet::new();
+        batch.retain(|step| seen.insert(step.step_id));
         match self.publisher.publish_json(&self.broker.topology().steps, &batch).await {
             Ok(()) => true,
             Err(err) => {
@@ -59,9 +62,12 @@ impl Engine {
         }
     }
 
-    /// Whether unpublished step messages are waiting.
-    pub fn has_outbox(&self) -> bool {
-        !self.lock_outbox().is_empty()
+    /// Waits (up to `within`) for result batches still publishing, then
+    /// publishes what the outbox holds. Called once the loops stopped.
+    pub async fn flush(&self, within: std::time::Duration) {
+        let permits = u32::try_from(IN_FLIGHT).unwrap_or(u32::MAX);
+        let _ = tokio::time::timeout(within, self.in_flight.acquire_many(permits)).await;
+        self.publish_steps(Vec::new()).await;
     }
 
     fn lock_outbox(&self) -> std::sync::MutexGuard<'_, Vec<StepMessage>> {

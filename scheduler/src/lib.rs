@@ -51,6 +51,7 @@ impl Scheduler {
         for task in loops {
             task.await.context("a scheduler loop panicked")?;
         }
+        self.engine.flush(std::time::Duration::from_secs(10)).await;
         self.engine.broker.close().await;
         tracing::info!("scheduler stopped");
         Ok(())

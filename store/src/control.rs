@@ -100,6 +100,15 @@ pub async fn refresh_commands(tx: &impl ConnectionTrait, ids: &[Uuid]) -> Result
     if ids.is_empty() {
         return Ok(Vec::new());
     }
+    // Lock first, then aggregate in a new statement: two transactions that
+    // each finish the last-but-one job would otherwise both see the other's
+    // job unfinished, and the command would stay running forever.
+    execute(
+        tx,
+        "SELECT id FROM command WHERE id = ANY($1) AND state IN ('pending', 'running') ORDER BY id FOR UPDATE",
+        [ids.to_vec().into()],
+    )
+    .await?;
     let rows = query(
         tx,
         "WITH s AS (
@@ -163,17 +172,23 @@ pub async fn cancel_job(db: &DatabaseConnection, id: Uuid) -> Result<(), Control
 }
 
 /// Cancels every unfinished job of a command. Conflict unless unfinished.
+/// Jobs are locked before their command, as everywhere else.
 pub async fn cancel_command(db: &DatabaseConnection, id: Uuid) -> Result<(), ControlError> {
     transact(db, |tx| {
         Box::pin(async move {
-            let state = locked_state(tx, "command", id).await?;
+            let rows = query(tx, "SELECT state FROM command WHERE id = $1", [id.into()]).await?;
+            let Some(row) = rows.first() else {
+                return Err(ControlError::NotFound { kind: "command", id });
+            };
+            let state: String = row.try_get("", "state")?;
+            let conflict = || ControlError::Conflict {
+                kind: "command",
+                id,
+                state: state.clone(),
+                verb: "cancel",
+            };
             if CommandState::parse(&state).is_none_or(CommandState::is_final) {
-                return Err(ControlError::Conflict {
-                    kind: "command",
-                    id,
-                    state,
-                    verb: "cancel",
-                });
+                return Err(conflict());
             }
             let rows = query(
                 tx,
@@ -182,6 +197,10 @@ pub async fn cancel_command(db: &DatabaseConnection, id: Uuid) -> Result<(), Con
             )
             .await?;
             let jobs: Vec<Uuid> = rows.iter().map(|r| r.try_get("", "id")).collect::<Result<_, _>>()?;
+            if jobs.is_empty() {
+                // Its last job finished meanwhile.
+                return Err(conflict());
+            }
             cancel_jobs(tx, &jobs, "cancelled by user").await?;
             refresh_commands(tx, &[id]).await?;
             Ok(())

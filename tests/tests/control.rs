@@ -300,6 +300,9 @@ async fn bad_requests_are_refused_with_the_field_and_store_nothing() -> anyhow::
     let (status, envelope) = env.get("/api/job?colour=red").await?;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(envelope["errors"][0]["field"], "colour");
+    let (status, envelope) = env.get("/api/job?offset=9223372036854775808").await?;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{envelope}");
+    assert_eq!(envelope["errors"][0]["field"], "offset");
     let (status, _) = env.get("/api/job?state=sleepy").await?;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let (status, _) = env.get("/api/job/not-a-uuid").await?;

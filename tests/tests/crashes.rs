@@ -292,3 +292,32 @@ async fn a_step_whose_message_was_lost_is_published_again() -> anyhow::Result<()
     assert_eq!(done["jobs"][0]["steps"][0]["attempts"], 1);
     env.stop().await
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_step_whose_worker_and_message_are_both_gone_is_rescued() -> anyhow::Result<()> {
+    let mut env = TestEnv::start("rescue").await?;
+    env.scheduler().await?;
+    let doomed = env.spawn("chroma-worker", &[("CHROMA_WORKER_ID", "doomed")])?;
+    let id = env
+        .submit(&command("r", &[job("j", sleeps(1, 1_000), json!([]), &[])]))
+        .await?;
+    wait_running_attempt(&env, &id, 1).await?;
+    doomed.crash().await?;
+    // The broker requeued the message; lose it too.
+    let broker = broker::Broker::new(&env.settings)?;
+    let channel = broker.channel().await?;
+    let purged = wait_for(LONG, "the requeued message to be purged", || async {
+        let purged = channel
+            .queue_purge(&env.settings.topology().steps, Default::default())
+            .await?;
+        Ok((purged > 0).then_some(purged))
+    })
+    .await?;
+    assert_eq!(purged, 1);
+    channel.close(200, "purged").await?;
+    env.worker(2).await?;
+    let done = env.finished(&id, LONG).await?;
+    assert_eq!(done["state"], "succeeded", "{done}");
+    assert_eq!(done["jobs"][0]["steps"][0]["attempts"], 2);
+    env.stop().await
+}

@@ -118,7 +118,9 @@ pub async fn classify(db: &DatabaseConnection, ids: &[Uuid]) -> Result<HashMap<U
 
 /// Hands steps this worker will not finish back to the queue.
 pub async fn release(db: &DatabaseConnection, steps: &[(Uuid, i32)]) -> Result<(), DbErr> {
-    let (ids, attempts): (Vec<Uuid>, Vec<i32>) = steps.iter().copied().unzip();
+    let mut steps = steps.to_vec();
+    steps.sort();
+    let (ids, attempts): (Vec<Uuid>, Vec<i32>) = steps.into_iter().unzip();
     execute(
         db,
         "UPDATE step SET state = 'queued', queued_at = now(), worker = NULL, heartbeat_at = NULL

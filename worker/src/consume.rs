@@ -24,31 +24,38 @@ use crate::shared::Shared;
 pub async fn run(shared: Arc<Shared>, finished: mpsc::UnboundedSender<Finished>, shutdown: CancellationToken) {
     let mut backoff = Duration::from_millis(100);
     while !shutdown.is_cancelled() {
-        match consume(&shared, &finished, &shutdown).await {
+        match consume(&shared, &finished, &shutdown, &mut backoff).await {
             Ok(()) => return,
             Err(err) => {
                 tracing::warn!("step consumer stopped, reconnecting in {backoff:?}: {err:#}");
                 tokio::select! {
-                    () = shutdown.cancelled() => return,
+                    () = shutdown.cancelled() => break,
                     () = tokio::time::sleep(backoff) => {}
                 }
                 backoff = (backoff * 2).min(Duration::from_secs(5));
             }
         }
     }
+    // Stopped while disconnected: the broker already requeued the
+    // messages, but running actions still finish or are handed back.
+    drain(&shared).await;
 }
 
 async fn consume(
     shared: &Arc<Shared>,
     finished: &mpsc::UnboundedSender<Finished>,
     shutdown: &CancellationToken,
+    backoff: &mut Duration,
 ) -> anyhow::Result<()> {
-    let prefetch = shared.settings.worker_concurrency;
+    // Steps still running from before a reconnect keep their slots.
+    let busy = u16::try_from(shared.busy()).unwrap_or(u16::MAX);
+    let prefetch = shared.settings.worker_concurrency.saturating_sub(busy).max(1);
     let tag = format!("worker-{}", shared.worker_id);
     let (channel, mut consumer) = shared
         .broker
         .consume(&shared.broker.topology().steps, prefetch, &tag)
         .await?;
+    *backoff = Duration::from_millis(100);
     tracing::info!(worker = %shared.worker_id, prefetch, "taking steps");
     let mut held: Vec<Delivery> = Vec::new();
     let mut recheck = tokio::time::interval(shared.settings.heartbeat_interval);
@@ -102,9 +109,20 @@ async fn take(
             }
         }
     }
-    let ids: Vec<Uuid> = by_step.keys().copied().collect();
+    // A database error keeps the deliveries in hand and retries later:
+    // returning them to the queue would count against the delivery limit
+    // and could dead-letter healthy steps during a database outage.
+    let mut ids: Vec<Uuid> = by_step.keys().copied().collect();
+    ids.sort();
     let stale = shared.settings.heartbeat_timeout;
-    for claimed in claims::claim(&shared.db, &ids, &shared.worker_id, stale).await? {
+    let claimed = match claims::claim(&shared.db, &ids, &shared.worker_id, stale).await {
+        Ok(claimed) => claimed,
+        Err(err) => {
+            tracing::warn!(steps = ids.len(), "cannot claim steps, retrying: {err}");
+            return Ok(by_step.into_values().collect());
+        }
+    };
+    for claimed in claimed {
         if let Some(delivery) = by_step.remove(&claimed.step_id) {
             start(shared, finished, claimed, delivery);
         }
@@ -113,7 +131,13 @@ async fn take(
         return Ok(Vec::new());
     }
     let ids: Vec<Uuid> = by_step.keys().copied().collect();
-    let verdicts = claims::classify(&shared.db, &ids).await?;
+    let verdicts = match claims::classify(&shared.db, &ids).await {
+        Ok(verdicts) => verdicts,
+        Err(err) => {
+            tracing::warn!(steps = ids.len(), "cannot look up steps, retrying: {err}");
+            return Ok(by_step.into_values().collect());
+        }
+    };
     let mut held = Vec::new();
     let mut report = Vec::new();
     for (step_id, delivery) in by_step {
@@ -172,7 +196,7 @@ fn start(
                 },
             },
         };
-        shared.ended(claimed.step_id);
+        shared.ended(claimed.step_id, claimed.attempt);
         // The receiver lives as long as the worker; if it is gone the
         // delivery is requeued when the channel closes.
         let _ = finished.send(Finished {
@@ -186,25 +210,21 @@ fn start(
 }
 
 /// Waits for running steps to finish, up to the grace period; then
-/// interrupts the rest and hands them back to the queue.
+/// interrupts the rest and hands them back to the queue (the result task
+/// releases them in the database, then nacks their messages).
 async fn drain(shared: &Shared) {
-    let grace = shared.settings.drain_timeout;
-    let deadline = tokio::time::Instant::now() + grace;
-    while shared.busy() > 0 && tokio::time::Instant::now() < deadline {
+    let deadline = tokio::time::Instant::now() + shared.settings.drain_timeout;
+    while shared.active() > 0 && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let left = shared.snapshot();
-    if left.is_empty() {
-        tracing::info!("all running steps finished");
-        return;
-    }
-    tracing::info!(steps = left.len(), "handing unfinished steps back");
-    if let Err(err) = claims::release(&shared.db, &left).await {
-        tracing::warn!("cannot hand steps back; they are taken over when their heartbeat goes stale: {err}");
+    let left = shared.active();
+    if left > 0 {
+        tracing::info!(steps = left, "handing unfinished steps back");
     }
     shared.hand_back_all();
-    // Let the result task nack the interrupted steps before the channel closes.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+    // Let the result task record, release and acknowledge before the
+    // channel closes.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
     while shared.busy() > 0 && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }

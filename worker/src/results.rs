@@ -12,6 +12,7 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, Semaphore};
 use uuid::Uuid;
 
+use crate::claims;
 use crate::shared::Shared;
 use store::sql::query;
 
@@ -80,7 +81,9 @@ async fn record_until_done(shared: &Shared, batch: &[Finished]) -> Vec<StepFinis
 }
 
 /// Tells the scheduler about recorded results, then acknowledges the
-/// batch's deliveries (requeues them if the report failed).
+/// batch's deliveries (requeues them if the report failed). Interrupted
+/// attempts being given back are released in the database first, so that
+/// another worker can claim them at once.
 async fn report_and_ack(shared: &Shared, batch: Vec<Finished>, recorded: Vec<StepFinished>) {
     let published = recorded.is_empty()
         || shared
@@ -89,38 +92,42 @@ async fn report_and_ack(shared: &Shared, batch: Vec<Finished>, recorded: Vec<Ste
             .await
             .map_err(|err| tracing::warn!("cannot publish step results: {err}"))
             .is_ok();
-    let handing_back = shared.is_handing_back();
+    let given_back: Vec<(Uuid, i32)> = batch
+        .iter()
+        .filter(|f| matches!(f.outcome, Outcome::Interrupted) && shared.gives_back(f.step_id, f.attempt))
+        .map(|f| (f.step_id, f.attempt))
+        .collect();
+    if !given_back.is_empty() {
+        if let Err(err) = claims::release(&shared.db, &given_back).await {
+            tracing::warn!("cannot hand steps back; they are taken over when their heartbeat goes stale: {err}");
+        }
+    }
+    let requeue = BasicNackOptions {
+        requeue: true,
+        ..BasicNackOptions::default()
+    };
     let acks = batch.iter().map(|f| async {
-        let outcome = if handing_back && matches!(f.outcome, Outcome::Interrupted) {
-            // Stopping: the step was released to the queue, not finished.
-            f.acker
-                .nack(BasicNackOptions {
-                    requeue: true,
-                    ..BasicNackOptions::default()
-                })
-                .await
-        } else if published {
-            f.acker.ack(BasicAckOptions::default()).await
+        let outcome = if given_back.contains(&(f.step_id, f.attempt)) || !published {
+            // Given back, or not reported: redelivered, the step is claimed
+            // again or found finished and reported again.
+            f.acker.nack(requeue).await
         } else {
-            // Redelivered, the step is found finished and reported again.
-            f.acker
-                .nack(BasicNackOptions {
-                    requeue: true,
-                    ..BasicNackOptions::default()
-                })
-                .await
+            f.acker.ack(BasicAckOptions::default()).await
         };
         if let Err(err) = outcome {
             tracing::warn!(step_id = %f.step_id, "cannot acknowledge step message: {err}");
         }
     });
     join_all(acks).await;
-    shared.forget(batch.iter().map(|f| f.step_id));
+    shared.forget(batch.iter().map(|f| (f.step_id, f.attempt)));
 }
 
 /// Writes the results whose attempt still owns a running step.
 async fn record(shared: &Shared, batch: &[Finished]) -> Result<Vec<StepFinished>, DbErr> {
     let (mut ids, mut attempts, mut states, mut outputs, mut errors) = (vec![], vec![], vec![], vec![], vec![]);
+    // One lock order for every multi-row statement.
+    let mut batch: Vec<&Finished> = batch.iter().collect();
+    batch.sort_by_key(|f| f.step_id);
     for f in batch {
         let (state, output, error) = match &f.outcome {
             Outcome::Succeeded(output) => ("succeeded", Some(output.clone()), None),

@@ -15,8 +15,12 @@ struct Health {
 
 /// 200 when both answer, else 503 naming what does not.
 pub async fn get(state: web::Data<AppState>) -> HttpResponse {
-    let database = state.db.ping().await.is_ok();
-    let broker = state.broker.is_healthy().await;
+    // A health check answers quickly even when a dependency hangs.
+    let within = std::time::Duration::from_secs(3);
+    let database = matches!(tokio::time::timeout(within, state.db.ping()).await, Ok(Ok(())));
+    let broker = tokio::time::timeout(within, state.broker.is_healthy())
+        .await
+        .unwrap_or(false);
     let health = Health { database, broker };
     if database && broker {
         return crate::respond::ok(health);

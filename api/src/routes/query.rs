@@ -9,6 +9,8 @@ use crate::error::ApiError;
 pub const MAX_LIMIT: u64 = 1_000;
 /// Page size when none is asked for.
 pub const DEFAULT_LIMIT: u64 = 50;
+/// Largest offset accepted (the database counts in signed 64-bit).
+pub const MAX_OFFSET: u64 = i64::MAX as u64;
 
 /// Parses an id from the path.
 pub fn id(text: &str, kind: &str) -> Result<Uuid, ApiError> {
@@ -39,6 +41,14 @@ impl Paging {
                 Some("limit"),
             ));
         }
-        Ok((limit, self.offset.unwrap_or(0)))
+        let offset = self.offset.unwrap_or(0);
+        if offset > MAX_OFFSET {
+            return Err(ApiError::bad(
+                "invalid_query",
+                format!("offset must be at most {MAX_OFFSET}"),
+                Some("offset"),
+            ));
+        }
+        Ok((limit, offset))
     }
 }
