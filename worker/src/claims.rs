@@ -104,14 +104,20 @@ pub async fn classify(db: &DatabaseConnection, ids: &[Uuid]) -> Result<HashMap<U
         verdicts.insert(id, verdict);
     }
     if !unqueue.is_empty() {
-        execute(
+        let rows = query(
             db,
             "UPDATE step SET state = 'pending', queued_at = NULL
              WHERE id = ANY($1) AND state = 'queued'
-               AND (SELECT state FROM job WHERE job.id = step.job_id) = 'paused'",
-            [unqueue.into()],
+               AND (SELECT state FROM job WHERE job.id = step.job_id) = 'paused'
+             RETURNING id",
+            [unqueue.clone().into()],
         )
         .await?;
+        let unqueued: Vec<Uuid> = rows.iter().map(|r| r.try_get("", "id")).collect::<Result<_, _>>()?;
+        // Resumed in between: look again rather than drop its message.
+        for id in unqueue.iter().filter(|id| !unqueued.contains(id)) {
+            verdicts.insert(*id, Verdict::Hold);
+        }
     }
     Ok(verdicts)
 }
