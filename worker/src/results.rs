@@ -130,8 +130,8 @@ async fn record(shared: &Shared, batch: &[Finished]) -> Result<Vec<StepFinished>
     batch.sort_by_key(|f| f.step_id);
     for f in batch {
         let (state, output, error) = match &f.outcome {
-            Outcome::Succeeded(output) => ("succeeded", Some(output.clone()), None),
-            Outcome::Failed(error) => ("failed", None, Some(error.clone())),
+            Outcome::Succeeded(output) => ("succeeded", Some(without_nul(output.clone())), None),
+            Outcome::Failed(error) => ("failed", None, Some(error.replace('\0', ""))),
             Outcome::Interrupted => continue,
         };
         ids.push(f.step_id);
@@ -171,4 +171,29 @@ async fn record(shared: &Shared, batch: &[Finished]) -> Result<Vec<StepFinished>
             })
         })
         .collect()
+}
+
+/// PostgreSQL refuses NUL characters in text and jsonb; a step's output
+/// (one day, a server's command output) must not wedge the recorder.
+fn without_nul(value: Value) -> Value {
+    match value {
+        Value::String(text) if text.contains('\0') => Value::String(text.replace('\0', "")),
+        Value::Array(items) => Value::Array(items.into_iter().map(without_nul).collect()),
+        Value::Object(fields) => Value::Object(
+            fields.into_iter().map(|(k, v)| (k.replace('\0', ""), without_nul(v))).collect(),
+        ),
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_nul;
+    use serde_json::json;
+
+    #[test]
+    fn strips_nul_everywhere() {
+        let dirty = json!({"a\u{0}": ["x\u{0}y", {"b": "\u{0}"}], "n": 1});
+        assert_eq!(without_nul(dirty), json!({"a": ["xy", {"b": ""}], "n": 1}));
+    }
 }
