@@ -202,3 +202,41 @@ async fn two_schedulers_never_grant_a_write_lock_twice() -> anyhow::Result<()> {
     }
     env.stop().await
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_queue_behind_one_item_does_not_hide_independent_jobs() -> anyhow::Result<()> {
+    let mut env = TestEnv::start("longqueue").await?;
+    env.scheduler().await?;
+    env.worker(4).await?;
+    let busy = || json!([{"item": "host/busy", "write": true}]);
+    let holder = env
+        .submit(&command("holder", &[job("h", sleeps(1, 60_000), busy(), &[])]))
+        .await?;
+    // More waiting jobs than one page of a grant pass looks at.
+    let mut queued = Vec::new();
+    for c in 0..2 {
+        let jobs: Vec<Value> = (0..600)
+            .map(|i| job(&format!("q{i}"), sleeps(1, 1), busy(), &[]))
+            .collect();
+        queued.push(env.submit(&command(&format!("queue{c}"), &jobs)).await?);
+    }
+    let free = env
+        .submit(&command(
+            "free",
+            &[job(
+                "f",
+                sleeps(1, 1),
+                json!([{"item": "host/idle", "write": true}]),
+                &[],
+            )],
+        ))
+        .await?;
+    let done = env.finished(&free, Duration::from_secs(20)).await?;
+    assert_eq!(done["state"], "succeeded", "{done}");
+    assert_eq!(env.command(&holder).await?["state"], "running");
+    for id in queued.iter().chain([&holder]) {
+        let (status, envelope) = env.post(&format!("/api/command/{id}/cancel"), &json!({})).await?;
+        assert_eq!(status, reqwest::StatusCode::OK, "{envelope}");
+    }
+    env.stop().await
+}
