@@ -1,3 +1,113 @@
-//! `lustre-sim`: serves simulated Lustre servers over SSH.
+//! `lustre-sim`: serves simulated Lustre servers over SSH, shows their state
+//! and injects faults into a running simulator.
 
-fn main() {}
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use lustre_sim::{Cluster, FaultCommand, Layout, SimConfig};
+
+/// Simulated Lustre servers behind a real SSH server.
+#[derive(Debug, Parser)]
+#[command(name = "lustre-sim", version)]
+struct Cli {
+    /// Directory holding the cluster state, host keys and faults.
+    #[arg(long)]
+    state_dir: PathBuf,
+    /// Host names for the default layout (four devices each; hosts after the
+    /// first pair up and share devices).
+    #[arg(long, value_delimiter = ',')]
+    hosts: Vec<String>,
+    /// JSON layout file, instead of --hosts.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Host i listens on base-port + i (0: any free port).
+    #[arg(long, default_value_t = 2200)]
+    base_port: u16,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    bind: IpAddr,
+    /// OpenSSH authorized_keys file for logins.
+    #[arg(long)]
+    authorized_keys: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the cluster (the default).
+    Serve,
+    /// Print the cluster state as JSON.
+    Show,
+    /// Inject a fault: HOST down | up | slow MS | fail-next COMMAND | failover TARGET.
+    Fault {
+        /// Host name.
+        host: String,
+        /// The fault.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
+        fault: Vec<String>,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    common::telemetry::init();
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Command::Show) => {
+            let state = lustre_sim::show(&cli.state_dir)?;
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&state).context("failed to print state")?
+            );
+            Ok(())
+        }
+        Some(Command::Fault { ref host, ref fault }) => {
+            lustre_sim::inject_fault(&cli.state_dir, host, FaultCommand::parse(fault)?)?;
+            Ok(())
+        }
+        Some(Command::Serve) | None => serve(cli).await,
+    }
+}
+
+async fn serve(cli: Cli) -> anyhow::Result<()> {
+    let layout = match (&cli.config, cli.hosts.is_empty()) {
+        (Some(path), _) => Some(Layout::from_file(path)?),
+        (None, false) => Some(Layout::default_for(&cli.hosts)),
+        (None, true) => None,
+    };
+    let authorized_keys = cli.authorized_keys.context("--authorized-keys is required to serve")?;
+    let config = SimConfig {
+        state_dir: cli.state_dir,
+        layout,
+        base_port: cli.base_port,
+        bind: cli.bind,
+        authorized_keys,
+    };
+    let cluster = Cluster::start(config).await?;
+    for host in &cluster.hosts {
+        println!("{} {} {}", host.name, host.addr, host.fingerprint);
+    }
+    stopped().await?;
+    tracing::info!("stopping");
+    cluster.shutdown().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn stopped() -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .context("failed to install the SIGTERM handler")?;
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r.context("failed to wait for Ctrl-C"),
+            _ = term.recv() => Ok(()),
+        }
+    }
+    #[cfg(not(unix))]
+    tokio::signal::ctrl_c().await.context("failed to wait for Ctrl-C")
+}

@@ -180,7 +180,10 @@ fn without_nul(value: Value) -> Value {
         Value::String(text) if text.contains('\0') => Value::String(text.replace('\0', "")),
         Value::Array(items) => Value::Array(items.into_iter().map(without_nul).collect()),
         Value::Object(fields) => Value::Object(
-            fields.into_iter().map(|(k, v)| (k.replace('\0', ""), without_nul(v))).collect(),
+            fields
+                .into_iter()
+                .map(|(k, v)| (k.replace('\0', ""), without_nul(v)))
+                .collect(),
         ),
         other => other,
     }

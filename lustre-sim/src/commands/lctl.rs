@@ -1,0 +1,179 @@
+//! `lctl`: `--version`, `dl` (the OBD device list of the targets mounted on
+//! this host, in the layout of Lustre 2.15 servers), `list_nids`, and the
+//! parameter and llog commands of [`super::lctl_param`] and [`super::llog`].
+
+use super::{lctl_param, llog, Context, Output, LUSTRE_VERSION};
+
+/// Runs `lctl SUBCOMMAND …`.
+pub fn run(args: &[String], ctx: &mut Context<'_>) -> Output {
+    // `--device MGS` selects the device llog commands act on; there is one MGS.
+    let args = match args {
+        [flag, _, rest @ ..] if flag == "--device" || flag == "--dev" => rest,
+        _ => args,
+    };
+    let rest = args.get(1..).unwrap_or_default();
+    match args.first().map(String::as_str) {
+        Some("get_param") => lctl_param::get_param(rest, ctx),
+        Some("set_param") => lctl_param::set_param(rest, ctx),
+        Some("list_param") => lctl_param::list_param(rest, ctx),
+        Some("conf_param") => llog::conf_param(rest, ctx),
+        Some("llog_catlist") => llog::catlist(ctx),
+        Some("llog_print") => llog::print(rest, ctx),
+        Some("--version") | Some("version") => Output::ok(format!("lctl {LUSTRE_VERSION}\n")),
+        Some("dl") | Some("device_list") => Output::ok(device_list(ctx)),
+        Some("list_nids") => {
+            let nid = ctx.state.host(&ctx.host).map(|h| h.nid.clone()).unwrap_or_default();
+            Output::ok(format!("{nid}\n"))
+        }
+        Some(other) => Output::fail(format!("lctl: unknown command '{other}'\n"), 22),
+        None => Output::fail("lctl: interactive mode is not supported\n", 1),
+    }
+}
+
+/// One `lctl dl` line: index, status, type, name, uuid, refcount.
+fn line(index: usize, kind: &str, name: &str, uuid: &str, refs: u32) -> String {
+    format!("{index:3} UP {kind} {name} {uuid} {refs}\n")
+}
+
+fn device_list(ctx: &Context<'_>) -> String {
+    let mut devices: Vec<(String, String, String, u32)> = Vec::new();
+    let mut push = |kind: &str, name: String, uuid: String, refs: u32| {
+        if !devices.iter().any(|(k, n, _, _)| k == kind && *n == name) {
+            devices.push((kind.to_string(), name, uuid, refs));
+        }
+    };
+    for m in ctx.state.mounts.iter().filter(|m| m.host == ctx.host) {
+        let Some(target) = ctx.state.devices.get(&m.serial).and_then(|d| d.target.as_ref()) else {
+            continue;
+        };
+        let svname = target.svname();
+        push("osd-ldiskfs", format!("{svname}-osd"), format!("{svname}-osd_UUID"), 4);
+        if target.mgs {
+            push("mgs", "MGS".into(), "MGS".into(), 9);
+        }
+        // Every server target talks to the MGS through one MGC per MGS.
+        let mgs_nid = target.param_nids("mgsnode").into_iter().next().or_else(|| {
+            target
+                .mgs
+                .then(|| ctx.state.host(&ctx.host).map(|h| h.nid.clone()).unwrap_or_default())
+        });
+        if let Some(nid) = mgs_nid {
+            push("mgc", format!("MGC{nid}"), pseudo_uuid(&nid), 5);
+        }
+        let index = target.index.unwrap_or(0);
+        if target.mdt {
+            push("mds", "MDS".into(), "MDS_uuid".into(), 2);
+            let fs = &target.fsname;
+            push("lod", format!("{svname}-mdtlov"), format!("{svname}-mdtlov_UUID"), 3);
+            push("mdt", svname.clone(), format!("{svname}_UUID"), 9);
+            push(
+                "mdd",
+                format!("{fs}-MDD{index:04x}"),
+                format!("{fs}-MDD{index:04x}_UUID"),
+                3,
+            );
+            push(
+                "qmt",
+                format!("{fs}-QMT{index:04x}"),
+                format!("{fs}-QMT{index:04x}_UUID"),
+                3,
+            );
+            push(
+                "lwp",
+                format!("{fs}-MDT0000-lwp-MDT{index:04x}"),
+                format!("{fs}-MDT0000-lwp-MDT{index:04x}_UUID"),
+                4,
+            );
+            // One OSP per registered OST of the file system.
+            let mut osts: Vec<u32> = ctx
+                .state
+                .devices
+                .values()
+                .filter_map(|d| d.target.as_ref())
+                .filter(|t| t.ost && !t.first_time && t.fsname == *fs)
+                .filter_map(|t| t.index)
+                .collect();
+            osts.sort_unstable();
+            for ost in osts {
+                push(
+                    "osp",
+                    format!("{fs}-OST{ost:04x}-osc-MDT{index:04x}"),
+                    format!("{fs}-MDT{index:04x}-mdtlov_UUID"),
+                    4,
+                );
+            }
+        }
+        if target.ost {
+            push("ost", "OSS".into(), "OSS_uuid".into(), 2);
+            push("obdfilter", svname.clone(), format!("{svname}_UUID"), 5);
+            let fs = &target.fsname;
+            push(
+                "lwp",
+                format!("{fs}-MDT0000-lwp-OST{index:04x}"),
+                format!("{fs}-MDT0000-lwp-OST{index:04x}_UUID"),
+                4,
+            );
+        }
+    }
+    devices
+        .iter()
+        .enumerate()
+        .map(|(i, (kind, name, uuid, refs))| line(i, kind, name, uuid, *refs))
+        .collect()
+}
+
+/// A stable UUID-shaped string for an MGC.
+fn pseudo_uuid(seed: &str) -> String {
+    let h = seed
+        .bytes()
+        .fold(0x811c_9dc5u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    format!(
+        "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+        h >> 32,
+        (h >> 16) & 0xffff,
+        h & 0xffff,
+        (h >> 8) & 0xffff,
+        h >> 16
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::commands::test_support::{cluster, run};
+
+    #[test]
+    fn version() {
+        let mut state = cluster();
+        assert_eq!(run(&mut state, "mds1", "lctl --version").stdout, "lctl 2.15.4\n");
+    }
+
+    #[test]
+    fn device_list_follows_mounts() {
+        let mut state = cluster();
+        assert_eq!(run(&mut state, "mds1", "lctl dl").stdout, "");
+        assert_eq!(run(&mut state, "mds1", "mkfs.lustre --mgs /dev/sdb").code, 0);
+        assert_eq!(run(&mut state, "mds1", "mount -t lustre /dev/sdb /mnt/mgs").code, 0);
+        let dl = run(&mut state, "mds1", "lctl dl").stdout;
+        assert!(dl.starts_with(
+            "  0 UP osd-ldiskfs MGS-osd MGS-osd_UUID 4\n  1 UP mgs MGS MGS 9\n  2 UP mgc MGC10.0.0.1@tcp "
+        ));
+        let ost = "mkfs.lustre --ost --fsname=fs1 --index=0 --mgsnode=10.0.0.1@tcp /dev/sdb";
+        assert_eq!(run(&mut state, "oss1", ost).code, 0);
+        assert_eq!(run(&mut state, "oss1", "mount -t lustre /dev/sdb /mnt/ost0").code, 0);
+        let dl = run(&mut state, "oss1", "lctl dl").stdout;
+        assert!(
+            dl.contains("  2 UP ost OSS OSS_uuid 2\n  3 UP obdfilter fs1-OST0000 fs1-OST0000_UUID 5\n"),
+            "{dl}"
+        );
+        assert_eq!(run(&mut state, "oss2", "lctl dl").stdout, "");
+        let mdt = "mkfs.lustre --mdt --fsname=fs1 --index=0 --mgsnode=10.0.0.1@tcp /dev/sdc";
+        assert_eq!(run(&mut state, "mds1", mdt).code, 0);
+        assert_eq!(run(&mut state, "mds1", "mount -t lustre /dev/sdc /mnt/mdt0").code, 0);
+        let dl = run(&mut state, "mds1", "lctl dl").stdout;
+        assert!(
+            dl.contains(" UP osp fs1-OST0000-osc-MDT0000 fs1-MDT0000-mdtlov_UUID 4\n"),
+            "{dl}"
+        );
+        assert_eq!(run(&mut state, "oss1", "lctl list_nids").stdout, "10.0.0.2@tcp\n");
+    }
+}

@@ -1,0 +1,163 @@
+//! The commands a simulated server answers. Each lives in its own module as
+//! `run(args, ctx) -> Output`, where `args` excludes the command name, so it
+//! can be tested without SSH.
+
+pub mod blkid;
+pub mod hostname;
+pub mod lctl;
+pub mod lctl_param;
+pub mod ldd;
+pub mod llog;
+pub mod lnetctl;
+pub mod lsblk;
+pub mod mkdir;
+pub mod mkfs;
+pub mod mount;
+pub mod pacemaker;
+pub mod params;
+pub mod tunefs;
+pub mod umount;
+pub mod uname;
+
+use crate::faults::Faults;
+use crate::state::ClusterState;
+
+/// The Lustre version the simulated servers run.
+pub const LUSTRE_VERSION: &str = "2.15.4";
+
+/// The kernel release the simulated servers run.
+pub const KERNEL_RELEASE: &str = "4.18.0-477.27.1.el8_lustre.x86_64";
+
+/// What a command sees: the host it runs on and the cluster.
+#[derive(Debug)]
+pub struct Context<'a> {
+    /// Name of the host the command runs on.
+    pub host: String,
+    /// The whole cluster (shared devices are visible to both hosts).
+    pub state: &'a mut ClusterState,
+    /// Injected faults (Pacemaker reports down hosts as offline).
+    pub faults: Faults,
+}
+
+/// What a command printed and how it exited.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Output {
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+    /// Exit status.
+    pub code: u32,
+}
+
+impl Output {
+    /// Success with this standard output.
+    pub fn ok(stdout: impl Into<String>) -> Output {
+        Output {
+            stdout: stdout.into(),
+            stderr: String::new(),
+            code: 0,
+        }
+    }
+
+    /// Failure with this standard error and exit status.
+    pub fn fail(stderr: impl Into<String>, code: u32) -> Output {
+        Output {
+            stdout: String::new(),
+            stderr: stderr.into(),
+            code,
+        }
+    }
+
+    /// Appends another command's output (for `a && b`).
+    pub fn append(&mut self, other: Output) {
+        self.stdout.push_str(&other.stdout);
+        self.stderr.push_str(&other.stderr);
+        self.code = other.code;
+    }
+}
+
+/// Runs one command (`argv[0]` is its name, possibly a full path).
+pub fn dispatch(argv: &[String], ctx: &mut Context<'_>) -> Output {
+    let Some((name, args)) = argv.split_first() else {
+        return Output::default();
+    };
+    let base = name.rsplit('/').next().unwrap_or(name);
+    match base {
+        "hostname" => hostname::run(args, ctx),
+        "uname" => uname::run(args, ctx),
+        "lsblk" => lsblk::run(args, ctx),
+        "blkid" => blkid::run(args, ctx),
+        "lctl" => lctl::run(args, ctx),
+        "lnetctl" => lnetctl::run(args, ctx),
+        "mkfs.lustre" => mkfs::run(args, ctx),
+        "tunefs.lustre" => tunefs::run(args, ctx),
+        "mount" | "mount.lustre" => mount::run(args, ctx),
+        "umount" => umount::run(args, ctx),
+        "crm_mon" => {
+            let faults = ctx.faults.clone();
+            pacemaker::crm_mon(args, ctx, &faults)
+        }
+        "crm_resource" => pacemaker::crm_resource(args, ctx),
+        "mkdir" => mkdir::run(args, ctx),
+        "true" => Output::ok(""),
+        "false" => Output::fail("", 1),
+        "echo" => Output::ok(format!("{}\n", args.join(" "))),
+        _ => Output::fail(format!("bash: {name}: command not found\n"), 127),
+    }
+}
+
+/// Splits `--key=value` into `("--key", Some("value"))`.
+pub(crate) fn split_long(arg: &str) -> (&str, Option<&str>) {
+    match arg.split_once('=') {
+        Some((k, v)) if k.starts_with("--") => (k, Some(v)),
+        _ => (arg, None),
+    }
+}
+
+#[cfg(test)]
+#[expect(clippy::unwrap_used, reason = "a failing test should panic with the error")]
+pub(crate) mod test_support {
+    use crate::layout::Layout;
+    use crate::state::ClusterState;
+
+    use super::{dispatch, Context, Output};
+
+    /// A default three-host cluster: mds1, oss1, oss2 (a pair).
+    pub fn cluster() -> ClusterState {
+        let names: Vec<String> = ["mds1", "oss1", "oss2"].iter().map(|s| s.to_string()).collect();
+        ClusterState::from_layout(&Layout::default_for(&names))
+    }
+
+    /// Runs a shell-quoted line on `host`.
+    pub fn run(state: &mut ClusterState, host: &str, line: &str) -> Output {
+        let argv = shell_words::split(line).unwrap();
+        let mut ctx = Context {
+            host: host.to_string(),
+            state,
+            faults: Default::default(),
+        };
+        dispatch(&argv, &mut ctx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_support::{cluster, run};
+
+    #[test]
+    fn unknown_command_fails_like_bash() {
+        let mut state = cluster();
+        let out = run(&mut state, "mds1", "frobnicate --now");
+        assert_eq!(out.code, 127);
+        assert_eq!(out.stderr, "bash: frobnicate: command not found\n");
+        assert!(out.stdout.is_empty());
+    }
+
+    #[test]
+    fn full_paths_resolve_to_the_command() {
+        let mut state = cluster();
+        let out = run(&mut state, "oss1", "/usr/bin/hostname");
+        assert_eq!(out.stdout, "oss1\n");
+    }
+}

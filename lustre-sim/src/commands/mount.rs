@@ -1,0 +1,223 @@
+//! `mount -t lustre DEVICE DIR`: starts a target. The device must be
+//! formatted, not mounted anywhere (shared devices are exclusive, like
+//! ldiskfs with MMP), and an MDT or OST needs its MGS running. Plain
+//! `mount` lists the Lustre mounts of the host.
+
+use super::{Context, Output};
+use crate::state::Mount;
+
+/// Runs `mount [-t lustre] [-o OPTS] DEVICE DIR` or `mount` alone.
+pub fn run(args: &[String], ctx: &mut Context<'_>) -> Output {
+    let mut fstype = None;
+    let mut positional = Vec::new();
+    let mut iter = args.iter();
+    while let Some(arg) = iter.next() {
+        match arg.as_str() {
+            "-t" => fstype = iter.next().cloned(),
+            "-o" => {
+                iter.next();
+            }
+            "-v" | "-n" => {}
+            other if other.starts_with("-t") => fstype = Some(other[2..].to_string()),
+            other if other.starts_with('-') => {}
+            other => positional.push(other.to_string()),
+        }
+    }
+    match positional.as_slice() {
+        [] => list(ctx),
+        [device, dir] => match fstype.as_deref() {
+            Some("lustre" | "lustre_tgt") | None => mount(device, dir, ctx),
+            Some(other) => Output::fail(format!("mount: {dir}: unknown filesystem type '{other}'.\n"), 32),
+        },
+        _ => Output::fail("mount: bad usage\nTry 'mount --help' for more information.\n", 1),
+    }
+}
+
+fn list(ctx: &Context<'_>) -> Output {
+    let mut out = String::new();
+    for m in ctx.state.mounts.iter().filter(|m| m.host == ctx.host) {
+        let dev = &ctx.state.devices[&m.serial];
+        let path = dev.paths.get(&ctx.host).cloned().unwrap_or_default();
+        let svname = dev.target.as_ref().map(|t| t.svname()).unwrap_or_default();
+        out.push_str(&format!(
+            "{path} on {} type lustre (ro,svname={svname},osd=osd-ldiskfs)\n",
+            m.mountpoint
+        ));
+    }
+    Output::ok(out)
+}
+
+fn failed(device: &str, dir: &str, code: u32, reason: &str, extra: &str) -> Output {
+    Output::fail(
+        format!("mount.lustre: mount {device} at {dir} failed: {reason}\n{extra}"),
+        code,
+    )
+}
+
+fn mount(device: &str, dir: &str, ctx: &mut Context<'_>) -> Output {
+    let Some(serial) = ctx.state.resolve_device(&ctx.host, device) else {
+        return Output::fail(format!("mount.lustre: {device} does not exist\n"), 2);
+    };
+    let Some(target) = ctx.state.devices[&serial].target.clone() else {
+        return Output::fail(
+            format!(
+                "mount.lustre: {device} has not been formatted with mkfs.lustre or the backend filesystem type \
+                 is not supported by this tool\n"
+            ),
+            19,
+        );
+    };
+    if let Some(m) = ctx.state.mount_of(&serial) {
+        return if m.host == ctx.host {
+            failed(
+                device,
+                dir,
+                114,
+                "Operation already in progress",
+                &format!("The target service is already running. ({device})\n"),
+            )
+        } else {
+            failed(device, dir, 16, "Device or resource busy", "")
+        };
+    }
+    if ctx
+        .state
+        .mounts
+        .iter()
+        .any(|m| m.host == ctx.host && m.mountpoint == dir)
+    {
+        return failed(device, dir, 16, "Device or resource busy", "");
+    }
+    if !target.mgs && !mgs_running(&target.param_nids("mgsnode"), ctx) {
+        return failed(device, dir, 5, "Input/output error", "Is the MGS running?\n");
+    }
+    if let Some(host) = ctx.state.host_mut(&ctx.host) {
+        host.lnet_up = true;
+    }
+    ctx.state.mounts.push(Mount {
+        host: ctx.host.clone(),
+        serial: serial.clone(),
+        mountpoint: dir.to_string(),
+        since: crate::state::now_secs(),
+        tunables: Default::default(),
+    });
+    if target.writeconf {
+        regenerate_logs(&target, ctx);
+    }
+    if target.first_time || target.writeconf {
+        register(&target, ctx);
+        if let Some(t) = ctx.state.devices.get_mut(&serial).and_then(|d| d.target.as_mut()) {
+            t.first_time = false;
+            t.writeconf = false;
+        }
+    }
+    Output::ok("")
+}
+
+/// Is an MGS mounted on a host with one of these NIDs?
+fn mgs_running(nids: &[String], ctx: &Context<'_>) -> bool {
+    ctx.state.mounts.iter().any(|m| {
+        let is_mgs = ctx.state.devices[&m.serial].target.as_ref().is_some_and(|t| t.mgs);
+        let host_nid = ctx.state.host(&m.host).map(|h| h.nid.clone()).unwrap_or_default();
+        is_mgs && nids.contains(&host_nid)
+    })
+}
+
+/// A mount after `--writeconf`: the MGS erases the target's llog and the
+/// records it wrote to the client log, including conf_params.
+fn regenerate_logs(target: &crate::state::Target, ctx: &mut Context<'_>) {
+    let svname = target.svname();
+    ctx.state.llogs.remove(&svname);
+    if let Some(log) = ctx.state.llogs.get_mut(&format!("{}-client", target.fsname)) {
+        log.retain(|r| !r.contains(&format!("device: {svname}")) && !r.contains("event: conf_param"));
+    }
+}
+
+/// First mount: the target registers with the MGS, which records it in the
+/// file system's configuration llogs (the client log and the target's own).
+fn register(target: &crate::state::Target, ctx: &mut Context<'_>) {
+    if !(target.mdt || target.ost) {
+        return;
+    }
+    let svname = target.svname();
+    let fs = &target.fsname;
+    let (client_dev, kind, own_kind) = if target.ost {
+        (format!("{svname}-osc"), "osc", "obdfilter")
+    } else {
+        (format!("{svname}-mdc"), "mdc", "mdt")
+    };
+    let records = [
+        (
+            format!("{fs}-client"),
+            format!("event: attach, device: {client_dev}, type: {kind}, UUID: {fs}-clilov_UUID"),
+        ),
+        (
+            svname.clone(),
+            format!("event: attach, device: {svname}, type: {own_kind}, UUID: {svname}_UUID"),
+        ),
+    ];
+    for (log, record) in records {
+        let log = ctx.state.llogs.entry(log).or_default();
+        if !log.contains(&record) {
+            log.push(record);
+        }
+    }
+}
+
+#[cfg(test)]
+#[expect(clippy::unwrap_used, reason = "a failing test should panic with the error")]
+mod tests {
+    use crate::commands::test_support::{cluster, run};
+
+    fn format_fs(state: &mut crate::state::ClusterState) {
+        assert_eq!(run(state, "mds1", "mkfs.lustre --mgs /dev/sdb").code, 0);
+        let mdt = "mkfs.lustre --mdt --fsname=fs1 --index=0 --mgsnode=10.0.0.1@tcp /dev/sdc";
+        assert_eq!(run(state, "mds1", mdt).code, 0);
+        let ost = "mkfs.lustre --ost --fsname=fs1 --index=0 --mgsnode=10.0.0.1@tcp /dev/sdb";
+        assert_eq!(run(state, "oss1", ost).code, 0);
+    }
+
+    #[test]
+    fn an_ost_needs_its_mgs() {
+        let mut state = cluster();
+        format_fs(&mut state);
+        let out = run(&mut state, "oss1", "mount -t lustre /dev/sdb /mnt/ost0");
+        assert_eq!(out.code, 5);
+        assert_eq!(
+            out.stderr,
+            "mount.lustre: mount /dev/sdb at /mnt/ost0 failed: Input/output error\nIs the MGS running?\n"
+        );
+        assert_eq!(run(&mut state, "mds1", "mount -t lustre /dev/sdb /mnt/mgs").code, 0);
+        assert_eq!(run(&mut state, "oss1", "mount -t lustre /dev/sdb /mnt/ost0").code, 0);
+        let serial = state.resolve_device("oss1", "/dev/sdb").unwrap();
+        let target = state.devices[&serial].target.clone().unwrap();
+        assert!(!target.first_time);
+        assert_eq!(target.label(), "fs1-OST0000");
+        assert!(state.llogs["fs1-client"][0].contains("device: fs1-OST0000-osc, type: osc"));
+    }
+
+    #[test]
+    fn a_shared_device_mounts_on_one_host_at_a_time() {
+        let mut state = cluster();
+        format_fs(&mut state);
+        assert_eq!(run(&mut state, "mds1", "mount -t lustre /dev/sdb /mnt/mgs").code, 0);
+        assert_eq!(run(&mut state, "oss1", "mount -t lustre /dev/sdb /mnt/ost0").code, 0);
+        let again = run(&mut state, "oss1", "mount -t lustre /dev/sdb /mnt/ost0");
+        assert_eq!(again.code, 114);
+        let partner = run(&mut state, "oss2", "mount -t lustre /dev/sdb /mnt/ost0");
+        assert_eq!(partner.code, 16);
+        assert!(partner.stderr.contains("Device or resource busy"));
+        assert_eq!(
+            run(&mut state, "oss1", "mount").stdout,
+            "/dev/sdb on /mnt/ost0 type lustre (ro,svname=fs1-OST0000,osd=osd-ldiskfs)\n"
+        );
+    }
+
+    #[test]
+    fn an_unformatted_device_does_not_mount() {
+        let mut state = cluster();
+        let out = run(&mut state, "oss1", "mount -t lustre /dev/sde /mnt/x");
+        assert_eq!(out.code, 19);
+        assert!(out.stderr.contains("has not been formatted with mkfs.lustre"));
+    }
+}

@@ -1,0 +1,48 @@
+//! `umount DIR|DEVICE`: stops a target mounted on this host.
+
+use super::{Context, Output};
+
+/// Runs `umount [-f|-l|-v] DIR|DEVICE`.
+pub fn run(args: &[String], ctx: &mut Context<'_>) -> Output {
+    let Some(what) = args.iter().find(|a| !a.starts_with('-')) else {
+        return Output::fail(
+            "Usage:\n umount [-hV]\n umount -a [options]\n umount [options] <source> | <directory>\n",
+            1,
+        );
+    };
+    let serial = ctx.state.resolve_device(&ctx.host, what);
+    let position = ctx
+        .state
+        .mounts
+        .iter()
+        .position(|m| m.host == ctx.host && (m.mountpoint == *what || Some(&m.serial) == serial.as_ref()));
+    match position {
+        Some(i) => {
+            ctx.state.mounts.remove(i);
+            Output::ok("")
+        }
+        None => Output::fail(format!("umount: {what}: not mounted.\n"), 32),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::commands::test_support::{cluster, run};
+
+    #[test]
+    fn unmounts_by_directory_or_device() {
+        let mut state = cluster();
+        assert_eq!(run(&mut state, "mds1", "mkfs.lustre --mgs /dev/sdb").code, 0);
+        assert_eq!(run(&mut state, "mds1", "mount -t lustre /dev/sdb /mnt/mgs").code, 0);
+        let other_host = run(&mut state, "oss1", "umount /mnt/mgs");
+        assert_eq!(
+            (other_host.code, other_host.stderr.as_str()),
+            (32, "umount: /mnt/mgs: not mounted.\n")
+        );
+        assert_eq!(run(&mut state, "mds1", "umount /mnt/mgs").code, 0);
+        assert!(state.mounts.is_empty());
+        assert_eq!(run(&mut state, "mds1", "mount -t lustre /dev/sdb /mnt/mgs").code, 0);
+        assert_eq!(run(&mut state, "mds1", "umount /dev/sdb").code, 0);
+        assert_eq!(run(&mut state, "mds1", "umount /dev/sdb").code, 32);
+    }
+}

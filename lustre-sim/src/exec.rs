@@ -1,0 +1,320 @@
+//! Runs an exec request's command line on a simulated host: applies the
+//! host's faults, splits the line like a shell (`a && b`, `a; b`, `a || b`
+//! are supported; pipes and redirections are refused), dispatches each
+//! command and saves the state when it changed.
+
+use std::time::Duration;
+
+use tokio::sync::Mutex;
+
+use crate::commands::{self, Context, Output};
+use crate::faults::Faults;
+use crate::state::{ClusterState, StateStore};
+
+/// The cluster state shared by every host's SSH server.
+#[derive(Debug)]
+pub struct Simulator {
+    store: StateStore,
+    state: Mutex<ClusterState>,
+}
+
+/// How a command list continues after one command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Join {
+    Always,
+    IfOk,
+    IfFailed,
+}
+
+impl Simulator {
+    /// A simulator over `state`, persisting through `store`.
+    pub fn new(store: StateStore, state: ClusterState) -> Simulator {
+        Simulator {
+            store,
+            state: Mutex::new(state),
+        }
+    }
+
+    /// The state directory.
+    pub fn dir(&self) -> &std::path::Path {
+        self.store.dir()
+    }
+
+    /// A copy of the current state.
+    pub async fn snapshot(&self) -> ClusterState {
+        self.state.lock().await.clone()
+    }
+
+    /// The current faults (none if the file is unreadable, with a warning).
+    pub fn faults(&self) -> Faults {
+        Faults::load(self.store.dir()).unwrap_or_else(|e| {
+            tracing::warn!(error = %format!("{e:#}"), "ignoring unreadable faults file");
+            Faults::default()
+        })
+    }
+
+    /// Performs the pending `failover` faults (called by the server's fault
+    /// watcher, and before every command).
+    pub async fn apply_failovers(&self) {
+        let faults = self.faults();
+        let mut state = self.state.lock().await;
+        let before = state.clone();
+        apply_failovers(&mut state, &faults);
+        if *state != before {
+            if let Err(e) = self.store.save(&state) {
+                tracing::error!(error = %format!("{e:#}"), "failed to save state");
+            }
+        }
+    }
+
+    /// Runs a command line on `host` and returns what it printed.
+    pub async fn run_line(&self, host: &str, line: &str) -> Output {
+        let slow_ms = self.faults().host(host).slow_ms;
+        if slow_ms > 0 {
+            tokio::time::sleep(Duration::from_millis(slow_ms)).await;
+        }
+        let words = match shell_words::split(line) {
+            Ok(words) => detach_semicolons(words),
+            Err(_) => return Output::fail(unterminated_quote(line), 2),
+        };
+        let mut result = Output::default();
+        let mut join = Join::Always;
+        for (segment, next) in split_commands(&words) {
+            let run = match join {
+                Join::Always => true,
+                Join::IfOk => result.code == 0,
+                Join::IfFailed => result.code != 0,
+            };
+            if run {
+                let out = match Redirects::split(segment) {
+                    Ok((argv, redirects)) => redirects.apply(self.run_command(host, &argv).await),
+                    Err(op) => Output::fail(format!("lustre-sim: shell operator '{op}' is not supported\n"), 2),
+                };
+                result.append(out);
+            }
+            join = next;
+        }
+        result
+    }
+
+    async fn run_command(&self, host: &str, argv: &[String]) -> Output {
+        let Some(name) = argv.first() else {
+            return Output::default();
+        };
+        let base = name.rsplit('/').next().unwrap_or(name).to_string();
+        let faults = self.faults();
+        let pending = faults.host(host).fail_next;
+        let mut state = self.state.lock().await;
+        let before = state.clone();
+        apply_failovers(&mut state, &faults);
+        let injected = pending
+            .iter()
+            .find(|f| f.command == base && !state.consumed_faults.contains(&f.id));
+        let out = match injected {
+            Some(fault) => {
+                state.consumed_faults.insert(fault.id);
+                tracing::info!(host, command = %base, "injected failure");
+                Output::fail(format!("{base}: Input/output error\n"), 1)
+            }
+            None => {
+                let mut ctx = Context {
+                    host: host.to_string(),
+                    state: &mut state,
+                    faults,
+                };
+                commands::dispatch(argv, &mut ctx)
+            }
+        };
+        if *state != before {
+            if let Err(e) = self.store.save(&state) {
+                tracing::error!(error = %format!("{e:#}"), "failed to save state");
+            }
+        }
+        tracing::debug!(host, command = %argv.join(" "), code = out.code, "ran");
+        out
+    }
+}
+
+/// Moves each target named in a not-yet-used `failover` fault to a partner.
+fn apply_failovers(state: &mut ClusterState, faults: &Faults) {
+    for host_faults in faults.hosts.values() {
+        for f in &host_faults.failover {
+            if state.consumed_faults.insert(f.id) {
+                match commands::pacemaker::move_target(state, &f.command, None) {
+                    Ok(to) => tracing::info!(target_name = %f.command, to = %to, "failed over"),
+                    Err(e) => tracing::warn!(target_name = %f.command, error = %e, "failover fault not applied"),
+                }
+            }
+        }
+    }
+}
+
+/// The redirections the simulator understands: output to `/dev/null` and
+/// `2>&1`. Anything else (pipes, files) is refused.
+#[derive(Debug, Default)]
+struct Redirects {
+    drop_stdout: bool,
+    drop_stderr: bool,
+    merge_stderr: bool,
+}
+
+impl Redirects {
+    /// Separates the redirections from the command words, or names the
+    /// first operator that is not supported.
+    fn split(words: &[String]) -> Result<(Vec<String>, Redirects), String> {
+        let mut argv = Vec::new();
+        let mut r = Redirects::default();
+        let mut iter = words.iter().peekable();
+        while let Some(word) = iter.next() {
+            let mut target = |w: &str| -> Result<(), String> {
+                match w {
+                    ">/dev/null" | "1>/dev/null" => r.drop_stdout = true,
+                    "2>/dev/null" => r.drop_stderr = true,
+                    "&>/dev/null" => (r.drop_stdout, r.drop_stderr) = (true, true),
+                    "2>&1" => r.merge_stderr = true,
+                    ">" | "1>" | "2>" | "&>" => match iter.next().map(String::as_str) {
+                        Some("/dev/null") => return target_pair(w, &mut r),
+                        _ => return Err(w.to_string()),
+                    },
+                    _ => return Err(w.to_string()),
+                }
+                Ok(())
+            };
+            let special = matches!(word.as_str(), "|" | "<" | "&" | "|&" | ">>")
+                || word.starts_with('>')
+                || word.starts_with("1>")
+                || word.starts_with("2>")
+                || word.starts_with("&>");
+            if special {
+                target(word)?;
+            } else {
+                argv.push(word.clone());
+            }
+        }
+        Ok((argv, r))
+    }
+
+    fn apply(&self, mut out: Output) -> Output {
+        if self.drop_stdout {
+            out.stdout.clear();
+        }
+        if self.merge_stderr && !self.drop_stdout {
+            let err = std::mem::take(&mut out.stderr);
+            out.stdout.push_str(&err);
+        }
+        if self.drop_stderr || (self.merge_stderr && self.drop_stdout) {
+            out.stderr.clear();
+        }
+        out
+    }
+}
+
+fn target_pair(op: &str, r: &mut Redirects) -> Result<(), String> {
+    match op {
+        ">" | "1>" => r.drop_stdout = true,
+        "2>" => r.drop_stderr = true,
+        _ => (r.drop_stdout, r.drop_stderr) = (true, true),
+    }
+    Ok(())
+}
+
+/// `a; b` splits into the words `a;` and `b`: make the `;` its own word.
+fn detach_semicolons(words: Vec<String>) -> Vec<String> {
+    let mut out = Vec::with_capacity(words.len());
+    for word in words {
+        match word.strip_suffix(';') {
+            Some(rest) if !rest.is_empty() => {
+                out.push(rest.to_string());
+                out.push(";".to_string());
+            }
+            _ => out.push(word),
+        }
+    }
+    out
+}
+
+/// Splits words at `&&`, `||` and `;` into commands, each with how the list
+/// continues after it.
+fn split_commands(words: &[String]) -> Vec<(&[String], Join)> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for (i, word) in words.iter().enumerate() {
+        let join = match word.as_str() {
+            "&&" => Join::IfOk,
+            "||" => Join::IfFailed,
+            ";" => Join::Always,
+            _ => continue,
+        };
+        out.push((&words[start..i], join));
+        start = i + 1;
+    }
+    out.push((&words[start..], Join::Always));
+    out.retain(|(segment, _)| !segment.is_empty());
+    out
+}
+
+/// bash's complaint about an unterminated quote in `bash -c LINE`.
+fn unterminated_quote(line: &str) -> String {
+    let quote = line.chars().find(|c| *c == '\'' || *c == '"').unwrap_or('\'');
+    format!(
+        "bash: -c: line 1: unexpected EOF while looking for matching `{quote}'\n\
+         bash: -c: line 2: syntax error: unexpected end of file\n"
+    )
+}
+
+#[cfg(test)]
+#[expect(clippy::unwrap_used, reason = "a failing test should panic with the error")]
+mod tests {
+    use super::*;
+    use crate::commands::test_support::cluster;
+    use crate::faults::FaultCommand;
+
+    fn simulator(tag: &str) -> (Simulator, std::path::PathBuf) {
+        let dir = std::env::temp_dir().join(format!("lustre-sim-exec-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let store = StateStore::new(&dir).unwrap();
+        (Simulator::new(store, cluster()), dir)
+    }
+
+    #[tokio::test]
+    async fn runs_lists_and_refuses_bad_quotes() {
+        let (sim, dir) = simulator("lists");
+        let out = sim
+            .run_line("oss1", "hostname && uname -r; false || echo 'fell back'")
+            .await;
+        assert_eq!(out.stdout, "oss1\n4.18.0-477.27.1.el8_lustre.x86_64\nfell back\n");
+        assert_eq!(out.code, 0);
+        let skipped = sim.run_line("oss1", "false && hostname").await;
+        assert_eq!((skipped.code, skipped.stdout.as_str()), (1, ""));
+        let bad = sim.run_line("oss1", "echo 'oops").await;
+        assert_eq!(bad.code, 2);
+        assert!(bad
+            .stderr
+            .starts_with("bash: -c: line 1: unexpected EOF while looking for matching `''"));
+        assert_eq!(sim.run_line("oss1", "lsblk | grep sdb").await.code, 2);
+        assert_eq!(sim.run_line("oss1", "hostname > /tmp/x").await.code, 2);
+        let quiet = sim.run_line("oss1", "hostname >/dev/null && nosuch 2>&1").await;
+        assert_eq!(
+            (quiet.stdout.as_str(), quiet.code),
+            ("bash: nosuch: command not found\n", 127)
+        );
+        assert_eq!(sim.run_line("oss1", "nosuch 2> /dev/null").await.stderr, "");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn fail_next_fails_once_and_state_is_saved() {
+        let (sim, dir) = simulator("faults");
+        crate::faults::inject(&dir, "mds1", FaultCommand::FailNext("mkfs.lustre".into())).unwrap();
+        let first = sim.run_line("mds1", "mkfs.lustre --mgs /dev/sdb").await;
+        assert_eq!(
+            (first.code, first.stderr.as_str()),
+            (1, "mkfs.lustre: Input/output error\n")
+        );
+        let second = sim.run_line("mds1", "mkfs.lustre --mgs /dev/sdb").await;
+        assert_eq!(second.code, 0);
+        let saved = StateStore::new(&dir).unwrap().load().unwrap().unwrap();
+        assert_eq!(saved.devices.values().map(|d| d.format_count).sum::<u64>(), 1);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

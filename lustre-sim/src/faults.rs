@@ -1,0 +1,180 @@
+//! Fault injection. The `lustre-sim fault` command writes `faults.json` in
+//! the state directory; the serving process re-reads it on every connection
+//! and command, and polls it to drop the sessions of a host that went down.
+//! Only the `fault` command writes this file; the server records which
+//! `fail-next` faults it has used in its own state, so the two never race.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::Context as _;
+use serde::{Deserialize, Serialize};
+
+use crate::state::write_atomically;
+
+/// File name of the fault file inside the state directory.
+pub const FAULTS_FILE: &str = "faults.json";
+
+/// Faults of every host.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Faults {
+    /// Faults by host name.
+    pub hosts: BTreeMap<String, HostFaults>,
+}
+
+/// Faults of one host.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostFaults {
+    /// The host is down: its SSH port drops every connection.
+    #[serde(default)]
+    pub down: bool,
+    /// Extra milliseconds every command takes.
+    #[serde(default)]
+    pub slow_ms: u64,
+    /// Commands whose next invocation fails once.
+    #[serde(default)]
+    pub fail_next: Vec<FailNext>,
+    /// Pacemaker failovers to perform once: `command` is the target
+    /// (resource) name, moved to another host that sees its device.
+    #[serde(default)]
+    pub failover: Vec<FailNext>,
+}
+
+/// One pending "fail the next invocation of COMMAND".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailNext {
+    /// Unique id (nanoseconds since the epoch when injected).
+    pub id: u64,
+    /// First word of the command line, e.g. `mkfs.lustre`.
+    pub command: String,
+}
+
+/// A fault to inject, as given on the command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FaultCommand {
+    /// Take the host down.
+    Down,
+    /// Bring it back up and clear its slowness.
+    Up,
+    /// Slow every command by this many milliseconds (0 clears).
+    Slow(u64),
+    /// Fail the next invocation of this command once.
+    FailNext(String),
+    /// Fail this target (resource) over to its partner host, once.
+    Failover(String),
+}
+
+impl FaultCommand {
+    /// Parses `down`, `up`, `slow MS`, `fail-next COMMAND`, `failover TARGET`.
+    pub fn parse(words: &[String]) -> anyhow::Result<FaultCommand> {
+        match words {
+            [w] if w == "down" => Ok(FaultCommand::Down),
+            [w] if w == "up" => Ok(FaultCommand::Up),
+            [w, ms] if w == "slow" => Ok(FaultCommand::Slow(ms.parse().context("slow takes milliseconds")?)),
+            [w, cmd] if w == "fail-next" => Ok(FaultCommand::FailNext(cmd.clone())),
+            [w, target] if w == "failover" => Ok(FaultCommand::Failover(target.clone())),
+            _ => anyhow::bail!("expected one of: down, up, slow MS, fail-next COMMAND, failover TARGET"),
+        }
+    }
+}
+
+impl Faults {
+    /// Reads `faults.json`; a missing file means no faults.
+    pub fn load(dir: &Path) -> anyhow::Result<Faults> {
+        let path = dir.join(FAULTS_FILE);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => serde_json::from_str(&text).with_context(|| format!("failed to parse {}", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Faults::default()),
+            Err(e) => Err(e).with_context(|| format!("failed to read {}", path.display())),
+        }
+    }
+
+    /// Writes `faults.json` atomically.
+    pub fn save(&self, dir: &Path) -> anyhow::Result<()> {
+        let text = serde_json::to_string_pretty(self).context("failed to serialise faults")?;
+        write_atomically(&dir.join(FAULTS_FILE), text.as_bytes())
+    }
+
+    /// The faults of one host (none if unknown).
+    pub fn host(&self, name: &str) -> HostFaults {
+        self.hosts.get(name).cloned().unwrap_or_default()
+    }
+
+    /// Applies a fault command to a host.
+    pub fn apply(&mut self, host: &str, command: FaultCommand) {
+        let entry = self.hosts.entry(host.to_string()).or_default();
+        match command {
+            FaultCommand::Down => entry.down = true,
+            FaultCommand::Up => {
+                entry.down = false;
+                entry.slow_ms = 0;
+            }
+            FaultCommand::Slow(ms) => entry.slow_ms = ms,
+            FaultCommand::FailNext(cmd) => {
+                let id = next_id(entry);
+                entry.fail_next.push(FailNext { id, command: cmd });
+            }
+            FaultCommand::Failover(target) => {
+                let id = next_id(entry);
+                entry.failover.push(FailNext { id, command: target });
+            }
+        }
+    }
+}
+
+/// A fresh id: nanoseconds since the epoch, above every id already used.
+fn next_id(entry: &HostFaults) -> u64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+        .unwrap_or_default();
+    entry
+        .fail_next
+        .iter()
+        .chain(&entry.failover)
+        .map(|f| f.id + 1)
+        .max()
+        .unwrap_or(0)
+        .max(now)
+}
+
+/// Injects a fault into the simulator serving from `dir` (the library form
+/// of `lustre-sim --state-dir DIR fault HOST …`).
+pub fn inject(dir: &Path, host: &str, command: FaultCommand) -> anyhow::Result<()> {
+    if let Some(state) = crate::state::StateStore::new(dir)?.load()? {
+        if state.host(host).is_none() {
+            anyhow::bail!("no host named {host} in {}", dir.display());
+        }
+    }
+    let mut faults = Faults::load(dir)?;
+    faults.apply(host, command);
+    faults.save(dir)
+}
+
+#[cfg(test)]
+#[expect(clippy::unwrap_used, reason = "a failing test should panic with the error")]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_fault_words() {
+        let w = |s: &str| s.split(' ').map(str::to_string).collect::<Vec<_>>();
+        assert_eq!(FaultCommand::parse(&w("down")).unwrap(), FaultCommand::Down);
+        assert_eq!(FaultCommand::parse(&w("slow 250")).unwrap(), FaultCommand::Slow(250));
+        assert_eq!(
+            FaultCommand::parse(&w("fail-next mkfs.lustre")).unwrap(),
+            FaultCommand::FailNext("mkfs.lustre".into())
+        );
+        assert!(FaultCommand::parse(&w("slow fast")).is_err());
+        assert!(FaultCommand::parse(&w("explode")).is_err());
+    }
+
+    #[test]
+    fn fail_next_ids_are_unique() {
+        let mut faults = Faults::default();
+        faults.apply("oss1", FaultCommand::FailNext("lctl".into()));
+        faults.apply("oss1", FaultCommand::FailNext("lctl".into()));
+        let ids: Vec<u64> = faults.host("oss1").fail_next.iter().map(|f| f.id).collect();
+        assert_ne!(ids[0], ids[1]);
+    }
+}

@@ -1,0 +1,414 @@
+//! The SSH side: one russh server per simulated host, public-key
+//! authentication against an authorized-keys file, exec requests run by
+//! the [`Simulator`], and "host down" faults that drop connections.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use russh::server::{Auth, Msg, PublicKeyOffer, Session, VerifiedPublicKey};
+use russh::{Channel, ChannelId, Disconnect, MethodKind, MethodSet};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::exec::Simulator;
+use crate::keys;
+use crate::layout::Layout;
+use crate::state::{ClusterState, StateStore};
+
+/// How to start a simulated cluster.
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    /// Directory holding state, host keys and faults.
+    pub state_dir: PathBuf,
+    /// Cluster layout for a fresh state directory. With an existing state
+    /// it must name the same hosts (or be `None`).
+    pub layout: Option<Layout>,
+    /// Host *i* listens on `base_port + i`; 0 gives every host a free port.
+    pub base_port: u16,
+    /// Address to listen on (default 127.0.0.1).
+    pub bind: IpAddr,
+    /// OpenSSH authorized_keys file, re-read on every login.
+    pub authorized_keys: PathBuf,
+}
+
+impl SimConfig {
+    /// A config with the default layout for `hosts`, listening on 127.0.0.1.
+    pub fn new(state_dir: &Path, hosts: &[String], base_port: u16, authorized_keys: &Path) -> SimConfig {
+        SimConfig {
+            state_dir: state_dir.to_path_buf(),
+            layout: Some(Layout::default_for(hosts)),
+            base_port,
+            bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            authorized_keys: authorized_keys.to_path_buf(),
+        }
+    }
+}
+
+/// Where one simulated host can be reached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostEndpoint {
+    /// Host name.
+    pub name: String,
+    /// SSH address.
+    pub addr: SocketAddr,
+    /// Host-key fingerprint, `SHA256:…`.
+    pub fingerprint: String,
+}
+
+/// A running cluster; [`ClusterHandle::shutdown`] stops it.
+#[derive(Debug)]
+pub struct ClusterHandle {
+    /// The hosts, in order.
+    pub hosts: Vec<HostEndpoint>,
+    simulator: Arc<Simulator>,
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+/// Entry point for starting clusters.
+#[derive(Debug)]
+pub struct Cluster;
+
+type Sessions = Arc<std::sync::Mutex<HashMap<u64, (String, russh::server::Handle)>>>;
+
+impl Cluster {
+    /// Loads or creates the state, binds every host's port and serves until
+    /// the handle is shut down.
+    pub async fn start(config: SimConfig) -> anyhow::Result<ClusterHandle> {
+        let store = StateStore::new(&config.state_dir)?;
+        let mut state = initial_state(&store, config.layout.as_ref())?;
+        let (stop, stop_rx) = watch::channel(false);
+        let sessions: Sessions = Arc::default();
+        let mut listeners = Vec::new();
+        let mut hosts = Vec::new();
+        for (i, host) in state.hosts.iter_mut().enumerate() {
+            let key_path = config.state_dir.join("hostkeys").join(format!("{}_ed25519", host.name));
+            let key = keys::load_or_create_host_key(&key_path)?;
+            let fingerprint = keys::fingerprint(key.public_key());
+            let port = if config.base_port == 0 {
+                0
+            } else {
+                u16::try_from(usize::from(config.base_port) + i).context("port out of range")?
+            };
+            let listener = TcpListener::bind((config.bind, port))
+                .await
+                .with_context(|| format!("failed to listen on {}:{port} for {}", config.bind, host.name))?;
+            let addr = listener.local_addr().context("failed to read the bound address")?;
+            host.address = Some(addr.to_string());
+            host.fingerprint = Some(fingerprint.clone());
+            hosts.push(HostEndpoint {
+                name: host.name.clone(),
+                addr,
+                fingerprint,
+            });
+            listeners.push((host.name.clone(), listener, key));
+        }
+        store.save(&state)?;
+        let simulator = Arc::new(Simulator::new(store, state));
+        let mut tasks = Vec::new();
+        for (name, listener, key) in listeners {
+            let server_config = Arc::new(russh::server::Config {
+                keys: vec![key],
+                methods: MethodSet::from(&[MethodKind::PublicKey][..]),
+                auth_rejection_time: Duration::from_millis(100),
+                auth_rejection_time_initial: Some(Duration::ZERO),
+                inactivity_timeout: Some(Duration::from_secs(3600)),
+                nodelay: true,
+                ..Default::default()
+            });
+            let host = HostServer {
+                name,
+                simulator: simulator.clone(),
+                authorized_keys: config.authorized_keys.clone(),
+                sessions: sessions.clone(),
+                config: server_config,
+            };
+            tasks.push(tokio::spawn(host.accept_loop(listener, stop_rx.clone())));
+        }
+        tasks.push(tokio::spawn(watch_faults(simulator.clone(), sessions, stop_rx)));
+        Ok(ClusterHandle {
+            hosts,
+            simulator,
+            stop,
+            tasks,
+        })
+    }
+}
+
+impl ClusterHandle {
+    /// The endpoint of a host by name.
+    pub fn host(&self, name: &str) -> Option<&HostEndpoint> {
+        self.hosts.iter().find(|h| h.name == name)
+    }
+
+    /// A copy of the current cluster state.
+    pub async fn state(&self) -> ClusterState {
+        self.simulator.snapshot().await
+    }
+
+    /// Stops listening, disconnects every session and waits (at most five
+    /// seconds) for the tasks to end.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        for task in self.tasks {
+            if tokio::time::timeout(Duration::from_secs(5), task).await.is_err() {
+                tracing::warn!("a server task did not stop within 5 s");
+            }
+        }
+    }
+}
+
+/// The state in `store`, or a fresh one from `layout`.
+fn initial_state(store: &StateStore, layout: Option<&Layout>) -> anyhow::Result<ClusterState> {
+    match (store.load()?, layout) {
+        (Some(state), None) => Ok(state),
+        (Some(state), Some(layout)) => {
+            let have: Vec<&str> = state.hosts.iter().map(|h| h.name.as_str()).collect();
+            let want: Vec<&str> = layout.hosts.iter().map(|h| h.name.as_str()).collect();
+            if have != want {
+                anyhow::bail!(
+                    "{} holds a cluster of hosts {have:?}, not {want:?}; use another state directory",
+                    store.dir().display()
+                );
+            }
+            Ok(state)
+        }
+        (None, Some(layout)) => {
+            layout.validate()?;
+            Ok(ClusterState::from_layout(layout))
+        }
+        (None, None) => anyhow::bail!("{} holds no cluster; name its hosts", store.dir().display()),
+    }
+}
+
+/// Reads the state directory of a (running or stopped) simulator as JSON:
+/// hosts, devices with labels and format counts, mounts, faults.
+pub fn show(state_dir: &Path) -> anyhow::Result<serde_json::Value> {
+    let state = StateStore::new(state_dir)?
+        .load()?
+        .with_context(|| format!("{} holds no cluster", state_dir.display()))?;
+    let faults = crate::faults::Faults::load(state_dir)?;
+    let devices: Vec<serde_json::Value> = state
+        .devices
+        .values()
+        .map(|d| {
+            serde_json::json!({
+                "serial": d.serial,
+                "size": d.size,
+                "paths": d.paths,
+                "label": d.target.as_ref().map(|t| t.label()),
+                "fsname": d.target.as_ref().map(|t| t.fsname.clone()),
+                "target": d.target,
+                "format_count": d.format_count,
+                "mounted_on": state.mount_of(&d.serial).map(|m| m.host.clone()),
+            })
+        })
+        .collect();
+    Ok(serde_json::json!({
+        "hosts": state.hosts,
+        "devices": devices,
+        "mounts": state.mounts,
+        "llogs": state.llogs,
+        "faults": faults.hosts,
+    }))
+}
+
+/// One host's SSH server.
+#[derive(Clone)]
+struct HostServer {
+    name: String,
+    simulator: Arc<Simulator>,
+    authorized_keys: PathBuf,
+    sessions: Sessions,
+    config: Arc<russh::server::Config>,
+}
+
+static NEXT_SESSION: AtomicU64 = AtomicU64::new(0);
+
+impl HostServer {
+    async fn accept_loop(self, listener: TcpListener, mut stop: watch::Receiver<bool>) {
+        loop {
+            let accepted = tokio::select! {
+                _ = stop.changed() => break,
+                accepted = listener.accept() => accepted,
+            };
+            let (socket, peer) = match accepted {
+                Ok(pair) => pair,
+                Err(e) => {
+                    tracing::warn!(host = %self.name, error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            };
+            if self.simulator.faults().host(&self.name).down {
+                tracing::info!(host = %self.name, %peer, "host is down; dropping connection");
+                drop(socket);
+                continue;
+            }
+            let _ = socket.set_nodelay(true);
+            tokio::spawn(self.clone().serve(socket, stop.clone()));
+        }
+    }
+
+    async fn serve(self, socket: tokio::net::TcpStream, mut stop: watch::Receiver<bool>) {
+        let handler = SessionHandler {
+            host: self.name.clone(),
+            simulator: self.simulator.clone(),
+            authorized_keys: self.authorized_keys.clone(),
+        };
+        let session = match russh::server::run_stream(self.config.clone(), socket, handler).await {
+            Ok(session) => session,
+            Err(e) => {
+                tracing::debug!(host = %self.name, error = %e, "session setup failed");
+                return;
+            }
+        };
+        let id = NEXT_SESSION.fetch_add(1, Ordering::Relaxed);
+        let handle = session.handle();
+        if let Ok(mut sessions) = self.sessions.lock() {
+            sessions.insert(id, (self.name.clone(), handle.clone()));
+        }
+        tokio::select! {
+            _ = stop.changed() => {
+                let _ = handle.disconnect(Disconnect::ByApplication, "shutting down".into(), String::new()).await;
+            }
+            result = session => {
+                if let Err(e) = result {
+                    tracing::debug!(host = %self.name, error = %e, "session ended with an error");
+                }
+            }
+        }
+        if let Ok(mut sessions) = self.sessions.lock() {
+            sessions.remove(&id);
+        }
+    }
+}
+
+/// Polls the fault file and disconnects the sessions of hosts that are down.
+async fn watch_faults(simulator: Arc<Simulator>, sessions: Sessions, mut stop: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = stop.changed() => break,
+            _ = tokio::time::sleep(Duration::from_millis(200)) => {}
+        }
+        simulator.apply_failovers().await;
+        let faults = simulator.faults();
+        let doomed: Vec<russh::server::Handle> = match sessions.lock() {
+            Ok(mut sessions) => {
+                let ids: Vec<u64> = sessions
+                    .iter()
+                    .filter(|(_, (host, _))| faults.host(host).down)
+                    .map(|(id, _)| *id)
+                    .collect();
+                ids.iter()
+                    .filter_map(|id| sessions.remove(id))
+                    .map(|(_, handle)| handle)
+                    .collect()
+            }
+            Err(_) => Vec::new(),
+        };
+        for handle in doomed {
+            let _ = handle
+                .disconnect(Disconnect::ConnectionLost, "host down".into(), String::new())
+                .await;
+        }
+    }
+}
+
+/// Per-connection SSH handler.
+struct SessionHandler {
+    host: String,
+    simulator: Arc<Simulator>,
+    authorized_keys: PathBuf,
+}
+
+impl russh::server::Handler for SessionHandler {
+    type Error = russh::Error;
+
+    async fn auth_publickey_offered(&mut self, _user: &str, offer: PublicKeyOffer<'_>) -> Result<Auth, Self::Error> {
+        Ok(if keys::is_authorized(&self.authorized_keys, offer.public_key) {
+            Auth::Accept
+        } else {
+            Auth::reject()
+        })
+    }
+
+    async fn auth_publickey(&mut self, user: &str, key: VerifiedPublicKey<'_>) -> Result<Auth, Self::Error> {
+        let ok = keys::is_authorized(&self.authorized_keys, key.public_key);
+        tracing::debug!(host = %self.host, user, ok, "public-key login");
+        Ok(if ok { Auth::Accept } else { Auth::reject() })
+    }
+
+    async fn channel_open_session(
+        &mut self,
+        _channel: Channel<Msg>,
+        reply: russh::server::ChannelOpenHandle,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        reply.accept().await;
+        Ok(())
+    }
+
+    async fn env_request(
+        &mut self,
+        channel: ChannelId,
+        _name: &str,
+        _value: &str,
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        session.channel_success(channel)
+    }
+
+    async fn shell_request(&mut self, channel: ChannelId, session: &mut Session) -> Result<(), Self::Error> {
+        session.channel_failure(channel)
+    }
+
+    async fn pty_request(
+        &mut self,
+        channel: ChannelId,
+        _term: &str,
+        _cols: u32,
+        _rows: u32,
+        _px_w: u32,
+        _px_h: u32,
+        _modes: &[(russh::Pty, u32)],
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        session.channel_failure(channel)
+    }
+
+    async fn exec_request(
+        &mut self,
+        channel: ChannelId,
+        data: &[u8],
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        if self.simulator.faults().host(&self.host).down {
+            return Err(russh::Error::Disconnect);
+        }
+        session.channel_success(channel)?;
+        let line = String::from_utf8_lossy(data).into_owned();
+        let handle = session.handle();
+        let simulator = self.simulator.clone();
+        let host = self.host.clone();
+        tokio::spawn(async move {
+            let out = simulator.run_line(&host, &line).await;
+            if !out.stdout.is_empty() && handle.data(channel, out.stdout.into_bytes()).await.is_err() {
+                return;
+            }
+            if !out.stderr.is_empty() && handle.extended_data(channel, 1, out.stderr.into_bytes()).await.is_err() {
+                return;
+            }
+            let _ = handle.exit_status_request(channel, out.code).await;
+            let _ = handle.eof(channel).await;
+            let _ = handle.close(channel).await;
+        });
+        Ok(())
+    }
+}

@@ -1,0 +1,339 @@
+//! The simulated cluster's state: devices with their Lustre targets, what is
+//! mounted where, and a placeholder for the MGS configuration llogs. It is
+//! persisted as `state.json` in the state directory after every change.
+//!
+//! Restart semantics: a restart of the simulator is a reboot of every host
+//! whose HA stack (Pacemaker) brings its targets back. Formatted devices are
+//! kept *and so are mounts*, so a restarted simulator answers exactly as
+//! before; a test that wants a cold cluster unmounts explicitly.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use serde::{Deserialize, Serialize};
+
+use crate::layout::Layout;
+
+/// File name of the persisted state inside the state directory.
+pub const STATE_FILE: &str = "state.json";
+
+/// Everything the simulator knows about its cluster.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClusterState {
+    /// Hosts in order.
+    pub hosts: Vec<HostState>,
+    /// Devices keyed by serial.
+    pub devices: BTreeMap<String, Device>,
+    /// Mounted targets, in mount order.
+    pub mounts: Vec<Mount>,
+    /// MGS configuration llogs by name (e.g. `fs-client`): records added
+    /// when targets register. A placeholder for `lctl llog_print`.
+    #[serde(default)]
+    pub llogs: BTreeMap<String, Vec<String>>,
+    /// Ids of `fail-next` faults already used, so each fails only once.
+    #[serde(default)]
+    pub consumed_faults: BTreeSet<u64>,
+}
+
+/// One host.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostState {
+    /// Host name.
+    pub name: String,
+    /// LNet NID.
+    pub nid: String,
+    /// `address:port` it listens on, when serving.
+    #[serde(default)]
+    pub address: Option<String>,
+    /// SSH host-key fingerprint (`SHA256:…`), when serving.
+    #[serde(default)]
+    pub fingerprint: Option<String>,
+    /// LNet is configured (`lnetctl lnet configure`, or implicitly by
+    /// mounting a target, as mount.lustre loads and starts LNet).
+    #[serde(default)]
+    pub lnet_up: bool,
+}
+
+/// A block device, possibly visible from two hosts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Device {
+    /// Serial number (the key).
+    pub serial: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// Path on each host that sees it.
+    pub paths: BTreeMap<String, String>,
+    /// The Lustre target on it, once formatted.
+    pub target: Option<Target>,
+    /// How many times it was really formatted (mkfs.lustre ran to the end).
+    pub format_count: u64,
+}
+
+/// The permanent disk data of a formatted target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Target {
+    /// Has the MGS role.
+    pub mgs: bool,
+    /// Is an MDT.
+    pub mdt: bool,
+    /// Is an OST.
+    pub ost: bool,
+    /// File system name (may be empty for a lone MGS).
+    pub fsname: String,
+    /// Target index (none for a lone MGS).
+    pub index: Option<u32>,
+    /// Parameters as `key=value`, in the order mkfs.lustre prints them.
+    pub params: Vec<String>,
+    /// Persistent mount options.
+    pub mount_opts: String,
+    /// Never mounted yet (the `first_time` flag; the label has a colon).
+    pub first_time: bool,
+    /// Formatted with `--servicenode` (the `no_primnode` flag).
+    pub no_primnode: bool,
+    /// `tunefs.lustre --writeconf` ran: the next mount regenerates the
+    /// configuration llogs (dropping conf_params), as real Lustre does.
+    #[serde(default)]
+    pub writeconf: bool,
+    /// File-system UUID of the backing ldiskfs.
+    pub uuid: String,
+}
+
+/// A target mounted on a host.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mount {
+    /// Host it is mounted on.
+    pub host: String,
+    /// Device serial.
+    pub serial: String,
+    /// Mount point.
+    pub mountpoint: String,
+    /// When it was mounted (seconds since the epoch); statistics grow from it.
+    #[serde(default)]
+    pub since: u64,
+    /// Parameters changed with `lctl set_param` while mounted.
+    #[serde(default)]
+    pub tunables: BTreeMap<String, String>,
+}
+
+impl Target {
+    /// Server name without separator: `MGS`, or `MDT0000` / `OST000a`.
+    fn suffix(&self) -> String {
+        let index = self.index.unwrap_or(0);
+        if self.mdt {
+            format!("MDT{index:04x}")
+        } else if self.ost {
+            format!("OST{index:04x}")
+        } else {
+            "MGS".to_string()
+        }
+    }
+
+    /// Service name as Lustre uses it once registered: `fs-OST0000`, `MGS`.
+    pub fn svname(&self) -> String {
+        if self.mdt || self.ost {
+            format!("{}-{}", self.fsname, self.suffix())
+        } else {
+            "MGS".to_string()
+        }
+    }
+
+    /// The backing file-system label: `fs:OST0000` before the first mount,
+    /// `fs-OST0000` after it (as real ldiskfs targets behave), `MGS`.
+    pub fn label(&self) -> String {
+        if !(self.mdt || self.ost) {
+            return "MGS".to_string();
+        }
+        let sep = if self.first_time { ':' } else { '-' };
+        format!("{}{}{}", self.fsname, sep, self.suffix())
+    }
+
+    /// The `ldd_flags` word.
+    pub fn flags(&self) -> u32 {
+        let mut flags = 0;
+        if self.mdt {
+            flags |= 0x1;
+        }
+        if self.ost {
+            flags |= 0x2;
+        }
+        if self.mgs {
+            flags |= 0x4;
+        }
+        if self.first_time {
+            flags |= 0x20 | 0x40;
+        }
+        if self.writeconf {
+            flags |= 0x100;
+        }
+        if self.no_primnode {
+            flags |= 0x1000;
+        }
+        flags
+    }
+
+    /// Words describing the flags, as mkfs.lustre prints them.
+    pub fn flag_words(&self) -> String {
+        let mut words = String::new();
+        for (set, word) in [
+            (self.mdt, "MDT "),
+            (self.ost, "OST "),
+            (self.mgs, "MGS "),
+            (self.first_time, "first_time update "),
+            (self.writeconf, "writeconf "),
+            (self.no_primnode, "no_primnode "),
+        ] {
+            if set {
+                words.push_str(word);
+            }
+        }
+        words
+    }
+
+    /// Values of a parameter key (`mgsnode`), split on `:` and `,`.
+    pub fn param_nids(&self, key: &str) -> Vec<String> {
+        let prefix = format!("{key}=");
+        self.params
+            .iter()
+            .filter_map(|p| p.strip_prefix(&prefix))
+            .flat_map(|v| v.split([':', ',']))
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+impl ClusterState {
+    /// A fresh cluster, nothing formatted.
+    pub fn from_layout(layout: &Layout) -> ClusterState {
+        let mut devices: BTreeMap<String, Device> = BTreeMap::new();
+        let mut hosts = Vec::new();
+        for (i, host) in layout.hosts.iter().enumerate() {
+            hosts.push(HostState {
+                name: host.name.clone(),
+                nid: layout.nid(i),
+                address: None,
+                fingerprint: None,
+                lnet_up: false,
+            });
+            for dev in &host.devices {
+                let entry = devices.entry(dev.serial.clone()).or_insert_with(|| Device {
+                    serial: dev.serial.clone(),
+                    size: dev.size,
+                    paths: BTreeMap::new(),
+                    target: None,
+                    format_count: 0,
+                });
+                entry.paths.insert(host.name.clone(), dev.path.clone());
+            }
+        }
+        ClusterState {
+            hosts,
+            devices,
+            mounts: Vec::new(),
+            llogs: BTreeMap::new(),
+            consumed_faults: BTreeSet::new(),
+        }
+    }
+
+    /// The host record by name.
+    pub fn host(&self, name: &str) -> Option<&HostState> {
+        self.hosts.iter().find(|h| h.name == name)
+    }
+
+    /// Devices a host sees, as `(path, serial)`, sorted by path.
+    pub fn host_devices(&self, host: &str) -> Vec<(String, String)> {
+        let mut list: Vec<(String, String)> = self
+            .devices
+            .values()
+            .filter_map(|d| d.paths.get(host).map(|p| (p.clone(), d.serial.clone())))
+            .collect();
+        list.sort();
+        list
+    }
+
+    /// The serial of the device at `path` on `host`. Also accepts
+    /// `/dev/disk/by-id/scsi-<serial>`.
+    pub fn resolve_device(&self, host: &str, path: &str) -> Option<String> {
+        let by_id = path.strip_prefix("/dev/disk/by-id/scsi-");
+        self.devices
+            .values()
+            .find(|d| d.paths.get(host).is_some_and(|p| p == path) || (by_id == Some(d.serial.as_str())))
+            .filter(|d| d.paths.contains_key(host))
+            .map(|d| d.serial.clone())
+    }
+
+    /// The mount of a device, wherever it is.
+    pub fn mount_of(&self, serial: &str) -> Option<&Mount> {
+        self.mounts.iter().find(|m| m.serial == serial)
+    }
+
+    /// The host record by name, for changing it.
+    pub fn host_mut(&mut self, name: &str) -> Option<&mut HostState> {
+        self.hosts.iter_mut().find(|h| h.name == name)
+    }
+
+    /// The host name whose NID is `nid`.
+    pub fn host_by_nid(&self, nid: &str) -> Option<&HostState> {
+        self.hosts.iter().find(|h| h.nid == nid)
+    }
+}
+
+/// Seconds since the epoch, now.
+pub fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default()
+}
+
+/// Reads and writes `state.json` in a state directory.
+#[derive(Debug, Clone)]
+pub struct StateStore {
+    dir: PathBuf,
+}
+
+impl StateStore {
+    /// A store for `dir` (created if missing).
+    pub fn new(dir: &Path) -> anyhow::Result<StateStore> {
+        std::fs::create_dir_all(dir).with_context(|| format!("failed to create {}", dir.display()))?;
+        Ok(StateStore { dir: dir.to_path_buf() })
+    }
+
+    /// The state directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Loads the state, or `None` when there is none yet.
+    pub fn load(&self) -> anyhow::Result<Option<ClusterState>> {
+        let path = self.dir.join(STATE_FILE);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                let state =
+                    serde_json::from_str(&text).with_context(|| format!("failed to parse {}", path.display()))?;
+                Ok(Some(state))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e).with_context(|| format!("failed to read {}", path.display())),
+        }
+    }
+
+    /// Writes the state atomically (temporary file, then rename).
+    pub fn save(&self, state: &ClusterState) -> anyhow::Result<()> {
+        let text = serde_json::to_string_pretty(state).context("failed to serialise state")?;
+        write_atomically(&self.dir.join(STATE_FILE), text.as_bytes())
+    }
+}
+
+/// Writes `bytes` to `path` through a temporary file and a rename, so a
+/// reader never sees half a file.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
+    let mut file = std::fs::File::create(&tmp).with_context(|| format!("failed to create {}", tmp.display()))?;
+    file.write_all(bytes)
+        .with_context(|| format!("failed to write {}", tmp.display()))?;
+    file.sync_all()
+        .with_context(|| format!("failed to sync {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("failed to rename {} into place", tmp.display()))
+}

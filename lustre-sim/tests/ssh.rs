@@ -1,0 +1,322 @@
+//! End to end over real SSH: a russh client logs in to an in-process
+//! simulated cluster and runs the commands Chroma runs.
+#![expect(clippy::unwrap_used, reason = "a failing test should panic with the error")]
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use lustre_sim::keys::{fingerprint, generate_ed25519};
+use lustre_sim::{Cluster, ClusterHandle, FaultCommand, SimConfig};
+use russh::keys::{PrivateKey, PrivateKeyWithHashAlg, PublicKeyOrCertificate};
+use russh::{client, ChannelMsg};
+
+const WAIT: Duration = Duration::from_secs(15);
+
+/// A directory removed when the test ends.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(format!("lustre-sim-it-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Records the server's host-key fingerprint and accepts any key.
+struct Recorder(Arc<Mutex<Option<String>>>);
+
+impl client::Handler for Recorder {
+    type Error = russh::Error;
+
+    async fn check_server_key(&mut self, key: &PublicKeyOrCertificate) -> Result<bool, Self::Error> {
+        if let PublicKeyOrCertificate::PublicKey { key, .. } = key {
+            *self.0.lock().unwrap() = Some(fingerprint(key));
+        }
+        Ok(true)
+    }
+}
+
+struct Login {
+    handle: client::Handle<Recorder>,
+    authenticated: bool,
+    fingerprint: Option<String>,
+}
+
+async fn login(addr: std::net::SocketAddr, key: &PrivateKey) -> anyhow::Result<Login> {
+    let seen = Arc::new(Mutex::new(None));
+    let config = Arc::new(client::Config::default());
+    let mut handle = tokio::time::timeout(WAIT, client::connect(config, addr, Recorder(seen.clone()))).await??;
+    let auth = tokio::time::timeout(
+        WAIT,
+        handle.authenticate_publickey("root", PrivateKeyWithHashAlg::new(Arc::new(key.clone()), None)),
+    )
+    .await??;
+    let fingerprint = seen.lock().unwrap().clone();
+    Ok(Login {
+        handle,
+        authenticated: auth.success(),
+        fingerprint,
+    })
+}
+
+struct Run {
+    stdout: String,
+    stderr: String,
+    code: Option<u32>,
+}
+
+async fn exec(login: &Login, command: &str) -> Run {
+    let mut channel = login.handle.channel_open_session().await.unwrap();
+    channel.exec(true, command).await.unwrap();
+    let mut run = Run {
+        stdout: String::new(),
+        stderr: String::new(),
+        code: None,
+    };
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let msg = tokio::time::timeout_at(deadline.into(), channel.wait()).await.unwrap();
+        match msg {
+            Some(ChannelMsg::Data { data }) => run.stdout.push_str(&String::from_utf8_lossy(&data)),
+            Some(ChannelMsg::ExtendedData { data, .. }) => run.stderr.push_str(&String::from_utf8_lossy(&data)),
+            Some(ChannelMsg::ExitStatus { exit_status }) => run.code = Some(exit_status),
+            Some(ChannelMsg::Close) | None => break,
+            Some(_) => {}
+        }
+    }
+    run
+}
+
+struct Setup {
+    dir: TempDir,
+    client_key: PrivateKey,
+    authorized: PathBuf,
+}
+
+fn setup(tag: &str) -> Setup {
+    let dir = TempDir::new(tag);
+    let client_key = generate_ed25519().unwrap();
+    let authorized = dir.0.join("authorized_keys");
+    std::fs::write(
+        &authorized,
+        format!("{} test@chroma\n", client_key.public_key().to_openssh().unwrap()),
+    )
+    .unwrap();
+    Setup {
+        dir,
+        client_key,
+        authorized,
+    }
+}
+
+async fn start(state_dir: &Path, authorized: &Path) -> ClusterHandle {
+    let hosts: Vec<String> = ["mds1", "oss1", "oss2"].iter().map(|s| s.to_string()).collect();
+    let config = SimConfig::new(state_dir, &hosts, 0, authorized);
+    tokio::time::timeout(WAIT, Cluster::start(config))
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn formats_and_mounts_a_file_system_over_ssh() {
+    let s = setup("fs");
+    let state_dir = s.dir.0.join("state");
+    let cluster = start(&state_dir, &s.authorized).await;
+    let mds = login(cluster.host("mds1").unwrap().addr, &s.client_key).await.unwrap();
+    let oss1 = login(cluster.host("oss1").unwrap().addr, &s.client_key).await.unwrap();
+    let oss2 = login(cluster.host("oss2").unwrap().addr, &s.client_key).await.unwrap();
+    assert!(mds.authenticated && oss1.authenticated && oss2.authenticated);
+    assert_eq!(
+        mds.fingerprint.as_deref(),
+        Some(cluster.host("mds1").unwrap().fingerprint.as_str())
+    );
+
+    let host = exec(&oss2, "hostname").await;
+    assert_eq!((host.stdout.as_str(), host.code), ("oss2\n", Some(0)));
+
+    let mgs = exec(&mds, "mkfs.lustre --mgs /dev/sdb").await;
+    assert_eq!(mgs.code, Some(0), "{}", mgs.stderr);
+    let mdt = exec(
+        &mds,
+        "mkfs.lustre --mdt --fsname=fs1 --index=0 --mgsnode=10.0.0.1@tcp /dev/sdc",
+    )
+    .await;
+    assert_eq!(mdt.code, Some(0), "{}", mdt.stderr);
+    let ost = "mkfs.lustre --ost --fsname=fs1 --index=0 --mgsnode=10.0.0.1@tcp \
+               --servicenode=10.0.0.2@tcp --servicenode=10.0.0.3@tcp /dev/sdb";
+    let first = exec(&oss1, ost).await;
+    assert_eq!(first.code, Some(0), "{}", first.stderr);
+    assert!(first.stdout.contains("Permanent disk data:\nTarget:     fs1:OST0000\n"));
+    // The same step redelivered to the partner host must not format again.
+    let again = exec(&oss2, ost).await;
+    assert_eq!(again.code, Some(17));
+    assert!(again
+        .stderr
+        .contains("was previously formatted for lustre. Use --reformat"));
+
+    let early = exec(&oss1, "mount -t lustre /dev/sdb /mnt/fs1-OST0000").await;
+    assert_eq!(early.code, Some(5));
+    assert!(early.stderr.contains("Input/output error"));
+    for (login, dev, dir) in [
+        (&mds, "/dev/sdb", "/mnt/mgs"),
+        (&mds, "/dev/sdc", "/mnt/mdt0"),
+        (&oss1, "/dev/sdb", "/mnt/ost0"),
+    ] {
+        let out = exec(login, &format!("mkdir -p {dir} && mount -t lustre {dev} {dir}")).await;
+        assert_eq!(out.code, Some(0), "{dev}: {}", out.stderr);
+    }
+    let busy = exec(&oss2, "mount -t lustre /dev/sdb /mnt/ost0").await;
+    assert_eq!(busy.code, Some(16));
+
+    let dl = exec(&oss1, "lctl dl").await;
+    assert!(
+        dl.stdout.contains(" UP obdfilter fs1-OST0000 fs1-OST0000_UUID "),
+        "{}",
+        dl.stdout
+    );
+    let dl = exec(&mds, "lctl dl").await;
+    assert!(dl.stdout.contains("  1 UP mgs MGS MGS 9\n"), "{}", dl.stdout);
+    assert!(
+        dl.stdout.contains(" UP mdt fs1-MDT0000 fs1-MDT0000_UUID "),
+        "{}",
+        dl.stdout
+    );
+
+    let missing = exec(&oss1, "zpool status").await;
+    assert_eq!(
+        (missing.code, missing.stderr.as_str()),
+        (Some(127), "bash: zpool: command not found\n")
+    );
+    let quote = exec(&oss1, "echo 'unterminated").await;
+    assert_eq!(quote.code, Some(2));
+
+    let shown = lustre_sim::show(&state_dir).unwrap();
+    let ost_dev = shown["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["label"] == "fs1-OST0000")
+        .cloned()
+        .unwrap();
+    assert_eq!(ost_dev["format_count"], 1);
+    assert_eq!(ost_dev["mounted_on"], "oss1");
+    assert_eq!(shown["mounts"].as_array().unwrap().len(), 3);
+    cluster.shutdown().await;
+}
+
+#[tokio::test]
+async fn refuses_unknown_keys() {
+    let s = setup("auth");
+    let cluster = start(&s.dir.0.join("state"), &s.authorized).await;
+    let stranger = generate_ed25519().unwrap();
+    let login = login(cluster.host("mds1").unwrap().addr, &stranger).await.unwrap();
+    assert!(!login.authenticated);
+    cluster.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_restart_keeps_host_keys_and_formatted_devices() {
+    let s = setup("restart");
+    let state_dir = s.dir.0.join("state");
+    let cluster = start(&state_dir, &s.authorized).await;
+    let before: Vec<String> = cluster.hosts.iter().map(|h| h.fingerprint.clone()).collect();
+    let mds = login(cluster.host("mds1").unwrap().addr, &s.client_key).await.unwrap();
+    assert_eq!(exec(&mds, "mkfs.lustre --mgs /dev/sdb").await.code, Some(0));
+    drop(mds);
+    cluster.shutdown().await;
+
+    let cluster = start(&state_dir, &s.authorized).await;
+    let after: Vec<String> = cluster.hosts.iter().map(|h| h.fingerprint.clone()).collect();
+    assert_eq!(before, after);
+    let mds = login(cluster.host("mds1").unwrap().addr, &s.client_key).await.unwrap();
+    assert_eq!(mds.fingerprint.as_deref(), Some(after[0].as_str()));
+    let blkid = exec(&mds, "blkid -o value -s LABEL /dev/sdb").await;
+    assert_eq!(blkid.stdout, "MGS\n");
+    cluster.shutdown().await;
+}
+
+#[tokio::test]
+async fn faults_take_hosts_down_and_slow_them() {
+    let s = setup("faults");
+    let state_dir = s.dir.0.join("state");
+    let cluster = start(&state_dir, &s.authorized).await;
+    let addr = cluster.host("oss1").unwrap().addr;
+    let open = login(addr, &s.client_key).await.unwrap();
+
+    lustre_sim::inject_fault(&state_dir, "oss1", FaultCommand::Slow(300)).unwrap();
+    let started = Instant::now();
+    assert_eq!(exec(&open, "hostname").await.code, Some(0));
+    assert!(started.elapsed() >= Duration::from_millis(300));
+
+    lustre_sim::inject_fault(&state_dir, "oss1", FaultCommand::Down).unwrap();
+    assert!(
+        login(addr, &s.client_key).await.is_err(),
+        "a down host must drop new connections"
+    );
+    // The open session is cut within the fault poll interval.
+    let deadline = Instant::now() + WAIT;
+    while !open.handle.is_closed() {
+        assert!(Instant::now() < deadline, "the open session was not dropped");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    lustre_sim::inject_fault(&state_dir, "oss1", FaultCommand::Up).unwrap();
+    let back = login(addr, &s.client_key).await.unwrap();
+    assert!(back.authenticated);
+    lustre_sim::inject_fault(&state_dir, "oss1", FaultCommand::FailNext("lctl".into())).unwrap();
+    let failed = exec(&back, "lctl --version").await;
+    assert_eq!(
+        (failed.code, failed.stderr.as_str()),
+        (Some(1), "lctl: Input/output error\n")
+    );
+    assert_eq!(exec(&back, "lctl --version").await.stdout, "lctl 2.15.4\n");
+    cluster.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_failover_fault_moves_a_target_to_its_partner() {
+    let s = setup("failover");
+    let state_dir = s.dir.0.join("state");
+    let cluster = start(&state_dir, &s.authorized).await;
+    let mds = login(cluster.host("mds1").unwrap().addr, &s.client_key).await.unwrap();
+    let oss1 = login(cluster.host("oss1").unwrap().addr, &s.client_key).await.unwrap();
+    for (login, line) in [
+        (
+            &mds,
+            "mkfs.lustre --mgs --mdt --fsname=fs1 --index=0 /dev/sdb && mount -t lustre /dev/sdb /mnt/mdt0",
+        ),
+        (
+            &oss1,
+            "mkfs.lustre --ost --fsname=fs1 --index=0 --mgsnode=10.0.0.1@tcp /dev/sdb",
+        ),
+        (&oss1, "mount -t lustre /dev/sdb /mnt/ost0"),
+    ] {
+        let out = exec(login, line).await;
+        assert_eq!(out.code, Some(0), "{line}: {}", out.stderr);
+    }
+    let xml = exec(&mds, "crm_mon -1 --as-xml").await.stdout;
+    assert!(xml.contains("<resource id=\"fs1-OST0000\""), "{xml}");
+
+    lustre_sim::inject_fault(&state_dir, "oss1", FaultCommand::Failover("fs1-OST0000".into())).unwrap();
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let located = exec(&mds, "crm_resource --locate --resource fs1-OST0000").await;
+        if located.stdout == "resource fs1-OST0000 is running on: oss2\n" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no failover: {}", located.stdout);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(exec(&oss1, "lctl dl").await.stdout, "");
+    cluster.shutdown().await;
+}
