@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs Chroma on this machine: makes sure PostgreSQL and RabbitMQ run,
 # builds the release binaries, applies migrations, then starts the API,
-# the scheduler and two workers in the foreground. Ctrl-C stops them all
-# gracefully (workers finish or hand back their steps).
+# the scheduler, two workers and a simulated Lustre cluster (lustre-sim:
+# mds1, oss1, oss2 over SSH on 127.0.0.1:2200-2202, accepting Chroma's key)
+# in the foreground. Ctrl-C stops them all gracefully (workers finish or
+# hand back their steps).
 #
 # Settings come from the environment (see README.md, "Configuration").
 set -euo pipefail
@@ -17,6 +19,18 @@ bind=${CHROMA_BIND:-127.0.0.1:8080}
 
 "$bin/chroma-api" migrate
 
+# Chroma's SSH key (CHROMA_SSH_KEY), and the demo cluster that trusts it.
+key=${CHROMA_SSH_KEY:-$HOME/.local/share/chroma/id_ed25519}
+export CHROMA_SSH_KEY=$key
+if [ ! -f "$key" ]; then
+  command -v ssh-keygen >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q openssh-client >/dev/null
+  mkdir -p "$(dirname "$key")"
+  ssh-keygen -q -t ed25519 -N '' -C chroma -f "$key"
+fi
+sim_dir=${CHROMA_SIM_DIR:-$PWD/target/demo-cluster}
+mkdir -p "$sim_dir"
+cp "$key.pub" "$sim_dir/authorized_keys"
+
 pids=()
 stop() {
   trap - INT TERM EXIT
@@ -26,18 +40,23 @@ stop() {
 }
 trap stop INT TERM EXIT
 
+"$bin/lustre-sim" --state-dir "$sim_dir" --hosts mds1,oss1,oss2 --base-port "${CHROMA_SIM_BASE_PORT:-2200}" \
+  --authorized-keys "$sim_dir/authorized_keys" > "$sim_dir/hosts.txt" & pids+=($!)
 "$bin/chroma-api" & pids+=($!)
 "$bin/chroma-scheduler" & pids+=($!)
 CHROMA_WORKER_ID=${HOSTNAME:-local}-worker-1 "$bin/chroma-worker" & pids+=($!)
 CHROMA_WORKER_ID=${HOSTNAME:-local}-worker-2 "$bin/chroma-worker" & pids+=($!)
 
 for _ in $(seq 1 100); do
-  if curl -fsS "http://$bind/api/health" >/dev/null 2>&1; then break; fi
+  if curl -fsS "http://$bind/api/health" >/dev/null 2>&1 && [ "$(wc -l < "$sim_dir/hosts.txt")" -ge 3 ]; then break; fi
   sleep 0.2
 done
 cat >&2 <<MSG
 
 Chroma is running: API on http://$bind (health: http://$bind/api/health)
+Simulated Lustre servers (name, SSH address, host key), state in $sim_dir:
+$(cat "$sim_dir/hosts.txt")
+  e.g. ssh -i $key -p 2200 -o StrictHostKeyChecking=no root@127.0.0.1 lctl dl
 Try:
   curl -s -X POST http://$bind/api/command -H 'content-type: application/json' \\
     -d '{"message":"hello","jobs":[{"key":"a","steps":[{"action":"sleep","args":{"ms":500}},{"action":"noop"}],"locks":[{"item":"host/oss1","write":true}]}]}'

@@ -49,19 +49,14 @@ impl AppState {
 /// Publishes queued notifications, as many per confirm round trip as are
 /// waiting.
 async fn notify(publisher: Publisher, queue: String, mut pending: mpsc::UnboundedReceiver<SchedulerMessage>) {
-    while let Some(first) = pending.recv().await {
-        let mut batch = vec![first];
-        while batch.len() < NOTIFY_BATCH {
-            match pending.try_recv() {
-                Ok(next) => batch.push(next),
-                Err(_) => break,
-            }
-        }
+    let mut batch = Vec::with_capacity(NOTIFY_BATCH);
+    while pending.recv_many(&mut batch, NOTIFY_BATCH).await > 0 {
         if let Err(err) = publisher.publish_json(&queue, &batch).await {
             tracing::warn!(
                 count = batch.len(),
                 "could not notify the scheduler (its sweep will catch up): {err}"
             );
         }
+        batch.clear();
     }
 }

@@ -22,6 +22,27 @@ fn overlaps(a: (DateTime<Utc>, DateTime<Utc>), b: (DateTime<Utc>, DateTime<Utc>)
     a.0 < b.1 && b.0 < a.1
 }
 
+/// Fails naming `what` if any two spans overlap.
+fn assert_disjoint(spans: &[(DateTime<Utc>, DateTime<Utc>)], what: &str) {
+    for (i, a) in spans.iter().enumerate() {
+        for b in &spans[i + 1..] {
+            assert!(!overlaps(*a, *b), "{what}: {a:?} {b:?}");
+        }
+    }
+}
+
+/// Waits for each command, checks it succeeded, and returns the span of
+/// its first job.
+async fn succeeded_spans(env: &TestEnv, ids: &[String]) -> anyhow::Result<Vec<(DateTime<Utc>, DateTime<Utc>)>> {
+    let mut spans = Vec::new();
+    for id in ids {
+        let done = env.finished(id, LONG).await?;
+        assert_eq!(done["state"], "succeeded", "{done}");
+        spans.push(span(&done["jobs"][0])?);
+    }
+    Ok(spans)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn steps_of_a_job_run_in_order_and_report_output() -> anyhow::Result<()> {
     let mut env = TestEnv::start("order").await?;
@@ -112,17 +133,8 @@ async fn write_locks_never_overlap_while_independent_jobs_do() -> anyhow::Result
             )],
         ))
         .await?;
-    let mut spans = Vec::new();
-    for id in &ids {
-        let done = env.finished(id, LONG).await?;
-        assert_eq!(done["state"], "succeeded", "{done}");
-        spans.push(span(&done["jobs"][0])?);
-    }
-    for (i, a) in spans.iter().enumerate() {
-        for b in &spans[i + 1..] {
-            assert!(!overlaps(*a, *b), "write locks on host/oss1 overlapped: {a:?} {b:?}");
-        }
-    }
+    let spans = succeeded_spans(&env, &ids).await?;
+    assert_disjoint(&spans, "write locks on host/oss1 overlapped");
     // Granted in submission order.
     for pair in spans.windows(2) {
         assert!(
@@ -189,17 +201,8 @@ async fn two_schedulers_never_grant_a_write_lock_twice() -> anyhow::Result<()> {
                 .await?,
         );
     }
-    let mut spans = Vec::new();
-    for id in &ids {
-        let done = env.finished(id, LONG).await?;
-        assert_eq!(done["state"], "succeeded", "{done}");
-        spans.push(span(&done["jobs"][0])?);
-    }
-    for (i, a) in spans.iter().enumerate() {
-        for b in &spans[i + 1..] {
-            assert!(!overlaps(*a, *b), "two jobs held one write lock at once: {a:?} {b:?}");
-        }
-    }
+    let spans = succeeded_spans(&env, &ids).await?;
+    assert_disjoint(&spans, "two jobs held one write lock at once");
     env.stop().await
 }
 

@@ -44,13 +44,10 @@ const IN_FLIGHT: usize = 4;
 /// Records results as they arrive until every sender is gone.
 pub async fn run(shared: Arc<Shared>, mut finished: mpsc::UnboundedReceiver<Finished>) {
     let permits = Arc::new(Semaphore::new(IN_FLIGHT));
-    while let Some(first) = finished.recv().await {
-        let mut batch = vec![first];
-        while batch.len() < BATCH {
-            match finished.try_recv() {
-                Ok(next) => batch.push(next),
-                Err(_) => break,
-            }
+    loop {
+        let mut batch = Vec::with_capacity(BATCH);
+        if finished.recv_many(&mut batch, BATCH).await == 0 {
+            break;
         }
         let recorded = record_until_done(&shared, &batch).await;
         let Ok(permit) = permits.clone().acquire_owned().await else {
