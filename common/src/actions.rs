@@ -18,12 +18,15 @@ pub enum Action {
     Sleep { ms: u64 },
     /// Fails with `message`.
     Fail { message: String },
+    /// Connects to a host over SSH (pinning its key on first contact) and
+    /// records what it is: node name, kernel, Lustre version, block devices.
+    ProbeHost { host_id: uuid::Uuid },
 }
 
 /// Why an action and its arguments were refused.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ActionError {
-    #[error("unknown action {0:?}; known actions are noop, sleep, fail")]
+    #[error("unknown action {0:?}; known actions are noop, sleep, fail, probe_host")]
     UnknownAction(String),
     #[error("bad args for {action}: {reason}")]
     BadArgs { action: &'static str, reason: String },
@@ -43,6 +46,12 @@ struct SleepArgs {
 #[serde(deny_unknown_fields)]
 struct FailArgs {
     message: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HostArgs {
+    host_id: uuid::Uuid,
 }
 
 fn args_of<T: serde::de::DeserializeOwned>(action: &'static str, args: &serde_json::Value) -> Result<T, ActionError> {
@@ -89,6 +98,7 @@ impl Action {
                 }
                 Ok(Action::Fail { message })
             }
+            "probe_host" => args_of::<HostArgs>("probe_host", args).map(|a| Action::ProbeHost { host_id: a.host_id }),
             other => Err(ActionError::UnknownAction(other.to_owned())),
         }
     }
@@ -99,6 +109,7 @@ impl Action {
             Action::Noop => "noop",
             Action::Sleep { .. } => "sleep",
             Action::Fail { .. } => "fail",
+            Action::ProbeHost { .. } => "probe_host",
         }
     }
 
@@ -108,6 +119,7 @@ impl Action {
             Action::Noop => serde_json::json!({}),
             Action::Sleep { ms } => serde_json::json!({ "ms": ms }),
             Action::Fail { message } => serde_json::json!({ "message": message }),
+            Action::ProbeHost { host_id } => serde_json::json!({ "host_id": host_id }),
         }
     }
 }

@@ -43,6 +43,8 @@ pub struct Settings {
     pub sweep_interval: Duration,
     /// Size of each process's database connection pool.
     pub db_pool_size: u32,
+    /// Chroma's SSH private key (ed25519), created if missing.
+    pub ssh_key_path: std::path::PathBuf,
 }
 
 fn var(name: &'static str) -> Option<String> {
@@ -71,6 +73,16 @@ fn millis(name: &'static str, default: u64) -> Result<Duration, ConfigError> {
         });
     }
     Ok(Duration::from_millis(ms))
+}
+
+/// `$HOME/.local/share/chroma/id_ed25519`, or beside the working directory
+/// without a home.
+fn default_ssh_key_path() -> std::path::PathBuf {
+    let base = std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .map(std::path::PathBuf::from);
+    base.unwrap_or_else(|| ".".into())
+        .join(".local/share/chroma/id_ed25519")
 }
 
 impl Settings {
@@ -135,6 +147,10 @@ impl Settings {
             drain_timeout: millis("CHROMA_WORKER_DRAIN_MS", 8_000)?,
             sweep_interval: millis("CHROMA_SWEEP_MS", 2_000)?,
             db_pool_size,
+            ssh_key_path: match var("CHROMA_SSH_KEY") {
+                Some(path) => path.into(),
+                None => default_ssh_key_path(),
+            },
         })
     }
 

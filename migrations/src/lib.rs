@@ -10,6 +10,7 @@ mod m20261126_000005_create_job_dependency;
 mod m20261126_000006_index_step_in_flight;
 mod m20261126_000007_hot_step_updates;
 mod m20261126_000008_index_command_unfinished;
+mod m20261126_000009_create_host_and_volume;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000006_index_step_in_flight::Migration),
             Box::new(m20261126_000007_hot_step_updates::Migration),
             Box::new(m20261126_000008_index_command_unfinished::Migration),
+            Box::new(m20261126_000009_create_host_and_volume::Migration),
         ]
     }
 }

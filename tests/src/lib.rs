@@ -56,6 +56,9 @@ pub fn test_settings(name: &str, amqp_url: Option<&str>) -> anyhow::Result<Setti
     settings.sweep_interval = Duration::from_millis(300);
     settings.drain_timeout = Duration::from_secs(5);
     settings.db_pool_size = 5;
+    settings.ssh_key_path = std::env::temp_dir()
+        .join(format!("chroma-test-{name}"))
+        .join("id_ed25519");
     Ok(settings)
 }
 
@@ -77,6 +80,10 @@ pub fn settings_env(settings: &Settings) -> Vec<(String, String)> {
         ("CHROMA_SWEEP_MS".into(), ms(settings.sweep_interval)),
         ("CHROMA_WORKER_DRAIN_MS".into(), ms(settings.drain_timeout)),
         ("CHROMA_DB_POOL_SIZE".into(), settings.db_pool_size.to_string()),
+        (
+            "CHROMA_SSH_KEY".into(),
+            settings.ssh_key_path.to_string_lossy().into_owned(),
+        ),
     ]
 }
 
@@ -206,6 +213,9 @@ impl TestEnv {
         }
         self.db.clone().close().await?;
         drop_queues(&self.settings).await;
+        if let Some(dir) = self.settings.ssh_key_path.parent() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
         let admin = sea_orm::Database::connect(format!(
             "{}/postgres",
             std::env::var("TEST_DATABASE_SERVER").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())

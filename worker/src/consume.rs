@@ -190,7 +190,7 @@ fn start(
             Err(err) => Outcome::Failed(format!("cannot run step: {err}")),
             Ok(action) => tokio::select! {
                 () = cancel.cancelled() => Outcome::Interrupted,
-                result = crate::actions::run(&action) => match result {
+                result = crate::actions::run(&shared, &action) => match result {
                     Ok(output) => Outcome::Succeeded(output),
                     Err(error) => Outcome::Failed(error),
                 },

@@ -23,16 +23,20 @@ pub struct Worker {
 }
 
 impl Worker {
-    /// Connects to the database and prepares the broker pool. The worker id
-    /// comes from `CHROMA_WORKER_ID`, else host name and process id.
+    /// Connects to the database, prepares the broker and SSH pools, and
+    /// loads (or creates) Chroma's SSH key. The worker id comes from
+    /// `CHROMA_WORKER_ID`, else host name and process id.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let db = store::connect_patiently(&settings, std::time::Duration::from_secs(120))
             .await
             .context("failed to connect to the database")?;
         let broker = Broker::new(&settings).context("failed to set up the broker pool")?;
         let worker_id = std::env::var("CHROMA_WORKER_ID").unwrap_or_else(|_| default_worker_id());
+        let key = chroma_ssh::KeyPair::load_or_create(&settings.ssh_key_path)
+            .with_context(|| format!("failed to load the SSH key {}", settings.ssh_key_path.display()))?;
+        let ssh = chroma_ssh::Pools::new(key, chroma_ssh::PoolConfig::default());
         Ok(Self {
-            shared: Arc::new(Shared::new(settings, db, broker, worker_id)),
+            shared: Arc::new(Shared::new(settings, db, broker, ssh, worker_id)),
         })
     }
 

@@ -27,6 +27,8 @@ pub struct Shared {
     pub db: DatabaseConnection,
     pub broker: Broker,
     pub publisher: Publisher,
+    /// SSH sessions to managed servers, pooled per host.
+    pub ssh: chroma_ssh::Pools,
     /// Recorded as the owner of the steps it claims.
     pub worker_id: String,
     running: Mutex<HashMap<Uuid, Running>>,
@@ -36,10 +38,17 @@ pub struct Shared {
 
 impl Shared {
     /// Shares connections among a worker's tasks.
-    pub fn new(settings: Settings, db: DatabaseConnection, broker: Broker, worker_id: String) -> Self {
+    pub fn new(
+        settings: Settings,
+        db: DatabaseConnection,
+        broker: Broker,
+        ssh: chroma_ssh::Pools,
+        worker_id: String,
+    ) -> Self {
         Self {
             settings,
             db,
+            ssh,
             publisher: Publisher::new(broker.clone()),
             broker,
             worker_id,

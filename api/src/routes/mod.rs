@@ -2,8 +2,10 @@
 
 pub mod commands;
 pub mod health;
+pub mod hosts;
 pub mod jobs;
 pub mod query;
+pub mod volumes;
 
 use actix_web::web;
 
@@ -20,6 +22,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/job/{id}", web::get().to(jobs::get::handle))
             .route("/job/{id}/cancel", web::post().to(jobs::control::cancel))
             .route("/job/{id}/pause", web::post().to(jobs::control::pause))
-            .route("/job/{id}/resume", web::post().to(jobs::control::resume)),
+            .route("/job/{id}/resume", web::post().to(jobs::control::resume))
+            .route("/host", web::get().to(hosts::list::handle))
+            .route("/host", web::post().to(hosts::create::handle))
+            .route("/host/{id}", web::get().to(hosts::list::get))
+            .route("/volume", web::get().to(volumes::list)),
     );
 }

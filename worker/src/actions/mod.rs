@@ -1,12 +1,16 @@
 //! The actions a worker runs. Each checks and acts on its own; none runs
-//! arbitrary commands.
+//! arbitrary commands, and every value sent to a server is quoted.
+
+mod probe_host;
 
 use common::Action;
 use serde_json::{json, Value};
 use std::time::Duration;
 
+use crate::shared::Shared;
+
 /// Runs `action`; `Ok` carries the step's output, `Err` its error.
-pub async fn run(action: &Action) -> Result<Value, String> {
+pub async fn run(shared: &Shared, action: &Action) -> Result<Value, String> {
     match action {
         Action::Noop => Ok(json!({})),
         Action::Sleep { ms } => {
@@ -14,5 +18,6 @@ pub async fn run(action: &Action) -> Result<Value, String> {
             Ok(json!({ "slept_ms": ms }))
         }
         Action::Fail { message } => Err(message.clone()),
+        Action::ProbeHost { host_id } => probe_host::run(shared, *host_id).await,
     }
 }

@@ -1,0 +1,117 @@
+//! `POST /api/host {"address", "port"?, "fingerprint"?}`: record the host
+//! and submit the command that connects to it, pins (or checks) its host
+//! key and detects its software and devices. Answers 202.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use common::messages::SchedulerMessage;
+use common::submission::{FieldError, NewCommand, NewJob};
+use common::Action;
+use sea_orm::TransactionTrait;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use store::sql::execute;
+
+/// The request body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostRequest {
+    address: String,
+    port: Option<u16>,
+    fingerprint: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Added {
+    host: super::HostView,
+    command: Uuid,
+}
+
+fn invalid(field: &str, message: impl Into<String>) -> ApiError {
+    ApiError::Validation(vec![FieldError {
+        field: field.into(),
+        message: message.into(),
+    }])
+}
+
+/// A host name or an IP address; nothing a shell or SSH option could
+/// misread.
+fn check_address(address: &str) -> Result<(), ApiError> {
+    let valid = !address.is_empty()
+        && address.len() <= 253
+        && !address.starts_with('-')
+        && address
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '_'));
+    if valid {
+        Ok(())
+    } else {
+        Err(invalid(
+            "address",
+            format!("{address:?} is not a host name or IP address"),
+        ))
+    }
+}
+
+/// Adds a host; 409 if that address and port are already added.
+pub async fn handle(state: web::Data<AppState>, body: web::Json<HostRequest>) -> Result<HttpResponse, ApiError> {
+    let request = body.into_inner();
+    check_address(&request.address)?;
+    let port = request.port.unwrap_or(22);
+    if port == 0 {
+        return Err(invalid("port", "must be between 1 and 65535"));
+    }
+    let fingerprint = match &request.fingerprint {
+        Some(text) => Some(
+            chroma_ssh::Fingerprint::parse(text)
+                .map_err(|e| invalid("fingerprint", e.to_string()))?
+                .as_str()
+                .to_owned(),
+        ),
+        None => None,
+    };
+    let id = Uuid::now_v7();
+    let command = NewCommand {
+        message: format!("Add host {}:{port}", request.address),
+        jobs: vec![NewJob {
+            key: "probe".into(),
+            description: format!(
+                "Connect to {} and detect its Lustre software and devices",
+                request.address
+            ),
+            steps: vec![Action::ProbeHost { host_id: id }],
+            locks: vec![(format!("host/{id}"), true)],
+            wait_for: Vec::new(),
+        }],
+    };
+    let tx = state.db.begin().await?;
+    let inserted = execute(
+        &tx,
+        "INSERT INTO host (id, address, port, fingerprint) VALUES ($1, $2, $3, $4) ON CONFLICT (address, port) DO NOTHING",
+        [id.into(), request.address.clone().into(), i32::from(port).into(), fingerprint.into()],
+    )
+    .await?;
+    if inserted == 0 {
+        return Err(ApiError::Conflict(format!(
+            "host {}:{port} is already added",
+            request.address
+        )));
+    }
+    let stored = store::commands::insert(&tx, &command).await?;
+    tx.commit().await?;
+    state.notify_scheduler(SchedulerMessage::CommandSubmitted { command_id: stored.id });
+    let host = super::load(&state.db, "id = $1", vec![id.into()])
+        .await?
+        .pop()
+        .ok_or_else(|| ApiError::NotFound(format!("host {id} vanished")))?;
+    Ok(crate::respond::with_status(
+        StatusCode::ACCEPTED,
+        Added {
+            host,
+            command: stored.id,
+        },
+    ))
+}

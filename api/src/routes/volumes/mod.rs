@@ -1,0 +1,70 @@
+//! `GET /api/volume`: block devices found on managed hosts, each with the
+//! hosts it is visible from (two for a failover pair).
+
+use actix_web::{web, HttpResponse};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::views::{Page, PageMeta};
+use store::sql::query;
+
+#[derive(Debug, Serialize)]
+struct VolumeView {
+    id: Uuid,
+    serial: String,
+    size_bytes: i64,
+    nodes: Vec<NodeView>,
+}
+
+#[derive(Debug, Serialize)]
+struct NodeView {
+    host_id: Uuid,
+    host: Option<String>,
+    path: String,
+}
+
+/// Every volume with its nodes, by serial.
+pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let rows = query(
+        &state.db,
+        "SELECT v.id, v.serial, v.size_bytes, n.host_id, h.nodename, n.path
+         FROM volume v JOIN volume_node n ON n.volume_id = v.id JOIN host h ON h.id = n.host_id
+         ORDER BY v.serial, h.nodename",
+        [],
+    )
+    .await?;
+    let mut volumes: BTreeMap<String, VolumeView> = BTreeMap::new();
+    for r in &rows {
+        let serial: String = r.try_get("", "serial")?;
+        let node = NodeView {
+            host_id: r.try_get("", "host_id")?,
+            host: r.try_get("", "nodename")?,
+            path: r.try_get("", "path")?,
+        };
+        match volumes.get_mut(&serial) {
+            Some(volume) => volume.nodes.push(node),
+            None => {
+                let volume = VolumeView {
+                    id: r.try_get("", "id")?,
+                    serial: serial.clone(),
+                    size_bytes: r.try_get("", "size_bytes")?,
+                    nodes: vec![node],
+                };
+                volumes.insert(serial, volume);
+            }
+        }
+    }
+    let objects: Vec<VolumeView> = volumes.into_values().collect();
+    let total_count = objects.len() as u64;
+    Ok(crate::respond::ok(Page {
+        objects,
+        meta: PageMeta {
+            total_count,
+            limit: total_count,
+            offset: 0,
+        },
+    }))
+}

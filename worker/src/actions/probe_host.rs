@@ -1,0 +1,228 @@
+//! `probe_host`: reach a host over SSH, pin its host key on first contact
+//! (or check the one given when it was added), and record what it is: node
+//! name, kernel, Lustre version and the block devices it sees. Running it
+//! again refreshes the same rows, so a redelivered step changes nothing.
+
+use chroma_ssh::{ExecOutput, Fingerprint, HostKeyPolicy, Session, Target};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::time::Duration;
+use uuid::Uuid;
+
+use crate::shared::Shared;
+use store::sql::{execute, query};
+
+/// Longest any probe command may take.
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
+/// Login user on managed servers.
+const USER: &str = "root";
+
+/// A block device as `lsblk -J -b -o NAME,SIZE,SERIAL,TYPE` reports it.
+/// Older util-linux prints sizes as strings, newer as numbers.
+#[derive(Debug, Deserialize)]
+struct Device {
+    name: String,
+    size: Option<Value>,
+    serial: Option<String>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Lsblk {
+    blockdevices: Vec<Device>,
+}
+
+pub async fn run(shared: &Shared, host_id: Uuid) -> Result<Value, String> {
+    let fail = |what: &str, err: &dyn std::fmt::Display| format!("{what}: {err}");
+    let rows = query(
+        &shared.db,
+        "SELECT address, port, fingerprint FROM host WHERE id = $1",
+        [host_id.into()],
+    )
+    .await
+    .map_err(|e| fail("cannot read the host", &e))?;
+    let row = rows.first().ok_or_else(|| format!("host {host_id} does not exist"))?;
+    let address: String = row.try_get("", "address").map_err(|e| fail("bad host row", &e))?;
+    let port: i32 = row.try_get("", "port").map_err(|e| fail("bad host row", &e))?;
+    let pinned: Option<String> = row.try_get("", "fingerprint").map_err(|e| fail("bad host row", &e))?;
+    let port = u16::try_from(port).map_err(|e| fail("bad port", &e))?;
+    let target = Target::new(address.clone(), port, USER);
+    let fingerprint = match pinned {
+        Some(text) => Fingerprint::parse(&text).map_err(|e| fail("bad stored fingerprint", &e))?,
+        None => pin_host_key(shared, host_id, &target).await?,
+    };
+    let exec = |argv: &'static [&'static str]| {
+        let (target, fingerprint) = (&target, &fingerprint);
+        async move {
+            shared
+                .ssh
+                .exec(target, fingerprint, argv, COMMAND_TIMEOUT)
+                .await
+                .map_err(|e| format!("{target}: `{}` failed: {e}", argv.join(" ")))
+        }
+    };
+    let nodename = checked(exec(&["hostname"]).await?, "hostname")?.trim().to_owned();
+    let kernel = checked(exec(&["uname", "-r"]).await?, "uname -r")?.trim().to_owned();
+    // A server without Lustre installed is still a host; it has no version.
+    let lustre = exec(&["lctl", "--version"]).await?;
+    let lustre_version = lustre.success().then(|| lustre_version(&lustre.stdout)).flatten();
+    let listing = checked(
+        exec(&["lsblk", "-J", "-b", "-o", "NAME,SIZE,SERIAL,TYPE"]).await?,
+        "lsblk",
+    )?;
+    let devices = parse_lsblk(&listing)?;
+    record(shared, host_id, &nodename, &kernel, lustre_version.as_deref(), &devices).await?;
+    Ok(json!({
+        "nodename": nodename,
+        "fingerprint": fingerprint.as_str(),
+        "kernel": kernel,
+        "lustre_version": lustre_version,
+        "volumes": devices.len(),
+    }))
+}
+
+/// First contact: accept the key the server shows and pin it.
+async fn pin_host_key(shared: &Shared, host_id: Uuid, target: &Target) -> Result<Fingerprint, String> {
+    let (session, seen) = Session::connect(
+        target,
+        shared.ssh.key(),
+        HostKeyPolicy::TrustFirstUse,
+        &shared.ssh.config().timeouts,
+    )
+    .await
+    .map_err(|e| format!("{target}: {e}"))?;
+    let _ = session.close().await;
+    // Only the first pin counts: a concurrent probe cannot replace it.
+    let rows = query(
+        &shared.db,
+        "UPDATE host SET fingerprint = COALESCE(fingerprint, $2) WHERE id = $1 RETURNING fingerprint",
+        [host_id.into(), seen.as_str().to_owned().into()],
+    )
+    .await
+    .map_err(|e| format!("cannot pin the host key: {e}"))?;
+    let stored: String = rows
+        .first()
+        .and_then(|r| r.try_get("", "fingerprint").ok())
+        .ok_or_else(|| format!("host {host_id} disappeared"))?;
+    Fingerprint::parse(&stored).map_err(|e| format!("bad stored fingerprint: {e}"))
+}
+
+/// The output of a command that must succeed.
+fn checked(output: ExecOutput, what: &str) -> Result<String, String> {
+    if output.success() {
+        return Ok(output.stdout);
+    }
+    Err(format!(
+        "`{what}` exited with {:?}: {}",
+        output.exit_status,
+        output.stderr.trim()
+    ))
+}
+
+/// `lctl 2.15.3` → `2.15.3`.
+fn lustre_version(stdout: &str) -> Option<String> {
+    stdout.split_whitespace().last().map(str::to_owned)
+}
+
+/// Whole disks with a serial: (path, serial, size in bytes).
+fn parse_lsblk(stdout: &str) -> Result<Vec<(String, String, i64)>, String> {
+    let listing: Lsblk = serde_json::from_str(stdout).map_err(|e| format!("cannot parse lsblk output: {e}"))?;
+    Ok(listing
+        .blockdevices
+        .into_iter()
+        .filter(|d| d.kind.as_deref().is_none_or(|k| k == "disk"))
+        .filter_map(|d| {
+            let serial = d.serial.filter(|s| !s.is_empty())?;
+            let size = match d.size? {
+                Value::Number(n) => n.as_i64()?,
+                Value::String(s) => s.parse().ok()?,
+                _ => return None,
+            };
+            Some((format!("/dev/{}", d.name), serial, size))
+        })
+        .collect())
+}
+
+/// Records the host as managed with its volumes, in one transaction.
+async fn record(
+    shared: &Shared,
+    host_id: Uuid,
+    nodename: &str,
+    kernel: &str,
+    lustre_version: Option<&str>,
+    devices: &[(String, String, i64)],
+) -> Result<(), String> {
+    use sea_orm::TransactionTrait;
+    let fail = |e: sea_orm::DbErr| format!("cannot record the host: {e}");
+    let tx = shared.db.begin().await.map_err(fail)?;
+    execute(
+        &tx,
+        "UPDATE host SET state = 'managed', nodename = $2, kernel = $3, lustre_version = $4 WHERE id = $1",
+        [
+            host_id.into(),
+            nodename.to_owned().into(),
+            kernel.to_owned().into(),
+            lustre_version.map(str::to_owned).into(),
+        ],
+    )
+    .await
+    .map_err(fail)?;
+    let (paths, serials, sizes): (Vec<String>, Vec<String>, Vec<i64>) =
+        devices
+            .iter()
+            .cloned()
+            .fold((vec![], vec![], vec![]), |mut acc, (p, s, z)| {
+                acc.0.push(p);
+                acc.1.push(s);
+                acc.2.push(z);
+                acc
+            });
+    let ids: Vec<Uuid> = devices.iter().map(|_| Uuid::now_v7()).collect();
+    execute(
+        &tx,
+        "INSERT INTO volume (id, serial, size_bytes)
+         SELECT * FROM unnest($1::uuid[], $2::text[], $3::bigint[])
+         ON CONFLICT (serial) DO UPDATE SET size_bytes = EXCLUDED.size_bytes",
+        [ids.into(), serials.clone().into(), sizes.into()],
+    )
+    .await
+    .map_err(fail)?;
+    execute(&tx, "DELETE FROM volume_node WHERE host_id = $1", [host_id.into()])
+        .await
+        .map_err(fail)?;
+    execute(
+        &tx,
+        "INSERT INTO volume_node (volume_id, host_id, path)
+         SELECT v.id, $1, u.path FROM unnest($2::text[], $3::text[]) AS u(serial, path)
+         JOIN volume v ON v.serial = u.serial",
+        [host_id.into(), serials.into(), paths.into()],
+    )
+    .await
+    .map_err(fail)?;
+    tx.commit().await.map_err(fail)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_lsblk_of_old_and_new_util_linux() {
+        let old = r#"{"blockdevices": [{"name": "sdb", "size": "107374182400", "serial": "S1", "type": "disk"},
+            {"name": "sdb1", "size": "1024", "serial": null, "type": "part"},
+            {"name": "sr0", "size": "1024", "serial": "", "type": "rom"}]}"#;
+        assert_eq!(
+            parse_lsblk(old),
+            Ok(vec![("/dev/sdb".into(), "S1".into(), 107_374_182_400)])
+        );
+        let new = r#"{"blockdevices": [{"name": "vdc", "size": 42, "serial": "S2", "type": "disk"}]}"#;
+        assert_eq!(parse_lsblk(new), Ok(vec![("/dev/vdc".into(), "S2".into(), 42)]));
+        assert!(parse_lsblk("not json").is_err());
+    }
+
+    #[test]
+    fn reads_the_lustre_version() {
+        assert_eq!(lustre_version("lctl 2.15.3\n").as_deref(), Some("2.15.3"));
+    }
+}
