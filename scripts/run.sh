@@ -51,6 +51,13 @@ for _ in $(seq 1 100); do
   if curl -fsS "http://$bind/api/health" >/dev/null 2>&1 && [ "$(wc -l < "$sim_dir/hosts.txt")" -ge 3 ]; then break; fi
   sleep 0.2
 done
+# Add the demo cluster's hosts (already added ones answer 409).
+while read -r name address fingerprint; do
+  port=${address##*:}
+  curl -s -o /dev/null -X POST "http://$bind/api/host" -H 'content-type: application/json' \
+    -d "{\"address\": \"127.0.0.1\", \"port\": $port, \"fingerprint\": \"$fingerprint\"}" || true
+done < "$sim_dir/hosts.txt"
+
 cat >&2 <<MSG
 
 Chroma is running: API on http://$bind (health: http://$bind/api/health)
@@ -61,6 +68,8 @@ Try:
   curl -s -X POST http://$bind/api/command -H 'content-type: application/json' \\
     -d '{"message":"hello","jobs":[{"key":"a","steps":[{"action":"sleep","args":{"ms":500}},{"action":"noop"}],"locks":[{"item":"host/oss1","write":true}]}]}'
   curl -s http://$bind/api/command
+  curl -s http://$bind/api/host      # the demo hosts, added with their pinned keys
+  curl -s http://$bind/api/volume    # their devices; the OSS pair shares four
 Ctrl-C stops everything.
 
 MSG
