@@ -108,3 +108,42 @@ async fn hosts_are_added_over_ssh_with_their_keys_pinned_and_devices_found() -> 
     cluster.shutdown().await;
     env.stop().await
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_host_that_is_down_fails_its_job_clearly_while_others_are_added() -> anyhow::Result<()> {
+    let mut env = TestEnv::start("hostdown").await?;
+    env.scheduler().await?;
+    env.worker(4).await?;
+    let key = chroma_ssh::KeyPair::load_or_create(&env.settings.ssh_key_path)?;
+    let dir = env
+        .settings
+        .ssh_key_path
+        .parent()
+        .map(|d| d.join("cluster"))
+        .unwrap_or_default();
+    std::fs::create_dir_all(&dir)?;
+    let authorized = dir.join("authorized_keys");
+    std::fs::write(&authorized, format!("{}\n", key.public_key_openssh()))?;
+    let names: Vec<String> = ["mds1", "oss1"].iter().map(|s| (*s).to_owned()).collect();
+    let state = dir.join("state");
+    let cluster = lustre_sim::Cluster::start(lustre_sim::SimConfig::new(&state, &names, 0, &authorized)).await?;
+    lustre_sim::inject_fault(&state, "oss1", lustre_sim::FaultCommand::Down)?;
+
+    let mut commands = Vec::new();
+    for host in &cluster.hosts {
+        let (status, envelope) = env
+            .post("/api/host", &json!({"address": "127.0.0.1", "port": host.addr.port()}))
+            .await?;
+        assert_eq!(status, StatusCode::ACCEPTED, "{envelope}");
+        commands.push(envelope["response"]["command"].as_str().unwrap_or_default().to_owned());
+    }
+    let up = env.finished(&commands[0], LONG).await?;
+    assert_eq!(up["state"], "succeeded", "{up}");
+    let down = env.finished(&commands[1], LONG).await?;
+    assert_eq!(down["state"], "failed", "{down}");
+    let error = down["jobs"][0]["error"].as_str().unwrap_or_default();
+    let port = cluster.hosts[1].addr.port().to_string();
+    assert!(error.contains(&port), "the error does not name the host: {error}");
+    cluster.shutdown().await;
+    env.stop().await
+}
