@@ -15,10 +15,13 @@ FROM debian:bookworm-slim AS runtime
 RUN apt-get update \
     && apt-get install -y --no-install-recommends ca-certificates \
     && rm -rf /var/lib/apt/lists/* \
-    && useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin chroma
+    && useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin chroma \
+    && mkdir -p /var/lib/chroma && chown chroma /var/lib/chroma
 COPY --from=builder /out/chroma-api /out/chroma-scheduler /out/chroma-worker /usr/local/bin/
 USER chroma
+# Chroma's SSH key lives on a volume so every worker uses the same one.
 ENV RUST_LOG=info \
-    CHROMA_BIND=0.0.0.0:8080
+    CHROMA_BIND=0.0.0.0:8080 \
+    CHROMA_SSH_KEY=/var/lib/chroma/id_ed25519
 EXPOSE 8080
 CMD ["chroma-api"]
