@@ -12,6 +12,11 @@ mod m20261126_000007_hot_step_updates;
 mod m20261126_000008_index_command_unfinished;
 mod m20261126_000009_create_host_and_volume;
 
+/// Runs one or more SQL statements: every schema change here is plain DDL.
+async fn run_sql(manager: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {
+    manager.get_connection().execute_unprepared(sql).await.map(|_| ())
+}
+
 /// Every migration, oldest first.
 pub struct Migrator;
 

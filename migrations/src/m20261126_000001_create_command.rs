@@ -6,10 +6,9 @@ pub struct Migration;
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .get_connection()
-            .execute_unprepared(
-                r#"
+        crate::run_sql(
+            manager,
+            r#"
 CREATE TABLE command (
     id          uuid PRIMARY KEY,
     message     text NOT NULL,
@@ -21,16 +20,11 @@ CREATE TABLE command (
 -- Commands are listed newest first; ids are UUIDv7, so they sort by time too.
 CREATE INDEX command_newest ON command (created_at DESC, id DESC);
 "#,
-            )
-            .await?;
-        Ok(())
+        )
+        .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .get_connection()
-            .execute_unprepared("DROP TABLE command")
-            .await?;
-        Ok(())
+        crate::run_sql(manager, "DROP TABLE command").await
     }
 }

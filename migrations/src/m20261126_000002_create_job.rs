@@ -6,10 +6,9 @@ pub struct Migration;
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .get_connection()
-            .execute_unprepared(
-                r#"
+        crate::run_sql(
+            manager,
+            r#"
 CREATE TABLE job (
     id          uuid PRIMARY KEY,
     command_id  uuid NOT NULL REFERENCES command (id) ON DELETE CASCADE,
@@ -33,13 +32,11 @@ CREATE INDEX job_state ON job (state, seq);
 -- The scheduler looks only at unfinished jobs; keep that index small.
 CREATE INDEX job_unfinished ON job (seq) WHERE state IN ('pending', 'waiting', 'running', 'paused');
 "#,
-            )
-            .await?;
-        Ok(())
+        )
+        .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.get_connection().execute_unprepared("DROP TABLE job").await?;
-        Ok(())
+        crate::run_sql(manager, "DROP TABLE job").await
     }
 }

@@ -6,10 +6,9 @@ pub struct Migration;
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .get_connection()
-            .execute_unprepared(
-                r#"
+        crate::run_sql(
+            manager,
+            r#"
 CREATE TABLE step (
     id           uuid PRIMARY KEY,
     job_id       uuid NOT NULL REFERENCES job (id) ON DELETE CASCADE,
@@ -32,13 +31,11 @@ CREATE TABLE step (
 -- Recovery sweeps scan only queued and running steps.
 CREATE INDEX step_active ON step (state, queued_at) WHERE state IN ('queued', 'running');
 "#,
-            )
-            .await?;
-        Ok(())
+        )
+        .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.get_connection().execute_unprepared("DROP TABLE step").await?;
-        Ok(())
+        crate::run_sql(manager, "DROP TABLE step").await
     }
 }

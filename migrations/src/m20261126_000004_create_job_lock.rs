@@ -6,10 +6,9 @@ pub struct Migration;
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .get_connection()
-            .execute_unprepared(
-                r#"
+        crate::run_sql(
+            manager,
+            r#"
 CREATE TABLE job_lock (
     job_id uuid NOT NULL REFERENCES job (id) ON DELETE CASCADE,
     item   text NOT NULL,
@@ -18,16 +17,11 @@ CREATE TABLE job_lock (
 );
 CREATE INDEX job_lock_item ON job_lock (item);
 "#,
-            )
-            .await?;
-        Ok(())
+        )
+        .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .get_connection()
-            .execute_unprepared("DROP TABLE job_lock")
-            .await?;
-        Ok(())
+        crate::run_sql(manager, "DROP TABLE job_lock").await
     }
 }

@@ -6,10 +6,9 @@ pub struct Migration;
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .get_connection()
-            .execute_unprepared(
-                r#"
+        crate::run_sql(
+            manager,
+            r#"
 CREATE TABLE job_dependency (
     job_id     uuid NOT NULL REFERENCES job (id) ON DELETE CASCADE,
     depends_on uuid NOT NULL REFERENCES job (id) ON DELETE CASCADE,
@@ -18,16 +17,11 @@ CREATE TABLE job_dependency (
 );
 CREATE INDEX job_dependency_depends_on ON job_dependency (depends_on);
 "#,
-            )
-            .await?;
-        Ok(())
+        )
+        .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .get_connection()
-            .execute_unprepared("DROP TABLE job_dependency")
-            .await?;
-        Ok(())
+        crate::run_sql(manager, "DROP TABLE job_dependency").await
     }
 }

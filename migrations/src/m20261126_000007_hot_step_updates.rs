@@ -12,30 +12,26 @@ pub struct Migration;
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .get_connection()
-            .execute_unprepared(
-                r#"
+        crate::run_sql(
+            manager,
+            r#"
 DROP INDEX step_queued;
 DROP INDEX step_in_flight;
 ALTER TABLE step SET (fillfactor = 70);
 "#,
-            )
-            .await?;
-        Ok(())
+        )
+        .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .get_connection()
-            .execute_unprepared(
-                r#"
+        crate::run_sql(
+            manager,
+            r#"
 ALTER TABLE step RESET (fillfactor);
 CREATE INDEX step_in_flight ON step (job_id) WHERE state IN ('queued', 'running');
 CREATE INDEX step_queued ON step (queued_at) WHERE state = 'queued';
 "#,
-            )
-            .await?;
-        Ok(())
+        )
+        .await
     }
 }

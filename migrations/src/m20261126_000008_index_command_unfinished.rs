@@ -8,20 +8,14 @@ pub struct Migration;
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .get_connection()
-            .execute_unprepared(
-                "CREATE INDEX command_unfinished ON command (created_at) WHERE state IN ('pending', 'running')",
-            )
-            .await?;
-        Ok(())
+        crate::run_sql(
+            manager,
+            "CREATE INDEX command_unfinished ON command (created_at) WHERE state IN ('pending', 'running')",
+        )
+        .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .get_connection()
-            .execute_unprepared("DROP INDEX command_unfinished")
-            .await?;
-        Ok(())
+        crate::run_sql(manager, "DROP INDEX command_unfinished").await
     }
 }

@@ -10,10 +10,9 @@ pub struct Migration;
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .get_connection()
-            .execute_unprepared(
-                r#"
+        crate::run_sql(
+            manager,
+            r#"
 CREATE TABLE host (
     id             uuid PRIMARY KEY,
     address        text NOT NULL,
@@ -42,16 +41,11 @@ CREATE TABLE volume_node (
 );
 CREATE INDEX volume_node_host ON volume_node (host_id);
 "#,
-            )
-            .await?;
-        Ok(())
+        )
+        .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .get_connection()
-            .execute_unprepared("DROP TABLE volume_node; DROP TABLE volume; DROP TABLE host;")
-            .await?;
-        Ok(())
+        crate::run_sql(manager, "DROP TABLE volume_node; DROP TABLE volume; DROP TABLE host;").await
     }
 }
