@@ -21,12 +21,49 @@ pub enum Action {
     /// Connects to a host over SSH (pinning its key on first contact) and
     /// records what it is: node name, kernel, Lustre version, block devices.
     ProbeHost { host_id: uuid::Uuid },
+    /// Starts LNet on a host (`lnetctl lnet configure --all`) and records its
+    /// NIDs; `lnet_up`.
+    StartLnet { host_id: uuid::Uuid },
+    /// Stops LNet on a host (`lnetctl lnet unconfigure`); `lnet_down`.
+    StopLnet { host_id: uuid::Uuid },
+    /// Formats a target's volume with `mkfs.lustre` unless it already holds
+    /// that target; `formatted`.
+    FormatTarget { target_id: uuid::Uuid },
+    /// First mount of a target, which registers it with its MGS, then
+    /// unmount; `registered`.
+    RegisterTarget { target_id: uuid::Uuid },
+    /// Checks that Pacemaker knows the target as a resource; `unmounted`.
+    ConfigureTarget { target_id: uuid::Uuid },
+    /// Mounts a target on its primary host unless it is mounted on one of
+    /// its hosts already; `mounted`.
+    MountTarget { target_id: uuid::Uuid },
+    /// Unmounts a target wherever it is mounted; `unmounted`.
+    UnmountTarget { target_id: uuid::Uuid },
+    /// Moves a mounted target to one of its failover hosts through
+    /// Pacemaker (`crm_resource --move`).
+    FailoverTarget { target_id: uuid::Uuid, host_id: uuid::Uuid },
+    /// Moves a mounted target back to its primary host through Pacemaker
+    /// and clears the move constraint.
+    FailbackTarget { target_id: uuid::Uuid },
+    /// Forgets an unmounted target; `removed`. Data on the volume is kept.
+    RemoveTarget { target_id: uuid::Uuid },
+    /// Applies a file system's stored `conf_params` on its MGS with
+    /// `lctl conf_param`, skipping those already in the configuration llog.
+    ApplyConfParams { filesystem_id: uuid::Uuid },
+    /// Marks a file system whose targets are all removed as removed.
+    RemoveFilesystem { filesystem_id: uuid::Uuid },
+    /// Forgets a host that holds no live target; `removed`.
+    RemoveHost { host_id: uuid::Uuid },
+    /// Reads the configuration llogs of every MGS mounted on managed hosts
+    /// and records the file systems and targets Chroma does not know yet,
+    /// as monitored-only objects.
+    DetectFilesystems,
 }
 
 /// Why an action and its arguments were refused.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ActionError {
-    #[error("unknown action {0:?}; known actions are noop, sleep, fail, probe_host")]
+    #[error("unknown action {0:?}; known actions are {known}", known = KNOWN.join(", "))]
     UnknownAction(String),
     #[error("bad args for {action}: {reason}")]
     BadArgs { action: &'static str, reason: String },
@@ -53,6 +90,47 @@ struct FailArgs {
 struct HostArgs {
     host_id: uuid::Uuid,
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TargetArgs {
+    target_id: uuid::Uuid,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FailoverArgs {
+    target_id: uuid::Uuid,
+    host_id: uuid::Uuid,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FilesystemArgs {
+    filesystem_id: uuid::Uuid,
+}
+
+/// Every action name, as `Action::name` spells it.
+pub const KNOWN: &[&str] = &[
+    "noop",
+    "sleep",
+    "fail",
+    "probe_host",
+    "start_lnet",
+    "stop_lnet",
+    "format_target",
+    "register_target",
+    "configure_target",
+    "mount_target",
+    "unmount_target",
+    "failover_target",
+    "failback_target",
+    "remove_target",
+    "apply_conf_params",
+    "remove_filesystem",
+    "remove_host",
+    "detect_filesystems",
+];
 
 fn args_of<T: serde::de::DeserializeOwned>(action: &'static str, args: &serde_json::Value) -> Result<T, ActionError> {
     // A missing `args` arrives as null; treat it as an empty object.
@@ -98,7 +176,30 @@ impl Action {
                 }
                 Ok(Action::Fail { message })
             }
-            "probe_host" => args_of::<HostArgs>("probe_host", args).map(|a| Action::ProbeHost { host_id: a.host_id }),
+            "probe_host" => host("probe_host", args).map(|host_id| Action::ProbeHost { host_id }),
+            "start_lnet" => host("start_lnet", args).map(|host_id| Action::StartLnet { host_id }),
+            "stop_lnet" => host("stop_lnet", args).map(|host_id| Action::StopLnet { host_id }),
+            "remove_host" => host("remove_host", args).map(|host_id| Action::RemoveHost { host_id }),
+            "format_target" => target("format_target", args).map(|target_id| Action::FormatTarget { target_id }),
+            "register_target" => target("register_target", args).map(|target_id| Action::RegisterTarget { target_id }),
+            "configure_target" => {
+                target("configure_target", args).map(|target_id| Action::ConfigureTarget { target_id })
+            }
+            "mount_target" => target("mount_target", args).map(|target_id| Action::MountTarget { target_id }),
+            "unmount_target" => target("unmount_target", args).map(|target_id| Action::UnmountTarget { target_id }),
+            "failback_target" => target("failback_target", args).map(|target_id| Action::FailbackTarget { target_id }),
+            "remove_target" => target("remove_target", args).map(|target_id| Action::RemoveTarget { target_id }),
+            "failover_target" => {
+                let FailoverArgs { target_id, host_id } = args_of("failover_target", args)?;
+                Ok(Action::FailoverTarget { target_id, host_id })
+            }
+            "apply_conf_params" => {
+                filesystem("apply_conf_params", args).map(|filesystem_id| Action::ApplyConfParams { filesystem_id })
+            }
+            "remove_filesystem" => {
+                filesystem("remove_filesystem", args).map(|filesystem_id| Action::RemoveFilesystem { filesystem_id })
+            }
+            "detect_filesystems" => args_of::<NoArgs>("detect_filesystems", args).map(|_| Action::DetectFilesystems),
             other => Err(ActionError::UnknownAction(other.to_owned())),
         }
     }
@@ -110,18 +211,42 @@ impl Action {
             Action::Sleep { .. } => "sleep",
             Action::Fail { .. } => "fail",
             Action::ProbeHost { .. } => "probe_host",
+            Action::StartLnet { .. } => "start_lnet",
+            Action::StopLnet { .. } => "stop_lnet",
+            Action::FormatTarget { .. } => "format_target",
+            Action::RegisterTarget { .. } => "register_target",
+            Action::ConfigureTarget { .. } => "configure_target",
+            Action::MountTarget { .. } => "mount_target",
+            Action::UnmountTarget { .. } => "unmount_target",
+            Action::FailoverTarget { .. } => "failover_target",
+            Action::FailbackTarget { .. } => "failback_target",
+            Action::RemoveTarget { .. } => "remove_target",
+            Action::ApplyConfParams { .. } => "apply_conf_params",
+            Action::RemoveFilesystem { .. } => "remove_filesystem",
+            Action::RemoveHost { .. } => "remove_host",
+            Action::DetectFilesystems => "detect_filesystems",
         }
     }
 
     /// The action's arguments as stored and sent to workers.
     pub fn args(&self) -> serde_json::Value {
-        match self {
-            Action::Noop => serde_json::json!({}),
-            Action::Sleep { ms } => serde_json::json!({ "ms": ms }),
-            Action::Fail { message } => serde_json::json!({ "message": message }),
-            Action::ProbeHost { host_id } => serde_json::json!({ "host_id": host_id }),
+        match serde_json::to_value(self) {
+            Ok(serde_json::Value::Object(mut tagged)) => tagged.remove("args").unwrap_or_else(|| serde_json::json!({})),
+            _ => serde_json::json!({}),
         }
     }
+}
+
+fn host(action: &'static str, args: &serde_json::Value) -> Result<uuid::Uuid, ActionError> {
+    args_of::<HostArgs>(action, args).map(|a| a.host_id)
+}
+
+fn target(action: &'static str, args: &serde_json::Value) -> Result<uuid::Uuid, ActionError> {
+    args_of::<TargetArgs>(action, args).map(|a| a.target_id)
+}
+
+fn filesystem(action: &'static str, args: &serde_json::Value) -> Result<uuid::Uuid, ActionError> {
+    args_of::<FilesystemArgs>(action, args).map(|a| a.filesystem_id)
 }
 
 #[cfg(test)]
@@ -137,6 +262,26 @@ mod tests {
             Action::parse("fail", &json!({"message": "x"})),
             Ok(Action::Fail { message: "x".into() })
         );
+    }
+
+    #[test]
+    fn every_known_action_round_trips() {
+        let id = uuid::Uuid::nil();
+        for name in KNOWN {
+            let args = match *name {
+                "noop" | "detect_filesystems" => json!({}),
+                "sleep" => json!({"ms": 1}),
+                "fail" => json!({"message": "m"}),
+                "failover_target" => json!({"target_id": id, "host_id": id}),
+                n if n.ends_with("_host") || n.ends_with("_lnet") => json!({"host_id": id}),
+                n if n.ends_with("_target") => json!({"target_id": id}),
+                _ => json!({"filesystem_id": id}),
+            };
+            let action = Action::parse(name, &args).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(action.name(), *name);
+            assert_eq!(Action::parse(name, &action.args()), Ok(action));
+            assert!(Action::parse(name, &json!({"target_id": id, "extra": 1})).is_err());
+        }
     }
 
     #[test]
