@@ -22,6 +22,10 @@ pub enum ApiError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    /// The request would change objects it did not name; repeat it with
+    /// `"confirm": true`.
+    #[error("{0}")]
+    ConfirmationRequired(String),
     #[error("{0}")]
     Unavailable(String),
     #[error("internal error")]
@@ -58,6 +62,9 @@ impl ApiError {
             ApiError::BadRequest { code, message, field } => one(code, message.clone(), field.clone()),
             ApiError::NotFound(message) => one("not_found", message.clone(), None),
             ApiError::Conflict(message) => one("conflict", message.clone(), None),
+            ApiError::ConfirmationRequired(message) => {
+                one("confirmation_required", message.clone(), Some("confirm".into()))
+            }
             ApiError::Unavailable(message) => one("unavailable", message.clone(), None),
             ApiError::Internal(_) => one(
                 "internal_error",
@@ -73,7 +80,7 @@ impl ResponseError for ApiError {
         match self {
             ApiError::Validation(_) | ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Conflict(_) | ApiError::ConfirmationRequired(_) => StatusCode::CONFLICT,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -95,6 +102,17 @@ impl From<sea_orm::DbErr> for ApiError {
                 ApiError::Unavailable("the database is unavailable; try again shortly".into())
             }
             other => ApiError::Internal(other.into()),
+        }
+    }
+}
+
+impl From<common::plan::PlanError> for ApiError {
+    fn from(err: common::plan::PlanError) -> Self {
+        use common::plan::PlanError;
+        match err {
+            PlanError::NotFound(m) => ApiError::NotFound(m),
+            PlanError::Invalid(m) => ApiError::bad("invalid_transition", m, Some("state")),
+            PlanError::Conflict(m) => ApiError::Conflict(m),
         }
     }
 }

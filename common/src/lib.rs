@@ -4,8 +4,10 @@
 
 pub mod actions;
 pub mod config;
+pub mod domain;
 pub mod envelope;
 pub mod messages;
+pub mod plan;
 pub mod shutdown;
 pub mod states;
 pub mod submission;

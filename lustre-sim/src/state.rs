@@ -1,5 +1,5 @@
 //! The simulated cluster's state: devices with their Lustre targets, what is
-//! mounted where, and a placeholder for the MGS configuration llogs. It is
+//! mounted where, and the MGS configuration llogs. It is
 //! persisted as `state.json` in the state directory after every change.
 //!
 //! Restart semantics: a restart of the simulator is a reboot of every host
@@ -27,8 +27,8 @@ pub struct ClusterState {
     pub devices: BTreeMap<String, Device>,
     /// Mounted targets, in mount order.
     pub mounts: Vec<Mount>,
-    /// MGS configuration llogs by name (e.g. `fs-client`): records added
-    /// when targets register. A placeholder for `lctl llog_print`.
+    /// MGS configuration llogs by name (e.g. `fs-client`): record bodies
+    /// in llog order, markers included (see `commands::config_log`).
     #[serde(default)]
     pub llogs: BTreeMap<String, Vec<String>>,
     /// Ids of `fail-next` faults already used, so each fails only once.

@@ -5,6 +5,7 @@
 pub mod commands;
 pub mod connect;
 pub mod control;
+pub mod domain;
 pub mod entities;
 pub mod sql;
 

@@ -163,6 +163,68 @@ impl TestEnv {
         Ok((response.status(), response.json().await?))
     }
 
+    /// `PATCH` with a JSON body → (status, envelope).
+    pub async fn patch(&self, path: &str, body: &Value) -> anyhow::Result<(StatusCode, Value)> {
+        let response = self
+            .http
+            .patch(format!("{}{path}", self.base))
+            .json(body)
+            .send()
+            .await?;
+        Ok((response.status(), response.json().await?))
+    }
+
+    /// Starts an in-process lustre-sim cluster of `names` on free ports
+    /// that accepts this test's Chroma key; returns it with its state
+    /// directory.
+    pub async fn simulated_cluster(
+        &self,
+        names: &[&str],
+    ) -> anyhow::Result<(lustre_sim::ClusterHandle, std::path::PathBuf)> {
+        let key = chroma_ssh::KeyPair::load_or_create(&self.settings.ssh_key_path)?;
+        let dir = self
+            .settings
+            .ssh_key_path
+            .parent()
+            .map(|d| d.join("cluster"))
+            .unwrap_or_default();
+        std::fs::create_dir_all(&dir)?;
+        let authorized = dir.join("authorized_keys");
+        std::fs::write(&authorized, format!("{}\n", key.public_key_openssh()))?;
+        let names: Vec<String> = names.iter().map(|s| (*s).to_owned()).collect();
+        let state = dir.join("state");
+        let config = lustre_sim::SimConfig::new(&state, &names, 0, &authorized);
+        Ok((lustre_sim::Cluster::start(config).await?, state))
+    }
+
+    /// Adds every host of a simulated cluster and waits until each is
+    /// managed; returns their ids in the cluster's order.
+    pub async fn add_hosts(&self, cluster: &lustre_sim::ClusterHandle) -> anyhow::Result<Vec<String>> {
+        let mut added = Vec::new();
+        for host in &cluster.hosts {
+            let body = serde_json::json!({"address": "127.0.0.1", "port": host.addr.port()});
+            let (status, envelope) = self.post("/api/host", &body).await?;
+            if status != StatusCode::ACCEPTED {
+                bail!("adding {} answered {status}: {envelope}", host.name);
+            }
+            let command = envelope["response"]["command"].as_str().unwrap_or_default().to_owned();
+            let id = envelope["response"]["host"]["id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            added.push((command, id));
+        }
+        let mut ids = Vec::new();
+        for (command, id) in added {
+            let done = self.finished(&command, Duration::from_secs(60)).await?;
+            if done["state"] != "succeeded" {
+                bail!("adding a host failed: {done}");
+            }
+            ids.push(id);
+        }
+        Ok(ids)
+    }
+
     /// Submits a command; returns its id (fails unless 202).
     pub async fn submit(&self, body: &Value) -> anyhow::Result<String> {
         let (status, envelope) = self.post("/api/command", body).await?;

@@ -10,34 +10,12 @@ use std::time::Duration;
 
 const LONG: Duration = Duration::from_secs(60);
 
-/// Starts an in-process lustre-sim cluster of `names` on free ports that
-/// accepts the test's Chroma key; returns it with its state directory.
-async fn simulated_cluster(
-    env: &TestEnv,
-    names: &[&str],
-) -> anyhow::Result<(lustre_sim::ClusterHandle, std::path::PathBuf)> {
-    let key = chroma_ssh::KeyPair::load_or_create(&env.settings.ssh_key_path)?;
-    let dir = env
-        .settings
-        .ssh_key_path
-        .parent()
-        .map(|d| d.join("cluster"))
-        .unwrap_or_default();
-    std::fs::create_dir_all(&dir)?;
-    let authorized = dir.join("authorized_keys");
-    std::fs::write(&authorized, format!("{}\n", key.public_key_openssh()))?;
-    let names: Vec<String> = names.iter().map(|s| (*s).to_owned()).collect();
-    let state = dir.join("state");
-    let cluster = lustre_sim::Cluster::start(lustre_sim::SimConfig::new(&state, &names, 0, &authorized)).await?;
-    Ok((cluster, state))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hosts_are_added_over_ssh_with_their_keys_pinned_and_devices_found() -> anyhow::Result<()> {
     let mut env = TestEnv::start("hosts").await?;
     env.scheduler().await?;
     env.worker(4).await?;
-    let (cluster, _) = simulated_cluster(&env, &["mds1", "oss1", "oss2"]).await?;
+    let (cluster, _) = env.simulated_cluster(&["mds1", "oss1", "oss2"]).await?;
 
     for host in &cluster.hosts {
         let body = json!({"address": "127.0.0.1", "port": host.addr.port()});
@@ -124,7 +102,7 @@ async fn a_host_that_is_down_fails_its_job_clearly_while_others_are_added() -> a
     let mut env = TestEnv::start("hostdown").await?;
     env.scheduler().await?;
     env.worker(4).await?;
-    let (cluster, state) = simulated_cluster(&env, &["mds1", "oss1"]).await?;
+    let (cluster, state) = env.simulated_cluster(&["mds1", "oss1"]).await?;
     lustre_sim::inject_fault(&state, "oss1", lustre_sim::FaultCommand::Down)?;
 
     let mut commands = Vec::new();

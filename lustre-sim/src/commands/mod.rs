@@ -3,6 +3,7 @@
 //! can be tested without SSH.
 
 pub mod blkid;
+pub mod config_log;
 pub mod hostname;
 pub mod lctl;
 pub mod lctl_param;

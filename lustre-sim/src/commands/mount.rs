@@ -3,8 +3,8 @@
 //! ldiskfs with MMP), and an MDT or OST needs its MGS running. Plain
 //! `mount` lists the Lustre mounts of the host.
 
-use super::{Context, Output};
-use crate::state::Mount;
+use super::{config_log, Context, Output};
+use crate::state::{Mount, Target};
 
 /// Runs `mount [-t lustre] [-o OPTS] DEVICE DIR` or `mount` alone.
 pub fn run(args: &[String], ctx: &mut Context<'_>) -> Output {
@@ -38,13 +38,33 @@ fn list(ctx: &Context<'_>) -> Output {
     for m in ctx.state.mounts.iter().filter(|m| m.host == ctx.host) {
         let dev = &ctx.state.devices[&m.serial];
         let path = dev.paths.get(&ctx.host).cloned().unwrap_or_default();
-        let svname = dev.target.as_ref().map(|t| t.svname()).unwrap_or_default();
+        let Some(target) = dev.target.as_ref() else {
+            continue;
+        };
         out.push_str(&format!(
-            "{path} on {} type lustre (ro,svname={svname},osd=osd-ldiskfs)\n",
-            m.mountpoint
+            "{path} on {} type lustre ({})\n",
+            m.mountpoint,
+            options(target)
         ));
     }
     Output::ok(out)
+}
+
+/// The options a server mount shows: `ro`, `svname=`, `nosvc` for an MGS
+/// alone, `mgs` when it runs one, its `mgsnode=`, then the OSD.
+fn options(target: &Target) -> String {
+    let mut opts = format!("ro,svname={}", target.svname());
+    if target.mgs && !(target.mdt || target.ost) {
+        opts.push_str(",nosvc");
+    }
+    if target.mgs {
+        opts.push_str(",mgs");
+    }
+    if let Some(nodes) = target.params.iter().find_map(|p| p.strip_prefix("mgsnode=")) {
+        opts.push_str(&format!(",mgsnode={nodes}"));
+    }
+    opts.push_str(",osd=osd-ldiskfs");
+    opts
 }
 
 fn failed(device: &str, dir: &str, code: u32, reason: &str, extra: &str) -> Output {
@@ -101,9 +121,6 @@ fn mount(device: &str, dir: &str, ctx: &mut Context<'_>) -> Output {
         since: crate::state::now_secs(),
         tunables: Default::default(),
     });
-    if target.writeconf {
-        regenerate_logs(&target, ctx);
-    }
     if target.first_time || target.writeconf {
         register(&target, ctx);
         if let Some(t) = ctx.state.devices.get_mut(&serial).and_then(|d| d.target.as_mut()) {
@@ -123,44 +140,54 @@ fn mgs_running(nids: &[String], ctx: &Context<'_>) -> bool {
     })
 }
 
-/// A mount after `--writeconf`: the MGS erases the target's llog and the
-/// records it wrote to the client log, including conf_params.
-fn regenerate_logs(target: &crate::state::Target, ctx: &mut Context<'_>) {
-    let svname = target.svname();
-    ctx.state.llogs.remove(&svname);
-    if let Some(log) = ctx.state.llogs.get_mut(&format!("{}-client", target.fsname)) {
-        log.retain(|r| !r.contains(&format!("device: {svname}")) && !r.contains("event: conf_param"));
-    }
-}
-
-/// First mount: the target registers with the MGS, which records it in the
-/// file system's configuration llogs (the client log and the target's own).
-fn register(target: &crate::state::Target, ctx: &mut Context<'_>) {
+/// First mount (or first after `--writeconf`): the target registers with
+/// the MGS, which writes its configuration llogs ([`config_log`]).
+fn register(target: &Target, ctx: &mut Context<'_>) {
     if !(target.mdt || target.ost) {
         return;
     }
-    let svname = target.svname();
-    let fs = &target.fsname;
-    let (client_dev, kind, own_kind) = if target.ost {
-        (format!("{svname}-osc"), "osc", "obdfilter")
+    let nid = ctx.state.host(&ctx.host).map(|h| h.nid.clone()).unwrap_or_default();
+    if target.writeconf {
+        config_log::erase_for_writeconf(&mut ctx.state.llogs, target);
+    }
+    let state = &*ctx.state;
+    let registered: Vec<(Target, String)> = state
+        .devices
+        .values()
+        .filter_map(|d| {
+            let t = d.target.as_ref()?;
+            if t.first_time || t.fsname != target.fsname || t.svname() == target.svname() {
+                return None;
+            }
+            let host = state
+                .mount_of(&d.serial)
+                .map(|m| m.host.clone())
+                .or_else(|| d.paths.keys().next().cloned())?;
+            Some((t.clone(), state.host(&host)?.nid.clone()))
+        })
+        .collect();
+    let logs = &mut ctx.state.llogs;
+    if target.mdt {
+        let mut osts: Vec<&(Target, String)> = registered.iter().filter(|(t, _)| t.ost).collect();
+        osts.sort_by_key(|(t, _)| t.index);
+        let osts: Vec<config_log::Registered<'_>> = osts
+            .into_iter()
+            // An OST's client-log section names it as registered.
+            .filter(|(t, _)| logs.get(&t.svname()).is_some_and(|l| !l.is_empty()))
+            .map(|(t, nid)| config_log::Registered {
+                target: t,
+                nid: nid.clone(),
+            })
+            .collect();
+        config_log::register_mdt(logs, target, &nid, &osts);
     } else {
-        (format!("{svname}-mdc"), "mdc", "mdt")
-    };
-    let records = [
-        (
-            format!("{fs}-client"),
-            format!("event: attach, device: {client_dev}, type: {kind}, UUID: {fs}-clilov_UUID"),
-        ),
-        (
-            svname.clone(),
-            format!("event: attach, device: {svname}, type: {own_kind}, UUID: {svname}_UUID"),
-        ),
-    ];
-    for (log, record) in records {
-        let log = ctx.state.llogs.entry(log).or_default();
-        if !log.contains(&record) {
-            log.push(record);
-        }
+        let mut mdts: Vec<u32> = registered
+            .iter()
+            .filter(|(t, _)| t.mdt)
+            .filter_map(|(t, _)| t.index)
+            .collect();
+        mdts.sort_unstable();
+        config_log::register_ost(logs, target, &nid, &mdts);
     }
 }
 
@@ -193,7 +220,11 @@ mod tests {
         let target = state.devices[&serial].target.clone().unwrap();
         assert!(!target.first_time);
         assert_eq!(target.label(), "fs1-OST0000");
-        assert!(state.llogs["fs1-client"][0].contains("device: fs1-OST0000-osc, type: osc"));
+        let client = state.llogs["fs1-client"].join("\n");
+        assert!(
+            client.contains("event: attach, device: fs1-OST0000-osc, type: osc"),
+            "{client}"
+        );
     }
 
     #[test]
@@ -209,7 +240,7 @@ mod tests {
         assert!(partner.stderr.contains("Device or resource busy"));
         assert_eq!(
             run(&mut state, "oss1", "mount").stdout,
-            "/dev/sdb on /mnt/ost0 type lustre (ro,svname=fs1-OST0000,osd=osd-ldiskfs)\n"
+            "/dev/sdb on /mnt/ost0 type lustre (ro,svname=fs1-OST0000,mgsnode=10.0.0.1@tcp,osd=osd-ldiskfs)\n"
         );
     }
 
@@ -219,5 +250,18 @@ mod tests {
         let out = run(&mut state, "oss1", "mount -t lustre /dev/sde /mnt/x");
         assert_eq!(out.code, 19);
         assert!(out.stderr.contains("has not been formatted with mkfs.lustre"));
+    }
+
+    #[test]
+    fn the_mount_list_shows_the_server_options() {
+        let mut state = cluster();
+        format_fs(&mut state);
+        assert_eq!(run(&mut state, "mds1", "mount -t lustre /dev/sdb /mnt/mgs").code, 0);
+        assert_eq!(run(&mut state, "mds1", "mount -t lustre /dev/sdc /mnt/mdt0").code, 0);
+        assert_eq!(
+            run(&mut state, "mds1", "mount").stdout,
+            "/dev/sdb on /mnt/mgs type lustre (ro,svname=MGS,nosvc,mgs,osd=osd-ldiskfs)\n\
+             /dev/sdc on /mnt/mdt0 type lustre (ro,svname=fs1-MDT0000,mgsnode=10.0.0.1@tcp,osd=osd-ldiskfs)\n"
+        );
     }
 }

@@ -109,7 +109,7 @@ pub fn crm_mon(args: &[String], ctx: &mut Context<'_>, faults: &Faults) -> Outpu
         };
         resources_xml.push_str(&format!(
             "    <resource id=\"{}\" resource_agent=\"ocf::lustre:Lustre\" role=\"{role}\" active=\"{active}\" \
-             orphaned=\"false\" blocked=\"false\" managed=\"true\" failed=\"false\" failure_ignored=\"false\" \
+             orphaned=\"false\" blocked=\"false\" maintenance=\"false\" managed=\"true\" failed=\"false\" failure_ignored=\"false\" \
              nodes_running_on=\"{count}\"",
             r.id
         ));
@@ -124,12 +124,14 @@ pub fn crm_mon(args: &[String], ctx: &mut Context<'_>, faults: &Faults) -> Outpu
         }
     }
     let dc = state.hosts.first().map(|h| h.name.clone()).unwrap_or_default();
+    // `pcmk__epoch2str`: ctime(3) without its newline.
+    let now = chrono::Local::now().format("%a %b %e %H:%M:%S %Y");
     let summary = format!(
         "  <summary>\n    <stack type=\"corosync\"/>\n    <current_dc present=\"true\" version=\"{PACEMAKER_VERSION}\" \
-         name=\"{dc}\" id=\"1\" with_quorum=\"true\"/>\n    <last_update time=\"{}\"/>\n    \
+         name=\"{dc}\" id=\"1\" with_quorum=\"true\"/>\n    <last_update time=\"{now}\"/>\n    \
+         <last_change time=\"{now}\" user=\"root\" client=\"crm_resource\" origin=\"{dc}\"/>\n    \
          <nodes_configured number=\"{}\"/>\n    <resources_configured number=\"{}\" disabled=\"0\" blocked=\"0\"/>\n  \
          </summary>\n",
-        now_secs(),
         state.hosts.len(),
         res.len()
     );
@@ -226,6 +228,18 @@ mod tests {
             .stdout
             .contains("<resource id=\"fs1-OST0000\" resource_agent=\"ocf::lustre:Lustre\" role=\"Started\""));
         assert!(out.stdout.contains("<node name=\"oss1\" id=\"2\" cached=\"true\"/>"));
+        assert!(out
+            .stdout
+            .contains(" blocked=\"false\" maintenance=\"false\" managed=\"true\""));
+        // ctime(3), as `pcmk__epoch2str` prints it, not seconds.
+        let update = out.stdout.split("<last_update time=\"").nth(1).unwrap_or_default();
+        assert!(
+            update
+                .split('"')
+                .next()
+                .is_some_and(|t| t.contains(':') && t.len() >= 24),
+            "{update}"
+        );
         let new = run(&mut state, "oss2", "crm_mon -1 --output-as=xml");
         assert!(new.stdout.contains("<status code=\"0\" message=\"OK\"/>"));
     }

@@ -1,0 +1,388 @@
+//! `POST /api/filesystem[?dry_run=true]`: record a new file system and its
+//! targets, and submit the command that formats the targets in parallel,
+//! registers them in order (MGS first, MDT0 before the OSTs), starts them
+//! and applies the conf_params. Anything wrong is refused before anything
+//! is stored.
+
+use actix_web::{web, HttpResponse};
+use common::domain::{target_name, FsName, TargetKind};
+use common::plan::Goal;
+use common::submission::FieldError;
+use sea_orm::{DatabaseTransaction, TransactionTrait};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashSet};
+use uuid::Uuid;
+
+use crate::error::ApiError;
+use crate::routes::planning::{submit, DryRun, Planned, Submit};
+use crate::state::AppState;
+use store::sql::{execute, query};
+
+/// Most MDTs or OSTs one request may create.
+const MAX_TARGETS: usize = 1_000;
+
+/// The request body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FilesystemRequest {
+    name: String,
+    /// `{"volume_id", …}` for a new MGT or `{"mgs_id"}` for an existing MGS.
+    mgt: serde_json::Value,
+    mdts: Vec<TargetRequest>,
+    osts: Vec<TargetRequest>,
+    #[serde(default)]
+    conf_params: BTreeMap<String, String>,
+}
+
+/// A new MGT on a volume, or an existing MGS.
+#[derive(Debug)]
+enum MgtRequest {
+    Existing { mgs_id: Uuid },
+    New(TargetRequest),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExistingMgs {
+    mgs_id: Uuid,
+}
+
+impl MgtRequest {
+    fn parse(value: &serde_json::Value) -> Result<Self, FieldError> {
+        let result = if value.get("mgs_id").is_some() {
+            serde_json::from_value::<ExistingMgs>(value.clone()).map(|e| MgtRequest::Existing { mgs_id: e.mgs_id })
+        } else {
+            serde_json::from_value::<TargetRequest>(value.clone()).map(MgtRequest::New)
+        };
+        result.map_err(|e| {
+            invalid(
+                "mgt".into(),
+                format!(
+                    "must be {{\"volume_id\", \"primary_host_id\"?, \"failover_host_ids\"?}} or {{\"mgs_id\"}}: {e}"
+                ),
+            )
+        })
+    }
+}
+
+/// A target to create on a volume.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetRequest {
+    volume_id: Uuid,
+    primary_host_id: Option<Uuid>,
+    failover_host_ids: Option<Vec<Uuid>>,
+    /// Format over Lustre data already on the volume.
+    #[serde(default)]
+    reformat: bool,
+}
+
+/// A target checked against the database, ready to insert.
+struct NewTarget {
+    id: Uuid,
+    kind: TargetKind,
+    index: Option<u16>,
+    name: String,
+    volume_id: Uuid,
+    primary: Uuid,
+    failover: Vec<Uuid>,
+    reformat: bool,
+}
+
+#[derive(Serialize)]
+struct Created {
+    filesystem: Option<super::FilesystemView>,
+    #[serde(flatten)]
+    planned: Planned,
+}
+
+fn invalid(field: String, message: impl Into<String>) -> FieldError {
+    FieldError {
+        field,
+        message: message.into(),
+    }
+}
+
+/// A `conf_param` name such as `llite.max_cached_mb` or `sys.timeout`.
+fn check_conf_param(key: &str, value: &str) -> Result<(), String> {
+    let segment = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '*'))
+    };
+    if key.len() > 256 || key.split('.').count() < 2 || !key.split('.').all(segment) {
+        return Err(format!("{key:?} is not a parameter name like llite.max_cached_mb"));
+    }
+    if value.is_empty() || value.len() > 256 || value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!("{value:?} must be 1 to 256 characters without spaces"));
+    }
+    Ok(())
+}
+
+/// Records the file system and submits its creation.
+pub async fn handle(
+    state: web::Data<AppState>,
+    query_string: web::Query<DryRun>,
+    body: web::Json<FilesystemRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let request = body.into_inner();
+    let mut errors = Vec::new();
+    let name = FsName::parse(&request.name)
+        .map_err(|m| errors.push(invalid("name".into(), m)))
+        .ok();
+    let mgt = MgtRequest::parse(&request.mgt).map_err(|e| errors.push(e)).ok();
+    for (key, value) in &request.conf_params {
+        if let Err(m) = check_conf_param(key, value) {
+            errors.push(invalid(format!("conf_params.{key}"), m));
+        }
+    }
+    for (field, list) in [("mdts", &request.mdts), ("osts", &request.osts)] {
+        if list.is_empty() {
+            errors.push(invalid(field.into(), "a file system needs at least one"));
+        }
+        if list.len() > MAX_TARGETS {
+            errors.push(invalid(field.into(), format!("at most {MAX_TARGETS}")));
+        }
+    }
+    let (Some(name), Some(mgt), true) = (name, mgt, errors.is_empty()) else {
+        return Err(ApiError::Validation(errors));
+    };
+    let tx = state.db.begin().await?;
+    store::domain::lock_planning(&tx).await?;
+    let (mgs_id, mut targets) = check_targets(&tx, &request, &mgt, &name).await?;
+    let id = Uuid::now_v7();
+    taken(&tx, &name, mgs_id).await?;
+    insert(&tx, id, &name, mgs_id, &request.conf_params, &mut targets).await?;
+    let planned = submit(Submit {
+        goal: Goal::CreateFilesystem(id),
+        message: format!("Create file system {}", name.as_str()),
+        dry_run: query_string.dry_run,
+        confirmed: false,
+        tx: &tx,
+    })
+    .await?;
+    let filesystem = if planned.dry_run {
+        None
+    } else {
+        Some(super::load_one(&tx, id).await?)
+    };
+    if !planned.dry_run {
+        tx.commit().await?;
+    }
+    let command = planned.command;
+    let created = Created { filesystem, planned };
+    Ok(match command {
+        Some(command_id) => {
+            state.notify_scheduler(common::messages::SchedulerMessage::CommandSubmitted { command_id });
+            crate::respond::with_status(actix_web::http::StatusCode::ACCEPTED, created)
+        }
+        None => crate::respond::ok(created),
+    })
+}
+
+/// 409 when the MGS already serves a live file system of that name.
+async fn taken(tx: &DatabaseTransaction, name: &FsName, mgs_id: Uuid) -> Result<(), ApiError> {
+    let rows = query(
+        tx,
+        "SELECT 1 FROM filesystem WHERE name = $1 AND mgs_id = $2 AND NOT removed",
+        [name.as_str().to_owned().into(), mgs_id.into()],
+    )
+    .await?;
+    if rows.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Conflict(format!(
+            "file system {} already exists on this MGS",
+            name.as_str()
+        )))
+    }
+}
+
+/// Checks every volume and host named; returns the MGS id and the targets
+/// to create (a new MGT first).
+async fn check_targets(
+    tx: &DatabaseTransaction,
+    request: &FilesystemRequest,
+    mgt: &MgtRequest,
+    name: &FsName,
+) -> Result<(Uuid, Vec<NewTarget>), ApiError> {
+    let mut errors = Vec::new();
+    let mut targets = Vec::new();
+    let mut wanted: Vec<(String, TargetKind, Option<u16>, &TargetRequest)> = Vec::new();
+    let mgs_id = match mgt {
+        MgtRequest::Existing { mgs_id } => {
+            let rows = query(
+                tx,
+                "SELECT 1 FROM target WHERE id = $1 AND kind = 'mgt' AND state <> 'removed'",
+                [(*mgs_id).into()],
+            )
+            .await?;
+            if rows.is_empty() {
+                errors.push(invalid("mgt.mgs_id".into(), format!("no MGS target {mgs_id}")));
+            }
+            *mgs_id
+        }
+        MgtRequest::New(mgt) => {
+            wanted.push(("mgt".into(), TargetKind::Mgt, None, mgt));
+            Uuid::now_v7()
+        }
+    };
+    for (field, kind, list) in [
+        ("mdts", TargetKind::Mdt, &request.mdts),
+        ("osts", TargetKind::Ost, &request.osts),
+    ] {
+        for (i, t) in list.iter().enumerate() {
+            wanted.push((format!("{field}[{i}]"), kind, u16::try_from(i).ok(), t));
+        }
+    }
+    let mut seen = HashSet::new();
+    for (field, kind, index, t) in wanted {
+        if !seen.insert(t.volume_id) {
+            errors.push(invalid(
+                format!("{field}.volume_id"),
+                "volume named twice in this request",
+            ));
+            continue;
+        }
+        match check_target(tx, &field, t).await? {
+            Ok((primary, failover)) => targets.push(NewTarget {
+                id: if kind == TargetKind::Mgt {
+                    mgs_id
+                } else {
+                    Uuid::now_v7()
+                },
+                kind,
+                index,
+                name: target_name(kind, name.as_str(), index.unwrap_or(0)),
+                volume_id: t.volume_id,
+                primary,
+                failover,
+                reformat: t.reformat,
+            }),
+            Err(mut e) => errors.append(&mut e),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let volumes: Vec<Uuid> = targets.iter().map(|t| t.volume_id).collect();
+    let used = query(
+        tx,
+        "SELECT v.serial, t.name FROM target t JOIN volume v ON v.id = t.volume_id
+         WHERE t.volume_id = ANY($1) AND t.state <> 'removed'",
+        [volumes.into()],
+    )
+    .await?;
+    if let Some(r) = used.first() {
+        let serial: String = r.try_get("", "serial")?;
+        let holder: String = r.try_get("", "name")?;
+        return Err(ApiError::Conflict(format!(
+            "volume {serial} is already used by {holder}"
+        )));
+    }
+    Ok((mgs_id, targets))
+}
+
+/// The hosts of one target: `Ok(Err(field errors))` when they are wrong.
+async fn check_target(
+    tx: &DatabaseTransaction,
+    field: &str,
+    t: &TargetRequest,
+) -> Result<Result<(Uuid, Vec<Uuid>), Vec<FieldError>>, ApiError> {
+    let rows = query(
+        tx,
+        "SELECT n.host_id, h.state FROM volume_node n JOIN host h ON h.id = n.host_id
+         WHERE n.volume_id = $1 ORDER BY COALESCE(h.nodename, h.address), h.port",
+        [t.volume_id.into()],
+    )
+    .await?;
+    let nodes: Vec<(Uuid, String)> = rows
+        .iter()
+        .map(|r| Ok((r.try_get("", "host_id")?, r.try_get("", "state")?)))
+        .collect::<Result<_, sea_orm::DbErr>>()?;
+    if nodes.is_empty() {
+        return Ok(Err(vec![invalid(
+            format!("{field}.volume_id"),
+            format!("no volume {} on any managed host", t.volume_id),
+        )]));
+    }
+    let is_node = |h: &Uuid| nodes.iter().any(|(n, _)| n == h);
+    let primary = t.primary_host_id.unwrap_or(nodes[0].0);
+    let failover = t
+        .failover_host_ids
+        .clone()
+        .unwrap_or_else(|| nodes.iter().map(|(n, _)| *n).filter(|n| *n != primary).collect());
+    let mut errors = Vec::new();
+    if !is_node(&primary) {
+        errors.push(invalid(
+            format!("{field}.primary_host_id"),
+            format!("host {primary} does not see volume {}", t.volume_id),
+        ));
+    }
+    for (i, h) in failover.iter().enumerate() {
+        if !is_node(h) || *h == primary || failover[..i].contains(h) {
+            errors.push(invalid(
+                format!("{field}.failover_host_ids[{i}]"),
+                format!("host {h} is not another host that sees volume {}", t.volume_id),
+            ));
+        }
+    }
+    for (host, state) in &nodes {
+        if (*host == primary || failover.contains(host)) && state != "managed" {
+            errors.push(invalid(
+                format!("{field}.volume_id"),
+                format!("host {host} is {state}, not managed"),
+            ));
+        }
+    }
+    Ok(if errors.is_empty() {
+        Ok((primary, failover))
+    } else {
+        Err(errors)
+    })
+}
+
+/// Inserts the file system and its targets (the MGT, when new, first).
+async fn insert(
+    tx: &DatabaseTransaction,
+    id: Uuid,
+    name: &FsName,
+    mgs_id: Uuid,
+    conf_params: &BTreeMap<String, String>,
+    targets: &mut [NewTarget],
+) -> Result<(), ApiError> {
+    let insert_target = "INSERT INTO target (id, kind, filesystem_id, target_index, name, volume_id, primary_host_id,
+                                             failover_host_ids, reformat)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+    targets.sort_by_key(|t| t.kind != TargetKind::Mgt);
+    let mut rest = targets.iter();
+    if let Some(mgt) = targets.first().filter(|t| t.kind == TargetKind::Mgt) {
+        rest.next();
+        execute(tx, insert_target, target_values(mgt, None)).await?;
+    }
+    let params = serde_json::to_value(conf_params).map_err(|e| ApiError::Internal(e.into()))?;
+    execute(
+        tx,
+        "INSERT INTO filesystem (id, name, mgs_id, conf_params) VALUES ($1, $2, $3, $4)",
+        [id.into(), name.as_str().to_owned().into(), mgs_id.into(), params.into()],
+    )
+    .await?;
+    for t in rest {
+        execute(tx, insert_target, target_values(t, Some(id))).await?;
+    }
+    Ok(())
+}
+
+fn target_values(t: &NewTarget, filesystem: Option<Uuid>) -> Vec<sea_orm::Value> {
+    vec![
+        t.id.into(),
+        t.kind.as_str().to_owned().into(),
+        filesystem.into(),
+        t.index.map(i32::from).into(),
+        t.name.clone().into(),
+        t.volume_id.into(),
+        t.primary.into(),
+        t.failover.clone().into(),
+        t.reformat.into(),
+    ]
+}

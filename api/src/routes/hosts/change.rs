@@ -1,0 +1,61 @@
+//! `PATCH /api/host/{id} {"state": "removed"} | {"lnet_state": "lnet_up" |
+//! "lnet_down"}, "confirm"?}[?dry_run=true]`: remove a host, or start or
+//! stop LNet on it.
+
+use actix_web::{web, HttpResponse};
+use common::domain::{HostState, LnetState};
+use common::plan::Goal;
+use serde::Deserialize;
+
+use crate::error::ApiError;
+use crate::routes::planning::{change, DryRun};
+use crate::routes::query::id;
+use crate::state::AppState;
+
+/// The body: exactly one of `state` and `lnet_state`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostChange {
+    state: Option<String>,
+    lnet_state: Option<String>,
+    #[serde(default)]
+    confirm: bool,
+}
+
+/// Plans the change asked for.
+pub async fn patch(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    query: web::Query<DryRun>,
+    body: web::Json<HostChange>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id(&path, "host")?;
+    let request = body.into_inner();
+    let host = super::load(&state.db, "id = $1", vec![id.into()])
+        .await?
+        .pop()
+        .ok_or_else(|| ApiError::NotFound(format!("host {id} does not exist")))?;
+    let label = host.nodename.unwrap_or(host.address);
+    let (goal, message) = match (request.state, request.lnet_state) {
+        (Some(wanted), None) => {
+            let want: HostState = wanted
+                .parse()
+                .map_err(|e| ApiError::bad("invalid_field", e, Some("state")))?;
+            (Goal::Host(id, want), format!("Set host {label} {want}"))
+        }
+        (None, Some(wanted)) => {
+            let want: LnetState = wanted
+                .parse()
+                .map_err(|e| ApiError::bad("invalid_field", e, Some("lnet_state")))?;
+            (Goal::Lnet(id, want), format!("Set LNet on {label} {want}"))
+        }
+        _ => {
+            return Err(ApiError::bad(
+                "invalid_field",
+                "give exactly one of state and lnet_state",
+                Some("state"),
+            ))
+        }
+    };
+    change(&state, goal, message, query.dry_run, request.confirm).await
+}

@@ -1,0 +1,117 @@
+//! Turning a goal into a command: plan it from a snapshot read under the
+//! planning lock, answer a dry run with the jobs it would create, refuse
+//! plans that need confirmation unless confirmed or that touch objects with
+//! unfinished work, and store the command in the caller's transaction.
+
+use actix_web::http::StatusCode;
+use actix_web::HttpResponse;
+use common::messages::SchedulerMessage;
+use common::plan::{Goal, Plan, PlannedJob};
+use sea_orm::DatabaseTransaction;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// `?dry_run=true`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DryRun {
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// What a state change answers: the jobs (planned, or created with their
+/// command).
+#[derive(Debug, Serialize)]
+pub struct Planned {
+    /// Null for a dry run, or when nothing needs doing.
+    pub command: Option<Uuid>,
+    pub dry_run: bool,
+    pub requires_confirmation: bool,
+    pub jobs: Vec<PlannedJob>,
+}
+
+/// How to submit a goal.
+pub struct Submit<'a> {
+    pub goal: Goal,
+    pub message: String,
+    pub dry_run: bool,
+    pub confirmed: bool,
+    /// The transaction, holding the planning lock.
+    pub tx: &'a DatabaseTransaction,
+}
+
+/// Plans `goal` in `tx` (which must hold the planning lock) and, unless a
+/// dry run, stores its command. The caller commits.
+pub async fn submit(request: Submit<'_>) -> Result<Planned, ApiError> {
+    let snapshot = store::domain::snapshot(request.tx).await?;
+    let plan = Plan::new(&snapshot, &request.goal)?;
+    let confirmations = plan.confirmations().join("; ");
+    let requires_confirmation = !confirmations.is_empty();
+    if request.dry_run || plan.jobs.is_empty() {
+        return Ok(Planned {
+            command: None,
+            dry_run: request.dry_run,
+            requires_confirmation,
+            jobs: plan.jobs,
+        });
+    }
+    if requires_confirmation && !request.confirmed {
+        return Err(ApiError::ConfirmationRequired(format!(
+            "this request also changes other objects ({confirmations}); send it again with \"confirm\": true"
+        )));
+    }
+    let busy = store::domain::unfinished_work(request.tx, plan.written_items()).await?;
+    if let Some((item, description, command)) = busy.first() {
+        return Err(ApiError::Conflict(format!(
+            "{item} has unfinished work (\"{description}\" in command {command}); wait for it or cancel it"
+        )));
+    }
+    let jobs = plan.jobs.clone();
+    let command = plan.into_command(request.message);
+    let stored = store::commands::insert(request.tx, &command).await?;
+    Ok(Planned {
+        command: Some(stored.id),
+        dry_run: false,
+        requires_confirmation,
+        jobs,
+    })
+}
+
+/// The response to a submitted plan: 202 with a command, 200 otherwise.
+pub fn respond(state: &AppState, planned: Planned) -> HttpResponse {
+    match planned.command {
+        Some(command_id) => {
+            state.notify_scheduler(SchedulerMessage::CommandSubmitted { command_id });
+            crate::respond::with_status(StatusCode::ACCEPTED, planned)
+        }
+        None => crate::respond::ok(planned),
+    }
+}
+
+/// Plans and submits a goal about existing objects, in its own transaction.
+pub async fn change(
+    state: &AppState,
+    goal: Goal,
+    message: String,
+    dry_run: bool,
+    confirmed: bool,
+) -> Result<HttpResponse, ApiError> {
+    use sea_orm::TransactionTrait;
+    let tx = state.db.begin().await?;
+    store::domain::lock_planning(&tx).await?;
+    let planned = submit(Submit {
+        goal,
+        message,
+        dry_run,
+        confirmed,
+        tx: &tx,
+    })
+    .await?;
+    if planned.command.is_some() {
+        tx.commit().await?;
+    }
+    Ok(respond(state, planned))
+}

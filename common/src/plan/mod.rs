@@ -1,0 +1,128 @@
+//! State-route planning: from what Chroma knows of its objects (a
+//! [`Snapshot`]) and what a user asks for (a [`Goal`]), the jobs that get
+//! there, chained by dependencies, with the locks each takes. A job added
+//! only because another object must change first (LNet started, the MGS
+//! mounted) is a dependency; a job that changes an object the user did not
+//! name because of the request (targets unmounted when LNet stops) is a
+//! consequence and asks for confirmation, as Intel Manager for Lustre's
+//! `get_transition_consequences` did.
+//!
+//! Pure: no I/O. The API plans from a snapshot read in the same
+//! transaction that stores the command.
+
+mod routes;
+mod snapshot;
+mod transitions;
+
+pub use snapshot::{FilesystemFacts, HostFacts, Snapshot, TargetFacts};
+pub use transitions::{
+    filesystem_state, filesystem_transitions, host_transitions, lnet_transitions, target_transitions,
+};
+
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::domain::{HostState, LnetState, TargetState};
+use crate::submission::{NewCommand, NewJob};
+use crate::Action;
+
+/// What a user asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Goal {
+    Target(Uuid, TargetState),
+    Host(Uuid, HostState),
+    Lnet(Uuid, LnetState),
+    /// `available`, `stopped` or `removed`.
+    Filesystem(Uuid, crate::domain::FilesystemState),
+    /// A new file system: every target mounted, then its conf_params applied.
+    CreateFilesystem(Uuid),
+    /// Move a mounted target to one of its failover hosts.
+    Failover {
+        target: Uuid,
+        host: Uuid,
+    },
+    /// Move a mounted target back to its primary host.
+    Failback(Uuid),
+}
+
+/// One job of a plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlannedJob {
+    pub description: String,
+    /// The object it changes, as a lock item (`target/ID`).
+    pub object: String,
+    pub from: String,
+    pub to: String,
+    #[serde(skip)]
+    pub steps: Vec<Action>,
+    #[serde(skip)]
+    pub locks: Vec<(String, bool)>,
+    /// Positions in the plan of the jobs this one waits for.
+    pub wait_for: Vec<usize>,
+    /// Why this job needs the user's confirmation, when it changes an
+    /// object the request did not name.
+    pub confirmation: Option<String>,
+}
+
+/// The jobs that reach a goal, every job after the jobs it waits for.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Plan {
+    pub jobs: Vec<PlannedJob>,
+}
+
+/// Why a goal cannot be planned.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlanError {
+    #[error("{0}")]
+    NotFound(String),
+    /// The goal is not a state the object can reach.
+    #[error("{0}")]
+    Invalid(String),
+    /// The goal conflicts with the objects as they are now.
+    #[error("{0}")]
+    Conflict(String),
+}
+
+impl Plan {
+    /// Plans `goal` from `snapshot`.
+    pub fn new(snapshot: &Snapshot, goal: &Goal) -> Result<Plan, PlanError> {
+        routes::Planner::new(snapshot).reach(goal)
+    }
+
+    /// The jobs that need confirmation.
+    pub fn confirmations(&self) -> Vec<&str> {
+        self.jobs.iter().filter_map(|j| j.confirmation.as_deref()).collect()
+    }
+
+    /// Every item some job of the plan writes.
+    pub fn written_items(&self) -> Vec<String> {
+        let mut items: Vec<String> = self
+            .jobs
+            .iter()
+            .flat_map(|j| j.locks.iter().filter(|(_, w)| *w).map(|(i, _)| i.clone()))
+            .collect();
+        items.sort();
+        items.dedup();
+        items
+    }
+
+    /// The command that runs the plan.
+    pub fn into_command(self, message: String) -> NewCommand {
+        let jobs = self
+            .jobs
+            .into_iter()
+            .enumerate()
+            .map(|(i, job)| NewJob {
+                key: format!("{i}"),
+                description: job.description,
+                steps: job.steps,
+                locks: job.locks,
+                wait_for: job.wait_for,
+            })
+            .collect();
+        NewCommand { message, jobs }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,174 @@
+//! Planning for whole file systems and for failover.
+
+use uuid::Uuid;
+
+use super::{item, Edge, Planner};
+use crate::domain::{FilesystemState, TargetKind, TargetState};
+use crate::plan::{FilesystemFacts, PlanError};
+use crate::Action;
+
+impl Planner<'_> {
+    fn fs_facts(&self, id: Uuid) -> Result<FilesystemFacts, PlanError> {
+        let fs = self
+            .snap
+            .filesystems
+            .get(&id)
+            .cloned()
+            .ok_or_else(|| PlanError::NotFound(format!("file system {id} does not exist")))?;
+        if !fs.managed {
+            return Err(PlanError::Conflict(format!(
+                "file system {} is monitored only: Chroma did not create it and does not change it",
+                fs.name
+            )));
+        }
+        Ok(fs)
+    }
+
+    /// Brings a file system to `available`, `stopped` or `removed`.
+    pub(super) fn filesystem(&mut self, id: Uuid, want: FilesystemState) -> Result<Option<usize>, PlanError> {
+        let fs = self.fs_facts(id)?;
+        if fs.removed {
+            return match want {
+                FilesystemState::Removed => Ok(None),
+                _ => Err(PlanError::Invalid(format!("file system {} is removed", fs.name))),
+            };
+        }
+        let members: Vec<(Uuid, TargetKind)> = self
+            .snap
+            .filesystem_targets(id)
+            .iter()
+            .map(|t| (t.id, t.kind))
+            .collect();
+        match want {
+            FilesystemState::Available => {
+                let mut last = self.target(fs.mgs_id, TargetState::Mounted)?;
+                for (target, _) in &members {
+                    last = self.target(*target, TargetState::Mounted)?.or(last);
+                }
+                Ok(last)
+            }
+            FilesystemState::Stopped => self.stop(&members),
+            FilesystemState::Removed => {
+                let mut wait_for = vec![self.stop(&members)?];
+                for (target, _) in &members {
+                    wait_for.push(self.target(*target, TargetState::Removed)?);
+                }
+                Ok(Some(self.add(Edge {
+                    object: item("filesystem", id),
+                    from: "stopped".into(),
+                    to: FilesystemState::Removed.to_string(),
+                    description: format!("Remove file system {}", fs.name),
+                    action: Action::RemoveFilesystem { filesystem_id: id },
+                    locks: vec![(item("filesystem", id), true)],
+                    wait_for,
+                })))
+            }
+            FilesystemState::Unavailable => Err(PlanError::Invalid(
+                "unavailable is what a partly started file system is, not a state to ask for".into(),
+            )),
+        }
+    }
+
+    /// Unmounts the OSTs, then the MDTs; the MGS may serve other file
+    /// systems and stays up. Returns the last job.
+    fn stop(&mut self, members: &[(Uuid, TargetKind)]) -> Result<Option<usize>, PlanError> {
+        let mut osts = Vec::new();
+        for (target, kind) in members {
+            if *kind == TargetKind::Ost && self.target_state(*target).0 == TargetState::Mounted {
+                osts.extend(self.target(*target, TargetState::Unmounted)?);
+            }
+        }
+        let outer = std::mem::replace(&mut self.barrier, osts.clone());
+        let mut last = osts.last().copied();
+        for (target, kind) in members {
+            if *kind == TargetKind::Mdt && self.target_state(*target).0 == TargetState::Mounted {
+                match self.target(*target, TargetState::Unmounted) {
+                    Ok(done) => last = done.or(last),
+                    Err(e) => {
+                        self.barrier = outer;
+                        return Err(e);
+                    }
+                }
+            }
+        }
+        self.barrier = outer;
+        Ok(last)
+    }
+
+    /// A new file system: format, register and mount everything, then
+    /// apply its conf_params on the MGS.
+    pub(super) fn create_filesystem(&mut self, id: Uuid) -> Result<(), PlanError> {
+        let fs = self.fs_facts(id)?;
+        self.filesystem(id, FilesystemState::Available)?;
+        if fs.has_conf_params {
+            // After everything: the client llog is complete once every
+            // target registered.
+            let everything = (0..self.jobs.len()).map(Some).collect();
+            self.add(Edge {
+                object: item("filesystem", id),
+                from: "available".into(),
+                to: "available".into(),
+                description: format!("Apply the conf_params of {}", fs.name),
+                action: Action::ApplyConfParams { filesystem_id: id },
+                locks: vec![(item("filesystem", id), true), (item("target", fs.mgs_id), false)],
+                wait_for: everything,
+            });
+        }
+        Ok(())
+    }
+
+    /// Moves a mounted target to `to` (one of its failover hosts), or back
+    /// to its primary host when `to` is `None`.
+    pub(super) fn failover(&mut self, target: Uuid, to: Option<Uuid>) -> Result<(), PlanError> {
+        let t = self.facts(target)?;
+        if !t.managed {
+            return Err(PlanError::Conflict(format!(
+                "{} is monitored only: Chroma did not create it and does not change it",
+                t.name
+            )));
+        }
+        let (state, active) = self.target_state(target);
+        if state != TargetState::Mounted {
+            return Err(PlanError::Conflict(format!(
+                "{} is {state}; only a mounted target can move",
+                t.name
+            )));
+        }
+        let destination = to.unwrap_or(t.primary_host_id);
+        if to.is_some() && !t.failover_host_ids.contains(&destination) {
+            return Err(PlanError::Invalid(format!(
+                "{} is not a failover host of {}",
+                self.snap.host_label(destination),
+                t.name
+            )));
+        }
+        if active == Some(destination) {
+            return Ok(());
+        }
+        let label = self.snap.host_label(destination);
+        let (description, action) = match to {
+            Some(host_id) => (
+                format!("Fail {} over to {label}", t.name),
+                Action::FailoverTarget {
+                    target_id: target,
+                    host_id,
+                },
+            ),
+            None => (
+                format!("Fail {} back to {label}", t.name),
+                Action::FailbackTarget { target_id: target },
+            ),
+        };
+        self.targets.insert(target, (TargetState::Mounted, Some(destination)));
+        self.add(Edge {
+            object: item("target", target),
+            from: TargetState::Mounted.to_string(),
+            to: TargetState::Mounted.to_string(),
+            description,
+            action,
+            locks: vec![(item("target", target), true)],
+            wait_for: Vec::new(),
+        });
+        Ok(())
+    }
+}

@@ -1,0 +1,248 @@
+#![expect(clippy::unwrap_used, reason = "a failing test should panic with the error")]
+
+use super::*;
+use crate::domain::{FilesystemState, HostState, LnetState, TargetKind, TargetState};
+
+struct Cluster {
+    snap: Snapshot,
+    mds: Uuid,
+    oss1: Uuid,
+    oss2: Uuid,
+    fs: Uuid,
+    mgt: Uuid,
+    mdt: Uuid,
+    osts: Vec<Uuid>,
+}
+
+fn id(n: u128) -> Uuid {
+    Uuid::from_u128(n)
+}
+
+/// Three hosts with LNet down; MGT and MDT0 on mds, two OSTs on the
+/// oss1/oss2 pair; everything in `state`.
+fn cluster(state: TargetState) -> Cluster {
+    let (mds, oss1, oss2, fs, mgt, mdt) = (id(1), id(2), id(3), id(10), id(20), id(21));
+    let osts = vec![id(22), id(23)];
+    let mut snap = Snapshot::default();
+    for (h, label) in [(mds, "mds1"), (oss1, "oss1"), (oss2, "oss2")] {
+        let facts = HostFacts {
+            id: h,
+            label: label.into(),
+            state: HostState::Managed,
+            lnet: LnetState::LnetDown,
+        };
+        snap.hosts.insert(h, facts);
+    }
+    snap.filesystems.insert(
+        fs,
+        FilesystemFacts {
+            id: fs,
+            name: "fs1".into(),
+            mgs_id: mgt,
+            managed: true,
+            removed: false,
+            has_conf_params: true,
+        },
+    );
+    let mut add = |tid: Uuid, kind, index, primary, failover: Vec<Uuid>, name: &str| {
+        let mounted = state == TargetState::Mounted;
+        snap.targets.insert(
+            tid,
+            TargetFacts {
+                id: tid,
+                name: name.into(),
+                kind,
+                filesystem_id: (kind != TargetKind::Mgt).then_some(fs),
+                index,
+                primary_host_id: primary,
+                failover_host_ids: failover,
+                active_host_id: mounted.then_some(primary),
+                state,
+                managed: true,
+            },
+        );
+    };
+    add(mgt, TargetKind::Mgt, None, mds, vec![], "MGS");
+    add(mdt, TargetKind::Mdt, Some(0), mds, vec![], "fs1-MDT0000");
+    add(osts[0], TargetKind::Ost, Some(0), oss1, vec![oss2], "fs1-OST0000");
+    add(osts[1], TargetKind::Ost, Some(1), oss2, vec![oss1], "fs1-OST0001");
+    if state == TargetState::Mounted {
+        for h in snap.hosts.values_mut() {
+            h.lnet = LnetState::LnetUp;
+        }
+    }
+    Cluster {
+        snap,
+        mds,
+        oss1,
+        oss2,
+        fs,
+        mgt,
+        mdt,
+        osts,
+    }
+}
+
+fn position(plan: &Plan, object: Uuid, to: &str) -> usize {
+    plan.jobs
+        .iter()
+        .position(|j| j.object.ends_with(&object.to_string()) && j.to == to)
+        .unwrap_or_else(|| panic!("no job takes {object} to {to}: {plan:#?}"))
+}
+
+/// Does job `later` wait, directly or not, for job `earlier`?
+fn after(plan: &Plan, later: usize, earlier: usize) -> bool {
+    plan.jobs[later]
+        .wait_for
+        .iter()
+        .any(|w| *w == earlier || after(plan, *w, earlier))
+}
+
+#[test]
+fn creating_a_file_system_formats_registers_in_order_and_starts_it() {
+    let c = cluster(TargetState::Unformatted);
+    let plan = Plan::new(&c.snap, &Goal::CreateFilesystem(c.fs)).unwrap();
+    for (i, job) in plan.jobs.iter().enumerate() {
+        assert!(job.wait_for.iter().all(|w| *w < i), "{job:?} waits for a later job");
+        assert_eq!(job.confirmation, None);
+    }
+    let lnet_starts = plan.jobs.iter().filter(|j| j.to == "lnet_up").count();
+    assert_eq!(lnet_starts, 3);
+    let mgs_mounted = position(&plan, c.mgt, "mounted");
+    let mdt_registered = position(&plan, c.mdt, "registered");
+    assert!(after(&plan, mdt_registered, mgs_mounted));
+    for ost in &c.osts {
+        let registered = position(&plan, *ost, "registered");
+        assert!(after(&plan, registered, mdt_registered), "OSTs register after MDT0");
+        assert!(after(&plan, registered, position(&plan, *ost, "formatted")));
+        assert!(after(
+            &plan,
+            position(&plan, *ost, "formatted"),
+            position(&plan, c.oss2, "lnet_up")
+        ));
+        assert!(after(&plan, position(&plan, *ost, "mounted"), mgs_mounted));
+    }
+    // Formats do not wait for one another: they run in parallel.
+    let format_mdt = position(&plan, c.mdt, "formatted");
+    let format_ost = position(&plan, c.osts[0], "formatted");
+    assert!(!after(&plan, format_ost, format_mdt) && !after(&plan, format_mdt, format_ost));
+    let conf = plan.jobs.last().unwrap();
+    assert_eq!(conf.steps, vec![Action::ApplyConfParams { filesystem_id: c.fs }]);
+    for t in [c.mgt, c.mdt, c.osts[0], c.osts[1]] {
+        assert!(after(&plan, plan.jobs.len() - 1, position(&plan, t, "mounted")));
+    }
+    let command = plan.into_command("Create fs1".into());
+    assert!(command.jobs.iter().all(|j| j.locks.iter().any(|(_, write)| *write)));
+}
+
+#[test]
+fn stopping_unmounts_osts_before_mdts_and_leaves_the_mgs() {
+    let c = cluster(TargetState::Mounted);
+    let plan = Plan::new(&c.snap, &Goal::Filesystem(c.fs, FilesystemState::Stopped)).unwrap();
+    assert_eq!(plan.jobs.len(), 3, "{plan:#?}");
+    let mdt = position(&plan, c.mdt, "unmounted");
+    for ost in &c.osts {
+        assert!(after(&plan, mdt, position(&plan, *ost, "unmounted")));
+    }
+    assert!(plan.jobs.iter().all(|j| !j.object.ends_with(&c.mgt.to_string())));
+    let again = Plan::new(&c.snap, &Goal::Filesystem(c.fs, FilesystemState::Available)).unwrap();
+    assert!(again.jobs.is_empty(), "an available file system needs no job");
+}
+
+#[test]
+fn stopping_lnet_under_mounted_targets_needs_confirmation() {
+    let c = cluster(TargetState::Mounted);
+    let plan = Plan::new(&c.snap, &Goal::Lnet(c.oss1, LnetState::LnetDown)).unwrap();
+    assert_eq!(plan.confirmations(), vec!["Stopping LNet on oss1 unmounts fs1-OST0000"]);
+    let stop = position(&plan, c.oss1, "lnet_down");
+    assert!(after(&plan, stop, position(&plan, c.osts[0], "unmounted")));
+    assert_eq!(plan.jobs[stop].confirmation, None);
+}
+
+#[test]
+fn removing_a_file_system_unmounts_and_removes_its_targets() {
+    let c = cluster(TargetState::Mounted);
+    let plan = Plan::new(&c.snap, &Goal::Filesystem(c.fs, FilesystemState::Removed)).unwrap();
+    let last = plan.jobs.len() - 1;
+    assert_eq!(
+        plan.jobs[last].steps,
+        vec![Action::RemoveFilesystem { filesystem_id: c.fs }]
+    );
+    for t in [c.mdt, c.osts[0], c.osts[1]] {
+        assert!(after(
+            &plan,
+            position(&plan, t, "removed"),
+            position(&plan, t, "unmounted")
+        ));
+        assert!(after(&plan, last, position(&plan, t, "removed")));
+    }
+    let removing_mgs = Plan::new(&c.snap, &Goal::Target(c.mgt, TargetState::Removed)).unwrap();
+    assert!(removing_mgs
+        .confirmations()
+        .contains(&"Removing MGS removes file system fs1"));
+}
+
+#[test]
+fn impossible_requests_are_refused_with_the_reason() {
+    let c = cluster(TargetState::Mounted);
+    let backwards = Plan::new(&c.snap, &Goal::Target(c.mdt, TargetState::Formatted));
+    assert_eq!(
+        backwards,
+        Err(PlanError::Invalid(
+            "fs1-MDT0000 cannot go from mounted to formatted".into()
+        ))
+    );
+    assert!(matches!(
+        Plan::new(&c.snap, &Goal::Host(c.oss1, HostState::Removed)),
+        Err(PlanError::Conflict(m)) if m.contains("fs1-OST0000")
+    ));
+    assert!(matches!(
+        Plan::new(
+            &c.snap,
+            &Goal::Failover {
+                target: c.mdt,
+                host: c.oss1
+            }
+        ),
+        Err(PlanError::Invalid(_))
+    ));
+    assert!(matches!(
+        Plan::new(&c.snap, &Goal::Target(id(99), TargetState::Mounted)),
+        Err(PlanError::NotFound(_))
+    ));
+    let mut watched = cluster(TargetState::Mounted);
+    watched.snap.targets.values_mut().for_each(|t| t.managed = false);
+    assert!(matches!(
+        Plan::new(&watched.snap, &Goal::Target(watched.mdt, TargetState::Unmounted)),
+        Err(PlanError::Conflict(m)) if m.contains("monitored only")
+    ));
+}
+
+#[test]
+fn failover_and_failback_move_a_mounted_target() {
+    let mut c = cluster(TargetState::Mounted);
+    let ost = c.osts[0];
+    let over = Plan::new(
+        &c.snap,
+        &Goal::Failover {
+            target: ost,
+            host: c.oss2,
+        },
+    )
+    .unwrap();
+    assert_eq!(over.jobs.len(), 1);
+    assert_eq!(
+        over.jobs[0].steps,
+        vec![Action::FailoverTarget {
+            target_id: ost,
+            host_id: c.oss2
+        }]
+    );
+    assert!(Plan::new(&c.snap, &Goal::Failback(ost)).unwrap().jobs.is_empty());
+    if let Some(t) = c.snap.targets.get_mut(&ost) {
+        t.active_host_id = Some(c.oss2);
+    }
+    let back = Plan::new(&c.snap, &Goal::Failback(ost)).unwrap();
+    assert_eq!(back.jobs[0].steps, vec![Action::FailbackTarget { target_id: ost }]);
+    let _ = c.mds;
+}

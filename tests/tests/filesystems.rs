@@ -1,0 +1,370 @@
+//! File systems end to end over real SSH to lustre-sim: three hosts (an
+//! MGS/MDS and an OSS failover pair), a file system with one MDT and four
+//! OSTs created, stopped, started, an OST failed over and back, then
+//! removed; a worker SIGKILLed in the middle of a format; a host that goes
+//! down in the middle of a command.
+
+use integration_tests::TestEnv;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use std::path::Path;
+use std::time::Duration;
+
+const LONG: Duration = Duration::from_secs(120);
+
+/// Host ids (mds1, oss1, oss2) and the request for file system `name`:
+/// MGT and MDT on mds1's own devices, four OSTs on the pair's shared
+/// devices, primaries alternating between oss1 and oss2.
+async fn filesystem_request(env: &TestEnv, hosts: &[String], name: &str) -> anyhow::Result<Value> {
+    let (_, envelope) = env.get("/api/volume").await?;
+    let volumes = envelope["response"]["objects"].as_array().cloned().unwrap_or_default();
+    let on = |host: &str, count: usize| -> Vec<String> {
+        volumes
+            .iter()
+            .filter(|v| {
+                let nodes = v["nodes"].as_array().cloned().unwrap_or_default();
+                nodes.len() == count && nodes.iter().any(|n| n["host_id"] == host)
+            })
+            .filter_map(|v| v["id"].as_str().map(str::to_owned))
+            .collect()
+    };
+    let own = on(&hosts[0], 1);
+    let shared = on(&hosts[1], 2);
+    anyhow::ensure!(own.len() >= 2 && shared.len() >= 4, "unexpected volumes: {envelope}");
+    let osts: Vec<Value> = shared
+        .iter()
+        .take(4)
+        .enumerate()
+        .map(|(i, volume)| {
+            let (primary, failover) = if i % 2 == 0 { (1, 2) } else { (2, 1) };
+            json!({"volume_id": volume, "primary_host_id": hosts[primary], "failover_host_ids": [hosts[failover]]})
+        })
+        .collect();
+    Ok(json!({
+        "name": name,
+        "mgt": {"volume_id": own[0]},
+        "mdts": [{"volume_id": own[1]}],
+        "osts": osts,
+        "conf_params": {"sys.timeout": "40"},
+    }))
+}
+
+/// The simulator's view of its cluster.
+fn simulator(state: &Path) -> anyhow::Result<Value> {
+    lustre_sim::show(state)
+}
+
+/// Serial → how many times the simulator formatted it, for formatted devices.
+fn format_counts(state: &Path) -> anyhow::Result<Vec<(String, u64)>> {
+    let shown = simulator(state)?;
+    Ok(shown["devices"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .filter(|d| d["format_count"].as_u64().unwrap_or(0) > 0)
+        .map(|d| {
+            let serial = d["serial"].as_str().unwrap_or_default().to_owned();
+            (serial, d["format_count"].as_u64().unwrap_or(0))
+        })
+        .collect())
+}
+
+/// Which simulated host has the target `label` mounted.
+fn mounted_on(state: &Path, label: &str) -> anyhow::Result<Option<String>> {
+    let shown = simulator(state)?;
+    Ok(shown["devices"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .find(|d| d["label"] == label)
+        .and_then(|d| d["mounted_on"].as_str().map(str::to_owned)))
+}
+
+/// Sends a change and waits for its command; returns the command.
+async fn change(env: &TestEnv, method: &str, path: &str, body: Value) -> anyhow::Result<Value> {
+    let (status, envelope) = match method {
+        "PATCH" => env.patch(path, &body).await?,
+        _ => env.post(path, &body).await?,
+    };
+    anyhow::ensure!(
+        status == StatusCode::ACCEPTED,
+        "{method} {path} answered {status}: {envelope}"
+    );
+    let command = envelope["response"]["command"].as_str().unwrap_or_default().to_owned();
+    env.finished(&command, LONG).await
+}
+
+async fn filesystem(env: &TestEnv, id: &str) -> anyhow::Result<Value> {
+    let (status, envelope) = env.get(&format!("/api/filesystem/{id}")).await?;
+    anyhow::ensure!(status == StatusCode::OK, "{envelope}");
+    Ok(envelope["response"].clone())
+}
+
+fn target<'a>(fs: &'a Value, name: &str) -> &'a Value {
+    fs["targets"]
+        .as_array()
+        .and_then(|ts| ts.iter().find(|t| t["name"] == name))
+        .unwrap_or(&Value::Null)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_system_is_created_stopped_started_failed_over_and_removed() -> anyhow::Result<()> {
+    let mut env = TestEnv::start("filesystem").await?;
+    env.scheduler().await?;
+    env.worker(8).await?;
+    let (cluster, state) = env.simulated_cluster(&["mds1", "oss1", "oss2"]).await?;
+    let hosts = env.add_hosts(&cluster).await?;
+    let request = filesystem_request(&env, &hosts, "fs1").await?;
+
+    // A dry run shows the jobs and stores nothing.
+    let (status, envelope) = env.post("/api/filesystem?dry_run=true", &request).await?;
+    assert_eq!(status, StatusCode::OK, "{envelope}");
+    let jobs = envelope["response"]["jobs"].as_array().cloned().unwrap_or_default();
+    assert!(
+        jobs.iter().filter(|j| j["to"] == "formatted").count() == 6,
+        "{envelope}"
+    );
+    let (_, listed) = env.get("/api/filesystem").await?;
+    assert_eq!(listed["response"]["objects"], json!([]), "a dry run stored something");
+
+    let (status, envelope) = env.post("/api/filesystem", &request).await?;
+    assert_eq!(status, StatusCode::ACCEPTED, "{envelope}");
+    let id = envelope["response"]["filesystem"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let command = envelope["response"]["command"].as_str().unwrap_or_default().to_owned();
+    let done = env.finished(&command, LONG).await?;
+    assert_eq!(done["state"], "succeeded", "{done}");
+    let fs = filesystem(&env, &id).await?;
+    assert_eq!(fs["state"], "available", "{fs}");
+    assert_eq!(fs["available_transitions"], json!(["stopped", "removed"]));
+    assert_eq!(fs["targets"].as_array().map(Vec::len), Some(6));
+    assert!(
+        fs["client_mount_source"].as_str().is_some_and(|s| s.ends_with(":/fs1")),
+        "{fs}"
+    );
+    for t in fs["targets"].as_array().cloned().unwrap_or_default() {
+        assert_eq!(t["state"], "mounted", "{t}");
+        assert_eq!(
+            mounted_on(&state, t["name"].as_str().unwrap_or_default())?,
+            t["active_host"].as_str().map(str::to_owned)
+        );
+    }
+    let counts = format_counts(&state)?;
+    assert_eq!(counts.len(), 6, "{counts:?}");
+    assert!(
+        counts.iter().all(|(_, n)| *n == 1),
+        "a device was formatted twice: {counts:?}"
+    );
+    let shown = simulator(&state)?;
+    let client_log = shown["llogs"]["fs1-client"].to_string();
+    assert!(
+        client_log.contains("sys.timeout=40"),
+        "conf_param not applied: {client_log}"
+    );
+
+    // Conflicting requests change nothing.
+    let (status, envelope) = env.post("/api/filesystem", &request).await?;
+    assert_eq!(status, StatusCode::CONFLICT, "{envelope}");
+    let mut bad = request.clone();
+    bad["name"] = json!("much_too_long");
+    let (status, envelope) = env.post("/api/filesystem", &bad).await?;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{envelope}");
+    assert_eq!(envelope["errors"][0]["field"], "name");
+    let (_, listed) = env.get("/api/filesystem").await?;
+    assert_eq!(listed["response"]["objects"].as_array().map(Vec::len), Some(1));
+
+    // Stop, then start.
+    let (status, envelope) = env
+        .patch(
+            &format!("/api/filesystem/{id}?dry_run=true"),
+            &json!({"state": "stopped"}),
+        )
+        .await?;
+    assert_eq!(status, StatusCode::OK, "{envelope}");
+    assert_eq!(
+        envelope["response"]["jobs"].as_array().map(Vec::len),
+        Some(5),
+        "{envelope}"
+    );
+    let done = change(
+        &env,
+        "PATCH",
+        &format!("/api/filesystem/{id}"),
+        json!({"state": "stopped"}),
+    )
+    .await?;
+    assert_eq!(done["state"], "succeeded", "{done}");
+    let fs = filesystem(&env, &id).await?;
+    assert_eq!(fs["state"], "stopped", "{fs}");
+    assert_eq!(target(&fs, "MGS")["state"], "mounted", "the MGS stays up");
+    assert_eq!(mounted_on(&state, "fs1-OST0000")?, None);
+    let done = change(
+        &env,
+        "PATCH",
+        &format!("/api/filesystem/{id}"),
+        json!({"state": "available"}),
+    )
+    .await?;
+    assert_eq!(done["state"], "succeeded", "{done}");
+    assert_eq!(filesystem(&env, &id).await?["state"], "available");
+
+    // Fail OST0000 over to its partner, then back.
+    let fs = filesystem(&env, &id).await?;
+    let ost = target(&fs, "fs1-OST0000").clone();
+    let ost_id = ost["id"].as_str().unwrap_or_default();
+    let done = change(&env, "POST", &format!("/api/target/{ost_id}/failover"), json!({})).await?;
+    assert_eq!(done["state"], "succeeded", "{done}");
+    let (_, envelope) = env.get(&format!("/api/target/{ost_id}")).await?;
+    assert_eq!(envelope["response"]["failed_over"], true, "{envelope}");
+    assert_eq!(mounted_on(&state, "fs1-OST0000")?.as_deref(), Some("oss2"));
+    let done = change(&env, "POST", &format!("/api/target/{ost_id}/failback"), json!({})).await?;
+    assert_eq!(done["state"], "succeeded", "{done}");
+    assert_eq!(mounted_on(&state, "fs1-OST0000")?.as_deref(), Some("oss1"));
+
+    // One target alone: unmount, and back.
+    let done = change(
+        &env,
+        "PATCH",
+        &format!("/api/target/{ost_id}"),
+        json!({"state": "unmounted"}),
+    )
+    .await?;
+    assert_eq!(done["state"], "succeeded", "{done}");
+    assert_eq!(filesystem(&env, &id).await?["state"], "unavailable");
+    let (status, envelope) = env
+        .patch(&format!("/api/target/{ost_id}"), &json!({"state": "formatted"}))
+        .await?;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{envelope}");
+
+    // Remove it: everything unmounted and forgotten; data stays on disk.
+    let done = change(
+        &env,
+        "PATCH",
+        &format!("/api/filesystem/{id}"),
+        json!({"state": "removed"}),
+    )
+    .await?;
+    assert_eq!(done["state"], "succeeded", "{done}");
+    let fs = filesystem(&env, &id).await?;
+    assert_eq!(fs["state"], "removed", "{fs}");
+    for name in ["fs1-MDT0000", "fs1-OST0000", "fs1-OST0003"] {
+        assert_eq!(target(&fs, name)["state"], "removed", "{fs}");
+        assert_eq!(mounted_on(&state, name)?, None);
+    }
+    cluster.shutdown().await;
+    env.stop().await
+}
+
+/// Waits until a `format_target` step is running; returns its job's id.
+async fn format_running(env: &TestEnv, command: &str) -> anyhow::Result<()> {
+    integration_tests::wait_for(LONG, "a format step to run", || async {
+        let command = env.command(command).await?;
+        let jobs = command["jobs"].as_array().cloned().unwrap_or_default();
+        for job in jobs {
+            let (_, envelope) = env
+                .get(&format!("/api/job/{}", job["id"].as_str().unwrap_or_default()))
+                .await?;
+            let steps = envelope["response"]["steps"].as_array().cloned().unwrap_or_default();
+            if steps
+                .iter()
+                .any(|s| s["action"] == "format_target" && s["state"] == "running")
+            {
+                return Ok(Some(()));
+            }
+        }
+        Ok(None)
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_killed_mid_format_formats_every_device_exactly_once() -> anyhow::Result<()> {
+    let mut env = TestEnv::start("killformat").await?;
+    env.scheduler().await?;
+    let (cluster, state) = env.simulated_cluster(&["mds1", "oss1", "oss2"]).await?;
+    let first = env.spawn("chroma-worker", &[("CHROMA_WORKER_CONCURRENCY", "8")])?;
+    let hosts = env.add_hosts(&cluster).await?;
+    let request = filesystem_request(&env, &hosts, "crash1").await?;
+    // Every command on the servers takes a second: formats are long.
+    for host in ["mds1", "oss1", "oss2"] {
+        lustre_sim::inject_fault(&state, host, lustre_sim::FaultCommand::Slow(1_000))?;
+    }
+    let (status, envelope) = env.post("/api/filesystem", &request).await?;
+    assert_eq!(status, StatusCode::ACCEPTED, "{envelope}");
+    let id = envelope["response"]["filesystem"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let command = envelope["response"]["command"].as_str().unwrap_or_default().to_owned();
+    format_running(&env, &command).await?;
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    first.crash().await?;
+    for host in ["mds1", "oss1", "oss2"] {
+        lustre_sim::inject_fault(&state, host, lustre_sim::FaultCommand::Slow(0))?;
+    }
+    let _second = env.spawn("chroma-worker", &[("CHROMA_WORKER_CONCURRENCY", "8")])?;
+    let done = env.finished(&command, LONG).await?;
+    assert_eq!(done["state"], "succeeded", "{done}");
+    assert_eq!(filesystem(&env, &id).await?["state"], "available");
+    let counts = format_counts(&state)?;
+    assert_eq!(counts.len(), 6, "{counts:?}");
+    assert!(
+        counts.iter().all(|(_, n)| *n == 1),
+        "a device was formatted twice: {counts:?}"
+    );
+    // The kill really interrupted a step: some step ran twice.
+    let mut retried = 0;
+    for job in done["jobs"].as_array().cloned().unwrap_or_default() {
+        let (_, envelope) = env
+            .get(&format!("/api/job/{}", job["id"].as_str().unwrap_or_default()))
+            .await?;
+        for step in envelope["response"]["steps"].as_array().cloned().unwrap_or_default() {
+            retried += usize::from(step["attempts"].as_i64().unwrap_or(0) > 1);
+        }
+    }
+    assert!(retried > 0, "no step was interrupted by the kill");
+    cluster.shutdown().await;
+    env.stop().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_host_down_mid_command_fails_its_jobs_clearly_while_others_go_on() -> anyhow::Result<()> {
+    let mut env = TestEnv::start("downmid").await?;
+    env.scheduler().await?;
+    env.worker(8).await?;
+    let (cluster, state) = env.simulated_cluster(&["mds1", "oss1", "oss2"]).await?;
+    let hosts = env.add_hosts(&cluster).await?;
+    let request = filesystem_request(&env, &hosts, "down1").await?;
+    lustre_sim::inject_fault(&state, "oss2", lustre_sim::FaultCommand::Slow(1_500))?;
+    let (status, envelope) = env.post("/api/filesystem", &request).await?;
+    assert_eq!(status, StatusCode::ACCEPTED, "{envelope}");
+    let command = envelope["response"]["command"].as_str().unwrap_or_default().to_owned();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    lustre_sim::inject_fault(&state, "oss2", lustre_sim::FaultCommand::Down)?;
+    let done = env.finished(&command, LONG).await?;
+    assert_eq!(done["state"], "failed", "{done}");
+    let jobs = done["jobs"].as_array().cloned().unwrap_or_default();
+    let port = cluster.hosts[2].addr.port().to_string();
+    let failed: Vec<&Value> = jobs.iter().filter(|j| j["state"] == "failed").collect();
+    assert!(!failed.is_empty(), "{done}");
+    for job in &failed {
+        let error = job["error"].as_str().unwrap_or_default();
+        assert!(error.contains(&port), "the error does not name oss2: {error}");
+    }
+    // Work on the other hosts went on: mds1's targets were formatted and
+    // its MGS mounted.
+    let succeeded: Vec<&str> = jobs
+        .iter()
+        .filter(|j| j["state"] == "succeeded")
+        .filter_map(|j| j["description"].as_str())
+        .collect();
+    assert!(succeeded.iter().any(|d| d.starts_with("Format MGS")), "{succeeded:?}");
+    assert!(succeeded.iter().any(|d| d.starts_with("Mount MGS")), "{succeeded:?}");
+    assert_eq!(mounted_on(&state, "MGS")?.as_deref(), Some("mds1"));
+    cluster.shutdown().await;
+    env.stop().await
+}
