@@ -1,7 +1,24 @@
-//! The actions a worker runs. Each checks and acts on its own; none runs
-//! arbitrary commands, and every value sent to a server is quoted.
+//! The actions a worker runs. Each checks the server's real state before
+//! it acts, so a redelivered step resumes rather than repeats; none runs
+//! arbitrary commands, and every value sent to a server is its own quoted
+//! argument.
 
+mod blkid;
+mod conf_params;
+mod configure_target;
+mod detect;
+mod detect_record;
+mod failover;
+mod format_target;
+mod llog;
+mod lnet;
+mod mount_target;
+mod mounts;
 mod probe_host;
+mod register_target;
+mod remove;
+mod servers;
+mod targets;
 
 use common::Action;
 use serde_json::{json, Value};
@@ -19,5 +36,19 @@ pub async fn run(shared: &Shared, action: &Action) -> Result<Value, String> {
         }
         Action::Fail { message } => Err(message.clone()),
         Action::ProbeHost { host_id } => probe_host::run(shared, *host_id).await,
+        Action::StartLnet { host_id } => lnet::start(shared, *host_id).await,
+        Action::StopLnet { host_id } => lnet::stop(shared, *host_id).await,
+        Action::FormatTarget { target_id } => format_target::run(shared, *target_id).await,
+        Action::RegisterTarget { target_id } => register_target::run(shared, *target_id).await,
+        Action::ConfigureTarget { target_id } => configure_target::run(shared, *target_id).await,
+        Action::MountTarget { target_id } => mount_target::mount(shared, *target_id).await,
+        Action::UnmountTarget { target_id } => mount_target::unmount(shared, *target_id).await,
+        Action::FailoverTarget { target_id, host_id } => failover::failover(shared, *target_id, *host_id).await,
+        Action::FailbackTarget { target_id } => failover::failback(shared, *target_id).await,
+        Action::RemoveTarget { target_id } => remove::target(shared, *target_id).await,
+        Action::ApplyConfParams { filesystem_id } => conf_params::run(shared, *filesystem_id).await,
+        Action::RemoveFilesystem { filesystem_id } => remove::filesystem(shared, *filesystem_id).await,
+        Action::RemoveHost { host_id } => remove::host(shared, *host_id).await,
+        Action::DetectFilesystems => detect::run(shared).await,
     }
 }

@@ -3,19 +3,15 @@
 //! name, kernel, Lustre version and the block devices it sees. Running it
 //! again refreshes the same rows, so a redelivered step changes nothing.
 
-use chroma_ssh::{ExecOutput, Fingerprint, HostKeyPolicy, Session, Target};
+use chroma_ssh::{Fingerprint, HostKeyPolicy, Session};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use std::time::Duration;
 use uuid::Uuid;
 
+use super::lnet;
+use super::servers::{host_key_changed, Server};
 use crate::shared::Shared;
 use store::sql::{execute, query};
-
-/// Longest any probe command may take.
-const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
-/// Login user on managed servers.
-const USER: &str = "root";
 
 /// A block device as `lsblk -J -b -o NAME,SIZE,SERIAL,TYPE` reports it.
 /// Older util-linux prints sizes as strings, newer as numbers.
@@ -34,56 +30,36 @@ struct Lsblk {
 }
 
 pub async fn run(shared: &Shared, host_id: Uuid) -> Result<Value, String> {
-    let fail = |what: &str, err: &dyn std::fmt::Display| format!("{what}: {err}");
-    let rows = query(
-        &shared.db,
-        "SELECT address, port, fingerprint FROM host WHERE id = $1",
-        [host_id.into()],
-    )
-    .await
-    .map_err(|e| fail("cannot read the host", &e))?;
-    let row = rows.first().ok_or_else(|| format!("host {host_id} does not exist"))?;
-    let address: String = row.try_get("", "address").map_err(|e| fail("bad host row", &e))?;
-    let port: i32 = row.try_get("", "port").map_err(|e| fail("bad host row", &e))?;
-    let pinned: Option<String> = row.try_get("", "fingerprint").map_err(|e| fail("bad host row", &e))?;
-    let port = u16::try_from(port).map_err(|e| fail("bad port", &e))?;
-    let target = Target::new(address.clone(), port, USER);
-    let fingerprint = match pinned {
-        Some(text) => Fingerprint::parse(&text).map_err(|e| fail("bad stored fingerprint", &e))?,
-        None => pin_host_key(shared, host_id, &target).await?,
-    };
-    let exec = |argv: &'static [&'static str]| {
-        let (target, fingerprint) = (&target, &fingerprint);
-        async move {
-            shared
-                .ssh
-                .exec(target, fingerprint, argv, COMMAND_TIMEOUT)
-                .await
-                .map_err(|e| format!("{target}: `{}` failed: {e}", argv.join(" ")))
-        }
-    };
-    let nodename = checked(exec(&["hostname"]).await?, "hostname")?.trim().to_owned();
-    let kernel = checked(exec(&["uname", "-r"]).await?, "uname -r")?.trim().to_owned();
+    let mut host = Server::load(shared, host_id).await?;
+    if host.fingerprint.is_none() {
+        host.fingerprint = Some(pin_host_key(shared, &host).await?);
+    }
+    let nodename = host.check(shared, &["hostname"]).await?.trim().to_owned();
+    let kernel = host.check(shared, &["uname", "-r"]).await?.trim().to_owned();
     // A server without Lustre installed is still a host; it has no version.
-    let lustre = exec(&["lctl", "--version"]).await?;
+    let lustre = host.exec(shared, &["lctl", "--version"]).await?;
     let lustre_version = lustre.success().then(|| lustre_version(&lustre.stdout)).flatten();
-    let listing = checked(
-        exec(&["lsblk", "-J", "-b", "-o", "NAME,SIZE,SERIAL,TYPE"]).await?,
-        "lsblk",
-    )?;
+    let listing = host
+        .check(shared, &["lsblk", "-J", "-b", "-o", "NAME,SIZE,SERIAL,TYPE"])
+        .await?;
     let devices = parse_lsblk(&listing)?;
     record(shared, host_id, &nodename, &kernel, lustre_version.as_deref(), &devices).await?;
+    let lnet = lnet::refresh(shared, &host).await?;
     Ok(json!({
         "nodename": nodename,
-        "fingerprint": fingerprint.as_str(),
+        "fingerprint": host.fingerprint.as_ref().map(Fingerprint::as_str),
         "kernel": kernel,
         "lustre_version": lustre_version,
         "volumes": devices.len(),
+        "lnet": lnet,
     }))
 }
 
-/// First contact: accept the key the server shows and pin it.
-async fn pin_host_key(shared: &Shared, host_id: Uuid, target: &Target) -> Result<Fingerprint, String> {
+/// First contact: accept the key the server shows and pin it. If another
+/// probe pinned a different key meanwhile, that one stands and this one is
+/// reported as a changed key.
+async fn pin_host_key(shared: &Shared, host: &Server) -> Result<Fingerprint, String> {
+    let target = &host.target;
     let (session, seen) = Session::connect(
         target,
         shared.ssh.key(),
@@ -97,27 +73,23 @@ async fn pin_host_key(shared: &Shared, host_id: Uuid, target: &Target) -> Result
     let rows = query(
         &shared.db,
         "UPDATE host SET fingerprint = COALESCE(fingerprint, $2) WHERE id = $1 RETURNING fingerprint",
-        [host_id.into(), seen.as_str().to_owned().into()],
+        [host.id.into(), seen.as_str().to_owned().into()],
     )
     .await
     .map_err(|e| format!("cannot pin the host key: {e}"))?;
     let stored: String = rows
         .first()
         .and_then(|r| r.try_get("", "fingerprint").ok())
-        .ok_or_else(|| format!("host {host_id} disappeared"))?;
-    Fingerprint::parse(&stored).map_err(|e| format!("bad stored fingerprint: {e}"))
-}
-
-/// The output of a command that must succeed.
-fn checked(output: ExecOutput, what: &str) -> Result<String, String> {
-    if output.success() {
-        return Ok(output.stdout);
+        .ok_or_else(|| format!("host {} disappeared", host.id))?;
+    if stored != seen.as_str() {
+        host_key_changed(shared, host.id, &host.name, &stored, seen.as_str()).await?;
+        return Err(format!(
+            "host key of {} changed: expected {stored}, server presented {}; refusing to connect",
+            host.name,
+            seen.as_str()
+        ));
     }
-    Err(format!(
-        "`{what}` exited with {:?}: {}",
-        output.exit_status,
-        output.stderr.trim()
-    ))
+    Fingerprint::parse(&stored).map_err(|e| format!("bad stored fingerprint: {e}"))
 }
 
 /// `lctl 2.15.3` → `2.15.3`.

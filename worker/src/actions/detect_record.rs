@@ -1,0 +1,235 @@
+//! Records what `detect_filesystems` found, in one transaction: the MGT, the
+//! file system and its targets that Chroma does not know yet, as
+//! monitored-only objects (`managed = false`). A target is known by its name
+//! on its volume, a file system by its name on its MGS, so running the
+//! detection again inserts nothing new.
+
+use sea_orm::{DatabaseTransaction, TransactionTrait};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+use super::servers::db_error;
+use crate::shared::Shared;
+use store::sql::{execute, query};
+
+/// A target as detected on the servers.
+#[derive(Debug, Clone)]
+pub struct Detected {
+    pub kind: &'static str,
+    pub index: Option<i32>,
+    pub name: String,
+    pub volume_id: Uuid,
+    pub primary: Uuid,
+    pub failovers: Vec<Uuid>,
+    /// Where it is mounted now.
+    pub active: Option<Uuid>,
+}
+
+/// A file system as detected on its MGS.
+#[derive(Debug, Clone)]
+pub struct DetectedFs {
+    pub name: String,
+    pub mgt: Detected,
+    pub targets: Vec<Detected>,
+    pub conf_params: BTreeMap<String, String>,
+}
+
+/// What the transaction did, for the step's output.
+#[derive(Debug, Default)]
+struct Report {
+    filesystems: Vec<String>,
+    targets: Vec<String>,
+    new_filesystems: Vec<String>,
+    new_targets: Vec<String>,
+    notes: Vec<String>,
+}
+
+/// Inserts what is new in `found`; `notes` say what was left out and why.
+pub async fn record(shared: &Shared, found: &[DetectedFs], notes: Vec<String>) -> Result<Value, String> {
+    let fail = db_error("record the detected file systems");
+    let tx = shared.db.begin().await.map_err(&fail)?;
+    // Two detections at once would both see a file system as new.
+    execute(
+        &tx,
+        "SELECT pg_advisory_xact_lock(hashtext('chroma.detect_filesystems'))",
+        [],
+    )
+    .await
+    .map_err(&fail)?;
+    let mut report = Report {
+        notes,
+        ..Report::default()
+    };
+    for fs in found {
+        record_filesystem(&tx, fs, &mut report).await.map_err(&fail)?;
+    }
+    tx.commit().await.map_err(&fail)?;
+    Ok(json!({
+        "filesystems": report.filesystems,
+        "targets": report.targets,
+        "new_filesystems": report.new_filesystems,
+        "new_targets": report.new_targets,
+        "notes": report.notes,
+    }))
+}
+
+async fn record_filesystem(
+    tx: &DatabaseTransaction,
+    fs: &DetectedFs,
+    report: &mut Report,
+) -> Result<(), sea_orm::DbErr> {
+    if !valid_fsname(&fs.name) {
+        report
+            .notes
+            .push(format!("{}: not a file-system name Chroma accepts", fs.name));
+        return Ok(());
+    }
+    let Some(mgs_id) = ensure_target(tx, &fs.mgt, None, report).await? else {
+        return Ok(());
+    };
+    let fs_id = match find_filesystem(tx, &fs.name, mgs_id).await? {
+        Some(id) => id,
+        None => match insert_filesystem(tx, fs, mgs_id).await? {
+            Some(id) => {
+                report.new_filesystems.push(fs.name.clone());
+                id
+            }
+            None => {
+                report
+                    .notes
+                    .push(format!("{}: a file system of that name appeared meanwhile", fs.name));
+                return Ok(());
+            }
+        },
+    };
+    report.filesystems.push(fs.name.clone());
+    for target in &fs.targets {
+        ensure_target(tx, target, Some(fs_id), report).await?;
+    }
+    Ok(())
+}
+
+/// The id of the live target `t` names on its volume, inserted if new;
+/// `None` when the volume holds another live target.
+async fn ensure_target(
+    tx: &DatabaseTransaction,
+    t: &Detected,
+    fs_id: Option<Uuid>,
+    report: &mut Report,
+) -> Result<Option<Uuid>, sea_orm::DbErr> {
+    let rows = query(
+        tx,
+        "SELECT id, name FROM target WHERE volume_id = $1 AND state <> 'removed'",
+        [t.volume_id.into()],
+    )
+    .await?;
+    if let Some(row) = rows.first() {
+        let (id, name): (Uuid, String) = (row.try_get("", "id")?, row.try_get("", "name")?);
+        if name != t.name {
+            report
+                .notes
+                .push(format!("{}: its volume is recorded as {name}", t.name));
+            return Ok(None);
+        }
+        push_once(&mut report.targets, &t.name);
+        return Ok(Some(id));
+    }
+    let inserted = insert_target(tx, t, fs_id).await?;
+    match inserted {
+        Some(_) => {
+            push_once(&mut report.targets, &t.name);
+            push_once(&mut report.new_targets, &t.name);
+        }
+        None => report
+            .notes
+            .push(format!("{}: conflicts with a recorded target", t.name)),
+    }
+    Ok(inserted)
+}
+
+/// The names the `filesystem` table accepts: 1–8 letters, digits or `_`.
+fn valid_fsname(name: &str) -> bool {
+    (1..=8).contains(&name.len()) && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+fn push_once(list: &mut Vec<String>, name: &str) {
+    if !list.iter().any(|n| n == name) {
+        list.push(name.to_owned());
+    }
+}
+
+async fn insert_target(
+    tx: &DatabaseTransaction,
+    t: &Detected,
+    fs_id: Option<Uuid>,
+) -> Result<Option<Uuid>, sea_orm::DbErr> {
+    let state = if t.active.is_some() { "mounted" } else { "unmounted" };
+    let rows = query(
+        tx,
+        "INSERT INTO target (id, kind, filesystem_id, target_index, name, volume_id, primary_host_id,
+                             failover_host_ids, active_host_id, state, managed)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, false)
+         ON CONFLICT DO NOTHING RETURNING id",
+        [
+            Uuid::now_v7().into(),
+            t.kind.to_owned().into(),
+            fs_id.into(),
+            t.index.into(),
+            t.name.clone().into(),
+            t.volume_id.into(),
+            t.primary.into(),
+            t.failovers.clone().into(),
+            t.active.into(),
+            state.to_owned().into(),
+        ],
+    )
+    .await?;
+    rows.first().map(|r| r.try_get("", "id")).transpose()
+}
+
+async fn find_filesystem(tx: &DatabaseTransaction, name: &str, mgs_id: Uuid) -> Result<Option<Uuid>, sea_orm::DbErr> {
+    let rows = query(
+        tx,
+        "SELECT id FROM filesystem WHERE name = $1 AND mgs_id = $2 AND NOT removed",
+        [name.to_owned().into(), mgs_id.into()],
+    )
+    .await?;
+    rows.first().map(|r| r.try_get("", "id")).transpose()
+}
+
+async fn insert_filesystem(
+    tx: &DatabaseTransaction,
+    fs: &DetectedFs,
+    mgs_id: Uuid,
+) -> Result<Option<Uuid>, sea_orm::DbErr> {
+    let params: serde_json::Map<String, Value> = fs
+        .conf_params
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+        .collect();
+    let rows = query(
+        tx,
+        "INSERT INTO filesystem (id, name, mgs_id, managed, conf_params) VALUES ($1, $2, $3, false, $4)
+         ON CONFLICT DO NOTHING RETURNING id",
+        [
+            Uuid::now_v7().into(),
+            fs.name.clone().into(),
+            mgs_id.into(),
+            Value::Object(params).into(),
+        ],
+    )
+    .await?;
+    rows.first().map(|r| r.try_get("", "id")).transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_the_names_the_schema_accepts() {
+        assert!(valid_fsname("fs1") && valid_fsname("big_fs_8"));
+        assert!(!valid_fsname("") && !valid_fsname("ninechars") && !valid_fsname("a-b"));
+    }
+}

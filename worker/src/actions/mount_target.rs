@@ -1,0 +1,62 @@
+//! `mount_target` and `unmount_target`. Both first look for the target on
+//! its primary and failover hosts (`mount -t lustre`, `svname=NAME`), so a
+//! redelivered step finds the work done and only records it.
+
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use super::mounts;
+use super::register_target::MOUNT_TIMEOUT;
+use super::targets::{self, TargetRow};
+use crate::shared::Shared;
+
+/// Mounts the target on its primary host unless it is mounted on one of its
+/// hosts already; `mounted` there.
+pub async fn mount(shared: &Shared, target_id: Uuid) -> Result<Value, String> {
+    let target = TargetRow::load(shared, target_id).await?;
+    let hosts = target.hosts(shared).await?;
+    let seen = mounts::locate(shared, &hosts, &target.name).await;
+    let unknown: Vec<String> = seen.unknown_hosts().into_iter().map(str::to_owned).collect();
+    if let Some((host, mount)) = seen.mounted {
+        targets::record(shared, target_id, "mounted", Some(host.id)).await?;
+        return Ok(json!({ "target": target.name, "host": host.name, "dir": mount.dir, "mounted": false }));
+    }
+    // A host that could not be asked cannot hide a mount: the device is
+    // exclusive (MMP), so the mount below would fail as busy.
+    let primary = hosts
+        .first()
+        .ok_or_else(|| format!("{} has no primary host", target.name))?;
+    let device = target.device_on(shared, primary).await?;
+    let dir = target.mountpoint();
+    primary.check(shared, &["mkdir", "-p", &dir]).await?;
+    let argv = ["mount", "-t", "lustre", &device, &dir];
+    let output = primary.exec_for(shared, &argv, MOUNT_TIMEOUT).await?;
+    if !output.success() {
+        return Err(primary.failed(&argv, &output));
+    }
+    targets::record(shared, target_id, "mounted", Some(primary.id)).await?;
+    Ok(json!({ "target": target.name, "host": primary.name, "dir": dir, "mounted": true, "unreachable": unknown }))
+}
+
+/// Unmounts the target wherever it is mounted; `unmounted`.
+pub async fn unmount(shared: &Shared, target_id: Uuid) -> Result<Value, String> {
+    let target = TargetRow::load(shared, target_id).await?;
+    let hosts = target.hosts(shared).await?;
+    let seen = mounts::locate(shared, &hosts, &target.name)
+        .await
+        .complete(&target.name)?;
+    let unmounted = match seen.mounted {
+        Some((host, mount)) => {
+            host.check_for(shared, &["umount", &mount.dir], MOUNT_TIMEOUT).await?;
+            Some((host.name, mount.dir))
+        }
+        None => None,
+    };
+    targets::record(shared, target_id, "unmounted", None).await?;
+    Ok(json!({
+        "target": target.name,
+        "host": unmounted.as_ref().map(|u| &u.0),
+        "dir": unmounted.as_ref().map(|u| &u.1),
+        "unmounted": unmounted.is_some(),
+    }))
+}

@@ -1,0 +1,141 @@
+//! Where Lustre targets are mounted: `mount -t lustre` lists a host's Lustre
+//! mounts, one line `DEV on DIR type lustre (ro,svname=NAME,…)`. A target is
+//! found by its service name across its primary and failover hosts.
+
+use futures::future::join_all;
+
+use super::servers::Server;
+use crate::shared::Shared;
+
+/// One Lustre mount of a host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LustreMount {
+    pub device: String,
+    pub dir: String,
+    /// The `svname=` mount option: `MGS`, `fs1-OST0000`.
+    pub svname: Option<String>,
+}
+
+/// Where a target was seen, and the hosts that could not be asked.
+#[derive(Debug, Default)]
+pub struct Whereabouts {
+    pub mounted: Option<(Server, LustreMount)>,
+    /// `(host, why)` for each host whose mounts could not be listed.
+    pub unknown: Vec<(String, String)>,
+}
+
+impl Whereabouts {
+    /// Fails unless every host was asked (a target may hide on the others).
+    pub fn complete(self, name: &str) -> Result<Self, String> {
+        if self.mounted.is_some() || self.unknown.is_empty() {
+            return Ok(self);
+        }
+        let why: Vec<String> = self.unknown.iter().map(|(_, why)| why.clone()).collect();
+        Err(format!("cannot tell whether {name} is mounted: {}", why.join("; ")))
+    }
+
+    /// The hosts that could not be asked, for a step's output.
+    pub fn unknown_hosts(&self) -> Vec<&str> {
+        self.unknown.iter().map(|(host, _)| host.as_str()).collect()
+    }
+}
+
+/// Parses `mount -t lustre` (or plain `mount`) output; keeps Lustre mounts.
+pub fn parse_mounts(stdout: &str) -> Vec<LustreMount> {
+    stdout.lines().filter_map(parse_line).collect()
+}
+
+fn parse_line(line: &str) -> Option<LustreMount> {
+    let (device, rest) = line.trim().split_once(" on ")?;
+    let (dir, rest) = rest.rsplit_once(" type ")?;
+    let (fstype, options) = rest.split_once(' ').unwrap_or((rest, ""));
+    if fstype != "lustre" {
+        return None;
+    }
+    let options = options.trim().trim_start_matches('(').trim_end_matches(')');
+    let svname = options
+        .split(',')
+        .find_map(|o| o.strip_prefix("svname="))
+        .map(str::to_owned);
+    Some(LustreMount {
+        device: device.to_owned(),
+        dir: dir.to_owned(),
+        svname,
+    })
+}
+
+/// The Lustre mounts of `host`.
+pub async fn list(shared: &Shared, host: &Server) -> Result<Vec<LustreMount>, String> {
+    Ok(parse_mounts(&host.check(shared, &["mount", "-t", "lustre"]).await?))
+}
+
+/// Asks every host in `hosts` (in parallel) whether target `name` is
+/// mounted there.
+pub async fn locate(shared: &Shared, hosts: &[Server], name: &str) -> Whereabouts {
+    let listings = join_all(hosts.iter().map(|h| list(shared, h))).await;
+    let mut found = Whereabouts::default();
+    for (host, listing) in hosts.iter().zip(listings) {
+        match listing {
+            Ok(mounts) => {
+                let mine = mounts.into_iter().find(|m| m.svname.as_deref() == Some(name));
+                if let (Some(mount), None) = (mine, &found.mounted) {
+                    found.mounted = Some((host.clone(), mount));
+                }
+            }
+            Err(why) => found.unknown.push((host.name.clone(), why)),
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_simulators_listing() {
+        let out = "/dev/sdb on /mnt/ost0 type lustre (ro,svname=fs1-OST0000,osd=osd-ldiskfs)\n\
+                   /dev/sdc on /mnt/MGS type lustre (ro,svname=MGS,osd=osd-ldiskfs)\n";
+        assert_eq!(
+            parse_mounts(out),
+            vec![
+                LustreMount {
+                    device: "/dev/sdb".into(),
+                    dir: "/mnt/ost0".into(),
+                    svname: Some("fs1-OST0000".into()),
+                },
+                LustreMount {
+                    device: "/dev/sdc".into(),
+                    dir: "/mnt/MGS".into(),
+                    svname: Some("MGS".into()),
+                },
+            ]
+        );
+        assert!(parse_mounts("").is_empty());
+    }
+
+    #[test]
+    fn parses_real_lustre_mount_options_and_skips_other_file_systems() {
+        let out = "/dev/mapper/mpatha on /mnt/fs-MDT0000 type lustre \
+                   (ro,svname=fs-MDT0000,mgsnode=10.0.0.1@tcp:10.0.0.2@tcp,osd=osd-ldiskfs,user_xattr,errors=remount-ro)\n\
+                   /dev/sda1 on / type xfs (rw,relatime)\n\
+                   garbage line\n";
+        let mounts = parse_mounts(out);
+        assert_eq!(mounts.len(), 1);
+        assert_eq!(mounts[0].device, "/dev/mapper/mpatha");
+        assert_eq!(mounts[0].dir, "/mnt/fs-MDT0000");
+        assert_eq!(mounts[0].svname.as_deref(), Some("fs-MDT0000"));
+    }
+
+    #[test]
+    fn an_incomplete_search_is_refused_when_nothing_was_found() {
+        let unknown = Whereabouts {
+            mounted: None,
+            unknown: vec![("oss2".into(), "oss2: connection refused".into())],
+        };
+        assert_eq!(unknown.unknown_hosts(), vec!["oss2"]);
+        let err = unknown.complete("fs1-OST0000").err().unwrap_or_default();
+        assert!(err.contains("cannot tell whether fs1-OST0000 is mounted: oss2: connection refused"));
+        assert!(Whereabouts::default().complete("x").is_ok());
+    }
+}

@@ -1,0 +1,95 @@
+//! `remove_target`, `remove_filesystem` and `remove_host`: Chroma forgets
+//! an object once nothing live depends on it. Nothing on disk is erased.
+
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use super::mounts;
+use super::servers::{db_error, Server};
+use super::targets::{self, TargetRow};
+use crate::shared::Shared;
+use store::sql::{execute, query};
+
+/// `remove_target`: refuses while the target is mounted on one of its
+/// hosts; `removed`. A host that cannot be asked is named in the output: a
+/// dead host must not keep its targets forever.
+pub async fn target(shared: &Shared, target_id: Uuid) -> Result<Value, String> {
+    let target = TargetRow::load(shared, target_id).await?;
+    let hosts = target.hosts(shared).await?;
+    let seen = mounts::locate(shared, &hosts, &target.name).await;
+    if let Some((host, mount)) = &seen.mounted {
+        return Err(format!(
+            "{} is mounted on {} at {}; unmount it before removing it",
+            target.name, host.name, mount.dir
+        ));
+    }
+    targets::record(shared, target_id, "removed", None).await?;
+    Ok(json!({ "target": target.name, "removed": true, "unchecked_hosts": seen.unknown_hosts() }))
+}
+
+/// `remove_filesystem`: refuses while any of its targets is not removed.
+pub async fn filesystem(shared: &Shared, filesystem_id: Uuid) -> Result<Value, String> {
+    let live = live_names(
+        shared,
+        "SELECT name FROM target WHERE filesystem_id = $1 AND state <> 'removed' ORDER BY name",
+        filesystem_id,
+    )
+    .await?;
+    if !live.is_empty() {
+        return Err(format!(
+            "file system {filesystem_id} still has targets that are not removed: {}",
+            live.join(", ")
+        ));
+    }
+    let changed = execute(
+        &shared.db,
+        "UPDATE filesystem SET removed = true WHERE id = $1",
+        [filesystem_id.into()],
+    )
+    .await
+    .map_err(db_error("record the file system's removal"))?;
+    if changed == 0 {
+        return Err(format!("file system {filesystem_id} does not exist"));
+    }
+    Ok(json!({ "filesystem": filesystem_id, "removed": true }))
+}
+
+/// `remove_host`: refuses while a target that is not removed uses the host
+/// as primary, failover or active host; `removed`.
+pub async fn host(shared: &Shared, host_id: Uuid) -> Result<Value, String> {
+    let server = Server::load(shared, host_id).await?;
+    let live = live_names(
+        shared,
+        "SELECT name FROM target WHERE state <> 'removed'
+           AND (primary_host_id = $1 OR $1 = ANY(failover_host_ids) OR active_host_id = $1) ORDER BY name",
+        host_id,
+    )
+    .await?;
+    if !live.is_empty() {
+        return Err(format!(
+            "{} still serves targets that are not removed: {}",
+            server.name,
+            live.join(", ")
+        ));
+    }
+    execute(
+        &shared.db,
+        "UPDATE host SET state = 'removed' WHERE id = $1",
+        [host_id.into()],
+    )
+    .await
+    .map_err(db_error("record the host's removal"))?;
+    // Its pooled sessions are of no further use.
+    shared.ssh.remove(&server.target);
+    Ok(json!({ "host": server.name, "removed": true }))
+}
+
+/// The `name` column of the rows `sql` returns for `id`.
+async fn live_names(shared: &Shared, sql: &str, id: Uuid) -> Result<Vec<String>, String> {
+    let rows = query(&shared.db, sql, [id.into()])
+        .await
+        .map_err(db_error("read the targets"))?;
+    rows.iter()
+        .map(|r| r.try_get("", "name").map_err(|e| format!("bad target row: {e}")))
+        .collect()
+}

@@ -1,0 +1,174 @@
+//! Reaching a managed server: its connection details from the database, and
+//! commands run on it as root over the pooled SSH sessions. Every argv
+//! element is passed as its own argument (chroma-ssh quotes it). A server
+//! that presents a host key other than the pinned one raises a
+//! `host_key_changed` alert and the command fails.
+
+use chroma_ssh::{ExecOutput, Fingerprint, SshError, Target};
+use sea_orm::DbErr;
+use std::time::Duration;
+use uuid::Uuid;
+
+use crate::shared::Shared;
+use store::sql::{execute, query};
+
+/// Longest an ordinary command may take.
+pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(120);
+/// Login user on managed servers.
+pub const USER: &str = "root";
+
+/// A managed host as the actions need it.
+#[derive(Debug, Clone)]
+pub struct Server {
+    pub id: Uuid,
+    /// How messages name it: its node name once probed, else `address:port`.
+    pub name: String,
+    pub target: Target,
+    /// The pinned host key; `None` until the host is probed.
+    pub fingerprint: Option<Fingerprint>,
+    pub nodename: Option<String>,
+    /// Its LNet NIDs as last seen (`10.0.0.2@tcp`), without `0@lo`.
+    pub nids: Vec<String>,
+}
+
+/// Formats a database error as a step error.
+pub fn db_error(what: &'static str) -> impl Fn(DbErr) -> String {
+    move |e| format!("cannot {what}: {e}")
+}
+
+impl Server {
+    /// Loads host `id`.
+    pub async fn load(shared: &Shared, id: Uuid) -> Result<Server, String> {
+        let rows = query(
+            &shared.db,
+            "SELECT address, port, fingerprint, nodename, nids FROM host WHERE id = $1",
+            [id.into()],
+        )
+        .await
+        .map_err(db_error("read the host"))?;
+        let row = rows.first().ok_or_else(|| format!("host {id} does not exist"))?;
+        let bad = |e: DbErr| format!("bad row for host {id}: {e}");
+        let address: String = row.try_get("", "address").map_err(bad)?;
+        let port: i32 = row.try_get("", "port").map_err(bad)?;
+        let fingerprint: Option<String> = row.try_get("", "fingerprint").map_err(bad)?;
+        let nodename: Option<String> = row.try_get("", "nodename").map_err(bad)?;
+        let nids: Vec<String> = row.try_get("", "nids").map_err(bad)?;
+        let port = u16::try_from(port).map_err(|e| format!("bad port of host {id}: {e}"))?;
+        let fingerprint = fingerprint
+            .map(|f| Fingerprint::parse(&f))
+            .transpose()
+            .map_err(|e| format!("bad stored fingerprint of host {id}: {e}"))?;
+        Ok(Server {
+            id,
+            name: nodename.clone().unwrap_or_else(|| format!("{address}:{port}")),
+            target: Target::new(address, port, USER),
+            fingerprint,
+            nodename,
+            nids,
+        })
+    }
+
+    /// Loads every host in `ids`, in that order.
+    pub async fn load_all(shared: &Shared, ids: &[Uuid]) -> Result<Vec<Server>, String> {
+        let mut servers = Vec::with_capacity(ids.len());
+        for id in ids {
+            servers.push(Server::load(shared, *id).await?);
+        }
+        Ok(servers)
+    }
+
+    /// The first NID, which mkfs.lustre and mount options name it by.
+    pub fn first_nid(&self) -> Result<&str, String> {
+        self.nids.first().map(String::as_str).ok_or_else(|| {
+            format!(
+                "LNet is not up on {}: it has no NIDs (start LNet on it first)",
+                self.name
+            )
+        })
+    }
+
+    /// Runs `argv` within [`COMMAND_TIMEOUT`]; any exit status is `Ok`.
+    pub async fn exec<S: AsRef<str>>(&self, shared: &Shared, argv: &[S]) -> Result<ExecOutput, String> {
+        self.exec_for(shared, argv, COMMAND_TIMEOUT).await
+    }
+
+    /// Runs `argv` within `timeout`; any exit status is `Ok`.
+    pub async fn exec_for<S: AsRef<str>>(
+        &self,
+        shared: &Shared,
+        argv: &[S],
+        timeout: Duration,
+    ) -> Result<ExecOutput, String> {
+        let fingerprint = self
+            .fingerprint
+            .as_ref()
+            .ok_or_else(|| format!("host {} has not been probed", self.name))?;
+        match shared.ssh.exec(&self.target, fingerprint, argv, timeout).await {
+            Ok(output) => Ok(output),
+            Err(err) => {
+                if let SshError::HostKeyMismatch { expected, seen, .. } = &err {
+                    host_key_changed(shared, self.id, &self.name, expected, seen).await?;
+                }
+                Err(format!("{}: `{}` failed: {err}", self.name, shown(argv)))
+            }
+        }
+    }
+
+    /// Runs `argv`, which must exit with status 0; returns its stdout.
+    pub async fn check<S: AsRef<str>>(&self, shared: &Shared, argv: &[S]) -> Result<String, String> {
+        self.check_for(shared, argv, COMMAND_TIMEOUT).await
+    }
+
+    /// Runs `argv` within `timeout`; it must exit with status 0.
+    pub async fn check_for<S: AsRef<str>>(
+        &self,
+        shared: &Shared,
+        argv: &[S],
+        timeout: Duration,
+    ) -> Result<String, String> {
+        let output = self.exec_for(shared, argv, timeout).await?;
+        if output.success() {
+            return Ok(output.stdout);
+        }
+        Err(self.failed(argv, &output))
+    }
+
+    /// The error for `argv` having exited badly: host, command, status and
+    /// what it printed on stderr (stdout when stderr is empty).
+    pub fn failed<S: AsRef<str>>(&self, argv: &[S], output: &ExecOutput) -> String {
+        let status = match (&output.exit_status, &output.exit_signal) {
+            (Some(code), _) => format!("status {code}"),
+            (None, Some(signal)) => format!("signal {signal}"),
+            (None, None) => "no status".to_owned(),
+        };
+        let said = if output.stderr.trim().is_empty() {
+            output.stdout.trim()
+        } else {
+            output.stderr.trim()
+        };
+        format!("{}: `{}` exited with {status}: {said}", self.name, shown(argv))
+    }
+}
+
+/// An argv as a reader would type it (for messages only; never executed).
+pub fn shown<S: AsRef<str>>(argv: &[S]) -> String {
+    argv.iter().map(AsRef::as_ref).collect::<Vec<_>>().join(" ")
+}
+
+/// Raises the `host_key_changed` alert of host `id` (once while active).
+pub async fn host_key_changed(shared: &Shared, id: Uuid, name: &str, expected: &str, seen: &str) -> Result<(), String> {
+    let message = format!(
+        "host key of {name} changed: expected {expected}, the server presented {seen}; \
+         Chroma refuses to connect until the key is checked"
+    );
+    execute(
+        &shared.db,
+        "INSERT INTO alert (id, kind, severity, item, message)
+         VALUES ($1, 'host_key_changed', 'error', $2, $3)
+         ON CONFLICT (kind, item) WHERE cleared_at IS NULL DO NOTHING",
+        [Uuid::now_v7().into(), format!("host/{id}").into(), message.into()],
+    )
+    .await
+    .map_err(db_error("raise the host key alert"))?;
+    Ok(())
+}
