@@ -239,6 +239,56 @@ async fn a_file_system_is_created_stopped_started_failed_over_and_removed() -> a
         .patch(&format!("/api/target/{ost_id}"), &json!({"state": "formatted"}))
         .await?;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{envelope}");
+    let (status, envelope) = env.post(&format!("/api/target/{ost_id}/failover"), &json!({})).await?;
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT,
+        "an unmounted target cannot fail over: {envelope}"
+    );
+    let (status, envelope) = env
+        .patch(&format!("/api/target/{ost_id}"), &json!({"state": "up"}))
+        .await?;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{envelope}");
+    assert_eq!(envelope["errors"][0]["field"], "state");
+    let (status, _) = env.patch("/api/target/not-an-id", &json!({"state": "mounted"})).await?;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let missing = format!("/api/target/{}", uuid::Uuid::nil());
+    let (status, _) = env.patch(&missing, &json!({"state": "mounted"})).await?;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Stopping LNet under mounted OSTs asks for confirmation first.
+    let oss2 = format!("/api/host/{}", hosts[2]);
+    let (status, envelope) = env
+        .patch(&format!("{oss2}?dry_run=true"), &json!({"lnet_state": "lnet_down"}))
+        .await?;
+    assert_eq!(status, StatusCode::OK, "{envelope}");
+    assert_eq!(envelope["response"]["requires_confirmation"], true, "{envelope}");
+    let unmounts = envelope["response"]["jobs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|j| j["to"] == "unmounted")
+        .count();
+    assert_eq!(unmounts, 2, "oss2's two OSTs: {envelope}");
+    let (status, envelope) = env.patch(&oss2, &json!({"lnet_state": "lnet_down"})).await?;
+    assert_eq!(status, StatusCode::CONFLICT, "{envelope}");
+    assert_eq!(envelope["errors"][0]["code"], "confirmation_required");
+    assert_eq!(
+        mounted_on(&state, "fs1-OST0001")?.as_deref(),
+        Some("oss2"),
+        "nothing changed"
+    );
+    let done = change(
+        &env,
+        "PATCH",
+        &oss2,
+        json!({"lnet_state": "lnet_down", "confirm": true}),
+    )
+    .await?;
+    assert_eq!(done["state"], "succeeded", "{done}");
+    assert_eq!(mounted_on(&state, "fs1-OST0001")?, None);
+    let (_, host) = env.get(&oss2).await?;
+    assert_eq!(host["response"]["lnet_state"], "lnet_down", "{host}");
 
     // Remove it: everything unmounted and forgotten; data stays on disk.
     let done = change(
@@ -365,6 +415,103 @@ async fn a_host_down_mid_command_fails_its_jobs_clearly_while_others_go_on() -> 
     assert!(succeeded.iter().any(|d| d.starts_with("Format MGS")), "{succeeded:?}");
     assert!(succeeded.iter().any(|d| d.starts_with("Mount MGS")), "{succeeded:?}");
     assert_eq!(mounted_on(&state, "MGS")?.as_deref(), Some("mds1"));
+    cluster.shutdown().await;
+    env.stop().await
+}
+
+/// Runs commands on a simulated host over SSH as an operator would by hand.
+async fn by_hand(env: &TestEnv, host: &lustre_sim::HostEndpoint, commands: &[Vec<String>]) -> anyhow::Result<()> {
+    let key = chroma_ssh::KeyPair::load_or_create(&env.settings.ssh_key_path)?;
+    let target = chroma_ssh::Target::new("127.0.0.1", host.addr.port(), "root");
+    let policy = chroma_ssh::HostKeyPolicy::Pinned(chroma_ssh::Fingerprint::parse(&host.fingerprint)?);
+    let (session, _) = chroma_ssh::Session::connect(&target, &key, policy, &Default::default()).await?;
+    for argv in commands {
+        let out = session.exec(argv, Duration::from_secs(30)).await?;
+        anyhow::ensure!(out.success(), "{argv:?} failed on {}: {}", host.name, out.stderr);
+    }
+    let _ = session.close().await;
+    Ok(())
+}
+
+fn argv(line: &str) -> Vec<String> {
+    line.split_whitespace().map(str::to_owned).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_system_chroma_did_not_create_is_detected_and_only_watched() -> anyhow::Result<()> {
+    let mut env = TestEnv::start("detect").await?;
+    env.scheduler().await?;
+    env.worker(4).await?;
+    let (cluster, state) = env.simulated_cluster(&["mds1", "oss1", "oss2"]).await?;
+    let shown = simulator(&state)?;
+    let nid = |i: usize| shown["hosts"][i]["nid"].as_str().unwrap_or_default().to_owned();
+    let (mgs, oss1, oss2) = (nid(0), nid(1), nid(2));
+    // An operator built "old" by hand before Chroma came.
+    by_hand(
+        &env,
+        &cluster.hosts[0],
+        &[
+            argv("lnetctl lnet configure --all"),
+            argv("mkfs.lustre --mgs /dev/sdb"),
+            argv("mkdir -p /mnt/mgs"),
+            argv("mount -t lustre /dev/sdb /mnt/mgs"),
+            argv(&format!(
+                "mkfs.lustre --mdt --fsname=old --index=0 --mgsnode={mgs} /dev/sdc"
+            )),
+            argv("mkdir -p /mnt/mdt0"),
+            argv("mount -t lustre /dev/sdc /mnt/mdt0"),
+        ],
+    )
+    .await?;
+    by_hand(
+        &env,
+        &cluster.hosts[1],
+        &[
+            argv(&format!(
+                "mkfs.lustre --ost --fsname=old --index=0 --mgsnode={mgs} --servicenode={oss1} --servicenode={oss2} /dev/sdb"
+            )),
+            argv("mkdir -p /mnt/ost0"),
+            argv("mount -t lustre /dev/sdb /mnt/ost0"),
+        ],
+    )
+    .await?;
+    by_hand(&env, &cluster.hosts[0], &[argv("lctl conf_param old.sys.timeout=60")]).await?;
+    env.add_hosts(&cluster).await?;
+
+    for _ in 0..2 {
+        let done = change(&env, "POST", "/api/filesystem/detect", json!({})).await?;
+        assert_eq!(done["state"], "succeeded", "{done}");
+    }
+    let (_, listed) = env.get("/api/filesystem").await?;
+    let found = listed["response"]["objects"].as_array().cloned().unwrap_or_default();
+    assert_eq!(found.len(), 1, "detected twice or not at all: {listed}");
+    let fs = &found[0];
+    assert_eq!(fs["name"], "old");
+    assert_eq!(fs["managed"], false);
+    assert_eq!(fs["state"], "available", "{fs}");
+    assert_eq!(fs["available_transitions"], json!([]));
+    let mut names: Vec<&str> = fs["targets"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    names.sort_unstable();
+    assert_eq!(names, ["MGS", "old-MDT0000", "old-OST0000"]);
+    let ost = target(fs, "old-OST0000");
+    assert_eq!(ost["active_host"], "oss1", "{ost}");
+    assert_eq!(ost["failover_host_ids"].as_array().map(Vec::len), Some(1), "{ost}");
+    assert!(fs["conf_params"].to_string().contains("60"), "{fs}");
+
+    // Watched, never changed.
+    let path = format!("/api/filesystem/{}", fs["id"].as_str().unwrap_or_default());
+    let (status, envelope) = env.patch(&path, &json!({"state": "stopped"})).await?;
+    assert_eq!(status, StatusCode::CONFLICT, "{envelope}");
+    assert!(envelope["errors"][0]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("monitored only"));
+    assert_eq!(mounted_on(&state, "old-OST0000")?.as_deref(), Some("oss1"));
     cluster.shutdown().await;
     env.stop().await
 }
