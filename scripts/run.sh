@@ -58,6 +58,34 @@ while read -r name address fingerprint; do
     -d "{\"address\": \"127.0.0.1\", \"port\": $port, \"fingerprint\": \"$fingerprint\"}" || true
 done < "$sim_dir/hosts.txt"
 
+# A demo file system on the demo hosts, once they are managed: MGT and MDT
+# on mds1, four OSTs on the oss1/oss2 failover pair (skipped if it exists).
+demo_filesystem() {
+  command -v python3 >/dev/null || { echo "python3 not found: no demo file system" >&2; return; }
+  for _ in $(seq 1 150); do
+    managed=$(curl -fsS "http://$bind/api/host?state=managed" | python3 -c 'import json,sys; print(json.load(sys.stdin)["response"]["meta"]["total_count"])' 2>/dev/null || echo 0)
+    [ "$managed" -ge 3 ] && break
+    sleep 0.2
+  done
+  curl -fsS "http://$bind/api/volume" | python3 -c '
+import json, sys
+volumes = json.load(sys.stdin)["response"]["objects"]
+own = [v for v in volumes if [n["host"] for n in v["nodes"]] == ["mds1"]]
+shared = [v for v in volumes if sorted(n["host"] for n in v["nodes"]) == ["oss1", "oss2"]]
+if len(own) < 2 or len(shared) < 4:
+    sys.exit("demo volumes not found")
+by_name = {n["host"]: n["host_id"] for v in shared for n in v["nodes"]}
+osts = []
+for i, v in enumerate(shared[:4]):
+    primary, failover = ("oss1", "oss2") if i % 2 == 0 else ("oss2", "oss1")
+    osts.append({"volume_id": v["id"], "primary_host_id": by_name[primary], "failover_host_ids": [by_name[failover]]})
+print(json.dumps({"name": "demo", "mgt": {"volume_id": own[0]["id"]}, "mdts": [{"volume_id": own[1]["id"]}], "osts": osts}))
+' > "$sim_dir/demo-filesystem.json" || return
+  curl -s -o /dev/null -X POST "http://$bind/api/filesystem" -H 'content-type: application/json' \
+    -d @"$sim_dir/demo-filesystem.json" || true
+}
+demo_filesystem
+
 cat >&2 <<MSG
 
 Chroma is running: API on http://$bind (health: http://$bind/api/health)
@@ -70,6 +98,8 @@ Try:
   curl -s http://$bind/api/command
   curl -s http://$bind/api/host      # the demo hosts, added with their pinned keys
   curl -s http://$bind/api/volume    # their devices; the OSS pair shares four
+  curl -s http://$bind/api/filesystem   # the demo file system, created for you
+  curl -s http://$bind/api/target       # its MGT, MDT and four OSTs with their states
 Ctrl-C stops everything.
 
 MSG

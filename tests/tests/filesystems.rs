@@ -190,13 +190,21 @@ async fn a_file_system_is_created_stopped_started_failed_over_and_removed() -> a
         Some(5),
         "{envelope}"
     );
-    let done = change(
-        &env,
-        "PATCH",
-        &format!("/api/filesystem/{id}"),
-        json!({"state": "stopped"}),
-    )
-    .await?;
+    // While the stop runs (slowly), a start is refused: it would be
+    // planned from states about to change.
+    lustre_sim::inject_fault(&state, "oss1", lustre_sim::FaultCommand::Slow(1_000))?;
+    let path = format!("/api/filesystem/{id}");
+    let (status, envelope) = env.patch(&path, &json!({"state": "stopped"})).await?;
+    assert_eq!(status, StatusCode::ACCEPTED, "{envelope}");
+    let stopping = envelope["response"]["command"].as_str().unwrap_or_default().to_owned();
+    let (status, envelope) = env.patch(&path, &json!({"state": "available"})).await?;
+    assert_eq!(status, StatusCode::CONFLICT, "{envelope}");
+    assert!(envelope["errors"][0]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("unfinished work"));
+    let done = env.finished(&stopping, LONG).await?;
+    lustre_sim::inject_fault(&state, "oss1", lustre_sim::FaultCommand::Slow(0))?;
     assert_eq!(done["state"], "succeeded", "{done}");
     let fs = filesystem(&env, &id).await?;
     assert_eq!(fs["state"], "stopped", "{fs}");

@@ -50,6 +50,16 @@ pub async fn submit(request: Submit<'_>) -> Result<Planned, ApiError> {
     let plan = Plan::new(&snapshot, &request.goal)?;
     let confirmations = plan.confirmations().join("; ");
     let requires_confirmation = !confirmations.is_empty();
+    if !request.dry_run {
+        let mut items = plan.written_items();
+        items.extend(request.goal.items(&snapshot));
+        let busy = store::domain::unfinished_work(request.tx, items).await?;
+        if let Some((item, description, command)) = busy.first() {
+            return Err(ApiError::Conflict(format!(
+                "{item} has unfinished work (\"{description}\" in command {command}); wait for it or cancel it"
+            )));
+        }
+    }
     if request.dry_run || plan.jobs.is_empty() {
         return Ok(Planned {
             command: None,
@@ -61,12 +71,6 @@ pub async fn submit(request: Submit<'_>) -> Result<Planned, ApiError> {
     if requires_confirmation && !request.confirmed {
         return Err(ApiError::ConfirmationRequired(format!(
             "this request also changes other objects ({confirmations}); send it again with \"confirm\": true"
-        )));
-    }
-    let busy = store::domain::unfinished_work(request.tx, plan.written_items()).await?;
-    if let Some((item, description, command)) = busy.first() {
-        return Err(ApiError::Conflict(format!(
-            "{item} has unfinished work (\"{description}\" in command {command}); wait for it or cancel it"
         )));
     }
     let jobs = plan.jobs.clone();

@@ -45,6 +45,26 @@ pub enum Goal {
     Failback(Uuid),
 }
 
+impl Goal {
+    /// The lock items of the objects the goal is about: unfinished work on
+    /// any of them means their states are about to change, so a plan made
+    /// now (even an empty one) could be wrong.
+    pub fn items(&self, snapshot: &Snapshot) -> Vec<String> {
+        let target = |id: &Uuid| format!("target/{id}");
+        match self {
+            Goal::Target(id, _) | Goal::Failback(id) | Goal::Failover { target: id, .. } => vec![target(id)],
+            Goal::Host(id, _) => vec![format!("host/{id}"), format!("lnet/{id}")],
+            Goal::Lnet(id, _) => vec![format!("lnet/{id}")],
+            Goal::Filesystem(id, _) | Goal::CreateFilesystem(id) => {
+                let mut items = vec![format!("filesystem/{id}")];
+                items.extend(snapshot.filesystems.get(id).map(|fs| target(&fs.mgs_id)));
+                items.extend(snapshot.filesystem_targets(*id).iter().map(|t| target(&t.id)));
+                items
+            }
+        }
+    }
+}
+
 /// One job of a plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PlannedJob {

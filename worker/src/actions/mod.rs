@@ -19,6 +19,7 @@ mod register_target;
 mod remove;
 mod servers;
 mod targets;
+mod transcript;
 
 use common::Action;
 use serde_json::{json, Value};
@@ -26,8 +27,14 @@ use std::time::Duration;
 
 use crate::shared::Shared;
 
-/// Runs `action`; `Ok` carries the step's output, `Err` its error.
+/// Runs `action`; `Ok` carries the step's output with the commands it ran
+/// on servers (`commands`: host, command, exit status, stdout, stderr),
+/// `Err` its error.
 pub async fn run(shared: &Shared, action: &Action) -> Result<Value, String> {
+    transcript::capture(act(shared, action)).await
+}
+
+async fn act(shared: &Shared, action: &Action) -> Result<Value, String> {
     match action {
         Action::Noop => Ok(json!({})),
         Action::Sleep { ms } => {

@@ -104,7 +104,10 @@ impl Server {
             .as_ref()
             .ok_or_else(|| format!("host {} has not been probed", self.name))?;
         match shared.ssh.exec(&self.target, fingerprint, argv, timeout).await {
-            Ok(output) => Ok(output),
+            Ok(output) => {
+                super::transcript::record(&self.name, &shown(argv), &output);
+                Ok(output)
+            }
             Err(err) => {
                 if let SshError::HostKeyMismatch { expected, seen, .. } = &err {
                     host_key_changed(shared, self.id, &self.name, expected, seen).await?;
