@@ -31,7 +31,9 @@ use crate::shared::Shared;
 /// on servers (`commands`: host, command, exit status, stdout, stderr),
 /// `Err` its error.
 pub async fn run(shared: &Shared, action: &Action) -> Result<Value, String> {
-    transcript::capture(act(shared, action)).await
+    // Boxed: the actions' futures are large, and polling them inline
+    // overflowed a 2 MiB stack in debug builds.
+    transcript::capture(Box::pin(act(shared, action))).await
 }
 
 async fn act(shared: &Shared, action: &Action) -> Result<Value, String> {
