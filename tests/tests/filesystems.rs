@@ -313,6 +313,22 @@ async fn a_file_system_is_created_stopped_started_failed_over_and_removed() -> a
         assert_eq!(target(&fs, name)["state"], "removed", "{fs}");
         assert_eq!(mounted_on(&state, name)?, None);
     }
+
+    // With its targets gone, a host can be removed, and added again.
+    let done = change(&env, "PATCH", &oss2, json!({"state": "removed"})).await?;
+    assert_eq!(done["state"], "succeeded", "{done}");
+    let (_, host) = env.get(&oss2).await?;
+    assert_eq!(host["response"]["state"], "removed", "{host}");
+    let (_, volumes) = env.get("/api/volume").await?;
+    let seen_from_oss2 = volumes.to_string().matches(hosts[2].as_str()).count();
+    assert_eq!(
+        seen_from_oss2, 0,
+        "a removed host's devices are still listed: {volumes}"
+    );
+    let body = json!({"address": "127.0.0.1", "port": cluster.hosts[2].addr.port()});
+    let (status, envelope) = env.post("/api/host", &body).await?;
+    assert_eq!(status, StatusCode::ACCEPTED, "{envelope}");
+    assert_eq!(envelope["response"]["host"]["id"], hosts[2].as_str());
     cluster.shutdown().await;
     env.stop().await
 }

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::error::ApiError;
 use crate::state::AppState;
-use store::sql::execute;
+use store::sql::query;
 
 /// The request body.
 #[derive(Debug, Deserialize)]
@@ -56,6 +56,20 @@ fn check_address(address: &str) -> Result<(), ApiError> {
     }
 }
 
+/// The command that probes host `id`.
+fn probe_command(id: Uuid, address: &str, port: u16) -> NewCommand {
+    NewCommand {
+        message: format!("Add host {address}:{port}"),
+        jobs: vec![NewJob {
+            key: "probe".into(),
+            description: format!("Connect to {address} and detect its Lustre software and devices"),
+            steps: vec![Action::ProbeHost { host_id: id }],
+            locks: vec![(format!("host/{id}"), true)],
+            wait_for: Vec::new(),
+        }],
+    }
+}
+
 /// Adds a host; 409 if that address and port are already added.
 pub async fn handle(state: web::Data<AppState>, body: web::Json<HostRequest>) -> Result<HttpResponse, ApiError> {
     let request = body.into_inner();
@@ -74,32 +88,32 @@ pub async fn handle(state: web::Data<AppState>, body: web::Json<HostRequest>) ->
         None => None,
     };
     let id = Uuid::now_v7();
-    let command = NewCommand {
-        message: format!("Add host {}:{port}", request.address),
-        jobs: vec![NewJob {
-            key: "probe".into(),
-            description: format!(
-                "Connect to {} and detect its Lustre software and devices",
-                request.address
-            ),
-            steps: vec![Action::ProbeHost { host_id: id }],
-            locks: vec![(format!("host/{id}"), true)],
-            wait_for: Vec::new(),
-        }],
-    };
     let tx = state.db.begin().await?;
-    let inserted = execute(
+    // A removed host may be added again: it keeps its id, and the key is
+    // pinned afresh.
+    let rows = query(
         &tx,
-        "INSERT INTO host (id, address, port, fingerprint) VALUES ($1, $2, $3, $4) ON CONFLICT (address, port) DO NOTHING",
-        [id.into(), request.address.clone().into(), i32::from(port).into(), fingerprint.into()],
+        "INSERT INTO host (id, address, port, fingerprint) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (address, port) DO UPDATE
+            SET state = 'unconfigured', fingerprint = EXCLUDED.fingerprint, lnet_state = 'lnet_unknown'
+            WHERE host.state = 'removed'
+         RETURNING id",
+        [
+            id.into(),
+            request.address.clone().into(),
+            i32::from(port).into(),
+            fingerprint.into(),
+        ],
     )
     .await?;
-    if inserted == 0 {
+    let Some(row) = rows.first() else {
         return Err(ApiError::Conflict(format!(
             "host {}:{port} is already added",
             request.address
         )));
-    }
+    };
+    let id: Uuid = row.try_get("", "id")?;
+    let command = probe_command(id, &request.address, port);
     let stored = store::commands::insert(&tx, &command).await?;
     tx.commit().await?;
     state.notify_scheduler(SchedulerMessage::CommandSubmitted { command_id: stored.id });

@@ -1,5 +1,6 @@
 //! `GET /api/volume`: block devices found on managed hosts, each with the
-//! hosts it is visible from (two for a failover pair).
+//! hosts it is visible from (two for a failover pair) and the target it
+//! holds, if any.
 
 use actix_web::{web, HttpResponse};
 use serde::Serialize;
@@ -16,6 +17,9 @@ struct VolumeView {
     id: Uuid,
     serial: String,
     size_bytes: i64,
+    /// The live target on it, if any: a used volume cannot hold another.
+    target_id: Option<Uuid>,
+    target: Option<String>,
     nodes: Vec<NodeView>,
 }
 
@@ -30,8 +34,10 @@ struct NodeView {
 pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let rows = query(
         &state.db,
-        "SELECT v.id, v.serial, v.size_bytes, n.host_id, h.nodename, n.path
+        "SELECT v.id, v.serial, v.size_bytes, n.host_id, h.nodename, n.path, t.id AS target_id, t.name AS target
          FROM volume v JOIN volume_node n ON n.volume_id = v.id JOIN host h ON h.id = n.host_id
+         LEFT JOIN target t ON t.volume_id = v.id AND t.state <> 'removed'
+         WHERE h.state <> 'removed'
          ORDER BY v.serial, h.nodename",
         [],
     )
@@ -51,6 +57,8 @@ pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> 
                     id: r.try_get("", "id")?,
                     serial: serial.clone(),
                     size_bytes: r.try_get("", "size_bytes")?,
+                    target_id: r.try_get("", "target_id")?,
+                    target: r.try_get("", "target")?,
                     nodes: vec![node],
                 };
                 volumes.insert(serial, volume);
