@@ -12,6 +12,7 @@ mod m20261126_000007_hot_step_updates;
 mod m20261126_000008_index_command_unfinished;
 mod m20261126_000009_create_host_and_volume;
 mod m20261126_000010_create_filesystem_and_target;
+mod m20261126_000011_add_target_format_marker;
 
 /// Runs one or more SQL statements: every schema change here is plain DDL.
 async fn run_sql(manager: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000008_index_command_unfinished::Migration),
             Box::new(m20261126_000009_create_host_and_volume::Migration),
             Box::new(m20261126_000010_create_filesystem_and_target::Migration),
+            Box::new(m20261126_000011_add_target_format_marker::Migration),
         ]
     }
 }
