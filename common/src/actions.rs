@@ -204,6 +204,13 @@ impl Action {
         }
     }
 
+    /// Whether the action only exercises the engine (`noop`, `sleep`,
+    /// `fail`): the only ones `POST /api/command` accepts. The others
+    /// change servers and are submitted by the planner with their locks.
+    pub fn is_diagnostic(&self) -> bool {
+        matches!(self, Action::Noop | Action::Sleep { .. } | Action::Fail { .. })
+    }
+
     /// The action's name.
     pub fn name(&self) -> &'static str {
         match self {

@@ -167,9 +167,22 @@ fn validate_job(i: usize, job: &JobRequest, position: &HashMap<&str, usize>, err
         .iter()
         .enumerate()
         .filter_map(|(s, step)| {
-            Action::parse(&step.action, &step.args)
-                .map_err(|e| errors.push(error(format!("jobs[{i}].steps[{s}]"), e.to_string())))
-                .ok()
+            let field = format!("jobs[{i}].steps[{s}]");
+            let action = Action::parse(&step.action, &step.args)
+                .map_err(|e| errors.push(error(field.clone(), e.to_string())))
+                .ok()?;
+            if !action.is_diagnostic() {
+                errors.push(error(
+                    format!("{field}.action"),
+                    format!(
+                        "{} changes Lustre objects and is planned by Chroma with its locks and checks; \
+                         use /api/host, /api/filesystem or /api/target instead",
+                        action.name()
+                    ),
+                ));
+                return None;
+            }
+            Some(action)
         })
         .collect();
     if job.locks.len() > MAX_LOCKS {

@@ -174,8 +174,59 @@ async fn a_file_system_is_created_stopped_started_failed_over_and_removed() -> a
     let (status, envelope) = env.post("/api/filesystem", &bad).await?;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{envelope}");
     assert_eq!(envelope["errors"][0]["field"], "name");
+    // mds1's two free volumes: the name is taken, and mds1 already runs an MGS.
+    let (_, volumes) = env.get("/api/volume").await?;
+    let free: Vec<String> = volumes["response"]["objects"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|v| v["target"].is_null() && v["nodes"].as_array().map(Vec::len) == Some(1))
+        .filter_map(|v| v["id"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(free.len(), 2, "{volumes}");
+    let mgs_id = envelope["response"]["filesystem"]["mgs_id"].clone();
+    let (status, envelope) = env
+        .post(
+            "/api/filesystem",
+            &json!({"name": "fs1", "mgt": {"mgs_id": mgs_id}, "mdts": [{"volume_id": free[0]}], "osts": [{"volume_id": free[1]}]}),
+        )
+        .await?;
+    assert_eq!(status, StatusCode::CONFLICT, "{envelope}");
+    assert!(
+        envelope.to_string().contains("file system fs1 already exists"),
+        "{envelope}"
+    );
+    let (status, envelope) = env
+        .post(
+            "/api/filesystem",
+            &json!({"name": "fs2", "mgt": {"volume_id": free[0]}, "mdts": [{"volume_id": free[1]}], "osts": [{"volume_id": free[1]}]}),
+        )
+        .await?;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "a volume named twice: {envelope}");
+    let two_mgs = json!({"name": "fs2", "mgt": {"volume_id": free[0]}, "mdts": [{"volume_id": free[1]}], "osts": request["osts"]});
+    let (status, envelope) = env.post("/api/filesystem", &two_mgs).await?;
+    assert_eq!(status, StatusCode::CONFLICT, "{envelope}");
+    let (status, envelope) = env
+        .post(
+            "/api/filesystem",
+            &json!({"name": "fs2", "mgt": {"mgs_id": mgs_id}, "mdts": [{"volume_id": free[0]}], "osts": [{"volume_id": free[1]}],
+                    "conf_params": {"fs2-OST0000.osc.max_dirty_mb": "64"}}),
+        )
+        .await?;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{envelope}");
+    assert_eq!(
+        envelope["errors"][0]["field"],
+        "conf_params.fs2-OST0000.osc.max_dirty_mb"
+    );
+    // Raw commands cannot reach servers around the planner.
+    let raw = json!({"message": "format by hand", "jobs": [{"key": "a",
+        "steps": [{"action": "format_target", "args": {"target_id": uuid::Uuid::nil()}}]}]});
+    let (status, envelope) = env.post("/api/command", &raw).await?;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{envelope}");
+    assert_eq!(envelope["errors"][0]["field"], "jobs[0].steps[0].action");
     let (_, listed) = env.get("/api/filesystem").await?;
     assert_eq!(listed["response"]["objects"].as_array().map(Vec::len), Some(1));
+    assert_eq!(format_counts(&state)?.len(), 6, "a refused request formatted something");
 
     // Stop, then start.
     let (status, envelope) = env
@@ -535,6 +586,24 @@ async fn a_file_system_chroma_did_not_create_is_detected_and_only_watched() -> a
         .as_str()
         .unwrap_or_default()
         .contains("monitored only"));
+    let ost_id = ost["id"].as_str().unwrap_or_default();
+    let (status, envelope) = env
+        .patch(&format!("/api/target/{ost_id}"), &json!({"state": "unmounted"}))
+        .await?;
+    assert_eq!(status, StatusCode::CONFLICT, "{envelope}");
+    let (status, envelope) = env.post(&format!("/api/target/{ost_id}/failover"), &json!({})).await?;
+    assert_eq!(status, StatusCode::CONFLICT, "{envelope}");
+    let mgs = fs["mgs_id"].clone();
+    let free = env.get("/api/volume").await?.1["response"]["objects"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|v| v["target"].is_null() && v["nodes"].as_array().map(Vec::len) == Some(1))
+        .filter_map(|v| v["id"].as_str().map(str::to_owned))
+        .collect::<Vec<_>>();
+    let on_their_mgs = json!({"name": "mine", "mgt": {"mgs_id": mgs}, "mdts": [{"volume_id": free[0]}], "osts": [{"volume_id": free[1]}]});
+    let (status, envelope) = env.post("/api/filesystem", &on_their_mgs).await?;
+    assert_eq!(status, StatusCode::CONFLICT, "a watched MGS was used: {envelope}");
     assert_eq!(mounted_on(&state, "old-OST0000")?.as_deref(), Some("oss1"));
     cluster.shutdown().await;
     env.stop().await

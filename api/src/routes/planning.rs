@@ -51,7 +51,9 @@ pub async fn submit(request: Submit<'_>) -> Result<Planned, ApiError> {
     let confirmations = plan.confirmations().join("; ");
     let requires_confirmation = !confirmations.is_empty();
     if !request.dry_run {
-        let mut items = plan.written_items();
+        // A plan relies on the objects it reads as much as on those it
+        // changes: unfinished work on any of them makes it stale.
+        let mut items = plan.locked_items();
         items.extend(request.goal.items(&snapshot));
         let busy = store::domain::unfinished_work(request.tx, items).await?;
         if let Some((item, description, command)) = busy.first() {

@@ -114,6 +114,18 @@ impl Plan {
         self.jobs.iter().filter_map(|j| j.confirmation.as_deref()).collect()
     }
 
+    /// Every item some job of the plan locks, for reading or writing.
+    pub fn locked_items(&self) -> Vec<String> {
+        let mut items: Vec<String> = self
+            .jobs
+            .iter()
+            .flat_map(|j| j.locks.iter().map(|(i, _)| i.clone()))
+            .collect();
+        items.sort();
+        items.dedup();
+        items
+    }
+
     /// Every item some job of the plan writes.
     pub fn written_items(&self) -> Vec<String> {
         let mut items: Vec<String> = self

@@ -69,6 +69,7 @@ impl<'a> Planner<'a> {
 
     pub fn reach(mut self, goal: &Goal) -> Result<Plan, PlanError> {
         match goal {
+            Goal::Target(id, TargetState::Removed) => self.remove_alone(*id)?,
             Goal::Target(id, state) => self.target(*id, *state).map(drop)?,
             Goal::Host(id, state) => self.host(*id, *state).map(drop)?,
             Goal::Lnet(id, state) => self.lnet(*id, *state).map(drop)?,
@@ -202,7 +203,7 @@ impl<'a> Planner<'a> {
                     wait_for.push(self.target(mgs.id, TargetState::Mounted)?);
                     locks.push((item("target", mgs.id), false));
                 }
-                if t.kind == TargetKind::Ost {
+                if t.kind == TargetKind::Ost || (t.kind == TargetKind::Mdt && t.index != Some(0)) {
                     // MDT0 registers first: the MGS builds the client
                     // configuration from it.
                     let mdt0 = self.snap.filesystem_targets(t.filesystem_id.unwrap_or_default());
@@ -288,7 +289,11 @@ impl<'a> Planner<'a> {
         }
         let (from, _) = self.target_state(t.id);
         if from == TargetState::Mounted {
+            // An MGS stays up until the file systems it serves are gone.
+            let served: Vec<usize> = wait_for.iter().flatten().copied().collect();
+            let outer = std::mem::replace(&mut self.barrier, served);
             wait_for.push(Some(self.unmount(t)));
+            self.barrier = outer;
         }
         self.targets.insert(t.id, (TargetState::Removed, None));
         Ok(Some(self.add(Edge {
@@ -300,6 +305,25 @@ impl<'a> Planner<'a> {
             locks: vec![(item("target", t.id), true)],
             wait_for,
         })))
+    }
+
+    /// Removing one target by itself: only an MGT, or a target whose file
+    /// system is already removed. An MDT or OST of a live file system goes
+    /// with the file system (deactivating an OST first is not built).
+    fn remove_alone(&mut self, id: Uuid) -> Result<(), PlanError> {
+        let t = self.facts(id)?;
+        let live_fs = t
+            .filesystem_id
+            .and_then(|fs| self.snap.filesystems.get(&fs))
+            .filter(|fs| !fs.removed);
+        if let Some(fs) = live_fs {
+            return Err(PlanError::Conflict(format!(
+                "{} belongs to file system {}; remove the file system (removing one target of a live file \
+                 system is not supported)",
+                t.name, fs.name
+            )));
+        }
+        self.target(id, TargetState::Removed).map(drop)
     }
 
     fn managed_host(&self, id: Uuid) -> Result<(), PlanError> {

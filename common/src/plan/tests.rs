@@ -246,3 +246,73 @@ fn failover_and_failback_move_a_mounted_target() {
     assert_eq!(back.jobs[0].steps, vec![Action::FailbackTarget { target_id: ost }]);
     let _ = c.mds;
 }
+
+#[test]
+fn failover_needs_lnet_on_the_destination_and_locks_it() {
+    let mut c = cluster(TargetState::Mounted);
+    if let Some(h) = c.snap.hosts.get_mut(&c.oss2) {
+        h.lnet = LnetState::LnetDown;
+    }
+    let ost = c.osts[0];
+    let plan = Plan::new(
+        &c.snap,
+        &Goal::Failover {
+            target: ost,
+            host: c.oss2,
+        },
+    )
+    .unwrap();
+    let start = position(&plan, c.oss2, "lnet_up");
+    let moved = plan.jobs.len() - 1;
+    assert!(after(&plan, moved, start));
+    let locks = &plan.jobs[moved].locks;
+    assert!(locks.contains(&(format!("target/{ost}"), true)));
+    assert!(locks.contains(&(format!("lnet/{}", c.oss2), false)));
+}
+
+#[test]
+fn an_mgs_is_unmounted_only_after_the_file_systems_it_serves_are_removed() {
+    let c = cluster(TargetState::Mounted);
+    let plan = Plan::new(&c.snap, &Goal::Target(c.mgt, TargetState::Removed)).unwrap();
+    let unmount = position(&plan, c.mgt, "unmounted");
+    let fs_removed = position(&plan, c.fs, "removed");
+    assert!(after(&plan, unmount, fs_removed), "{plan:#?}");
+    assert!(after(&plan, position(&plan, c.mgt, "removed"), unmount));
+    // Every job but the MGS's own needs confirmation.
+    let unconfirmed: Vec<&str> = plan
+        .jobs
+        .iter()
+        .filter(|j| j.confirmation.is_none())
+        .map(|j| j.description.as_str())
+        .collect();
+    assert_eq!(unconfirmed.len(), 2, "{unconfirmed:?}");
+}
+
+#[test]
+fn a_second_mdt_registers_after_mdt0_and_starting_reapplies_conf_params() {
+    let mut c = cluster(TargetState::Unformatted);
+    let mdt1 = id(24);
+    let mut facts = c.snap.targets[&c.mdt].clone();
+    facts.id = mdt1;
+    facts.index = Some(1);
+    facts.name = "fs1-MDT0001".into();
+    c.snap.targets.insert(mdt1, facts);
+    let plan = Plan::new(&c.snap, &Goal::Filesystem(c.fs, FilesystemState::Available)).unwrap();
+    assert!(after(
+        &plan,
+        position(&plan, mdt1, "registered"),
+        position(&plan, c.mdt, "registered")
+    ));
+    let last = plan.jobs.last().unwrap();
+    assert_eq!(last.steps, vec![Action::ApplyConfParams { filesystem_id: c.fs }]);
+}
+
+#[test]
+fn one_target_of_a_live_file_system_cannot_be_removed_alone() {
+    let c = cluster(TargetState::Mounted);
+    let alone = Plan::new(&c.snap, &Goal::Target(c.osts[1], TargetState::Removed));
+    assert!(matches!(alone, Err(PlanError::Conflict(m)) if m.contains("remove the file system")));
+    let plan = Plan::new(&c.snap, &Goal::Target(c.mgt, TargetState::Unmounted)).unwrap();
+    assert_eq!(plan.jobs.len(), 1, "unmounting the MGS touches nothing else");
+    assert_eq!(plan.locked_items(), vec![format!("target/{}", c.mgt)]);
+}

@@ -113,6 +113,17 @@ fn check_conf_param(key: &str, value: &str) -> Result<(), String> {
     if key.len() > 256 || key.split('.').count() < 2 || !key.split('.').all(segment) {
         return Err(format!("{key:?} is not a parameter name like llite.max_cached_mb"));
     }
+    // File-system-wide parameters only: a target-specific one
+    // (`fs1-OST0000.…`) would name targets that do not exist yet.
+    if key
+        .split('.')
+        .next()
+        .is_some_and(|first| first.contains('-') || first.contains('*'))
+    {
+        return Err(format!(
+            "{key:?} names a target; give file-system-wide parameters (llite.…, osc.…, sys.…) here"
+        ));
+    }
     if value.is_empty() || value.len() > 256 || value.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(format!("{value:?} must be 1 to 256 characters without spaces"));
     }
@@ -180,21 +191,66 @@ pub async fn handle(
     })
 }
 
-/// 409 when the MGS already serves a live file system of that name.
+/// 409 when a live file system has that name, or when the MGS still holds
+/// the configuration logs of a removed one of that name (new targets
+/// would register against them).
 async fn taken(tx: &DatabaseTransaction, name: &FsName, mgs_id: Uuid) -> Result<(), ApiError> {
     let rows = query(
         tx,
-        "SELECT 1 FROM filesystem WHERE name = $1 AND mgs_id = $2 AND NOT removed",
+        "SELECT removed FROM filesystem WHERE name = $1 AND (NOT removed OR mgs_id = $2)",
         [name.as_str().to_owned().into(), mgs_id.into()],
     )
     .await?;
-    if rows.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::Conflict(format!(
-            "file system {} already exists on this MGS",
+    let Some(row) = rows.first() else {
+        return Ok(());
+    };
+    let removed: bool = row.try_get("", "removed")?;
+    Err(ApiError::Conflict(if removed {
+        format!(
+            "the MGS still holds the configuration logs of the removed file system {}; choose another name",
             name.as_str()
-        )))
+        )
+    } else {
+        format!("file system {} already exists", name.as_str())
+    }))
+}
+
+/// 409 unless the existing MGS is live and Chroma's to change.
+async fn check_existing_mgs(tx: &DatabaseTransaction, mgs_id: Uuid) -> Result<Option<FieldError>, ApiError> {
+    let rows = query(
+        tx,
+        "SELECT managed FROM target WHERE id = $1 AND kind = 'mgt' AND state <> 'removed'",
+        [mgs_id.into()],
+    )
+    .await?;
+    match rows.first() {
+        None => Ok(Some(invalid("mgt.mgs_id".into(), format!("no MGS target {mgs_id}")))),
+        Some(row) if !row.try_get::<bool>("", "managed")? => Err(ApiError::Conflict(format!(
+            "MGS {mgs_id} is monitored only: Chroma did not create it and does not change it"
+        ))),
+        Some(_) => Ok(None),
+    }
+}
+
+/// 409 when a host of the new MGT already serves a live MGT: a server
+/// runs one MGS at a time.
+async fn one_mgs_per_host(tx: &DatabaseTransaction, mgt: &NewTarget) -> Result<(), ApiError> {
+    let mut hosts = vec![mgt.primary];
+    hosts.extend(mgt.failover.iter().copied());
+    let rows = query(
+        tx,
+        "SELECT COALESCE(h.nodename, h.address) AS host FROM target t JOIN host h
+            ON h.id = t.primary_host_id OR h.id = ANY(t.failover_host_ids)
+         WHERE t.kind = 'mgt' AND t.state <> 'removed' AND h.id = ANY($1)",
+        [hosts.into()],
+    )
+    .await?;
+    match rows.first() {
+        None => Ok(()),
+        Some(row) => Err(ApiError::Conflict(format!(
+            "{} already serves an MGS, and a server runs one MGS at a time; use \"mgt\": {{\"mgs_id\"}}",
+            row.try_get::<String>("", "host")?
+        ))),
     }
 }
 
@@ -211,15 +267,7 @@ async fn check_targets(
     let mut wanted: Vec<(String, TargetKind, Option<u16>, &TargetRequest)> = Vec::new();
     let mgs_id = match mgt {
         MgtRequest::Existing { mgs_id } => {
-            let rows = query(
-                tx,
-                "SELECT 1 FROM target WHERE id = $1 AND kind = 'mgt' AND state <> 'removed'",
-                [(*mgs_id).into()],
-            )
-            .await?;
-            if rows.is_empty() {
-                errors.push(invalid("mgt.mgs_id".into(), format!("no MGS target {mgs_id}")));
-            }
+            errors.extend(check_existing_mgs(tx, *mgs_id).await?);
             *mgs_id
         }
         MgtRequest::New(mgt) => {
@@ -279,6 +327,9 @@ async fn check_targets(
         return Err(ApiError::Conflict(format!(
             "volume {serial} is already used by {holder}"
         )));
+    }
+    if let Some(mgt) = targets.iter().find(|t| t.kind == TargetKind::Mgt) {
+        one_mgs_per_host(tx, mgt).await?;
     }
     Ok((mgs_id, targets))
 }

@@ -41,9 +41,25 @@ impl Planner<'_> {
             .collect();
         match want {
             FilesystemState::Available => {
+                let first = self.jobs.len();
                 let mut last = self.target(fs.mgs_id, TargetState::Mounted)?;
                 for (target, _) in &members {
                     last = self.target(*target, TargetState::Mounted)?.or(last);
+                }
+                if fs.has_conf_params && self.jobs.len() > first {
+                    // After everything: the client llog is complete once
+                    // every target registered. Applying is idempotent, so
+                    // each start re-applies what an earlier one missed.
+                    let everything = (first..self.jobs.len()).map(Some).collect();
+                    last = Some(self.add(Edge {
+                        object: item("filesystem", id),
+                        from: "available".into(),
+                        to: "available".into(),
+                        description: format!("Apply the conf_params of {}", fs.name),
+                        action: Action::ApplyConfParams { filesystem_id: id },
+                        locks: vec![(item("filesystem", id), true), (item("target", fs.mgs_id), false)],
+                        wait_for: everything,
+                    }));
                 }
                 Ok(last)
             }
@@ -98,23 +114,7 @@ impl Planner<'_> {
     /// A new file system: format, register and mount everything, then
     /// apply its conf_params on the MGS.
     pub(super) fn create_filesystem(&mut self, id: Uuid) -> Result<(), PlanError> {
-        let fs = self.fs_facts(id)?;
-        self.filesystem(id, FilesystemState::Available)?;
-        if fs.has_conf_params {
-            // After everything: the client llog is complete once every
-            // target registered.
-            let everything = (0..self.jobs.len()).map(Some).collect();
-            self.add(Edge {
-                object: item("filesystem", id),
-                from: "available".into(),
-                to: "available".into(),
-                description: format!("Apply the conf_params of {}", fs.name),
-                action: Action::ApplyConfParams { filesystem_id: id },
-                locks: vec![(item("filesystem", id), true), (item("target", fs.mgs_id), false)],
-                wait_for: everything,
-            });
-        }
-        Ok(())
+        self.filesystem(id, FilesystemState::Available).map(drop)
     }
 
     /// Moves a mounted target to `to` (one of its failover hosts), or back
@@ -159,6 +159,8 @@ impl Planner<'_> {
                 Action::FailbackTarget { target_id: target },
             ),
         };
+        // The destination mounts the target: its LNet must be up and stay up.
+        let lnet = self.lnet(destination, crate::domain::LnetState::LnetUp)?;
         self.targets.insert(target, (TargetState::Mounted, Some(destination)));
         self.add(Edge {
             object: item("target", target),
@@ -166,8 +168,12 @@ impl Planner<'_> {
             to: TargetState::Mounted.to_string(),
             description,
             action,
-            locks: vec![(item("target", target), true)],
-            wait_for: Vec::new(),
+            locks: vec![
+                (item("target", target), true),
+                (item("lnet", destination), false),
+                (item("host", destination), false),
+            ],
+            wait_for: vec![lnet],
         });
         Ok(())
     }
