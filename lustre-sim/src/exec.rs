@@ -98,10 +98,10 @@ impl Simulator {
     }
 
     async fn run_command(&self, host: &str, argv: &[String]) -> Output {
-        let Some(name) = argv.first() else {
+        let Some(name) = argv.first().map(String::as_str) else {
             return Output::default();
         };
-        let base = name.rsplit('/').next().unwrap_or(name).to_string();
+        let base = command_name(argv).unwrap_or(name).to_string();
         let faults = self.faults();
         let pending = faults.host(host).fail_next;
         let mut state = self.state.lock().await;
@@ -132,6 +132,17 @@ impl Simulator {
         }
         tracing::debug!(host, command = %argv.join(" "), code = out.code, "ran");
         out
+    }
+}
+
+/// The base name of the command `argv` runs, looking through `flock`, so a
+/// `fail_next` fault for `mkfs.lustre` also fails `flock DEV mkfs.lustre`.
+fn command_name(argv: &[String]) -> Option<&str> {
+    let name = argv.first()?;
+    let base = name.rsplit('/').next().unwrap_or(name);
+    match commands::flock::command(&argv[1..]) {
+        Ok(inner) if base == "flock" => command_name(inner),
+        _ => Some(base),
     }
 }
 
@@ -309,6 +320,14 @@ mod tests {
         let first = sim.run_line("mds1", "mkfs.lustre --mgs /dev/sdb").await;
         assert_eq!(
             (first.code, first.stderr.as_str()),
+            (1, "mkfs.lustre: Input/output error\n")
+        );
+        crate::faults::inject(&dir, "mds1", FaultCommand::FailNext("mkfs.lustre".into())).unwrap();
+        let locked = sim
+            .run_line("mds1", "flock --timeout 3600 /dev/sdb mkfs.lustre --mgs /dev/sdb")
+            .await;
+        assert_eq!(
+            (locked.code, locked.stderr.as_str()),
             (1, "mkfs.lustre: Input/output error\n")
         );
         let second = sim.run_line("mds1", "mkfs.lustre --mgs /dev/sdb").await;

@@ -184,7 +184,7 @@ async fn a_file_system_is_created_stopped_started_failed_over_and_removed() -> a
         .filter_map(|v| v["id"].as_str().map(str::to_owned))
         .collect();
     assert_eq!(free.len(), 2, "{volumes}");
-    let mgs_id = envelope["response"]["filesystem"]["mgs_id"].clone();
+    let mgs_id = fs["mgs_id"].clone();
     let (status, envelope) = env
         .post(
             "/api/filesystem",

@@ -16,6 +16,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+use crate::actions::StepAttempt;
 use crate::claims::{self, Verdict};
 use crate::results::{Finished, Outcome};
 use crate::shared::Shared;
@@ -186,13 +187,23 @@ fn start(
     let finished = finished.clone();
     let shared = shared.clone();
     tokio::spawn(async move {
+        let step = StepAttempt {
+            step_id: claimed.step_id,
+            attempt: claimed.attempt,
+        };
         let outcome = match Action::parse(&claimed.action, &claimed.args) {
-            Err(err) => Outcome::Failed(format!("cannot run step: {err}")),
+            Err(err) => Outcome::Failed {
+                error: format!("cannot run step: {err}"),
+                output: None,
+            },
             Ok(action) => tokio::select! {
                 () = cancel.cancelled() => Outcome::Interrupted,
-                result = crate::actions::run(&shared, &action) => match result {
+                result = crate::actions::run_step(&shared, step, &action) => match result {
                     Ok(output) => Outcome::Succeeded(output),
-                    Err(error) => Outcome::Failed(error),
+                    Err(failed) => Outcome::Failed {
+                        error: failed.error,
+                        output: failed.output,
+                    },
                 },
             },
         };

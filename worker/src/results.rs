@@ -23,7 +23,11 @@ const BATCH: usize = 512;
 #[derive(Debug)]
 pub enum Outcome {
     Succeeded(Value),
-    Failed(String),
+    /// Failed with `error`; `output` holds the commands it ran, if any.
+    Failed {
+        error: String,
+        output: Option<Value>,
+    },
     /// Interrupted: the step was cancelled or taken over; nothing to record.
     Interrupted,
 }
@@ -128,7 +132,9 @@ async fn record(shared: &Shared, batch: &[Finished]) -> Result<Vec<StepFinished>
     for f in batch {
         let (state, output, error) = match &f.outcome {
             Outcome::Succeeded(output) => ("succeeded", Some(without_nul(output.clone())), None),
-            Outcome::Failed(error) => ("failed", None, Some(error.replace('\0', ""))),
+            Outcome::Failed { error, output } => {
+                ("failed", output.clone().map(without_nul), Some(error.replace('\0', "")))
+            }
             Outcome::Interrupted => continue,
         };
         ids.push(f.step_id);

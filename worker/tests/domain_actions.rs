@@ -2,123 +2,14 @@
 //! a real database: each action does its work once, and running it again
 //! (a redelivered step) finds the work done.
 
-use anyhow::{bail, Context};
-use common::{Action, Settings};
-use migrations::MigratorTrait;
-use sea_orm::DatabaseConnection;
-use secrecy::ExposeSecret;
+mod support;
+
+use common::Action;
 use serde_json::{json, Value};
-use std::path::PathBuf;
+use support::{act, add_hosts, insert_target, one, refused, run_on, shared, sim, target_state, volume};
 use uuid::Uuid;
-use worker::shared::Shared;
 
-use store::sql::{execute, query};
-
-/// A fresh migrated database and a worker's shared state on it.
-async fn shared(key_path: &std::path::Path) -> anyhow::Result<Shared> {
-    let mut settings = Settings::from_env()?;
-    let server = std::env::var("TEST_DATABASE_SERVER").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
-    let name = Uuid::new_v4().simple().to_string();
-    settings.database_url = format!("{server}/chroma_test_worker_{}", &name[..8]).into();
-    settings.ssh_key_path = key_path.to_owned();
-    store::ensure_database(settings.database_url.expose_secret()).await?;
-    let db = store::connect(&settings).await?;
-    migrations::Migrator::up(&db, None).await?;
-    let broker = broker::Broker::new(&settings)?;
-    let key = chroma_ssh::KeyPair::load_or_create(key_path)?;
-    let ssh = chroma_ssh::Pools::new(key, chroma_ssh::PoolConfig::default());
-    Ok(Shared::new(settings, db, broker, ssh, "test-worker".into()))
-}
-
-async fn act(shared: &Shared, action: Action) -> anyhow::Result<Value> {
-    match worker::actions::run(shared, &action).await {
-        Ok(output) => Ok(output),
-        Err(error) => bail!("{} failed: {error}", action.name()),
-    }
-}
-
-async fn one(db: &DatabaseConnection, sql: &str, values: Vec<sea_orm::Value>) -> anyhow::Result<sea_orm::QueryResult> {
-    query(db, sql, values).await?.into_iter().next().context("no row")
-}
-
-async fn add_hosts(shared: &Shared, cluster: &lustre_sim::ClusterHandle) -> anyhow::Result<Vec<Uuid>> {
-    let mut ids = Vec::new();
-    for host in &cluster.hosts {
-        let id = Uuid::now_v7();
-        execute(
-            &shared.db,
-            "INSERT INTO host (id, address, port) VALUES ($1, '127.0.0.1', $2)",
-            [id.into(), i32::from(host.addr.port()).into()],
-        )
-        .await?;
-        act(shared, Action::ProbeHost { host_id: id }).await?;
-        ids.push(id);
-    }
-    Ok(ids)
-}
-
-async fn volume(db: &DatabaseConnection, host: Uuid, path: &str) -> anyhow::Result<Uuid> {
-    let row = one(
-        db,
-        "SELECT volume_id FROM volume_node WHERE host_id = $1 AND path = $2",
-        vec![host.into(), path.into()],
-    )
-    .await?;
-    Ok(row.try_get("", "volume_id")?)
-}
-
-#[expect(clippy::too_many_arguments, reason = "one row's columns, named at the call")]
-async fn insert_target(
-    db: &DatabaseConnection,
-    kind: &str,
-    name: &str,
-    fs: Option<Uuid>,
-    index: Option<i32>,
-    volume: Uuid,
-    primary: Uuid,
-    failovers: Vec<Uuid>,
-) -> anyhow::Result<Uuid> {
-    let id = Uuid::now_v7();
-    execute(
-        db,
-        "INSERT INTO target (id, kind, filesystem_id, target_index, name, volume_id, primary_host_id, failover_host_ids)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        [
-            id.into(),
-            kind.into(),
-            fs.into(),
-            index.into(),
-            name.into(),
-            volume.into(),
-            primary.into(),
-            failovers.into(),
-        ],
-    )
-    .await?;
-    Ok(id)
-}
-
-async fn target_state(db: &DatabaseConnection, id: Uuid) -> anyhow::Result<(String, Option<Uuid>)> {
-    let row = one(
-        db,
-        "SELECT state, active_host_id FROM target WHERE id = $1",
-        vec![id.into()],
-    )
-    .await?;
-    Ok((row.try_get("", "state")?, row.try_get("", "active_host_id")?))
-}
-
-async fn sim(names: &[&str]) -> anyhow::Result<(lustre_sim::ClusterHandle, PathBuf)> {
-    let dir = std::env::temp_dir().join(format!("chroma-worker-test-{}", Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&dir)?;
-    let key_path = dir.join("id_ed25519");
-    let key = chroma_ssh::KeyPair::load_or_create(&key_path)?;
-    let authorized = dir.join("authorized_keys");
-    std::fs::write(&authorized, format!("{}\n", key.public_key_openssh()))?;
-    let names: Vec<String> = names.iter().map(|s| (*s).to_owned()).collect();
-    let config = lustre_sim::SimConfig::new(&dir.join("state"), &names, 0, &authorized);
-    Ok((lustre_sim::Cluster::start(config).await?, key_path))
-}
+use store::sql::execute;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_file_system_is_built_moved_detected_and_removed() -> anyhow::Result<()> {
@@ -156,6 +47,13 @@ async fn a_file_system_is_built_moved_detected_and_removed() -> anyhow::Result<(
     let mdt_volume = volume(&db, mds1, "/dev/sdc").await?;
     let mdt = insert_target(&db, "mdt", "fs1-MDT0000", Some(fs), Some(0), mdt_volume, mds1, vec![]).await?;
     let ost_volume = volume(&db, oss1, "/dev/sdb").await?;
+    // Kernel names change across reboots: the path is looked up by serial.
+    execute(
+        &db,
+        "UPDATE volume_node SET path = '/dev/sdq' WHERE volume_id = $1",
+        [ost_volume.into()],
+    )
+    .await?;
     let ost = insert_target(
         &db,
         "ost",
@@ -175,6 +73,7 @@ async fn a_file_system_is_built_moved_detected_and_removed() -> anyhow::Result<(
         assert_eq!(again["formatted"], false, "{again}");
         assert_eq!(target_state(&db, target).await?.0, "formatted");
     }
+    assert_eq!(volume(&db, oss1, "/dev/sdb").await?, ost_volume);
     let state = cluster.state().await;
     for serial in ["SIMDISK00000", "SIMDISK00001", "SIMDISK00100"] {
         assert_eq!(state.devices[serial].format_count, 1, "{serial}");
@@ -206,7 +105,7 @@ async fn a_file_system_is_built_moved_detected_and_removed() -> anyhow::Result<(
     .await?;
     assert_eq!(moved["moved"], true, "{moved}");
     assert_eq!(target_state(&db, ost).await?, ("mounted".into(), Some(oss2)));
-    let refused = act(
+    let wrong_host = refused(
         &shared,
         Action::FailoverTarget {
             target_id: ost,
@@ -214,7 +113,10 @@ async fn a_file_system_is_built_moved_detected_and_removed() -> anyhow::Result<(
         },
     )
     .await;
-    assert!(refused.is_err());
+    assert!(
+        wrong_host.ends_with("mds1 is not a failover host of fs1-OST0000"),
+        "{wrong_host}"
+    );
     act(&shared, Action::FailbackTarget { target_id: ost }).await?;
     assert_eq!(target_state(&db, ost).await?, ("mounted".into(), Some(oss1)));
 
@@ -250,17 +152,26 @@ async fn a_file_system_is_built_moved_detected_and_removed() -> anyhow::Result<(
     assert_eq!(row.try_get::<String>("", "state")?, "mounted");
     assert_eq!(row.try_get::<i32>("", "failovers")?, 1);
 
-    let in_use = act(&shared, Action::RemoveTarget { target_id: ost }).await;
-    assert!(in_use.is_err());
+    let in_use = refused(&shared, Action::RemoveTarget { target_id: ost }).await;
+    assert!(
+        in_use.ends_with("fs1-OST0000 is mounted on oss1 at /mnt/fs1-OST0000; unmount it before removing it"),
+        "{in_use}"
+    );
     act(&shared, Action::UnmountTarget { target_id: ost }).await?;
     let again = act(&shared, Action::UnmountTarget { target_id: ost }).await?;
     assert_eq!(again["unmounted"], false, "{again}");
-    assert!(act(&shared, Action::RemoveHost { host_id: oss2 }).await.is_err());
+    let serving = refused(&shared, Action::RemoveHost { host_id: oss2 }).await;
+    assert!(
+        serving.ends_with("oss2 still serves targets that are not removed: fs1-OST0000"),
+        "{serving}"
+    );
     act(&shared, Action::RemoveTarget { target_id: ost }).await?;
     act(&shared, Action::RemoveHost { host_id: oss2 }).await?;
-    assert!(act(&shared, Action::RemoveFilesystem { filesystem_id: fs })
-        .await
-        .is_err());
+    let live = refused(&shared, Action::RemoveFilesystem { filesystem_id: fs }).await;
+    assert!(
+        live.ends_with("still has targets that are not removed: fs1-MDT0000"),
+        "{live}"
+    );
     act(&shared, Action::StopLnet { host_id: oss1 }).await?;
     cluster.shutdown().await;
     Ok(())
@@ -274,7 +185,6 @@ async fn refuses_foreign_targets_and_changed_host_keys() -> anyhow::Result<()> {
     let hosts = add_hosts(&shared, &cluster).await?;
     let mds1 = hosts[0];
     act(&shared, Action::StartLnet { host_id: mds1 }).await?;
-    let fingerprint = chroma_ssh::Fingerprint::parse(&cluster.hosts[0].fingerprint.to_string())?;
     let mkfs = [
         "mkfs.lustre",
         "--ost",
@@ -283,18 +193,29 @@ async fn refuses_foreign_targets_and_changed_host_keys() -> anyhow::Result<()> {
         "--mgsnode=10.0.0.9@tcp",
         "/dev/sdd",
     ];
-    let target = chroma_ssh::Target::new("127.0.0.1", cluster.hosts[0].addr.port(), "root");
-    let out = shared
-        .ssh
-        .exec(&target, &fingerprint, &mkfs, std::time::Duration::from_secs(30))
-        .await?;
+    let out = run_on(&shared, &cluster, 0, &mkfs).await?;
     assert!(out.success(), "{out:?}");
     let volume = volume(&db, mds1, "/dev/sdd").await?;
     let mgt = insert_target(&db, "mgt", "MGS", None, None, volume, mds1, vec![]).await?;
-    let refused = act(&shared, Action::FormatTarget { target_id: mgt }).await;
-    let message = refused.err().map(|e| e.to_string()).unwrap_or_default();
+    let message = refused(&shared, Action::FormatTarget { target_id: mgt }).await;
     assert!(
-        message.contains("holds another Lustre target other:OST0005; refusing to overwrite it"),
+        message.ends_with(
+            "volume SIMDISK00002 (/dev/sdd on mds1) holds ext4 data labelled other:OST0005; \
+             refusing to overwrite it (create the target with reformat to format over it)"
+        ),
+        "{message}"
+    );
+    let message = refused(&shared, Action::MountTarget { target_id: mgt }).await;
+    assert!(
+        message.ends_with(
+            "volume SIMDISK00002 (/dev/sdd on mds1) holds ext4 data labelled other:OST0005, not MGS; \
+             refusing to mount it"
+        ),
+        "{message}"
+    );
+    let message = refused(&shared, Action::RegisterTarget { target_id: mgt }).await;
+    assert!(
+        message.contains("labelled other:OST0005, not MGS; refusing to mount it"),
         "{message}"
     );
 
@@ -310,10 +231,17 @@ async fn refuses_foreign_targets_and_changed_host_keys() -> anyhow::Result<()> {
     execute(
         &db,
         "INSERT INTO host (id, address, port, fingerprint) VALUES ($1, '127.0.0.1', $2, $3)",
-        [id.into(), i32::from(cluster.hosts[0].addr.port()).into(), wrong.into()],
+        [
+            id.into(),
+            i32::from(cluster.hosts[0].addr.port()).into(),
+            wrong.clone().into(),
+        ],
     )
     .await?;
-    assert!(act(&shared, Action::ProbeHost { host_id: id }).await.is_err());
+    let changed = refused(&shared, Action::ProbeHost { host_id: id }).await;
+    let expected = format!("changed: expected {wrong}, server presented ");
+    assert!(changed.contains(&expected), "{changed}");
+    assert!(changed.ends_with("refusing to connect"), "{changed}");
     let alert = one(
         &db,
         "SELECT severity, message FROM alert WHERE kind = 'host_key_changed' AND item = $1",
@@ -321,7 +249,8 @@ async fn refuses_foreign_targets_and_changed_host_keys() -> anyhow::Result<()> {
     )
     .await?;
     assert_eq!(alert.try_get::<String>("", "severity")?, "error");
-    assert!(act(&shared, Action::ProbeHost { host_id: id }).await.is_err());
+    let again = refused(&shared, Action::ProbeHost { host_id: id }).await;
+    assert!(again.contains(&expected), "{again}");
     cluster.shutdown().await;
     Ok(())
 }

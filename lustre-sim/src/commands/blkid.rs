@@ -94,4 +94,23 @@ mod tests {
         );
         assert_eq!(run(&mut state, "oss1", "blkid /dev/sdc").code, 2);
     }
+
+    #[test]
+    fn low_level_export_names_type_label_and_uuid() {
+        let mut state = cluster();
+        let empty = run(&mut state, "mds1", "blkid -p -o export /dev/sdb");
+        assert_eq!((empty.code, empty.stdout.as_str()), (2, ""));
+        assert_eq!(run(&mut state, "mds1", "mkfs.lustre --mgs /dev/sdb").code, 0);
+        let out = run(&mut state, "mds1", "blkid -p -o export /dev/sdb");
+        assert_eq!(out.code, 0);
+        let lines: Vec<&str> = out.stdout.lines().collect();
+        assert_eq!(lines[..2], ["DEVNAME=/dev/sdb", "LABEL=MGS"]);
+        let uuid = lines[2].strip_prefix("UUID=").unwrap_or_default();
+        assert_eq!(uuid.len(), 36, "{}", out.stdout);
+        assert!(lines.contains(&"TYPE=ext4"), "{}", out.stdout);
+        let reformat = "mkfs.lustre --mgs --reformat /dev/sdb";
+        assert_eq!(run(&mut state, "mds1", reformat).code, 0);
+        let again = run(&mut state, "mds1", "blkid -p -o export /dev/sdb");
+        assert!(!again.stdout.contains(uuid), "a new format has a new UUID");
+    }
 }

@@ -4,6 +4,7 @@
 
 pub mod blkid;
 pub mod config_log;
+pub mod flock;
 pub mod hostname;
 pub mod lctl;
 pub mod lctl_param;
@@ -89,6 +90,7 @@ pub fn dispatch(argv: &[String], ctx: &mut Context<'_>) -> Output {
         "uname" => uname::run(args, ctx),
         "lsblk" => lsblk::run(args, ctx),
         "blkid" => blkid::run(args, ctx),
+        "flock" => flock::run(args, ctx),
         "lctl" => lctl::run(args, ctx),
         "lnetctl" => lnetctl::run(args, ctx),
         "mkfs.lustre" => mkfs::run(args, ctx),

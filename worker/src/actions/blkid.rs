@@ -59,18 +59,6 @@ pub fn first_time_label(name: &str) -> String {
     }
 }
 
-/// Whether `label` names a Lustre target: `MGS`, `FS-MDTxxxx`, `FS:OSTxxxx`…
-pub fn is_lustre_label(label: &str) -> bool {
-    if label == "MGS" {
-        return true;
-    }
-    let Some(split) = label.rfind(['-', ':']) else {
-        return false;
-    };
-    let (fsname, service) = (&label[..split], &label[split + 1..]);
-    !fsname.is_empty() && fsname.len() <= 8 && is_service(service)
-}
-
 /// `MDT0000`, `OST000a`.
 fn is_service(text: &str) -> bool {
     let Some(hex) = text.strip_prefix("MDT").or_else(|| text.strip_prefix("OST")) else {
@@ -82,20 +70,6 @@ fn is_service(text: &str) -> bool {
 /// Whether `label` is the label of target `name`, registered or not.
 pub fn labels_target(label: &str, name: &str) -> bool {
     label == name || label == first_time_label(name)
-}
-
-/// The label of `device` on `host`, probing the device itself (`-p`, no
-/// cache); `None` when it holds no file system blkid knows.
-pub async fn label(shared: &Shared, host: &Server, device: &str) -> Result<Option<String>, String> {
-    let argv = ["blkid", "-p", "-o", "export", device];
-    let output = host.exec(shared, &argv).await?;
-    match output.exit_status {
-        Some(0) => Ok(parse_export(&output.stdout)
-            .into_iter()
-            .find_map(|mut probe| probe.remove("LABEL"))),
-        Some(NOTHING_FOUND) => Ok(None),
-        _ => Err(host.failed(&argv, &output)),
-    }
 }
 
 /// Every labelled device `host` sees: `(device, label)`.
@@ -146,18 +120,5 @@ mod tests {
         assert!(labels_target("fs1:OST0003", "fs1-OST0003"));
         assert!(labels_target("fs1-OST0003", "fs1-OST0003"));
         assert!(!labels_target("fs2:OST0003", "fs1-OST0003"));
-        for label in ["MGS", "fs1-OST0003", "fs1:MDT0000", "big_fs:OST00ff"] {
-            assert!(is_lustre_label(label), "{label}");
-        }
-        for label in [
-            "data",
-            "fs1-OST3",
-            "fs1-XYZ0000",
-            "-OST0000",
-            "toolongname-OST0000",
-            "/",
-        ] {
-            assert!(!is_lustre_label(label), "{label}");
-        }
     }
 }

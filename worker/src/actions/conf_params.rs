@@ -73,7 +73,7 @@ fn wanted(fs: &FilesystemRow) -> Result<Vec<(String, String)>, String> {
 async fn mgs_host(shared: &Shared, fs: &FilesystemRow) -> Result<Server, String> {
     let mgt = TargetRow::load(shared, fs.mgs_id).await?;
     let hosts = mgt.hosts(shared).await?;
-    let seen = mounts::locate(shared, &hosts, &mgt.name).await.complete(&mgt.name)?;
+    let seen = mounts::locate(shared, &mgt, &hosts).await.complete(&mgt.name)?;
     seen.mounted
         .map(|(host, _)| host)
         .ok_or_else(|| format!("the MGS of {} is not mounted on any of its hosts", fs.name))

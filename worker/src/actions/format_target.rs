@@ -1,51 +1,57 @@
 //! `format_target`: format a target's volume with `mkfs.lustre` on its
-//! primary host, unless the volume already holds that target. The label is
-//! checked first (`blkid -p`), so a step redelivered after the format ran
-//! does not format again; a volume holding another Lustre target is only
-//! overwritten when the target asks for `--reformat`.
+//! primary host, exactly once, and never over data it was not asked to
+//! overwrite.
+//!
+//! Before `mkfs.lustre` runs, the volume's file-system UUID as found (`''`
+//! for none) is recorded as the target's `format_marker`. A retry that
+//! finds the marker and, on the volume, another UUID with this target's
+//! label knows the format happened and does not format again. Every read
+//! of the device and mkfs itself run under `flock` on the device, so a
+//! retry waits while an earlier attempt's mkfs (which may outlive its
+//! worker) still runs. A first attempt refuses a volume holding anything
+//! unless the target asks for `reformat`, even a leftover of an earlier
+//! file system with the same name.
 
 use serde_json::{json, Value};
 use std::time::Duration;
 use uuid::Uuid;
 
-use super::blkid;
+use super::contents::{self, Contents, LOCK_WAIT_SECS};
+use super::mkfs::{self, mkfs_argv};
 use super::servers::Server;
-use super::targets::{self, FilesystemRow, TargetRow};
+use super::step;
+use super::targets::TargetRow;
 use crate::shared::Shared;
 
-/// Formatting a large device takes a while.
-const MKFS_TIMEOUT: Duration = Duration::from_secs(3600);
+/// Formatting a large device takes a while, after waiting for its lock.
+const MKFS_TIMEOUT: Duration = Duration::from_secs(3600 + LOCK_WAIT_SECS);
 
-/// What `mkfs.lustre` needs besides the device.
+/// What to do with the volume as found.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MkfsSpec {
-    pub kind: String,
-    pub fsname: Option<String>,
-    pub index: Option<i32>,
-    /// The MGS's NIDs, primary first (none for an MGT).
-    pub mgs_nids: Vec<String>,
-    /// The first NID of the primary and of each failover host.
-    pub service_nids: Vec<String>,
-    pub reformat: bool,
+pub enum Decision {
+    /// An earlier attempt formatted it: record that only.
+    Formatted,
+    /// It holds data the target did not ask to overwrite.
+    Refuse,
+    /// Run mkfs.lustre, with `--reformat` when `reformat`.
+    Format { reformat: bool },
 }
 
-/// The `mkfs.lustre` argv for `spec` on `device`.
-pub fn mkfs_argv(spec: &MkfsSpec, device: &str) -> Vec<String> {
-    let mut argv = vec!["mkfs.lustre".to_owned()];
-    if spec.kind == "mgt" {
-        argv.push("--mgs".to_owned());
-    } else {
-        argv.push(format!("--{}", spec.kind));
-        argv.extend(spec.fsname.iter().map(|name| format!("--fsname={name}")));
-        argv.extend(spec.index.iter().map(|index| format!("--index={index}")));
-        argv.push(format!("--mgsnode={}", spec.mgs_nids.join(":")));
+/// Decides from the recorded `marker`, the target's `reformat` flag and
+/// what volume holds `now`.
+pub fn decide(marker: Option<&str>, reformat: bool, name: &str, now: &Contents) -> Decision {
+    match marker {
+        Some(marker) if now.uuid.as_deref().is_some_and(|uuid| uuid != marker) && now.labels(name) => {
+            Decision::Formatted
+        }
+        // Data here now was allowed by the first attempt, or is what its
+        // interrupted format left.
+        Some(_) => Decision::Format {
+            reformat: reformat || now.holds_data(),
+        },
+        None if now.holds_data() && !reformat => Decision::Refuse,
+        None => Decision::Format { reformat },
     }
-    argv.extend(spec.service_nids.iter().map(|nid| format!("--servicenode={nid}")));
-    if spec.reformat {
-        argv.push("--reformat".to_owned());
-    }
-    argv.push(device.to_owned());
-    argv
 }
 
 pub async fn run(shared: &Shared, target_id: Uuid) -> Result<Value, String> {
@@ -55,119 +61,161 @@ pub async fn run(shared: &Shared, target_id: Uuid) -> Result<Value, String> {
         .first()
         .ok_or_else(|| format!("{} has no primary host", target.name))?;
     let device = target.device_on(shared, primary).await?;
-    let label = blkid::label(shared, primary, &device).await?;
-    if let Some(label) = label.as_deref() {
-        if blkid::labels_target(label, &target.name) {
-            targets::record(shared, target_id, "formatted", None).await?;
-            return Ok(json!({ "target": target.name, "device": device, "formatted": false, "label": label }));
+    let before = contents::read_locked(shared, primary, &device).await?;
+    let marker = target.format_marker.as_deref();
+    let reformat = match decide(marker, target.reformat, &target.name, &before) {
+        Decision::Formatted => {
+            record(shared, &target, &before).await?;
+            return Ok(json!({
+                "target": target.name, "device": device, "formatted": false,
+                "label": before.label, "fs_uuid": before.uuid,
+            }));
         }
-        if blkid::is_lustre_label(label) && !target.reformat {
+        Decision::Refuse => {
             return Err(format!(
-                "volume {} ({device} on {}) holds another Lustre target {label}; refusing to overwrite it",
-                target.serial, primary.name
-            ));
+                "volume {} ({device} on {}) holds {}; refusing to overwrite it \
+                 (create the target with reformat to format over it)",
+                target.serial,
+                primary.name,
+                before.describe()
+            ))
         }
-    }
-    let spec = spec(shared, &target, &hosts).await?;
-    let argv = mkfs_argv(&spec, &device);
-    let output = primary.exec_for(shared, &argv, MKFS_TIMEOUT).await?;
-    // An earlier attempt still running on the server may have won the race;
-    // mkfs.lustre then refuses, and the label tells.
-    let label = blkid::label(shared, primary, &device).await?;
-    let formatted = label.as_deref().is_some_and(|l| blkid::labels_target(l, &target.name));
-    if !output.success() && !formatted {
-        return Err(primary.failed(&argv, &output));
-    }
-    if !formatted {
+        Decision::Format { reformat } => reformat,
+    };
+    let marker = match marker {
+        Some(marker) => marker.to_owned(),
+        None => mark(shared, &target, before.uuid_or_empty()).await?,
+    };
+    let spec = mkfs::spec(shared, &target, &hosts, reformat).await?;
+    format(shared, &target, primary, &device, &spec, &marker).await
+}
+
+/// Runs mkfs.lustre under the device's lock and checks what it left: this
+/// target's label on a file system other than the one `marker` names.
+async fn format(
+    shared: &Shared,
+    target: &TargetRow,
+    host: &Server,
+    device: &str,
+    spec: &mkfs::MkfsSpec,
+    marker: &str,
+) -> Result<Value, String> {
+    let mkfs = mkfs_argv(spec, device);
+    let mkfs: Vec<&str> = mkfs.iter().map(String::as_str).collect();
+    let argv = contents::locked(device, &mkfs);
+    let output = host.exec_for(shared, &argv, MKFS_TIMEOUT).await?;
+    let after = contents::read_locked(shared, host, device).await?;
+    let new_uuid = after.uuid.as_deref().is_some_and(|uuid| uuid != marker);
+    if !(new_uuid && after.labels(&target.name)) {
+        if !output.success() {
+            return Err(host.failed(&argv, &output));
+        }
         return Err(format!(
-            "{}: mkfs.lustre succeeded but {device} is labelled {label:?}, not {}",
-            primary.name,
-            blkid::first_time_label(&target.name)
+            "{}: mkfs.lustre succeeded but {device} holds {}, not a new file system labelled {}",
+            host.name,
+            after.describe(),
+            super::blkid::first_time_label(&target.name)
         ));
     }
-    targets::record(shared, target_id, "formatted", None).await?;
-    Ok(json!({ "target": target.name, "device": device, "formatted": output.success(), "command": argv }))
+    record(shared, target, &after).await?;
+    Ok(json!({
+        "target": target.name, "device": device, "formatted": true,
+        "fs_uuid": after.uuid, "command": argv,
+    }))
 }
 
-/// Gathers the file-system name and the NIDs the target is formatted with.
-async fn spec(shared: &Shared, target: &TargetRow, hosts: &[Server]) -> Result<MkfsSpec, String> {
-    let service_nids = first_nids(hosts)?;
-    let (fsname, mgs_nids) = match target.filesystem_id {
-        None => (None, Vec::new()),
-        Some(fs_id) => {
-            let fs = FilesystemRow::load(shared, fs_id).await?;
-            let mgs = TargetRow::load(shared, fs.mgs_id).await?;
-            (Some(fs.name), first_nids(&mgs.hosts(shared).await?)?)
-        }
-    };
-    Ok(MkfsSpec {
-        kind: target.kind.clone(),
-        fsname,
-        index: target.index,
-        mgs_nids,
-        service_nids,
-        reformat: target.reformat,
-    })
+/// Records the marker of the first attempt; fails if another attempt
+/// recorded one since the target was read. Returns the marker.
+async fn mark(shared: &Shared, target: &TargetRow, uuid: &str) -> Result<String, String> {
+    let changed = step::update(
+        &shared.db,
+        "record the format marker",
+        "UPDATE target SET format_marker = $2 WHERE id = $1 AND format_marker IS NULL",
+        vec![target.id.into(), uuid.to_owned().into()],
+    )
+    .await?;
+    if changed == 0 {
+        return Err(format!(
+            "another attempt began formatting {} meanwhile; not formatting it twice",
+            target.name
+        ));
+    }
+    Ok(uuid.to_owned())
 }
 
-/// The first NID of each host; fails naming a host where LNet is not up.
-fn first_nids(hosts: &[Server]) -> Result<Vec<String>, String> {
-    hosts.iter().map(|h| h.first_nid().map(str::to_owned)).collect()
+/// Records the target as `formatted` with the file system found on it.
+async fn record(shared: &Shared, target: &TargetRow, found: &Contents) -> Result<(), String> {
+    step::update(
+        &shared.db,
+        "record the target's state",
+        "UPDATE target SET state = 'formatted', active_host_id = NULL, fs_uuid = $2 WHERE id = $1",
+        vec![target.id.into(), found.uuid.clone().into()],
+    )
+    .await?;
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn spec(kind: &str) -> MkfsSpec {
-        MkfsSpec {
-            kind: kind.into(),
-            fsname: Some("fs1".into()),
-            index: Some(3),
-            mgs_nids: vec!["10.0.0.1@tcp".into(), "10.0.0.4@tcp".into()],
-            service_nids: vec!["10.0.0.2@tcp".into(), "10.0.0.3@tcp".into()],
-            reformat: false,
+    fn holding(label: &str, uuid: &str) -> Contents {
+        Contents {
+            fs_type: Some("ext4".into()),
+            label: Some(label.into()),
+            uuid: Some(uuid.into()),
+            ..Contents::default()
         }
     }
 
+    const OST: &str = "fs1-OST0003";
+
     #[test]
-    fn formats_an_ost_with_its_mgs_and_service_nodes() {
+    fn a_first_attempt_formats_an_empty_volume_and_refuses_data() {
+        let empty = Contents::default();
+        assert_eq!(decide(None, false, OST, &empty), Decision::Format { reformat: false });
+        assert_eq!(decide(None, true, OST, &empty), Decision::Format { reformat: true });
+        // A leftover of an earlier fs1 is data like any other.
+        let leftover = holding("fs1-OST0003", "old");
+        assert_eq!(decide(None, false, OST, &leftover), Decision::Refuse);
+        assert_eq!(decide(None, true, OST, &leftover), Decision::Format { reformat: true });
+        let table = Contents {
+            pt_type: Some("gpt".into()),
+            ..Contents::default()
+        };
+        assert_eq!(decide(None, false, OST, &table), Decision::Refuse);
+    }
+
+    #[test]
+    fn a_retry_knows_the_format_by_a_new_uuid_with_the_label() {
+        let formatted = holding("fs1:OST0003", "new");
+        assert_eq!(decide(Some(""), false, OST, &formatted), Decision::Formatted);
+        assert_eq!(decide(Some("old"), true, OST, &formatted), Decision::Formatted);
+        let registered = holding("fs1-OST0003", "new");
+        assert_eq!(decide(Some(""), false, OST, &registered), Decision::Formatted);
         assert_eq!(
-            mkfs_argv(&spec("ost"), "/dev/sdb"),
-            [
-                "mkfs.lustre",
-                "--ost",
-                "--fsname=fs1",
-                "--index=3",
-                "--mgsnode=10.0.0.1@tcp:10.0.0.4@tcp",
-                "--servicenode=10.0.0.2@tcp",
-                "--servicenode=10.0.0.3@tcp",
-                "/dev/sdb",
-            ]
+            decide(Some(""), false, "MGS", &holding("MGS", "new")),
+            Decision::Formatted
         );
     }
 
     #[test]
-    fn formats_an_mgt_without_file_system_and_reformats_when_asked() {
-        let mgt = MkfsSpec {
-            fsname: None,
-            index: None,
-            mgs_nids: vec![],
-            service_nids: vec!["10.0.0.1@tcp".into()],
-            reformat: true,
-            ..spec("mgt")
-        };
+    fn a_retry_formats_again_when_the_format_did_not_happen() {
+        // mkfs never ran: the volume is as the first attempt found it.
         assert_eq!(
-            mkfs_argv(&mgt, "/dev/sdb"),
-            [
-                "mkfs.lustre",
-                "--mgs",
-                "--servicenode=10.0.0.1@tcp",
-                "--reformat",
-                "/dev/sdb"
-            ]
+            decide(Some(""), false, OST, &Contents::default()),
+            Decision::Format { reformat: false }
         );
-        let mdt = mkfs_argv(&spec("mdt"), "/dev/sdc");
-        assert_eq!(mdt[1], "--mdt");
+        let old = holding("fs1-OST0003", "old");
+        assert_eq!(
+            decide(Some("old"), true, OST, &old),
+            Decision::Format { reformat: true }
+        );
+        // An interrupted format left something else: overwrite it.
+        let partial = holding("junk", "half");
+        assert_eq!(
+            decide(Some(""), false, OST, &partial),
+            Decision::Format { reformat: true }
+        );
     }
 }

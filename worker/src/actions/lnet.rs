@@ -6,10 +6,9 @@
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use super::mounts;
-use super::servers::{db_error, Server};
+use super::servers::Server;
+use super::{mounts, step};
 use crate::shared::Shared;
-use store::sql::execute;
 
 const NET_SHOW: [&str; 3] = ["lnetctl", "net", "show"];
 const LOOPBACK: &str = "0@lo";
@@ -30,24 +29,29 @@ pub async fn show(shared: &Shared, host: &Server) -> Result<Option<Vec<String>>,
     Ok(output.success().then(|| parse_nids(&output.stdout)))
 }
 
-/// Records `lnet_up` with `nids`, or `lnet_down` keeping the NIDs.
+/// Records `lnet_up` with `nids`, or `lnet_down` keeping the NIDs; fenced
+/// by the step attempt.
 async fn record(shared: &Shared, host_id: Uuid, nids: Option<&[String]>) -> Result<(), String> {
-    let fail = db_error("record the LNet state");
+    let what = "record the LNet state";
     match nids {
-        Some(nids) => execute(
-            &shared.db,
-            "UPDATE host SET lnet_state = 'lnet_up', nids = $2 WHERE id = $1",
-            [host_id.into(), nids.to_vec().into()],
-        )
-        .await
-        .map_err(fail)?,
-        None => execute(
-            &shared.db,
-            "UPDATE host SET lnet_state = 'lnet_down' WHERE id = $1",
-            [host_id.into()],
-        )
-        .await
-        .map_err(fail)?,
+        Some(nids) => {
+            step::update(
+                &shared.db,
+                what,
+                "UPDATE host SET lnet_state = 'lnet_up', nids = $2 WHERE id = $1",
+                vec![host_id.into(), nids.to_vec().into()],
+            )
+            .await?
+        }
+        None => {
+            step::update(
+                &shared.db,
+                what,
+                "UPDATE host SET lnet_state = 'lnet_down' WHERE id = $1",
+                vec![host_id.into()],
+            )
+            .await?
+        }
     };
     Ok(())
 }

@@ -6,18 +6,22 @@
 mod blkid;
 mod conf_params;
 mod configure_target;
+mod contents;
 mod detect;
 mod detect_record;
 mod failover;
 mod format_target;
 mod llog;
 mod lnet;
+mod lsblk;
+mod mkfs;
 mod mount_target;
 mod mounts;
 mod probe_host;
 mod register_target;
 mod remove;
 mod servers;
+mod step;
 mod targets;
 mod transcript;
 
@@ -27,13 +31,23 @@ use std::time::Duration;
 
 use crate::shared::Shared;
 
-/// Runs `action`; `Ok` carries the step's output with the commands it ran
-/// on servers (`commands`: host, command, exit status, stdout, stderr),
-/// `Err` its error.
-pub async fn run(shared: &Shared, action: &Action) -> Result<Value, String> {
+pub use step::StepAttempt;
+pub use transcript::ActionError;
+
+/// Runs `action` outside any step (its state writes are not fenced); `Ok`
+/// carries the step's output with the commands it ran on servers
+/// (`commands`: host, command, exit status, stdout, stderr), `Err` its
+/// error with the commands it ran before failing.
+pub async fn run(shared: &Shared, action: &Action) -> Result<Value, ActionError> {
     // Boxed: the actions' futures are large, and polling them inline
     // overflowed a 2 MiB stack in debug builds.
     transcript::capture(Box::pin(act(shared, action))).await
+}
+
+/// Runs `action` for attempt `step`: what it records lands only while the
+/// step is still running this attempt.
+pub async fn run_step(shared: &Shared, step: StepAttempt, action: &Action) -> Result<Value, ActionError> {
+    step::scope(step, run(shared, action)).await
 }
 
 async fn act(shared: &Shared, action: &Action) -> Result<Value, String> {

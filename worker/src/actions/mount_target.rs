@@ -1,13 +1,14 @@
 //! `mount_target` and `unmount_target`. Both first look for the target on
-//! its primary and failover hosts (`mount -t lustre`, `svname=NAME`), so a
-//! redelivered step finds the work done and only records it.
+//! its primary and failover hosts (`mount -t lustre`, `svname=NAME` on its
+//! volume), so a redelivered step finds the work done and only records it.
+//! A volume is mounted only if it carries the target's label.
 
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use super::mounts;
 use super::register_target::MOUNT_TIMEOUT;
 use super::targets::{self, TargetRow};
+use super::{contents, mounts};
 use crate::shared::Shared;
 
 /// Mounts the target on its primary host unless it is mounted on one of its
@@ -15,7 +16,7 @@ use crate::shared::Shared;
 pub async fn mount(shared: &Shared, target_id: Uuid) -> Result<Value, String> {
     let target = TargetRow::load(shared, target_id).await?;
     let hosts = target.hosts(shared).await?;
-    let seen = mounts::locate(shared, &hosts, &target.name).await;
+    let seen = mounts::locate(shared, &target, &hosts).await;
     let unknown: Vec<String> = seen.unknown_hosts().into_iter().map(str::to_owned).collect();
     if let Some((host, mount)) = seen.mounted {
         targets::record(shared, target_id, "mounted", Some(host.id)).await?;
@@ -27,6 +28,7 @@ pub async fn mount(shared: &Shared, target_id: Uuid) -> Result<Value, String> {
         .first()
         .ok_or_else(|| format!("{} has no primary host", target.name))?;
     let device = target.device_on(shared, primary).await?;
+    contents::require_target(shared, &target, primary, &device).await?;
     let dir = target.mountpoint();
     primary.check(shared, &["mkdir", "-p", &dir]).await?;
     let argv = ["mount", "-t", "lustre", &device, &dir];
@@ -42,9 +44,7 @@ pub async fn mount(shared: &Shared, target_id: Uuid) -> Result<Value, String> {
 pub async fn unmount(shared: &Shared, target_id: Uuid) -> Result<Value, String> {
     let target = TargetRow::load(shared, target_id).await?;
     let hosts = target.hosts(shared).await?;
-    let seen = mounts::locate(shared, &hosts, &target.name)
-        .await
-        .complete(&target.name)?;
+    let seen = mounts::locate(shared, &target, &hosts).await.complete(&target.name)?;
     let unmounted = match seen.mounted {
         Some((host, mount)) => {
             host.check_for(shared, &["umount", &mount.dir], MOUNT_TIMEOUT).await?;

@@ -1,10 +1,12 @@
 //! Where Lustre targets are mounted: `mount -t lustre` lists a host's Lustre
 //! mounts, one line `DEV on DIR type lustre (ro,svname=NAME,…)`. A target is
-//! found by its service name across its primary and failover hosts.
+//! found across its primary and failover hosts by its service name on its
+//! own volume there: service names repeat (every MGT is `MGS`).
 
 use futures::future::join_all;
 
 use super::servers::Server;
+use super::targets::TargetRow;
 use crate::shared::Shared;
 
 /// One Lustre mount of a host.
@@ -69,15 +71,14 @@ pub async fn list(shared: &Shared, host: &Server) -> Result<Vec<LustreMount>, St
     Ok(parse_mounts(&host.check(shared, &["mount", "-t", "lustre"]).await?))
 }
 
-/// Asks every host in `hosts` (in parallel) whether target `name` is
-/// mounted there.
-pub async fn locate(shared: &Shared, hosts: &[Server], name: &str) -> Whereabouts {
-    let listings = join_all(hosts.iter().map(|h| list(shared, h))).await;
+/// Asks every host in `hosts` (in parallel) whether `target` is mounted
+/// there.
+pub async fn locate(shared: &Shared, target: &TargetRow, hosts: &[Server]) -> Whereabouts {
+    let looks = join_all(hosts.iter().map(|h| look(shared, target, h))).await;
     let mut found = Whereabouts::default();
-    for (host, listing) in hosts.iter().zip(listings) {
-        match listing {
-            Ok(mounts) => {
-                let mine = mounts.into_iter().find(|m| m.svname.as_deref() == Some(name));
+    for (host, look) in hosts.iter().zip(looks) {
+        match look {
+            Ok(mine) => {
                 if let (Some(mount), None) = (mine, &found.mounted) {
                     found.mounted = Some((host.clone(), mount));
                 }
@@ -86,6 +87,29 @@ pub async fn locate(shared: &Shared, hosts: &[Server], name: &str) -> Whereabout
         }
     }
     found
+}
+
+/// The mount of `target` on `host`: its service name on its volume.
+async fn look(shared: &Shared, target: &TargetRow, host: &Server) -> Result<Option<LustreMount>, String> {
+    let named: Vec<LustreMount> = list(shared, host)
+        .await?
+        .into_iter()
+        .filter(|m| m.svname.as_deref() == Some(target.name.as_str()))
+        .collect();
+    if named.is_empty() {
+        return Ok(None);
+    }
+    let Some(device) = target.find_device(shared, host).await? else {
+        return Ok(None);
+    };
+    Ok(mine(named, &target.name, &device))
+}
+
+/// The mount of service `name` on `device` among `mounts`.
+pub fn mine(mounts: Vec<LustreMount>, name: &str, device: &str) -> Option<LustreMount> {
+    mounts
+        .into_iter()
+        .find(|m| m.svname.as_deref() == Some(name) && m.device == device)
 }
 
 #[cfg(test)]
@@ -125,6 +149,17 @@ mod tests {
         assert_eq!(mounts[0].device, "/dev/mapper/mpatha");
         assert_eq!(mounts[0].dir, "/mnt/fs-MDT0000");
         assert_eq!(mounts[0].svname.as_deref(), Some("fs-MDT0000"));
+    }
+
+    #[test]
+    fn a_mount_is_the_targets_only_on_its_device() {
+        let mounts = parse_mounts(
+            "/dev/sdc on /mnt/MGS type lustre (ro,svname=MGS)\n/dev/sdb on /mnt/MGS2 type lustre (ro,svname=MGS)\n",
+        );
+        let found = mine(mounts.clone(), "MGS", "/dev/sdb").map(|m| m.dir);
+        assert_eq!(found.as_deref(), Some("/mnt/MGS2"));
+        assert_eq!(mine(mounts.clone(), "MGS", "/dev/sdd"), None);
+        assert_eq!(mine(mounts, "fs1-MDT0000", "/dev/sdc"), None);
     }
 
     #[test]

@@ -4,30 +4,14 @@
 //! again refreshes the same rows, so a redelivered step changes nothing.
 
 use chroma_ssh::{Fingerprint, HostKeyPolicy, Session};
-use serde::Deserialize;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use super::lnet;
+use super::lsblk::{self, Disk};
 use super::servers::{host_key_changed, Server};
+use super::{lnet, step};
 use crate::shared::Shared;
 use store::sql::{execute, query};
-
-/// A block device as `lsblk -J -b -o NAME,SIZE,SERIAL,TYPE` reports it.
-/// Older util-linux prints sizes as strings, newer as numbers.
-#[derive(Debug, Deserialize)]
-struct Device {
-    name: String,
-    size: Option<Value>,
-    serial: Option<String>,
-    #[serde(rename = "type")]
-    kind: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Lsblk {
-    blockdevices: Vec<Device>,
-}
 
 pub async fn run(shared: &Shared, host_id: Uuid) -> Result<Value, String> {
     let mut host = Server::load(shared, host_id).await?;
@@ -39,10 +23,7 @@ pub async fn run(shared: &Shared, host_id: Uuid) -> Result<Value, String> {
     // A server without Lustre installed is still a host; it has no version.
     let lustre = host.exec(shared, &["lctl", "--version"]).await?;
     let lustre_version = lustre.success().then(|| lustre_version(&lustre.stdout)).flatten();
-    let listing = host
-        .check(shared, &["lsblk", "-J", "-b", "-o", "NAME,SIZE,SERIAL,TYPE"])
-        .await?;
-    let devices = parse_lsblk(&listing)?;
+    let devices = lsblk::disks(shared, &host).await?;
     record(shared, host_id, &nodename, &kernel, lustre_version.as_deref(), &devices).await?;
     let lnet = lnet::refresh(shared, &host).await?;
     Ok(json!({
@@ -97,25 +78,6 @@ fn lustre_version(stdout: &str) -> Option<String> {
     stdout.split_whitespace().last().map(str::to_owned)
 }
 
-/// Whole disks with a serial: (path, serial, size in bytes).
-fn parse_lsblk(stdout: &str) -> Result<Vec<(String, String, i64)>, String> {
-    let listing: Lsblk = serde_json::from_str(stdout).map_err(|e| format!("cannot parse lsblk output: {e}"))?;
-    Ok(listing
-        .blockdevices
-        .into_iter()
-        .filter(|d| d.kind.as_deref().is_none_or(|k| k == "disk"))
-        .filter_map(|d| {
-            let serial = d.serial.filter(|s| !s.is_empty())?;
-            let size = match d.size? {
-                Value::Number(n) => n.as_i64()?,
-                Value::String(s) => s.parse().ok()?,
-                _ => return None,
-            };
-            Some((format!("/dev/{}", d.name), serial, size))
-        })
-        .collect())
-}
-
 /// Records the host as managed with its volumes, in one transaction.
 async fn record(
     shared: &Shared,
@@ -123,33 +85,26 @@ async fn record(
     nodename: &str,
     kernel: &str,
     lustre_version: Option<&str>,
-    devices: &[(String, String, i64)],
+    devices: &[Disk],
 ) -> Result<(), String> {
     use sea_orm::TransactionTrait;
     let fail = |e: sea_orm::DbErr| format!("cannot record the host: {e}");
     let tx = shared.db.begin().await.map_err(fail)?;
-    execute(
+    step::update(
         &tx,
+        "record the host",
         "UPDATE host SET state = 'managed', nodename = $2, kernel = $3, lustre_version = $4 WHERE id = $1",
-        [
+        vec![
             host_id.into(),
             nodename.to_owned().into(),
             kernel.to_owned().into(),
             lustre_version.map(str::to_owned).into(),
         ],
     )
-    .await
-    .map_err(fail)?;
-    let (paths, serials, sizes): (Vec<String>, Vec<String>, Vec<i64>) =
-        devices
-            .iter()
-            .cloned()
-            .fold((vec![], vec![], vec![]), |mut acc, (p, s, z)| {
-                acc.0.push(p);
-                acc.1.push(s);
-                acc.2.push(z);
-                acc
-            });
+    .await?;
+    let paths: Vec<String> = devices.iter().map(|d| d.path.clone()).collect();
+    let serials: Vec<String> = devices.iter().map(|d| d.serial.clone()).collect();
+    let sizes: Vec<i64> = devices.iter().map(|d| d.size).collect();
     let ids: Vec<Uuid> = devices.iter().map(|_| Uuid::now_v7()).collect();
     execute(
         &tx,
@@ -178,20 +133,6 @@ async fn record(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn parses_lsblk_of_old_and_new_util_linux() {
-        let old = r#"{"blockdevices": [{"name": "sdb", "size": "107374182400", "serial": "S1", "type": "disk"},
-            {"name": "sdb1", "size": "1024", "serial": null, "type": "part"},
-            {"name": "sr0", "size": "1024", "serial": "", "type": "rom"}]}"#;
-        assert_eq!(
-            parse_lsblk(old),
-            Ok(vec![("/dev/sdb".into(), "S1".into(), 107_374_182_400)])
-        );
-        let new = r#"{"blockdevices": [{"name": "vdc", "size": 42, "serial": "S2", "type": "disk"}]}"#;
-        assert_eq!(parse_lsblk(new), Ok(vec![("/dev/vdc".into(), "S2".into(), 42)]));
-        assert!(parse_lsblk("not json").is_err());
-    }
 
     #[test]
     fn reads_the_lustre_version() {

@@ -4,11 +4,11 @@
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use super::mounts;
 use super::servers::{db_error, Server};
 use super::targets::{self, TargetRow};
+use super::{mounts, step};
 use crate::shared::Shared;
-use store::sql::{execute, query};
+use store::sql::query;
 
 /// `remove_target`: refuses while the target is mounted on one of its
 /// hosts; `removed`. A host that cannot be asked is named in the output: a
@@ -16,7 +16,7 @@ use store::sql::{execute, query};
 pub async fn target(shared: &Shared, target_id: Uuid) -> Result<Value, String> {
     let target = TargetRow::load(shared, target_id).await?;
     let hosts = target.hosts(shared).await?;
-    let seen = mounts::locate(shared, &hosts, &target.name).await;
+    let seen = mounts::locate(shared, &target, &hosts).await;
     if let Some((host, mount)) = &seen.mounted {
         return Err(format!(
             "{} is mounted on {} at {}; unmount it before removing it",
@@ -41,13 +41,13 @@ pub async fn filesystem(shared: &Shared, filesystem_id: Uuid) -> Result<Value, S
             live.join(", ")
         ));
     }
-    let changed = execute(
+    let changed = step::update(
         &shared.db,
+        "record the file system's removal",
         "UPDATE filesystem SET removed = true WHERE id = $1",
-        [filesystem_id.into()],
+        vec![filesystem_id.into()],
     )
-    .await
-    .map_err(db_error("record the file system's removal"))?;
+    .await?;
     if changed == 0 {
         return Err(format!("file system {filesystem_id} does not exist"));
     }
@@ -72,13 +72,13 @@ pub async fn host(shared: &Shared, host_id: Uuid) -> Result<Value, String> {
             live.join(", ")
         ));
     }
-    execute(
+    step::update(
         &shared.db,
+        "record the host's removal",
         "UPDATE host SET state = 'removed' WHERE id = $1",
-        [host_id.into()],
+        vec![host_id.into()],
     )
-    .await
-    .map_err(db_error("record the host's removal"))?;
+    .await?;
     // Its pooled sessions are of no further use.
     shared.ssh.remove(&server.target);
     Ok(json!({ "host": server.name, "removed": true }))

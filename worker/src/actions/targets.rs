@@ -6,6 +6,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::servers::{db_error, Server};
+use super::{lsblk, step};
 use crate::shared::Shared;
 use store::sql::{execute, query};
 
@@ -24,6 +25,9 @@ pub struct TargetRow {
     pub primary: Uuid,
     pub failovers: Vec<Uuid>,
     pub reformat: bool,
+    /// The volume's file-system UUID (`''`: none) as the first format
+    /// attempt found it, recorded before `mkfs.lustre` ran.
+    pub format_marker: Option<String>,
 }
 
 /// A file-system row.
@@ -41,7 +45,7 @@ impl TargetRow {
         let rows = query(
             &shared.db,
             "SELECT t.kind, t.name, t.filesystem_id, t.target_index, t.volume_id, v.serial,
-                    t.primary_host_id, t.failover_host_ids, t.reformat
+                    t.primary_host_id, t.failover_host_ids, t.reformat, t.format_marker
              FROM target t JOIN volume v ON v.id = t.volume_id WHERE t.id = $1",
             [id.into()],
         )
@@ -63,6 +67,7 @@ impl TargetRow {
             primary: row.try_get("", "primary_host_id")?,
             failovers: row.try_get("", "failover_host_ids")?,
             reformat: row.try_get("", "reformat")?,
+            format_marker: row.try_get("", "format_marker")?,
         })
     }
 
@@ -78,23 +83,28 @@ impl TargetRow {
         Server::load_all(shared, &self.host_ids()).await
     }
 
-    /// The path of the target's volume on `host`.
+    /// The path of the target's volume on `host` now, found by its serial
+    /// (`lsblk`): kernel names change across reboots, so the path recorded
+    /// at probe time is only refreshed here, never trusted.
     pub async fn device_on(&self, shared: &Shared, host: &Server) -> Result<String, String> {
-        let rows = query(
+        self.find_device(shared, host)
+            .await?
+            .ok_or_else(|| format!("volume {} is not visible on {}", self.serial, host.name))
+    }
+
+    /// Like [`Self::device_on`], but `None` when `host` does not see it.
+    pub async fn find_device(&self, shared: &Shared, host: &Server) -> Result<Option<String>, String> {
+        let Some(path) = lsblk::path_of(shared, host, &self.serial).await? else {
+            return Ok(None);
+        };
+        execute(
             &shared.db,
-            "SELECT path FROM volume_node WHERE volume_id = $1 AND host_id = $2",
-            [self.volume_id.into(), host.id.into()],
+            "UPDATE volume_node SET path = $3 WHERE volume_id = $1 AND host_id = $2 AND path <> $3",
+            [self.volume_id.into(), host.id.into(), path.clone().into()],
         )
         .await
-        .map_err(db_error("read the volume's path"))?;
-        rows.first()
-            .and_then(|r| r.try_get::<String>("", "path").ok())
-            .ok_or_else(|| {
-                format!(
-                    "volume {} of {} is not visible on {}",
-                    self.serial, self.name, host.name
-                )
-            })
+        .map_err(db_error("record the volume's path"))?;
+        Ok(Some(path))
     }
 
     /// Where Lustre targets are mounted by Chroma: `/mnt/NAME`.
@@ -124,14 +134,14 @@ impl FilesystemRow {
 }
 
 /// Records that target `id` was seen in `state`, mounted on `active` (or
-/// nowhere).
+/// nowhere); fenced by the step attempt (see [`step::update`]).
 pub async fn record(shared: &Shared, id: Uuid, state: &str, active: Option<Uuid>) -> Result<(), String> {
-    execute(
+    step::update(
         &shared.db,
+        "record the target's state",
         "UPDATE target SET state = $2, active_host_id = $3 WHERE id = $1",
-        [id.into(), state.to_owned().into(), active.into()],
+        vec![id.into(), state.to_owned().into(), active.into()],
     )
-    .await
-    .map_err(db_error("record the target's state"))?;
+    .await?;
     Ok(())
 }

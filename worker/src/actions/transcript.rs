@@ -13,13 +13,36 @@ tokio::task_local! {
     static COMMANDS: RefCell<Vec<Value>>;
 }
 
-/// Runs an action, adding the commands it ran to its output as `commands`.
-pub async fn capture(action: impl Future<Output = Result<Value, String>>) -> Result<Value, String> {
+/// An action that failed, with the commands it ran before failing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActionError {
+    pub error: String,
+    /// `{"commands": […]}`, or `None` when it ran none.
+    pub output: Option<Value>,
+}
+
+impl std::fmt::Display for ActionError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.error)
+    }
+}
+
+impl std::error::Error for ActionError {}
+
+/// Runs an action, adding the commands it ran to its output as `commands`,
+/// whether it succeeds or fails.
+pub async fn capture(action: impl Future<Output = Result<Value, String>>) -> Result<Value, ActionError> {
     COMMANDS
         .scope(RefCell::new(Vec::new()), async move {
             let result = action.await;
             let commands = COMMANDS.with(|c| c.take());
-            result.map(|output| with_commands(output, commands))
+            match result {
+                Ok(output) => Ok(with_commands(output, commands)),
+                Err(error) => Err(ActionError {
+                    error,
+                    output: (!commands.is_empty()).then(|| json!({ "commands": commands })),
+                }),
+            }
         })
         .await
 }
@@ -88,5 +111,31 @@ mod tests {
         let out = out.unwrap_or_default();
         assert_eq!(out["commands"][0]["host"], "oss1");
         assert_eq!(out["commands"][0]["exit_status"], 0);
+    }
+
+    #[tokio::test]
+    async fn a_failure_keeps_its_commands() {
+        let failed = capture(async {
+            let output = ExecOutput {
+                stdout: String::new(),
+                stderr: "busy\n".into(),
+                exit_status: Some(16),
+                exit_signal: None,
+                truncated: false,
+            };
+            record("oss1", "mount -t lustre /dev/sdb /mnt/x", &output);
+            Err("mount failed".to_owned())
+        })
+        .await;
+        let err = failed.err().unwrap_or_else(|| ActionError {
+            error: String::new(),
+            output: None,
+        });
+        assert_eq!(err.to_string(), "mount failed");
+        let output = err.output.unwrap_or_default();
+        assert_eq!(output["commands"][0]["exit_status"], 16);
+        assert_eq!(output["commands"][0]["stderr"], "busy\n");
+        let bare = capture(async { Err("no commands".to_owned()) }).await;
+        assert_eq!(bare.err().map(|e| e.output), Some(None));
     }
 }

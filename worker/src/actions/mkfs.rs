@@ -1,0 +1,122 @@
+//! The `mkfs.lustre` command line of a target: its kind, file system,
+//! index, MGS and service NIDs.
+
+use super::servers::Server;
+use super::targets::{FilesystemRow, TargetRow};
+use crate::shared::Shared;
+
+/// What `mkfs.lustre` needs besides the device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MkfsSpec {
+    pub kind: String,
+    pub fsname: Option<String>,
+    pub index: Option<i32>,
+    /// The MGS's NIDs, primary first (none for an MGT).
+    pub mgs_nids: Vec<String>,
+    /// The first NID of the primary and of each failover host.
+    pub service_nids: Vec<String>,
+    pub reformat: bool,
+}
+
+/// The `mkfs.lustre` argv for `spec` on `device`.
+pub fn mkfs_argv(spec: &MkfsSpec, device: &str) -> Vec<String> {
+    let mut argv = vec!["mkfs.lustre".to_owned()];
+    if spec.kind == "mgt" {
+        argv.push("--mgs".to_owned());
+    } else {
+        argv.push(format!("--{}", spec.kind));
+        argv.extend(spec.fsname.iter().map(|name| format!("--fsname={name}")));
+        argv.extend(spec.index.iter().map(|index| format!("--index={index}")));
+        argv.push(format!("--mgsnode={}", spec.mgs_nids.join(":")));
+    }
+    argv.extend(spec.service_nids.iter().map(|nid| format!("--servicenode={nid}")));
+    if spec.reformat {
+        argv.push("--reformat".to_owned());
+    }
+    argv.push(device.to_owned());
+    argv
+}
+
+/// Gathers the file-system name and the NIDs the target is formatted with;
+/// `reformat` adds `--reformat`.
+pub async fn spec(shared: &Shared, target: &TargetRow, hosts: &[Server], reformat: bool) -> Result<MkfsSpec, String> {
+    let service_nids = first_nids(hosts)?;
+    let (fsname, mgs_nids) = match target.filesystem_id {
+        None => (None, Vec::new()),
+        Some(fs_id) => {
+            let fs = FilesystemRow::load(shared, fs_id).await?;
+            let mgs = TargetRow::load(shared, fs.mgs_id).await?;
+            (Some(fs.name), first_nids(&mgs.hosts(shared).await?)?)
+        }
+    };
+    Ok(MkfsSpec {
+        kind: target.kind.clone(),
+        fsname,
+        index: target.index,
+        mgs_nids,
+        service_nids,
+        reformat,
+    })
+}
+
+/// The first NID of each host; fails naming a host where LNet is not up.
+fn first_nids(hosts: &[Server]) -> Result<Vec<String>, String> {
+    hosts.iter().map(|h| h.first_nid().map(str::to_owned)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(kind: &str) -> MkfsSpec {
+        MkfsSpec {
+            kind: kind.into(),
+            fsname: Some("fs1".into()),
+            index: Some(3),
+            mgs_nids: vec!["10.0.0.1@tcp".into(), "10.0.0.4@tcp".into()],
+            service_nids: vec!["10.0.0.2@tcp".into(), "10.0.0.3@tcp".into()],
+            reformat: false,
+        }
+    }
+
+    #[test]
+    fn formats_an_ost_with_its_mgs_and_service_nodes() {
+        assert_eq!(
+            mkfs_argv(&spec("ost"), "/dev/sdb"),
+            [
+                "mkfs.lustre",
+                "--ost",
+                "--fsname=fs1",
+                "--index=3",
+                "--mgsnode=10.0.0.1@tcp:10.0.0.4@tcp",
+                "--servicenode=10.0.0.2@tcp",
+                "--servicenode=10.0.0.3@tcp",
+                "/dev/sdb",
+            ]
+        );
+    }
+
+    #[test]
+    fn formats_an_mgt_without_file_system_and_reformats_when_asked() {
+        let mgt = MkfsSpec {
+            fsname: None,
+            index: None,
+            mgs_nids: vec![],
+            service_nids: vec!["10.0.0.1@tcp".into()],
+            reformat: true,
+            ..spec("mgt")
+        };
+        assert_eq!(
+            mkfs_argv(&mgt, "/dev/sdb"),
+            [
+                "mkfs.lustre",
+                "--mgs",
+                "--servicenode=10.0.0.1@tcp",
+                "--reformat",
+                "/dev/sdb"
+            ]
+        );
+        let mdt = mkfs_argv(&spec("mdt"), "/dev/sdc");
+        assert_eq!(mdt[1], "--mdt");
+    }
+}
