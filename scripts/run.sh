@@ -31,6 +31,15 @@ sim_dir=${CHROMA_SIM_DIR:-$PWD/target/demo-cluster}
 mkdir -p "$sim_dir"
 cp "$key.pub" "$sim_dir/authorized_keys"
 
+# The demo's superuser: admin, with a password generated once and kept
+# beside the demo cluster (or CHROMA_ADMIN_PASSWORD if set). It is created
+# on the API's first start and printed below.
+if [ -z "${CHROMA_ADMIN_PASSWORD:-}" ]; then
+  [ -s "$sim_dir/admin-password" ] || (umask 077; head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$sim_dir/admin-password")
+  CHROMA_ADMIN_PASSWORD=$(cat "$sim_dir/admin-password")
+fi
+export CHROMA_ADMIN_PASSWORD
+
 pids=()
 stop() {
   trap - INT TERM EXIT
@@ -51,10 +60,16 @@ for _ in $(seq 1 100); do
   if curl -fsS "http://$bind/api/health" >/dev/null 2>&1 && [ "$(wc -l < "$sim_dir/hosts.txt")" -ge 3 ]; then break; fi
   sleep 0.2
 done
+# Log in as the demo's superuser; the token authorises the calls below.
+token=$(curl -fsS -X POST "http://$bind/api/session" -H 'content-type: application/json' \
+  -d "{\"username\": \"admin\", \"password\": \"$CHROMA_ADMIN_PASSWORD\"}" \
+  | sed -n 's/.*"token":"\([0-9a-f]*\)".*/\1/p' || true)
+[ -n "$token" ] || echo "run: cannot log in as admin (was the database created with another CHROMA_ADMIN_PASSWORD?)" >&2
+auth=(-H "authorization: Bearer $token")
 # Add the demo cluster's hosts (already added ones answer 409).
 while read -r name address fingerprint; do
   port=${address##*:}
-  curl -s -o /dev/null -X POST "http://$bind/api/host" -H 'content-type: application/json' \
+  curl -s -o /dev/null -X POST "http://$bind/api/host" "${auth[@]}" -H 'content-type: application/json' \
     -d "{\"address\": \"127.0.0.1\", \"port\": $port, \"fingerprint\": \"$fingerprint\"}" || true
 done < "$sim_dir/hosts.txt"
 
@@ -63,11 +78,11 @@ done < "$sim_dir/hosts.txt"
 demo_filesystem() {
   command -v python3 >/dev/null || { echo "python3 not found: no demo file system" >&2; return; }
   for _ in $(seq 1 150); do
-    managed=$(curl -fsS "http://$bind/api/host?state=managed" | python3 -c 'import json,sys; print(json.load(sys.stdin)["response"]["meta"]["total_count"])' 2>/dev/null || echo 0)
+    managed=$(curl -fsS "${auth[@]}" "http://$bind/api/host?state=managed" | python3 -c 'import json,sys; print(json.load(sys.stdin)["response"]["meta"]["total_count"])' 2>/dev/null || echo 0)
     [ "$managed" -ge 3 ] && break
     sleep 0.2
   done
-  curl -fsS "http://$bind/api/volume" | python3 -c '
+  curl -fsS "${auth[@]}" "http://$bind/api/volume" | python3 -c '
 import json, sys
 volumes = json.load(sys.stdin)["response"]["objects"]
 own = [v for v in volumes if [n["host"] for n in v["nodes"]] == ["mds1"]]
@@ -81,7 +96,7 @@ for i, v in enumerate(shared[:4]):
     osts.append({"volume_id": v["id"], "primary_host_id": by_name[primary], "failover_host_ids": [by_name[failover]]})
 print(json.dumps({"name": "demo", "mgt": {"volume_id": own[0]["id"]}, "mdts": [{"volume_id": own[1]["id"]}], "osts": osts}))
 ' > "$sim_dir/demo-filesystem.json" || return
-  curl -s -o /dev/null -X POST "http://$bind/api/filesystem" -H 'content-type: application/json' \
+  curl -s -o /dev/null -X POST "http://$bind/api/filesystem" "${auth[@]}" -H 'content-type: application/json' \
     -d @"$sim_dir/demo-filesystem.json" || true
 }
 demo_filesystem
@@ -89,17 +104,18 @@ demo_filesystem
 cat >&2 <<MSG
 
 Chroma is running: API on http://$bind (health: http://$bind/api/health)
+Demo login: user admin, password $CHROMA_ADMIN_PASSWORD
+  (the API needs a login: POST /api/session, then send the token as a Bearer token)
 Simulated Lustre servers (name, SSH address, host key), state in $sim_dir:
 $(cat "$sim_dir/hosts.txt")
   e.g. ssh -i $key -p 2200 -o StrictHostKeyChecking=no root@127.0.0.1 lctl dl
 Try:
-  curl -s -X POST http://$bind/api/command -H 'content-type: application/json' \\
-    -d '{"message":"hello","jobs":[{"key":"a","steps":[{"action":"sleep","args":{"ms":500}},{"action":"noop"}],"locks":[{"item":"host/oss1","write":true}]}]}'
-  curl -s http://$bind/api/command
-  curl -s http://$bind/api/host      # the demo hosts, added with their pinned keys
-  curl -s http://$bind/api/volume    # their devices; the OSS pair shares four
-  curl -s http://$bind/api/filesystem   # the demo file system, created for you
-  curl -s http://$bind/api/target       # its MGT, MDT and four OSTs with their states
+  TOKEN=$token
+  curl -s -H "authorization: Bearer \$TOKEN" http://$bind/api/filesystem   # the demo file system, created for you
+  curl -s -H "authorization: Bearer \$TOKEN" http://$bind/api/target       # its MGT, MDT and four OSTs
+  curl -s -H "authorization: Bearer \$TOKEN" http://$bind/api/host         # the demo hosts, with their pinned keys
+  curl -s -H "authorization: Bearer \$TOKEN" http://$bind/api/command      # what Chroma did
+  target/release/chroma --url http://$bind login --username admin            # the CLI
 Ctrl-C stops everything.
 
 MSG

@@ -19,6 +19,12 @@ pub enum ApiError {
         field: Option<String>,
     },
     #[error("{0}")]
+    Unauthenticated(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{message}")]
+    TooManyRequests { message: String, retry_after_secs: u64 },
+    #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
@@ -60,6 +66,9 @@ impl ApiError {
                 })
                 .collect(),
             ApiError::BadRequest { code, message, field } => one(code, message.clone(), field.clone()),
+            ApiError::Unauthenticated(message) => one("unauthenticated", message.clone(), None),
+            ApiError::Forbidden(message) => one("forbidden", message.clone(), None),
+            ApiError::TooManyRequests { message, .. } => one("too_many_requests", message.clone(), None),
             ApiError::NotFound(message) => one("not_found", message.clone(), None),
             ApiError::Conflict(message) => one("conflict", message.clone(), None),
             ApiError::ConfirmationRequired(message) => {
@@ -79,6 +88,9 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             ApiError::Validation(_) | ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) | ApiError::ConfirmationRequired(_) => StatusCode::CONFLICT,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -90,7 +102,14 @@ impl ResponseError for ApiError {
         if let ApiError::Internal(cause) = self {
             tracing::error!("request failed: {cause:#}");
         }
-        HttpResponse::build(self.status_code()).json(Envelope::<()>::err(self.bodies()))
+        let mut response = HttpResponse::build(self.status_code());
+        if let ApiError::TooManyRequests { retry_after_secs, .. } = self {
+            response.insert_header((actix_web::http::header::RETRY_AFTER, retry_after_secs.to_string()));
+        }
+        if let ApiError::Unauthenticated(_) = self {
+            response.insert_header((actix_web::http::header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        response.json(Envelope::<()>::err(self.bodies()))
     }
 }
 

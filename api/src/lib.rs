@@ -2,6 +2,7 @@
 //! RabbitMQ, and answers every request in the `{success, errors, response}`
 //! envelope.
 
+pub mod auth;
 pub mod error;
 pub mod extractors;
 pub mod respond;
@@ -36,6 +37,47 @@ pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// On a first start (no user yet) with `CHROMA_ADMIN_PASSWORD` set,
+/// creates superuser `admin` with that password.
+async fn bootstrap_admin(settings: &Settings, db: &sea_orm::DatabaseConnection) -> anyhow::Result<()> {
+    let Some(password) = &settings.admin_password else {
+        return Ok(());
+    };
+    if store::users::any(db).await? {
+        return Ok(());
+    }
+    create_user(db, "admin", password.expose_secret(), auth::Role::Superuser).await?;
+    tracing::info!("created superuser admin from CHROMA_ADMIN_PASSWORD");
+    Ok(())
+}
+
+/// Creates a user (for `chroma-api create-user` and the first start).
+pub async fn create_user(
+    db: &sea_orm::DatabaseConnection,
+    username: &str,
+    password: &str,
+    role: auth::Role,
+) -> anyhow::Result<store::users::User> {
+    routes::users::check_username(username).map_err(anyhow::Error::msg)?;
+    auth::password::check(password).map_err(|e| anyhow::anyhow!("the password {e}"))?;
+    let hash = auth::password::hash(password).map_err(anyhow::Error::msg)?;
+    store::users::create(db, username, &hash, role.as_str())
+        .await?
+        .with_context(|| format!("user {username} already exists"))
+}
+
+/// An API token for `username` (created with `role` and a random password
+/// if missing), for tools like the benchmark that drive the API.
+pub async fn issue_token(db: &sea_orm::DatabaseConnection, username: &str, role: auth::Role) -> anyhow::Result<String> {
+    let user = match store::users::with_password(db, username).await? {
+        Some((user, _)) => user,
+        None => create_user(db, username, &auth::new_token(), role).await?,
+    };
+    let token = auth::new_token();
+    store::users::add_token(db, user.id, &auth::token_hash(&token), "api", "issued", None).await?;
+    Ok(token)
+}
+
 /// A bound, ready-to-run API server.
 pub struct Application {
     port: u16,
@@ -51,6 +93,7 @@ impl Application {
         let db = store::connect(&settings)
             .await
             .context("failed to connect to the database")?;
+        bootstrap_admin(&settings, &db).await?;
         let broker = Broker::new(&settings).context("failed to set up the broker pool")?;
         let listener =
             TcpListener::bind(&settings.bind).with_context(|| format!("failed to bind {}", settings.bind))?;
@@ -58,6 +101,7 @@ impl Application {
         let state = web::Data::new(AppState::new(settings, db, broker.clone()));
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(actix_web::middleware::from_fn(auth::guard::guard))
                 .wrap(tracing_actix_web::TracingLogger::default())
                 .app_data(state.clone())
                 .app_data(extractors::json_config())

@@ -11,6 +11,8 @@ pub struct AppState {
     pub settings: Settings,
     pub db: DatabaseConnection,
     pub broker: Broker,
+    /// Failed logins, for rate limiting.
+    pub logins: crate::auth::limiter::Limiter,
     notifications: mpsc::UnboundedSender<SchedulerMessage>,
 }
 
@@ -31,6 +33,7 @@ impl AppState {
             settings,
             db,
             broker,
+            logins: Default::default(),
             notifications,
         }
     }

@@ -58,7 +58,7 @@ async fn clean_up(settings: &Settings, names: &Names) -> anyhow::Result<()> {
 async fn measure(args: &Args, settings: &Settings) -> anyhow::Result<()> {
     let stack = Stack::start(settings, args.workers).await?;
     let db = connect(settings).await?;
-    let driven = drive(args, &db, stack.port).await;
+    let driven = drive(args, &db, stack.port, &stack.token).await;
     let stopping = Instant::now();
     stack.stop().await;
     let stopped_in = stopping.elapsed();
@@ -79,10 +79,10 @@ async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
 }
 
 /// Submits every command and waits until each one finished.
-async fn drive(args: &Args, db: &DatabaseConnection, port: u16) -> anyhow::Result<Submission> {
+async fn drive(args: &Args, db: &DatabaseConnection, port: u16, token: &str) -> anyhow::Result<Submission> {
     let body = submit::command_body(args.steps)?;
     let total = i64::try_from(args.commands)?;
-    let submission = submit::submit_all(port, body, args.commands, args.parallel, args.paced).await?;
+    let submission = submit::submit_all(port, token, body, args.commands, args.parallel, args.paced).await?;
     let deadline = Instant::now() + Duration::from_secs(args.timeout);
     loop {
         let finished = stats::finished_commands(db).await?;

@@ -63,6 +63,8 @@ impl Names {
 /// The running stack.
 pub struct Stack {
     pub port: u16,
+    /// An fsadmin API token for submitting.
+    pub token: String,
     shutdown: CancellationToken,
     tasks: Vec<(String, JoinHandle<anyhow::Result<()>>)>,
 }
@@ -77,6 +79,11 @@ impl Stack {
             .await
             .context("cannot start the API")?;
         let port = app.port();
+        let db = store::connect(settings)
+            .await
+            .context("cannot connect to the database")?;
+        let token = api::issue_token(&db, "bench", api::auth::Role::Fsadmin).await?;
+        db.close().await?;
         let scheduler = scheduler::Scheduler::build(settings.clone())
             .await
             .context("cannot build the scheduler")?;
@@ -102,7 +109,12 @@ impl Stack {
                 tokio::spawn(w.run_until_stopped(shutdown.clone())),
             ));
         }
-        let stack = Self { port, shutdown, tasks };
+        let stack = Self {
+            port,
+            token,
+            shutdown,
+            tasks,
+        };
         if let Err(err) = wait_ready(settings, workers).await {
             stack.stop().await;
             return Err(err);

@@ -31,12 +31,19 @@ pub fn command_body(steps: u16) -> anyhow::Result<String> {
 /// first refused request.
 pub async fn submit_all(
     port: u16,
+    token: &str,
     body: String,
     count: usize,
     parallel: usize,
     rate: Option<f64>,
 ) -> anyhow::Result<Submission> {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        reqwest::header::HeaderValue::from_str(&format!("Bearer {token}"))?,
+    );
     let client = reqwest::Client::builder()
+        .default_headers(headers)
         .pool_max_idle_per_host(parallel)
         .timeout(Duration::from_secs(60))
         .build()?;

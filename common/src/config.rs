@@ -45,6 +45,11 @@ pub struct Settings {
     pub db_pool_size: u32,
     /// Chroma's SSH private key (ed25519), created if missing.
     pub ssh_key_path: std::path::PathBuf,
+    /// `CHROMA_ADMIN_PASSWORD`: on a first start with no user, the API
+    /// creates superuser `admin` with it.
+    pub admin_password: Option<SecretString>,
+    /// How long a login session lasts (`CHROMA_SESSION_HOURS`, default 12).
+    pub session_ttl: Duration,
 }
 
 fn var(name: &'static str) -> Option<String> {
@@ -150,6 +155,17 @@ impl Settings {
             ssh_key_path: match var("CHROMA_SSH_KEY") {
                 Some(path) => path.into(),
                 None => default_ssh_key_path(),
+            },
+            admin_password: var("CHROMA_ADMIN_PASSWORD").map(SecretString::from),
+            session_ttl: {
+                let hours: u64 = parsed("CHROMA_SESSION_HOURS", 12)?;
+                if hours == 0 || hours > 24 * 366 {
+                    return Err(ConfigError {
+                        name: "CHROMA_SESSION_HOURS",
+                        reason: "must be between 1 and 8784".into(),
+                    });
+                }
+                Duration::from_secs(hours * 3600)
             },
         })
     }

@@ -13,6 +13,7 @@ mod m20261126_000008_index_command_unfinished;
 mod m20261126_000009_create_host_and_volume;
 mod m20261126_000010_create_filesystem_and_target;
 mod m20261126_000011_add_target_format_marker;
+mod m20261126_000012_create_user_token_event;
 
 /// Runs one or more SQL statements: every schema change here is plain DDL.
 async fn run_sql(manager: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000009_create_host_and_volume::Migration),
             Box::new(m20261126_000010_create_filesystem_and_target::Migration),
             Box::new(m20261126_000011_add_target_format_marker::Migration),
+            Box::new(m20261126_000012_create_user_token_event::Migration),
         ]
     }
 }

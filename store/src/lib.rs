@@ -8,6 +8,7 @@ pub mod control;
 pub mod domain;
 pub mod entities;
 pub mod sql;
+pub mod users;
 
 pub use connect::{connect, connect_patiently, ensure_database};
 pub use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr};

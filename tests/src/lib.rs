@@ -25,7 +25,10 @@ pub struct TestEnv {
     pub settings: Settings,
     pub db: sea_orm::DatabaseConnection,
     pub base: String,
+    /// A client logged in as the superuser `admin`.
     pub http: reqwest::Client,
+    /// The superuser's session token.
+    pub token: String,
     shutdown: CancellationToken,
     tasks: Vec<JoinHandle<anyhow::Result<()>>>,
     /// Child processes, killed before the queues are deleted (a live
@@ -87,6 +90,27 @@ pub fn settings_env(settings: &Settings) -> Vec<(String, String)> {
     ]
 }
 
+/// The test superuser's password.
+pub const ADMIN_PASSWORD: &str = "test-admin-password";
+
+/// Logs in at the API at `base`; returns the session token.
+pub async fn login(base: &str, username: &str, password: &str) -> anyhow::Result<String> {
+    let response = reqwest::Client::new()
+        .post(format!("{base}/api/session"))
+        .json(&serde_json::json!({"username": username, "password": password}))
+        .send()
+        .await?;
+    let status = response.status();
+    let envelope: Value = response.json().await?;
+    if status != StatusCode::OK {
+        bail!("login as {username} answered {status}: {envelope}");
+    }
+    envelope["response"]["token"]
+        .as_str()
+        .map(str::to_owned)
+        .context("no token in the login answer")
+}
+
 impl TestEnv {
     /// A migrated database of its own and the API, on the shared broker.
     pub async fn start(name: &str) -> anyhow::Result<Self> {
@@ -105,13 +129,24 @@ impl TestEnv {
         let shutdown = CancellationToken::new();
         let tasks = vec![tokio::spawn(app.run_until_stopped(shutdown.clone()))];
         let db = store::connect(&settings).await?;
-        let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build()?;
+        api::create_user(&db, "admin", ADMIN_PASSWORD, api::auth::Role::Superuser).await?;
+        let token = login(&base, "admin", ADMIN_PASSWORD).await?;
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            reqwest::header::AUTHORIZATION,
+            reqwest::header::HeaderValue::from_str(&format!("Bearer {token}"))?,
+        );
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .default_headers(headers)
+            .build()?;
         Ok(Self {
             name,
             settings,
             db,
             base,
             http,
+            token,
             shutdown,
             tasks,
             children: Default::default(),
@@ -161,6 +196,26 @@ impl TestEnv {
     pub async fn post(&self, path: &str, body: &Value) -> anyhow::Result<(StatusCode, Value)> {
         let response = self.http.post(format!("{}{path}", self.base)).json(body).send().await?;
         Ok((response.status(), response.json().await?))
+    }
+
+    /// Any request with `token` (none: anonymous) → (status, envelope).
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> anyhow::Result<(StatusCode, Value)> {
+        let mut request = reqwest::Client::new().request(method, format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.timeout(Duration::from_secs(30)).send().await?;
+        let status = response.status();
+        Ok((status, response.json().await.unwrap_or(Value::Null)))
     }
 
     /// `PATCH` with a JSON body → (status, envelope).

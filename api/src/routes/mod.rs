@@ -1,4 +1,6 @@
-//! Every route of the API, registered in one place.
+//! Every route of the API, in one table with the role each needs. The same
+//! table registers the routes and drives the authentication guard, so a
+//! route cannot be added without saying who may call it.
 
 pub mod alerts;
 pub mod commands;
@@ -8,42 +10,147 @@ pub mod hosts;
 pub mod jobs;
 pub mod planning;
 pub mod query;
+pub mod session;
 pub mod ssh_key;
 pub mod targets;
+pub mod tokens;
+pub mod users;
+pub mod version;
 pub mod volumes;
 
-use actix_web::web;
+use actix_web::dev::ResourceDef;
+use actix_web::http::Method;
+use actix_web::{web, Route};
+use std::sync::OnceLock;
 
-/// Registers the routes under `/api`.
+use crate::auth::{Access, Role};
+
+const PUBLIC: Access = Access::Public;
+const READ: Access = Access::Role(Role::Readonly);
+const FS: Access = Access::Role(Role::Fsadmin);
+const SUPER: Access = Access::Role(Role::Superuser);
+
+/// Path prefixes the API answers on: `/api` is version 1, and so is
+/// `/api/v1`; a breaking change would add `/api/v2` beside them.
+pub const PREFIXES: [&str; 2] = ["/api/v1", "/api"];
+
+/// Every route: method, path under the prefix, who may call it, handler.
+fn table() -> Vec<(Method, &'static str, Access, Route)> {
+    use Method as M;
+    vec![
+        (M::GET, "/health", PUBLIC, web::get().to(health::get)),
+        (M::GET, "/version", PUBLIC, web::get().to(version::get)),
+        (M::POST, "/session", PUBLIC, web::post().to(session::create)),
+        (M::GET, "/session", READ, web::get().to(session::get)),
+        (M::DELETE, "/session", READ, web::delete().to(session::delete)),
+        (M::GET, "/token", READ, web::get().to(tokens::list)),
+        (M::POST, "/token", READ, web::post().to(tokens::create)),
+        (M::DELETE, "/token/{id}", READ, web::delete().to(tokens::delete)),
+        (M::GET, "/user", SUPER, web::get().to(users::list)),
+        (M::POST, "/user", SUPER, web::post().to(users::create)),
+        (M::PATCH, "/user/{id}", SUPER, web::patch().to(users::update)),
+        (M::GET, "/command", READ, web::get().to(commands::list::handle)),
+        (M::POST, "/command", FS, web::post().to(commands::create::handle)),
+        (M::GET, "/command/{id}", READ, web::get().to(commands::get::handle)),
+        (
+            M::POST,
+            "/command/{id}/cancel",
+            FS,
+            web::post().to(commands::cancel::handle),
+        ),
+        (M::GET, "/job", READ, web::get().to(jobs::list::handle)),
+        (M::GET, "/job/{id}", READ, web::get().to(jobs::get::handle)),
+        (M::POST, "/job/{id}/cancel", FS, web::post().to(jobs::control::cancel)),
+        (M::POST, "/job/{id}/pause", FS, web::post().to(jobs::control::pause)),
+        (M::POST, "/job/{id}/resume", FS, web::post().to(jobs::control::resume)),
+        (M::GET, "/host", READ, web::get().to(hosts::list::handle)),
+        (M::POST, "/host", SUPER, web::post().to(hosts::create::handle)),
+        (M::GET, "/host/{id}", READ, web::get().to(hosts::list::get)),
+        (M::PATCH, "/host/{id}", SUPER, web::patch().to(hosts::change::patch)),
+        (M::GET, "/ssh_key", READ, web::get().to(ssh_key::get)),
+        (M::GET, "/volume", READ, web::get().to(volumes::list)),
+        (M::GET, "/filesystem", READ, web::get().to(filesystems::list::handle)),
+        (M::POST, "/filesystem", FS, web::post().to(filesystems::create::handle)),
+        (
+            M::POST,
+            "/filesystem/detect",
+            FS,
+            web::post().to(filesystems::detect::handle),
+        ),
+        (M::GET, "/filesystem/{id}", READ, web::get().to(filesystems::list::get)),
+        (
+            M::PATCH,
+            "/filesystem/{id}",
+            FS,
+            web::patch().to(filesystems::change::patch),
+        ),
+        (M::GET, "/target", READ, web::get().to(targets::list::handle)),
+        (M::GET, "/target/{id}", READ, web::get().to(targets::list::get)),
+        (M::PATCH, "/target/{id}", FS, web::patch().to(targets::change::patch)),
+        (
+            M::POST,
+            "/target/{id}/failover",
+            FS,
+            web::post().to(targets::change::failover),
+        ),
+        (
+            M::POST,
+            "/target/{id}/failback",
+            FS,
+            web::post().to(targets::change::failback),
+        ),
+        (M::GET, "/alert", READ, web::get().to(alerts::list)),
+    ]
+}
+
+/// Every route as `(method, path under /api, access)`, for the guard and
+/// for tests that check each one.
+pub fn endpoints() -> Vec<(Method, &'static str, Access)> {
+    table().into_iter().map(|(m, p, a, _)| (m, p, a)).collect()
+}
+
+/// Who may call `method path`. A path the table does not know still needs
+/// a login, so an unauthenticated caller learns nothing from a 404.
+pub fn access(method: &Method, path: &str) -> Access {
+    static DEFS: OnceLock<Vec<(Method, ResourceDef, Access)>> = OnceLock::new();
+    let defs = DEFS.get_or_init(|| {
+        endpoints()
+            .into_iter()
+            .map(|(m, p, a)| (m, ResourceDef::new(p), a))
+            .collect()
+    });
+    let Some(rest) = PREFIXES.iter().find_map(|prefix| path.strip_prefix(prefix)) else {
+        return READ;
+    };
+    defs.iter()
+        .find(|(m, def, _)| m == method && def.is_match(rest))
+        .map_or(READ, |(_, _, a)| *a)
+}
+
+/// Registers the routes under each prefix, behind the guard.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::scope("/api")
-            .route("/health", web::get().to(health::get))
-            .route("/command", web::get().to(commands::list::handle))
-            .route("/command", web::post().to(commands::create::handle))
-            .route("/command/{id}", web::get().to(commands::get::handle))
-            .route("/command/{id}/cancel", web::post().to(commands::cancel::handle))
-            .route("/job", web::get().to(jobs::list::handle))
-            .route("/job/{id}", web::get().to(jobs::get::handle))
-            .route("/job/{id}/cancel", web::post().to(jobs::control::cancel))
-            .route("/job/{id}/pause", web::post().to(jobs::control::pause))
-            .route("/job/{id}/resume", web::post().to(jobs::control::resume))
-            .route("/host", web::get().to(hosts::list::handle))
-            .route("/host", web::post().to(hosts::create::handle))
-            .route("/host/{id}", web::get().to(hosts::list::get))
-            .route("/host/{id}", web::patch().to(hosts::change::patch))
-            .route("/volume", web::get().to(volumes::list))
-            .route("/filesystem", web::get().to(filesystems::list::handle))
-            .route("/filesystem", web::post().to(filesystems::create::handle))
-            .route("/filesystem/detect", web::post().to(filesystems::detect::handle))
-            .route("/filesystem/{id}", web::get().to(filesystems::list::get))
-            .route("/filesystem/{id}", web::patch().to(filesystems::change::patch))
-            .route("/target", web::get().to(targets::list::handle))
-            .route("/target/{id}", web::get().to(targets::list::get))
-            .route("/target/{id}", web::patch().to(targets::change::patch))
-            .route("/target/{id}/failover", web::post().to(targets::change::failover))
-            .route("/target/{id}/failback", web::post().to(targets::change::failback))
-            .route("/alert", web::get().to(alerts::list))
-            .route("/ssh_key", web::get().to(ssh_key::get)),
-    );
+    for prefix in PREFIXES {
+        let mut scope = web::scope(prefix);
+        for (_, path, _, route) in table() {
+            scope = scope.route(path, route);
+        }
+        cfg.service(scope);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn access_follows_the_table_on_every_prefix() {
+        assert_eq!(access(&Method::GET, "/api/health"), PUBLIC);
+        assert_eq!(access(&Method::POST, "/api/session"), PUBLIC);
+        assert_eq!(access(&Method::POST, "/api/v1/host"), SUPER);
+        assert_eq!(access(&Method::PATCH, "/api/target/abc"), FS);
+        assert_eq!(access(&Method::GET, "/api/target/abc"), READ);
+        assert_eq!(access(&Method::POST, "/api/filesystem/detect"), FS);
+        assert_eq!(access(&Method::DELETE, "/api/nothing/here"), READ);
+        assert_eq!(access(&Method::GET, "/elsewhere"), READ);
+    }
 }
