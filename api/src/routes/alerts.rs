@@ -1,11 +1,11 @@
-//! `GET /api/alert[?active=true]`: alerts raised by workers and sweeps,
-//! newest first.
+//! `GET /api/alert`: alerts raised by workers and sweeps, newest first.
 
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::error::ApiError;
+use crate::routes::query::Paging;
 use crate::state::AppState;
 use crate::views::{Page, PageMeta};
 use store::sql::query;
@@ -17,6 +17,13 @@ pub struct Filters {
     /// Only alerts not cleared yet.
     #[serde(default)]
     active: bool,
+    kind: Option<String>,
+    severity: Option<String>,
+    /// The object, as `host/ID`, `target/ID`.
+    item: Option<String>,
+    limit: Option<u64>,
+    offset: Option<u64>,
+    order_by: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -31,13 +38,62 @@ struct AlertView {
     cleared_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
-/// The latest 1,000 alerts.
+/// Alerts matching the filters.
 pub async fn list(state: web::Data<AppState>, filters: web::Query<Filters>) -> Result<HttpResponse, ApiError> {
+    let f = filters.into_inner();
+    let (limit, offset) = Paging {
+        limit: f.limit,
+        offset: f.offset,
+    }
+    .resolve()?;
+    if let Some(s) = &f.severity {
+        if !["info", "warning", "error"].contains(&s.as_str()) {
+            return Err(ApiError::bad(
+                "invalid_query",
+                format!("unknown severity {s:?}; one of info, warning, error"),
+                Some("severity"),
+            ));
+        }
+    }
+    let order = match f.order_by.as_deref() {
+        None | Some("-raised_at") => "raised_at DESC",
+        Some("raised_at") => "raised_at",
+        Some("severity") => "severity, raised_at DESC",
+        Some(other) => {
+            return Err(ApiError::bad(
+                "invalid_query",
+                format!("cannot order by {other:?}; order_by takes raised_at, -raised_at or severity"),
+                Some("order_by"),
+            ))
+        }
+    };
+    let filter = "(NOT $1 OR cleared_at IS NULL) AND ($2::text IS NULL OR kind = $2)
+                  AND ($3::text IS NULL OR severity = $3) AND ($4::text IS NULL OR item = $4)";
+    let values = || {
+        vec![
+            f.active.into(),
+            f.kind.clone().into(),
+            f.severity.clone().into(),
+            f.item.clone().into(),
+        ]
+    };
+    let counted = query(
+        &state.db,
+        &format!("SELECT count(*) AS n FROM alert WHERE {filter}"),
+        values(),
+    )
+    .await?;
+    let total: i64 = counted.first().map(|r| r.try_get("", "n")).transpose()?.unwrap_or(0);
+    let mut page_values = values();
+    page_values.push(i64::try_from(limit).unwrap_or(i64::MAX).into());
+    page_values.push(i64::try_from(offset).unwrap_or(i64::MAX).into());
     let rows = query(
         &state.db,
-        "SELECT id, kind, severity, item, message, raised_at, cleared_at FROM alert
-         WHERE NOT $1 OR cleared_at IS NULL ORDER BY raised_at DESC LIMIT 1000",
-        [filters.active.into()],
+        &format!(
+            "SELECT id, kind, severity, item, message, raised_at, cleared_at FROM alert
+             WHERE {filter} ORDER BY {order} LIMIT $5 OFFSET $6"
+        ),
+        page_values,
     )
     .await?;
     let objects = rows
@@ -54,11 +110,12 @@ pub async fn list(state: web::Data<AppState>, filters: web::Query<Filters>) -> R
             })
         })
         .collect::<Result<Vec<_>, sea_orm::DbErr>>()?;
-    let total_count = objects.len() as u64;
-    let meta = PageMeta {
-        total_count,
-        limit: 1000,
-        offset: 0,
-    };
-    Ok(crate::respond::ok(Page { objects, meta }))
+    Ok(crate::respond::ok(Page {
+        objects,
+        meta: PageMeta {
+            total_count: u64::try_from(total).unwrap_or(0),
+            limit,
+            offset,
+        },
+    }))
 }

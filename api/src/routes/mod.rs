@@ -4,10 +4,12 @@
 
 pub mod alerts;
 pub mod commands;
+pub mod events;
 pub mod filesystems;
 pub mod health;
 pub mod hosts;
 pub mod jobs;
+pub mod listing;
 pub mod planning;
 pub mod query;
 pub mod session;
@@ -100,6 +102,7 @@ fn table() -> Vec<(Method, &'static str, Access, Route)> {
             web::post().to(targets::change::failback),
         ),
         (M::GET, "/alert", READ, web::get().to(alerts::list)),
+        (M::GET, "/event", READ, web::get().to(events::list)),
     ]
 }
 

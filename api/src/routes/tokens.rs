@@ -10,7 +10,15 @@ use crate::auth::{new_token, token_hash, Caller};
 use crate::error::ApiError;
 use crate::routes::query::id;
 use crate::state::AppState;
-use crate::views::{Page, PageMeta};
+
+/// List parameters; any other is refused.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListParams {
+    limit: Option<u64>,
+    offset: Option<u64>,
+    order_by: Option<String>,
+}
 
 /// The body of `POST /api/token`.
 #[derive(Debug, Deserialize)]
@@ -56,17 +64,23 @@ pub async fn create(
 }
 
 /// The caller's live tokens (sessions and API tokens), never their values.
-pub async fn list(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
+pub async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    params: web::Query<ListParams>,
+) -> Result<HttpResponse, ApiError> {
+    let params = params.into_inner();
     let objects = store::users::tokens(&state.db, caller.user.id).await?;
-    let total_count = objects.len() as u64;
-    Ok(crate::respond::ok(Page {
+    let paging = crate::routes::query::Paging {
+        limit: params.limit,
+        offset: params.offset,
+    };
+    crate::routes::listing::page(
         objects,
-        meta: PageMeta {
-            total_count,
-            limit: total_count,
-            offset: 0,
-        },
-    }))
+        paging,
+        params.order_by.as_deref(),
+        &["name", "kind", "created_at", "expires_at"],
+    )
 }
 
 /// Revokes one of the caller's tokens.

@@ -9,8 +9,16 @@ use crate::auth::{password, Role};
 use crate::error::ApiError;
 use crate::routes::query::id;
 use crate::state::AppState;
-use crate::views::{Page, PageMeta};
 use common::submission::FieldError;
+
+/// List parameters; any other is refused.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListParams {
+    limit: Option<u64>,
+    offset: Option<u64>,
+    order_by: Option<String>,
+}
 
 /// The body of `POST /api/user`.
 #[derive(Debug, Deserialize)]
@@ -77,17 +85,19 @@ pub async fn create(state: web::Data<AppState>, body: web::Json<NewUser>) -> Res
 }
 
 /// Every user.
-pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn list(state: web::Data<AppState>, params: web::Query<ListParams>) -> Result<HttpResponse, ApiError> {
+    let params = params.into_inner();
     let objects = store::users::list(&state.db).await?;
-    let total_count = objects.len() as u64;
-    Ok(crate::respond::ok(Page {
+    let paging = crate::routes::query::Paging {
+        limit: params.limit,
+        offset: params.offset,
+    };
+    crate::routes::listing::page(
         objects,
-        meta: PageMeta {
-            total_count,
-            limit: total_count,
-            offset: 0,
-        },
-    }))
+        paging,
+        params.order_by.as_deref(),
+        &["username", "role", "created_at"],
+    )
 }
 
 /// Changes a user; disabling one or changing their password ends their

@@ -19,6 +19,8 @@ pub struct Filters {
     state: Option<String>,
     limit: Option<u64>,
     offset: Option<u64>,
+    /// `-created_at` (newest first, the default) or `created_at`.
+    order_by: Option<String>,
 }
 
 /// Lists commands, newest first, with their jobs (without steps).
@@ -29,6 +31,17 @@ pub async fn handle(state: web::Data<AppState>, query: web::Query<Filters>) -> R
         offset: filters.offset,
     }
     .resolve()?;
+    let newest_first = match filters.order_by.as_deref() {
+        None | Some("-created_at") => true,
+        Some("created_at") => false,
+        Some(other) => {
+            return Err(ApiError::bad(
+                "invalid_query",
+                format!("cannot order by {other:?}; order_by takes created_at or -created_at"),
+                Some("order_by"),
+            ))
+        }
+    };
     let mut select = command::Entity::find();
     if let Some(wanted) = filters.state {
         let parsed = common::CommandState::parse(&wanted).ok_or_else(|| {
@@ -41,9 +54,14 @@ pub async fn handle(state: web::Data<AppState>, query: web::Query<Filters>) -> R
         select = select.filter(command::Column::State.eq(parsed.as_str()));
     }
     let total_count = select.clone().count(&state.db).await?;
+    let order = if newest_first {
+        sea_orm::Order::Desc
+    } else {
+        sea_orm::Order::Asc
+    };
     let commands = select
-        .order_by_desc(command::Column::CreatedAt)
-        .order_by_desc(command::Column::Id)
+        .order_by(command::Column::CreatedAt, order.clone())
+        .order_by(command::Column::Id, order)
         .limit(limit)
         .offset(offset)
         .all(&state.db)

@@ -4,9 +4,9 @@ use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
 use crate::error::ApiError;
-use crate::routes::query::id;
+use crate::routes::listing;
+use crate::routes::query::{id, Paging};
 use crate::state::AppState;
-use crate::views::{Page, PageMeta};
 
 /// Query parameters; any other is refused.
 #[derive(Debug, Deserialize)]
@@ -15,22 +15,32 @@ pub struct Filters {
     /// Include removed file systems.
     #[serde(default)]
     removed: bool,
+    name: Option<String>,
+    managed: Option<bool>,
+    limit: Option<u64>,
+    offset: Option<u64>,
+    order_by: Option<String>,
 }
 
 /// Every file system (removed ones only when asked), by name.
 pub async fn handle(state: web::Data<AppState>, query: web::Query<Filters>) -> Result<HttpResponse, ApiError> {
-    let filter = if query.removed { "true" } else { "NOT f.removed" };
-    let filesystems = super::load(&state.db, filter, Vec::new()).await?;
-    let total_count = filesystems.len() as u64;
-    let meta = PageMeta {
-        total_count,
-        limit: total_count,
-        offset: 0,
+    let f = query.into_inner();
+    let filesystems = super::load(
+        &state.db,
+        "($1 OR NOT f.removed) AND ($2::text IS NULL OR f.name = $2) AND ($3::bool IS NULL OR f.managed = $3)",
+        vec![f.removed.into(), f.name.into(), f.managed.into()],
+    )
+    .await?;
+    let paging = Paging {
+        limit: f.limit,
+        offset: f.offset,
     };
-    Ok(crate::respond::ok(Page {
-        objects: filesystems,
-        meta,
-    }))
+    listing::page(
+        filesystems,
+        paging,
+        f.order_by.as_deref(),
+        &["name", "state", "managed", "created_at"],
+    )
 }
 
 /// One file system with its targets.

@@ -1,42 +1,54 @@
 //! `GET /api/host` and `GET /api/host/{id}`.
 
 use actix_web::{web, HttpResponse};
+use common::domain::{HostState, LnetState};
 use serde::Deserialize;
 
 use crate::error::ApiError;
-use crate::routes::query::id;
+use crate::routes::listing;
+use crate::routes::query::{id, Paging};
 use crate::state::AppState;
-use crate::views::{Page, PageMeta};
 
 /// Query parameters; any other is refused.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Filters {
     state: Option<String>,
+    lnet_state: Option<String>,
+    limit: Option<u64>,
+    offset: Option<u64>,
+    order_by: Option<String>,
 }
 
-/// Every host (a site has tens to hundreds), by address.
+/// Hosts (a site has tens to hundreds), by address unless ordered.
 pub async fn handle(state: web::Data<AppState>, query: web::Query<Filters>) -> Result<HttpResponse, ApiError> {
-    let hosts = match query.into_inner().state {
-        None => super::load(&state.db, "true", Vec::new()).await?,
-        Some(wanted) => {
-            if !["unconfigured", "managed", "removed"].contains(&wanted.as_str()) {
-                return Err(ApiError::bad(
-                    "invalid_query",
-                    format!("unknown host state {wanted:?}"),
-                    Some("state"),
-                ));
-            }
-            super::load(&state.db, "state = $1", vec![wanted.into()]).await?
-        }
+    let f = query.into_inner();
+    if let Some(wanted) = &f.state {
+        wanted
+            .parse::<HostState>()
+            .map_err(|e| ApiError::bad("invalid_query", format!("unknown host state: {e}"), Some("state")))?;
+    }
+    if let Some(wanted) = &f.lnet_state {
+        wanted
+            .parse::<LnetState>()
+            .map_err(|e| ApiError::bad("invalid_query", format!("unknown LNet state: {e}"), Some("lnet_state")))?;
+    }
+    let hosts = super::load(
+        &state.db,
+        "($1::text IS NULL OR state = $1) AND ($2::text IS NULL OR lnet_state = $2)",
+        vec![f.state.into(), f.lnet_state.into()],
+    )
+    .await?;
+    let paging = Paging {
+        limit: f.limit,
+        offset: f.offset,
     };
-    let total_count = hosts.len() as u64;
-    let meta = PageMeta {
-        total_count,
-        limit: total_count,
-        offset: 0,
-    };
-    Ok(crate::respond::ok(Page { objects: hosts, meta }))
+    listing::page(
+        hosts,
+        paging,
+        f.order_by.as_deref(),
+        &["address", "nodename", "state", "lnet_state", "created_at"],
+    )
 }
 
 /// One host.

@@ -18,6 +18,8 @@ pub struct Filters {
     command: Option<String>,
     limit: Option<u64>,
     offset: Option<u64>,
+    /// `seq` (submission order, the default) or `-seq`.
+    order_by: Option<String>,
 }
 
 /// Lists jobs matching the filters.
@@ -28,6 +30,17 @@ pub async fn handle(state: web::Data<AppState>, query: web::Query<Filters>) -> R
         offset: filters.offset,
     }
     .resolve()?;
+    let order = match filters.order_by.as_deref() {
+        None | Some("seq") => sea_orm::Order::Asc,
+        Some("-seq") => sea_orm::Order::Desc,
+        Some(other) => {
+            return Err(ApiError::bad(
+                "invalid_query",
+                format!("cannot order by {other:?}; order_by takes seq or -seq"),
+                Some("order_by"),
+            ))
+        }
+    };
     let mut select = job::Entity::find();
     if let Some(wanted) = filters.state {
         let parsed = common::JobState::parse(&wanted)
@@ -46,7 +59,7 @@ pub async fn handle(state: web::Data<AppState>, query: web::Query<Filters>) -> R
     }
     let total_count = select.clone().count(&state.db).await?;
     let objects = select
-        .order_by_asc(job::Column::Seq)
+        .order_by(job::Column::Seq, order)
         .limit(limit)
         .offset(offset)
         .all(&state.db)

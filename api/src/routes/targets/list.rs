@@ -5,9 +5,9 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::error::ApiError;
-use crate::routes::query::id;
+use crate::routes::listing;
+use crate::routes::query::{id, Paging};
 use crate::state::AppState;
-use crate::views::{Page, PageMeta};
 
 /// Query parameters; any other is refused.
 #[derive(Debug, Deserialize)]
@@ -15,28 +15,52 @@ use crate::views::{Page, PageMeta};
 pub struct Filters {
     filesystem_id: Option<Uuid>,
     kind: Option<String>,
+    state: Option<String>,
+    /// Targets this host serves (primary, failover or active).
+    host_id: Option<Uuid>,
+    limit: Option<u64>,
+    offset: Option<u64>,
+    order_by: Option<String>,
 }
 
 /// Every target, by file system, kind and index.
 pub async fn handle(state: web::Data<AppState>, query: web::Query<Filters>) -> Result<HttpResponse, ApiError> {
-    let Filters { filesystem_id, kind } = query.into_inner();
-    if let Some(kind) = &kind {
+    let f = query.into_inner();
+    if let Some(kind) = &f.kind {
         kind.parse::<common::domain::TargetKind>()
             .map_err(|e| ApiError::bad("invalid_query", e, Some("kind")))?;
     }
+    if let Some(wanted) = &f.state {
+        wanted
+            .parse::<common::domain::TargetState>()
+            .map_err(|e| ApiError::bad("invalid_query", e, Some("state")))?;
+    }
     let targets = super::load(
         &state.db,
-        "($1::uuid IS NULL OR t.filesystem_id = $1) AND ($2::text IS NULL OR t.kind = $2)",
-        vec![filesystem_id.into(), kind.into()],
+        "($1::uuid IS NULL OR t.filesystem_id = $1) AND ($2::text IS NULL OR t.kind = $2)
+         AND ($3::text IS NULL OR t.state = $3)
+         AND ($4::uuid IS NULL OR t.primary_host_id = $4 OR $4 = ANY(t.failover_host_ids) OR t.active_host_id = $4)",
+        vec![f.filesystem_id.into(), f.kind.into(), f.state.into(), f.host_id.into()],
     )
     .await?;
-    let total_count = targets.len() as u64;
-    let meta = PageMeta {
-        total_count,
-        limit: total_count,
-        offset: 0,
+    let paging = Paging {
+        limit: f.limit,
+        offset: f.offset,
     };
-    Ok(crate::respond::ok(Page { objects: targets, meta }))
+    listing::page(
+        targets,
+        paging,
+        f.order_by.as_deref(),
+        &[
+            "name",
+            "kind",
+            "state",
+            "filesystem",
+            "index",
+            "active_host",
+            "created_at",
+        ],
+    )
 }
 
 /// One target.

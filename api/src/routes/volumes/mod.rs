@@ -3,13 +3,12 @@
 //! holds, if any.
 
 use actix_web::{web, HttpResponse};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::views::{Page, PageMeta};
 use store::sql::query;
 
 #[derive(Debug, Serialize)]
@@ -30,8 +29,22 @@ struct NodeView {
     path: String,
 }
 
-/// Every volume with its nodes, by serial.
-pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+/// Query parameters; any other is refused.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Filters {
+    /// Volumes this host sees.
+    host_id: Option<Uuid>,
+    /// Only volumes holding no target (true) or holding one (false).
+    free: Option<bool>,
+    limit: Option<u64>,
+    offset: Option<u64>,
+    order_by: Option<String>,
+}
+
+/// Volumes with their nodes, by serial unless ordered.
+pub async fn list(state: web::Data<AppState>, params: web::Query<Filters>) -> Result<HttpResponse, ApiError> {
+    let f = params.into_inner();
     let rows = query(
         &state.db,
         "SELECT v.id, v.serial, v.size_bytes, n.host_id, h.nodename, n.path, t.id AS target_id, t.name AS target
@@ -65,14 +78,19 @@ pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> 
             }
         }
     }
-    let objects: Vec<VolumeView> = volumes.into_values().collect();
-    let total_count = objects.len() as u64;
-    Ok(crate::respond::ok(Page {
+    let objects: Vec<VolumeView> = volumes
+        .into_values()
+        .filter(|v| f.host_id.is_none_or(|h| v.nodes.iter().any(|n| n.host_id == h)))
+        .filter(|v| f.free.is_none_or(|free| free == v.target_id.is_none()))
+        .collect();
+    let paging = crate::routes::query::Paging {
+        limit: f.limit,
+        offset: f.offset,
+    };
+    crate::routes::listing::page(
         objects,
-        meta: PageMeta {
-            total_count,
-            limit: total_count,
-            offset: 0,
-        },
-    }))
+        paging,
+        f.order_by.as_deref(),
+        &["serial", "size_bytes", "target"],
+    )
 }
