@@ -1,0 +1,54 @@
+//! `chroma alert list`.
+
+use clap::Subcommand;
+
+use super::Ctx;
+use crate::error::Result;
+use crate::model::{parse, Alert, Page};
+use crate::output;
+
+/// What to do with alerts.
+#[derive(Debug, Subcommand)]
+pub enum AlertCommand {
+    /// List alerts, newest first.
+    List {
+        /// Only alerts not cleared yet.
+        #[arg(long)]
+        active: bool,
+    },
+}
+
+/// Runs an alert subcommand.
+pub async fn run(ctx: &Ctx, command: &AlertCommand) -> Result<()> {
+    match command {
+        AlertCommand::List { active } => {
+            let query: Vec<(&str, String)> = if *active {
+                vec![("active", "true".to_owned())]
+            } else {
+                Vec::new()
+            };
+            let response = ctx.client.get_query("/api/alert", &query).await?;
+            ctx.show(&response, || {
+                let page: Page<Alert> = parse(response.clone())?;
+                output::print(table(&page.objects));
+                Ok(())
+            })
+        }
+    }
+}
+
+/// Alerts as a table.
+pub fn table(alerts: &[Alert]) -> comfy_table::Table {
+    let mut table = output::table(["RAISED", "CLEARED", "SEVERITY", "KIND", "ABOUT", "MESSAGE"]);
+    for a in alerts {
+        table.add_row(vec![
+            output::time(Some(&a.raised_at)),
+            output::time(a.cleared_at.as_deref()),
+            a.severity.clone(),
+            a.kind.clone(),
+            a.item.clone(),
+            a.message.clone(),
+        ]);
+    }
+    table
+}

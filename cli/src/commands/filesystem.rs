@@ -1,0 +1,284 @@
+//! `chroma filesystem create|list|show|start|stop|remove|detect`.
+
+use clap::{ArgGroup, Args, Subcommand};
+use serde_json::{json, Value};
+
+use super::Ctx;
+use crate::error::Result;
+use crate::model::{parse, Filesystem, Host, Page, Volume};
+use crate::spec::{params_object, Param, TargetSpec};
+use crate::{output, resolve};
+
+/// What to do with file systems.
+#[derive(Debug, Subcommand)]
+pub enum FilesystemCommand {
+    /// Create a file system: format its targets, register and start them.
+    Create(CreateArgs),
+    /// List file systems.
+    List,
+    /// Show a file system and its targets.
+    Show {
+        /// Id or name.
+        filesystem: String,
+    },
+    /// Start a file system (MGS first).
+    Start {
+        /// Id or name.
+        filesystem: String,
+    },
+    /// Stop a file system (OSTs, then MDTs; the MGS stays).
+    Stop {
+        /// Id or name.
+        filesystem: String,
+    },
+    /// Forget a file system and its targets (the data stays on the volumes).
+    Remove {
+        /// Id or name.
+        filesystem: String,
+    },
+    /// Find file systems Chroma did not create on managed servers (watched, never changed).
+    Detect,
+}
+
+/// `chroma filesystem create`.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("mgs_choice").required(true).args(["mgt", "mgs"])))]
+pub struct CreateArgs {
+    /// The file system's name (1-8 letters, digits, `_`).
+    #[arg(long)]
+    pub name: String,
+    /// A new MGT: VOLUME[:PRIMARY_HOST[:FAILOVER_HOST…]].
+    #[arg(long, value_parser = TargetSpec::parse, value_name = "SPEC")]
+    pub mgt: Option<TargetSpec>,
+    /// An existing MGS target to register with (id or name).
+    #[arg(long, value_name = "MGS_TARGET")]
+    pub mgs: Option<String>,
+    /// An MDT: VOLUME[:PRIMARY_HOST[:FAILOVER_HOST…]] (repeat for more).
+    #[arg(long, required = true, value_parser = TargetSpec::parse, value_name = "SPEC")]
+    pub mdt: Vec<TargetSpec>,
+    /// An OST: VOLUME[:PRIMARY_HOST[:FAILOVER_HOST…]] (repeat for more).
+    #[arg(long, value_parser = TargetSpec::parse, value_name = "SPEC")]
+    pub ost: Vec<TargetSpec>,
+    /// A conf_param to apply, KEY=VALUE (repeatable), e.g. sys.timeout=40.
+    #[arg(long, value_parser = Param::parse, value_name = "KEY=VALUE")]
+    pub param: Vec<Param>,
+    /// Format over Lustre data already on the volumes.
+    #[arg(long)]
+    pub reformat: bool,
+}
+
+/// Runs a file system subcommand.
+pub async fn run(ctx: &Ctx, command: &FilesystemCommand) -> Result<()> {
+    match command {
+        FilesystemCommand::Create(args) => create(ctx, args).await,
+        FilesystemCommand::List => {
+            let response = ctx.client.get("/api/filesystem").await?;
+            ctx.show(&response, || {
+                let page: Page<Filesystem> = parse(response.clone())?;
+                output::print(table(&page.objects));
+                Ok(())
+            })
+        }
+        FilesystemCommand::Show { filesystem } => {
+            let id = resolve::filesystem_id(&ctx.client, filesystem).await?;
+            let response = ctx.client.get(&format!("/api/filesystem/{id}")).await?;
+            ctx.show(&response, || {
+                println!("{}", details(&parse(response.clone())?));
+                Ok(())
+            })
+        }
+        FilesystemCommand::Start { filesystem } => set(ctx, filesystem, "available", "started").await,
+        FilesystemCommand::Stop { filesystem } => set(ctx, filesystem, "stopped", "stopped").await,
+        FilesystemCommand::Remove { filesystem } => set(ctx, filesystem, "removed", "removed").await,
+        FilesystemCommand::Detect => {
+            let response = ctx.client.post("/api/filesystem/detect", &json!({})).await?;
+            ctx.follow(response, "Detection finished; see `chroma filesystem list`.")
+                .await
+                .map(|_| ())
+        }
+    }
+}
+
+async fn set(ctx: &Ctx, filesystem: &str, state: &str, verb: &str) -> Result<()> {
+    let id = resolve::filesystem_id(&ctx.client, filesystem).await?;
+    let done = format!("File system {filesystem} {verb}.");
+    ctx.change(&format!("/api/filesystem/{id}"), json!({ "state": state }), &done)
+        .await
+}
+
+async fn create(ctx: &Ctx, args: &CreateArgs) -> Result<()> {
+    let volumes = resolve::volumes(&ctx.client).await?;
+    let hosts = resolve::hosts(&ctx.client).await?;
+    let mgs_id = match &args.mgs {
+        Some(mgs) => Some(resolve::target_id(&ctx.client, mgs).await?),
+        None => None,
+    };
+    let body = create_body(args, mgs_id.as_deref(), &volumes, &hosts)?;
+    let response = ctx.client.post_planned("/api/filesystem", &body, ctx.dry_run).await?;
+    let id = response
+        .pointer("/filesystem/id")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let done = format!("File system {} is available.", args.name);
+    if ctx.follow(response, &done).await? && !ctx.json {
+        // Its NIDs are known only now that LNet is up.
+        if let Some(id) = id {
+            let created: Filesystem = parse(ctx.client.get(&format!("/api/filesystem/{id}")).await?)?;
+            if let Some(source) = created.client_mount_source {
+                println!("Clients mount it with: mount -t lustre {source} /mnt/{}", created.name);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The `POST /api/filesystem` body, names resolved against the lists.
+pub fn create_body(args: &CreateArgs, mgs_id: Option<&str>, volumes: &[Volume], hosts: &[Host]) -> Result<Value> {
+    let mgt = match (mgs_id, &args.mgt) {
+        (Some(id), _) => json!({ "mgs_id": id }),
+        (None, Some(spec)) => spec.resolve(volumes, hosts, args.reformat)?,
+        (None, None) => {
+            return Err(crate::error::CliError::Usage(
+                "give --mgt VOLUME or --mgs MGS_TARGET".into(),
+            ));
+        }
+    };
+    let targets = |specs: &[TargetSpec]| -> Result<Vec<Value>> {
+        specs.iter().map(|s| s.resolve(volumes, hosts, args.reformat)).collect()
+    };
+    let mut body = json!({
+        "name": args.name,
+        "mgt": mgt,
+        "mdts": targets(&args.mdt)?,
+        "osts": targets(&args.ost)?,
+    });
+    if !args.param.is_empty() {
+        body["conf_params"] = params_object(&args.param)?;
+    }
+    Ok(body)
+}
+
+/// File systems as a table.
+pub fn table(filesystems: &[Filesystem]) -> comfy_table::Table {
+    let mut table = output::table(["ID", "NAME", "STATE", "MANAGED", "TARGETS", "CLIENT MOUNT SOURCE"]);
+    for f in filesystems {
+        table.add_row(vec![
+            f.id.clone(),
+            f.name.clone(),
+            f.state.clone(),
+            if f.managed { "yes" } else { "watched" }.to_owned(),
+            f.targets.len().to_string(),
+            output::or_dash(f.client_mount_source.as_deref()),
+        ]);
+    }
+    table
+}
+
+/// One file system with its targets and parameters.
+pub fn details(f: &Filesystem) -> String {
+    let mut text = output::render(output::details(vec![
+        ("Id", f.id.clone()),
+        ("Name", f.name.clone()),
+        ("State", f.state.clone()),
+        (
+            "Managed",
+            if f.managed { "yes" } else { "no (watched only)" }.to_owned(),
+        ),
+        ("Mount source", output::or_dash(f.client_mount_source.as_deref())),
+        ("Can become", output::list(&f.available_transitions)),
+    ]));
+    for lock in &f.locks {
+        text.push_str(&format!("\nBusy: {} (command {})", lock.description, lock.command_id));
+    }
+    text.push_str("\n\n");
+    text.push_str(&output::render(super::target::table(&f.targets)));
+    if let Some(params) = f.conf_params.as_object().filter(|p| !p.is_empty()) {
+        text.push_str("\n\n");
+        text.push_str(&output::render(super::param::table(params)));
+    }
+    text
+}
+
+#[cfg(test)]
+#[expect(clippy::unwrap_used, reason = "a failing test should panic with the error")]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Wrapper {
+        #[command(flatten)]
+        args: CreateArgs,
+    }
+
+    fn lists() -> (Vec<Volume>, Vec<Host>) {
+        let volumes: Page<Volume> = parse(json!({"objects": [
+            {"id": "v1", "serial": "MGT0", "nodes": [{"host_id": "h1", "host": "mds1", "path": "/dev/sdb"}]},
+            {"id": "v2", "serial": "MDT0", "nodes": [{"host_id": "h1", "host": "mds1", "path": "/dev/sdc"}]},
+            {"id": "v3", "serial": "OST0", "nodes": [{"host_id": "h2", "host": "oss1", "path": "/dev/sdb"},
+                                                      {"host_id": "h3", "host": "oss2", "path": "/dev/sdb"}]}
+        ]}))
+        .unwrap();
+        let hosts: Page<Host> = parse(json!({"objects": [
+            {"id": "h1", "address": "10.0.0.1", "nodename": "mds1", "state": "managed"},
+            {"id": "h2", "address": "10.0.0.2", "nodename": "oss1", "state": "managed"},
+            {"id": "h3", "address": "10.0.0.3", "nodename": "oss2", "state": "managed"}
+        ]}))
+        .unwrap();
+        (volumes.objects, hosts.objects)
+    }
+
+    #[test]
+    fn create_builds_the_request_from_names() {
+        let args = Wrapper::try_parse_from([
+            "x",
+            "--name",
+            "fs1",
+            "--mgt",
+            "MGT0",
+            "--mdt",
+            "MDT0",
+            "--ost",
+            "OST0:oss1:oss2",
+            "--param",
+            "sys.timeout=40",
+        ])
+        .unwrap()
+        .args;
+        let (volumes, hosts) = lists();
+        assert_eq!(
+            create_body(&args, None, &volumes, &hosts).unwrap(),
+            json!({
+                "name": "fs1",
+                "mgt": {"volume_id": "v1"},
+                "mdts": [{"volume_id": "v2"}],
+                "osts": [{"volume_id": "v3", "primary_host_id": "h2", "failover_host_ids": ["h3"]}],
+                "conf_params": {"sys.timeout": "40"}
+            })
+        );
+    }
+
+    #[test]
+    fn create_registers_with_an_existing_mgs() {
+        let args = Wrapper::try_parse_from(["x", "--name", "fs2", "--mgs", "MGS", "--mdt", "MDT0"])
+            .unwrap()
+            .args;
+        let (volumes, hosts) = lists();
+        let body = create_body(&args, Some("t1"), &volumes, &hosts).unwrap();
+        assert_eq!(body["mgt"], json!({"mgs_id": "t1"}));
+        assert_eq!(body["osts"], json!([]));
+        assert!(body.get("conf_params").is_none());
+    }
+
+    #[test]
+    fn create_needs_exactly_one_mgs_and_an_mdt() {
+        let both = Wrapper::try_parse_from(["x", "--name", "f", "--mgt", "A", "--mgs", "B", "--mdt", "C"]);
+        assert_eq!(both.unwrap_err().exit_code(), 2);
+        let neither = Wrapper::try_parse_from(["x", "--name", "f", "--mdt", "C"]);
+        assert_eq!(neither.unwrap_err().exit_code(), 2);
+        let no_mdt = Wrapper::try_parse_from(["x", "--name", "f", "--mgt", "A"]);
+        assert_eq!(no_mdt.unwrap_err().exit_code(), 2);
+        let bad_spec = Wrapper::try_parse_from(["x", "--name", "f", "--mgt", "A", "--mdt", ":h"]);
+        assert_eq!(bad_spec.unwrap_err().exit_code(), 2);
+    }
+}

@@ -1,0 +1,224 @@
+//! `chroma target list|show|start|stop|failover|failback`.
+
+use clap::{Subcommand, ValueEnum};
+use serde_json::json;
+
+use super::Ctx;
+use crate::error::Result;
+use crate::model::{parse, Host, Page, Target};
+use crate::{output, resolve};
+
+/// What to do with targets.
+#[derive(Debug, Subcommand)]
+pub enum TargetCommand {
+    /// List MGTs, MDTs and OSTs.
+    List {
+        /// Only this file system's targets (id or name).
+        #[arg(long)]
+        filesystem: Option<String>,
+        /// Only targets of this kind.
+        #[arg(long, value_enum)]
+        kind: Option<Kind>,
+    },
+    /// Show a target.
+    Show {
+        /// Id or name (fs1-OST0000).
+        target: String,
+    },
+    /// Mount a target (and what it needs: LNet, its MGS).
+    Start {
+        /// Id or name (fs1-OST0000).
+        target: String,
+    },
+    /// Unmount a target.
+    Stop {
+        /// Id or name (fs1-OST0000).
+        target: String,
+    },
+    /// Move a mounted target to a failover host.
+    Failover {
+        /// Id or name (fs1-OST0000).
+        target: String,
+        /// The host to move it to (default: its first failover host).
+        #[arg(long)]
+        host: Option<String>,
+    },
+    /// Move a target back to its primary host.
+    Failback {
+        /// Id or name (fs1-OST0000).
+        target: String,
+    },
+}
+
+/// A kind of target.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Kind {
+    Mgt,
+    Mdt,
+    Ost,
+}
+
+impl Kind {
+    fn as_str(self) -> &'static str {
+        match self {
+            Kind::Mgt => "mgt",
+            Kind::Mdt => "mdt",
+            Kind::Ost => "ost",
+        }
+    }
+}
+
+/// Runs a target subcommand.
+pub async fn run(ctx: &Ctx, command: &TargetCommand) -> Result<()> {
+    match command {
+        TargetCommand::List { filesystem, kind } => {
+            let mut query = Vec::new();
+            if let Some(fs) = filesystem {
+                query.push(("filesystem_id", resolve::filesystem_id(&ctx.client, fs).await?));
+            }
+            if let Some(kind) = kind {
+                query.push(("kind", kind.as_str().to_owned()));
+            }
+            let response = ctx.client.get_query("/api/target", &query).await?;
+            ctx.show(&response, || {
+                let page: Page<Target> = parse(response.clone())?;
+                output::print(table(&page.objects));
+                Ok(())
+            })
+        }
+        TargetCommand::Show { target } => {
+            let id = resolve::target_id(&ctx.client, target).await?;
+            let response = ctx.client.get(&format!("/api/target/{id}")).await?;
+            if ctx.json {
+                output::json(&response);
+                return Ok(());
+            }
+            let hosts = resolve::hosts(&ctx.client).await?;
+            println!("{}", details(&parse(response)?, &hosts));
+            Ok(())
+        }
+        TargetCommand::Start { target } => set(ctx, target, "mounted").await,
+        TargetCommand::Stop { target } => set(ctx, target, "unmounted").await,
+        TargetCommand::Failover { target, host } => {
+            let id = resolve::target_id(&ctx.client, target).await?;
+            let mut body = json!({ "confirm": ctx.yes });
+            if let Some(host) = host {
+                body["host_id"] = json!(resolve::host_id(&ctx.client, host).await?);
+            }
+            let path = format!("/api/target/{id}/failover");
+            let response = ctx.client.post_planned(&path, &body, ctx.dry_run).await?;
+            ctx.follow(response, &format!("{target} failed over."))
+                .await
+                .map(|_| ())
+        }
+        TargetCommand::Failback { target } => {
+            let id = resolve::target_id(&ctx.client, target).await?;
+            let path = format!("/api/target/{id}/failback");
+            let response = ctx.client.post_planned(&path, &json!({}), ctx.dry_run).await?;
+            ctx.follow(response, &format!("{target} is back on its primary host."))
+                .await
+                .map(|_| ())
+        }
+    }
+}
+
+async fn set(ctx: &Ctx, target: &str, state: &str) -> Result<()> {
+    let id = resolve::target_id(&ctx.client, target).await?;
+    let done = format!("{target} is {state}.");
+    ctx.change(&format!("/api/target/{id}"), json!({ "state": state }), &done)
+        .await
+}
+
+/// Where a target runs: its active host, marked when failed over.
+fn running_on(t: &Target) -> String {
+    match (&t.active_host, t.failed_over) {
+        (Some(host), true) => format!("{host} (failed over)"),
+        (Some(host), false) => host.clone(),
+        (None, _) => "-".to_owned(),
+    }
+}
+
+/// Targets as a table.
+pub fn table(targets: &[Target]) -> comfy_table::Table {
+    let mut table = output::table([
+        "ID",
+        "NAME",
+        "KIND",
+        "FILESYSTEM",
+        "STATE",
+        "VOLUME",
+        "PRIMARY",
+        "ACTIVE",
+    ]);
+    for t in targets {
+        table.add_row(vec![
+            t.id.clone(),
+            t.name.clone(),
+            t.kind.clone(),
+            output::or_dash(t.filesystem.as_deref()),
+            t.state.clone(),
+            t.volume_serial.clone(),
+            output::or_dash(t.primary_host.as_deref()),
+            running_on(t),
+        ]);
+    }
+    table
+}
+
+/// One target in full; `hosts` name its failover hosts.
+pub fn details(t: &Target, hosts: &[Host]) -> String {
+    let failover: Vec<String> = t
+        .failover_host_ids
+        .iter()
+        .map(|id| {
+            hosts
+                .iter()
+                .find(|h| &h.id == id)
+                .and_then(|h| h.nodename.clone())
+                .unwrap_or_else(|| id.clone())
+        })
+        .collect();
+    let mut text = output::render(output::details(vec![
+        ("Id", t.id.clone()),
+        ("Name", t.name.clone()),
+        ("Kind", t.kind.clone()),
+        ("File system", output::or_dash(t.filesystem.as_deref())),
+        ("State", t.state.clone()),
+        (
+            "Managed",
+            if t.managed { "yes" } else { "no (watched only)" }.to_owned(),
+        ),
+        ("Volume", format!("{} ({})", t.volume_serial, t.volume_id)),
+        ("Primary host", output::or_dash(t.primary_host.as_deref())),
+        ("Failover hosts", output::list(&failover)),
+        ("Active host", running_on(t)),
+        ("Can become", output::list(&t.available_transitions)),
+    ]));
+    for lock in &t.locks {
+        text.push_str(&format!("\nBusy: {} (command {})", lock.description, lock.command_id));
+    }
+    text
+}
+
+#[cfg(test)]
+#[expect(clippy::unwrap_used, reason = "a failing test should panic with the error")]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_over_target_says_so() {
+        let page: Page<Target> = parse(json!({"objects": [
+            {"id": "t1", "name": "fs1-OST0000", "kind": "ost", "filesystem": "fs1", "state": "mounted",
+             "volume_serial": "OST0", "primary_host": "oss1", "active_host": "oss2", "failed_over": true},
+            {"id": "t2", "name": "MGS", "kind": "mgt", "filesystem": null, "state": "unmounted",
+             "volume_serial": "MGT0", "primary_host": "mds1", "active_host": null, "failed_over": false}
+        ]}))
+        .unwrap();
+        assert_eq!(
+            output::render(table(&page.objects)),
+            "ID  NAME         KIND  FILESYSTEM  STATE      VOLUME  PRIMARY  ACTIVE\n\
+             t1  fs1-OST0000  ost   fs1         mounted    OST0    oss1     oss2 (failed over)\n\
+             t2  MGS          mgt   -           unmounted  MGT0    mds1     -"
+        );
+    }
+}
