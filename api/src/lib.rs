@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod error;
 pub mod extractors;
+pub mod metrics;
 pub mod respond;
 pub mod routes;
 pub mod state;
@@ -98,16 +99,18 @@ impl Application {
         let listener =
             TcpListener::bind(&settings.bind).with_context(|| format!("failed to bind {}", settings.bind))?;
         let port = listener.local_addr()?.port();
-        let state = web::Data::new(AppState::new(settings, db, broker.clone()));
+        let state = web::Data::new(AppState::new(settings, db, broker.clone()).context("failed to set up metrics")?);
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(actix_web::middleware::from_fn(auth::guard::guard))
+                .wrap(actix_web::middleware::from_fn(metrics::count))
                 .wrap(tracing_actix_web::TracingLogger::default())
                 .app_data(state.clone())
                 .app_data(extractors::json_config())
                 .app_data(extractors::query_config())
                 .app_data(extractors::path_config())
                 .configure(routes::configure)
+                .route("/metrics", web::get().to(metrics::get))
                 .default_service(web::to(extractors::not_found))
         })
         .listen(listener)?

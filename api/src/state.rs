@@ -11,6 +11,8 @@ pub struct AppState {
     pub settings: Settings,
     pub db: DatabaseConnection,
     pub broker: Broker,
+    /// Request counts and latencies.
+    pub metrics: crate::metrics::Metrics,
     /// Failed logins, for rate limiting.
     pub logins: crate::auth::limiter::Limiter,
     notifications: mpsc::UnboundedSender<SchedulerMessage>,
@@ -22,20 +24,22 @@ const NOTIFY_BATCH: usize = 500;
 impl AppState {
     /// Shares the connections and starts the task that notifies the
     /// scheduler (must be called inside the runtime).
-    pub fn new(settings: Settings, db: DatabaseConnection, broker: Broker) -> Self {
+    pub fn new(settings: Settings, db: DatabaseConnection, broker: Broker) -> Result<Self, prometheus::Error> {
+        let metrics = crate::metrics::Metrics::new()?;
         let (notifications, pending) = mpsc::unbounded_channel();
         tokio::spawn(notify(
             Publisher::new(broker.clone()),
             broker.topology().jobs.clone(),
             pending,
         ));
-        Self {
+        Ok(Self {
             settings,
             db,
             broker,
             logins: Default::default(),
+            metrics,
             notifications,
-        }
+        })
     }
 
     /// Tells the scheduler something changed. The change is already in

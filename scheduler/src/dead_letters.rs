@@ -109,5 +109,7 @@ async fn fail(engine: &Engine, step: &StepMessage) -> anyhow::Result<()> {
     if advanced.released {
         engine.grant_wanted.notify_one();
     }
+    let details = serde_json::json!({"step_id": step_id, "job_id": job_id, "action": step.action});
+    store::users::event(&engine.db, "step_dead_lettered", None, &reason, details).await?;
     Ok(())
 }

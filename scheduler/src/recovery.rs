@@ -98,7 +98,16 @@ async fn unstarted_steps(engine: &Engine, older_than: Duration) -> Result<Vec<St
         [older_than.as_secs_f64().into(), SWEEP_LIMIT.into()],
     )
     .await?;
-    rows.iter().map(step_message).collect()
+    let rescued: Vec<StepMessage> = rows.iter().map(step_message).collect::<Result<_, _>>()?;
+    for step in &rescued {
+        let message = format!(
+            "step {} ({}) of job {} was queued again: its worker stopped heartbeating and its message was gone",
+            step.step_id, step.action, step.job_id
+        );
+        let details = serde_json::json!({"step_id": step.step_id, "job_id": step.job_id});
+        store::users::event(&engine.db, "step_rescued", None, &message, details).await?;
+    }
+    Ok(rescued)
 }
 
 /// Commands left unfinished although all their jobs finished.
@@ -166,5 +175,14 @@ async fn rescue_silent_steps(engine: &Engine) -> Result<Vec<StepMessage>, sea_or
         [silent.into(), SWEEP_LIMIT.into()],
     )
     .await?;
-    rows.iter().map(step_message).collect()
+    let rescued: Vec<StepMessage> = rows.iter().map(step_message).collect::<Result<_, _>>()?;
+    for step in &rescued {
+        let message = format!(
+            "step {} ({}) of job {} was queued again: its worker stopped heartbeating and its message was gone",
+            step.step_id, step.action, step.job_id
+        );
+        let details = serde_json::json!({"step_id": step.step_id, "job_id": step.job_id});
+        store::users::event(&engine.db, "step_rescued", None, &message, details).await?;
+    }
+    Ok(rescued)
 }

@@ -30,7 +30,10 @@ async fn every_list_pages_orders_and_refuses_unknown_parameters() -> anyhow::Res
         let page = &envelope["response"];
         assert_eq!(page["meta"]["limit"], 1, "{url}: {envelope}");
         assert!(page["meta"]["total_count"].is_u64(), "{url}: {envelope}");
-        assert!(page["objects"].as_array().is_some_and(|o| o.len() <= 1), "{url}: {envelope}");
+        assert!(
+            page["objects"].as_array().is_some_and(|o| o.len() <= 1),
+            "{url}: {envelope}"
+        );
         for bad in ["limit=0", "limit=5000", "colour=red", "order_by=nonsense"] {
             let (status, envelope) = env.get(&format!("{url}?{bad}")).await?;
             assert_eq!(status, StatusCode::BAD_REQUEST, "{url}?{bad}: {envelope}");

@@ -1,0 +1,219 @@
+//! `GET /metrics` in Prometheus' text format (a login is needed, as for
+//! the API: scrape with a read-only user's API token as a Bearer token).
+//! Request counts and latencies are counted in this process as requests
+//! pass; the rest is read at scrape time: commands and jobs by state, the
+//! steps of active jobs by state, queue depths from RabbitMQ, and over the
+//! last hour redeliveries, dead letters and step-duration quantiles.
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::{web, HttpResponse};
+use lapin::options::QueueDeclareOptions;
+use lapin::types::FieldTable;
+use prometheus::{
+    Encoder, GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
+};
+use std::time::Instant;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use store::sql::query;
+
+/// What this process counts as requests pass.
+pub struct Metrics {
+    registry: Registry,
+    requests: IntCounterVec,
+    latency: HistogramVec,
+}
+
+impl Metrics {
+    pub fn new() -> Result<Self, prometheus::Error> {
+        let registry = Registry::new();
+        let requests = IntCounterVec::new(
+            Opts::new("chroma_http_requests_total", "API requests by method, route and status"),
+            &["method", "route", "status"],
+        )?;
+        let latency = HistogramVec::new(
+            HistogramOpts::new("chroma_http_request_duration_seconds", "API request latency by route"),
+            &["method", "route"],
+        )?;
+        registry.register(Box::new(requests.clone()))?;
+        registry.register(Box::new(latency.clone()))?;
+        Ok(Self {
+            registry,
+            requests,
+            latency,
+        })
+    }
+}
+
+/// Counts every request by its route pattern (not its path: ids would
+/// make unbounded label values).
+pub async fn count(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let started = Instant::now();
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let response = next.call(req).await?;
+    if let Some(state) = state {
+        let route = response.request().match_pattern().unwrap_or_else(|| "unmatched".into());
+        let method = response.request().method().to_string();
+        let status = response.status().as_u16().to_string();
+        state
+            .metrics
+            .requests
+            .with_label_values(&[&method, &route, &status])
+            .inc();
+        state
+            .metrics
+            .latency
+            .with_label_values(&[&method, &route])
+            .observe(started.elapsed().as_secs_f64());
+    }
+    Ok(response)
+}
+
+fn gauge(name: &str, help: &str, labels: &[&str]) -> Result<IntGaugeVec, ApiError> {
+    IntGaugeVec::new(Opts::new(name, help), labels).map_err(|e| ApiError::Internal(e.into()))
+}
+
+/// Rows `(label, count)` of a grouping query.
+async fn counts(state: &AppState, sql: &str, values: Vec<sea_orm::Value>) -> Result<Vec<(String, i64)>, ApiError> {
+    let rows = query(&state.db, sql, values).await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("", "label")?, r.try_get("", "n")?)))
+        .collect::<Result<_, sea_orm::DbErr>>()
+        .map_err(ApiError::from)
+}
+
+/// The smallest UUIDv7 of an hour ago: ids are time-ordered, so "recent"
+/// is a primary-key range, not a scan.
+fn an_hour_ago() -> uuid::Uuid {
+    let then = chrono::Utc::now() - chrono::Duration::hours(1);
+    let ms = u64::try_from(then.timestamp_millis()).unwrap_or(0);
+    uuid::Uuid::from_u128(u128::from(ms) << 80 | 0x7000_u128 << 64)
+}
+
+/// The metrics.
+pub async fn get(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let scrape = Registry::new();
+    let register =
+        |c: Box<dyn prometheus::core::Collector>| scrape.register(c).map_err(|e| ApiError::Internal(e.into()));
+    let commands = gauge("chroma_commands", "Commands by state", &["state"])?;
+    for (label, n) in counts(
+        &state,
+        "SELECT state AS label, count(*) AS n FROM command GROUP BY state",
+        vec![],
+    )
+    .await?
+    {
+        commands.with_label_values(&[&label]).set(n);
+    }
+    let jobs = gauge("chroma_jobs", "Jobs by state", &["state"])?;
+    for (label, n) in counts(
+        &state,
+        "SELECT state AS label, count(*) AS n FROM job GROUP BY state",
+        vec![],
+    )
+    .await?
+    {
+        jobs.with_label_values(&[&label]).set(n);
+    }
+    let steps = gauge(
+        "chroma_active_steps",
+        "Steps of running or paused jobs by state",
+        &["state"],
+    )?;
+    let active = "SELECT s.state AS label, count(*) AS n FROM step s JOIN job j ON j.id = s.job_id
+                  WHERE j.state IN ('running', 'paused') GROUP BY s.state";
+    for (label, n) in counts(&state, active, vec![]).await? {
+        steps.with_label_values(&[&label]).set(n);
+    }
+    let recent = gauge(
+        "chroma_steps_last_hour",
+        "Over steps created in the last hour: redeliveries (attempts beyond the first) and dead letters",
+        &["what"],
+    )?;
+    let since = an_hour_ago();
+    let rows = query(
+        &state.db,
+        "SELECT COALESCE(sum(GREATEST(attempts - 1, 0)), 0)::bigint AS redeliveries,
+                count(*) FILTER (WHERE error LIKE '%was dead-lettered%') AS dead_letters
+         FROM step WHERE id >= $1",
+        [since.into()],
+    )
+    .await?;
+    if let Some(r) = rows.first() {
+        recent
+            .with_label_values(&["redeliveries"])
+            .set(r.try_get("", "redeliveries")?);
+        recent
+            .with_label_values(&["dead_letters"])
+            .set(r.try_get("", "dead_letters")?);
+    }
+    let events = gauge(
+        "chroma_events_last_hour",
+        "Events of the last hour by kind (step_rescued, step_dead_lettered, api_change, login_failed, …)",
+        &["kind"],
+    )?;
+    let recent_events = "SELECT kind AS label, count(*) AS n FROM event WHERE id >= $1 GROUP BY kind";
+    for (label, n) in counts(&state, recent_events, vec![since.into()]).await? {
+        events.with_label_values(&[&label]).set(n);
+    }
+    let durations = GaugeVec::new(
+        Opts::new(
+            "chroma_step_duration_seconds",
+            "Quantiles of step run time over the last hour",
+        ),
+        &["quantile"],
+    )
+    .map_err(|e| ApiError::Internal(e.into()))?;
+    let rows = query(
+        &state.db,
+        "SELECT percentile_cont(ARRAY[0.5, 0.9, 0.99]) WITHIN GROUP
+                  (ORDER BY extract(epoch FROM finished_at - started_at)) AS q
+         FROM step WHERE id >= $1 AND state = 'succeeded' AND started_at IS NOT NULL",
+        [since.into()],
+    )
+    .await?;
+    let quantiles: Option<Vec<f64>> = rows.first().and_then(|r| r.try_get("", "q").ok());
+    for (q, v) in ["0.5", "0.9", "0.99"].iter().zip(quantiles.unwrap_or_default()) {
+        durations.with_label_values(&[q]).set(v);
+    }
+    let queues = gauge(
+        "chroma_queue_messages",
+        "Messages ready in each RabbitMQ queue",
+        &["queue"],
+    )?;
+    let consumers = gauge("chroma_queue_consumers", "Consumers of each RabbitMQ queue", &["queue"])?;
+    if let Ok(channel) = state.broker.channel().await {
+        let t = state.broker.topology();
+        for name in [&t.jobs, &t.steps, &t.results, &t.dead_steps] {
+            let passive = QueueDeclareOptions {
+                passive: true,
+                ..Default::default()
+            };
+            if let Ok(q) = channel
+                .queue_declare(name.as_str(), passive, FieldTable::default())
+                .await
+            {
+                queues.with_label_values(&[name]).set(i64::from(q.message_count()));
+                consumers.with_label_values(&[name]).set(i64::from(q.consumer_count()));
+            }
+        }
+        let _ = channel.close(200, "metrics read").await;
+    }
+    for c in [commands, jobs, steps, recent, events, queues, consumers] {
+        register(Box::new(c))?;
+    }
+    register(Box::new(durations))?;
+    let mut families = state.metrics.registry.gather();
+    families.extend(scrape.gather());
+    let mut body = Vec::new();
+    TextEncoder::new()
+        .encode(&families, &mut body)
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    Ok(HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(body))
+}
