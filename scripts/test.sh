@@ -18,6 +18,19 @@ if [ ! -x /usr/sbin/sshd ]; then
   step "installing openssh-server (the SSH client is tested against a real sshd)"
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q openssh-server >/dev/null
 fi
+# The OpenAPI fuzz (tests/tests/openapi.rs) runs schemathesis, pinned, from
+# a virtualenv of its own; the test finds it through SCHEMATHESIS.
+SCHEMATHESIS_VERSION=4.32.5
+if ! target/venv/bin/schemathesis --version 2>/dev/null | grep -qF "version $SCHEMATHESIS_VERSION"; then
+  step "installing schemathesis $SCHEMATHESIS_VERSION (the OpenAPI fuzz)"
+  if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3 python3-venv >/dev/null
+  fi
+  python3 -m venv target/venv
+  target/venv/bin/pip install -q --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+fi
+export SCHEMATHESIS="$PWD/target/venv/bin/schemathesis"
+
 step "docker-compose config"
 # The check needs the one required variable; any value will do.
 CHROMA_ADMIN_PASSWORD=compose-check docker-compose -f docker-compose.yml config -q

@@ -84,6 +84,8 @@ pub struct Application {
     port: u16,
     server: Server,
     broker: Broker,
+    /// Ends live streams when the server stops.
+    closing: CancellationToken,
 }
 
 impl Application {
@@ -100,6 +102,7 @@ impl Application {
             TcpListener::bind(&settings.bind).with_context(|| format!("failed to bind {}", settings.bind))?;
         let port = listener.local_addr()?.port();
         let state = web::Data::new(AppState::new(settings, db, broker.clone()).context("failed to set up metrics")?);
+        let closing = state.closing.clone();
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(actix_web::middleware::from_fn(auth::guard::guard))
@@ -118,7 +121,12 @@ impl Application {
         .shutdown_timeout(10)
         .run();
         tracing::info!(port, "API listening");
-        Ok(Self { port, server, broker })
+        Ok(Self {
+            port,
+            server,
+            broker,
+            closing,
+        })
     }
 
     /// The port the server listens on.
@@ -129,8 +137,10 @@ impl Application {
     /// Serves until `shutdown`, then finishes open requests and returns.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let handle = self.server.handle();
+        let closing = self.closing.clone();
         tokio::spawn(async move {
             shutdown.cancelled().await;
+            closing.cancel();
             handle.stop(true).await;
         });
         let served = self.server.await.context("API server failed");

@@ -11,6 +11,10 @@ pub struct AppState {
     pub settings: Settings,
     pub db: DatabaseConnection,
     pub broker: Broker,
+    /// Cancelled when the server stops: live streams end.
+    pub closing: tokio_util::sync::CancellationToken,
+    /// Committed changes, for the live stream (`routes::stream`).
+    pub changes: tokio::sync::broadcast::Sender<String>,
     /// Request counts and latencies.
     pub metrics: crate::metrics::Metrics,
     /// Failed logins, for rate limiting.
@@ -26,6 +30,8 @@ impl AppState {
     /// scheduler (must be called inside the runtime).
     pub fn new(settings: Settings, db: DatabaseConnection, broker: Broker) -> Result<Self, prometheus::Error> {
         let metrics = crate::metrics::Metrics::new()?;
+        let (changes, _) = tokio::sync::broadcast::channel(1024);
+        tokio::spawn(crate::routes::stream::listen(db.clone(), changes.clone()));
         let (notifications, pending) = mpsc::unbounded_channel();
         tokio::spawn(notify(
             Publisher::new(broker.clone()),
@@ -37,6 +43,8 @@ impl AppState {
             db,
             broker,
             logins: Default::default(),
+            closing: Default::default(),
+            changes,
             metrics,
             notifications,
         })

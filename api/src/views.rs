@@ -3,10 +3,11 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use store::entities::{command, job, step};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 /// A step as shown inside a job.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct StepView {
     pub id: Uuid,
     pub index: i32,
@@ -42,14 +43,14 @@ impl From<step::Model> for StepView {
 }
 
 /// A lock a job holds or waits for.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct LockView {
     pub item: String,
     pub write: bool,
 }
 
 /// A job, with its steps when shown in detail.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct JobView {
     pub id: Uuid,
     pub command: Uuid,
@@ -90,7 +91,7 @@ impl JobView {
 }
 
 /// A command with its jobs.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct CommandView {
     pub id: Uuid,
     pub message: String,
@@ -115,14 +116,14 @@ impl CommandView {
 }
 
 /// One page of a list.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Page<T> {
     pub objects: Vec<T>,
     pub meta: PageMeta,
 }
 
 /// Where a page sits in the whole list.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct PageMeta {
     pub total_count: u64,
     pub limit: u64,

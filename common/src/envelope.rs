@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// One error: a stable snake_case code, a message a person can act on, and
 /// the request field at fault, if any.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ErrorBody {
     pub code: String,
     pub message: String,
@@ -13,7 +13,7 @@ pub struct ErrorBody {
 }
 
 /// `{"success": bool, "errors": [...], "response": ...}`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Envelope<T> {
     pub success: bool,
     pub errors: Vec<ErrorBody>,

@@ -14,6 +14,7 @@ mod m20261126_000009_create_host_and_volume;
 mod m20261126_000010_create_filesystem_and_target;
 mod m20261126_000011_add_target_format_marker;
 mod m20261126_000012_create_user_token_event;
+mod m20261126_000013_notify_changes;
 
 /// Runs one or more SQL statements: every schema change here is plain DDL.
 async fn run_sql(manager: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000010_create_filesystem_and_target::Migration),
             Box::new(m20261126_000011_add_target_format_marker::Migration),
             Box::new(m20261126_000012_create_user_token_event::Migration),
+            Box::new(m20261126_000013_notify_changes::Migration),
         ]
     }
 }

@@ -96,7 +96,7 @@ pub async fn snapshot(db: &impl ConnectionTrait) -> Result<Snapshot, DbErr> {
 }
 
 /// A lock a running (or paused) job holds on an object.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct HeldLock {
     pub item: String,
     pub write: bool,

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::sql::{execute, query};
 
 /// A user as the API shows and checks it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct User {
     pub id: Uuid,
     pub username: String,
@@ -115,7 +115,7 @@ pub async fn update(
 }
 
 /// A token as its owner sees it (never the token itself).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Token {
     pub id: Uuid,
     pub kind: String,
@@ -152,21 +152,35 @@ pub async fn add_token(
 }
 
 /// The enabled user holding a live token with this hash, and the token's
-/// id; marks the token used.
+/// id. Marks the token used at most once a minute: every request of a
+/// client carries the same token, and updating its row each time would
+/// serialise them on the row lock.
 pub async fn by_token(db: &impl ConnectionTrait, token_hash: &str) -> Result<Option<(User, Uuid)>, DbErr> {
     let rows = query(
         db,
-        "UPDATE api_token t SET last_used_at = now()
-         FROM app_user u
-         WHERE t.token_hash = $1 AND u.id = t.user_id AND t.revoked_at IS NULL
-           AND (t.expires_at IS NULL OR t.expires_at > now()) AND NOT u.disabled
-         RETURNING u.id, u.username, u.role, u.disabled, u.created_at, t.id AS token_id",
+        "SELECT u.id, u.username, u.role, u.disabled, u.created_at, t.id AS token_id,
+                t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute' AS stale
+         FROM api_token t JOIN app_user u ON u.id = t.user_id
+         WHERE t.token_hash = $1 AND t.revoked_at IS NULL
+           AND (t.expires_at IS NULL OR t.expires_at > now()) AND NOT u.disabled",
         [token_hash.to_owned().into()],
     )
     .await?;
-    rows.first()
-        .map(|r| Ok((user_of(r)?, r.try_get("", "token_id")?)))
-        .transpose()
+    let Some(row) = rows.first() else {
+        return Ok(None);
+    };
+    let token_id: Uuid = row.try_get("", "token_id")?;
+    if row.try_get::<bool>("", "stale")? {
+        // SKIP LOCKED: when another request is marking it, that is enough.
+        execute(
+            db,
+            "UPDATE api_token SET last_used_at = now()
+             WHERE id = (SELECT id FROM api_token WHERE id = $1 FOR UPDATE SKIP LOCKED)",
+            [token_id.into()],
+        )
+        .await?;
+    }
+    Ok(Some((user_of(row)?, token_id)))
 }
 
 /// A user's live tokens, newest first.

@@ -215,6 +215,14 @@ impl TestEnv {
         }
         let response = request.timeout(Duration::from_secs(30)).send().await?;
         let status = response.status();
+        let streaming = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"));
+        if streaming {
+            // A live stream never ends: its status is the answer.
+            return Ok((status, Value::Null));
+        }
         Ok((status, response.json().await.unwrap_or(Value::Null)))
     }
 

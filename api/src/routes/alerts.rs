@@ -1,33 +1,44 @@
 //! `GET /api/alert`: alerts raised by workers and sweeps, newest first.
 
 use actix_web::{web, HttpResponse};
+use common::envelope::Envelope;
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::error::ApiError;
+use crate::routes::openapi::ErrorEnvelope;
 use crate::routes::query::Paging;
 use crate::state::AppState;
 use crate::views::{Page, PageMeta};
 use store::sql::query;
 
 /// Query parameters; any other is refused.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct Filters {
     /// Only alerts not cleared yet.
     #[serde(default)]
     active: bool,
+    /// Only alerts of this kind.
     kind: Option<String>,
+    /// `info`, `warning` or `error`.
     severity: Option<String>,
     /// The object, as `host/ID`, `target/ID`.
     item: Option<String>,
+    /// Page size.
+    #[param(minimum = 1, maximum = 1000, default = 50)]
     limit: Option<u64>,
+    /// Objects to skip.
     offset: Option<u64>,
+    /// `raised_at`, `-raised_at` (the default) or `severity`.
     order_by: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
-struct AlertView {
+/// One alert.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AlertView {
     id: Uuid,
     kind: String,
     severity: String,
@@ -39,6 +50,16 @@ struct AlertView {
 }
 
 /// Alerts matching the filters.
+#[utoipa::path(
+    get,
+    path = "/api/alert",
+    tag = "alert",
+    params(Filters),
+    responses(
+        (status = 200, description = "A page of alerts, newest first unless ordered", body = Envelope<Page<AlertView>>),
+        (status = 400, description = "A parameter is invalid", body = ErrorEnvelope),
+    ),
+)]
 pub async fn list(state: web::Data<AppState>, filters: web::Query<Filters>) -> Result<HttpResponse, ApiError> {
     let f = filters.into_inner();
     let (limit, offset) = Paging {
@@ -46,6 +67,8 @@ pub async fn list(state: web::Data<AppState>, filters: web::Query<Filters>) -> R
         offset: f.offset,
     }
     .resolve()?;
+    crate::routes::query::text(f.kind.as_deref(), "kind")?;
+    crate::routes::query::text(f.item.as_deref(), "item")?;
     if let Some(s) = &f.severity {
         if !["info", "warning", "error"].contains(&s.as_str()) {
             return Err(ApiError::bad(

@@ -2,30 +2,42 @@
 //! API with its user, and what the system records), newest first.
 
 use actix_web::{web, HttpResponse};
+use chrono::Datelike;
+use common::envelope::Envelope;
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::error::ApiError;
+use crate::routes::openapi::ErrorEnvelope;
 use crate::routes::query::Paging;
 use crate::state::AppState;
 use crate::views::{Page, PageMeta};
 use store::sql::query;
 
 /// Query parameters; any other is refused.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct Filters {
+    /// Only events of this kind.
     kind: Option<String>,
+    /// Only events of this user.
     username: Option<String>,
     /// Events at or after this time.
     since: Option<chrono::DateTime<chrono::Utc>>,
+    /// Page size.
+    #[param(minimum = 1, maximum = 1000, default = 50)]
     limit: Option<u64>,
+    /// Objects to skip.
     offset: Option<u64>,
+    /// `at` or `-at` (the default).
     order_by: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
-struct EventView {
+/// One event.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventView {
     id: Uuid,
     at: chrono::DateTime<chrono::Utc>,
     kind: String,
@@ -36,6 +48,16 @@ struct EventView {
 }
 
 /// Events matching the filters.
+#[utoipa::path(
+    get,
+    path = "/api/event",
+    tag = "event",
+    params(Filters),
+    responses(
+        (status = 200, description = "A page of events, newest first unless ordered", body = Envelope<Page<EventView>>),
+        (status = 400, description = "A parameter is invalid", body = ErrorEnvelope),
+    ),
+)]
 pub async fn list(state: web::Data<AppState>, filters: web::Query<Filters>) -> Result<HttpResponse, ApiError> {
     let f = filters.into_inner();
     let (limit, offset) = Paging {
@@ -43,6 +65,16 @@ pub async fn list(state: web::Data<AppState>, filters: web::Query<Filters>) -> R
         offset: f.offset,
     }
     .resolve()?;
+    crate::routes::query::text(f.kind.as_deref(), "kind")?;
+    crate::routes::query::text(f.username.as_deref(), "username")?;
+    // PostgreSQL's timestamps start in 4713 BC; chrono's go further back.
+    if f.since.is_some_and(|t| t.year() < 1) {
+        return Err(ApiError::bad(
+            "invalid_query",
+            "since must be a time after the year 0",
+            Some("since"),
+        ));
+    }
     let order = match f.order_by.as_deref() {
         None | Some("-at") => "at DESC, id DESC",
         Some("at") => "at, id",

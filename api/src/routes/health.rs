@@ -4,16 +4,28 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use common::envelope::{Envelope, ErrorBody};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::state::AppState;
 
-#[derive(Serialize)]
-struct Health {
+/// Whether each dependency answers.
+#[derive(Serialize, ToSchema)]
+pub struct Health {
     database: bool,
     broker: bool,
 }
 
 /// 200 when both answer, else 503 naming what does not.
+#[utoipa::path(
+    get,
+    path = "/api/health",
+    tag = "meta",
+    responses(
+        (status = 200, description = "The database and the broker answer", body = Envelope<Health>),
+        (status = 503, description = "Something does not answer: an error names each, and `response` says which",
+            body = Envelope<Health>),
+    ),
+)]
 pub async fn get(state: web::Data<AppState>) -> HttpResponse {
     // A health check answers quickly even when a dependency hangs.
     let within = std::time::Duration::from_secs(3);

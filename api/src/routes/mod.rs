@@ -10,10 +10,12 @@ pub mod health;
 pub mod hosts;
 pub mod jobs;
 pub mod listing;
+pub mod openapi;
 pub mod planning;
 pub mod query;
 pub mod session;
 pub mod ssh_key;
+pub mod stream;
 pub mod targets;
 pub mod tokens;
 pub mod users;
@@ -42,6 +44,7 @@ fn table() -> Vec<(Method, &'static str, Access, Route)> {
     vec![
         (M::GET, "/health", PUBLIC, web::get().to(health::get)),
         (M::GET, "/version", PUBLIC, web::get().to(version::get)),
+        (M::GET, "/openapi.json", PUBLIC, web::get().to(openapi::get)),
         (M::POST, "/session", PUBLIC, web::post().to(session::create)),
         (M::GET, "/session", READ, web::get().to(session::get)),
         (M::DELETE, "/session", READ, web::delete().to(session::delete)),
@@ -86,6 +89,12 @@ fn table() -> Vec<(Method, &'static str, Access, Route)> {
             FS,
             web::patch().to(filesystems::change::patch),
         ),
+        (
+            M::PUT,
+            "/filesystem/{id}/conf_params",
+            FS,
+            web::put().to(filesystems::params::put),
+        ),
         (M::GET, "/target", READ, web::get().to(targets::list::handle)),
         (M::GET, "/target/{id}", READ, web::get().to(targets::list::get)),
         (M::PATCH, "/target/{id}", FS, web::patch().to(targets::change::patch)),
@@ -102,6 +111,7 @@ fn table() -> Vec<(Method, &'static str, Access, Route)> {
             web::post().to(targets::change::failback),
         ),
         (M::GET, "/alert", READ, web::get().to(alerts::list)),
+        (M::GET, "/stream", READ, web::get().to(stream::get)),
         (M::GET, "/event", READ, web::get().to(events::list)),
     ]
 }

@@ -9,28 +9,50 @@ use common::messages::SchedulerMessage;
 use common::plan::{Goal, Plan, PlannedJob};
 use sea_orm::DatabaseTransaction;
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::error::ApiError;
 use crate::state::AppState;
 
 /// `?dry_run=true`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct DryRun {
+    /// Answer the jobs it would take, and change nothing.
     #[serde(default)]
     pub dry_run: bool,
 }
 
 /// What a state change answers: the jobs (planned, or created with their
 /// command).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Planned {
     /// Null for a dry run, or when nothing needs doing.
     pub command: Option<Uuid>,
     pub dry_run: bool,
     pub requires_confirmation: bool,
+    #[schema(value_type = Vec<PlannedJobSchema>)]
     pub jobs: Vec<PlannedJob>,
+}
+
+/// One job of a plan, as documented: the shape `common::plan::PlannedJob`
+/// serialises to (`common` does not depend on `utoipa`).
+#[derive(ToSchema)]
+#[schema(as = PlannedJob)]
+#[expect(dead_code, reason = "describes the response; never built")]
+pub struct PlannedJobSchema {
+    description: String,
+    /// The object it changes, as a lock item (`target/ID`).
+    object: String,
+    from: String,
+    to: String,
+    /// Positions in the plan of the jobs this one waits for.
+    wait_for: Vec<usize>,
+    /// Why this job needs the user's confirmation, when it changes an
+    /// object the request did not name.
+    confirmation: Option<String>,
 }
 
 /// How to submit a goal.

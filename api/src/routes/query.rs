@@ -23,6 +23,19 @@ pub fn id(text: &str, kind: &str) -> Result<Uuid, ApiError> {
     })
 }
 
+/// Checks a free-text filter: PostgreSQL text cannot hold NUL, so a value
+/// with one could match nothing and would fail the query.
+pub fn text(value: Option<&str>, field: &str) -> Result<(), ApiError> {
+    match value {
+        Some(v) if v.contains('\0') => Err(ApiError::bad(
+            "invalid_query",
+            format!("{field} must not contain NUL characters"),
+            Some(field),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// `limit` and `offset` of a list request.
 #[derive(Debug, Clone, Copy, Deserialize)]
 pub struct Paging {

@@ -3,33 +3,75 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
-use serde::Deserialize;
-use serde_json::json;
+use common::envelope::Envelope;
+use serde::{Deserialize, Serialize};
+use store::users::Token;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
 
 use crate::auth::{new_token, token_hash, Caller};
 use crate::error::ApiError;
+use crate::routes::openapi::ErrorEnvelope;
 use crate::routes::query::id;
 use crate::state::AppState;
+use crate::views::Page;
 
 /// List parameters; any other is refused.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
+    /// Page size.
+    #[param(minimum = 1, maximum = 1000, default = 50)]
     limit: Option<u64>,
+    /// Objects to skip.
     offset: Option<u64>,
+    /// `name`, `kind`, `created_at` or `expires_at`; `-` first for descending.
     order_by: Option<String>,
 }
 
 /// The body of `POST /api/token`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewToken {
+    /// 1 to 128 printable characters.
+    #[schema(min_length = 1, max_length = 128)]
     name: String,
-    /// Days until it expires; none: until revoked.
+    /// Days until it expires (at most 3660 are used); none: until revoked.
+    #[schema(minimum = 1)]
     expires_in_days: Option<u32>,
 }
 
+/// A new API token: the only time its value is shown.
+#[derive(Serialize, ToSchema)]
+pub struct CreatedToken {
+    id: Uuid,
+    /// Send it as `Authorization: Bearer …`.
+    token: String,
+    name: String,
+    expires_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// The answer to a revocation.
+#[derive(Serialize, ToSchema)]
+pub struct Revoked {
+    id: Uuid,
+    revoked: bool,
+}
+
 /// Creates an API token for the caller.
+#[utoipa::path(
+    post,
+    path = "/api/token",
+    tag = "token",
+    request_body = NewToken,
+    responses(
+        (status = 201, description = "The token, shown this once", body = Envelope<CreatedToken>,
+            links(("revoke" = (operation_id = "delete_token_id",
+                parameters(("id" = "$response.body#/response/id")))))),
+        (status = 400, description = "The body is invalid", body = ErrorEnvelope),
+    ),
+)]
 pub async fn create(
     state: web::Data<AppState>,
     caller: Caller,
@@ -59,11 +101,26 @@ pub async fn create(
         store::users::add_token(&state.db, caller.user.id, &token_hash(&token), "api", &name, expires_at).await?;
     Ok(crate::respond::with_status(
         StatusCode::CREATED,
-        json!({ "id": token_id, "token": token, "name": name, "expires_at": expires_at }),
+        CreatedToken {
+            id: token_id,
+            token,
+            name,
+            expires_at,
+        },
     ))
 }
 
 /// The caller's live tokens (sessions and API tokens), never their values.
+#[utoipa::path(
+    get,
+    path = "/api/token",
+    tag = "token",
+    params(ListParams),
+    responses(
+        (status = 200, description = "A page of the caller's tokens", body = Envelope<Page<Token>>),
+        (status = 400, description = "A parameter is invalid", body = ErrorEnvelope),
+    ),
+)]
 pub async fn list(
     state: web::Data<AppState>,
     caller: Caller,
@@ -84,6 +141,17 @@ pub async fn list(
 }
 
 /// Revokes one of the caller's tokens.
+#[utoipa::path(
+    delete,
+    path = "/api/token/{id}",
+    tag = "token",
+    params(("id" = Uuid, Path, description = "The token's id")),
+    responses(
+        (status = 200, description = "The token is revoked", body = Envelope<Revoked>),
+        (status = 400, description = "The id is not a UUID", body = ErrorEnvelope),
+        (status = 404, description = "The caller holds no live token of that id", body = ErrorEnvelope),
+    ),
+)]
 pub async fn delete(
     state: web::Data<AppState>,
     caller: Caller,
@@ -93,5 +161,8 @@ pub async fn delete(
     if !store::users::revoke(&state.db, caller.user.id, token_id).await? {
         return Err(ApiError::NotFound(format!("you hold no live token {token_id}")));
     }
-    Ok(crate::respond::ok(json!({ "id": token_id, "revoked": true })))
+    Ok(crate::respond::ok(Revoked {
+        id: token_id,
+        revoked: true,
+    }))
 }

@@ -3,37 +3,64 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
+use common::envelope::Envelope;
 use serde::Deserialize;
+use store::users::User;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::{password, Role};
 use crate::error::ApiError;
+use crate::routes::openapi::ErrorEnvelope;
 use crate::routes::query::id;
 use crate::state::AppState;
+use crate::views::Page;
 use common::submission::FieldError;
 
 /// List parameters; any other is refused.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
+    /// Page size.
+    #[param(minimum = 1, maximum = 1000, default = 50)]
     limit: Option<u64>,
+    /// Objects to skip.
     offset: Option<u64>,
+    /// `username`, `role` or `created_at`; `-` first for descending.
     order_by: Option<String>,
 }
 
 /// The body of `POST /api/user`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
+    /// 1 to 64 letters, digits or `_.@-`.
+    #[schema(pattern = "^[A-Za-z0-9_.@-]{1,64}$")]
     username: String,
+    /// 10 to 256 characters.
+    #[schema(min_length = 10, max_length = 256)]
     password: String,
+    #[schema(value_type = RoleName)]
     role: String,
 }
 
+/// A role, from least to most allowed.
+#[derive(ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RoleName {
+    Readonly,
+    Fsadmin,
+    Superuser,
+}
+
 /// The body of `PATCH /api/user/{id}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserChange {
+    #[schema(value_type = Option<RoleName>)]
     role: Option<String>,
+    /// 10 to 256 characters.
+    #[schema(min_length = 10, max_length = 256)]
     password: Option<String>,
     disabled: Option<bool>,
 }
@@ -60,6 +87,17 @@ pub fn check_username(name: &str) -> Result<(), String> {
 }
 
 /// Creates a user; 409 if the name is taken.
+#[utoipa::path(
+    post,
+    path = "/api/user",
+    tag = "user",
+    request_body = NewUser,
+    responses(
+        (status = 201, description = "The user", body = Envelope<User>),
+        (status = 400, description = "The body is invalid", body = ErrorEnvelope),
+        (status = 409, description = "The name is taken", body = ErrorEnvelope),
+    ),
+)]
 pub async fn create(state: web::Data<AppState>, body: web::Json<NewUser>) -> Result<HttpResponse, ApiError> {
     let NewUser {
         username,
@@ -85,6 +123,16 @@ pub async fn create(state: web::Data<AppState>, body: web::Json<NewUser>) -> Res
 }
 
 /// Every user.
+#[utoipa::path(
+    get,
+    path = "/api/user",
+    tag = "user",
+    params(ListParams),
+    responses(
+        (status = 200, description = "A page of users", body = Envelope<Page<User>>),
+        (status = 400, description = "A parameter is invalid", body = ErrorEnvelope),
+    ),
+)]
 pub async fn list(state: web::Data<AppState>, params: web::Query<ListParams>) -> Result<HttpResponse, ApiError> {
     let params = params.into_inner();
     let objects = store::users::list(&state.db).await?;
@@ -102,6 +150,18 @@ pub async fn list(state: web::Data<AppState>, params: web::Query<ListParams>) ->
 
 /// Changes a user; disabling one or changing their password ends their
 /// sessions.
+#[utoipa::path(
+    patch,
+    path = "/api/user/{id}",
+    tag = "user",
+    params(("id" = Uuid, Path, description = "The user's id")),
+    request_body = UserChange,
+    responses(
+        (status = 200, description = "The user as changed", body = Envelope<User>),
+        (status = 400, description = "The id or the body is invalid", body = ErrorEnvelope),
+        (status = 404, description = "No such user", body = ErrorEnvelope),
+    ),
+)]
 pub async fn update(
     state: web::Data<AppState>,
     path: web::Path<String>,

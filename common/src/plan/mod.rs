@@ -36,6 +36,9 @@ pub enum Goal {
     Filesystem(Uuid, crate::domain::FilesystemState),
     /// A new file system: every target mounted, then its conf_params applied.
     CreateFilesystem(Uuid),
+    /// Apply a file system's stored conf_params on its MGS (mounting the
+    /// MGS first if needed).
+    ApplyConfParams(Uuid),
     /// Move a mounted target to one of its failover hosts.
     Failover {
         target: Uuid,
@@ -55,7 +58,7 @@ impl Goal {
             Goal::Target(id, _) | Goal::Failback(id) | Goal::Failover { target: id, .. } => vec![target(id)],
             Goal::Host(id, _) => vec![format!("host/{id}"), format!("lnet/{id}")],
             Goal::Lnet(id, _) => vec![format!("lnet/{id}")],
-            Goal::Filesystem(id, _) | Goal::CreateFilesystem(id) => {
+            Goal::Filesystem(id, _) | Goal::CreateFilesystem(id) | Goal::ApplyConfParams(id) => {
                 let mut items = vec![format!("filesystem/{id}")];
                 items.extend(snapshot.filesystems.get(id).map(|fs| target(&fs.mgs_id)));
                 items.extend(snapshot.filesystem_targets(*id).iter().map(|t| target(&t.id)));

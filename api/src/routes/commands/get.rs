@@ -1,16 +1,29 @@
 //! `GET /api/command/{id}`: a command with its jobs and their steps.
 
 use actix_web::{web, HttpResponse};
+use common::envelope::Envelope;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 use std::collections::HashMap;
 use uuid::Uuid;
 
 use crate::error::ApiError;
+use crate::routes::openapi::ErrorEnvelope;
 use crate::state::AppState;
 use crate::views::{CommandView, JobView, StepView};
 use store::entities::{command, job, step};
 
 /// Shows one command in full.
+#[utoipa::path(
+    get,
+    path = "/api/command/{id}",
+    tag = "command",
+    params(("id" = Uuid, Path, description = "The command's id")),
+    responses(
+        (status = 200, description = "The command with its jobs and their steps", body = Envelope<CommandView>),
+        (status = 400, description = "The id is not a UUID", body = ErrorEnvelope),
+        (status = 404, description = "No such command", body = ErrorEnvelope),
+    ),
+)]
 pub async fn handle(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let id = crate::routes::query::id(&path, "command")?;
     Ok(crate::respond::ok(load(&state.db, id).await?))

@@ -1,29 +1,47 @@
 //! `GET /api/command`: commands newest first, a page at a time.
 
 use actix_web::{web, HttpResponse};
+use common::envelope::Envelope;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Deserialize;
 use std::collections::HashMap;
+use utoipa::IntoParams;
 use uuid::Uuid;
 
 use crate::error::ApiError;
+use crate::routes::openapi::ErrorEnvelope;
 use crate::routes::query::Paging;
 use crate::state::AppState;
 use crate::views::{CommandView, JobView, Page, PageMeta};
 use store::entities::{command, job};
 
 /// Query parameters; any other is refused.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct Filters {
+    /// Only commands in this state.
     state: Option<String>,
+    /// Page size.
+    #[param(minimum = 1, maximum = 1000, default = 50)]
     limit: Option<u64>,
+    /// Objects to skip.
     offset: Option<u64>,
     /// `-created_at` (newest first, the default) or `created_at`.
     order_by: Option<String>,
 }
 
 /// Lists commands, newest first, with their jobs (without steps).
+#[utoipa::path(
+    get,
+    path = "/api/command",
+    tag = "command",
+    params(Filters),
+    responses(
+        (status = 200, description = "A page of commands", body = Envelope<Page<CommandView>>),
+        (status = 400, description = "A parameter is invalid", body = ErrorEnvelope),
+    ),
+)]
 pub async fn handle(state: web::Data<AppState>, query: web::Query<Filters>) -> Result<HttpResponse, ApiError> {
     let filters = query.into_inner();
     let (limit, offset) = Paging {

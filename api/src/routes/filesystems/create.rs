@@ -6,14 +6,17 @@
 
 use actix_web::{web, HttpResponse};
 use common::domain::{target_name, FsName, TargetKind};
+use common::envelope::Envelope;
 use common::plan::Goal;
 use common::submission::FieldError;
 use sea_orm::{DatabaseTransaction, TransactionTrait};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::error::ApiError;
+use crate::routes::openapi::ErrorEnvelope;
 use crate::routes::planning::{submit, DryRun, Planned, Submit};
 use crate::state::AppState;
 use store::sql::{execute, query};
@@ -22,14 +25,22 @@ use store::sql::{execute, query};
 const MAX_TARGETS: usize = 1_000;
 
 /// The request body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FilesystemRequest {
+    /// 1 to 8 letters, digits or `_`.
+    #[schema(pattern = "^[A-Za-z0-9_]{1,8}$")]
     name: String,
     /// `{"volume_id", …}` for a new MGT or `{"mgs_id"}` for an existing MGS.
+    #[schema(value_type = MgtSchema)]
     mgt: serde_json::Value,
+    /// At least one.
+    #[schema(min_items = 1, max_items = 1000)]
     mdts: Vec<TargetRequest>,
+    /// At least one.
+    #[schema(min_items = 1, max_items = 1000)]
     osts: Vec<TargetRequest>,
+    /// File-system-wide parameters, such as `{"llite.max_cached_mb": "1024"}`.
     #[serde(default)]
     conf_params: BTreeMap<String, String>,
 }
@@ -41,10 +52,19 @@ enum MgtRequest {
     New(TargetRequest),
 }
 
-#[derive(Debug, Deserialize)]
+/// An existing MGS to register with.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ExistingMgs {
+pub struct ExistingMgs {
     mgs_id: Uuid,
+}
+
+/// `mgt` as documented: a new MGT or an existing MGS.
+#[derive(ToSchema)]
+#[serde(untagged)]
+pub enum MgtSchema {
+    New(TargetRequest),
+    Existing(ExistingMgs),
 }
 
 impl MgtRequest {
@@ -66,11 +86,13 @@ impl MgtRequest {
 }
 
 /// A target to create on a volume.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TargetRequest {
     volume_id: Uuid,
+    /// By default the first host that sees the volume.
     primary_host_id: Option<Uuid>,
+    /// By default every other host that sees the volume.
     failover_host_ids: Option<Vec<Uuid>>,
     /// Format over Lustre data already on the volume.
     #[serde(default)]
@@ -89,8 +111,9 @@ struct NewTarget {
     reformat: bool,
 }
 
-#[derive(Serialize)]
-struct Created {
+/// The file system (null for a dry run) and its plan.
+#[derive(Serialize, ToSchema)]
+pub struct Created {
     filesystem: Option<super::FilesystemView>,
     #[serde(flatten)]
     planned: Planned,
@@ -104,7 +127,7 @@ fn invalid(field: String, message: impl Into<String>) -> FieldError {
 }
 
 /// A `conf_param` name such as `llite.max_cached_mb` or `sys.timeout`.
-fn check_conf_param(key: &str, value: &str) -> Result<(), String> {
+pub(crate) fn check_conf_param(key: &str, value: &str) -> Result<(), String> {
     let segment = |s: &str| {
         !s.is_empty()
             && s.chars()
@@ -131,6 +154,19 @@ fn check_conf_param(key: &str, value: &str) -> Result<(), String> {
 }
 
 /// Records the file system and submits its creation.
+#[utoipa::path(
+    post,
+    path = "/api/filesystem",
+    tag = "filesystem",
+    params(DryRun),
+    request_body = FilesystemRequest,
+    responses(
+        (status = 200, description = "A dry run: the jobs it would take", body = Envelope<Created>),
+        (status = 202, description = "The file system is recorded and its creation submitted", body = Envelope<Created>),
+        (status = 400, description = "The body is invalid; nothing is stored", body = ErrorEnvelope),
+        (status = 409, description = "The name or a volume is taken, or a host already serves an MGS", body = ErrorEnvelope),
+    ),
+)]
 pub async fn handle(
     state: web::Data<AppState>,
     query_string: web::Query<DryRun>,

@@ -4,15 +4,32 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
+use common::envelope::Envelope;
 use common::messages::SchedulerMessage;
 use common::submission::{NewCommand, NewJob};
 use common::Action;
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
 
 use crate::error::ApiError;
 use crate::state::AppState;
 
+/// The detection's command.
+#[derive(Serialize, ToSchema)]
+pub struct Detection {
+    command: Uuid,
+}
+
 /// Submits the detection.
+#[utoipa::path(
+    post,
+    path = "/api/filesystem/detect",
+    tag = "filesystem",
+    responses((status = 202, description = "The detection is submitted", body = Envelope<Detection>,
+        links(("command" = (operation_id = "get_command_id",
+            parameters(("id" = "$response.body#/response/command"))))))),
+)]
 pub async fn handle(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let command = NewCommand {
         message: "Detect file systems".into(),
@@ -29,6 +46,6 @@ pub async fn handle(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
     state.notify_scheduler(SchedulerMessage::CommandSubmitted { command_id: stored.id });
     Ok(crate::respond::with_status(
         StatusCode::ACCEPTED,
-        json!({ "command": stored.id }),
+        Detection { command: stored.id },
     ))
 }

@@ -4,9 +4,11 @@ pub mod change;
 pub mod create;
 pub mod detect;
 pub mod list;
+pub mod params;
 
 use common::domain::TargetState;
 use serde::Serialize;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::targets::TargetView;
@@ -14,7 +16,7 @@ use store::domain::HeldLock;
 use store::sql::query;
 
 /// A file system as the API shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct FilesystemView {
     pub id: Uuid,
     pub name: String,

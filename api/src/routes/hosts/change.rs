@@ -4,25 +4,47 @@
 
 use actix_web::{web, HttpResponse};
 use common::domain::{HostState, LnetState};
+use common::envelope::Envelope;
 use common::plan::Goal;
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 use crate::error::ApiError;
-use crate::routes::planning::{change, DryRun};
+use crate::routes::openapi::ErrorEnvelope;
+use crate::routes::planning::{change, DryRun, Planned};
 use crate::routes::query::id;
 use crate::state::AppState;
 
 /// The body: exactly one of `state` and `lnet_state`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HostChange {
+    /// `removed`.
+    #[schema(pattern = "^(unconfigured|managed|removed)$")]
     state: Option<String>,
+    /// `lnet_up` or `lnet_down`.
+    #[schema(pattern = "^(lnet_unknown|lnet_down|lnet_up)$")]
     lnet_state: Option<String>,
+    /// Go ahead although it changes objects the request did not name.
     #[serde(default)]
     confirm: bool,
 }
 
 /// Plans the change asked for.
+#[utoipa::path(
+    patch,
+    path = "/api/host/{id}",
+    tag = "host",
+    params(("id" = Uuid, Path, description = "The host's id"), DryRun),
+    request_body = HostChange,
+    responses(
+        (status = 200, description = "A dry run, or nothing to do: the jobs it would take", body = Envelope<Planned>),
+        (status = 202, description = "The command is stored: its id and jobs", body = Envelope<Planned>),
+        (status = 400, description = "The id or the body is invalid, or the host cannot reach that state", body = ErrorEnvelope),
+        (status = 404, description = "No such host", body = ErrorEnvelope),
+        (status = 409, description = "Unfinished work on the objects it touches, or `confirm` is needed", body = ErrorEnvelope),
+    ),
+)]
 pub async fn patch(
     state: web::Data<AppState>,
     path: web::Path<String>,

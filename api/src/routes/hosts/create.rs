@@ -4,28 +4,39 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
+use common::envelope::Envelope;
 use common::messages::SchedulerMessage;
 use common::submission::{FieldError, NewCommand, NewJob};
 use common::Action;
 use sea_orm::TransactionTrait;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::error::ApiError;
+use crate::routes::openapi::ErrorEnvelope;
 use crate::state::AppState;
 use store::sql::query;
 
 /// The request body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HostRequest {
+    /// A host name or an IP address.
+    #[schema(pattern = "^[A-Za-z0-9._:][A-Za-z0-9._:-]{0,252}$")]
     address: String,
+    /// The SSH port (default 22).
+    #[schema(minimum = 1, maximum = 65535)]
     port: Option<u16>,
+    /// The expected SSH host key fingerprint (`SHA256:…`); without it
+    /// the key seen at first contact is pinned.
+    #[schema(pattern = "^SHA256:[A-Za-z0-9+/]{43}$")]
     fingerprint: Option<String>,
 }
 
-#[derive(Serialize)]
-struct Added {
+/// The host as recorded, and the command that probes it.
+#[derive(Serialize, ToSchema)]
+pub struct Added {
     host: super::HostView,
     command: Uuid,
 }
@@ -71,6 +82,24 @@ fn probe_command(id: Uuid, address: &str, port: u16) -> NewCommand {
 }
 
 /// Adds a host; 409 if that address and port are already added.
+#[utoipa::path(
+    post,
+    path = "/api/host",
+    tag = "host",
+    request_body = HostRequest,
+    responses(
+        (status = 202, description = "The host is recorded and its probe submitted", body = Envelope<Added>,
+            links(
+                ("host" = (operation_id = "get_host_id", parameters(("id" = "$response.body#/response/host/id")))),
+                ("change" = (operation_id = "patch_host_id",
+                    parameters(("id" = "$response.body#/response/host/id")))),
+                ("command" = (operation_id = "get_command_id",
+                    parameters(("id" = "$response.body#/response/command")))),
+            )),
+        (status = 400, description = "The body is invalid", body = ErrorEnvelope),
+        (status = 409, description = "That address and port are already added", body = ErrorEnvelope),
+    ),
+)]
 pub async fn handle(state: web::Data<AppState>, body: web::Json<HostRequest>) -> Result<HttpResponse, ApiError> {
     let request = body.into_inner();
     check_address(&request.address)?;

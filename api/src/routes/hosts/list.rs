@@ -2,25 +2,47 @@
 
 use actix_web::{web, HttpResponse};
 use common::domain::{HostState, LnetState};
+use common::envelope::Envelope;
 use serde::Deserialize;
+use utoipa::IntoParams;
 
+use super::HostView;
 use crate::error::ApiError;
 use crate::routes::listing;
+use crate::routes::openapi::ErrorEnvelope;
 use crate::routes::query::{id, Paging};
 use crate::state::AppState;
+use crate::views::Page;
 
 /// Query parameters; any other is refused.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct Filters {
+    /// Only hosts in this state.
     state: Option<String>,
+    /// Only hosts whose LNet is in this state.
     lnet_state: Option<String>,
+    /// Page size.
+    #[param(minimum = 1, maximum = 1000, default = 50)]
     limit: Option<u64>,
+    /// Objects to skip.
     offset: Option<u64>,
+    /// `address`, `nodename`, `state`, `lnet_state` or `created_at`; `-` first for descending.
     order_by: Option<String>,
 }
 
 /// Hosts (a site has tens to hundreds), by address unless ordered.
+#[utoipa::path(
+    get,
+    path = "/api/host",
+    tag = "host",
+    params(Filters),
+    responses(
+        (status = 200, description = "A page of hosts", body = Envelope<Page<HostView>>),
+        (status = 400, description = "A parameter is invalid", body = ErrorEnvelope),
+    ),
+)]
 pub async fn handle(state: web::Data<AppState>, query: web::Query<Filters>) -> Result<HttpResponse, ApiError> {
     let f = query.into_inner();
     if let Some(wanted) = &f.state {
@@ -52,6 +74,17 @@ pub async fn handle(state: web::Data<AppState>, query: web::Query<Filters>) -> R
 }
 
 /// One host.
+#[utoipa::path(
+    get,
+    path = "/api/host/{id}",
+    tag = "host",
+    params(("id" = Uuid, Path, description = "The host's id")),
+    responses(
+        (status = 200, description = "The host", body = Envelope<HostView>),
+        (status = 400, description = "The id is not a UUID", body = ErrorEnvelope),
+        (status = 404, description = "No such host", body = ErrorEnvelope),
+    ),
+)]
 pub async fn get(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let id = id(&path, "host")?;
     let host = super::load(&state.db, "id = $1", vec![id.into()])

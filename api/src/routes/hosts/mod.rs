@@ -6,12 +6,13 @@ pub mod list;
 
 use common::domain::{HostState, LnetState};
 use serde::Serialize;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use store::sql::query;
 
 /// A server as the API shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct HostView {
     pub id: Uuid,
     pub address: String,

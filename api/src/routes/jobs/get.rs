@@ -1,16 +1,29 @@
 //! `GET /api/job/{id}`: a job with its steps, locks and dependencies.
 
 use actix_web::{web, HttpResponse};
+use common::envelope::Envelope;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
 use crate::error::ApiError;
+use crate::routes::openapi::ErrorEnvelope;
 use crate::state::AppState;
 use crate::views::{JobView, LockView};
 use store::entities::{job, step};
 use store::sql::query;
 
 /// Shows one job in full.
+#[utoipa::path(
+    get,
+    path = "/api/job/{id}",
+    tag = "job",
+    params(("id" = Uuid, Path, description = "The job's id")),
+    responses(
+        (status = 200, description = "The job with its steps, locks and dependencies", body = Envelope<JobView>),
+        (status = 400, description = "The id is not a UUID", body = ErrorEnvelope),
+        (status = 404, description = "No such job", body = ErrorEnvelope),
+    ),
+)]
 pub async fn handle(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let id = crate::routes::query::id(&path, "job")?;
     Ok(crate::respond::ok(load(&state.db, id).await?))

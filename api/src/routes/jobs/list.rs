@@ -1,28 +1,48 @@
 //! `GET /api/job?state=…&command=…`: jobs in submission order.
 
 use actix_web::{web, HttpResponse};
+use common::envelope::Envelope;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Deserialize;
+use utoipa::IntoParams;
 
 use crate::error::ApiError;
+use crate::routes::openapi::ErrorEnvelope;
 use crate::routes::query::{id, Paging};
 use crate::state::AppState;
 use crate::views::{JobView, Page, PageMeta};
 use store::entities::job;
 
 /// Query parameters; any other is refused.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct Filters {
+    /// Only jobs in this state.
     state: Option<String>,
+    /// Only jobs of this command (its id).
+    #[param(format = Uuid)]
     command: Option<String>,
+    /// Page size.
+    #[param(minimum = 1, maximum = 1000, default = 50)]
     limit: Option<u64>,
+    /// Objects to skip.
     offset: Option<u64>,
     /// `seq` (submission order, the default) or `-seq`.
     order_by: Option<String>,
 }
 
 /// Lists jobs matching the filters.
+#[utoipa::path(
+    get,
+    path = "/api/job",
+    tag = "job",
+    params(Filters),
+    responses(
+        (status = 200, description = "A page of jobs, without their steps", body = Envelope<Page<JobView>>),
+        (status = 400, description = "A parameter is invalid", body = ErrorEnvelope),
+    ),
+)]
 pub async fn handle(state: web::Data<AppState>, query: web::Query<Filters>) -> Result<HttpResponse, ApiError> {
     let filters = query.into_inner();
     let (limit, offset) = Paging {

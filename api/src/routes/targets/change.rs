@@ -3,29 +3,36 @@
 
 use actix_web::{web, HttpResponse};
 use common::domain::TargetState;
+use common::envelope::Envelope;
 use common::plan::Goal;
 use serde::Deserialize;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::error::ApiError;
-use crate::routes::planning::{change, DryRun};
+use crate::routes::openapi::ErrorEnvelope;
+use crate::routes::planning::{change, DryRun, Planned};
 use crate::routes::query::id;
 use crate::state::AppState;
 
 /// The body of a state change.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StateChange {
+    /// The state wanted (one of the object's `available_transitions`).
     pub state: String,
+    /// Go ahead although it changes objects the request did not name.
     #[serde(default)]
     pub confirm: bool,
 }
 
-/// The body of a failover request.
-#[derive(Debug, Default, Deserialize)]
+/// The body of a failover request (optional).
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FailoverRequest {
+    /// The failover host to move to; by default the target's first.
     pub host_id: Option<Uuid>,
+    /// Go ahead although it changes objects the request did not name.
     #[serde(default)]
     pub confirm: bool,
 }
@@ -39,6 +46,20 @@ async fn name_of(state: &AppState, id: Uuid) -> Result<String, ApiError> {
 }
 
 /// Plans the route to the state asked for.
+#[utoipa::path(
+    patch,
+    path = "/api/target/{id}",
+    tag = "target",
+    params(("id" = Uuid, Path, description = "The target's id"), DryRun),
+    request_body = StateChange,
+    responses(
+        (status = 200, description = "A dry run, or nothing to do: the jobs it would take", body = Envelope<Planned>),
+        (status = 202, description = "The command is stored: its id and jobs", body = Envelope<Planned>),
+        (status = 400, description = "The id or the body is invalid, or the target cannot reach that state", body = ErrorEnvelope),
+        (status = 404, description = "No such target", body = ErrorEnvelope),
+        (status = 409, description = "Unfinished work on the objects it touches, or `confirm` is needed", body = ErrorEnvelope),
+    ),
+)]
 pub async fn patch(
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -57,6 +78,20 @@ pub async fn patch(
 }
 
 /// Moves a mounted target to a failover host (by default its first).
+#[utoipa::path(
+    post,
+    path = "/api/target/{id}/failover",
+    tag = "target",
+    params(("id" = Uuid, Path, description = "The target's id"), DryRun),
+    request_body(content = Option<FailoverRequest>, description = "Optional: by default the first failover host"),
+    responses(
+        (status = 200, description = "A dry run, or nothing to do: the jobs it would take", body = Envelope<Planned>),
+        (status = 202, description = "The command is stored: its id and jobs", body = Envelope<Planned>),
+        (status = 400, description = "The id or the body is invalid, or the target cannot reach that state", body = ErrorEnvelope),
+        (status = 404, description = "No such target", body = ErrorEnvelope),
+        (status = 409, description = "Unfinished work on the objects it touches, `confirm` is needed, or the target has no failover host", body = ErrorEnvelope),
+    ),
+)]
 pub async fn failover(
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -64,11 +99,13 @@ pub async fn failover(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let id = id(&path, "target")?;
-    // The body is optional; when present it must be valid.
+    // The body is optional (absent or null); when present it must be valid.
     let request: FailoverRequest = if body.iter().all(u8::is_ascii_whitespace) {
         FailoverRequest::default()
     } else {
-        serde_json::from_slice(&body).map_err(|e| ApiError::bad("invalid_json", e.to_string(), None))?
+        serde_json::from_slice::<Option<FailoverRequest>>(&body)
+            .map_err(|e| ApiError::bad("invalid_json", e.to_string(), None))?
+            .unwrap_or_default()
     };
     let target = super::load(&state.db, "t.id = $1", vec![id.into()])
         .await?
@@ -87,6 +124,19 @@ pub async fn failover(
 }
 
 /// Moves a target back to its primary host.
+#[utoipa::path(
+    post,
+    path = "/api/target/{id}/failback",
+    tag = "target",
+    params(("id" = Uuid, Path, description = "The target's id"), DryRun),
+    responses(
+        (status = 200, description = "A dry run, or nothing to do: the jobs it would take", body = Envelope<Planned>),
+        (status = 202, description = "The command is stored: its id and jobs", body = Envelope<Planned>),
+        (status = 400, description = "The id or the body is invalid, or the target cannot reach that state", body = ErrorEnvelope),
+        (status = 404, description = "No such target", body = ErrorEnvelope),
+        (status = 409, description = "Unfinished work on the objects it touches, or `confirm` is needed", body = ErrorEnvelope),
+    ),
+)]
 pub async fn failback(
     state: web::Data<AppState>,
     path: web::Path<String>,

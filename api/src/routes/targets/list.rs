@@ -1,29 +1,53 @@
 //! `GET /api/target` and `GET /api/target/{id}`.
 
 use actix_web::{web, HttpResponse};
+use common::envelope::Envelope;
 use serde::Deserialize;
+use utoipa::IntoParams;
 use uuid::Uuid;
 
+use super::TargetView;
 use crate::error::ApiError;
 use crate::routes::listing;
+use crate::routes::openapi::ErrorEnvelope;
 use crate::routes::query::{id, Paging};
 use crate::state::AppState;
+use crate::views::Page;
 
 /// Query parameters; any other is refused.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct Filters {
+    /// Only targets of this file system.
     filesystem_id: Option<Uuid>,
+    /// `mgt`, `mdt` or `ost`.
     kind: Option<String>,
+    /// Only targets in this state.
     state: Option<String>,
     /// Targets this host serves (primary, failover or active).
     host_id: Option<Uuid>,
+    /// Page size.
+    #[param(minimum = 1, maximum = 1000, default = 50)]
     limit: Option<u64>,
+    /// Objects to skip.
     offset: Option<u64>,
+    /// `name`, `kind`, `state`, `filesystem`, `index`, `active_host` or `created_at`; `-` first for
+    /// descending.
     order_by: Option<String>,
 }
 
 /// Every target, by file system, kind and index.
+#[utoipa::path(
+    get,
+    path = "/api/target",
+    tag = "target",
+    params(Filters),
+    responses(
+        (status = 200, description = "A page of targets", body = Envelope<Page<TargetView>>),
+        (status = 400, description = "A parameter is invalid", body = ErrorEnvelope),
+    ),
+)]
 pub async fn handle(state: web::Data<AppState>, query: web::Query<Filters>) -> Result<HttpResponse, ApiError> {
     let f = query.into_inner();
     if let Some(kind) = &f.kind {
@@ -64,6 +88,17 @@ pub async fn handle(state: web::Data<AppState>, query: web::Query<Filters>) -> R
 }
 
 /// One target.
+#[utoipa::path(
+    get,
+    path = "/api/target/{id}",
+    tag = "target",
+    params(("id" = Uuid, Path, description = "The target's id")),
+    responses(
+        (status = 200, description = "The target", body = Envelope<TargetView>),
+        (status = 400, description = "The id is not a UUID", body = ErrorEnvelope),
+        (status = 404, description = "No such target", body = ErrorEnvelope),
+    ),
+)]
 pub async fn get(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let id = id(&path, "target")?;
     let target = super::load(&state.db, "t.id = $1", vec![id.into()])

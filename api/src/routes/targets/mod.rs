@@ -5,13 +5,14 @@ pub mod list;
 
 use common::domain::TargetState;
 use serde::Serialize;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use store::domain::HeldLock;
 use store::sql::query;
 
 /// A target as the API shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct TargetView {
     pub id: Uuid,
     pub name: String,

@@ -3,16 +3,21 @@
 //! holds, if any.
 
 use actix_web::{web, HttpResponse};
+use common::envelope::Envelope;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::error::ApiError;
+use crate::routes::openapi::ErrorEnvelope;
 use crate::state::AppState;
+use crate::views::Page;
 use store::sql::query;
 
-#[derive(Debug, Serialize)]
-struct VolumeView {
+/// A block device and the hosts that see it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VolumeView {
     id: Uuid,
     serial: String,
     size_bytes: i64,
@@ -22,27 +27,43 @@ struct VolumeView {
     nodes: Vec<NodeView>,
 }
 
-#[derive(Debug, Serialize)]
-struct NodeView {
+/// Where one host sees a volume.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NodeView {
     host_id: Uuid,
     host: Option<String>,
     path: String,
 }
 
 /// Query parameters; any other is refused.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct Filters {
     /// Volumes this host sees.
     host_id: Option<Uuid>,
     /// Only volumes holding no target (true) or holding one (false).
     free: Option<bool>,
+    /// Page size.
+    #[param(minimum = 1, maximum = 1000, default = 50)]
     limit: Option<u64>,
+    /// Objects to skip.
     offset: Option<u64>,
+    /// `serial`, `size_bytes` or `target`; `-` first for descending.
     order_by: Option<String>,
 }
 
 /// Volumes with their nodes, by serial unless ordered.
+#[utoipa::path(
+    get,
+    path = "/api/volume",
+    tag = "volume",
+    params(Filters),
+    responses(
+        (status = 200, description = "A page of volumes", body = Envelope<Page<VolumeView>>),
+        (status = 400, description = "A parameter is invalid", body = ErrorEnvelope),
+    ),
+)]
 pub async fn list(state: web::Data<AppState>, params: web::Query<Filters>) -> Result<HttpResponse, ApiError> {
     let f = params.into_inner();
     let rows = query(

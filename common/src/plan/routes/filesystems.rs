@@ -117,6 +117,25 @@ impl Planner<'_> {
         self.filesystem(id, FilesystemState::Available).map(drop)
     }
 
+    /// Applies the stored conf_params on the file system's MGS.
+    pub(super) fn apply_conf_params(&mut self, id: Uuid) -> Result<(), PlanError> {
+        let fs = self.fs_facts(id)?;
+        if fs.removed {
+            return Err(PlanError::Invalid(format!("file system {} is removed", fs.name)));
+        }
+        let mgs = self.target(fs.mgs_id, TargetState::Mounted)?;
+        self.add(Edge {
+            object: item("filesystem", id),
+            from: "available".into(),
+            to: "available".into(),
+            description: format!("Apply the conf_params of {}", fs.name),
+            action: Action::ApplyConfParams { filesystem_id: id },
+            locks: vec![(item("filesystem", id), true), (item("target", fs.mgs_id), false)],
+            wait_for: vec![mgs],
+        });
+        Ok(())
+    }
+
     /// Moves a mounted target to `to` (one of its failover hosts), or back
     /// to its primary host when `to` is `None`.
     pub(super) fn failover(&mut self, target: Uuid, to: Option<Uuid>) -> Result<(), PlanError> {
