@@ -11,6 +11,8 @@ pub struct AppState {
     pub settings: Settings,
     pub db: DatabaseConnection,
     pub broker: Broker,
+    /// Writes the audit trail.
+    pub audit: crate::auth::audit::Audit,
     /// Cancelled when the server stops: live streams end.
     pub closing: tokio_util::sync::CancellationToken,
     /// Committed changes, for the live stream (`routes::stream`).
@@ -30,6 +32,7 @@ impl AppState {
     /// scheduler (must be called inside the runtime).
     pub fn new(settings: Settings, db: DatabaseConnection, broker: Broker) -> Result<Self, prometheus::Error> {
         let metrics = crate::metrics::Metrics::new()?;
+        let audit = crate::auth::audit::Audit::start(db.clone());
         let (changes, _) = tokio::sync::broadcast::channel(1024);
         tokio::spawn(crate::routes::stream::listen(db.clone(), changes.clone()));
         let (notifications, pending) = mpsc::unbounded_channel();
@@ -43,6 +46,7 @@ impl AppState {
             db,
             broker,
             logins: Default::default(),
+            audit,
             closing: Default::default(),
             changes,
             metrics,

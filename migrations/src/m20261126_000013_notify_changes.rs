@@ -33,7 +33,9 @@ BEGIN
     RETURN NULL;
 END $$;
 
-CREATE TRIGGER command_inserted AFTER INSERT ON command FOR EACH ROW EXECUTE FUNCTION chroma_notify_row();
+-- No trigger on command inserts: the command notifies when it starts
+-- running, and a notification per submission would serialise
+-- submissions on the notification queue lock at commit.
 CREATE TRIGGER command_changed AFTER UPDATE ON command FOR EACH ROW
     WHEN (OLD.state IS DISTINCT FROM NEW.state) EXECUTE FUNCTION chroma_notify_row();
 CREATE TRIGGER job_changed AFTER UPDATE ON job FOR EACH ROW
@@ -72,7 +74,7 @@ CREATE TRIGGER step_changed AFTER UPDATE ON step FOR EACH ROW
              DROP TRIGGER target_changed ON target; DROP TRIGGER target_inserted ON target;
              DROP TRIGGER host_changed ON host; DROP TRIGGER host_inserted ON host;
              DROP TRIGGER job_changed ON job;
-             DROP TRIGGER command_changed ON command; DROP TRIGGER command_inserted ON command;
+             DROP TRIGGER command_changed ON command;
              DROP FUNCTION chroma_notify_row();",
         )
         .await

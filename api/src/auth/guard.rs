@@ -83,7 +83,13 @@ pub async fn guard(
         let status = response.status().as_u16();
         let message = format!("{} {method} {path} ({status})", caller.user.username);
         let details = json!({"method": method, "path": path, "status": status});
-        if let Err(e) = store::users::event(&state.db, "api_change", Some(&caller.user), &message, details).await {
+        let line = super::audit::Line {
+            user_id: caller.user.id,
+            username: caller.user.username.clone(),
+            message: message.clone(),
+            details,
+        };
+        if let Err(e) = state.audit.write(line).await {
             // The change is made; losing its audit line is logged loudly.
             tracing::error!("failed to write the audit event for {message}: {e}");
         }

@@ -3,6 +3,7 @@
 //! says which role it needs (`routes::ENDPOINTS`). Passwords are hashed
 //! with argon2id; tokens are random and stored as their SHA-256.
 
+pub mod audit;
 pub mod guard;
 pub mod limiter;
 pub mod password;
