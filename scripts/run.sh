@@ -93,8 +93,11 @@ by_name = {n["host"]: n["host_id"] for v in shared for n in v["nodes"]}
 osts = []
 for i, v in enumerate(shared[:4]):
     primary, failover = ("oss1", "oss2") if i % 2 == 0 else ("oss2", "oss1")
-    osts.append({"volume_id": v["id"], "primary_host_id": by_name[primary], "failover_host_ids": [by_name[failover]]})
-print(json.dumps({"name": "demo", "mgt": {"volume_id": own[0]["id"]}, "mdts": [{"volume_id": own[1]["id"]}], "osts": osts}))
+    osts.append({"volume_id": v["id"], "primary_host_id": by_name[primary], "failover_host_ids": [by_name[failover]], "reformat": True})
+# reformat: the simulated devices may hold an earlier demo (a fresh database
+# over an old demo cluster); a real site would never pass it blindly.
+print(json.dumps({"name": "demo", "mgt": {"volume_id": own[0]["id"], "reformat": True},
+                  "mdts": [{"volume_id": own[1]["id"], "reformat": True}], "osts": osts}))
 ' > "$sim_dir/demo-filesystem.json" || return
   curl -s -o /dev/null -X POST "http://$bind/api/filesystem" "${auth[@]}" -H 'content-type: application/json' \
     -d @"$sim_dir/demo-filesystem.json" || true
