@@ -10,8 +10,7 @@ use crate::error::ApiError;
 use crate::routes::openapi::ErrorEnvelope;
 use crate::routes::query::Paging;
 use crate::state::AppState;
-use crate::views::{Page, PageMeta};
-use store::sql::query;
+use crate::views::Page;
 
 /// Query parameters; any other is refused.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -92,33 +91,20 @@ pub async fn list(state: web::Data<AppState>, filters: web::Query<Filters>) -> R
     };
     let filter = "(NOT $1 OR cleared_at IS NULL) AND ($2::text IS NULL OR kind = $2)
                   AND ($3::text IS NULL OR severity = $3) AND ($4::text IS NULL OR item = $4)";
-    let values = || {
-        vec![
-            f.active.into(),
-            f.kind.clone().into(),
-            f.severity.clone().into(),
-            f.item.clone().into(),
-        ]
+    let values = vec![
+        f.active.into(),
+        f.kind.clone().into(),
+        f.severity.clone().into(),
+        f.item.clone().into(),
+    ];
+    let selection = crate::routes::listing::Selection {
+        columns: "id, kind, severity, item, message, raised_at, cleared_at",
+        table: "alert",
+        filter,
+        order,
+        values,
     };
-    let counted = query(
-        &state.db,
-        &format!("SELECT count(*) AS n FROM alert WHERE {filter}"),
-        values(),
-    )
-    .await?;
-    let total: i64 = counted.first().map(|r| r.try_get("", "n")).transpose()?.unwrap_or(0);
-    let mut page_values = values();
-    page_values.push(i64::try_from(limit).unwrap_or(i64::MAX).into());
-    page_values.push(i64::try_from(offset).unwrap_or(i64::MAX).into());
-    let rows = query(
-        &state.db,
-        &format!(
-            "SELECT id, kind, severity, item, message, raised_at, cleared_at FROM alert
-             WHERE {filter} ORDER BY {order} LIMIT $5 OFFSET $6"
-        ),
-        page_values,
-    )
-    .await?;
+    let (rows, meta) = crate::routes::listing::sql_page(&state.db, selection, limit, offset).await?;
     let objects = rows
         .iter()
         .map(|r| {
@@ -133,12 +119,5 @@ pub async fn list(state: web::Data<AppState>, filters: web::Query<Filters>) -> R
             })
         })
         .collect::<Result<Vec<_>, sea_orm::DbErr>>()?;
-    Ok(crate::respond::ok(Page {
-        objects,
-        meta: PageMeta {
-            total_count: u64::try_from(total).unwrap_or(0),
-            limit,
-            offset,
-        },
-    }))
+    Ok(crate::respond::ok(Page { objects, meta }))
 }

@@ -12,8 +12,7 @@ use crate::error::ApiError;
 use crate::routes::openapi::ErrorEnvelope;
 use crate::routes::query::Paging;
 use crate::state::AppState;
-use crate::views::{Page, PageMeta};
-use store::sql::query;
+use crate::views::Page;
 
 /// Query parameters; any other is refused.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -88,26 +87,14 @@ pub async fn list(state: web::Data<AppState>, filters: web::Query<Filters>) -> R
     };
     let filter = "($1::text IS NULL OR kind = $1) AND ($2::text IS NULL OR username = $2)
                   AND ($3::timestamptz IS NULL OR at >= $3)";
-    let values = || vec![f.kind.clone().into(), f.username.clone().into(), f.since.into()];
-    let counted = query(
-        &state.db,
-        &format!("SELECT count(*) AS n FROM event WHERE {filter}"),
-        values(),
-    )
-    .await?;
-    let total: i64 = counted.first().map(|r| r.try_get("", "n")).transpose()?.unwrap_or(0);
-    let mut page_values = values();
-    page_values.push(i64::try_from(limit).unwrap_or(i64::MAX).into());
-    page_values.push(i64::try_from(offset).unwrap_or(i64::MAX).into());
-    let rows = query(
-        &state.db,
-        &format!(
-            "SELECT id, at, kind, username, item, message, details FROM event
-             WHERE {filter} ORDER BY {order} LIMIT $4 OFFSET $5"
-        ),
-        page_values,
-    )
-    .await?;
+    let selection = crate::routes::listing::Selection {
+        columns: "id, at, kind, username, item, message, details",
+        table: "event",
+        filter,
+        order,
+        values: vec![f.kind.clone().into(), f.username.clone().into(), f.since.into()],
+    };
+    let (rows, meta) = crate::routes::listing::sql_page(&state.db, selection, limit, offset).await?;
     let objects = rows
         .iter()
         .map(|r| {
@@ -122,12 +109,5 @@ pub async fn list(state: web::Data<AppState>, filters: web::Query<Filters>) -> R
             })
         })
         .collect::<Result<Vec<_>, sea_orm::DbErr>>()?;
-    Ok(crate::respond::ok(Page {
-        objects,
-        meta: PageMeta {
-            total_count: u64::try_from(total).unwrap_or(0),
-            limit,
-            offset,
-        },
-    }))
+    Ok(crate::respond::ok(Page { objects, meta }))
 }
