@@ -34,8 +34,6 @@ pub enum Goal {
     Lnet(Uuid, LnetState),
     /// `available`, `stopped` or `removed`.
     Filesystem(Uuid, crate::domain::FilesystemState),
-    /// A new file system: every target mounted, then its conf_params applied.
-    CreateFilesystem(Uuid),
     /// Apply a file system's stored conf_params on its MGS (mounting the
     /// MGS first if needed).
     ApplyConfParams(Uuid),
@@ -58,7 +56,7 @@ impl Goal {
             Goal::Target(id, _) | Goal::Failback(id) | Goal::Failover { target: id, .. } => vec![target(id)],
             Goal::Host(id, _) => vec![format!("host/{id}"), format!("lnet/{id}")],
             Goal::Lnet(id, _) => vec![format!("lnet/{id}")],
-            Goal::Filesystem(id, _) | Goal::CreateFilesystem(id) | Goal::ApplyConfParams(id) => {
+            Goal::Filesystem(id, _) | Goal::ApplyConfParams(id) => {
                 let mut items = vec![format!("filesystem/{id}")];
                 items.extend(snapshot.filesystems.get(id).map(|fs| target(&fs.mgs_id)));
                 items.extend(snapshot.filesystem_targets(*id).iter().map(|t| target(&t.id)));
@@ -123,18 +121,6 @@ impl Plan {
             .jobs
             .iter()
             .flat_map(|j| j.locks.iter().map(|(i, _)| i.clone()))
-            .collect();
-        items.sort();
-        items.dedup();
-        items
-    }
-
-    /// Every item some job of the plan writes.
-    pub fn written_items(&self) -> Vec<String> {
-        let mut items: Vec<String> = self
-            .jobs
-            .iter()
-            .flat_map(|j| j.locks.iter().filter(|(_, w)| *w).map(|(i, _)| i.clone()))
             .collect();
         items.sort();
         items.dedup();

@@ -74,7 +74,6 @@ impl<'a> Planner<'a> {
             Goal::Host(id, state) => self.host(*id, *state).map(drop)?,
             Goal::Lnet(id, state) => self.lnet(*id, *state).map(drop)?,
             Goal::Filesystem(id, state) => self.filesystem(*id, *state).map(drop)?,
-            Goal::CreateFilesystem(id) => self.create_filesystem(*id)?,
             Goal::ApplyConfParams(id) => self.apply_conf_params(*id)?,
             Goal::Failover { target, host } => self.failover(*target, Some(*host))?,
             Goal::Failback(target) => self.failover(*target, None)?,

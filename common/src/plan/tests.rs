@@ -101,7 +101,7 @@ fn after(plan: &Plan, later: usize, earlier: usize) -> bool {
 #[test]
 fn creating_a_file_system_formats_registers_in_order_and_starts_it() {
     let c = cluster(TargetState::Unformatted);
-    let plan = Plan::new(&c.snap, &Goal::CreateFilesystem(c.fs)).unwrap();
+    let plan = Plan::new(&c.snap, &Goal::Filesystem(c.fs, FilesystemState::Available)).unwrap();
     for (i, job) in plan.jobs.iter().enumerate() {
         assert!(job.wait_for.iter().all(|w| *w < i), "{job:?} waits for a later job");
         assert_eq!(job.confirmation, None);

@@ -5,7 +5,7 @@
 //! is stored.
 
 use actix_web::{web, HttpResponse};
-use common::domain::{target_name, FsName, TargetKind};
+use common::domain::{target_name, FilesystemState, FsName, TargetKind};
 use common::envelope::Envelope;
 use common::plan::Goal;
 use common::submission::FieldError;
@@ -201,7 +201,7 @@ pub async fn handle(
     taken(&tx, &name, mgs_id).await?;
     insert(&tx, id, &name, mgs_id, &request.conf_params, &mut targets).await?;
     let planned = submit(Submit {
-        goal: Goal::CreateFilesystem(id),
+        goal: Goal::Filesystem(id, FilesystemState::Available),
         message: format!("Create file system {}", name.as_str()),
         dry_run: query_string.dry_run,
         confirmed: false,

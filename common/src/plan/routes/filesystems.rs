@@ -24,7 +24,9 @@ impl Planner<'_> {
         Ok(fs)
     }
 
-    /// Brings a file system to `available`, `stopped` or `removed`.
+    /// Brings a file system to `available` (a new one too: formatted,
+    /// registered, mounted, then its conf_params applied), `stopped` or
+    /// `removed`.
     pub(super) fn filesystem(&mut self, id: Uuid, want: FilesystemState) -> Result<Option<usize>, PlanError> {
         let fs = self.fs_facts(id)?;
         if fs.removed {
@@ -109,12 +111,6 @@ impl Planner<'_> {
         }
         self.barrier = outer;
         Ok(last)
-    }
-
-    /// A new file system: format, register and mount everything, then
-    /// apply its conf_params on the MGS.
-    pub(super) fn create_filesystem(&mut self, id: Uuid) -> Result<(), PlanError> {
-        self.filesystem(id, FilesystemState::Available).map(drop)
     }
 
     /// Applies the stored conf_params on the file system's MGS.
