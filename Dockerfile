@@ -1,15 +1,15 @@
-# Builds the three Chroma binaries (chroma-api, chroma-scheduler,
-# chroma-worker) into one small runtime image. See docker-compose.yml.
+# Builds the Chroma binaries (chroma-api, chroma-scheduler, chroma-worker,
+# chroma-monitor) into one small runtime image. See docker-compose.yml.
 
 FROM rust:1 AS builder
 WORKDIR /src
 # Everything not excluded by .dockerignore (workspace sources + Cargo.lock).
 COPY . .
 RUN cargo build --release --locked \
-        --bin chroma-api --bin chroma-scheduler --bin chroma-worker \
+        --bin chroma-api --bin chroma-scheduler --bin chroma-worker --bin chroma-monitor \
     && mkdir -p /out \
     && cp target/release/chroma-api target/release/chroma-scheduler \
-          target/release/chroma-worker /out/
+          target/release/chroma-worker target/release/chroma-monitor /out/
 
 FROM debian:bookworm-slim AS runtime
 RUN apt-get update \
@@ -17,7 +17,7 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin chroma \
     && mkdir -p /var/lib/chroma && chown chroma /var/lib/chroma
-COPY --from=builder /out/chroma-api /out/chroma-scheduler /out/chroma-worker /usr/local/bin/
+COPY --from=builder /out/chroma-api /out/chroma-scheduler /out/chroma-worker /out/chroma-monitor /usr/local/bin/
 USER chroma
 # Chroma's SSH key lives on a volume so every worker uses the same one.
 ENV RUST_LOG=info \

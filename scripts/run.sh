@@ -55,6 +55,7 @@ trap stop INT TERM EXIT
 "$bin/chroma-scheduler" & pids+=($!)
 CHROMA_WORKER_ID=${HOSTNAME:-local}-worker-1 "$bin/chroma-worker" & pids+=($!)
 CHROMA_WORKER_ID=${HOSTNAME:-local}-worker-2 "$bin/chroma-worker" & pids+=($!)
+"$bin/chroma-monitor" & pids+=($!)
 
 for _ in $(seq 1 100); do
   if curl -fsS "http://$bind/api/health" >/dev/null 2>&1 && [ "$(wc -l < "$sim_dir/hosts.txt")" -ge 3 ]; then break; fi

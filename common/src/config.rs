@@ -50,6 +50,12 @@ pub struct Settings {
     pub admin_password: Option<SecretString>,
     /// How long a login session lasts (`CHROMA_SESSION_HOURS`, default 12).
     pub session_ttl: Duration,
+    /// How often the monitor polls every managed server
+    /// (`CHROMA_MONITOR_INTERVAL_MS`, default 10 s).
+    pub monitor_interval: Duration,
+    /// Percent of a target's space or inodes in use above which an alert
+    /// is raised (`CHROMA_USAGE_ALERT_PERCENT`, default 90).
+    pub usage_alert_percent: f64,
 }
 
 fn var(name: &'static str) -> Option<String> {
@@ -166,6 +172,17 @@ impl Settings {
                     });
                 }
                 Duration::from_secs(hours * 3600)
+            },
+            monitor_interval: millis("CHROMA_MONITOR_INTERVAL_MS", 10_000)?,
+            usage_alert_percent: {
+                let percent: f64 = parsed("CHROMA_USAGE_ALERT_PERCENT", 90.0)?;
+                if !(1.0..=100.0).contains(&percent) {
+                    return Err(ConfigError {
+                        name: "CHROMA_USAGE_ALERT_PERCENT",
+                        reason: "must be between 1 and 100".into(),
+                    });
+                }
+                percent
             },
         })
     }

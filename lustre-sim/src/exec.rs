@@ -1,7 +1,8 @@
 //! Runs an exec request's command line on a simulated host: applies the
-//! host's faults, splits the line like a shell (`a && b`, `a; b`, `a || b`
-//! are supported; pipes and redirections are refused), dispatches each
-//! command and saves the state when it changed.
+//! faults ([`crate::effects`]), splits the line like a shell (`a && b`,
+//! `a; b`, `a || b`, `sh -c 'LINE'`, and redirections of stdout or stderr
+//! to `/dev/null` or `2>&1` are supported; pipes and files are refused),
+//! dispatches each command and saves the state when it changed.
 
 use std::time::Duration;
 
@@ -9,7 +10,7 @@ use tokio::sync::Mutex;
 
 use crate::commands::{self, Context, Output};
 use crate::faults::Faults;
-use crate::state::{ClusterState, StateStore};
+use crate::state::{now_micros, ClusterState, StateStore};
 
 /// The cluster state shared by every host's SSH server.
 #[derive(Debug)]
@@ -53,17 +54,19 @@ impl Simulator {
         })
     }
 
-    /// Performs the pending `failover` faults (called by the server's fault
-    /// watcher, and before every command).
-    pub async fn apply_failovers(&self) {
+    /// Applies what the faults do to the state ([`crate::effects`]); called
+    /// by the server's fault watcher, and before every command.
+    pub async fn apply_faults(&self) {
         let faults = self.faults();
         let mut state = self.state.lock().await;
-        let before = state.clone();
-        apply_failovers(&mut state, &faults);
-        if *state != before {
-            if let Err(e) = self.store.save(&state) {
-                tracing::error!(error = %format!("{e:#}"), "failed to save state");
-            }
+        if crate::effects::apply(&mut state, &faults, now_micros()) {
+            self.save(&state);
+        }
+    }
+
+    fn save(&self, state: &ClusterState) {
+        if let Err(e) = self.store.save(state) {
+            tracing::error!(error = %format!("{e:#}"), "failed to save state");
         }
     }
 
@@ -87,7 +90,13 @@ impl Simulator {
             };
             if run {
                 let out = match Redirects::split(segment) {
-                    Ok((argv, redirects)) => redirects.apply(self.run_command(host, &argv).await),
+                    Ok((argv, redirects)) => {
+                        let out = match shell_script(&argv) {
+                            Some(script) => Box::pin(self.run_line(host, script)).await,
+                            None => self.run_command(host, &argv).await,
+                        };
+                        redirects.apply(out)
+                    }
                     Err(op) => Output::fail(format!("lustre-sim: shell operator '{op}' is not supported\n"), 2),
                 };
                 result.append(out);
@@ -105,30 +114,33 @@ impl Simulator {
         let faults = self.faults();
         let pending = faults.host(host).fail_next;
         let mut state = self.state.lock().await;
-        let before = state.clone();
-        apply_failovers(&mut state, &faults);
+        let mut changed = crate::effects::apply(&mut state, &faults, now_micros());
         let injected = pending
             .iter()
             .find(|f| f.command == base && !state.consumed_faults.contains(&f.id));
         let out = match injected {
             Some(fault) => {
                 state.consumed_faults.insert(fault.id);
+                changed = true;
                 tracing::info!(host, command = %base, "injected failure");
                 Output::fail(format!("{base}: Input/output error\n"), 1)
             }
             None => {
+                // Reads (what a monitor polls) skip the copy of the state
+                // that notices a change.
+                let before = (!commands::is_read_only(argv)).then(|| state.clone());
                 let mut ctx = Context {
                     host: host.to_string(),
                     state: &mut state,
                     faults,
                 };
-                commands::dispatch(argv, &mut ctx)
+                let out = commands::dispatch(argv, &mut ctx);
+                changed |= before.is_some_and(|before| *state != before);
+                out
             }
         };
-        if *state != before {
-            if let Err(e) = self.store.save(&state) {
-                tracing::error!(error = %format!("{e:#}"), "failed to save state");
-            }
+        if changed {
+            self.save(&state);
         }
         tracing::debug!(host, command = %argv.join(" "), code = out.code, "ran");
         out
@@ -146,17 +158,14 @@ fn command_name(argv: &[String]) -> Option<&str> {
     }
 }
 
-/// Moves each target named in a not-yet-used `failover` fault to a partner.
-fn apply_failovers(state: &mut ClusterState, faults: &Faults) {
-    for host_faults in faults.hosts.values() {
-        for f in &host_faults.failover {
-            if state.consumed_faults.insert(f.id) {
-                match commands::pacemaker::move_target(state, &f.command, None) {
-                    Ok(to) => tracing::info!(target_name = %f.command, to = %to, "failed over"),
-                    Err(e) => tracing::warn!(target_name = %f.command, error = %e, "failover fault not applied"),
-                }
-            }
+/// The script of `sh -c SCRIPT` (or `bash -c`), which runs as a line.
+fn shell_script(argv: &[String]) -> Option<&str> {
+    match argv {
+        [shell, flag, script, ..] if flag == "-c" => {
+            let base = shell.rsplit('/').next().unwrap_or(shell);
+            matches!(base, "sh" | "bash").then_some(script.as_str())
         }
+        _ => None,
     }
 }
 
@@ -310,6 +319,97 @@ mod tests {
             ("bash: nosuch: command not found\n", 127)
         );
         assert_eq!(sim.run_line("oss1", "nosuch 2> /dev/null").await.stderr, "");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// The line Chroma's monitor runs on every host each interval.
+    fn poll_line(cursor: Option<&str>) -> String {
+        let journal = match cursor {
+            Some(c) => format!("'--after-cursor={c}'"),
+            None => "-n 1000".to_string(),
+        };
+        format!(
+            "lctl get_param memused osd-*.*.kbytesfree obdfilter.*OST*.stats mdt.*.md_stats 2>/dev/null; \
+             echo @@chroma-cpu; cat /proc/stat; echo @@chroma-mem; cat /proc/meminfo; \
+             echo @@chroma-lnet; lnetctl stats show; \
+             echo @@chroma-jobs; lctl get_param obdfilter.*.job_stats mdt.*.job_stats 2>/dev/null; \
+             echo @@chroma-crm; crm_mon --as-xml 2>/dev/null; \
+             echo @@chroma-journal; journalctl -o json --no-pager {journal}"
+        )
+    }
+
+    fn section<'a>(stdout: &'a str, marker: &str) -> &'a str {
+        let start = stdout
+            .find(&format!("{marker}\n"))
+            .map_or(stdout.len(), |i| i + marker.len() + 1);
+        let rest = &stdout[start..];
+        rest.find("\n@@chroma-").map_or(rest, |end| &rest[..=end])
+    }
+
+    #[tokio::test]
+    async fn the_monitor_poll_line_runs_in_one_exec() {
+        let (sim, dir) = simulator("poll");
+        for (host, line) in [
+            ("mds1", "mkfs.lustre --mgs --mdt --fsname=fs1 --index=0 /dev/sdb"),
+            ("mds1", "mount -t lustre /dev/sdb /mnt/mdt0"),
+            (
+                "oss1",
+                "mkfs.lustre --ost --fsname=fs1 --index=0 --mgsnode=10.0.0.1@tcp /dev/sdb",
+            ),
+            ("oss1", "mount -t lustre /dev/sdb /mnt/ost0"),
+        ] {
+            assert_eq!(sim.run_line(host, line).await.code, 0, "{line}");
+        }
+        let out = sim.run_line("oss1", &poll_line(None)).await;
+        // `mdt.*.md_stats` and `mdt.*.job_stats` do not exist on an OSS:
+        // their errors went to /dev/null.
+        assert_eq!(out.stderr, "", "{}", out.stdout);
+        assert!(out.stdout.starts_with("memused=68237921\n"), "{}", out.stdout);
+        assert!(section(&out.stdout, "@@chroma-cpu").starts_with("cpu  "));
+        assert!(section(&out.stdout, "@@chroma-mem").starts_with("MemTotal: "));
+        assert!(section(&out.stdout, "@@chroma-lnet").starts_with("statistics:\n"));
+        assert!(section(&out.stdout, "@@chroma-jobs").starts_with("obdfilter.fs1-OST0000.job_stats="));
+        assert!(section(&out.stdout, "@@chroma-crm").starts_with("<?xml"));
+        let journal = section(&out.stdout, "@@chroma-journal");
+        let last = journal.lines().last().unwrap_or_default();
+        let entry: serde_json::Value = serde_json::from_str(last).unwrap();
+        assert_eq!(entry["MESSAGE"], "Lustre: fs1-OST0000: new disk, initializing");
+        let cursor = entry["__CURSOR"].as_str().unwrap();
+
+        crate::faults::inject(
+            &dir,
+            "oss1",
+            FaultCommand::Log {
+                priority: 3,
+                identifier: "kernel".into(),
+                message: "LustreError: fs1-OST0000: simulated".into(),
+            },
+        )
+        .unwrap();
+        let next = sim.run_line("oss1", &poll_line(Some(cursor))).await;
+        let journal = section(&next.stdout, "@@chroma-journal");
+        let entries: Vec<serde_json::Value> = journal
+            .lines()
+            .filter(|l| l.starts_with('{'))
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(entries.len(), 1, "{journal}");
+        assert_eq!(entries[0]["PRIORITY"], "3");
+        // The same line given to `sh -c` runs the same way.
+        let quoted = shell_words::quote(&poll_line(Some(cursor))).into_owned();
+        let wrapped = sim.run_line("oss1", &format!("sh -c {quoted}")).await;
+        assert_eq!(section(&wrapped.stdout, "@@chroma-journal"), journal);
+        // The reads did not rewrite the saved state.
+        let saved = std::fs::metadata(dir.join(crate::state::STATE_FILE))
+            .unwrap()
+            .modified()
+            .unwrap();
+        sim.run_line("oss1", &poll_line(Some(cursor))).await;
+        let again = std::fs::metadata(dir.join(crate::state::STATE_FILE))
+            .unwrap()
+            .modified()
+            .unwrap();
+        assert_eq!(saved, again);
         std::fs::remove_dir_all(dir).unwrap();
     }
 

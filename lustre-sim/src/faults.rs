@@ -2,7 +2,8 @@
 //! the state directory; the serving process re-reads it on every connection
 //! and command, and polls it to drop the sessions of a host that went down.
 //! Only the `fault` command writes this file; the server records which
-//! `fail-next` faults it has used in its own state, so the two never race.
+//! one-shot faults (`fail-next`, `failover`, `log`) it has used in its own
+//! state, so the two never race.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -38,6 +39,27 @@ pub struct HostFaults {
     /// (resource) name, moved to another host that sees its device.
     #[serde(default)]
     pub failover: Vec<FailNext>,
+    /// Journal lines to append on the host, once each.
+    #[serde(default)]
+    pub log: Vec<LogLine>,
+    /// Targets (`fs1-OST0001`) that report this percentage of their space
+    /// and inodes used, until cleared. Kept under the host it was given
+    /// for, but followed wherever the target runs.
+    #[serde(default)]
+    pub fill: BTreeMap<String, u8>,
+}
+
+/// One pending journal line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogLine {
+    /// Unique id, like [`FailNext::id`].
+    pub id: u64,
+    /// Syslog priority, 0 (emerg) to 7 (debug).
+    pub priority: u8,
+    /// `SYSLOG_IDENTIFIER`; `kernel` makes it a kernel line.
+    pub identifier: String,
+    /// The message.
+    pub message: String,
 }
 
 /// One pending "fail the next invocation of COMMAND".
@@ -62,10 +84,65 @@ pub enum FaultCommand {
     FailNext(String),
     /// Fail this target (resource) over to its partner host, once.
     Failover(String),
+    /// Append a line to the host's journal, once.
+    Log {
+        /// 0 (emerg) to 7 (debug).
+        priority: u8,
+        /// `SYSLOG_IDENTIFIER` (`kernel` for a kernel line).
+        identifier: String,
+        /// The message.
+        message: String,
+    },
+    /// Make a target report `percent` % used (`None` clears it).
+    Fill {
+        /// Target name, e.g. `fs1-OST0001`.
+        target: String,
+        /// 0 to 100, or `None` for `off`.
+        percent: Option<u8>,
+    },
+}
+
+/// Syslog priority names, as `logger -p` accepts them, by number.
+const PRIORITIES: [&[&str]; 8] = [
+    &["emerg", "panic"],
+    &["alert"],
+    &["crit"],
+    &["err", "error"],
+    &["warning", "warn"],
+    &["notice"],
+    &["info"],
+    &["debug"],
+];
+
+fn parse_priority(word: &str) -> anyhow::Result<u8> {
+    if let Ok(n) = word.parse::<u8>() {
+        if n < 8 {
+            return Ok(n);
+        }
+    }
+    PRIORITIES
+        .iter()
+        .position(|names| names.contains(&word))
+        .and_then(|i| u8::try_from(i).ok())
+        .with_context(|| format!("bad priority {word:?}: 0-7 or emerg, alert, crit, err, warning, notice, info, debug"))
+}
+
+fn parse_percent(word: &str) -> anyhow::Result<Option<u8>> {
+    if word == "off" {
+        return Ok(None);
+    }
+    let percent: u8 = word
+        .trim_end_matches('%')
+        .parse()
+        .ok()
+        .filter(|p| *p <= 100)
+        .with_context(|| format!("bad fill {word:?}: a percentage 0-100, or off"))?;
+    Ok(Some(percent))
 }
 
 impl FaultCommand {
-    /// Parses `down`, `up`, `slow MS`, `fail-next COMMAND`, `failover TARGET`.
+    /// Parses `down`, `up`, `slow MS`, `fail-next COMMAND`, `failover TARGET`,
+    /// `log PRIORITY IDENTIFIER MESSAGE…`, `fill TARGET PERCENT|off`.
     pub fn parse(words: &[String]) -> anyhow::Result<FaultCommand> {
         match words {
             [w] if w == "down" => Ok(FaultCommand::Down),
@@ -73,7 +150,19 @@ impl FaultCommand {
             [w, ms] if w == "slow" => Ok(FaultCommand::Slow(ms.parse().context("slow takes milliseconds")?)),
             [w, cmd] if w == "fail-next" => Ok(FaultCommand::FailNext(cmd.clone())),
             [w, target] if w == "failover" => Ok(FaultCommand::Failover(target.clone())),
-            _ => anyhow::bail!("expected one of: down, up, slow MS, fail-next COMMAND, failover TARGET"),
+            [w, priority, identifier, message @ ..] if w == "log" && !message.is_empty() => Ok(FaultCommand::Log {
+                priority: parse_priority(priority)?,
+                identifier: identifier.clone(),
+                message: message.join(" "),
+            }),
+            [w, target, percent] if w == "fill" => Ok(FaultCommand::Fill {
+                target: target.clone(),
+                percent: parse_percent(percent)?,
+            }),
+            _ => anyhow::bail!(
+                "expected one of: down, up, slow MS, fail-next COMMAND, failover TARGET, \
+                 log PRIORITY IDENTIFIER MESSAGE…, fill TARGET PERCENT|off"
+            ),
         }
     }
 }
@@ -102,6 +191,20 @@ impl Faults {
 
     /// Applies a fault command to a host.
     pub fn apply(&mut self, host: &str, command: FaultCommand) {
+        if let FaultCommand::Fill { target, percent } = command {
+            // One fill per target: the latest, wherever it was given.
+            for other in self.hosts.values_mut() {
+                other.fill.remove(&target);
+            }
+            if let Some(percent) = percent {
+                self.hosts
+                    .entry(host.to_string())
+                    .or_default()
+                    .fill
+                    .insert(target, percent);
+            }
+            return;
+        }
         let entry = self.hosts.entry(host.to_string()).or_default();
         match command {
             FaultCommand::Down => entry.down = true,
@@ -118,6 +221,20 @@ impl Faults {
                 let id = next_id(entry);
                 entry.failover.push(FailNext { id, command: target });
             }
+            FaultCommand::Log {
+                priority,
+                identifier,
+                message,
+            } => {
+                let id = next_id(entry);
+                entry.log.push(LogLine {
+                    id,
+                    priority,
+                    identifier,
+                    message,
+                });
+            }
+            FaultCommand::Fill { .. } => {}
         }
     }
 }
@@ -133,6 +250,7 @@ fn next_id(entry: &HostFaults) -> u64 {
         .iter()
         .chain(&entry.failover)
         .map(|f| f.id + 1)
+        .chain(entry.log.iter().map(|l| l.id + 1))
         .max()
         .unwrap_or(0)
         .max(now)
@@ -167,6 +285,50 @@ mod tests {
         );
         assert!(FaultCommand::parse(&w("slow fast")).is_err());
         assert!(FaultCommand::parse(&w("explode")).is_err());
+        assert_eq!(
+            FaultCommand::parse(&w("log err kernel LustreError: fs1-OST0001: disk full")).unwrap(),
+            FaultCommand::Log {
+                priority: 3,
+                identifier: "kernel".into(),
+                message: "LustreError: fs1-OST0001: disk full".into()
+            }
+        );
+        assert!(matches!(
+            FaultCommand::parse(&w("log 6 sshd hello")).unwrap(),
+            FaultCommand::Log { priority: 6, .. }
+        ));
+        assert!(FaultCommand::parse(&w("log 9 sshd hello")).is_err());
+        assert!(FaultCommand::parse(&w("log 6 sshd")).is_err());
+        assert_eq!(
+            FaultCommand::parse(&w("fill fs1-OST0001 95")).unwrap(),
+            FaultCommand::Fill {
+                target: "fs1-OST0001".into(),
+                percent: Some(95)
+            }
+        );
+        assert_eq!(
+            FaultCommand::parse(&w("fill fs1-OST0001 off")).unwrap(),
+            FaultCommand::Fill {
+                target: "fs1-OST0001".into(),
+                percent: None
+            }
+        );
+        assert!(FaultCommand::parse(&w("fill fs1-OST0001 101")).is_err());
+    }
+
+    #[test]
+    fn a_fill_is_kept_once_per_target_until_cleared() {
+        let mut faults = Faults::default();
+        let fill = |percent| FaultCommand::Fill {
+            target: "fs1-OST0001".into(),
+            percent,
+        };
+        faults.apply("oss1", fill(Some(90)));
+        faults.apply("oss2", fill(Some(97)));
+        assert!(faults.host("oss1").fill.is_empty());
+        assert_eq!(faults.host("oss2").fill.get("fs1-OST0001"), Some(&97));
+        faults.apply("oss1", fill(None));
+        assert!(faults.hosts.values().all(|h| h.fill.is_empty()));
     }
 
     #[test]

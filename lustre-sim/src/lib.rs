@@ -27,10 +27,13 @@
 //! ```
 
 pub mod commands;
+pub mod effects;
 pub mod exec;
 pub mod faults;
+pub mod journal;
 pub mod keys;
 pub mod layout;
+pub mod runtime;
 pub mod server;
 pub mod state;
 

@@ -297,7 +297,7 @@ async fn watch_faults(simulator: Arc<Simulator>, sessions: Sessions, mut stop: w
             _ = stop.changed() => break,
             _ = tokio::time::sleep(Duration::from_millis(200)) => {}
         }
-        simulator.apply_failovers().await;
+        simulator.apply_faults().await;
         let faults = simulator.faults();
         let doomed: Vec<russh::server::Handle> = match sessions.lock() {
             Ok(mut sessions) => {

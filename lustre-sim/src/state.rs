@@ -9,11 +9,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::Context as _;
 use serde::{Deserialize, Serialize};
 
+use crate::journal::Journal;
 use crate::layout::Layout;
+use crate::runtime::{Activity, Boot};
 
 /// File name of the persisted state inside the state directory.
 pub const STATE_FILE: &str = "state.json";
@@ -31,9 +34,14 @@ pub struct ClusterState {
     /// in llog order, markers included (see `commands::config_log`).
     #[serde(default)]
     pub llogs: BTreeMap<String, Vec<String>>,
-    /// Ids of `fail-next` faults already used, so each fails only once.
+    /// Ids of one-shot faults (`fail-next`, `failover`, `log`) already
+    /// used, so each acts only once.
     #[serde(default)]
     pub consumed_faults: BTreeSet<u64>,
+    /// Each host's journal. Shared (`Arc`) so the copy taken around every
+    /// command is cheap; [`ClusterState::log`] copies a journal on write.
+    #[serde(default)]
+    pub journals: BTreeMap<String, Arc<Journal>>,
 }
 
 /// One host.
@@ -53,6 +61,15 @@ pub struct HostState {
     /// mounting a target, as mount.lustre loads and starts LNet).
     #[serde(default)]
     pub lnet_up: bool,
+    /// When the host last booted, and that boot's id.
+    #[serde(default)]
+    pub boot: Boot,
+    /// What the host has served since it booted (CPU and LNet counters).
+    #[serde(default)]
+    pub activity: Activity,
+    /// The server has seen the host down (a `down` fault) and not yet back.
+    #[serde(default)]
+    pub seen_down: bool,
 }
 
 /// A block device, possibly visible from two hosts.
@@ -203,7 +220,7 @@ impl Target {
 }
 
 impl ClusterState {
-    /// A fresh cluster, nothing formatted.
+    /// A fresh cluster, nothing formatted, every host booted now.
     pub fn from_layout(layout: &Layout) -> ClusterState {
         let mut devices: BTreeMap<String, Device> = BTreeMap::new();
         let mut hosts = Vec::new();
@@ -214,6 +231,9 @@ impl ClusterState {
                 address: None,
                 fingerprint: None,
                 lnet_up: false,
+                boot: Boot::default(),
+                activity: Activity::default(),
+                seen_down: false,
             });
             for dev in &host.devices {
                 let entry = devices.entry(dev.serial.clone()).or_insert_with(|| Device {
@@ -226,13 +246,19 @@ impl ClusterState {
                 entry.paths.insert(host.name.clone(), dev.path.clone());
             }
         }
-        ClusterState {
+        let mut state = ClusterState {
             hosts,
             devices,
             mounts: Vec::new(),
             llogs: BTreeMap::new(),
             consumed_faults: BTreeSet::new(),
+            journals: BTreeMap::new(),
+        };
+        let names: Vec<String> = state.hosts.iter().map(|h| h.name.clone()).collect();
+        for name in names {
+            state.boot(&name, now_micros());
         }
+        state
     }
 
     /// The host record by name.
@@ -283,6 +309,14 @@ pub fn now_secs() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
+        .unwrap_or_default()
+}
+
+/// Microseconds since the epoch, now.
+pub fn now_micros() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
         .unwrap_or_default()
 }
 

@@ -320,3 +320,97 @@ async fn a_failover_fault_moves_a_target_to_its_partner() {
     assert_eq!(exec(&oss1, "lctl dl").await.stdout, "");
     cluster.shutdown().await;
 }
+
+#[tokio::test]
+async fn monitoring_reads_follow_conf_params_and_faults() {
+    let s = setup("monitoring");
+    let state_dir = s.dir.0.join("state");
+    let cluster = start(&state_dir, &s.authorized).await;
+    let mds = login(cluster.host("mds1").unwrap().addr, &s.client_key).await.unwrap();
+    let oss1 = login(cluster.host("oss1").unwrap().addr, &s.client_key).await.unwrap();
+    for (login, line) in [
+        (
+            &mds,
+            "mkfs.lustre --mgs --mdt --fsname=fs1 --index=0 /dev/sdb && mount -t lustre /dev/sdb /mnt/mdt0",
+        ),
+        (
+            &oss1,
+            "mkfs.lustre --ost --fsname=fs1 --index=0 --mgsnode=10.0.0.1@tcp /dev/sdb && \
+             mount -t lustre /dev/sdb /mnt/ost0",
+        ),
+        // By hand, outside Chroma: the MGS logs it and every server applies it.
+        (&mds, "lctl conf_param fs1.sys.timeout=70"),
+    ] {
+        let out = exec(login, line).await;
+        assert_eq!(out.code, Some(0), "{line}: {}", out.stderr);
+    }
+    let llog = exec(&mds, "lctl --device MGS llog_print fs1-OST0000").await;
+    assert!(llog.stdout.contains("parameter: sys.timeout=70 }"), "{}", llog.stdout);
+    assert_eq!(exec(&oss1, "lctl get_param -n timeout").await.stdout, "70\n");
+
+    lustre_sim::inject_fault(
+        &state_dir,
+        "oss1",
+        FaultCommand::Fill {
+            target: "fs1-OST0000".into(),
+            percent: Some(95),
+        },
+    )
+    .unwrap();
+    let space = exec(
+        &oss1,
+        "lctl get_param -n obdfilter.*.kbytestotal obdfilter.*.kbytesavail",
+    )
+    .await;
+    let v: Vec<u64> = space.stdout.lines().map(|l| l.parse().unwrap()).collect();
+    assert_eq!(v[1], v[0] - v[0] * 95 / 100, "{}", space.stdout);
+
+    let journal = exec(&oss1, "journalctl -o json --no-pager -n 1").await;
+    let last: serde_json::Value = serde_json::from_str(journal.stdout.lines().last().unwrap()).unwrap();
+    let cursor = last["__CURSOR"].as_str().unwrap().to_string();
+    lustre_sim::inject_fault(
+        &state_dir,
+        "oss1",
+        FaultCommand::Log {
+            priority: 2,
+            identifier: "kernel".into(),
+            message: "LustreError: fs1-OST0000: injected".into(),
+        },
+    )
+    .unwrap();
+    let after = exec(
+        &oss1,
+        &format!("journalctl -o json --no-pager '--after-cursor={cursor}'"),
+    )
+    .await;
+    let lines: Vec<serde_json::Value> = after
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1, "{}", after.stdout);
+    assert_eq!(lines[0]["MESSAGE"], "LustreError: fs1-OST0000: injected");
+    assert_eq!(lines[0]["PRIORITY"], "2");
+    assert_eq!(lines[0]["_HOSTNAME"], "oss1");
+
+    // Down, then up: the host reboots, and its journal says so.
+    let addr = cluster.host("oss1").unwrap().addr;
+    lustre_sim::inject_fault(&state_dir, "oss1", FaultCommand::Down).unwrap();
+    let deadline = Instant::now() + WAIT;
+    while !oss1.handle.is_closed() {
+        assert!(Instant::now() < deadline, "the open session was not dropped");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    lustre_sim::inject_fault(&state_dir, "oss1", FaultCommand::Up).unwrap();
+    let back = login(addr, &s.client_key).await.unwrap();
+    let kernel = exec(&back, "journalctl -o cat -q -k").await.stdout;
+    assert!(kernel.starts_with("Linux version "), "{kernel}");
+    assert!(
+        kernel.contains("Lustre: fs1-OST0000: Will be in recovery for at least 1:45"),
+        "{kernel}"
+    );
+    let btime = exec(&back, "cat /proc/stat").await.stdout;
+    assert!(btime.contains("\nprocs_running "), "{btime}");
+    cluster.shutdown().await;
+}

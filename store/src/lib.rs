@@ -2,11 +2,14 @@
 //! entities for reading, and the small query functions that change job
 //! state inside transactions. PostgreSQL is the source of truth.
 
+pub mod alerts;
 pub mod commands;
 pub mod connect;
 pub mod control;
 pub mod domain;
 pub mod entities;
+pub mod metric_query;
+pub mod metrics;
 pub mod sql;
 pub mod users;
 

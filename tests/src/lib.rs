@@ -5,6 +5,7 @@
 //! and schedulers that a test kills run as real child processes of the
 //! built binaries (`cargo build --bins` first).
 
+pub mod lustre;
 pub mod processes;
 
 use anyhow::{bail, Context};
@@ -83,6 +84,11 @@ pub fn settings_env(settings: &Settings) -> Vec<(String, String)> {
         ("CHROMA_SWEEP_MS".into(), ms(settings.sweep_interval)),
         ("CHROMA_WORKER_DRAIN_MS".into(), ms(settings.drain_timeout)),
         ("CHROMA_DB_POOL_SIZE".into(), settings.db_pool_size.to_string()),
+        ("CHROMA_MONITOR_INTERVAL_MS".into(), ms(settings.monitor_interval)),
+        (
+            "CHROMA_USAGE_ALERT_PERCENT".into(),
+            settings.usage_alert_percent.to_string(),
+        ),
         (
             "CHROMA_SSH_KEY".into(),
             settings.ssh_key_path.to_string_lossy().into_owned(),
@@ -168,6 +174,16 @@ impl TestEnv {
         let worker = worker::Worker::build(settings).await?;
         self.tasks
             .push(tokio::spawn(worker.run_until_stopped(self.shutdown.clone())));
+        Ok(())
+    }
+
+    /// Starts a monitor in this process polling every `interval`.
+    pub async fn monitor(&mut self, interval: Duration) -> anyhow::Result<()> {
+        let mut settings = self.settings.clone();
+        settings.monitor_interval = interval;
+        let monitor = monitor::Monitor::build(settings).await?;
+        self.tasks
+            .push(tokio::spawn(monitor.run_until_stopped(self.shutdown.clone())));
         Ok(())
     }
 

@@ -4,55 +4,12 @@
 //! removed; a worker SIGKILLed in the middle of a format; a host that goes
 //! down in the middle of a command.
 
+use integration_tests::lustre::{argv, by_hand, change, filesystem_request, mounted_on, simulator, LONG};
 use integration_tests::TestEnv;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::path::Path;
 use std::time::Duration;
-
-const LONG: Duration = Duration::from_secs(120);
-
-/// Host ids (mds1, oss1, oss2) and the request for file system `name`:
-/// MGT and MDT on mds1's own devices, four OSTs on the pair's shared
-/// devices, primaries alternating between oss1 and oss2.
-async fn filesystem_request(env: &TestEnv, hosts: &[String], name: &str) -> anyhow::Result<Value> {
-    let (_, envelope) = env.get("/api/volume").await?;
-    let volumes = envelope["response"]["objects"].as_array().cloned().unwrap_or_default();
-    let on = |host: &str, count: usize| -> Vec<String> {
-        volumes
-            .iter()
-            .filter(|v| {
-                let nodes = v["nodes"].as_array().cloned().unwrap_or_default();
-                nodes.len() == count && nodes.iter().any(|n| n["host_id"] == host)
-            })
-            .filter_map(|v| v["id"].as_str().map(str::to_owned))
-            .collect()
-    };
-    let own = on(&hosts[0], 1);
-    let shared = on(&hosts[1], 2);
-    anyhow::ensure!(own.len() >= 2 && shared.len() >= 4, "unexpected volumes: {envelope}");
-    let osts: Vec<Value> = shared
-        .iter()
-        .take(4)
-        .enumerate()
-        .map(|(i, volume)| {
-            let (primary, failover) = if i % 2 == 0 { (1, 2) } else { (2, 1) };
-            json!({"volume_id": volume, "primary_host_id": hosts[primary], "failover_host_ids": [hosts[failover]]})
-        })
-        .collect();
-    Ok(json!({
-        "name": name,
-        "mgt": {"volume_id": own[0]},
-        "mdts": [{"volume_id": own[1]}],
-        "osts": osts,
-        "conf_params": {"sys.timeout": "40"},
-    }))
-}
-
-/// The simulator's view of its cluster.
-fn simulator(state: &Path) -> anyhow::Result<Value> {
-    lustre_sim::show(state)
-}
 
 /// Serial → how many times the simulator formatted it, for formatted devices.
 fn format_counts(state: &Path) -> anyhow::Result<Vec<(String, u64)>> {
@@ -68,32 +25,6 @@ fn format_counts(state: &Path) -> anyhow::Result<Vec<(String, u64)>> {
             (serial, d["format_count"].as_u64().unwrap_or(0))
         })
         .collect())
-}
-
-/// Which simulated host has the target `label` mounted.
-fn mounted_on(state: &Path, label: &str) -> anyhow::Result<Option<String>> {
-    let shown = simulator(state)?;
-    Ok(shown["devices"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .iter()
-        .find(|d| d["label"] == label)
-        .and_then(|d| d["mounted_on"].as_str().map(str::to_owned)))
-}
-
-/// Sends a change and waits for its command; returns the command.
-async fn change(env: &TestEnv, method: &str, path: &str, body: Value) -> anyhow::Result<Value> {
-    let (status, envelope) = match method {
-        "PATCH" => env.patch(path, &body).await?,
-        _ => env.post(path, &body).await?,
-    };
-    anyhow::ensure!(
-        status == StatusCode::ACCEPTED,
-        "{method} {path} answered {status}: {envelope}"
-    );
-    let command = envelope["response"]["command"].as_str().unwrap_or_default().to_owned();
-    env.finished(&command, LONG).await
 }
 
 async fn filesystem(env: &TestEnv, id: &str) -> anyhow::Result<Value> {
@@ -492,24 +423,6 @@ async fn a_host_down_mid_command_fails_its_jobs_clearly_while_others_go_on() -> 
     assert_eq!(mounted_on(&state, "MGS")?.as_deref(), Some("mds1"));
     cluster.shutdown().await;
     env.stop().await
-}
-
-/// Runs commands on a simulated host over SSH as an operator would by hand.
-async fn by_hand(env: &TestEnv, host: &lustre_sim::HostEndpoint, commands: &[Vec<String>]) -> anyhow::Result<()> {
-    let key = chroma_ssh::KeyPair::load_or_create(&env.settings.ssh_key_path)?;
-    let target = chroma_ssh::Target::new("127.0.0.1", host.addr.port(), "root");
-    let policy = chroma_ssh::HostKeyPolicy::Pinned(chroma_ssh::Fingerprint::parse(&host.fingerprint)?);
-    let (session, _) = chroma_ssh::Session::connect(&target, &key, policy, &Default::default()).await?;
-    for argv in commands {
-        let out = session.exec(argv, Duration::from_secs(30)).await?;
-        anyhow::ensure!(out.success(), "{argv:?} failed on {}: {}", host.name, out.stderr);
-    }
-    let _ = session.close().await;
-    Ok(())
-}
-
-fn argv(line: &str) -> Vec<String> {
-    line.split_whitespace().map(str::to_owned).collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,13 +6,17 @@ use integration_tests::TestEnv;
 use reqwest::StatusCode;
 
 /// GET routes that are not lists.
-const NOT_LISTS: [&str; 6] = [
+const NOT_LISTS: [&str; 9] = [
     "/health",
     "/version",
     "/session",
     "/ssh_key",
     "/openapi.json",
     "/stream",
+    // Charts: series over a time range, not pages of objects.
+    "/filesystem/metric",
+    "/target/metric",
+    "/host/metric",
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

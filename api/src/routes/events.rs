@@ -1,5 +1,6 @@
 //! `GET /api/event`: the event log (logins, every change made through the
-//! API with its user, and what the system records), newest first.
+//! API with its user, state changes and command outcomes the database
+//! records), newest first.
 
 use actix_web::{web, HttpResponse};
 use chrono::Datelike;
@@ -14,6 +15,34 @@ use crate::routes::query::Paging;
 use crate::state::AppState;
 use crate::views::Page;
 
+/// The `ILIKE` pattern that finds `text` anywhere, its own `%`, `_` and
+/// `\` taken literally.
+pub fn contains_pattern(text: &str) -> String {
+    let mut pattern = String::with_capacity(text.len() + 2);
+    pattern.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+/// Refuses a time PostgreSQL cannot compare with its timestamps (they
+/// start in 4713 BC; chrono's go further back).
+pub fn check_time(time: Option<chrono::DateTime<chrono::Utc>>, field: &str) -> Result<(), ApiError> {
+    if time.is_some_and(|t| t.year() < 1) {
+        return Err(ApiError::bad(
+            "invalid_query",
+            format!("{field} must be a time after the year 0"),
+            Some(field),
+        ));
+    }
+    Ok(())
+}
+
 /// Query parameters; any other is refused.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -23,8 +52,14 @@ pub struct Filters {
     kind: Option<String>,
     /// Only events of this user.
     username: Option<String>,
+    /// Only events about this object, exactly: `target/ID`, `command/ID`.
+    item: Option<String>,
+    /// Only events whose message contains this text (any case).
+    q: Option<String>,
     /// Events at or after this time.
     since: Option<chrono::DateTime<chrono::Utc>>,
+    /// Events at or before this time.
+    until: Option<chrono::DateTime<chrono::Utc>>,
     /// Page size.
     #[param(minimum = 1, maximum = 1000, default = 50)]
     limit: Option<u64>,
@@ -66,14 +101,10 @@ pub async fn list(state: web::Data<AppState>, filters: web::Query<Filters>) -> R
     .resolve()?;
     crate::routes::query::text(f.kind.as_deref(), "kind")?;
     crate::routes::query::text(f.username.as_deref(), "username")?;
-    // PostgreSQL's timestamps start in 4713 BC; chrono's go further back.
-    if f.since.is_some_and(|t| t.year() < 1) {
-        return Err(ApiError::bad(
-            "invalid_query",
-            "since must be a time after the year 0",
-            Some("since"),
-        ));
-    }
+    crate::routes::query::text(f.item.as_deref(), "item")?;
+    crate::routes::query::text(f.q.as_deref(), "q")?;
+    check_time(f.since, "since")?;
+    check_time(f.until, "until")?;
     let order = match f.order_by.as_deref() {
         None | Some("-at") => "at DESC, id DESC",
         Some("at") => "at, id",
@@ -86,13 +117,21 @@ pub async fn list(state: web::Data<AppState>, filters: web::Query<Filters>) -> R
         }
     };
     let filter = "($1::text IS NULL OR kind = $1) AND ($2::text IS NULL OR username = $2)
-                  AND ($3::timestamptz IS NULL OR at >= $3)";
+                  AND ($3::timestamptz IS NULL OR at >= $3) AND ($4::timestamptz IS NULL OR at <= $4)
+                  AND ($5::text IS NULL OR item = $5) AND ($6::text IS NULL OR message ILIKE $6)";
     let selection = crate::routes::listing::Selection {
         columns: "id, at, kind, username, item, message, details",
         table: "event",
         filter,
         order,
-        values: vec![f.kind.clone().into(), f.username.clone().into(), f.since.into()],
+        values: vec![
+            f.kind.clone().into(),
+            f.username.clone().into(),
+            f.since.into(),
+            f.until.into(),
+            f.item.clone().into(),
+            f.q.as_deref().map(contains_pattern).into(),
+        ],
     };
     let (rows, meta) = crate::routes::listing::sql_page(&state.db, selection, limit, offset).await?;
     let objects = rows
@@ -110,4 +149,15 @@ pub async fn list(state: web::Data<AppState>, filters: web::Query<Filters>) -> R
         })
         .collect::<Result<Vec<_>, sea_orm::DbErr>>()?;
     Ok(crate::respond::ok(Page { objects, meta }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_search_takes_wildcards_literally() {
+        assert_eq!(contains_pattern("OST0001"), "%OST0001%");
+        assert_eq!(contains_pattern("50%_a\\b"), "%50\\%\\_a\\\\b%");
+    }
 }

@@ -10,6 +10,8 @@ pub mod health;
 pub mod hosts;
 pub mod jobs;
 pub mod listing;
+pub mod logs;
+pub mod metrics;
 pub mod openapi;
 pub mod planning;
 pub mod query;
@@ -70,7 +72,9 @@ fn table() -> Vec<(Method, &'static str, Access, Route)> {
         (M::POST, "/job/{id}/resume", FS, web::post().to(jobs::control::resume)),
         (M::GET, "/host", READ, web::get().to(hosts::list::handle)),
         (M::POST, "/host", SUPER, web::post().to(hosts::create::handle)),
+        (M::GET, "/host/metric", READ, web::get().to(metrics::all::hosts)),
         (M::GET, "/host/{id}", READ, web::get().to(hosts::list::get)),
+        (M::GET, "/host/{id}/metric", READ, web::get().to(metrics::object::host)),
         (M::PATCH, "/host/{id}", SUPER, web::patch().to(hosts::change::patch)),
         (M::GET, "/ssh_key", READ, web::get().to(ssh_key::get)),
         (M::GET, "/volume", READ, web::get().to(volumes::list)),
@@ -82,7 +86,25 @@ fn table() -> Vec<(Method, &'static str, Access, Route)> {
             FS,
             web::post().to(filesystems::detect::handle),
         ),
+        (
+            M::GET,
+            "/filesystem/metric",
+            READ,
+            web::get().to(metrics::all::filesystems),
+        ),
         (M::GET, "/filesystem/{id}", READ, web::get().to(filesystems::list::get)),
+        (
+            M::GET,
+            "/filesystem/{id}/metric",
+            READ,
+            web::get().to(metrics::object::filesystem),
+        ),
+        (
+            M::GET,
+            "/filesystem/{id}/job_stats",
+            READ,
+            web::get().to(metrics::jobs::filesystem),
+        ),
         (
             M::PATCH,
             "/filesystem/{id}",
@@ -93,10 +115,54 @@ fn table() -> Vec<(Method, &'static str, Access, Route)> {
             M::PUT,
             "/filesystem/{id}/conf_params",
             FS,
+            web::put().to(filesystems::params::put_conf_params),
+        ),
+        (M::GET, "/param", READ, web::get().to(filesystems::params::known)),
+        (
+            M::GET,
+            "/filesystem/{id}/params",
+            READ,
+            web::get().to(filesystems::params::list),
+        ),
+        (
+            M::PUT,
+            "/filesystem/{id}/params",
+            FS,
             web::put().to(filesystems::params::put),
         ),
+        (
+            M::POST,
+            "/filesystem/{id}/params/adopt",
+            FS,
+            web::post().to(filesystems::params::adopt),
+        ),
+        (
+            M::GET,
+            "/target/{id}/params",
+            READ,
+            web::get().to(filesystems::params::list_for_target),
+        ),
+        (
+            M::PUT,
+            "/target/{id}/params",
+            FS,
+            web::put().to(filesystems::params::put_for_target),
+        ),
         (M::GET, "/target", READ, web::get().to(targets::list::handle)),
+        (M::GET, "/target/metric", READ, web::get().to(metrics::all::targets)),
         (M::GET, "/target/{id}", READ, web::get().to(targets::list::get)),
+        (
+            M::GET,
+            "/target/{id}/metric",
+            READ,
+            web::get().to(metrics::object::target),
+        ),
+        (
+            M::GET,
+            "/target/{id}/job_stats",
+            READ,
+            web::get().to(metrics::jobs::target),
+        ),
         (M::PATCH, "/target/{id}", FS, web::patch().to(targets::change::patch)),
         (
             M::POST,
@@ -110,9 +176,23 @@ fn table() -> Vec<(Method, &'static str, Access, Route)> {
             FS,
             web::post().to(targets::change::failback),
         ),
-        (M::GET, "/alert", READ, web::get().to(alerts::list)),
+        (M::GET, "/alert", READ, web::get().to(alerts::list::list)),
+        (
+            M::POST,
+            "/alert/acknowledge",
+            FS,
+            web::post().to(alerts::acknowledge::many),
+        ),
+        (M::GET, "/alert/{id}", READ, web::get().to(alerts::get)),
+        (
+            M::POST,
+            "/alert/{id}/acknowledge",
+            FS,
+            web::post().to(alerts::acknowledge::one),
+        ),
         (M::GET, "/stream", READ, web::get().to(stream::get)),
         (M::GET, "/event", READ, web::get().to(events::list)),
+        (M::GET, "/log", READ, web::get().to(logs::list)),
     ]
 }
 

@@ -20,7 +20,7 @@ use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
 use super::{
     alerts, commands, events, filesystems, health, hosts, jobs, session, ssh_key, stream, targets, tokens, users,
 };
-use super::{version, volumes};
+use super::{logs, metrics, version, volumes};
 use crate::auth::{Access, COOKIE};
 
 /// The document.
@@ -68,12 +68,30 @@ use crate::auth::{Access, COOKIE};
         filesystems::list::get,
         filesystems::change::patch,
         filesystems::params::put,
+        filesystems::params::put_conf_params,
+        filesystems::params::known,
+        filesystems::params::list,
+        filesystems::params::adopt,
+        filesystems::params::list_for_target,
+        filesystems::params::put_for_target,
         targets::list::handle,
         targets::list::get,
         targets::change::patch,
         targets::change::failover,
         targets::change::failback,
-        alerts::list,
+        alerts::list::list,
+        alerts::get,
+        alerts::acknowledge::one,
+        alerts::acknowledge::many,
+        logs::list,
+        metrics::object::filesystem,
+        metrics::object::target,
+        metrics::object::host,
+        metrics::all::filesystems,
+        metrics::all::targets,
+        metrics::all::hosts,
+        metrics::jobs::filesystem,
+        metrics::jobs::target,
         stream::get,
         events::list,
     ),

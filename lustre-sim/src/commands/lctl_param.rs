@@ -107,7 +107,7 @@ pub fn set_param(args: &[String], ctx: &mut Context<'_>) -> Output {
 #[cfg(test)]
 #[expect(clippy::unwrap_used, reason = "a failing test should panic with the error")]
 mod tests {
-    use crate::commands::test_support::{cluster, run};
+    use crate::commands::test_support::{cluster, run, run_with};
 
     fn mounted_fs() -> crate::state::ClusterState {
         let mut state = cluster();
@@ -153,6 +153,84 @@ mod tests {
         assert!(missing
             .stderr
             .starts_with("error: get_param: param_path 'mdt.*.md_stats'"));
+    }
+
+    #[test]
+    fn a_fill_fault_sets_space_and_inodes_used() {
+        let mut state = mounted_fs();
+        let mut faults = crate::faults::Faults::default();
+        let fill = |percent| crate::faults::FaultCommand::Fill {
+            target: "fs1-OST0000".into(),
+            percent,
+        };
+        faults.apply("oss2", fill(Some(92)));
+        let names = "obdfilter.fs1-OST0000.kbytestotal obdfilter.fs1-OST0000.kbytesfree \
+                     obdfilter.fs1-OST0000.kbytesavail osd-*.fs1-OST0000.filestotal osd-*.fs1-OST0000.filesfree";
+        let read = |state: &mut crate::state::ClusterState, faults: &crate::faults::Faults| -> Vec<u64> {
+            let out = run_with(state, "oss1", &format!("lctl get_param -n {names}"), faults);
+            out.stdout.lines().map(|l| l.parse().unwrap()).collect()
+        };
+        let v = read(&mut state, &faults);
+        let (total, free, avail, files, ffree) = (v[0], v[1], v[2], v[3], v[4]);
+        assert_eq!(total - free, total * 92 / 100);
+        assert_eq!(avail, free);
+        assert_eq!(files - ffree, files * 92 / 100);
+        // The MDT is not filled.
+        let mdt = run_with(&mut state, "mds1", "lctl get_param -n osd-*.*.kbytesfree", &faults);
+        let mdt_total = run(&mut state, "mds1", "lctl get_param -n osd-*.*.kbytestotal");
+        assert!(mdt.stdout.trim().parse::<u64>().unwrap() > mdt_total.stdout.trim().parse::<u64>().unwrap() / 2);
+        faults.apply("oss1", fill(None));
+        let cleared = read(&mut state, &faults);
+        assert!(cleared[1] > total / 2, "{cleared:?}");
+    }
+
+    #[test]
+    fn persistent_values_are_live_on_every_server_of_the_file_system() {
+        let mut state = mounted_fs();
+        let get = |state: &mut crate::state::ClusterState, host: &str, name: &str| {
+            run(state, host, &format!("lctl get_param -n {name}"))
+                .stdout
+                .trim()
+                .to_string()
+        };
+        assert_eq!(get(&mut state, "oss1", "timeout"), "100");
+        assert_eq!(get(&mut state, "oss1", "jobid_var"), "disable");
+        assert_eq!(
+            get(&mut state, "mds1", "mdt.fs1-MDT0000.identity_upcall"),
+            "/usr/sbin/l_getidentity"
+        );
+        assert_eq!(
+            get(&mut state, "oss1", "obdfilter.fs1-OST0000.readcache_max_filesize"),
+            "18446744073709551615"
+        );
+        for line in [
+            "lctl conf_param fs1.sys.timeout=70",
+            "lctl conf_param fs1.sys.at_max=900",
+            "lctl conf_param fs1.sys.jobid_var=procname_uid",
+            "lctl conf_param fs1-MDT0000.mdt.identity_upcall=NONE",
+            "lctl conf_param fs1-OST0000.ost.sync_journal=1",
+            "lctl set_param -P obdfilter.*.readcache_max_filesize=1048576",
+        ] {
+            let out = run(&mut state, "mds1", line);
+            assert_eq!(out.code, 0, "{line}: {}", out.stderr);
+        }
+        for host in ["mds1", "oss1"] {
+            assert_eq!(get(&mut state, host, "timeout"), "70", "{host}");
+            assert_eq!(get(&mut state, host, "at_max"), "900", "{host}");
+            assert_eq!(get(&mut state, host, "jobid_var"), "procname_uid", "{host}");
+        }
+        // A server with no target of the file system keeps the defaults.
+        assert_eq!(get(&mut state, "oss2", "timeout"), "100");
+        assert_eq!(get(&mut state, "mds1", "mdt.fs1-MDT0000.identity_upcall"), "NONE");
+        assert_eq!(get(&mut state, "oss1", "obdfilter.fs1-OST0000.sync_journal"), "1");
+        assert_eq!(
+            get(&mut state, "oss1", "obdfilter.fs1-OST0000.readcache_max_filesize"),
+            "1048576"
+        );
+        assert_eq!(
+            run(&mut state, "oss1", "lctl get_param at_min ldlm_timeout").stdout,
+            "at_min=0\nldlm_timeout=20\n"
+        );
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! `mkfs.lustre`: formats a device as an MGT, MDT or OST (ldiskfs), with the
 //! output and refusals of Lustre 2.15's `mkfs.lustre`.
 
-use super::{ldd, split_long, Context, Output};
-use crate::state::Target;
+use super::{console, ldd, split_long, Context, Output};
+use crate::state::{now_micros, Target};
 
 /// Options parsed from the command line.
 #[derive(Debug, Default)]
@@ -288,6 +288,8 @@ pub fn run(args: &[String], ctx: &mut Context<'_>) -> Output {
     dev.format_count += 1;
     target.uuid = fs_uuid(&serial, dev.format_count);
     dev.target = Some(target);
+    let host = ctx.host.clone();
+    console::formatted(ctx.state, &host, &device, now_micros());
     Output::ok(stdout)
 }
 

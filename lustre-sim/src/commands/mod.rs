@@ -3,20 +3,26 @@
 //! can be tested without SSH.
 
 pub mod blkid;
+pub mod cat;
+pub mod conf_values;
 pub mod config_log;
+pub mod console;
 pub mod flock;
 pub mod hostname;
+pub mod journalctl;
 pub mod lctl;
 pub mod lctl_param;
 pub mod ldd;
 pub mod llog;
 pub mod lnetctl;
 pub mod lsblk;
+pub mod meminfo;
 pub mod mkdir;
 pub mod mkfs;
 pub mod mount;
 pub mod pacemaker;
 pub mod params;
+pub mod proc_stat;
 pub mod tunefs;
 pub mod umount;
 pub mod uname;
@@ -103,10 +109,38 @@ pub fn dispatch(argv: &[String], ctx: &mut Context<'_>) -> Output {
         }
         "crm_resource" => pacemaker::crm_resource(args, ctx),
         "mkdir" => mkdir::run(args, ctx),
+        "cat" => cat::run(args, ctx),
+        "journalctl" => journalctl::run(args, ctx),
         "true" => Output::ok(""),
         "false" => Output::fail("", 1),
         "echo" => Output::ok(format!("{}\n", args.join(" "))),
         _ => Output::fail(format!("bash: {name}: command not found\n"), 127),
+    }
+}
+
+/// Does `argv` only read the cluster? Such a command runs without the
+/// copy of the state taken to notice changes (a monitor polls these on
+/// every host, every interval). Anything not listed here is assumed to
+/// write.
+pub fn is_read_only(argv: &[String]) -> bool {
+    let Some((name, args)) = argv.split_first() else {
+        return true;
+    };
+    let base = name.rsplit('/').next().unwrap_or(name);
+    let first = args.first().map(String::as_str);
+    let second = args.get(1).map(String::as_str);
+    match base {
+        "hostname" => args.is_empty(),
+        "uname" | "echo" | "true" | "false" | "cat" | "journalctl" | "crm_mon" | "lsblk" | "blkid" => true,
+        "lctl" => matches!(
+            first,
+            Some("get_param" | "list_param" | "dl" | "device_list" | "list_nids" | "--version" | "version")
+        ),
+        "lnetctl" => matches!(
+            (first, second),
+            (Some("net" | "stats"), Some("show")) | (Some("--version"), _)
+        ),
+        _ => false,
     }
 }
 
@@ -121,6 +155,7 @@ pub(crate) fn split_long(arg: &str) -> (&str, Option<&str>) {
 #[cfg(test)]
 #[expect(clippy::unwrap_used, reason = "a failing test should panic with the error")]
 pub(crate) mod test_support {
+    use crate::faults::Faults;
     use crate::layout::Layout;
     use crate::state::ClusterState;
 
@@ -134,11 +169,16 @@ pub(crate) mod test_support {
 
     /// Runs a shell-quoted line on `host`.
     pub fn run(state: &mut ClusterState, host: &str, line: &str) -> Output {
+        run_with(state, host, line, &Faults::default())
+    }
+
+    /// Runs a shell-quoted line on `host` with these faults in force.
+    pub fn run_with(state: &mut ClusterState, host: &str, line: &str, faults: &Faults) -> Output {
         let argv = shell_words::split(line).unwrap();
         let mut ctx = Context {
             host: host.to_string(),
             state,
-            faults: Default::default(),
+            faults: faults.clone(),
         };
         dispatch(&argv, &mut ctx)
     }
@@ -162,5 +202,56 @@ mod tests {
         let mut state = cluster();
         let out = run(&mut state, "oss1", "/usr/bin/hostname");
         assert_eq!(out.stdout, "oss1\n");
+    }
+
+    #[test]
+    fn read_only_commands_leave_the_state_alone() {
+        let mut state = cluster();
+        for (host, line) in [
+            ("mds1", "mkfs.lustre --mgs --mdt --fsname=fs1 --index=0 /dev/sdb"),
+            ("mds1", "mount -t lustre /dev/sdb /mnt/mdt0"),
+            (
+                "oss1",
+                "mkfs.lustre --ost --fsname=fs1 --index=0 --mgsnode=10.0.0.1@tcp /dev/sdb",
+            ),
+            ("oss1", "mount -t lustre /dev/sdb /mnt/ost0"),
+        ] {
+            assert_eq!(run(&mut state, host, line).code, 0, "{line}");
+        }
+        let reads = [
+            "hostname",
+            "uname -r",
+            "echo hi",
+            "cat /proc/stat /proc/meminfo /nothing",
+            "journalctl -o json -n 5",
+            "crm_mon -1 --as-xml",
+            "lsblk -J -b -o NAME,SIZE,SERIAL,TYPE",
+            "blkid -o export /dev/sdb",
+            "lctl get_param obdfilter.*.stats osd-*.*.kbytesfree timeout",
+            "lctl list_param mdt.*.*",
+            "lctl dl",
+            "lctl list_nids",
+            "lnetctl net show",
+            "lnetctl stats show",
+        ];
+        for line in reads {
+            let argv = shell_words::split(line).unwrap_or_default();
+            assert!(super::is_read_only(&argv), "{line}");
+            for host in ["mds1", "oss1", "oss2"] {
+                let before = state.clone();
+                run(&mut state, host, line);
+                assert!(state == before, "{line} on {host} changed the state");
+            }
+        }
+        for line in [
+            "lctl set_param x=1",
+            "lnetctl lnet configure",
+            "mount",
+            "hostname other",
+            "umount /mnt",
+        ] {
+            let argv = shell_words::split(line).unwrap_or_default();
+            assert!(!super::is_read_only(&argv), "{line}");
+        }
     }
 }

@@ -3,8 +3,8 @@
 //! ldiskfs with MMP), and an MDT or OST needs its MGS running. Plain
 //! `mount` lists the Lustre mounts of the host.
 
-use super::{config_log, Context, Output};
-use crate::state::{Mount, Target};
+use super::{config_log, console, Context, Output};
+use crate::state::{now_micros, Mount, Target};
 
 /// Runs `mount [-t lustre] [-o OPTS] DEVICE DIR` or `mount` alone.
 pub fn run(args: &[String], ctx: &mut Context<'_>) -> Output {
@@ -111,16 +111,21 @@ fn mount(device: &str, dir: &str, ctx: &mut Context<'_>) -> Output {
     if !target.mgs && !mgs_running(&target.param_nids("mgsnode"), ctx) {
         return failed(device, dir, 5, "Input/output error", "Is the MGS running?\n");
     }
-    if let Some(host) = ctx.state.host_mut(&ctx.host) {
-        host.lnet_up = true;
+    let now_us = now_micros();
+    let host = ctx.host.clone();
+    // mount.lustre loads the Lustre modules, which start LNet.
+    if ctx.state.host(&host).is_some_and(|h| !h.lnet_up) {
+        console::lustre_loaded(ctx.state, &host, now_us);
+        ctx.state.set_lnet(&host, true, now_us);
     }
     ctx.state.mounts.push(Mount {
-        host: ctx.host.clone(),
+        host: host.clone(),
         serial: serial.clone(),
         mountpoint: dir.to_string(),
-        since: crate::state::now_secs(),
+        since: now_us / 1_000_000,
         tunables: Default::default(),
     });
+    console::mounted(ctx.state, &host, &serial, target.first_time, now_us);
     if target.first_time || target.writeconf {
         register(&target, ctx);
         if let Some(t) = ctx.state.devices.get_mut(&serial).and_then(|d| d.target.as_mut()) {

@@ -5,9 +5,9 @@
 //! `crm_resource --move` act on it; `lustre-sim fault HOST failover TARGET`
 //! uses [`move_target`].
 
-use super::{Context, Output};
+use super::{console, Context, Output};
 use crate::faults::Faults;
-use crate::state::{now_secs, ClusterState, Mount};
+use crate::state::{now_micros, ClusterState, Mount};
 
 const PACEMAKER_VERSION: &str = "2.1.5";
 
@@ -62,16 +62,20 @@ pub fn move_target(state: &mut ClusterState, id: &str, to: Option<&str>) -> Resu
     let mountpoint = state
         .mount_of(&resource.serial)
         .map_or_else(|| format!("/mnt/{id}"), |m| m.mountpoint.clone());
-    state.mounts.retain(|m| m.serial != resource.serial);
+    let now_us = now_micros();
+    let stopped = state.remove_mount(&resource.serial, now_us / 1_000_000);
+    state.set_lnet(&target_host, true, now_us);
     state.mounts.push(Mount {
         host: target_host.clone(),
-        serial: resource.serial,
+        serial: resource.serial.clone(),
         mountpoint,
-        since: now_secs(),
+        since: now_us / 1_000_000,
         tunables: Default::default(),
     });
-    if let Some(host) = state.host_mut(&target_host) {
-        host.lnet_up = true;
+    let target = state.devices.get(&resource.serial).and_then(|d| d.target.clone());
+    if let Some(target) = target {
+        let from = stopped.as_ref().map(|m| (m.host.as_str(), &target));
+        console::moved(state, id, from, &target_host, &resource.serial, now_us);
     }
     Ok(target_host)
 }

@@ -1,8 +1,12 @@
 //! The `lctl get_param` tree of a host: one entry per parameter of each
 //! target mounted there. Statistics grow with the time since the mount,
 //! like a file system under steady load, so repeated reads see them move.
+//! Values set persistently on the MGS ([`super::conf_values`]) and by
+//! `lctl set_param` override the defaults; a `fill` fault overrides the
+//! space a target reports.
 
-use super::{Context, LUSTRE_VERSION};
+use super::{conf_values, Context, LUSTRE_VERSION};
+use crate::faults::Faults;
 use crate::state::{Mount, Target};
 
 /// A parameter path (dot-separated) and its value (multi-line for stats).
@@ -17,21 +21,37 @@ pub fn table(ctx: &Context<'_>, now: u64) -> Vec<Param> {
         ("memused_max".into(), "77991501".into()),
         ("lnet_memused".into(), "17448".into()),
     ];
-    for m in ctx.state.mounts.iter().filter(|m| m.host == ctx.host) {
+    out.extend(
+        conf_values::SYS_DEFAULTS
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string())),
+    );
+    let mounts: Vec<&Mount> = ctx.state.mounts.iter().filter(|m| m.host == ctx.host).collect();
+    let mut persistent = Vec::new();
+    for m in &mounts {
         let Some(dev) = ctx.state.devices.get(&m.serial) else {
             continue;
         };
         let Some(target) = dev.target.as_ref() else { continue };
-        let t = now.saturating_sub(m.since);
-        target_params(
-            &mut out,
-            m,
-            target,
-            dev.size,
-            dev.paths.get(&ctx.host).cloned().unwrap_or_default(),
-            now,
-            t,
-        );
+        let space = Space {
+            size: dev.size,
+            fill: fill_percent(&ctx.faults, &target.svname()),
+        };
+        let path = dev.paths.get(&ctx.host).cloned().unwrap_or_default();
+        target_params(&mut out, m, target, space, path, now);
+        persistent.extend(conf_values::for_target(&ctx.state.llogs, target));
+    }
+    for (name, value) in persistent {
+        if let Some(entry) = out.iter_mut().find(|(n, _)| *n == name) {
+            entry.1 = value;
+        }
+    }
+    for (pattern, value) in conf_values::set_params(&ctx.state.llogs) {
+        for entry in out.iter_mut().filter(|(n, _)| matches(&pattern, n)) {
+            entry.1.clone_from(&value);
+        }
+    }
+    for m in mounts {
         for (k, v) in &m.tunables {
             match out.iter_mut().find(|(name, _)| name == k) {
                 Some(entry) => entry.1.clone_from(v),
@@ -42,30 +62,52 @@ pub fn table(ctx: &Context<'_>, now: u64) -> Vec<Param> {
     out
 }
 
-fn target_params(out: &mut Vec<Param>, m: &Mount, target: &Target, size: u64, path: String, now: u64, t: u64) {
+/// A `fill TARGET PERCENT` fault in force for `svname`, on any host.
+fn fill_percent(faults: &Faults, svname: &str) -> Option<u64> {
+    faults
+        .hosts
+        .values()
+        .find_map(|h| h.fill.get(svname))
+        .map(|p| u64::from(*p))
+}
+
+/// A target's device size and the fill a fault imposes on it.
+struct Space {
+    size: u64,
+    fill: Option<u64>,
+}
+
+fn target_params(out: &mut Vec<Param>, m: &Mount, target: &Target, space: Space, path: String, now: u64) {
+    let t = now.saturating_sub(m.since);
     let svname = target.svname();
     let seed = u64::from(target.index.unwrap_or(0) % 4) + 1;
-    let kb_total = size / 1024 * 95 / 100;
-    let files_total = if target.ost { size / 1024 / 16 } else { size / 1024 / 4 };
-    // Data arrives at `seed` MiB/s on an OST until it is 80 % full.
-    let used_kb = if target.ost {
-        (t * seed * 1024).min(kb_total * 4 / 5)
+    let kb_total = space.size / 1024 * 95 / 100;
+    let files_total = if target.ost {
+        space.size / 1024 / 16
     } else {
-        (t * seed * 4).min(kb_total / 2)
+        space.size / 1024 / 4
     };
-    let used_files = if target.ost {
-        (t * seed / 4).min(files_total / 2)
-    } else {
-        (t * seed * 2).min(files_total / 2)
+    // Data arrives at `seed` MiB/s on an OST until it is 80 % full.
+    let (used_kb, used_files) = match space.fill {
+        Some(percent) => (kb_total * percent / 100, files_total * percent / 100),
+        None if target.ost => (
+            (t * seed * 1024).min(kb_total * 4 / 5),
+            (t * seed / 4).min(files_total / 2),
+        ),
+        None => ((t * seed * 4).min(kb_total / 2), (t * seed * 2).min(files_total / 2)),
+    };
+    let free_kb = kb_total - used_kb;
+    // ldiskfs keeps 5 % for root; a fill fault gives it away, so usage
+    // computed from kbytesfree and from kbytesavail both read PERCENT.
+    let avail_kb = match space.fill {
+        Some(_) => free_kb,
+        None => free_kb.saturating_sub(kb_total / 20),
     };
     let osd = format!("osd-ldiskfs.{svname}");
     let mut space = vec![
         ("kbytestotal", kb_total.to_string()),
-        ("kbytesfree", (kb_total - used_kb).to_string()),
-        (
-            "kbytesavail",
-            (kb_total - used_kb).saturating_sub(kb_total / 20).to_string(),
-        ),
+        ("kbytesfree", free_kb.to_string()),
+        ("kbytesavail", avail_kb.to_string()),
         ("filestotal", files_total.to_string()),
         ("filesfree", (files_total - used_files).to_string()),
     ];
@@ -89,12 +131,15 @@ fn target_params(out: &mut Vec<Param>, m: &Mount, target: &Target, size: u64, pa
         ));
         out.push((format!("{obd}.tot_pending"), "0".into()));
         out.push((format!("{obd}.job_stats"), job_stats(now, t, seed, true)));
+        out.push((format!("{obd}.readcache_max_filesize"), u64::MAX.to_string()));
+        out.push((format!("{obd}.sync_journal"), "0".into()));
     }
     if target.mdt {
         let mdt = format!("mdt.{svname}");
         out.push((format!("{mdt}.md_stats"), md_stats(now, m.since, t, seed)));
         out.push((format!("{mdt}.num_exports"), (exports + 2).to_string()));
         out.push((format!("{mdt}.job_stats"), job_stats(now, t, seed, false)));
+        out.push((format!("{mdt}.identity_upcall"), "/usr/sbin/l_getidentity".into()));
     }
     if target.mgs {
         out.push(("mgs.MGS.num_exports".into(), "3".into()));

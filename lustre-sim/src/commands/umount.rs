@@ -1,6 +1,7 @@
 //! `umount DIR|DEVICE`: stops a target mounted on this host.
 
-use super::{Context, Output};
+use super::{console, Context, Output};
+use crate::state::now_micros;
 
 /// Runs `umount [-f|-l|-v] DIR|DEVICE`.
 pub fn run(args: &[String], ctx: &mut Context<'_>) -> Output {
@@ -10,19 +11,25 @@ pub fn run(args: &[String], ctx: &mut Context<'_>) -> Output {
             1,
         );
     };
+    let force = args.iter().any(|a| a == "-f" || a == "--force");
     let serial = ctx.state.resolve_device(&ctx.host, what);
-    let position = ctx
+    let mounted = ctx
         .state
         .mounts
         .iter()
-        .position(|m| m.host == ctx.host && (m.mountpoint == *what || Some(&m.serial) == serial.as_ref()));
-    match position {
-        Some(i) => {
-            ctx.state.mounts.remove(i);
-            Output::ok("")
-        }
-        None => Output::fail(format!("umount: {what}: not mounted.\n"), 32),
+        .find(|m| m.host == ctx.host && (m.mountpoint == *what || Some(&m.serial) == serial.as_ref()))
+        .map(|m| m.serial.clone());
+    let Some(serial) = mounted else {
+        return Output::fail(format!("umount: {what}: not mounted.\n"), 32);
+    };
+    let now_us = now_micros();
+    ctx.state.remove_mount(&serial, now_us / 1_000_000);
+    let target = ctx.state.devices.get(&serial).and_then(|d| d.target.clone());
+    if let Some(target) = target {
+        let host = ctx.host.clone();
+        console::unmounted(ctx.state, &host, &target, force, now_us);
     }
+    Output::ok("")
 }
 
 #[cfg(test)]

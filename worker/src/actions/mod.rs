@@ -11,7 +11,7 @@ mod detect;
 mod detect_record;
 mod failover;
 mod format_target;
-mod llog;
+pub use common::llog;
 mod lnet;
 mod lsblk;
 mod mkfs;

@@ -126,31 +126,30 @@ fn invalid(field: String, message: impl Into<String>) -> FieldError {
     }
 }
 
-/// A `conf_param` name such as `llite.max_cached_mb` or `sys.timeout`.
-pub(crate) fn check_conf_param(key: &str, value: &str) -> Result<(), String> {
-    let segment = |s: &str| {
-        !s.is_empty()
-            && s.chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '*'))
-    };
-    if key.len() > 256 || key.split('.').count() < 2 || !key.split('.').all(segment) {
-        return Err(format!("{key:?} is not a parameter name like llite.max_cached_mb"));
+/// Checks the parameters given at creation against Chroma's table (see
+/// `common::params`); returns them as they are stored. Only
+/// file-system-wide ones: the targets a target-specific key names do not
+/// exist yet.
+fn check_conf_params(
+    name: &FsName,
+    given: &BTreeMap<String, String>,
+    errors: &mut Vec<FieldError>,
+) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for (key, value) in given {
+        let field = format!("conf_params.{key}");
+        match common::params::validate(name.as_str(), key, value, false) {
+            Ok(v) if v.target.is_some() => errors.push(invalid(
+                field,
+                format!("{key} names a target; set it once the file system exists (PUT /api/target/{{id}}/params)"),
+            )),
+            Ok(v) => {
+                out.insert(v.key, v.value);
+            }
+            Err(e) => errors.push(invalid(field, e.to_string())),
+        }
     }
-    // File-system-wide parameters only: a target-specific one
-    // (`fs1-OST0000.…`) would name targets that do not exist yet.
-    if key
-        .split('.')
-        .next()
-        .is_some_and(|first| first.contains('-') || first.contains('*'))
-    {
-        return Err(format!(
-            "{key:?} names a target; give file-system-wide parameters (llite.…, osc.…, sys.…) here"
-        ));
-    }
-    if value.is_empty() || value.len() > 256 || value.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(format!("{value:?} must be 1 to 256 characters without spaces"));
-    }
-    Ok(())
+    out
 }
 
 /// Records the file system and submits its creation.
@@ -178,11 +177,10 @@ pub async fn handle(
         .map_err(|m| errors.push(invalid("name".into(), m)))
         .ok();
     let mgt = MgtRequest::parse(&request.mgt).map_err(|e| errors.push(e)).ok();
-    for (key, value) in &request.conf_params {
-        if let Err(m) = check_conf_param(key, value) {
-            errors.push(invalid(format!("conf_params.{key}"), m));
-        }
-    }
+    let conf_params = name
+        .as_ref()
+        .map(|name| check_conf_params(name, &request.conf_params, &mut errors))
+        .unwrap_or_default();
     for (field, list) in [("mdts", &request.mdts), ("osts", &request.osts)] {
         if list.is_empty() {
             errors.push(invalid(field.into(), "a file system needs at least one"));
@@ -199,7 +197,7 @@ pub async fn handle(
     let (mgs_id, mut targets) = check_targets(&tx, &request, &mgt, &name).await?;
     let id = Uuid::now_v7();
     taken(&tx, &name, mgs_id).await?;
-    insert(&tx, id, &name, mgs_id, &request.conf_params, &mut targets).await?;
+    insert(&tx, id, &name, mgs_id, &conf_params, &mut targets).await?;
     let planned = submit(Submit {
         goal: Goal::Filesystem(id, FilesystemState::Available),
         message: format!("Create file system {}", name.as_str()),

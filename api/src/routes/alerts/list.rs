@@ -1,12 +1,14 @@
-//! `GET /api/alert`: alerts raised by workers and sweeps, newest first.
+//! `GET /api/alert`: alerts, newest first.
 
 use actix_web::{web, HttpResponse};
+use chrono::{DateTime, Utc};
 use common::envelope::Envelope;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
-use uuid::Uuid;
+use serde::Deserialize;
+use utoipa::IntoParams;
 
+use super::{AlertView, COLUMNS};
 use crate::error::ApiError;
+use crate::routes::events::{check_time, contains_pattern};
 use crate::routes::openapi::ErrorEnvelope;
 use crate::routes::query::Paging;
 use crate::state::AppState;
@@ -20,12 +22,21 @@ pub struct Filters {
     /// Only alerts not cleared yet.
     #[serde(default)]
     active: bool,
+    /// Only acknowledged alerts (`true`) or only those not acknowledged
+    /// (`false`).
+    acknowledged: Option<bool>,
     /// Only alerts of this kind.
     kind: Option<String>,
     /// `info`, `warning` or `error`.
     severity: Option<String>,
-    /// The object, as `host/ID`, `target/ID`.
+    /// The object, exactly: `host/ID`, `target/ID`, `job/ID`.
     item: Option<String>,
+    /// Only alerts whose message contains this text (any case).
+    q: Option<String>,
+    /// Alerts raised at or after this time.
+    since: Option<DateTime<Utc>>,
+    /// Alerts raised at or before this time.
+    until: Option<DateTime<Utc>>,
     /// Page size.
     #[param(minimum = 1, maximum = 1000, default = 50)]
     limit: Option<u64>,
@@ -33,19 +44,6 @@ pub struct Filters {
     offset: Option<u64>,
     /// `raised_at`, `-raised_at` (the default) or `severity`.
     order_by: Option<String>,
-}
-
-/// One alert.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AlertView {
-    id: Uuid,
-    kind: String,
-    severity: String,
-    /// The object it is about: `host/ID`, `target/ID`.
-    item: String,
-    message: String,
-    raised_at: chrono::DateTime<chrono::Utc>,
-    cleared_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Alerts matching the filters.
@@ -68,6 +66,9 @@ pub async fn list(state: web::Data<AppState>, filters: web::Query<Filters>) -> R
     .resolve()?;
     crate::routes::query::text(f.kind.as_deref(), "kind")?;
     crate::routes::query::text(f.item.as_deref(), "item")?;
+    crate::routes::query::text(f.q.as_deref(), "q")?;
+    check_time(f.since, "since")?;
+    check_time(f.until, "until")?;
     if let Some(s) = &f.severity {
         if !["info", "warning", "error"].contains(&s.as_str()) {
             return Err(ApiError::bad(
@@ -78,9 +79,9 @@ pub async fn list(state: web::Data<AppState>, filters: web::Query<Filters>) -> R
         }
     }
     let order = match f.order_by.as_deref() {
-        None | Some("-raised_at") => "raised_at DESC",
-        Some("raised_at") => "raised_at",
-        Some("severity") => "severity, raised_at DESC",
+        None | Some("-raised_at") => "raised_at DESC, id DESC",
+        Some("raised_at") => "raised_at, id",
+        Some("severity") => "severity, raised_at DESC, id DESC",
         Some(other) => {
             return Err(ApiError::bad(
                 "invalid_query",
@@ -90,15 +91,23 @@ pub async fn list(state: web::Data<AppState>, filters: web::Query<Filters>) -> R
         }
     };
     let filter = "(NOT $1 OR cleared_at IS NULL) AND ($2::text IS NULL OR kind = $2)
-                  AND ($3::text IS NULL OR severity = $3) AND ($4::text IS NULL OR item = $4)";
+                  AND ($3::text IS NULL OR severity = $3) AND ($4::text IS NULL OR item = $4)
+                  AND ($5::boolean IS NULL OR (acknowledged_at IS NOT NULL) = $5)
+                  AND ($6::text IS NULL OR message ILIKE $6)
+                  AND ($7::timestamptz IS NULL OR raised_at >= $7)
+                  AND ($8::timestamptz IS NULL OR raised_at <= $8)";
     let values = vec![
         f.active.into(),
         f.kind.clone().into(),
         f.severity.clone().into(),
         f.item.clone().into(),
+        f.acknowledged.into(),
+        f.q.as_deref().map(contains_pattern).into(),
+        f.since.into(),
+        f.until.into(),
     ];
     let selection = crate::routes::listing::Selection {
-        columns: "id, kind, severity, item, message, raised_at, cleared_at",
+        columns: COLUMNS,
         table: "alert",
         filter,
         order,
@@ -107,17 +116,7 @@ pub async fn list(state: web::Data<AppState>, filters: web::Query<Filters>) -> R
     let (rows, meta) = crate::routes::listing::sql_page(&state.db, selection, limit, offset).await?;
     let objects = rows
         .iter()
-        .map(|r| {
-            Ok(AlertView {
-                id: r.try_get("", "id")?,
-                kind: r.try_get("", "kind")?,
-                severity: r.try_get("", "severity")?,
-                item: r.try_get("", "item")?,
-                message: r.try_get("", "message")?,
-                raised_at: r.try_get("", "raised_at")?,
-                cleared_at: r.try_get("", "cleared_at")?,
-            })
-        })
+        .map(AlertView::from_row)
         .collect::<Result<Vec<_>, sea_orm::DbErr>>()?;
     Ok(crate::respond::ok(Page { objects, meta }))
 }

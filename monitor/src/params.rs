@@ -1,0 +1,198 @@
+//! Persistent parameters as the servers hold them: the settings in each
+//! file system's configuration logs on its MGS (`lctl llog_print`) and the
+//! live values servers show (`lctl get_param`), recorded beside what Chroma
+//! stores so that a difference shows as drift. One SSH exec per server
+//! involved per file system.
+
+use sea_orm::DatabaseConnection;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::time::Duration;
+use store::sql::{execute, query};
+use uuid::Uuid;
+
+use crate::inventory::Inventory;
+use crate::round::Location;
+
+/// Marks the start of one log's `llog_print` output.
+const LOG_MARKER: &str = "@@chroma-llog ";
+
+/// Reads every live file system's parameters and records them.
+pub async fn observe(
+    db: &DatabaseConnection,
+    pools: &chroma_ssh::Pools,
+    inventory: &Inventory,
+    locations: &HashMap<Uuid, Location>,
+    timeout: Duration,
+) -> anyhow::Result<()> {
+    let rows = query(
+        db,
+        "SELECT id, name, mgs_id, conf_params FROM filesystem WHERE NOT removed",
+        [],
+    )
+    .await?;
+    for row in rows {
+        let fs_id: Uuid = row.try_get("", "id")?;
+        let fsname: String = row.try_get("", "name")?;
+        let mgs_id: Uuid = row.try_get("", "mgs_id")?;
+        let stored: serde_json::Value = row.try_get("", "conf_params")?;
+        if let Err(e) = observe_one(
+            db, pools, inventory, locations, timeout, fs_id, &fsname, mgs_id, &stored,
+        )
+        .await
+        {
+            tracing::warn!(filesystem = %fsname, "cannot read its parameters: {e:#}");
+        }
+    }
+    Ok(())
+}
+
+#[expect(clippy::too_many_arguments, reason = "one file system's context, passed once")]
+async fn observe_one(
+    db: &DatabaseConnection,
+    pools: &chroma_ssh::Pools,
+    inventory: &Inventory,
+    locations: &HashMap<Uuid, Location>,
+    timeout: Duration,
+    fs_id: Uuid,
+    fsname: &str,
+    mgs_id: Uuid,
+    stored: &serde_json::Value,
+) -> anyhow::Result<()> {
+    let running_on = |target: Uuid| match locations.get(&target) {
+        Some(Location::On(host)) => inventory.hosts.iter().find(|h| h.id == *host),
+        _ => None,
+    };
+    let Some(mgs_host) = running_on(mgs_id) else {
+        return Ok(());
+    };
+    let stored: BTreeMap<String, String> = stored
+        .as_object()
+        .map(|o| {
+            o.iter()
+                .map(|(k, v)| (k.clone(), v.as_str().map_or_else(|| v.to_string(), str::to_owned)))
+                .collect()
+        })
+        .unwrap_or_default();
+    // The client log, the MDTs' logs, and the logs of the targets that
+    // stored keys name.
+    let mut logs: BTreeSet<String> = BTreeSet::from([format!("{fsname}-client")]);
+    let fs_targets: Vec<_> = inventory
+        .targets
+        .iter()
+        .filter(|t| t.filesystem_id == Some(fs_id))
+        .collect();
+    logs.extend(fs_targets.iter().filter(|t| t.kind == "mdt").map(|t| t.name.clone()));
+    logs.extend(
+        stored
+            .keys()
+            .filter_map(|k| common::llog::key_target(fsname, k))
+            .map(str::to_owned),
+    );
+    let script = logs
+        .iter()
+        .map(|log| {
+            let marker = chroma_ssh::command_line(&["echo", &format!("{LOG_MARKER}{log}")])?;
+            let print = chroma_ssh::command_line(&["lctl", "llog_print", log.as_str()])?;
+            Ok(format!("{marker}; {print} 2>/dev/null"))
+        })
+        .collect::<Result<Vec<_>, chroma_ssh::SshError>>()?
+        .join("; ");
+    let out = pools
+        .exec(
+            &mgs_host.target,
+            &mgs_host.fingerprint,
+            &["sh", "-c", script.as_str()],
+            timeout,
+        )
+        .await?;
+    let mut in_llog: BTreeMap<String, String> = BTreeMap::new();
+    for (_, text) in split_logs(&out.stdout) {
+        in_llog.extend(common::llog::conf_params(fsname, &common::llog::parse_records(&text)));
+    }
+    let keys: BTreeSet<String> = stored.keys().chain(in_llog.keys()).cloned().collect();
+    // Live values: each on a server that runs the target the key is about
+    // (a file-system-wide one on the MGS's server).
+    let mut by_host: BTreeMap<Uuid, Vec<(String, String)>> = BTreeMap::new();
+    for key in &keys {
+        let Some(path) = common::params::get_param_path(fsname, key) else {
+            continue;
+        };
+        let host = match common::llog::key_target(fsname, key) {
+            Some(name) => fs_targets
+                .iter()
+                .find(|t| t.name == name)
+                .and_then(|t| running_on(t.id)),
+            None => Some(mgs_host),
+        };
+        if let Some(host) = host {
+            by_host.entry(host.id).or_default().push((key.clone(), path));
+        }
+    }
+    let mut live: BTreeMap<String, String> = BTreeMap::new();
+    for (host_id, wanted) in by_host {
+        let Some(host) = inventory.hosts.iter().find(|h| h.id == host_id) else {
+            continue;
+        };
+        for (key, path) in wanted {
+            let out = pools
+                .exec(
+                    &host.target,
+                    &host.fingerprint,
+                    &["lctl", "get_param", "-n", path.as_str()],
+                    timeout,
+                )
+                .await?;
+            if out.success() {
+                live.insert(key, out.stdout.trim().to_owned());
+            }
+        }
+    }
+    let seen: Vec<serde_json::Value> = keys
+        .iter()
+        .map(|k| serde_json::json!({"key": k, "llog_value": in_llog.get(k), "live_value": live.get(k)}))
+        .collect();
+    execute(
+        db,
+        "WITH seen AS (
+             SELECT * FROM jsonb_to_recordset($2) AS t(key text, llog_value text, live_value text)
+         ), gone AS (
+             DELETE FROM param_observation p WHERE p.filesystem_id = $1
+                AND NOT EXISTS (SELECT 1 FROM seen WHERE seen.key = p.key)
+         )
+         INSERT INTO param_observation (filesystem_id, key, llog_value, live_value, observed_at)
+         SELECT $1, key, llog_value, live_value, now() FROM seen
+         ON CONFLICT (filesystem_id, key) DO UPDATE
+             SET llog_value = excluded.llog_value, live_value = excluded.live_value, observed_at = now()",
+        [fs_id.into(), serde_json::Value::Array(seen).into()],
+    )
+    .await?;
+    Ok(())
+}
+
+/// The `llog_print` output of each log, by log name.
+fn split_logs(stdout: &str) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for line in stdout.lines() {
+        if let Some(name) = line.strip_prefix(LOG_MARKER) {
+            out.push((name.trim().to_owned(), String::new()));
+        } else if let Some((_, text)) = out.last_mut() {
+            text.push_str(line);
+            text.push('\n');
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_logs;
+
+    #[test]
+    fn logs_split_at_their_markers() {
+        let out = "@@chroma-llog fs1-client\n- { index: 1 }\n@@chroma-llog fs1-MDT0000\n";
+        let logs = split_logs(out);
+        assert_eq!(logs.len(), 2);
+        assert_eq!(logs[0], ("fs1-client".to_owned(), "- { index: 1 }\n".to_owned()));
+        assert_eq!(logs[1].1, "");
+    }
+}

@@ -1,0 +1,440 @@
+//! One polling round: every managed server is asked once, then what they
+//! said is recorded: samples, per-job statistics, journal lines, where each
+//! target runs now, and the alerts whose condition started or ended.
+
+use chrono::{DateTime, Utc};
+use futures::StreamExt;
+use sea_orm::DatabaseConnection;
+use serde_json::json;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::time::Duration;
+use store::alerts::{self, Raise, Severity};
+use store::metrics::{JobSample, Sample, Writer};
+use store::sql::execute;
+use uuid::Uuid;
+
+use crate::inventory::{Host, Inventory, TargetRow};
+use crate::parse::{self, Reading};
+use crate::poll;
+use crate::rates::Rates;
+use crate::samples::{self, Role};
+
+/// How many servers are polled at once.
+const CONCURRENCY: usize = 64;
+/// Per-job statistics kept per target and round: the biggest consumers.
+const TOP_JOBS: usize = 10;
+
+/// Why a server could not be read.
+#[derive(Debug, Clone)]
+pub enum Failure {
+    KeyChanged { expected: String, seen: String },
+    Unreachable(String),
+}
+
+/// One server's answer.
+#[derive(Debug)]
+pub struct Polled {
+    pub host: Host,
+    pub result: Result<Reading, Failure>,
+}
+
+/// Asks every host in the inventory, `timeout` each.
+pub async fn poll_all(pools: &chroma_ssh::Pools, hosts: Vec<Host>, timeout: Duration) -> Vec<Polled> {
+    futures::stream::iter(hosts)
+        .map(|host| async move {
+            let result = poll_one(pools, &host, timeout).await;
+            Polled { host, result }
+        })
+        .buffer_unordered(CONCURRENCY)
+        .collect()
+        .await
+}
+
+async fn poll_one(pools: &chroma_ssh::Pools, host: &Host, timeout: Duration) -> Result<Reading, Failure> {
+    let script = poll::script(host.journal_cursor.as_deref()).map_err(|e| Failure::Unreachable(e.to_string()))?;
+    let argv = ["sh", "-c", script.as_str()];
+    match pools.exec(&host.target, &host.fingerprint, &argv, timeout).await {
+        Ok(output) => {
+            let reading = parse::reading(&poll::sections(&output.stdout));
+            if !reading.problems.is_empty() {
+                tracing::warn!(host = %host.name, problems = ?reading.problems, "parts of a poll could not be read");
+            }
+            Ok(reading)
+        }
+        Err(chroma_ssh::SshError::HostKeyMismatch { expected, seen, .. }) => Err(Failure::KeyChanged {
+            expected: expected.to_string(),
+            seen: seen.to_string(),
+        }),
+        Err(e) => Err(Failure::Unreachable(e.to_string())),
+    }
+}
+
+/// What one round recorded, for logs and the benchmark.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Summary {
+    pub hosts_read: usize,
+    pub hosts_failed: usize,
+    pub samples: u64,
+    pub log_lines: usize,
+}
+
+/// Everything the recording of rounds keeps between rounds.
+#[derive(Debug, Default)]
+pub struct Recorder {
+    pub writer: Writer,
+    pub rates: Rates,
+    /// Percent of space or inodes in use that raises an alert.
+    pub usage_alert_percent: f64,
+}
+
+impl Recorder {
+    /// Records one round's answers, taken at `at`.
+    pub async fn record(
+        &mut self,
+        db: &DatabaseConnection,
+        inventory: &Inventory,
+        polled: &[Polled],
+        at: DateTime<Utc>,
+    ) -> anyhow::Result<(Summary, HashMap<Uuid, Location>)> {
+        let mut summary = Summary::default();
+        let mut readings: HashMap<Uuid, &Reading> = HashMap::new();
+        for p in polled {
+            match &p.result {
+                Ok(reading) => {
+                    summary.hosts_read += 1;
+                    summary.log_lines += reading.journal.len();
+                    readings.insert(p.host.id, reading);
+                    host_answered(db, &p.host, reading, at).await?;
+                }
+                Err(failure) => {
+                    summary.hosts_failed += 1;
+                    host_failed(db, &p.host, failure).await?;
+                }
+            }
+        }
+        let polled_ids: HashSet<Uuid> = polled.iter().map(|p| p.host.id).collect();
+        let locations = locate(inventory, &polled_ids, &readings);
+        targets(db, inventory, &locations, &readings, self.usage_alert_percent).await?;
+
+        let mut samples: Vec<Sample> = Vec::new();
+        let mut roles = BTreeMap::new();
+        let mut jobs = Vec::new();
+        for target in &inventory.targets {
+            let Some(Location::On(host_id)) = locations.get(&target.id) else {
+                continue;
+            };
+            let Some(reading) = readings.get(host_id) else { continue };
+            let Some(stats) = reading.targets.get(&target.name) else {
+                continue;
+            };
+            let is_mdt = target.kind == "mdt";
+            samples::target(&mut samples, &mut self.rates, at, target.id, is_mdt, stats);
+            if let Some(fs) = target.filesystem_id {
+                match target.kind.as_str() {
+                    "mdt" => roles.insert(target.id, (fs, Role::Mdt)),
+                    "ost" => roles.insert(target.id, (fs, Role::Ost)),
+                    _ => None,
+                };
+            }
+            if let Some(counters) = reading.jobs.get(&target.name) {
+                jobs.extend(self.job_rates(at, target.id, counters));
+            }
+        }
+        for p in polled {
+            if let Ok(reading) = &p.result {
+                samples::host(&mut samples, &mut self.rates, at, p.host.id, reading);
+            }
+        }
+        samples::filesystems(&mut samples, &roles);
+        summary.samples = self.writer.write(db, at, &samples).await?;
+        store::metrics::write_jobs(db, at, &jobs).await?;
+        self.rates.forget_older_than(at - chrono::Duration::hours(1));
+        Ok((summary, locations))
+    }
+
+    /// Rates of each job on one target; the top consumers only.
+    fn job_rates(&mut self, at: DateTime<Utc>, target_id: Uuid, counters: &[parse::JobCounters]) -> Vec<JobSample> {
+        let mut jobs: Vec<JobSample> = counters
+            .iter()
+            .filter_map(|c| {
+                let key = |what: &str| format!("job/{target_id}/{}/{what}", c.job);
+                let read = self.rates.rate(key("read"), at, c.read_bytes as f64);
+                let write = self.rates.rate(key("write"), at, c.write_bytes as f64);
+                let ops = self.rates.rate(key("ops"), at, c.ops as f64);
+                Some(JobSample {
+                    target_id,
+                    job: c.job.clone(),
+                    read_bytes: read?,
+                    write_bytes: write?,
+                    ops: ops?,
+                })
+            })
+            .collect();
+        jobs.sort_by(|a, b| {
+            (b.read_bytes + b.write_bytes, b.ops)
+                .partial_cmp(&(a.read_bytes + a.write_bytes, a.ops))
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
+        jobs.truncate(TOP_JOBS);
+        jobs
+    }
+}
+
+/// A reachable server: contact time, journal, LNet.
+async fn host_answered(
+    db: &DatabaseConnection,
+    host: &Host,
+    reading: &Reading,
+    at: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let item = format!("host/{}", host.id);
+    alerts::clear(db, "host_unreachable", &item).await?;
+    if !reading.journal.is_empty() {
+        let n = reading.journal.len();
+        let mut ids = Vec::with_capacity(n);
+        let mut times = Vec::with_capacity(n);
+        let (mut severities, mut sources, mut messages) = (Vec::new(), Vec::new(), Vec::new());
+        for line in &reading.journal {
+            ids.push(host.id);
+            times.push(line.at);
+            severities.push(line.severity.to_owned());
+            sources.push(line.source.clone());
+            messages.push(line.message.clone());
+        }
+        execute(
+            db,
+            "INSERT INTO log_line (host_id, at, severity, source, message)
+             SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], $5::text[])",
+            [
+                ids.into(),
+                times.into(),
+                severities.into(),
+                sources.into(),
+                messages.into(),
+            ],
+        )
+        .await?;
+    }
+    let cursor = reading.journal.last().map(|l| l.cursor.clone());
+    execute(
+        db,
+        "UPDATE host SET last_contact_at = $2, journal_cursor = COALESCE($3, journal_cursor) WHERE id = $1",
+        [host.id.into(), at.into(), cursor.into()],
+    )
+    .await?;
+    let lnet_down = host.lnet_state == "lnet_up" && reading.lnet.is_none();
+    alerts::set(
+        db,
+        lnet_down,
+        Raise {
+            kind: "lnet_down",
+            severity: Severity::Error,
+            item,
+            message: format!("LNet is not running on {}, which Chroma keeps it up on", host.name),
+            details: json!({ "host_id": host.id }),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+async fn host_failed(db: &DatabaseConnection, host: &Host, failure: &Failure) -> anyhow::Result<()> {
+    let item = format!("host/{}", host.id);
+    let alert = match failure {
+        Failure::KeyChanged { expected, seen } => Raise {
+            kind: "host_key_changed",
+            severity: Severity::Error,
+            item,
+            message: format!(
+                "host key of {} changed: expected {expected}, the server presented {seen}; \
+                 Chroma refuses to connect until the key is checked",
+                host.name
+            ),
+            details: json!({ "host_id": host.id, "expected": expected, "seen": seen }),
+        },
+        Failure::Unreachable(reason) => Raise {
+            kind: "host_unreachable",
+            severity: Severity::Error,
+            item,
+            message: format!("{} ({}) does not answer: {reason}", host.name, host.target),
+            details: json!({ "host_id": host.id }),
+        },
+    };
+    alerts::raise(db, alert).await?;
+    Ok(())
+}
+
+/// Where a target runs, as far as this round can tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Location {
+    On(Uuid),
+    /// Every host it may run on answered and none runs it.
+    Nowhere,
+    /// A host it may run on did not answer.
+    Unknown,
+}
+
+/// Where each target runs: where Pacemaker says it is started, else on the
+/// host whose `lctl` shows it.
+pub fn locate(
+    inventory: &Inventory,
+    polled: &HashSet<Uuid>,
+    readings: &HashMap<Uuid, &Reading>,
+) -> HashMap<Uuid, Location> {
+    let by_node: HashMap<&str, Uuid> = inventory
+        .hosts
+        .iter()
+        .filter_map(|h| h.nodename.as_deref().map(|n| (n, h.id)))
+        .collect();
+    let mut out = HashMap::new();
+    for target in &inventory.targets {
+        let hosts: Vec<Uuid> = target.hosts().collect();
+        let by_pacemaker = readings.values().find_map(|r| {
+            let resource = r.pacemaker.as_ref()?.iter().find(|res| res.id == target.name)?;
+            resource
+                .running_on
+                .iter()
+                .filter_map(|node| by_node.get(node.as_str()))
+                .find(|id| hosts.contains(id))
+                .copied()
+        });
+        let by_lctl = hosts
+            .iter()
+            .find(|h| readings.get(h).is_some_and(|r| r.targets.contains_key(&target.name)))
+            .copied();
+        let location = match by_lctl.or(by_pacemaker) {
+            Some(host) => Location::On(host),
+            None if hosts.iter().any(|h| polled.contains(h))
+                && hosts
+                    .iter()
+                    .filter(|h| polled.contains(h))
+                    .all(|h| readings.contains_key(h)) =>
+            {
+                Location::Nowhere
+            }
+            None => Location::Unknown,
+        };
+        out.insert(target.id, location);
+    }
+    out
+}
+
+/// Records where targets run and raises or clears their alerts.
+async fn targets(
+    db: &DatabaseConnection,
+    inventory: &Inventory,
+    locations: &HashMap<Uuid, Location>,
+    readings: &HashMap<Uuid, &Reading>,
+    usage_alert_percent: f64,
+) -> anyhow::Result<()> {
+    let items: Vec<String> = inventory.targets.iter().map(|t| format!("target/{}", t.id)).collect();
+    let busy: HashSet<String> = store::domain::unfinished_work(db, items)
+        .await?
+        .into_iter()
+        .map(|(item, _, _)| item)
+        .collect();
+    let name = |id: Uuid| inventory.names.get(&id).cloned().unwrap_or_else(|| id.to_string());
+    for target in &inventory.targets {
+        let item = format!("target/{}", target.id);
+        let location = locations.get(&target.id).copied().unwrap_or(Location::Unknown);
+        if location == Location::Unknown {
+            continue;
+        }
+        let active = match location {
+            Location::On(host) => Some(host),
+            _ => None,
+        };
+        if active != target.active_host_id && !busy.contains(&item) {
+            execute(
+                db,
+                "UPDATE target SET active_host_id = $2, seen_at = now() WHERE id = $1",
+                [target.id.into(), active.into()],
+            )
+            .await?;
+        }
+        let offline = active.is_none() && target.state == "mounted" && !busy.contains(&item);
+        alerts::set(
+            db,
+            offline,
+            Raise {
+                kind: "target_offline",
+                severity: Severity::Error,
+                item: item.clone(),
+                message: format!("{} should be mounted but runs on none of its servers", target.name),
+                details: json!({ "target_id": target.id }),
+            },
+        )
+        .await?;
+        let failed_over = active.filter(|h| *h != target.primary_host_id);
+        alerts::set(
+            db,
+            failed_over.is_some(),
+            Raise {
+                kind: "target_failed_over",
+                severity: Severity::Warning,
+                item: item.clone(),
+                message: format!(
+                    "{} runs on its failover server {}, not on its primary {}; fail it back when {} is healthy",
+                    target.name,
+                    failed_over.map(name).unwrap_or_default(),
+                    name(target.primary_host_id),
+                    name(target.primary_host_id),
+                ),
+                details: json!({
+                    "target_id": target.id,
+                    "host_id": failed_over,
+                    "primary_host_id": target.primary_host_id,
+                    "action": "failback",
+                }),
+            },
+        )
+        .await?;
+        let Some(stats) = active
+            .and_then(|h| readings.get(&h))
+            .and_then(|r| r.targets.get(&target.name))
+        else {
+            continue;
+        };
+        if target.kind != "mgt" {
+            usage_alerts(db, target, &item, stats, usage_alert_percent).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn usage_alerts(
+    db: &DatabaseConnection,
+    target: &TargetRow,
+    item: &str,
+    stats: &parse::TargetReading,
+    threshold: f64,
+) -> anyhow::Result<()> {
+    let used = |total: Option<u64>, free: Option<u64>| {
+        total
+            .zip(free)
+            .filter(|(t, _)| *t > 0)
+            .map(|(t, f)| t.saturating_sub(f) as f64 / t as f64 * 100.0)
+    };
+    for (kind, what, percent) in [
+        ("space_high", "space", used(stats.kbytes_total, stats.kbytes_free)),
+        ("inodes_high", "inodes", used(stats.files_total, stats.files_free)),
+    ] {
+        let Some(percent) = percent else { continue };
+        alerts::set(
+            db,
+            percent > threshold,
+            Raise {
+                kind,
+                severity: Severity::Warning,
+                item: item.to_owned(),
+                message: format!(
+                    "{} has {percent:.1} % of its {what} in use (alert above {threshold} %)",
+                    target.name
+                ),
+                details: json!({ "target_id": target.id, "percent_used": percent, "threshold": threshold }),
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,97 @@
+//! Helpers for tests that drive Lustre through Chroma against lustre-sim.
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use std::path::Path;
+use std::time::Duration;
+
+use crate::TestEnv;
+
+/// Long enough for any Lustre command of the tests to finish.
+pub const LONG: Duration = Duration::from_secs(120);
+
+/// Host ids (mds1, oss1, oss2) and the request for file system `name`:
+/// MGT and MDT on mds1's own devices, four OSTs on the pair's shared
+/// devices, primaries alternating between oss1 and oss2.
+pub async fn filesystem_request(env: &TestEnv, hosts: &[String], name: &str) -> anyhow::Result<Value> {
+    let (_, envelope) = env.get("/api/volume").await?;
+    let volumes = envelope["response"]["objects"].as_array().cloned().unwrap_or_default();
+    let on = |host: &str, count: usize| -> Vec<String> {
+        volumes
+            .iter()
+            .filter(|v| {
+                let nodes = v["nodes"].as_array().cloned().unwrap_or_default();
+                nodes.len() == count && nodes.iter().any(|n| n["host_id"] == host)
+            })
+            .filter_map(|v| v["id"].as_str().map(str::to_owned))
+            .collect()
+    };
+    let own = on(&hosts[0], 1);
+    let shared = on(&hosts[1], 2);
+    anyhow::ensure!(own.len() >= 2 && shared.len() >= 4, "unexpected volumes: {envelope}");
+    let osts: Vec<Value> = shared
+        .iter()
+        .take(4)
+        .enumerate()
+        .map(|(i, volume)| {
+            let (primary, failover) = if i % 2 == 0 { (1, 2) } else { (2, 1) };
+            json!({"volume_id": volume, "primary_host_id": hosts[primary], "failover_host_ids": [hosts[failover]]})
+        })
+        .collect();
+    Ok(json!({
+        "name": name,
+        "mgt": {"volume_id": own[0]},
+        "mdts": [{"volume_id": own[1]}],
+        "osts": osts,
+        "conf_params": {"sys.timeout": "40"},
+    }))
+}
+
+/// The simulator's view of its cluster.
+pub fn simulator(state: &Path) -> anyhow::Result<Value> {
+    lustre_sim::show(state)
+}
+
+/// Which simulated host has the target `label` mounted.
+pub fn mounted_on(state: &Path, label: &str) -> anyhow::Result<Option<String>> {
+    let shown = simulator(state)?;
+    Ok(shown["devices"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .find(|d| d["label"] == label)
+        .and_then(|d| d["mounted_on"].as_str().map(str::to_owned)))
+}
+
+/// Sends a change and waits for its command; returns the command.
+pub async fn change(env: &TestEnv, method: &str, path: &str, body: Value) -> anyhow::Result<Value> {
+    let (status, envelope) = match method {
+        "PATCH" => env.patch(path, &body).await?,
+        _ => env.post(path, &body).await?,
+    };
+    anyhow::ensure!(
+        status == StatusCode::ACCEPTED,
+        "{method} {path} answered {status}: {envelope}"
+    );
+    let command = envelope["response"]["command"].as_str().unwrap_or_default().to_owned();
+    env.finished(&command, LONG).await
+}
+
+/// Runs commands on a simulated host over SSH as an operator would by hand.
+pub async fn by_hand(env: &TestEnv, host: &lustre_sim::HostEndpoint, commands: &[Vec<String>]) -> anyhow::Result<()> {
+    let key = chroma_ssh::KeyPair::load_or_create(&env.settings.ssh_key_path)?;
+    let target = chroma_ssh::Target::new("127.0.0.1", host.addr.port(), "root");
+    let policy = chroma_ssh::HostKeyPolicy::Pinned(chroma_ssh::Fingerprint::parse(&host.fingerprint)?);
+    let (session, _) = chroma_ssh::Session::connect(&target, &key, policy, &Default::default()).await?;
+    for argv in commands {
+        let out = session.exec(argv, Duration::from_secs(30)).await?;
+        anyhow::ensure!(out.success(), "{argv:?} failed on {}: {}", host.name, out.stderr);
+    }
+    let _ = session.close().await;
+    Ok(())
+}
+
+pub fn argv(line: &str) -> Vec<String> {
+    line.split_whitespace().map(str::to_owned).collect()
+}
