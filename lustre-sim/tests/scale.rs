@@ -99,7 +99,10 @@ async fn a_thousand_osts_over_fifty_hosts_poll_quickly() {
         }
     }
     let round = started.elapsed();
-    eprintln!("setup of {} OSTs: {setup:?}; poll of 51 hosts: {round:?} (slowest {slowest:?})", OSS * OSTS_PER_OSS);
+    eprintln!(
+        "setup of {} OSTs: {setup:?}; poll of 51 hosts: {round:?} (slowest {slowest:?})",
+        OSS * OSTS_PER_OSS
+    );
     // Generous for an unoptimised build on a busy machine; a release build
     // polls the whole cluster in a few tens of milliseconds.
     assert!(round < Duration::from_secs(20), "{round:?}");

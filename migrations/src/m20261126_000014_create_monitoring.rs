@@ -12,7 +12,8 @@ use sea_orm_migration::prelude::*;
 ///   series; BRIN indexes on time serve the rollup and retention sweeps.
 /// - `metric_job`: per-job I/O (`job_stats`) of the top consumers per
 ///   target and interval.
-/// - `log_line`: server journal lines and Lustre console messages.
+/// - `log_line`: server journal lines and Lustre console messages, each
+///   stored once whether a poll or a host's live journal stream read it.
 /// - `param_observation`: persistent parameters as the MGS llog holds them
 ///   and as the servers show them live, to compare with what Chroma stores.
 /// - Alerts gain acknowledgement and details; hosts and targets the time
@@ -77,7 +78,11 @@ CREATE TABLE log_line (
     severity text NOT NULL
              CHECK (severity IN ('emerg', 'alert', 'crit', 'error', 'warning', 'notice', 'info', 'debug')),
     source   text NOT NULL,
-    message  text NOT NULL
+    message  text NOT NULL,
+    -- The journal's cursor of the line: read twice (by a poll and by the
+    -- live stream), it is stored once.
+    cursor   text NOT NULL,
+    UNIQUE (host_id, cursor)
 );
 CREATE INDEX log_line_at ON log_line (at DESC, id DESC);
 CREATE INDEX log_line_host_at ON log_line (host_id, at DESC);

@@ -4,16 +4,22 @@
 //! parameters, and the alerts whose conditions start or end. It also rolls
 //! statistics up and expires old ones.
 //!
+//! Each server's journal is also followed live (`journalctl -f`, see
+//! [`watch`]): its lines are stored as they come, and a Pacemaker or Lustre
+//! message starts a round at once.
+//!
 //! Several monitors may run (each would poll every server); what they
 //! write is keyed so that a duplicate sample or alert is not stored twice.
 
 pub mod inventory;
+pub mod journal;
 pub mod params;
 pub mod parse;
 pub mod poll;
 pub mod rates;
 pub mod round;
 pub mod samples;
+pub mod watch;
 
 use anyhow::Context as _;
 use common::Settings;
@@ -36,6 +42,7 @@ pub struct Monitor {
     db: DatabaseConnection,
     ssh: chroma_ssh::Pools,
     recorder: Recorder,
+    watchers: watch::Watchers,
 }
 
 impl Monitor {
@@ -44,6 +51,7 @@ impl Monitor {
         let db = store::connect_patiently(&settings, Duration::from_secs(60)).await?;
         let key = chroma_ssh::KeyPair::load_or_create(&settings.ssh_key_path)
             .with_context(|| format!("failed to load the SSH key {}", settings.ssh_key_path.display()))?;
+        let watchers = watch::Watchers::new(db.clone(), key.clone());
         let ssh = chroma_ssh::Pools::new(key, chroma_ssh::PoolConfig::default());
         let recorder = Recorder {
             usage_alert_percent: settings.usage_alert_percent,
@@ -54,6 +62,7 @@ impl Monitor {
             db,
             ssh,
             recorder,
+            watchers,
         })
     }
 
@@ -65,9 +74,15 @@ impl Monitor {
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let (mut rolled, mut expired, mut params) = (Instant::now(), Instant::now(), None::<Instant>);
         loop {
+            let wake = self.watchers.wake.clone();
             tokio::select! {
                 _ = shutdown.cancelled() => break,
                 _ = ticker.tick() => {}
+                _ = wake.notified() => {
+                    // A streamed line said something changed: let the rest
+                    // of the burst arrive, then look.
+                    tokio::time::sleep(watch::SETTLE).await;
+                }
             }
             let read_params = params.is_none_or(|at| at.elapsed() >= PARAMS_EVERY);
             match self.round(read_params).await {
@@ -91,6 +106,7 @@ impl Monitor {
                 }
             }
         }
+        self.watchers.stop().await;
         tracing::info!("monitor stopped");
         Ok(())
     }
@@ -99,8 +115,10 @@ impl Monitor {
     async fn round(&mut self, read_params: bool) -> anyhow::Result<()> {
         let timeout = self.settings.monitor_interval.max(Duration::from_secs(5));
         let inventory = inventory::load(&self.db).await?;
+        self.watchers.keep(&inventory.hosts);
         let at = chrono::Utc::now();
-        let polled = round::poll_all(&self.ssh, inventory.hosts.clone(), timeout).await;
+        let watchers = &self.watchers;
+        let polled = round::poll_all(&self.ssh, inventory.hosts.clone(), timeout, |id| watchers.is_live(id)).await;
         let (summary, locations) = self.recorder.record(&self.db, &inventory, &polled, at).await?;
         tracing::debug!(?summary, "monitoring round recorded");
         if read_params {

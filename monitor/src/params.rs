@@ -166,6 +166,8 @@ async fn observe_one(
         [fs_id.into(), serde_json::Value::Array(seen).into()],
     )
     .await?;
+    let note = serde_json::json!({"kind": "params", "id": fs_id});
+    execute(db, "SELECT pg_notify('chroma_changes', $1)", [note.to_string().into()]).await?;
     Ok(())
 }
 

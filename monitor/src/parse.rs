@@ -328,7 +328,7 @@ fn pacemaker(text: &str) -> Result<Option<Vec<Resource>>, String> {
 const SEVERITIES: [&str; 8] = ["emerg", "alert", "crit", "error", "warning", "notice", "info", "debug"];
 
 /// `journalctl -o json`: one object per line.
-fn journal(text: &str, problems: &mut Vec<String>) -> Vec<JournalLine> {
+pub fn journal(text: &str, problems: &mut Vec<String>) -> Vec<JournalLine> {
     let mut lines = Vec::new();
     for raw in text.lines().filter(|l| l.starts_with('{')) {
         let entry: serde_json::Value = match serde_json::from_str(raw) {

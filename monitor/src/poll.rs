@@ -63,22 +63,33 @@ impl Section {
 /// the first time; after that, everything after the last line read.
 pub const JOURNAL_BACKLOG: usize = 200;
 
-/// The shell script a poll runs (given to `sh -c` as one argument): after
-/// `cursor` when the journal was read before, else its last lines.
-pub fn script(cursor: Option<&str>) -> Result<String, chroma_ssh::SshError> {
+/// How a poll reads the server's journal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Journal<'a> {
+    /// Not at all: a live stream reads it.
+    Skip,
+    /// The lines after this cursor.
+    After(&'a str),
+    /// Its last [`JOURNAL_BACKLOG`] lines (a server met for the first time).
+    Latest,
+}
+
+/// The shell script a poll runs (given to `sh -c` as one argument).
+pub fn script(journal: Journal<'_>) -> Result<String, chroma_ssh::SshError> {
     let mut lctl = vec!["lctl", "get_param"];
     lctl.extend_from_slice(LCTL_PARAMS);
     let backlog = JOURNAL_BACKLOG.to_string();
     let after;
-    let mut journal = vec!["journalctl", "-o", "json", "--no-pager"];
-    match cursor {
-        Some(cursor) => {
+    let mut read = vec!["journalctl", "-o", "json", "--no-pager"];
+    match journal {
+        Journal::After(cursor) => {
             after = format!("--after-cursor={cursor}");
-            journal.push(after.as_str());
+            read.push(after.as_str());
         }
-        None => journal.extend(["-n", backlog.as_str()]),
+        Journal::Latest => read.extend(["-n", backlog.as_str()]),
+        Journal::Skip => {}
     }
-    let parts = [
+    let mut parts = vec![
         (Section::Lctl, chroma_ssh::command_line(&lctl)?),
         (Section::Cpu, "cat /proc/stat".to_owned()),
         (Section::Memory, "cat /proc/meminfo".to_owned()),
@@ -88,8 +99,10 @@ pub fn script(cursor: Option<&str>) -> Result<String, chroma_ssh::SshError> {
             "lctl get_param 'obdfilter.*.job_stats' 'mdt.*.job_stats'".to_owned(),
         ),
         (Section::Pacemaker, "crm_mon -1 --as-xml".to_owned()),
-        (Section::Journal, chroma_ssh::command_line(&journal)?),
     ];
+    if journal != Journal::Skip {
+        parts.push((Section::Journal, chroma_ssh::command_line(&read)?));
+    }
     Ok(parts
         .iter()
         .map(|(section, command)| format!("echo {}; {command} 2>/dev/null", section.marker()))
@@ -121,12 +134,14 @@ mod tests {
 
     #[test]
     fn the_script_quotes_the_cursor_and_marks_every_section() {
-        let text = script(Some("s=1;i=2 $(reboot)")).unwrap_or_default();
+        let text = script(Journal::After("s=1;i=2 $(reboot)")).unwrap_or_default();
         assert!(text.contains("'--after-cursor=s=1;i=2 $(reboot)'"), "{text}");
         for section in Section::ALL {
             assert!(text.contains(section.marker()), "{text}");
         }
-        assert!(!script(None).unwrap_or_default().contains("after-cursor"));
+        let first = script(Journal::Latest).unwrap_or_default();
+        assert!(!first.contains("after-cursor") && first.contains("-n 200"), "{first}");
+        assert!(!script(Journal::Skip).unwrap_or_default().contains("journalctl"));
     }
 
     #[test]

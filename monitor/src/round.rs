@@ -38,20 +38,39 @@ pub struct Polled {
     pub result: Result<Reading, Failure>,
 }
 
-/// Asks every host in the inventory, `timeout` each.
-pub async fn poll_all(pools: &chroma_ssh::Pools, hosts: Vec<Host>, timeout: Duration) -> Vec<Polled> {
+/// Asks every host in the inventory, `timeout` each; the journal only of
+/// those for which `streaming` is false.
+pub async fn poll_all(
+    pools: &chroma_ssh::Pools,
+    hosts: Vec<Host>,
+    timeout: Duration,
+    streaming: impl Fn(Uuid) -> bool,
+) -> Vec<Polled> {
     futures::stream::iter(hosts)
-        .map(|host| async move {
-            let result = poll_one(pools, &host, timeout).await;
-            Polled { host, result }
+        .map(|host| {
+            let stream = streaming(host.id);
+            async move {
+                let result = poll_one(pools, &host, timeout, stream).await;
+                Polled { host, result }
+            }
         })
         .buffer_unordered(CONCURRENCY)
         .collect()
         .await
 }
 
-async fn poll_one(pools: &chroma_ssh::Pools, host: &Host, timeout: Duration) -> Result<Reading, Failure> {
-    let script = poll::script(host.journal_cursor.as_deref()).map_err(|e| Failure::Unreachable(e.to_string()))?;
+async fn poll_one(
+    pools: &chroma_ssh::Pools,
+    host: &Host,
+    timeout: Duration,
+    streaming: bool,
+) -> Result<Reading, Failure> {
+    let journal = match (&host.journal_cursor, streaming) {
+        (_, true) => poll::Journal::Skip,
+        (Some(cursor), false) => poll::Journal::After(cursor),
+        (None, false) => poll::Journal::Latest,
+    };
+    let script = poll::script(journal).map_err(|e| Failure::Unreachable(e.to_string()))?;
     let argv = ["sh", "-c", script.as_str()];
     match pools.exec(&host.target, &host.fingerprint, &argv, timeout).await {
         Ok(output) => {
@@ -149,6 +168,9 @@ impl Recorder {
         summary.samples = self.writer.write(db, at, &samples).await?;
         store::metrics::write_jobs(db, at, &jobs).await?;
         self.rates.forget_older_than(at - chrono::Duration::hours(1));
+        // One notification per round: charts fetch what they show.
+        let note = json!({"kind": "metrics", "at": at, "hosts": summary.hosts_read, "samples": summary.samples});
+        execute(db, "SELECT pg_notify('chroma_changes', $1)", [note.to_string().into()]).await?;
         Ok((summary, locations))
     }
 
@@ -189,37 +211,11 @@ async fn host_answered(
 ) -> anyhow::Result<()> {
     let item = format!("host/{}", host.id);
     alerts::clear(db, "host_unreachable", &item).await?;
-    if !reading.journal.is_empty() {
-        let n = reading.journal.len();
-        let mut ids = Vec::with_capacity(n);
-        let mut times = Vec::with_capacity(n);
-        let (mut severities, mut sources, mut messages) = (Vec::new(), Vec::new(), Vec::new());
-        for line in &reading.journal {
-            ids.push(host.id);
-            times.push(line.at);
-            severities.push(line.severity.to_owned());
-            sources.push(line.source.clone());
-            messages.push(line.message.clone());
-        }
-        execute(
-            db,
-            "INSERT INTO log_line (host_id, at, severity, source, message)
-             SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], $5::text[])",
-            [
-                ids.into(),
-                times.into(),
-                severities.into(),
-                sources.into(),
-                messages.into(),
-            ],
-        )
-        .await?;
-    }
-    let cursor = reading.journal.last().map(|l| l.cursor.clone());
+    crate::journal::store(db, host.id, &reading.journal).await?;
     execute(
         db,
-        "UPDATE host SET last_contact_at = $2, journal_cursor = COALESCE($3, journal_cursor) WHERE id = $1",
-        [host.id.into(), at.into(), cursor.into()],
+        "UPDATE host SET last_contact_at = $2 WHERE id = $1",
+        [host.id.into(), at.into()],
     )
     .await?;
     let lnet_down = host.lnet_state == "lnet_up" && reading.lnet.is_none();

@@ -110,6 +110,18 @@ async fn fail(engine: &Engine, step: &StepMessage) -> anyhow::Result<()> {
         engine.grant_wanted.notify_one();
     }
     let details = serde_json::json!({"step_id": step_id, "job_id": job_id, "action": step.action});
-    store::users::event(&engine.db, "step_dead_lettered", None, &reason, details).await?;
+    store::users::event(&engine.db, "step_dead_lettered", None, &reason, details.clone()).await?;
+    // Stays active until someone acknowledges it.
+    store::alerts::raise(
+        &engine.db,
+        store::alerts::Raise {
+            kind: "step_dead_lettered",
+            severity: store::alerts::Severity::Error,
+            item: format!("job/{job_id}"),
+            message: reason,
+            details,
+        },
+    )
+    .await?;
     Ok(())
 }

@@ -36,6 +36,7 @@
 
 pub mod error;
 pub mod fingerprint;
+pub mod follow;
 pub mod keys;
 pub mod output;
 pub mod pool;
@@ -44,6 +45,7 @@ pub mod session;
 
 pub use error::SshError;
 pub use fingerprint::Fingerprint;
+pub use follow::Follow;
 pub use keys::{default_key_path, KeyPair, KEY_PATH_ENV};
 pub use output::{ExecOutput, MAX_STREAM_BYTES};
 pub use pool::{PoolConfig, Pools};

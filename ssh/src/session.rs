@@ -16,6 +16,7 @@ use russh::keys::{PrivateKeyWithHashAlg, PublicKeyOrCertificate};
 use russh::{Disconnect, Sig};
 use tokio::net::TcpStream;
 
+use crate::follow::Follow;
 use crate::output::Collected;
 use crate::{command_line, ExecOutput, Fingerprint, KeyPair, SshError};
 
@@ -224,6 +225,32 @@ impl Session {
                 })
             }
         }
+    }
+
+    /// Start `argv` (quoted with [`command_line`]) and read its standard
+    /// output line by line while it runs (see [`Follow`]). The command runs
+    /// until it ends, the [`Follow`] is stopped or dropped with the session.
+    #[tracing::instrument(skip_all, fields(target = %self.target))]
+    pub async fn follow<S: AsRef<str>>(&self, argv: &[S], open_timeout: Duration) -> Result<Follow, SshError> {
+        let command = command_line(argv)?;
+        let target = self.target.to_string();
+        let opened = tokio::time::timeout(open_timeout, self.handle.channel_open_session()).await;
+        let channel = opened
+            .unwrap_or(Err(russh::Error::ConnectionTimeout))
+            .map_err(|source| SshError::ChannelOpen {
+                target: target.clone(),
+                source: Box::new(source),
+            })?;
+        channel
+            .exec(true, command.as_bytes())
+            .await
+            .map_err(|e| SshError::Channel {
+                target: target.clone(),
+                command: command.clone(),
+                reason: e.to_string(),
+            })?;
+        tracing::debug!(%command, "follow");
+        Ok(Follow::new(channel, target, command))
     }
 
     /// Whether the connection has ended (server closed it, network error,

@@ -3,7 +3,7 @@
 //! against it), and the reads behind the charts, each one SQL statement.
 //!
 //! Samples live in `metric_raw` (kept a day), rolled up into
-//! `metric_minute` (kept a month) and `metric_hour`. A chart
+//! `metric_minute` (kept 35 days) and `metric_hour`. A chart
 //! asks for a time range and at most so many points; [`Window::plan`]
 //! turns that into a bucket width and the coarsest table fine enough for it,
 //! and [`series`] reads the buckets, taking the part of the range that a
@@ -279,10 +279,13 @@ pub struct Series {
 /// a rollup table holds only buckets before its `metric_rollup.upto`, so
 /// the rest of the range comes from the finer tables.
 fn samples_sql(resolution: Resolution) -> String {
+    // Read by primary key, one time range per series: joined instead, the
+    // planner cannot tell how few series match and reads the time range of
+    // every series through the BRIN index.
     let from = |table: &str, lower: &str, upper: &str| {
         format!(
-            "SELECT x.series_id, x.at, x.value FROM series s JOIN {table} x ON x.series_id = s.id
-             WHERE x.at >= {lower} AND x.at < {upper}"
+            "SELECT x.series_id, x.at, x.value FROM {table} x
+             WHERE x.series_id = ANY(ARRAY(SELECT id FROM series)) AND x.at >= {lower} AND x.at < {upper}"
         )
     };
     let (mu, hu) = ("(SELECT mu FROM upto)", "(SELECT hu FROM upto)");

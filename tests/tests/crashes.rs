@@ -133,6 +133,18 @@ async fn a_step_that_keeps_killing_its_workers_is_dead_lettered_and_fails_its_jo
     let error = failed["jobs"][0]["error"].as_str().unwrap_or_default();
     assert!(error.contains("dead-lettered"), "unclear reason: {error}");
     assert!(attempt >= limit, "dead-lettered after only {attempt} attempts");
+    // An operator is alerted, once for the dead letter and once for the job.
+    let job_item = format!("job/{}", failed["jobs"][0]["id"].as_str().unwrap_or_default());
+    let (status, alerts) = env.get(&format!("/api/alert?active=true&item={job_item}")).await?;
+    assert_eq!(status, reqwest::StatusCode::OK, "{alerts}");
+    let kinds: Vec<&str> = alerts["response"]["objects"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|x| x["kind"].as_str()).collect())
+        .unwrap_or_default();
+    assert!(
+        kinds.contains(&"step_dead_lettered") && kinds.contains(&"job_failed"),
+        "alerts on {job_item}: {alerts}"
+    );
     env.stop().await
 }
 

@@ -6,13 +6,15 @@ use integration_tests::TestEnv;
 use reqwest::StatusCode;
 
 /// GET routes that are not lists.
-const NOT_LISTS: [&str; 9] = [
+const NOT_LISTS: [&str; 10] = [
     "/health",
     "/version",
     "/session",
     "/ssh_key",
     "/openapi.json",
     "/stream",
+    // The table of known parameters: small and fixed.
+    "/param",
     // Charts: series over a time range, not pages of objects.
     "/filesystem/metric",
     "/target/metric",

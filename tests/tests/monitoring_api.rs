@@ -434,12 +434,12 @@ async fn logs_filter_by_severity_text_host_and_time_and_follow_by_id() -> anyhow
     exec(
         &env,
         &format!(
-            "INSERT INTO log_line (host_id, at, severity, source, message) VALUES
-                 ('{oss}', '{a}', 'info', 'kernel', 'Lustre: fs1-OST0000: new connection'),
-                 ('{oss}', '{b}', 'error', 'kernel', 'LustreError: fs1-OST0000: I/O error'),
-                 ('{mds}', '{c}', 'warning', 'lustre', 'fs1-MDT0000: slow request, 50% done'),
-                 ('{mds}', '{d}', 'crit', 'corosync', 'Quorum lost'),
-                 ('{oss}', '{e}', 'debug', 'sshd', 'session opened');",
+            "INSERT INTO log_line (host_id, at, severity, source, message, cursor) VALUES
+                 ('{oss}', '{a}', 'info', 'kernel', 'Lustre: fs1-OST0000: new connection', 'c1'),
+                 ('{oss}', '{b}', 'error', 'kernel', 'LustreError: fs1-OST0000: I/O error', 'c2'),
+                 ('{mds}', '{c}', 'warning', 'lustre', 'fs1-MDT0000: slow request, 50% done', 'c3'),
+                 ('{mds}', '{d}', 'crit', 'corosync', 'Quorum lost', 'c4'),
+                 ('{oss}', '{e}', 'debug', 'sshd', 'session opened', 'c5');",
             oss = c.oss,
             mds = c.mds,
             a = at(0),

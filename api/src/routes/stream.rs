@@ -20,7 +20,18 @@ use crate::state::AppState;
 /// How often an idle stream sends a comment so proxies keep it open.
 const KEEPALIVE: Duration = Duration::from_secs(15);
 /// Kinds of change a client may ask for.
-const KINDS: [&str; 7] = ["command", "job", "step", "host", "target", "filesystem", "alert"];
+const KINDS: [&str; 10] = [
+    "command",
+    "job",
+    "step",
+    "host",
+    "target",
+    "filesystem",
+    "alert",
+    "log_line",
+    "metrics",
+    "params",
+];
 
 /// Query parameters; any other is refused.
 #[derive(Debug, Deserialize)]
@@ -51,7 +62,7 @@ fn wanted(payload: &str, kinds: &[String]) -> bool {
     description = "A live stream of changes as Server-Sent Events (`event: hello`, then `event: change` with a \
         JSON `data` line per committed change, `event: lagged` when the client fell behind). It never ends.",
     params(("kinds" = Option<String>, Query,
-        description = "Comma-separated kinds: command, job, step, host, target, filesystem, alert; all when absent")),
+        description = "Comma-separated kinds: command, job, step, host, target, filesystem, alert, log_line, metrics (a monitoring round was recorded), params (parameters were read back); all when absent")),
     responses(
         (status = 200, description = "The event stream", content_type = "text/event-stream", body = String),
         (status = 400, description = "An unknown kind or parameter", body = super::openapi::ErrorEnvelope),

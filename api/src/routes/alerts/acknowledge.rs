@@ -3,8 +3,8 @@
 //!
 //! Acknowledging records who and when; an alert already acknowledged keeps
 //! its first acknowledgement. Most alerts stay active until their condition
-//! ends, but a failed job has no condition to end: its `job_failed` alert
-//! is cleared when acknowledged.
+//! ends, but a failed job has no condition to end: its `job_failed` (or
+//! `step_dead_lettered`) alert is cleared when acknowledged.
 
 use actix_web::{web, HttpResponse};
 use common::envelope::Envelope;
@@ -32,7 +32,7 @@ async fn mark(
 ) -> Result<Vec<sea_orm::QueryResult>, ApiError> {
     let sql = format!(
         "UPDATE alert SET acknowledged_at = now(), acknowledged_by = $1,
-             cleared_at = CASE WHEN kind = 'job_failed' THEN COALESCE(cleared_at, now()) ELSE cleared_at END
+             cleared_at = CASE WHEN kind IN ('job_failed', 'step_dead_lettered') THEN COALESCE(cleared_at, now()) ELSE cleared_at END
          WHERE acknowledged_at IS NULL AND ({which})
          RETURNING {COLUMNS}"
     );

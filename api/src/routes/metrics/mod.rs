@@ -66,7 +66,10 @@ fn points_schema() -> ArrayBuilder {
         .items(ArrayItems::False)
         .min_items(Some(2))
         .max_items(Some(2));
-    ArrayBuilder::new().items(pair)
+    ArrayBuilder::new().items(pair).description(Some(
+        "`[time, value]` pairs, oldest first: the start of a bucket and the average in it. \
+         Buckets without samples are left out.",
+    ))
 }
 
 /// What every chart request says: which metrics, over when, in how many
@@ -246,18 +249,5 @@ mod tests {
         assert!(max_points(Some(0)).is_err() && max_points(Some(5001)).is_err());
         assert!(max_points(None).is_ok_and(|n| n == DEFAULT_POINTS));
         assert!(reduce(Some("max")).is_err());
-    }
-}
-#[cfg(test)]
-mod scratch_doc {
-    #[test]
-    fn scratch_print_doc() {
-        let doc: serde_json::Value = serde_json::from_str(crate::routes::openapi::document()).unwrap_or_default();
-        for p in ["/api/target/{id}/metric", "/api/alert/acknowledge", "/api/log"] {
-            println!("{p}: {}", serde_json::to_string_pretty(&doc["paths"][p]).unwrap_or_default());
-        }
-        for s in ["MetricsView", "SeriesView", "AlertSelection", "JobStatsView", "AlertView"] {
-            println!("{s}: {}", doc["components"]["schemas"][s]);
-        }
     }
 }
