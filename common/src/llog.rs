@@ -109,6 +109,11 @@ pub fn conf_params(fsname: &str, records: &[Record]) -> BTreeMap<String, String>
         let Some(parameter) = record.get("parameter") else {
             continue;
         };
+        // The client log's copy of an MDT's `lov.` setting; the MDT's own
+        // log holds it under the MDT's name.
+        if record.get("device").is_some_and(|d| d.ends_with("-clilov")) {
+            continue;
+        }
         let (param, value) = parameter.split_once('=').unwrap_or((parameter.as_str(), ""));
         let key = conf_param_key(fsname, record.get("device").map(String::as_str), param);
         if value.is_empty() {
@@ -129,11 +134,17 @@ fn conf_param_key(fsname: &str, device: Option<&str>, param: &str) -> String {
         return param.to_owned();
     }
     // `fs1-OST0000.osc.x` is recorded on the client's device
-    // `fs1-OST0000-osc`: name the target again.
+    // `fs1-OST0000-osc`, `fs1-MDT0000.lov.x` on the MDT's `fs1-MDT0000-mdtlov`:
+    // name the target again.
     let class = param.split('.').next().unwrap_or_default();
+    let suffix = match class {
+        "osc" | "mdc" => format!("-{class}"),
+        "lov" => "-mdtlov".to_owned(),
+        _ => String::new(),
+    };
     let device = device
-        .strip_suffix(&format!("-{class}"))
-        .filter(|_| matches!(class, "osc" | "mdc"))
+        .strip_suffix(suffix.as_str())
+        .filter(|_| !suffix.is_empty())
         .unwrap_or(device);
     format!("{device}.{param}")
 }
@@ -258,5 +269,18 @@ mod tests {
             Some("fs1-MDT0000")
         );
         assert_eq!(key_target("fs1", "sys.timeout"), None);
+    }
+
+    #[test]
+    fn an_mdts_lov_settings_are_keyed_by_the_mdt() {
+        let mdt_log =
+            "- { index: 40, event: conf_param, device: fs1-MDT0000-mdtlov, parameter: lov.stripesize=4194304 }\n";
+        let client_log = "- { index: 41, event: conf_param, device: fs1-clilov, parameter: lov.stripesize=4194304 }\n";
+        let from_mdt = conf_params("fs1", &parse_records(mdt_log));
+        assert_eq!(
+            from_mdt.get("fs1-MDT0000.lov.stripesize").map(String::as_str),
+            Some("4194304")
+        );
+        assert!(conf_params("fs1", &parse_records(client_log)).is_empty());
     }
 }

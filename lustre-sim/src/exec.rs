@@ -6,8 +6,9 @@
 
 use std::time::Duration;
 
-use tokio::sync::Mutex;
+use tokio::sync::{watch, Mutex};
 
+use crate::commands::journalctl::{self, Follow};
 use crate::commands::{self, Context, Output};
 use crate::faults::Faults;
 use crate::state::{now_micros, ClusterState, StateStore};
@@ -17,6 +18,8 @@ use crate::state::{now_micros, ClusterState, StateStore};
 pub struct Simulator {
     store: StateStore,
     state: Mutex<ClusterState>,
+    /// Counts saved changes; `journalctl -f` wakes on it.
+    changes: watch::Sender<u64>,
 }
 
 /// How a command list continues after one command.
@@ -33,7 +36,13 @@ impl Simulator {
         Simulator {
             store,
             state: Mutex::new(state),
+            changes: watch::Sender::new(0),
         }
+    }
+
+    /// Wakes at every saved change of the state.
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.changes.subscribe()
     }
 
     /// The state directory.
@@ -68,6 +77,55 @@ impl Simulator {
         if let Err(e) = self.store.save(state) {
             tracing::error!(error = %format!("{e:#}"), "failed to save state");
         }
+        self.changes.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// Starts `line` if it is one `journalctl -f …` (redirections allowed):
+    /// what it prints at once, and how it goes on; `None` for any other
+    /// line, which [`Simulator::run_line`] runs.
+    pub async fn start_follow(&self, host: &str, line: &str) -> Option<(Output, Option<Follow>)> {
+        let words = detach_semicolons(shell_words::split(line).ok()?);
+        let [(segment, _)] = split_commands(&words)[..] else {
+            return None;
+        };
+        let (argv, redirects) = Redirects::split(segment).ok()?;
+        let (name, args) = argv.split_first()?;
+        if name.rsplit('/').next() != Some("journalctl") || !Follow::requested(args) {
+            return None;
+        }
+        let faults = self.faults();
+        let slow_ms = faults.host(host).slow_ms;
+        if slow_ms > 0 {
+            tokio::time::sleep(Duration::from_millis(slow_ms)).await;
+        }
+        let mut state = self.state.lock().await;
+        let mut changed = crate::effects::apply(&mut state, &faults, now_micros());
+        let injected = faults
+            .host(host)
+            .fail_next
+            .into_iter()
+            .find(|f| f.command == "journalctl" && !state.consumed_faults.contains(&f.id));
+        let (out, follow) = match injected {
+            Some(fault) => {
+                state.consumed_faults.insert(fault.id);
+                changed = true;
+                (Output::fail("journalctl: Input/output error\n", 1), None)
+            }
+            None => match journalctl::follow(args, &state, host) {
+                Ok((out, follow)) => (out, Some(follow)),
+                Err(out) => (out, None),
+            },
+        };
+        if changed {
+            self.save(&state);
+        }
+        Some((redirects.apply(out), follow))
+    }
+
+    /// What a `journalctl -f` on `host` prints next (empty when nothing new).
+    pub async fn follow_more(&self, host: &str, follow: &mut Follow) -> String {
+        let state = self.state.lock().await;
+        follow.more(&state, host)
     }
 
     /// Runs a command line on `host` and returns what it printed.

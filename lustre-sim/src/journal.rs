@@ -3,12 +3,17 @@
 //! (see `commands::console`) and read by `journalctl`. A journal keeps its
 //! last [`JOURNAL_LIMIT`] entries, like a journal that rotates.
 
-use std::collections::VecDeque;
-use std::sync::Arc;
+use std::collections::{BTreeMap, VecDeque};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
+use anyhow::Context as _;
 use serde::{Deserialize, Serialize};
 
 use crate::state::ClusterState;
+
+/// Directory of the journal files inside the state directory.
+pub const JOURNAL_DIR: &str = "journal";
 
 /// How many entries a host's journal keeps.
 pub const JOURNAL_LIMIT: usize = 5_000;
@@ -222,6 +227,76 @@ impl ClusterState {
     }
 }
 
+/// The journals' files, `journal/HOST.json`: one per host, rewritten only
+/// when that host's journal changed (a journal is replaced, never changed
+/// in place, while the store holds it: see [`ClusterState::log`]).
+#[derive(Debug, Clone)]
+pub struct JournalFiles {
+    dir: PathBuf,
+    saved: Arc<Mutex<BTreeMap<String, Arc<Journal>>>>,
+}
+
+impl JournalFiles {
+    /// The journal files of the state directory `state_dir`.
+    pub fn new(state_dir: &Path) -> JournalFiles {
+        JournalFiles {
+            dir: state_dir.join(JOURNAL_DIR),
+            saved: Arc::default(),
+        }
+    }
+
+    fn path(&self, host: &str) -> PathBuf {
+        self.dir.join(format!("{}.json", host.replace('/', "_")))
+    }
+
+    /// Reads the journals of `hosts` (a host without a file has none yet).
+    pub fn load(&self, hosts: &[String]) -> anyhow::Result<BTreeMap<String, Arc<Journal>>> {
+        let mut journals = BTreeMap::new();
+        for host in hosts {
+            let path = self.path(host);
+            match std::fs::read_to_string(&path) {
+                Ok(text) => {
+                    let journal: Journal =
+                        serde_json::from_str(&text).with_context(|| format!("failed to parse {}", path.display()))?;
+                    journals.insert(host.clone(), Arc::new(journal));
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e).with_context(|| format!("failed to read {}", path.display())),
+            }
+        }
+        if let Ok(mut saved) = self.saved.lock() {
+            saved.clone_from(&journals);
+        }
+        Ok(journals)
+    }
+
+    /// Writes the journals that are not the ones last written or read.
+    pub fn save(&self, journals: &BTreeMap<String, Arc<Journal>>) -> anyhow::Result<()> {
+        let Ok(mut saved) = self.saved.lock() else {
+            anyhow::bail!("the journal files' lock is poisoned");
+        };
+        for (host, journal) in journals {
+            if saved.get(host).is_some_and(|s| Arc::ptr_eq(s, journal)) {
+                continue;
+            }
+            std::fs::create_dir_all(&self.dir).with_context(|| format!("failed to create {}", self.dir.display()))?;
+            let text = serde_json::to_string(journal.as_ref()).context("failed to serialise a journal")?;
+            replace(&self.path(host), text.as_bytes())?;
+            saved.insert(host.clone(), journal.clone());
+        }
+        Ok(())
+    }
+}
+
+/// Replaces `path` through a temporary file and a rename, without the
+/// `fsync` of `state.json`: like journald, which syncs only now and then,
+/// a crash of the machine may lose the newest lines, never half a file.
+fn replace(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
+    std::fs::write(&tmp, bytes).with_context(|| format!("failed to write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("failed to rename {} into place", tmp.display()))
+}
+
 /// A 128-bit id as 32 hex digits, derived from `seed` (journald's ids
 /// are random; these are stable per seed).
 pub fn hex_id(seed: &str) -> String {
@@ -264,6 +339,28 @@ mod tests {
             journal.entries.back().unwrap().message,
             format!("line {}", JOURNAL_LIMIT + 9)
         );
+    }
+
+    #[test]
+    fn journals_are_saved_beside_the_state_and_only_when_changed() {
+        let dir = std::env::temp_dir().join(format!("lustre-sim-journal-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let store = crate::state::StateStore::new(&dir).unwrap();
+        let mut state = cluster();
+        state.log("oss1", 1_700_000_000_000_000, Line::kernel(6, "saved"));
+        store.save(&state).unwrap();
+        let text = std::fs::read_to_string(dir.join(crate::state::STATE_FILE)).unwrap();
+        assert!(!text.contains("saved"), "journals stay out of state.json");
+        let oss2 = dir.join(JOURNAL_DIR).join("oss2.json");
+        let written = std::fs::metadata(&oss2).unwrap().modified().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        state.log("oss1", 1_700_000_001_000_000, Line::kernel(6, "again"));
+        store.save(&state).unwrap();
+        assert_eq!(std::fs::metadata(&oss2).unwrap().modified().unwrap(), written);
+        let loaded = crate::state::StateStore::new(&dir).unwrap().load().unwrap().unwrap();
+        assert_eq!(loaded.journals, state.journals);
+        assert_eq!(loaded.journals["oss1"].entries.back().unwrap().message, "again");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

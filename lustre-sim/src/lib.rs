@@ -2,10 +2,13 @@
 //!
 //! Each simulated host has its own SSH endpoint (russh), host key and block
 //! devices, and answers the administration commands Chroma runs
-//! (`mkfs.lustre`, `mount -t lustre`, `lctl dl`, `lsblk -J`, …) in the
-//! formats real Lustre 2.15 servers print. State persists in a directory, so
-//! a restart is a reboot, not amnesia; faults are injected through the same
-//! directory by `lustre-sim fault`.
+//! (`mkfs.lustre`, `mount -t lustre`, `lctl dl`, `lsblk -J`, …) and the
+//! ones its monitor polls (`lctl get_param`, `cat /proc/stat`,
+//! `lnetctl stats show`, `journalctl -o json [-f]`, …) in the formats real
+//! Lustre 2.15 servers on RHEL 8 print. Each host keeps a journal that what
+//! happens on it writes to. State persists in a directory, so a restart is
+//! a reboot, not amnesia; faults are injected through the same directory by
+//! `lustre-sim fault`.
 //!
 //! Start a cluster in-process with [`Cluster::start`]:
 //!

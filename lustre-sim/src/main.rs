@@ -41,7 +41,8 @@ enum Command {
     Serve,
     /// Print the cluster state as JSON.
     Show,
-    /// Inject a fault: HOST down | up | slow MS | fail-next COMMAND | failover TARGET.
+    /// Inject a fault: HOST down | up | slow MS | fail-next COMMAND | failover TARGET |
+    /// log PRIORITY IDENTIFIER MESSAGE… | fill TARGET PERCENT|off.
     Fault {
         /// Host name.
         host: String,

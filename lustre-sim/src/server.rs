@@ -13,9 +13,10 @@ use anyhow::Context as _;
 use russh::server::{Auth, Msg, PublicKeyOffer, Session, VerifiedPublicKey};
 use russh::{Channel, ChannelId, Disconnect, MethodKind, MethodSet};
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 
+use crate::commands::journalctl::Follow;
 use crate::exec::Simulator;
 use crate::keys;
 use crate::layout::Layout;
@@ -261,6 +262,7 @@ impl HostServer {
             host: self.name.clone(),
             simulator: self.simulator.clone(),
             authorized_keys: self.authorized_keys.clone(),
+            closing: HashMap::new(),
         };
         let session = match russh::server::run_stream(self.config.clone(), socket, handler).await {
             Ok(session) => session,
@@ -326,6 +328,9 @@ struct SessionHandler {
     host: String,
     simulator: Arc<Simulator>,
     authorized_keys: PathBuf,
+    /// Tells a channel's running `journalctl -f` that the client closed
+    /// it (dropped with the session, which tells it too).
+    closing: HashMap<ChannelId, oneshot::Sender<()>>,
 }
 
 impl russh::server::Handler for SessionHandler {
@@ -369,6 +374,13 @@ impl russh::server::Handler for SessionHandler {
         session.channel_failure(channel)
     }
 
+    async fn channel_close(&mut self, channel: ChannelId, _session: &mut Session) -> Result<(), Self::Error> {
+        if let Some(closing) = self.closing.remove(&channel) {
+            let _ = closing.send(());
+        }
+        Ok(())
+    }
+
     async fn pty_request(
         &mut self,
         channel: ChannelId,
@@ -397,7 +409,21 @@ impl russh::server::Handler for SessionHandler {
         let handle = session.handle();
         let simulator = self.simulator.clone();
         let host = self.host.clone();
+        let (closing, closed) = oneshot::channel();
+        self.closing.insert(channel, closing);
         tokio::spawn(async move {
+            // Subscribed first, so no change after the start goes unseen.
+            let changes = simulator.subscribe();
+            if let Some((out, follow)) = simulator.start_follow(&host, &line).await {
+                let stream = Stream {
+                    handle: &handle,
+                    channel,
+                    changes,
+                    closed,
+                };
+                follow_journal(&simulator, &host, stream, out, follow).await;
+                return;
+            }
             let out = simulator.run_line(&host, &line).await;
             if !out.stdout.is_empty() && handle.data(channel, out.stdout.into_bytes()).await.is_err() {
                 return;
@@ -411,4 +437,54 @@ impl russh::server::Handler for SessionHandler {
         });
         Ok(())
     }
+}
+
+/// The channel a followed journal streams to.
+struct Stream<'a> {
+    handle: &'a russh::server::Handle,
+    channel: ChannelId,
+    changes: watch::Receiver<u64>,
+    closed: oneshot::Receiver<()>,
+}
+
+/// Runs a `journalctl -f` on an exec channel: its first output, then each
+/// new batch of entries as the state changes, until the client closes the
+/// channel or the session ends. Like a followed journalctl that is killed,
+/// it ends without an exit status.
+async fn follow_journal(
+    simulator: &Simulator,
+    host: &str,
+    stream: Stream<'_>,
+    out: crate::commands::Output,
+    follow: Option<Follow>,
+) {
+    let Stream {
+        handle,
+        channel,
+        mut changes,
+        mut closed,
+    } = stream;
+    if !out.stdout.is_empty() && handle.data(channel, out.stdout.into_bytes()).await.is_err() {
+        return;
+    }
+    if !out.stderr.is_empty() && handle.extended_data(channel, 1, out.stderr.into_bytes()).await.is_err() {
+        return;
+    }
+    let Some(mut follow) = follow else {
+        let _ = handle.exit_status_request(channel, out.code).await;
+        let _ = handle.eof(channel).await;
+        let _ = handle.close(channel).await;
+        return;
+    };
+    loop {
+        tokio::select! {
+            changed = changes.changed() => if changed.is_err() { break },
+            _ = &mut closed => break,
+        }
+        let more = simulator.follow_more(host, &mut follow).await;
+        if !more.is_empty() && handle.data(channel, more.into_bytes()).await.is_err() {
+            break;
+        }
+    }
+    let _ = handle.close(channel).await;
 }

@@ -1,6 +1,7 @@
 //! The simulated cluster's state: devices with their Lustre targets, what is
-//! mounted where, and the MGS configuration llogs. It is
-//! persisted as `state.json` in the state directory after every change.
+//! mounted where, the MGS configuration llogs, and each host's boot,
+//! counters and journal. It is persisted as `state.json` in the state
+//! directory after every change, the journals as `journal/HOST.json`.
 //!
 //! Restart semantics: a restart of the simulator is a reboot of every host
 //! whose HA stack (Pacemaker) brings its targets back. Formatted devices are
@@ -40,7 +41,8 @@ pub struct ClusterState {
     pub consumed_faults: BTreeSet<u64>,
     /// Each host's journal. Shared (`Arc`) so the copy taken around every
     /// command is cheap; [`ClusterState::log`] copies a journal on write.
-    #[serde(default)]
+    /// Saved in files of their own, not in `state.json`.
+    #[serde(skip)]
     pub journals: BTreeMap<String, Arc<Journal>>,
 }
 
@@ -320,17 +322,23 @@ pub fn now_micros() -> u64 {
         .unwrap_or_default()
 }
 
-/// Reads and writes `state.json` in a state directory.
+/// Reads and writes `state.json` in a state directory, and the journals
+/// beside it ([`crate::journal::JournalFiles`]), so that a change to the
+/// cluster does not rewrite every host's journal.
 #[derive(Debug, Clone)]
 pub struct StateStore {
     dir: PathBuf,
+    journals: crate::journal::JournalFiles,
 }
 
 impl StateStore {
     /// A store for `dir` (created if missing).
     pub fn new(dir: &Path) -> anyhow::Result<StateStore> {
         std::fs::create_dir_all(dir).with_context(|| format!("failed to create {}", dir.display()))?;
-        Ok(StateStore { dir: dir.to_path_buf() })
+        Ok(StateStore {
+            dir: dir.to_path_buf(),
+            journals: crate::journal::JournalFiles::new(dir),
+        })
     }
 
     /// The state directory.
@@ -343,8 +351,10 @@ impl StateStore {
         let path = self.dir.join(STATE_FILE);
         match std::fs::read_to_string(&path) {
             Ok(text) => {
-                let state =
+                let mut state: ClusterState =
                     serde_json::from_str(&text).with_context(|| format!("failed to parse {}", path.display()))?;
+                let hosts: Vec<String> = state.hosts.iter().map(|h| h.name.clone()).collect();
+                state.journals = self.journals.load(&hosts)?;
                 Ok(Some(state))
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
@@ -352,10 +362,12 @@ impl StateStore {
         }
     }
 
-    /// Writes the state atomically (temporary file, then rename).
+    /// Writes the state atomically (temporary file, then rename), and the
+    /// journals that changed since the last save.
     pub fn save(&self, state: &ClusterState) -> anyhow::Result<()> {
         let text = serde_json::to_string_pretty(state).context("failed to serialise state")?;
-        write_atomically(&self.dir.join(STATE_FILE), text.as_bytes())
+        write_atomically(&self.dir.join(STATE_FILE), text.as_bytes())?;
+        self.journals.save(&state.journals)
     }
 }
 

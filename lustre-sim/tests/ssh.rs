@@ -414,3 +414,58 @@ async fn monitoring_reads_follow_conf_params_and_faults() {
     assert!(btime.contains("\nprocs_running "), "{btime}");
     cluster.shutdown().await;
 }
+
+#[tokio::test]
+async fn journalctl_follow_streams_new_entries() {
+    let s = setup("follow");
+    let state_dir = s.dir.0.join("state");
+    let cluster = start(&state_dir, &s.authorized).await;
+    let oss1 = login(cluster.host("oss1").unwrap().addr, &s.client_key).await.unwrap();
+    let mut channel = oss1.handle.channel_open_session().await.unwrap();
+    channel
+        .exec(true, "journalctl -f -o json --no-pager -n 0")
+        .await
+        .unwrap();
+    // A command on another channel of the same host logs; so does a fault.
+    assert_eq!(exec(&oss1, "lnetctl lnet configure").await.code, Some(0));
+    lustre_sim::inject_fault(
+        &state_dir,
+        "oss1",
+        FaultCommand::Log {
+            priority: 4,
+            identifier: "sshd".into(),
+            message: "followed".into(),
+        },
+    )
+    .unwrap();
+    let mut text = String::new();
+    let mut seen: Vec<serde_json::Value> = Vec::new();
+    let deadline = Instant::now() + WAIT;
+    while !seen.iter().any(|e| e["MESSAGE"] == "followed") {
+        let msg = tokio::time::timeout_at(deadline.into(), channel.wait()).await.unwrap();
+        match msg {
+            Some(ChannelMsg::Data { data }) => text.push_str(&String::from_utf8_lossy(&data)),
+            Some(ChannelMsg::ExitStatus { .. } | ChannelMsg::Eof | ChannelMsg::Close) | None => {
+                panic!("the stream ended: {text}")
+            }
+            Some(_) => {}
+        }
+        seen = text
+            .lines()
+            .filter(|l| l.starts_with('{'))
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+    }
+    assert!(text.starts_with("-- Logs begin at "), "{text}");
+    assert_eq!(
+        seen[0]["MESSAGE"],
+        "LNet: HW NUMA nodes: 1, HW CPU cores: 8, npartitions: 2"
+    );
+    let last = seen.last().unwrap();
+    assert_eq!(
+        (last["SYSLOG_IDENTIFIER"].as_str(), last["PRIORITY"].as_str()),
+        (Some("sshd"), Some("4"))
+    );
+    channel.close().await.unwrap();
+    cluster.shutdown().await;
+}

@@ -131,6 +131,16 @@ impl Recorder {
                 }
             }
         }
+        // A removed server or target has no condition left to end.
+        execute(
+            db,
+            "UPDATE alert SET cleared_at = now()
+             WHERE cleared_at IS NULL AND item IN (
+                 SELECT 'host/' || id FROM host WHERE state = 'removed'
+                 UNION ALL SELECT 'target/' || id FROM target WHERE state = 'removed')",
+            [],
+        )
+        .await?;
         let polled_ids: HashSet<Uuid> = polled.iter().map(|p| p.host.id).collect();
         let locations = locate(inventory, &polled_ids, &readings);
         targets(db, inventory, &locations, &readings, self.usage_alert_percent).await?;

@@ -1,31 +1,25 @@
 //! `journalctl`: the host's journal ([`crate::journal`]) as systemd 239
 //! (RHEL 8) prints it. Options: `-o|--output json|json-pretty|short|cat`,
 //! `-n|--lines [N|all]`, `--after-cursor CURSOR`, `-S|--since @EPOCH`,
-//! `-k|--dmesg`, `-t|--identifier ID`, `-p|--priority P[..Q]`, `-q|--quiet`,
-//! `-a|--all`, `--no-pager`, `--utc`, `--no-hostname`, `-m|--merge`.
+//! `-f|--follow`, `-k|--dmesg`, `-t|--identifier ID`, `-p|--priority
+//! P[..Q]`, `-q|--quiet`, `-a|--all`, `--no-pager`, `--utc`,
+//! `--no-hostname`, `-m|--merge`. With `-f` the server keeps the channel
+//! open and sends entries as they are logged ([`Follow`]).
 //!
 //! Like the real one, it prints `-- Logs begin at …, end at … --` first
 //! and `-- No entries --` when nothing matches, whatever the output mode,
-//! unless `-q`; and it prints a field of 4096 bytes or more as `null` (and
-//! one that is not printable text as an array of bytes) unless `-a`.
+//! unless `-q`. How entries print: [`super::journal_output`].
 
+use super::journal_output::{render, timestamp, Mode, Style};
 use super::{Context, Output};
 use crate::journal::{Cursor, Entry, Journal};
-
-/// Output modes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-enum Mode {
-    #[default]
-    Short,
-    Json,
-    JsonPretty,
-    Cat,
-}
+use crate::state::ClusterState;
 
 /// What to show, from the command line.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 struct Options {
-    mode: Mode,
+    follow: bool,
+    style: Style,
     lines: Option<usize>,
     after_cursor: Option<String>,
     since_us: Option<u64>,
@@ -33,69 +27,122 @@ struct Options {
     identifiers: Vec<String>,
     priorities: Option<(u8, u8)>,
     quiet: bool,
-    all: bool,
-    no_hostname: bool,
 }
-
-/// `JSON_THRESHOLD` in `logs-show.c`.
-const JSON_THRESHOLD: usize = 4096;
 
 fn error(message: String) -> Output {
     Output::fail(format!("{message}\n"), 1)
 }
 
-/// Runs `journalctl OPTIONS…`.
+/// Runs `journalctl OPTIONS…` (with `-f`, what it prints at once).
 pub fn run(args: &[String], ctx: &mut Context<'_>) -> Output {
-    let opts = match parse(args) {
-        Ok(opts) => opts,
-        Err(out) => return out,
-    };
-    let Some(journal) = ctx.state.journals.get(&ctx.host) else {
-        return Output::ok(if opts.quiet { "" } else { "-- No entries --\n" });
-    };
-    let boot_id = ctx.state.host(&ctx.host).map(|h| h.boot.id.clone()).unwrap_or_default();
-    let wanted = |e: &&Entry| {
-        (!opts.kernel_only || (e.transport.as_str() == "kernel" && e.boot_id == boot_id))
-            && (opts.identifiers.is_empty() || opts.identifiers.contains(&e.identifier))
-            && opts.priorities.is_none_or(|(lo, hi)| (lo..=hi).contains(&e.priority))
-    };
-    let limit = opts.lines.unwrap_or(usize::MAX);
-    let shown: Vec<&Entry> = if let Some(text) = &opts.after_cursor {
-        let Some(cursor) = Cursor::parse(text) else {
-            return error("Failed to seek to cursor: Invalid argument".into());
+    match follow(args, &*ctx.state, &ctx.host) {
+        Ok((out, _)) | Err(out) => out,
+    }
+}
+
+/// Where `journalctl -f` goes on from: the options and the last entry
+/// it has read.
+#[derive(Debug, Clone)]
+pub struct Follow {
+    opts: Options,
+    after_seq: u64,
+}
+
+impl Follow {
+    /// Does the command line follow the journal (`-f`)?
+    pub fn requested(args: &[String]) -> bool {
+        parse(args).is_ok_and(|opts| opts.follow)
+    }
+
+    /// The entries logged on `host` since the last call, as printed.
+    pub fn more(&mut self, state: &ClusterState, host: &str) -> String {
+        let Some(journal) = state.journals.get(host) else {
+            return String::new();
         };
-        let start = journal.position_after(&cursor);
-        journal.entries.iter().skip(start).filter(wanted).take(limit).collect()
-    } else if let Some(since) = opts.since_us {
-        let start = journal.entries.partition_point(|e| e.realtime_us < since);
-        journal.entries.iter().skip(start).filter(wanted).take(limit).collect()
+        let boot_id = boot_id(state, host);
+        let start = journal.entries.partition_point(|e| e.seq <= self.after_seq);
+        let new: Vec<&Entry> = journal
+            .entries
+            .iter()
+            .skip(start)
+            .filter(|e| self.opts.wanted(e, &boot_id))
+            .collect();
+        if let Some(last) = journal.entries.back() {
+            self.after_seq = self.after_seq.max(last.seq);
+        }
+        render(journal, &new, host, &self.opts.style)
+    }
+}
+
+fn boot_id(state: &ClusterState, host: &str) -> String {
+    state.host(host).map(|h| h.boot.id.clone()).unwrap_or_default()
+}
+
+impl Options {
+    fn wanted(&self, e: &Entry, boot_id: &str) -> bool {
+        (!self.kernel_only || (e.transport.as_str() == "kernel" && e.boot_id == boot_id))
+            && (self.identifiers.is_empty() || self.identifiers.contains(&e.identifier))
+            && self.priorities.is_none_or(|(lo, hi)| (lo..=hi).contains(&e.priority))
+    }
+}
+
+/// What `journalctl` prints at once, and (for `-f`) where it goes on.
+pub fn follow(args: &[String], state: &ClusterState, host: &str) -> Result<(Output, Follow), Output> {
+    let mut opts = parse(args)?;
+    // journalctl -f shows the last 10 lines unless told otherwise.
+    if opts.follow && opts.lines.is_none() && opts.since_us.is_none() {
+        opts.lines = Some(10);
+    }
+    let empty = Journal::new(host, 0);
+    let journal = state.journals.get(host).map_or(&empty, |j| j.as_ref());
+    let boot_id = boot_id(state, host);
+    let limit = opts.lines.unwrap_or(usize::MAX);
+    let candidates: Vec<usize> = (0..journal.entries.len())
+        .filter(|i| opts.wanted(&journal.entries[*i], &boot_id))
+        .collect();
+    let start = if let Some(text) = &opts.after_cursor {
+        let cursor = Cursor::parse(text).ok_or_else(|| error("Failed to seek to cursor: Invalid argument".into()))?;
+        Some(journal.position_after(&cursor))
     } else {
-        let all: Vec<&Entry> = journal.entries.iter().filter(wanted).collect();
-        let skip = all.len().saturating_sub(limit);
-        all[skip..].to_vec()
+        opts.since_us
+            .map(|since| journal.entries.partition_point(|e| e.realtime_us < since))
+    };
+    // Indices of the entries shown, and of the first one left unread.
+    let (shown, next): (Vec<usize>, usize) = match start {
+        Some(start) => {
+            let shown: Vec<usize> = candidates.into_iter().filter(|i| *i >= start).take(limit).collect();
+            let next = match shown.last() {
+                Some(last) if shown.len() == limit => last + 1,
+                _ => journal.entries.len(),
+            };
+            (shown, next)
+        }
+        None => {
+            let skip = candidates.len().saturating_sub(limit);
+            (candidates[skip..].to_vec(), journal.entries.len())
+        }
     };
     let mut out = String::new();
-    if !opts.quiet && opts.lines != Some(0) {
+    if !opts.quiet && (opts.lines != Some(0) || opts.follow) {
         if let (Some(first), Some(last)) = (journal.entries.front(), journal.entries.back()) {
-            out.push_str(&format!(
-                "-- Logs begin at {}, end at {}. --\n",
-                timestamp(first.realtime_us),
-                timestamp(last.realtime_us)
-            ));
+            let begin = timestamp(first.realtime_us);
+            out.push_str(&if opts.follow {
+                format!("-- Logs begin at {begin}. --\n")
+            } else {
+                format!("-- Logs begin at {begin}, end at {}. --\n", timestamp(last.realtime_us))
+            });
         }
     }
-    for entry in &shown {
-        let text = match opts.mode {
-            Mode::Json | Mode::JsonPretty => json(journal, entry, &ctx.host, &opts),
-            Mode::Short => short(entry, &ctx.host, opts.no_hostname),
-            Mode::Cat => format!("{}\n", entry.message),
-        };
-        out.push_str(&text);
-    }
-    if shown.is_empty() && !opts.quiet {
+    let entries: Vec<&Entry> = shown.iter().map(|i| &journal.entries[*i]).collect();
+    out.push_str(&render(journal, &entries, host, &opts.style));
+    if entries.is_empty() && !opts.quiet && !opts.follow {
         out.push_str("-- No entries --\n");
     }
-    Output::ok(out)
+    let after_seq = match next.checked_sub(1) {
+        Some(i) => journal.entries[i].seq,
+        None => journal.entries.front().map_or(journal.next_seq, |e| e.seq) - 1,
+    };
+    Ok((Output::ok(out), Follow { opts, after_seq }))
 }
 
 /// The value of an option given as `--name=V`, `--name V`, `-xV` or `-x V`.
@@ -119,11 +166,12 @@ fn parse(args: &[String]) -> Result<Options, Output> {
         match name {
             "--no-pager" | "--utc" | "-m" | "--merge" | "--no-full" | "-l" | "--full" => {}
             "-q" | "--quiet" => opts.quiet = true,
-            "-a" | "--all" => opts.all = true,
+            "-a" | "--all" => opts.style.all = true,
             "-k" | "--dmesg" => opts.kernel_only = true,
-            "--no-hostname" => opts.no_hostname = true,
+            "-f" | "--follow" => opts.follow = true,
+            "--no-hostname" => opts.style.no_hostname = true,
             "-o" | "--output" => {
-                opts.mode = match value(arg, &mut iter) {
+                opts.style.mode = match value(arg, &mut iter) {
                     Some("json") => Mode::Json,
                     Some("json-pretty") => Mode::JsonPretty,
                     Some("short") => Mode::Short,
@@ -205,104 +253,6 @@ fn priorities(text: &str) -> Option<(u8, u8)> {
         }
         None => Some((0, one(text)?)),
     }
-}
-
-/// `format_timestamp`: `Mon 2024-01-01 12:00:00 UTC` (servers run in UTC).
-fn timestamp(us: u64) -> String {
-    datetime(us).format("%a %Y-%m-%d %H:%M:%S UTC").to_string()
-}
-
-fn datetime(us: u64) -> chrono::DateTime<chrono::Utc> {
-    chrono::DateTime::from_timestamp_micros(i64::try_from(us).unwrap_or(i64::MAX)).unwrap_or_default()
-}
-
-/// `output_short`: `Jan 01 12:00:00 host ident[pid]: message`.
-fn short(entry: &Entry, host: &str, no_hostname: bool) -> String {
-    let mut line = datetime(entry.realtime_us).format("%b %d %H:%M:%S").to_string();
-    if !no_hostname {
-        line.push_str(&format!(" {host}"));
-    }
-    line.push_str(&format!(" {}", entry.identifier));
-    if let Some(pid) = entry.pid {
-        line.push_str(&format!("[{pid}]"));
-    }
-    format!("{line}: {}\n", entry.message)
-}
-
-/// The fields after `_BOOT_ID`, in the order journald stores them.
-fn fields(entry: &Entry, host: &str) -> Vec<(&'static str, String)> {
-    let mut fields = vec![
-        ("_TRANSPORT", entry.transport.as_str().to_string()),
-        ("PRIORITY", entry.priority.to_string()),
-        ("SYSLOG_FACILITY", entry.facility.to_string()),
-        ("SYSLOG_IDENTIFIER", entry.identifier.clone()),
-    ];
-    if let Some(pid) = entry.pid {
-        fields.push(("SYSLOG_PID", pid.to_string()));
-    }
-    fields.push(("MESSAGE", entry.message.clone()));
-    match entry.pid {
-        Some(pid) => {
-            fields.push(("_PID", pid.to_string()));
-            fields.push(("_UID", "0".into()));
-            fields.push(("_GID", "0".into()));
-            fields.push(("_COMM", entry.identifier.clone()));
-        }
-        None => fields.push(("_SOURCE_MONOTONIC_TIMESTAMP", entry.monotonic_us.to_string())),
-    }
-    fields.push(("_MACHINE_ID", crate::journal::hex_id(&format!("machine {host}"))));
-    fields.push(("_HOSTNAME", host.to_string()));
-    fields
-}
-
-/// `output_json` of systemd 239: `{ "__CURSOR" : "…", … }` on one line
-/// (`json`) or one field a line (`json-pretty`), every value a string.
-fn json(journal: &Journal, entry: &Entry, host: &str, opts: &Options) -> String {
-    let mut pairs = vec![
-        ("__CURSOR", journal.cursor(entry)),
-        ("__REALTIME_TIMESTAMP", entry.realtime_us.to_string()),
-        ("__MONOTONIC_TIMESTAMP", entry.monotonic_us.to_string()),
-        ("_BOOT_ID", entry.boot_id.clone()),
-    ];
-    pairs.extend(fields(entry, host));
-    let items: Vec<String> = pairs
-        .iter()
-        .map(|(k, v)| format!("\"{k}\" : {}", escape(v, opts.all)))
-        .collect();
-    if opts.mode == Mode::JsonPretty {
-        format!("{{\n\t{}\n}}\n", items.join(",\n\t"))
-    } else {
-        format!("{{ {} }}\n", items.join(", "))
-    }
-}
-
-/// `json_escape`: `null` past the threshold, an array of bytes for text
-/// that is not printable, else a string escaping `"`, `\`, newlines and
-/// other control characters.
-fn escape(value: &str, all: bool) -> String {
-    if !all && value.len() >= JSON_THRESHOLD {
-        return "null".into();
-    }
-    let printable = value.chars().all(|c| !(c.is_control() && c != '\n' && c != '\t'));
-    if !all && !printable {
-        let bytes: Vec<String> = value.bytes().map(|b| b.to_string()).collect();
-        return format!("[ {} ]", bytes.join(", "));
-    }
-    let mut out = String::with_capacity(value.len() + 2);
-    out.push('"');
-    for c in value.chars() {
-        match c {
-            '"' | '\\' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '\n' => out.push_str("\\n"),
-            c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 #[cfg(test)]
@@ -427,6 +377,35 @@ mod tests {
             run(&mut state, "oss1", "journalctl --since=yesterday").stderr,
             "Failed to parse timestamp: yesterday\n"
         );
+    }
+
+    #[test]
+    fn follow_prints_the_tail_then_what_comes() {
+        let mut state = logged(3);
+        let argv = |line: &str| shell_words::split(line).unwrap();
+        assert!(super::Follow::requested(&argv("-f -o json -n 0")));
+        assert!(!super::Follow::requested(&argv("-o json -n 0")));
+        let (out, mut follow) = super::follow(&argv("-f -o json --no-pager -n 0"), &state, "oss1").unwrap();
+        assert!(
+            out.stdout.starts_with("-- Logs begin at ") && out.stdout.ends_with(" UTC. --\n"),
+            "{}",
+            out.stdout
+        );
+        assert_eq!(objects(&out.stdout).len(), 0);
+        assert_eq!(follow.more(&state, "oss1"), "");
+        state.log("oss1", 1_700_000_100_000_000, Line::kernel(6, "Lustre: later"));
+        let more = objects(&follow.more(&state, "oss1"));
+        assert_eq!(more.len(), 1);
+        assert_eq!(more[0]["MESSAGE"], "Lustre: later");
+        assert_eq!(follow.more(&state, "oss1"), "");
+        // From a cursor: what came after it, then what comes.
+        let cursor = more[0]["__CURSOR"].as_str().unwrap().to_string();
+        state.log("oss1", 1_700_000_101_000_000, Line::kernel(6, "Lustre: even later"));
+        let (out, mut follow) =
+            super::follow(&argv(&format!("-f -o json --after-cursor={cursor}")), &state, "oss1").unwrap();
+        assert_eq!(objects(&out.stdout)[0]["MESSAGE"], "Lustre: even later");
+        state.log("oss1", 1_700_000_102_000_000, Line::kernel(6, "Lustre: last"));
+        assert_eq!(objects(&follow.more(&state, "oss1"))[0]["MESSAGE"], "Lustre: last");
     }
 
     #[test]

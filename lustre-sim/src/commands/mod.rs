@@ -9,6 +9,7 @@ pub mod config_log;
 pub mod console;
 pub mod flock;
 pub mod hostname;
+pub mod journal_output;
 pub mod journalctl;
 pub mod lctl;
 pub mod lctl_param;

@@ -19,18 +19,23 @@ struct Resource {
 }
 
 fn resources(state: &ClusterState) -> Vec<Resource> {
+    // Where each device is mounted, looked up once (clusters have
+    // thousands of targets).
+    let mounted: std::collections::HashMap<&str, &str> = state
+        .mounts
+        .iter()
+        .map(|m| (m.serial.as_str(), m.host.as_str()))
+        .collect();
     state
         .devices
         .values()
         .filter_map(|d| {
-            let t = d
-                .target
-                .as_ref()
-                .filter(|t| !t.first_time || state.mount_of(&d.serial).is_some())?;
+            let running_on = mounted.get(d.serial.as_str()).map(|h| h.to_string());
+            let t = d.target.as_ref().filter(|t| !t.first_time || running_on.is_some())?;
             Some(Resource {
                 id: t.svname(),
                 serial: d.serial.clone(),
-                running_on: state.mount_of(&d.serial).map(|m| m.host.clone()),
+                running_on,
             })
         })
         .collect()

@@ -46,7 +46,13 @@ pub fn table(ctx: &Context<'_>, now: u64) -> Vec<Param> {
             entry.1 = value;
         }
     }
-    for (pattern, value) in conf_values::set_params(&ctx.state.llogs) {
+    // `set_param -P` reaches a server through the MGC of a mounted target.
+    let set_params = if mounts.is_empty() {
+        Vec::new()
+    } else {
+        conf_values::set_params(&ctx.state.llogs)
+    };
+    for (pattern, value) in set_params {
         for entry in out.iter_mut().filter(|(n, _)| matches(&pattern, n)) {
             entry.1.clone_from(&value);
         }

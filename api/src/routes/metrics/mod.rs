@@ -201,13 +201,18 @@ pub async fn answer(
     let max_points = max_points(asked.max_points)?;
     let reduce = reduce(asked.reduce)?;
     let window = Window::plan(begin, end, max_points, Utc::now());
-    let request = SeriesRequest {
-        kind,
-        objects,
-        metrics,
-        window,
-        reduce,
-    };
+    let request = store::metric_query::fit(
+        &state.db,
+        SeriesRequest {
+            kind,
+            objects,
+            metrics,
+            window,
+            reduce,
+        },
+    )
+    .await?;
+    let window = request.window;
     let series = store::metric_query::series(&state.db, &request).await?.ok_or_else(|| {
         let id = match objects {
             Objects::One(id) => id.to_string(),
