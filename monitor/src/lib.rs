@@ -33,6 +33,8 @@ use round::Recorder;
 const ROLLUP_EVERY: Duration = Duration::from_secs(60);
 /// How often old statistics and log lines are deleted.
 const EXPIRE_EVERY: Duration = Duration::from_secs(600);
+/// How often the list of servers to stream journals from is refreshed.
+const WATCH_REFRESH: Duration = Duration::from_secs(5);
 /// How often persistent parameters are read back.
 const PARAMS_EVERY: Duration = Duration::from_secs(30);
 
@@ -73,11 +75,21 @@ impl Monitor {
         let mut ticker = tokio::time::interval(interval);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let (mut rolled, mut expired, mut params) = (Instant::now(), Instant::now(), None::<Instant>);
+        let mut refresh = tokio::time::interval(WATCH_REFRESH);
         loop {
             let wake = self.watchers.wake.clone();
             tokio::select! {
                 _ = shutdown.cancelled() => break,
                 _ = ticker.tick() => {}
+                _ = refresh.tick() => {
+                    // Servers added since the last round get their stream
+                    // now rather than at the next round.
+                    match inventory::load(&self.db).await {
+                        Ok(inventory) => self.watchers.keep(&inventory.hosts),
+                        Err(e) => tracing::warn!("cannot read the servers to stream from: {e}"),
+                    }
+                    continue;
+                }
                 _ = wake.notified() => {
                     // A streamed line said something changed: let the rest
                     // of the burst arrive, then look.

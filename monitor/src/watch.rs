@@ -140,18 +140,22 @@ impl Stream {
             .and_then(|r| r.try_get("", "journal_cursor").ok())
             .flatten();
         let after;
+        let backlog = crate::poll::JOURNAL_BACKLOG.to_string();
         let mut argv = vec!["journalctl", "-f", "-o", "json", "--no-pager"];
         match &cursor {
             Some(cursor) => {
                 after = format!("--after-cursor={cursor}");
                 argv.push(&after);
             }
-            None => argv.extend(["-n", "0"]),
+            // Nothing read from it yet: its latest lines first, as a poll
+            // would read them (a line read by both is stored once).
+            None => argv.extend(["-n", backlog.as_str()]),
         }
         let mut lines = session.follow(&argv, timeouts.connect).await?;
         self.set_live(true);
         tracing::debug!(host = %self.host.name, "journal stream started");
         while let Some(line) = lines.next_line().await? {
+            tracing::trace!(host = %self.host.name, %line, "journal line");
             let mut problems = Vec::new();
             let parsed = crate::parse::journal(&line, &mut problems);
             if !problems.is_empty() {

@@ -262,3 +262,59 @@ async fn a_running_file_system_is_watched() -> anyhow::Result<()> {
     cluster.shutdown().await;
     env.stop().await
 }
+
+/// With polls a minute apart, a Pacemaker failover is still seen within
+/// seconds: each server's journal is streamed, and Pacemaker's line about
+/// the move starts a round at once. Journal lines arrive the same way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failover_is_seen_at_once_through_the_journal_stream() -> anyhow::Result<()> {
+    let mut env = TestEnv::start("monitorstream").await?;
+    env.scheduler().await?;
+    env.worker(8).await?;
+    env.monitor(Duration::from_secs(60)).await?;
+    let (cluster, state) = env.simulated_cluster(&["mds1", "oss1", "oss2"]).await?;
+    let hosts = env.add_hosts(&cluster).await?;
+    let request = filesystem_request(&env, &hosts, "live").await?;
+    let (status, envelope) = env.post("/api/filesystem", &request).await?;
+    assert_eq!(status, StatusCode::ACCEPTED, "{envelope}");
+    let fs_id = envelope["response"]["filesystem"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let command = envelope["response"]["command"].as_str().unwrap_or_default().to_owned();
+    let done = env.finished(&command, LONG).await?;
+    assert_eq!(done["state"], "succeeded", "{done}");
+    let fs = get(&env, &format!("/api/filesystem/{fs_id}")).await?;
+    let ost = target_id(&fs, "live-OST0002");
+
+    // The streams start within 5 s of a server being added; until then
+    // nothing else reads the journals (the next poll is a minute away).
+    for host in ["oss1", "oss2"] {
+        lustre_sim::inject_fault(
+            &state,
+            host,
+            FaultCommand::Log {
+                priority: 4,
+                identifier: "kernel".into(),
+                message: format!("Lustre: stream check on {host}"),
+            },
+        )?;
+    }
+    wait_for(SOON, "journal lines to arrive through the streams", || async {
+        let page = get(&env, "/api/log?q=stream%20check").await?;
+        Ok((page["meta"]["total_count"].as_u64().unwrap_or(0) == 2).then_some(()))
+    })
+    .await?;
+
+    let item = format!("target/{ost}");
+    let moved = std::time::Instant::now();
+    lustre_sim::inject_fault(&state, "oss1", FaultCommand::Failover("live-OST0002".into()))?;
+    alert_raised(&env, "target_failed_over", &item).await?;
+    let seen = moved.elapsed();
+    assert!(
+        seen < Duration::from_secs(10),
+        "the failover took {seen:?} to be seen, as if by the next poll"
+    );
+    cluster.shutdown().await;
+    env.stop().await
+}
