@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs Chroma on this machine: makes sure PostgreSQL and RabbitMQ run,
 # builds the release binaries, applies migrations, then starts the API,
-# the scheduler, two workers and a simulated Lustre cluster (lustre-sim:
+# the scheduler, two workers, the monitor and a simulated Lustre cluster (lustre-sim:
 # mds1, oss1, oss2 over SSH on 127.0.0.1:2200-2202, accepting Chroma's key)
 # in the foreground. Ctrl-C stops them all gracefully (workers finish or
 # hand back their steps).

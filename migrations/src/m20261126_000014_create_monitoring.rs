@@ -67,6 +67,8 @@ CREATE TABLE metric_job (
     read_bytes  double precision NOT NULL,
     write_bytes double precision NOT NULL,
     ops         double precision NOT NULL,
+    -- The rates are over this many seconds before `at`.
+    seconds     double precision NOT NULL CHECK (seconds > 0),
     PRIMARY KEY (target_id, at, job)
 );
 CREATE INDEX metric_job_at ON metric_job USING brin (at);
@@ -109,7 +111,16 @@ ALTER TABLE alert
 CREATE INDEX alert_raised ON alert (raised_at DESC);
 CREATE TRIGGER alert_acknowledged AFTER UPDATE ON alert FOR EACH ROW
     WHEN (OLD.acknowledged_at IS DISTINCT FROM NEW.acknowledged_at) EXECUTE FUNCTION chroma_notify_row();
-CREATE TRIGGER log_line_inserted AFTER INSERT ON log_line FOR EACH ROW EXECUTE FUNCTION chroma_notify_row();
+-- Events on the live stream, but not command outcomes: the command's own
+-- change is already there.
+CREATE FUNCTION chroma_notify_event() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('chroma_changes', jsonb_build_object(
+        'kind', 'event', 'id', NEW.id, 'event', NEW.kind, 'item', NEW.item)::text);
+    RETURN NULL;
+END $$;
+CREATE TRIGGER event_inserted AFTER INSERT ON event FOR EACH ROW
+    WHEN (NEW.kind NOT LIKE 'command\_%') EXECUTE FUNCTION chroma_notify_event();
 
 CREATE INDEX event_item ON event (item, at DESC);
 
@@ -180,7 +191,8 @@ CREATE TRIGGER job_failed_alert AFTER UPDATE ON job FOR EACH ROW
              DROP TRIGGER filesystem_state_event ON filesystem; DROP TRIGGER target_state_event ON target;
              DROP TRIGGER host_state_event ON host; DROP FUNCTION chroma_state_event();
              DROP INDEX event_item;
-             DROP TRIGGER log_line_inserted ON log_line; DROP TRIGGER alert_acknowledged ON alert;
+             DROP TRIGGER event_inserted ON event; DROP FUNCTION chroma_notify_event();
+             DROP TRIGGER alert_acknowledged ON alert;
              DROP INDEX alert_raised;
              ALTER TABLE alert DROP COLUMN details, DROP COLUMN acknowledged_at, DROP COLUMN acknowledged_by;
              DROP TABLE param_observation;

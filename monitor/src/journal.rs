@@ -46,5 +46,9 @@ pub async fn store(db: &impl ConnectionTrait, host_id: Uuid, lines: &[JournalLin
         [host_id.into(), last.cursor.clone().into()],
     )
     .await?;
+    // One notification per batch, not per line: a burst of lines would
+    // otherwise flood the live stream.
+    let note = serde_json::json!({"kind": "log_line", "host_id": host_id, "count": n});
+    execute(db, "SELECT pg_notify('chroma_changes', $1)", [note.to_string().into()]).await?;
     Ok(())
 }

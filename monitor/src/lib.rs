@@ -33,6 +33,8 @@ use round::Recorder;
 const ROLLUP_EVERY: Duration = Duration::from_secs(60);
 /// How often old statistics and log lines are deleted.
 const EXPIRE_EVERY: Duration = Duration::from_secs(600);
+/// Shortest time between the starts of two rounds a journal line started.
+const MIN_GAP: Duration = Duration::from_secs(1);
 /// How often the list of servers to stream journals from is refreshed.
 const WATCH_REFRESH: Duration = Duration::from_secs(5);
 /// How often persistent parameters are read back.
@@ -76,6 +78,7 @@ impl Monitor {
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let (mut rolled, mut expired, mut params) = (Instant::now(), Instant::now(), None::<Instant>);
         let mut refresh = tokio::time::interval(WATCH_REFRESH);
+        let mut last_round = Instant::now();
         loop {
             let wake = self.watchers.wake.clone();
             tokio::select! {
@@ -92,10 +95,12 @@ impl Monitor {
                 }
                 _ = wake.notified() => {
                     // A streamed line said something changed: let the rest
-                    // of the burst arrive, then look.
-                    tokio::time::sleep(watch::SETTLE).await;
+                    // of the burst arrive, then look (at most once a second).
+                    let since = last_round.elapsed();
+                    tokio::time::sleep(watch::SETTLE.max(MIN_GAP.saturating_sub(since))).await;
                 }
             }
+            last_round = Instant::now();
             let read_params = params.is_none_or(|at| at.elapsed() >= PARAMS_EVERY);
             match self.round(read_params).await {
                 Ok(()) if read_params => params = Some(Instant::now()),

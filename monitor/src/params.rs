@@ -2,7 +2,8 @@
 //! file system's configuration logs on its MGS (`lctl llog_print`) and the
 //! live values servers show (`lctl get_param`), recorded beside what Chroma
 //! stores so that a difference shows as drift. One SSH exec per server
-//! involved per file system.
+//! involved per file system (its MGS's for the logs, then one for the live
+//! values on each server that shows some).
 
 use sea_orm::DatabaseConnection;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -15,6 +16,8 @@ use crate::round::Location;
 
 /// Marks the start of one log's `llog_print` output.
 const LOG_MARKER: &str = "@@chroma-llog ";
+/// Marks the start of one key's live value.
+const LIVE_MARKER: &str = "@@chroma-live ";
 
 /// Reads every live file system's parameters and records them.
 pub async fn observe(
@@ -106,12 +109,17 @@ async fn observe_one(
         )
         .await?;
     let mut in_llog: BTreeMap<String, String> = BTreeMap::new();
-    for (_, text) in split_logs(&out.stdout) {
+    for (_, text) in split_marked(&out.stdout, LOG_MARKER) {
         in_llog.extend(common::llog::conf_params(fsname, &common::llog::parse_records(&text)));
     }
     let keys: BTreeSet<String> = stored.keys().chain(in_llog.keys()).cloned().collect();
-    // Live values: each on a server that runs the target the key is about
-    // (a file-system-wide one on the MGS's server).
+    // Live values: each on a server that runs the target the key is about;
+    // a file-system-wide `mdt.` one on an MDT's server, other
+    // file-system-wide ones on the MGS's. One exec per server.
+    let first_mdt = fs_targets
+        .iter()
+        .filter(|t| t.kind == "mdt")
+        .find_map(|t| running_on(t.id));
     let mut by_host: BTreeMap<Uuid, Vec<(String, String)>> = BTreeMap::new();
     for key in &keys {
         let Some(path) = common::params::get_param_path(fsname, key) else {
@@ -122,6 +130,7 @@ async fn observe_one(
                 .iter()
                 .find(|t| t.name == name)
                 .and_then(|t| running_on(t.id)),
+            None if path.starts_with("mdt.") => first_mdt,
             None => Some(mgs_host),
         };
         if let Some(host) = host {
@@ -133,17 +142,25 @@ async fn observe_one(
         let Some(host) = inventory.hosts.iter().find(|h| h.id == host_id) else {
             continue;
         };
-        for (key, path) in wanted {
-            let out = pools
-                .exec(
-                    &host.target,
-                    &host.fingerprint,
-                    &["lctl", "get_param", "-n", path.as_str()],
-                    timeout,
-                )
-                .await?;
-            if out.success() {
-                live.insert(key, out.stdout.trim().to_owned());
+        let script = wanted
+            .iter()
+            .map(|(key, path)| {
+                let marker = chroma_ssh::command_line(&["echo", &format!("{LIVE_MARKER}{key}")])?;
+                let read = chroma_ssh::command_line(&["lctl", "get_param", "-n", path.as_str()])?;
+                Ok(format!("{marker}; {read} 2>/dev/null"))
+            })
+            .collect::<Result<Vec<_>, chroma_ssh::SshError>>()?
+            .join("; ");
+        let out = pools
+            .exec(&host.target, &host.fingerprint, &["sh", "-c", script.as_str()], timeout)
+            .await?;
+        for (key, text) in split_marked(&out.stdout, LIVE_MARKER) {
+            // Several MDTs answer a file-system-wide `mdt.` key: one value
+            // if they agree, else all of them (which shows as drift).
+            let mut values: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+            values.dedup();
+            if !values.is_empty() {
+                live.insert(key, values.join(","));
             }
         }
     }
@@ -171,11 +188,11 @@ async fn observe_one(
     Ok(())
 }
 
-/// The `llog_print` output of each log, by log name.
-fn split_logs(stdout: &str) -> Vec<(String, String)> {
+/// The output after each `marker NAME` line, by name.
+fn split_marked(stdout: &str, marker: &str) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = Vec::new();
     for line in stdout.lines() {
-        if let Some(name) = line.strip_prefix(LOG_MARKER) {
+        if let Some(name) = line.strip_prefix(marker) {
             out.push((name.trim().to_owned(), String::new()));
         } else if let Some((_, text)) = out.last_mut() {
             text.push_str(line);
@@ -187,12 +204,12 @@ fn split_logs(stdout: &str) -> Vec<(String, String)> {
 
 #[cfg(test)]
 mod tests {
-    use super::split_logs;
+    use super::{split_marked, LOG_MARKER};
 
     #[test]
     fn logs_split_at_their_markers() {
         let out = "@@chroma-llog fs1-client\n- { index: 1 }\n@@chroma-llog fs1-MDT0000\n";
-        let logs = split_logs(out);
+        let logs = split_marked(out, LOG_MARKER);
         assert_eq!(logs.len(), 2);
         assert_eq!(logs[0], ("fs1-client".to_owned(), "- { index: 1 }\n".to_owned()));
         assert_eq!(logs[1].1, "");

@@ -89,6 +89,10 @@ pub struct JournalLine {
 /// Everything one poll of one server read.
 #[derive(Debug, Clone, Default)]
 pub struct Reading {
+    /// When the server's answer arrived (counters are rated by it).
+    pub read_at: Option<DateTime<Utc>>,
+    /// Lustre's statistics parsed: which targets run here is known.
+    pub lctl_ok: bool,
     /// Mounted targets by Lustre name (`fs1-OST0000`, `MGS`).
     pub targets: BTreeMap<String, TargetReading>,
     /// `health_check`: `Some(false)` when Lustre reports itself unhealthy.
@@ -112,7 +116,10 @@ pub fn reading(sections: &HashMap<Section, String>) -> Reading {
     let mut out = Reading::default();
     let text = |s: Section| sections.get(&s).map(String::as_str).unwrap_or_default();
     match lustre_collector::parse_lctl_output(text(Section::Lctl).as_bytes()) {
-        Ok(records) => lustre_records(&mut out, records),
+        Ok(records) => {
+            out.lctl_ok = true;
+            lustre_records(&mut out, records);
+        }
         Err(e) => out.problems.push(format!("lctl get_param: {e}")),
     }
     cpu(&mut out, text(Section::Cpu));

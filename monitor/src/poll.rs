@@ -60,8 +60,11 @@ impl Section {
 }
 
 /// How many of its latest journal lines are read from a server met for
-/// the first time; after that, everything after the last line read.
+/// the first time.
 pub const JOURNAL_BACKLOG: usize = 200;
+/// Most journal lines one poll reads after the cursor (the rest come with
+/// the next polls), so a long backlog cannot make a poll time out.
+pub const JOURNAL_BATCH: usize = 1000;
 
 /// How a poll reads the server's journal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,12 +82,13 @@ pub fn script(journal: Journal<'_>) -> Result<String, chroma_ssh::SshError> {
     let mut lctl = vec!["lctl", "get_param"];
     lctl.extend_from_slice(LCTL_PARAMS);
     let backlog = JOURNAL_BACKLOG.to_string();
+    let batch = JOURNAL_BATCH.to_string();
     let after;
     let mut read = vec!["journalctl", "-o", "json", "--no-pager"];
     match journal {
         Journal::After(cursor) => {
             after = format!("--after-cursor={cursor}");
-            read.push(after.as_str());
+            read.extend([after.as_str(), "-n", batch.as_str()]);
         }
         Journal::Latest => read.extend(["-n", backlog.as_str()]),
         Journal::Skip => {}

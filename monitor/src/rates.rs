@@ -15,10 +15,15 @@ impl Rates {
     /// Remembers `value` of counter `key` at `at`; returns its rate per
     /// second since the previous reading, if there is a usable one.
     pub fn rate(&mut self, key: String, at: DateTime<Utc>, value: f64) -> Option<f64> {
+        self.rate_over(key, at, value).map(|(rate, _)| rate)
+    }
+
+    /// Like [`Rates::rate`], with the seconds the rate is over.
+    pub fn rate_over(&mut self, key: String, at: DateTime<Utc>, value: f64) -> Option<(f64, f64)> {
         let previous = self.last.insert(key, (at, value))?;
         let seconds = (at - previous.0).num_milliseconds() as f64 / 1000.0;
         let delta = value - previous.1;
-        (seconds > 0.0 && delta >= 0.0).then(|| delta / seconds)
+        (seconds > 0.0 && delta >= 0.0).then(|| (delta / seconds, seconds))
     }
 
     /// The change of counter `key` since its previous reading (not per

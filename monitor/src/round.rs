@@ -74,7 +74,8 @@ async fn poll_one(
     let argv = ["sh", "-c", script.as_str()];
     match pools.exec(&host.target, &host.fingerprint, &argv, timeout).await {
         Ok(output) => {
-            let reading = parse::reading(&poll::sections(&output.stdout));
+            let mut reading = parse::reading(&poll::sections(&output.stdout));
+            reading.read_at = Some(Utc::now());
             if !reading.problems.is_empty() {
                 tracing::warn!(host = %host.name, problems = ?reading.problems, "parts of a poll could not be read");
             }
@@ -116,6 +117,7 @@ impl Recorder {
         at: DateTime<Utc>,
     ) -> anyhow::Result<(Summary, HashMap<Uuid, Location>)> {
         let mut summary = Summary::default();
+        let busy = busy(db, inventory, at).await?;
         let mut readings: HashMap<Uuid, &Reading> = HashMap::new();
         for p in polled {
             match &p.result {
@@ -123,7 +125,8 @@ impl Recorder {
                     summary.hosts_read += 1;
                     summary.log_lines += reading.journal.len();
                     readings.insert(p.host.id, reading);
-                    host_answered(db, &p.host, reading, at).await?;
+                    let lnet_busy = busy.contains(&format!("lnet/{}", p.host.id));
+                    host_answered(db, &p.host, reading, at, lnet_busy).await?;
                 }
                 Err(failure) => {
                     summary.hosts_failed += 1;
@@ -143,7 +146,7 @@ impl Recorder {
         .await?;
         let polled_ids: HashSet<Uuid> = polled.iter().map(|p| p.host.id).collect();
         let locations = locate(inventory, &polled_ids, &readings);
-        targets(db, inventory, &locations, &readings, self.usage_alert_percent).await?;
+        targets(db, inventory, &locations, &readings, &busy, self.usage_alert_percent).await?;
 
         let mut samples: Vec<Sample> = Vec::new();
         let mut roles = BTreeMap::new();
@@ -157,7 +160,8 @@ impl Recorder {
                 continue;
             };
             let is_mdt = target.kind == "mdt";
-            samples::target(&mut samples, &mut self.rates, at, target.id, is_mdt, stats);
+            let read_at = reading.read_at.unwrap_or(at);
+            samples::target(&mut samples, &mut self.rates, read_at, target.id, is_mdt, stats);
             if let Some(fs) = target.filesystem_id {
                 match target.kind.as_str() {
                     "mdt" => roles.insert(target.id, (fs, Role::Mdt)),
@@ -166,15 +170,16 @@ impl Recorder {
                 };
             }
             if let Some(counters) = reading.jobs.get(&target.name) {
-                jobs.extend(self.job_rates(at, target.id, counters));
+                jobs.extend(self.job_rates(read_at, target.id, counters));
             }
         }
         for p in polled {
             if let Ok(reading) = &p.result {
-                samples::host(&mut samples, &mut self.rates, at, p.host.id, reading);
+                let read_at = reading.read_at.unwrap_or(at);
+                samples::host(&mut samples, &mut self.rates, read_at, p.host.id, reading);
             }
         }
-        samples::filesystems(&mut samples, &roles);
+        samples::filesystems(&mut samples, &roles, &expected(inventory));
         summary.samples = self.writer.write(db, at, &samples).await?;
         store::metrics::write_jobs(db, at, &jobs).await?;
         self.rates.forget_older_than(at - chrono::Duration::hours(1));
@@ -190,15 +195,17 @@ impl Recorder {
             .iter()
             .filter_map(|c| {
                 let key = |what: &str| format!("job/{target_id}/{}/{what}", c.job);
-                let read = self.rates.rate(key("read"), at, c.read_bytes as f64);
+                let read = self.rates.rate_over(key("read"), at, c.read_bytes as f64);
                 let write = self.rates.rate(key("write"), at, c.write_bytes as f64);
                 let ops = self.rates.rate(key("ops"), at, c.ops as f64);
+                let (read_bytes, seconds) = read?;
                 Some(JobSample {
                     target_id,
                     job: c.job.clone(),
-                    read_bytes: read?,
+                    read_bytes,
                     write_bytes: write?,
                     ops: ops?,
+                    seconds,
                 })
             })
             .collect();
@@ -218,9 +225,24 @@ async fn host_answered(
     host: &Host,
     reading: &Reading,
     at: DateTime<Utc>,
+    lnet_busy: bool,
 ) -> anyhow::Result<()> {
     let item = format!("host/{}", host.id);
     alerts::clear(db, "host_unreachable", &item).await?;
+    // It answered with the pinned key: whatever presented another is gone.
+    alerts::clear(db, "host_key_changed", &item).await?;
+    alerts::set(
+        db,
+        reading.healthy == Some(false),
+        Raise {
+            kind: "lustre_unhealthy",
+            severity: Severity::Error,
+            item: item.clone(),
+            message: format!("Lustre on {} reports itself unhealthy (health_check)", host.name),
+            details: json!({ "host_id": host.id }),
+        },
+    )
+    .await?;
     crate::journal::store(db, host.id, &reading.journal).await?;
     execute(
         db,
@@ -228,6 +250,10 @@ async fn host_answered(
         [host.id.into(), at.into()],
     )
     .await?;
+    // A job starting or stopping LNet changes it on purpose.
+    if lnet_busy {
+        return Ok(());
+    }
     let lnet_down = host.lnet_state == "lnet_up" && reading.lnet.is_none();
     alerts::set(
         db,
@@ -266,6 +292,12 @@ async fn host_failed(db: &DatabaseConnection, host: &Host, failure: &Failure) ->
             details: json!({ "host_id": host.id }),
         },
     };
+    let other = if alert.kind == "host_key_changed" {
+        "host_unreachable"
+    } else {
+        "host_key_changed"
+    };
+    alerts::clear(db, other, &alert.item).await?;
     alerts::raise(db, alert).await?;
     Ok(())
 }
@@ -308,16 +340,15 @@ pub fn locate(
             .iter()
             .find(|h| readings.get(h).is_some_and(|r| r.targets.contains_key(&target.name)))
             .copied();
+        // Nowhere only when every host it may run on showed its targets: a
+        // host whose statistics could not be read tells nothing.
+        let all_read = hosts
+            .iter()
+            .filter(|h| polled.contains(h))
+            .all(|h| readings.get(h).is_some_and(|r| r.lctl_ok));
         let location = match by_lctl.or(by_pacemaker) {
             Some(host) => Location::On(host),
-            None if hosts.iter().any(|h| polled.contains(h))
-                && hosts
-                    .iter()
-                    .filter(|h| polled.contains(h))
-                    .all(|h| readings.contains_key(h)) =>
-            {
-                Location::Nowhere
-            }
+            None if hosts.iter().any(|h| polled.contains(h)) && all_read => Location::Nowhere,
             None => Location::Unknown,
         };
         out.insert(target.id, location);
@@ -331,14 +362,9 @@ async fn targets(
     inventory: &Inventory,
     locations: &HashMap<Uuid, Location>,
     readings: &HashMap<Uuid, &Reading>,
+    busy: &HashSet<String>,
     usage_alert_percent: f64,
 ) -> anyhow::Result<()> {
-    let items: Vec<String> = inventory.targets.iter().map(|t| format!("target/{}", t.id)).collect();
-    let busy: HashSet<String> = store::domain::unfinished_work(db, items)
-        .await?
-        .into_iter()
-        .map(|(item, _, _)| item)
-        .collect();
     let name = |id: Uuid| inventory.names.get(&id).cloned().unwrap_or_else(|| id.to_string());
     for target in &inventory.targets {
         let item = format!("target/{}", target.id);
@@ -351,10 +377,18 @@ async fn targets(
             _ => None,
         };
         if active != target.active_host_id && !busy.contains(&item) {
+            // Only over what this round started from: a job that moved the
+            // target meanwhile wrote where it put it.
             execute(
                 db,
-                "UPDATE target SET active_host_id = $2, seen_at = now() WHERE id = $1",
-                [target.id.into(), active.into()],
+                "UPDATE target SET active_host_id = $2, seen_at = now()
+                 WHERE id = $1 AND active_host_id IS NOT DISTINCT FROM $3 AND state = $4",
+                [
+                    target.id.into(),
+                    active.into(),
+                    target.active_host_id.into(),
+                    target.state.clone().into(),
+                ],
             )
             .await?;
         }
@@ -415,32 +449,77 @@ async fn usage_alerts(
     stats: &parse::TargetReading,
     threshold: f64,
 ) -> anyhow::Result<()> {
-    let used = |total: Option<u64>, free: Option<u64>| {
-        total
-            .zip(free)
-            .filter(|(t, _)| *t > 0)
-            .map(|(t, f)| t.saturating_sub(f) as f64 / t as f64 * 100.0)
+    // As `lfs df` counts: used / (used + available to users), so space
+    // reserved for root counts as full.
+    let used = |total: Option<u64>, free: Option<u64>, avail: Option<u64>| {
+        let (total, free) = total.zip(free)?;
+        let used = total.saturating_sub(free);
+        let usable = used + avail.unwrap_or(free);
+        (usable > 0).then(|| used as f64 / usable as f64 * 100.0)
     };
     for (kind, what, percent) in [
-        ("space_high", "space", used(stats.kbytes_total, stats.kbytes_free)),
-        ("inodes_high", "inodes", used(stats.files_total, stats.files_free)),
+        (
+            "space_high",
+            "space",
+            used(stats.kbytes_total, stats.kbytes_free, stats.kbytes_avail),
+        ),
+        ("inodes_high", "inodes", used(stats.files_total, stats.files_free, None)),
     ] {
         let Some(percent) = percent else { continue };
-        alerts::set(
-            db,
-            percent > threshold,
-            Raise {
-                kind,
-                severity: Severity::Warning,
-                item: item.to_owned(),
-                message: format!(
-                    "{} has {percent:.1} % of its {what} in use (alert above {threshold} %)",
-                    target.name
-                ),
-                details: json!({ "target_id": target.id, "percent_used": percent, "threshold": threshold }),
-            },
-        )
-        .await?;
+        let alert = Raise {
+            kind,
+            severity: Severity::Warning,
+            item: item.to_owned(),
+            message: format!(
+                "{} has {percent:.1} % of its {what} in use (alert above {threshold} %)",
+                target.name
+            ),
+            details: json!({ "target_id": target.id, "percent_used": percent, "threshold": threshold }),
+        };
+        if percent > threshold {
+            alerts::raise(db, alert).await?;
+        } else if percent < threshold - USAGE_HYSTERESIS {
+            alerts::clear(db, kind, item).await?;
+        }
     }
     Ok(())
+}
+
+/// Percent points below the threshold at which a usage alert clears, so a
+/// target hovering at the threshold does not raise a new alert every round.
+const USAGE_HYSTERESIS: f64 = 2.0;
+
+/// Objects a job is changing now, or changed since `since` (the round's
+/// start): what the round read of them may already be out of date.
+async fn busy(db: &DatabaseConnection, inventory: &Inventory, since: DateTime<Utc>) -> anyhow::Result<HashSet<String>> {
+    let mut items: Vec<String> = inventory.targets.iter().map(|t| format!("target/{}", t.id)).collect();
+    items.extend(inventory.hosts.iter().map(|h| format!("lnet/{}", h.id)));
+    let rows = store::sql::query(
+        db,
+        "SELECT DISTINCT l.item FROM job_lock l JOIN job j ON j.id = l.job_id
+         WHERE l.item = ANY($1) AND l.write
+           AND (j.state IN ('pending', 'waiting', 'running', 'paused') OR j.finished_at >= $2)",
+        [items.into(), since.into()],
+    )
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|r| r.try_get::<String>("", "item"))
+        .collect::<Result<_, _>>()?)
+}
+
+/// How many MDTs and OSTs each file system has, for its totals.
+fn expected(inventory: &Inventory) -> BTreeMap<(Uuid, Role), usize> {
+    let mut out = BTreeMap::new();
+    for target in &inventory.targets {
+        let role = match target.kind.as_str() {
+            "mdt" => Role::Mdt,
+            "ost" => Role::Ost,
+            _ => continue,
+        };
+        if let Some(fs) = target.filesystem_id {
+            *out.entry((fs, role)).or_insert(0) += 1;
+        }
+    }
+    out
 }

@@ -83,7 +83,9 @@ pub fn target(
     out.push("write_bytes", write_bytes);
     out.push("read_iops", read_iops);
     out.push("write_iops", write_iops);
-    if is_mdt {
+    // Without `md_stats` this round (unreadable), nothing: counting every
+    // operation as 0 would make the next rate a spike.
+    if is_mdt && !reading.stats.is_empty() {
         for op in MD_OPS {
             let name = format!("md_ops_{op}");
             // An operation never done has no stats line: its count is 0.
@@ -137,7 +139,7 @@ pub fn host(samples: &mut Vec<Sample>, rates: &mut Rates, at: DateTime<Utc>, id:
 }
 
 /// What a file system's series are made of: its targets' samples.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Role {
     Mdt,
     Ost,
@@ -145,9 +147,17 @@ pub enum Role {
 
 /// File-system series from the samples of its targets: space and
 /// bandwidth summed over OSTs, inodes and metadata operations over MDTs,
-/// clients the most any MDT sees.
-pub fn filesystems(samples: &mut Vec<Sample>, targets: &BTreeMap<Uuid, (Uuid, Role)>) {
+/// clients the most any MDT sees. A total is written only when every one
+/// of the `expected` MDTs or OSTs (per file system) gave its part: a
+/// server that did not answer would otherwise show as a dip in the file
+/// system's space or bandwidth.
+pub fn filesystems(
+    samples: &mut Vec<Sample>,
+    targets: &BTreeMap<Uuid, (Uuid, Role)>,
+    expected: &BTreeMap<(Uuid, Role), usize>,
+) {
     let mut sums: BTreeMap<(Uuid, String), f64> = BTreeMap::new();
+    let mut parts: BTreeMap<(Uuid, String), usize> = BTreeMap::new();
     for sample in samples.iter().filter(|s| s.key.kind == ObjectKind::Target) {
         let Some((fs, role)) = targets.get(&sample.key.object_id) else {
             continue;
@@ -160,6 +170,7 @@ pub fn filesystems(samples: &mut Vec<Sample>, targets: &BTreeMap<Uuid, (Uuid, Ro
         if !counts {
             continue;
         }
+        *parts.entry((*fs, name.to_owned())).or_insert(0) += 1;
         let entry = sums.entry((*fs, name.to_owned())).or_insert(0.0);
         *entry = if name == "clients" {
             entry.max(sample.value)
@@ -168,6 +179,15 @@ pub fn filesystems(samples: &mut Vec<Sample>, targets: &BTreeMap<Uuid, (Uuid, Ro
         };
     }
     for ((fs, name), value) in sums {
+        let role = if name.starts_with("inodes_") || name.starts_with("md_ops_") || name == "clients" {
+            Role::Mdt
+        } else {
+            Role::Ost
+        };
+        let given = parts.get(&(fs, name.clone())).copied().unwrap_or(0);
+        if given < expected.get(&(fs, role)).copied().unwrap_or(0) {
+            continue;
+        }
         samples.push(Sample {
             key: SeriesKey {
                 kind: ObjectKind::Filesystem,
@@ -222,7 +242,11 @@ mod tests {
         assert_eq!(value(&second, ObjectKind::Target, "write_iops"), Some(2.0));
         assert_eq!(value(&second, ObjectKind::Target, "space_used"), Some(750.0 * 1024.0));
         let roles = BTreeMap::from([(ost, (fs, Role::Ost))]);
-        filesystems(&mut second, &roles);
+        // With a second OST that gave nothing, no total.
+        let mut partial = second.clone();
+        filesystems(&mut partial, &roles, &BTreeMap::from([((fs, Role::Ost), 2)]));
+        assert_eq!(value(&partial, ObjectKind::Filesystem, "space_total"), None);
+        filesystems(&mut second, &roles, &BTreeMap::from([((fs, Role::Ost), 1)]));
         assert_eq!(value(&second, ObjectKind::Filesystem, "write_bytes"), Some(500.0));
         assert_eq!(
             value(&second, ObjectKind::Filesystem, "space_total"),

@@ -171,11 +171,54 @@ impl Stream {
     }
 }
 
-/// Lines that mean a target, LNet or Pacemaker changed: the state the
-/// polls read is worth reading now.
+/// Lines that mean a target, LNet or a Pacemaker resource changed: the
+/// state the polls read is worth reading now. Other Lustre chatter (client
+/// reconnects, evictions) waits for the next poll.
 fn calls_for_a_round(line: &JournalLine) -> bool {
-    line.source.starts_with("pacemaker")
-        || ["Lustre:", "LustreError:", "LNet:"]
-            .iter()
-            .any(|p| line.message.starts_with(p))
+    const CHANGES: [&str; 7] = [
+        "Failing over",
+        "server umount",
+        "new disk",
+        "recovery",
+        "Added LNI",
+        "Removed LNI",
+        "operation for",
+    ];
+    let from_lustre = ["Lustre:", "LustreError:", "LNet:"]
+        .iter()
+        .any(|p| line.message.starts_with(p));
+    (from_lustre || line.source.starts_with("pacemaker")) && CHANGES.iter().any(|c| line.message.contains(c))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(source: &str, message: &str) -> JournalLine {
+        JournalLine {
+            cursor: String::new(),
+            at: chrono::DateTime::default(),
+            severity: "info",
+            source: source.into(),
+            message: message.into(),
+        }
+    }
+
+    #[test]
+    fn only_changes_start_a_round() {
+        assert!(calls_for_a_round(&line(
+            "pacemaker-controld",
+            " notice: Result of start operation for fs1-OST0000 on oss2: ok"
+        )));
+        assert!(calls_for_a_round(&line("kernel", "Lustre: Failing over fs1-OST0000")));
+        assert!(calls_for_a_round(&line(
+            "kernel",
+            "LNet: Added LNI 10.0.0.2@tcp [8/256/0/180]"
+        )));
+        assert!(!calls_for_a_round(&line(
+            "kernel",
+            "Lustre: fs1-OST0000: Client 1a2b (at 10.0.0.9@tcp) reconnecting"
+        )));
+        assert!(!calls_for_a_round(&line("sshd", "Accepted publickey for root")));
+    }
 }

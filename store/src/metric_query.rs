@@ -540,12 +540,9 @@ pub struct JobUsage {
 /// at most `limit`, most first; `None` when the file system or target does
 /// not exist.
 ///
-/// `metric_job` holds rates per second, sampled at each collection of a
-/// target. Each sample stands for one collection period of its target: the
-/// smallest gap between that target's collection times in the range (only
-/// jobs with I/O get rows, so a longer gap is idle collections, not a
-/// slower period). A target with one collection in the range takes the
-/// smallest period of the others, or counts nothing.
+/// `metric_job` holds per-second rates with the seconds each one covers
+/// (since the previous reading of that job on that target): a job's bytes
+/// are the sum of rate × seconds.
 #[tracing::instrument(skip_all)]
 pub async fn top_jobs(
     db: &impl ConnectionTrait,
@@ -564,27 +561,15 @@ pub async fn top_jobs(
         JobScope::Target(id) => ("target", id, None, "j.target_id = $1 AND $2::uuid IS NULL"),
     };
     let sql = format!(
-        "WITH samples AS (
-             SELECT j.target_id, j.at, j.job, j.read_bytes, j.write_bytes, j.ops FROM metric_job j
+        "WITH jobs AS (
+             SELECT j.job,
+                    sum(j.read_bytes * j.seconds) AS read_bytes,
+                    sum(j.write_bytes * j.seconds) AS write_bytes,
+                    sum(j.ops * j.seconds) AS ops
+             FROM metric_job j
              WHERE {targets} AND j.at >= $3 AND j.at < $4
-         ),
-         gaps AS (
-             SELECT target_id, at - lag(at) OVER (PARTITION BY target_id ORDER BY at) AS gap
-             FROM (SELECT DISTINCT target_id, at FROM samples) AS instants
-         ),
-         periods AS (
-             SELECT target_id, extract(epoch FROM min(gap))::float8 AS seconds FROM gaps GROUP BY target_id
-         ),
-         jobs AS (
-             SELECT s.job,
-                    sum(s.read_bytes * p.seconds) AS read_bytes,
-                    sum(s.write_bytes * p.seconds) AS write_bytes,
-                    sum(s.ops * p.seconds) AS ops
-             FROM samples s
-             JOIN (SELECT target_id, COALESCE(seconds, (SELECT min(seconds) FROM periods), 0) AS seconds
-                   FROM periods) AS p USING (target_id)
-             GROUP BY s.job
-             ORDER BY sum((s.read_bytes + s.write_bytes) * p.seconds) DESC, s.job
+             GROUP BY j.job
+             ORDER BY sum((j.read_bytes + j.write_bytes) * j.seconds) DESC, j.job
              LIMIT $5
          )
          SELECT found.found, jobs.* FROM (SELECT EXISTS (SELECT 1 FROM {table} WHERE id = $1) AS found) AS found

@@ -63,6 +63,8 @@ pub struct JobSample {
     pub read_bytes: f64,
     pub write_bytes: f64,
     pub ops: f64,
+    /// The rates are over this many seconds before the sample's time.
+    pub seconds: f64,
 }
 
 /// Writes samples, remembering the id of every series it has seen so a
@@ -167,12 +169,14 @@ pub async fn write_jobs(db: &impl ConnectionTrait, at: DateTime<Utc>, jobs: &[Jo
     let reads: Vec<f64> = jobs.iter().map(|j| j.read_bytes).collect();
     let writes: Vec<f64> = jobs.iter().map(|j| j.write_bytes).collect();
     let ops: Vec<f64> = jobs.iter().map(|j| j.ops).collect();
+    let seconds: Vec<f64> = jobs.iter().map(|j| j.seconds).collect();
     execute(
         db,
-        "INSERT INTO metric_job (target_id, at, job, read_bytes, write_bytes, ops)
-         SELECT t, $2, j, r, w, o
-         FROM unnest($1::uuid[], $3::text[], $4::double precision[], $5::double precision[], $6::double precision[])
-              AS x(t, j, r, w, o)
+        "INSERT INTO metric_job (target_id, at, job, read_bytes, write_bytes, ops, seconds)
+         SELECT t, $2, j, r, w, o, s
+         FROM unnest($1::uuid[], $3::text[], $4::double precision[], $5::double precision[], $6::double precision[],
+                     $7::double precision[])
+              AS x(t, j, r, w, o, s)
          ON CONFLICT DO NOTHING",
         [
             targets.into(),
@@ -181,6 +185,7 @@ pub async fn write_jobs(db: &impl ConnectionTrait, at: DateTime<Utc>, jobs: &[Jo
             reads.into(),
             writes.into(),
             ops.into(),
+            seconds.into(),
         ],
     )
     .await

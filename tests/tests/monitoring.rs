@@ -6,6 +6,7 @@
 //! a bad parameter value is refused with nothing applied; server journal
 //! lines and state changes are searchable.
 
+use anyhow::Context as _;
 use integration_tests::lustre::{argv, by_hand, change, filesystem_request, mounted_on, LONG};
 use integration_tests::{wait_for, TestEnv};
 use lustre_sim::FaultCommand;
@@ -147,6 +148,30 @@ async fn a_running_file_system_is_watched() -> anyhow::Result<()> {
         },
     )?;
     alert_cleared(&env, "space_high", &item).await?;
+
+    // A target unmounted behind Chroma's back is offline until it is back.
+    let ost3 = target_id(&fs, "mon-OST0003");
+    let item = format!("target/{ost3}");
+    let host = mounted_on(&state, "mon-OST0003")?.unwrap_or_default();
+    let endpoint = cluster.host(&host).cloned().context("the OST's server")?;
+    by_hand(&env, &endpoint, &[argv("umount /mnt/mon-OST0003")]).await?;
+    let alert = alert_raised(&env, "target_offline", &item).await?;
+    assert!(
+        alert["message"].as_str().unwrap_or_default().contains("mon-OST0003"),
+        "{alert}"
+    );
+    let device = lustre_sim::show(&state)?["devices"]
+        .as_array()
+        .and_then(|d| d.iter().find(|d| d["label"] == "mon-OST0003"))
+        .and_then(|d| d["paths"][&host].as_str().map(str::to_owned))
+        .context("the OST's device")?;
+    by_hand(
+        &env,
+        &endpoint,
+        &[argv(&format!("mount -t lustre {device} /mnt/mon-OST0003"))],
+    )
+    .await?;
+    alert_cleared(&env, "target_offline", &item).await?;
 
     // A server that stops answering raises an alert; it clears on return.
     let oss2 = format!("host/{}", hosts[2]);

@@ -367,16 +367,18 @@ async fn job_stats_rank_jobs_by_bytes_over_the_range() -> anyhow::Result<()> {
     let t0 = start()?;
     let t = iso(t0);
     // Collections every 10 s. On OST0 job a reads 100 B/s three times, job
-    // b writes 1000 B/s once; on OST1 job a writes 50 B/s twice.
+    // b writes 1000 B/s once; on OST1 job a writes 50 B/s over 10 s, then
+    // over the 2 s to a round a journal line started early.
     exec(
         &env,
         &format!(
-            "INSERT INTO metric_job (target_id, at, job, read_bytes, write_bytes, ops)
-             SELECT '{ost0}', '{t}'::timestamptz + k * interval '10 s', 'a', 100, 0, 1 FROM generate_series(0, 2) k;
-             INSERT INTO metric_job (target_id, at, job, read_bytes, write_bytes, ops)
-             VALUES ('{ost0}', '{t}'::timestamptz + interval '10 s', 'b', 0, 1000, 2);
-             INSERT INTO metric_job (target_id, at, job, read_bytes, write_bytes, ops)
-             SELECT '{ost1}', '{t}'::timestamptz + k * interval '10 s', 'a', 0, 50, 1 FROM generate_series(0, 1) k;",
+            "INSERT INTO metric_job (target_id, at, job, read_bytes, write_bytes, ops, seconds)
+             SELECT '{ost0}', '{t}'::timestamptz + k * interval '10 s', 'a', 100, 0, 1, 10 FROM generate_series(0, 2) k;
+             INSERT INTO metric_job (target_id, at, job, read_bytes, write_bytes, ops, seconds)
+             VALUES ('{ost0}', '{t}'::timestamptz + interval '10 s', 'b', 0, 1000, 2, 10);
+             INSERT INTO metric_job (target_id, at, job, read_bytes, write_bytes, ops, seconds)
+             VALUES ('{ost1}', '{t}'::timestamptz, 'a', 0, 50, 1, 10),
+                    ('{ost1}', '{t}'::timestamptz + interval '2 s', 'a', 0, 50, 1, 2);",
             ost0 = c.ost0,
             ost1 = c.ost1,
         ),
@@ -398,7 +400,7 @@ async fn job_stats_rank_jobs_by_bytes_over_the_range() -> anyhow::Result<()> {
             jobs[1]["write_bytes"].as_f64(),
             jobs[1]["bytes"].as_f64()
         ),
-        (Some(3000.0), Some(1000.0), Some(4000.0))
+        (Some(3000.0), Some(600.0), Some(3600.0))
     );
     let answer = ok(&env, &format!("/api/filesystem/{}/job_stats?{range}&limit=1", c.fs)).await?;
     assert_eq!(answer["jobs"].as_array().map(Vec::len), Some(1));
@@ -409,7 +411,7 @@ async fn job_stats_rank_jobs_by_bytes_over_the_range() -> anyhow::Result<()> {
         let answer = ok(&env, &path).await?;
         assert_eq!(answer["jobs"].as_array().map(Vec::len), Some(1), "{path}: {answer}");
         assert_eq!(answer["jobs"][0]["job"], "a");
-        assert_eq!(answer["jobs"][0]["write_bytes"].as_f64(), Some(1000.0));
+        assert_eq!(answer["jobs"][0]["write_bytes"].as_f64(), Some(600.0));
     }
     // A range before the samples holds no job.
     let before = format!("begin={}&end={t}", iso(t0 - TimeDelta::hours(1)));

@@ -376,6 +376,7 @@ pub struct AdoptRequest {
         (status = 200, description = "The parameters after adoption", body = Envelope<Vec<ParamView>>),
         (status = 400, description = "The id is invalid, or a key was never read from the log", body = ErrorEnvelope),
         (status = 404, description = "No such file system", body = ErrorEnvelope),
+        (status = 409, description = "A change of the file system is still running", body = ErrorEnvelope),
     ),
 )]
 pub async fn adopt(
@@ -384,9 +385,19 @@ pub async fn adopt(
     body: web::Json<AdoptRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let fs_id = id(&path, "file system")?;
-    let fs = super::load_one(&state.db, fs_id).await?;
-    let current = views(&state, fs_id, &fs.name, &fs.conf_params, None).await?;
     let request = body.into_inner();
+    // Under the planning lock, and not while a change of parameters is on
+    // its way: adopting would overwrite what that job is about to apply.
+    let tx = state.db.begin().await?;
+    store::domain::lock_planning(&tx).await?;
+    let pending = store::domain::unfinished_work(&tx, vec![format!("filesystem/{fs_id}")]).await?;
+    if let Some((_, description, command)) = pending.first() {
+        return Err(ApiError::Conflict(format!(
+            "{description} (command {command}) has not finished; adopt the log's values once it has"
+        )));
+    }
+    let fs = super::load_one(&tx, fs_id).await?;
+    let current = views(&state, fs_id, &fs.name, &fs.conf_params, None).await?;
     let mut errors = Vec::new();
     for key in &request.keys {
         if !current.iter().any(|p| &p.key == key && p.observed_at.is_some()) {
@@ -414,11 +425,12 @@ pub async fn adopt(
         }
     }
     execute(
-        &state.db,
+        &tx,
         "UPDATE filesystem SET conf_params = (conf_params - $3::text[]) || $2 WHERE id = $1",
         [fs_id.into(), serde_json::Value::Object(set).into(), unset.into()],
     )
     .await?;
+    tx.commit().await?;
     let fs = super::load_one(&state.db, fs_id).await?;
     Ok(ok(views(&state, fs_id, &fs.name, &fs.conf_params, None).await?))
 }
