@@ -112,6 +112,12 @@ async fn observe_one(
     for (_, text) in split_marked(&out.stdout, LOG_MARKER) {
         in_llog.extend(common::llog::conf_params(fsname, &common::llog::parse_records(&text)));
     }
+    let mdts: Vec<&str> = fs_targets
+        .iter()
+        .filter(|t| t.kind == "mdt")
+        .map(|t| t.name.as_str())
+        .collect();
+    every_mdt(&mut in_llog, &stored, &mdts);
     let keys: BTreeSet<String> = stored.keys().chain(in_llog.keys()).cloned().collect();
     // Live values: each on a server that runs the target the key is about;
     // a file-system-wide `mdt.` one on an MDT's server, other
@@ -188,6 +194,27 @@ async fn observe_one(
     Ok(())
 }
 
+/// A file-system-wide `mdt.X` that Chroma stores is written by the MGS
+/// into each MDT's log as `FS-MDTnnnn.mdt.X`: when every MDT holds the same
+/// value, that is the stored key's value, and the per-MDT copies are not
+/// separate settings.
+fn every_mdt(in_llog: &mut BTreeMap<String, String>, stored: &BTreeMap<String, String>, mdts: &[&str]) {
+    for key in stored.keys().filter(|k| k.starts_with("mdt.")) {
+        let copies: Vec<String> = mdts.iter().map(|mdt| format!("{mdt}.{key}")).collect();
+        let values: BTreeSet<Option<&String>> = copies.iter().map(|c| in_llog.get(c)).collect();
+        let agreed = match values.into_iter().collect::<Vec<_>>().as_slice() {
+            [Some(value)] => Some((*value).clone()),
+            _ => None,
+        };
+        if let (Some(value), false) = (agreed, mdts.is_empty()) {
+            for copy in &copies {
+                in_llog.remove(copy);
+            }
+            in_llog.insert(key.clone(), value);
+        }
+    }
+}
+
 /// The output after each `marker NAME` line, by name.
 fn split_marked(stdout: &str, marker: &str) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = Vec::new();
@@ -204,7 +231,32 @@ fn split_marked(stdout: &str, marker: &str) -> Vec<(String, String)> {
 
 #[cfg(test)]
 mod tests {
-    use super::{split_marked, LOG_MARKER};
+    use super::{every_mdt, split_marked, LOG_MARKER};
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn a_file_system_wide_mdt_setting_is_read_back_from_every_mdt() {
+        let stored = BTreeMap::from([("mdt.identity_upcall".to_owned(), "NONE".to_owned())]);
+        let mdts = ["fs1-MDT0000", "fs1-MDT0001"];
+        let mut agreeing = BTreeMap::from([
+            ("fs1-MDT0000.mdt.identity_upcall".to_owned(), "NONE".to_owned()),
+            ("fs1-MDT0001.mdt.identity_upcall".to_owned(), "NONE".to_owned()),
+        ]);
+        every_mdt(&mut agreeing, &stored, &mdts);
+        assert_eq!(
+            agreeing,
+            BTreeMap::from([("mdt.identity_upcall".to_owned(), "NONE".to_owned())])
+        );
+        // One MDT set apart by hand: each copy stays, and the stored key
+        // has no log value (drift).
+        let mut differing = BTreeMap::from([
+            ("fs1-MDT0000.mdt.identity_upcall".to_owned(), "NONE".to_owned()),
+            ("fs1-MDT0001.mdt.identity_upcall".to_owned(), "/bin/x".to_owned()),
+        ]);
+        every_mdt(&mut differing, &stored, &mdts);
+        assert_eq!(differing.len(), 2);
+        assert!(!differing.contains_key("mdt.identity_upcall"));
+    }
 
     #[test]
     fn logs_split_at_their_markers() {
