@@ -325,7 +325,9 @@ async fn a_running_step_whose_worker_and_message_are_both_gone_is_rescued() -> a
         Ok((purged > 0).then_some(purged))
     })
     .await?;
-    assert_eq!(purged, 1);
+    // One copy, or two when the recovery sweep published one again before
+    // the purge (a slow machine): either way no copy is left.
+    assert!((1..=2).contains(&purged), "purged {purged} messages");
     channel.close(200, "purged").await?;
     env.worker(2).await?;
     let done = env.finished(&id, LONG).await?;
