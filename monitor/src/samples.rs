@@ -10,12 +10,6 @@ use uuid::Uuid;
 use crate::parse::{Reading, TargetReading};
 use crate::rates::Rates;
 
-/// Metadata operations recorded per MDT, as `md_ops_<name>`.
-pub const MD_OPS: [&str; 14] = [
-    "open", "close", "mknod", "link", "unlink", "mkdir", "rmdir", "rename", "getattr", "setattr", "getxattr",
-    "setxattr", "statfs", "sync",
-];
-
 /// Adds samples to a list, keyed to one object.
 struct Out<'a> {
     samples: &'a mut Vec<Sample>,
@@ -86,7 +80,7 @@ pub fn target(
     // Without `md_stats` this round (unreadable), nothing: counting every
     // operation as 0 would make the next rate a spike.
     if is_mdt && !reading.stats.is_empty() {
-        for op in MD_OPS {
+        for op in store::metric_query::MD_OPS {
             let name = format!("md_ops_{op}");
             // An operation never done has no stats line: its count is 0.
             let count = stat(op).map_or(0, |c| c.samples);
