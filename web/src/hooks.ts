@@ -1,0 +1,82 @@
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { useSearchParams } from 'react-router-dom';
+import { ApiError } from './api';
+import { useChanges } from './stream';
+
+export interface Loaded<T> {
+  data: T | undefined;
+  error: ApiError | Error | undefined;
+  loading: boolean;
+  reload: () => void;
+}
+
+/**
+ * Loads `load()` now, whenever `deps` change, and again on each live change
+ * of one of `liveKinds` (coalesced), keeping the last data while it reloads.
+ */
+export function useLoad<T>(load: () => Promise<T>, deps: unknown[], liveKinds: string[] = []): Loaded<T> {
+  const [data, setData] = useState<T>();
+  const [error, setError] = useState<ApiError | Error>();
+  const [loading, setLoading] = useState(true);
+  const generation = useRef(0);
+  const loader = useRef(load);
+  loader.current = load;
+
+  const reload = useCallback(() => {
+    const mine = ++generation.current;
+    setLoading(true);
+    loader
+      .current()
+      .then((value) => {
+        if (mine !== generation.current) return;
+        setData(value);
+        setError(undefined);
+      })
+      .catch((e: Error) => {
+        if (mine === generation.current) setError(e);
+      })
+      .finally(() => {
+        if (mine === generation.current) setLoading(false);
+      });
+  }, []);
+
+  // eslint-disable-next-line react-hooks/exhaustive-deps
+  useEffect(reload, deps);
+  useChanges(liveKinds, reload, 500);
+  return { data, error, loading, reload };
+}
+
+/**
+ * State kept in the URL's query string, so a page's filters, sorting,
+ * paging and tabs can be bookmarked and shared.
+ */
+export function useUrlState(): [URLSearchParams, (changes: Record<string, string | number | undefined | null>) => void] {
+  const [params, setParams] = useSearchParams();
+  const update = useCallback(
+    (changes: Record<string, string | number | undefined | null>) => {
+      setParams(
+        (current) => {
+          const next = new URLSearchParams(current);
+          for (const [key, value] of Object.entries(changes)) {
+            if (value === undefined || value === null || value === '') next.delete(key);
+            else next.set(key, String(value));
+          }
+          return next;
+        },
+        { replace: true },
+      );
+    },
+    [setParams],
+  );
+  return [params, update];
+}
+
+/** Re-renders every `ms` (for "3 minutes ago" and live time windows). */
+export function useTick(ms: number) {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), ms);
+    return () => clearInterval(timer);
+  }, [ms]);
+  return now;
+}

@@ -1,0 +1,3 @@
+export default function Alerts() {
+  return <div>Alerts</div>;
+}

@@ -1,0 +1,3 @@
+export default function Events() {
+  return <div>Events</div>;
+}

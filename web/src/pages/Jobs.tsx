@@ -1,0 +1,3 @@
+export default function Jobs() {
+  return <div>Jobs</div>;
+}

@@ -1,0 +1,3 @@
+export default function Logs() {
+  return <div>Logs</div>;
+}

@@ -1,0 +1,3 @@
+export default function Parameters() {
+  return <div>Parameters</div>;
+}

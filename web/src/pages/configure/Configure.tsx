@@ -1,0 +1,3 @@
+export default function Configure() {
+  return <div>Configure</div>;
+}

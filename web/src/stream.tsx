@@ -1,0 +1,92 @@
+// The live stream (`GET /api/stream`, Server-Sent Events): one connection
+// for the whole console; pages subscribe to the kinds of change they show.
+import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+
+export interface Change {
+  kind: string;
+  id?: string;
+  op?: string;
+  state?: string;
+  [key: string]: unknown;
+}
+
+type Listener = (change: Change) => void;
+
+interface Stream {
+  subscribe: (listener: Listener) => () => void;
+  connected: boolean;
+}
+
+const StreamContext = createContext<Stream>({ subscribe: () => () => {}, connected: false });
+
+export function StreamProvider({ children }: { children: ReactNode }) {
+  const listeners = useRef(new Set<Listener>());
+  const [connected, setConnected] = useState(false);
+
+  useEffect(() => {
+    const source = new EventSource('/api/stream');
+    const deliver = (change: Change) => listeners.current.forEach((l) => l(change));
+    source.onopen = () => setConnected(true);
+    source.onerror = () => setConnected(false);
+    source.addEventListener('change', (e) => {
+      try {
+        deliver(JSON.parse((e as MessageEvent).data));
+      } catch {
+        // A line that is not JSON is not a change.
+      }
+    });
+    // Too slow to keep up: every page re-reads what it shows.
+    source.addEventListener('lagged', () => deliver({ kind: '*' }));
+    return () => source.close();
+  }, []);
+
+  const subscribe = useCallback((listener: Listener) => {
+    listeners.current.add(listener);
+    return () => {
+      listeners.current.delete(listener);
+    };
+  }, []);
+  const value = useMemo(() => ({ subscribe, connected }), [subscribe, connected]);
+
+  return <StreamContext.Provider value={value}>{children}</StreamContext.Provider>;
+}
+
+export const useStreamStatus = () => useContext(StreamContext).connected;
+
+/**
+ * Calls `onChange` for each change of one of `kinds` (and when the stream
+ * lagged). Calls are coalesced to at most one per `everyMs`, so a burst of
+ * changes costs one re-read.
+ */
+export function useChanges(kinds: string[], onChange: (change: Change) => void, everyMs = 300) {
+  const { subscribe } = useContext(StreamContext);
+  const callback = useRef(onChange);
+  callback.current = onChange;
+  const key = kinds.join(',');
+  useEffect(() => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let last: Change | undefined;
+    const wanted = new Set(key.split(','));
+    const unsubscribe = subscribe((change) => {
+      if (change.kind !== '*' && !wanted.has(change.kind)) return;
+      last = change;
+      if (timer) return;
+      timer = setTimeout(() => {
+        timer = undefined;
+        if (last) callback.current(last);
+      }, everyMs);
+    });
+    return () => {
+      unsubscribe();
+      if (timer) clearTimeout(timer);
+    };
+  }, [key, subscribe, everyMs]);
+}
+
+/** Every change, one by one (for the notification area). */
+export function useEveryChange(onChange: (change: Change) => void) {
+  const { subscribe } = useContext(StreamContext);
+  const callback = useRef(onChange);
+  callback.current = onChange;
+  useEffect(() => subscribe((c) => callback.current(c)), [subscribe]);
+}
