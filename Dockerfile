@@ -1,5 +1,13 @@
 # Builds the Chroma binaries (chroma-api, chroma-scheduler, chroma-worker,
-# chroma-monitor) into one small runtime image. See docker-compose.yml.
+# chroma-monitor) and the web console into one small runtime image. See
+# docker-compose.yml.
+
+FROM node:22-bookworm-slim AS console
+WORKDIR /web
+COPY web/package.json web/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY web/ ./
+RUN npm run build
 
 FROM rust:1 AS builder
 WORKDIR /src
@@ -18,10 +26,12 @@ RUN apt-get update \
     && useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin chroma \
     && mkdir -p /var/lib/chroma && chown chroma /var/lib/chroma
 COPY --from=builder /out/chroma-api /out/chroma-scheduler /out/chroma-worker /out/chroma-monitor /usr/local/bin/
+COPY --from=console /web/dist /usr/share/chroma/web
 USER chroma
 # Chroma's SSH key lives on a volume so every worker uses the same one.
 ENV RUST_LOG=info \
     CHROMA_BIND=0.0.0.0:8080 \
-    CHROMA_SSH_KEY=/var/lib/chroma/id_ed25519
+    CHROMA_SSH_KEY=/var/lib/chroma/id_ed25519 \
+    CHROMA_WEB_DIR=/usr/share/chroma/web
 EXPOSE 8080
 CMD ["chroma-api"]

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs Chroma on this machine: makes sure PostgreSQL and RabbitMQ run,
 # builds the release binaries, applies migrations, then starts the API,
-# the scheduler, two workers, the monitor and a simulated Lustre cluster (lustre-sim:
+# the scheduler, two workers, the monitor, the web console and a simulated Lustre cluster (lustre-sim:
 # mds1, oss1, oss2 over SSH on 127.0.0.1:2200-2202, accepting Chroma's key)
 # in the foreground. Ctrl-C stops them all gracefully (workers finish or
 # hand back their steps).
@@ -13,6 +13,8 @@ cd "$(dirname "$0")/.."
 source scripts/services.sh
 
 cargo build --release --bins
+scripts/web.sh
+export CHROMA_WEB_DIR=${CHROMA_WEB_DIR:-$PWD/web/dist}
 bin=target/release
 export RUST_LOG=${RUST_LOG:-info}
 bind=${CHROMA_BIND:-127.0.0.1:8080}
@@ -107,7 +109,8 @@ demo_filesystem
 
 cat >&2 <<MSG
 
-Chroma is running: API on http://$bind (health: http://$bind/api/health)
+Chroma is running: open the console at http://$bind/
+  API on http://$bind/api (health: http://$bind/api/health)
 Demo login: user admin, password $CHROMA_ADMIN_PASSWORD
   (the API needs a login: POST /api/session, then send the token as a Bearer token)
 Simulated Lustre servers (name, SSH address, host key), state in $sim_dir:

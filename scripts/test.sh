@@ -30,6 +30,15 @@ if ! target/venv/bin/schemathesis --version 2>/dev/null | grep -qF "version $SCH
   target/venv/bin/pip install -q --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 export SCHEMATHESIS="$PWD/target/venv/bin/schemathesis"
+# The console's browser tests (tests/tests/console.rs) drive Debian's
+# Chromium with playwright-core (from web/package-lock.json).
+if ! command -v chromium >/dev/null; then
+  step "installing chromium (the console's browser tests)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null
+fi
+export CHROMIUM=${CHROMIUM:-$(command -v chromium)}
+step "building the web console"
+scripts/web.sh
 # One build from scratch: incremental state would only take disk space
 # (several GiB across the workspace's test binaries).
 export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}

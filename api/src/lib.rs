@@ -3,6 +3,7 @@
 //! envelope.
 
 pub mod auth;
+pub mod console;
 pub mod error;
 pub mod extractors;
 pub mod metrics;
@@ -103,6 +104,8 @@ impl Application {
         let port = listener.local_addr()?.port();
         let state = web::Data::new(AppState::new(settings, db, broker.clone()).context("failed to set up metrics")?);
         let closing = state.closing.clone();
+        let web_dir = state.settings.web_dir.clone();
+        console::check(&web_dir);
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(actix_web::middleware::from_fn(auth::guard::guard))
@@ -114,6 +117,7 @@ impl Application {
                 .app_data(extractors::path_config())
                 .configure(routes::configure)
                 .route("/metrics", web::get().to(metrics::get))
+                .configure(|cfg| console::configure(cfg, &web_dir))
                 .default_service(web::to(extractors::not_found))
         })
         .listen(listener)?

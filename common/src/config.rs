@@ -56,6 +56,9 @@ pub struct Settings {
     /// Percent of a target's space or inodes in use above which an alert
     /// is raised (`CHROMA_USAGE_ALERT_PERCENT`, default 90).
     pub usage_alert_percent: f64,
+    /// The web console's built files, served at `/` by the API
+    /// (`CHROMA_WEB_DIR`, default `web/dist`).
+    pub web_dir: std::path::PathBuf,
 }
 
 fn var(name: &'static str) -> Option<String> {
@@ -184,6 +187,7 @@ impl Settings {
                 }
                 percent
             },
+            web_dir: var("CHROMA_WEB_DIR").unwrap_or_else(|| "web/dist".into()).into(),
         })
     }
 

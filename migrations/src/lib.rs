@@ -16,6 +16,7 @@ mod m20261126_000011_add_target_format_marker;
 mod m20261126_000012_create_user_token_event;
 mod m20261126_000013_notify_changes;
 mod m20261126_000014_create_monitoring;
+mod m20261126_000015_create_user_preference;
 
 /// Runs one or more SQL statements: every schema change here is plain DDL.
 async fn run_sql(manager: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000012_create_user_token_event::Migration),
             Box::new(m20261126_000013_notify_changes::Migration),
             Box::new(m20261126_000014_create_monitoring::Migration),
+            Box::new(m20261126_000015_create_user_preference::Migration),
         ]
     }
 }

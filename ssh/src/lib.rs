@@ -41,6 +41,7 @@ pub mod keys;
 pub mod output;
 pub mod pool;
 pub mod quote;
+pub mod scan;
 pub mod session;
 
 pub use error::SshError;
@@ -50,4 +51,5 @@ pub use keys::{default_key_path, KeyPair, KEY_PATH_ENV};
 pub use output::{ExecOutput, MAX_STREAM_BYTES};
 pub use pool::{PoolConfig, Pools};
 pub use quote::command_line;
+pub use scan::{scan_host_key, ScannedKey};
 pub use session::{HostKeyPolicy, Session, Target, Timeouts};

@@ -285,6 +285,27 @@ impl Session {
 }
 
 /// TCP connect, key exchange and public-key authentication.
+/// The TCP connection to `target`'s sshd.
+pub(crate) async fn open_stream(target: &Target) -> Result<TcpStream, SshError> {
+    let stream = TcpStream::connect((target.address.as_str(), target.port))
+        .await
+        .map_err(|source| {
+            if source.kind() == std::io::ErrorKind::ConnectionRefused {
+                SshError::ConnectionRefused {
+                    target: target.to_string(),
+                }
+            } else {
+                SshError::Connect {
+                    target: target.to_string(),
+                    source,
+                }
+            }
+        })?;
+    // Commands are small request/response exchanges; don't let Nagle delay them.
+    let _ = stream.set_nodelay(true);
+    Ok(stream)
+}
+
 async fn handshake(
     target: &Target,
     key: &KeyPair,
@@ -292,20 +313,7 @@ async fn handshake(
     timeouts: &Timeouts,
 ) -> Result<Handle<Verifier>, SshError> {
     let name = target.to_string();
-    let stream = TcpStream::connect((target.address.as_str(), target.port))
-        .await
-        .map_err(|source| {
-            if source.kind() == std::io::ErrorKind::ConnectionRefused {
-                SshError::ConnectionRefused { target: name.clone() }
-            } else {
-                SshError::Connect {
-                    target: name.clone(),
-                    source,
-                }
-            }
-        })?;
-    // Commands are small request/response exchanges; don't let Nagle delay them.
-    let _ = stream.set_nodelay(true);
+    let stream = open_stream(target).await?;
     let config = client::Config {
         keepalive_interval: timeouts.keepalive,
         keepalive_max: 3,

@@ -10,6 +10,7 @@ pub mod domain;
 pub mod entities;
 pub mod metric_query;
 pub mod metrics;
+pub mod preferences;
 pub mod sql;
 pub mod users;
 

@@ -60,6 +60,8 @@ pub fn test_settings(name: &str, amqp_url: Option<&str>) -> anyhow::Result<Setti
     settings.sweep_interval = Duration::from_millis(300);
     settings.drain_timeout = Duration::from_secs(5);
     settings.db_pool_size = 5;
+    // The console as scripts/test.sh built it (the browser tests load it).
+    settings.web_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../web/dist");
     settings.ssh_key_path = std::env::temp_dir()
         .join(format!("chroma-test-{name}"))
         .join("id_ed25519");

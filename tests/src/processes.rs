@@ -16,7 +16,7 @@ pub struct Process {
 }
 
 /// The directory holding the built binaries (next to the test's `deps/`).
-fn binary_dir() -> anyhow::Result<PathBuf> {
+pub fn binary_dir() -> anyhow::Result<PathBuf> {
     let exe = std::env::current_exe()?;
     let deps = exe.parent().context("test binary has no directory")?;
     Ok(deps

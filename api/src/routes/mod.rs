@@ -14,6 +14,7 @@ pub mod logs;
 pub mod metrics;
 pub mod openapi;
 pub mod planning;
+pub mod preferences;
 pub mod query;
 pub mod session;
 pub mod ssh_key;
@@ -53,6 +54,8 @@ fn table() -> Vec<(Method, &'static str, Access, Route)> {
         (M::GET, "/token", READ, web::get().to(tokens::list)),
         (M::POST, "/token", READ, web::post().to(tokens::create)),
         (M::DELETE, "/token/{id}", READ, web::delete().to(tokens::delete)),
+        (M::GET, "/preference/{key}", READ, web::get().to(preferences::get)),
+        (M::PUT, "/preference/{key}", READ, web::put().to(preferences::put)),
         (M::GET, "/user", SUPER, web::get().to(users::list)),
         (M::POST, "/user", SUPER, web::post().to(users::create)),
         (M::PATCH, "/user/{id}", SUPER, web::patch().to(users::update)),
@@ -72,6 +75,7 @@ fn table() -> Vec<(Method, &'static str, Access, Route)> {
         (M::POST, "/job/{id}/resume", FS, web::post().to(jobs::control::resume)),
         (M::GET, "/host", READ, web::get().to(hosts::list::handle)),
         (M::POST, "/host", SUPER, web::post().to(hosts::create::handle)),
+        (M::POST, "/host/scan", SUPER, web::post().to(hosts::scan::handle)),
         (M::GET, "/host/metric", READ, web::get().to(metrics::all::hosts)),
         (M::GET, "/host/{id}", READ, web::get().to(hosts::list::get)),
         (M::GET, "/host/{id}/metric", READ, web::get().to(metrics::object::host)),
@@ -202,8 +206,8 @@ pub fn endpoints() -> Vec<(Method, &'static str, Access)> {
     table().into_iter().map(|(m, p, a, _)| (m, p, a)).collect()
 }
 
-/// Who may call `method path`. A path the table does not know still needs
-/// a login, so an unauthenticated caller learns nothing from a 404.
+/// Who may call `method path`. An API path the table does not know still
+/// needs a login, so an unauthenticated caller learns nothing from a 404.
 pub fn access(method: &Method, path: &str) -> Access {
     static DEFS: OnceLock<Vec<(Method, ResourceDef, Access)>> = OnceLock::new();
     let defs = DEFS.get_or_init(|| {
@@ -213,7 +217,13 @@ pub fn access(method: &Method, path: &str) -> Access {
             .collect()
     });
     let Some(rest) = PREFIXES.iter().find_map(|prefix| path.strip_prefix(prefix)) else {
-        return READ;
+        // Outside the API are the console's static files, which hold no
+        // data (the login page must load before a login), and `/metrics`.
+        return if path == "/metrics" || path.starts_with("/api") {
+            READ
+        } else {
+            PUBLIC
+        };
     };
     defs.iter()
         .find(|(m, def, _)| m == method && def.is_match(rest))
@@ -244,6 +254,9 @@ mod tests {
         assert_eq!(access(&Method::GET, "/api/target/abc"), READ);
         assert_eq!(access(&Method::POST, "/api/filesystem/detect"), FS);
         assert_eq!(access(&Method::DELETE, "/api/nothing/here"), READ);
-        assert_eq!(access(&Method::GET, "/elsewhere"), READ);
+        assert_eq!(access(&Method::GET, "/api-elsewhere"), READ);
+        assert_eq!(access(&Method::GET, "/metrics"), READ);
+        assert_eq!(access(&Method::GET, "/dashboard"), PUBLIC);
+        assert_eq!(access(&Method::GET, "/assets/index.js"), PUBLIC);
     }
 }

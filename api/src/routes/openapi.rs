@@ -20,7 +20,7 @@ use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
 use super::{
     alerts, commands, events, filesystems, health, hosts, jobs, session, ssh_key, stream, targets, tokens, users,
 };
-use super::{logs, metrics, version, volumes};
+use super::{logs, metrics, preferences, version, volumes};
 use crate::auth::{Access, COOKIE};
 
 /// The document.
@@ -44,6 +44,8 @@ use crate::auth::{Access, COOKIE};
         tokens::list,
         tokens::create,
         tokens::delete,
+        preferences::get,
+        preferences::put,
         users::list,
         users::create,
         users::update,
@@ -58,6 +60,7 @@ use crate::auth::{Access, COOKIE};
         jobs::control::resume,
         hosts::list::handle,
         hosts::create::handle,
+        hosts::scan::handle,
         hosts::list::get,
         hosts::change::patch,
         ssh_key::get,

@@ -50,7 +50,7 @@ fn invalid(field: &str, message: impl Into<String>) -> ApiError {
 
 /// A host name or an IP address; nothing a shell or SSH option could
 /// misread.
-fn check_address(address: &str) -> Result<(), ApiError> {
+pub(crate) fn check_address(address: &str) -> Result<(), ApiError> {
     let valid = !address.is_empty()
         && address.len() <= 253
         && !address.starts_with('-')

@@ -3,6 +3,7 @@
 pub mod change;
 pub mod create;
 pub mod list;
+pub mod scan;
 
 use common::domain::{HostState, LnetState};
 use serde::Serialize;
