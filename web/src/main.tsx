@@ -11,15 +11,17 @@ const root = document.getElementById('root');
 if (root) {
   createRoot(root).render(
     <StrictMode>
-      <ConfigProvider theme={{ token: { colorPrimary: '#1f6feb', borderRadius: 4 } }}>
-        <AntApp>
-          <BrowserRouter>
+      {/* The router is outermost: notifications and dialogs antd renders
+          outside the page tree hold links too. */}
+      <BrowserRouter>
+        <ConfigProvider theme={{ token: { colorPrimary: '#1f6feb', borderRadius: 4 } }}>
+          <AntApp>
             <AuthProvider>
               <App />
             </AuthProvider>
-          </BrowserRouter>
-        </AntApp>
-      </ConfigProvider>
+          </AntApp>
+        </ConfigProvider>
+      </BrowserRouter>
     </StrictMode>,
   );
 }

@@ -1,7 +1,7 @@
 // Every action with consequences: ask the API for a dry run, show the jobs
 // it would create (and what each asks to be confirmed), then run it only
 // when the user confirms.
-import { App, Button, List, Modal, Typography, type ButtonProps } from 'antd';
+import { App, Button, Modal, Typography, type ButtonProps } from 'antd';
 import { useState, type ReactNode } from 'react';
 import { ApiError, request, type Plan } from '../api';
 import ErrorNotice from './ErrorNotice';
@@ -92,19 +92,14 @@ export default function ConfirmAction({
             <Typography.Paragraph>
               {plan.jobs.length === 0 ? 'Nothing needs to be done.' : `This will run ${plan.jobs.length} job(s):`}
             </Typography.Paragraph>
-            <List
-              size="small"
-              bordered
-              dataSource={plan.jobs}
-              renderItem={(job) => (
-                <List.Item>
-                  <div>
-                    <div>{job.description}</div>
-                    {job.confirmation && <Typography.Text type="warning">{job.confirmation}</Typography.Text>}
-                  </div>
-                </List.Item>
-              )}
-            />
+            <ol data-testid="plan" style={{ paddingLeft: 20, maxHeight: 360, overflow: 'auto' }}>
+              {plan.jobs.map((job, i) => (
+                <li key={i} style={{ marginBottom: 6 }}>
+                  <div>{job.description}</div>
+                  {job.confirmation && <Typography.Text type="warning">{job.confirmation}</Typography.Text>}
+                </li>
+              ))}
+            </ol>
           </>
         )}
       </Modal>

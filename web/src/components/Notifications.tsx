@@ -3,7 +3,7 @@
 // drawer listing the latest. Active alerts are counted from the API so the
 // badge is right from the first moment, not only after the next change.
 import { BellOutlined } from '@ant-design/icons';
-import { App, Badge, Button, Drawer, Empty, List, Space, Typography } from 'antd';
+import { App, Badge, Button, Drawer, Empty, Space, Typography } from 'antd';
 import { useCallback, useEffect, useState } from 'react';
 import { Link } from 'react-router-dom';
 import { get, type Command, type Page } from '../api';
@@ -121,10 +121,9 @@ export default function Notifications() {
         {notes.length === 0 ? (
           <Empty description="Nothing yet" />
         ) : (
-          <List
-            dataSource={notes}
-            renderItem={(note) => (
-              <List.Item data-testid="notification-item">
+          <div>
+            {notes.map((note) => (
+              <div key={note.key} data-testid="notification-item" style={{ padding: '8px 0', borderBottom: '1px solid #f0f0f0' }}>
                 <Space orientation="vertical" size={0} style={{ width: '100%' }}>
                   <Space>
                     <StateTag state={note.state} />
@@ -134,9 +133,9 @@ export default function Notifications() {
                   </Space>
                   <Typography.Text type="secondary">{time(note.at)}</Typography.Text>
                 </Space>
-              </List.Item>
-            )}
-          />
+              </div>
+            ))}
+          </div>
         )}
       </Drawer>
     </>

@@ -18,6 +18,9 @@ interface Props extends WidgetProps {
   title: ReactNode;
   /** Data points the chart draws now; 0 shows `empty` instead of it. */
   points: number;
+  /** When its newest point was measured (shown as `data-latest`, so a
+   * test can see the chart move). */
+  latest?: string;
   loading: boolean;
   error: Error | undefined;
   /** Why there is nothing to draw ("No data in this range"). */
@@ -27,7 +30,7 @@ interface Props extends WidgetProps {
   children: ReactNode;
 }
 
-export default function WidgetCard({ type, title, points, loading, error, empty, extra, onRemove, children }: Props) {
+export default function WidgetCard({ type, title, points, latest, loading, error, empty, extra, onRemove, children }: Props) {
   let body: ReactNode;
   if (points > 0) body = children;
   else if (loading && !error) body = <Spin style={{ margin: 'auto' }} />;
@@ -38,6 +41,7 @@ export default function WidgetCard({ type, title, points, loading, error, empty,
       size="small"
       data-testid={`widget-${type}`}
       data-points={points}
+      data-latest={latest}
       title={
         <span className={DRAG_HANDLE} style={{ display: 'block', cursor: 'move' }}>
           {title}

@@ -37,6 +37,7 @@ export default function BandwidthWidget({ onRemove }: WidgetProps) {
       type="bandwidth"
       title="Read/write bandwidth"
       points={pointCount(series)}
+      latest={read?.points.at(-1)?.[0]}
       loading={loading}
       error={error}
       empty={filesystems.length ? 'No bandwidth data in this range yet' : 'No file system yet'}

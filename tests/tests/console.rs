@@ -1,0 +1,79 @@
+//! The web console in a real browser: Debian's Chromium, driven by
+//! playwright-core from `web/tests/console.mjs`, against the API serving
+//! the built console, a scheduler, workers and a monitor polling three
+//! lustre-sim servers over SSH. The script logs in, watches the dashboard
+//! draw, creates a second file system from the form and watches its
+//! command finish, cancels a job, sees a failover alert arrive without a
+//! reload, is refused a bad parameter value, and saves a screenshot of
+//! each page. `scripts/test.sh` builds the console and installs Chromium
+//! first; `UPDATE_SCREENSHOTS=1` also writes them to `docs/screenshots/`.
+
+use integration_tests::lustre::{filesystem_request, LONG};
+use integration_tests::processes::binary_dir;
+use integration_tests::{TestEnv, ADMIN_PASSWORD};
+use reqwest::StatusCode;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+/// The whole browser script, at most.
+const SCRIPT_TIMEOUT: Duration = Duration::from_secs(600);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_runs_the_cluster_from_a_browser() -> anyhow::Result<()> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    anyhow::ensure!(
+        root.join("web/dist/index.html").is_file(),
+        "the console is not built: run scripts/web.sh (scripts/test.sh does)"
+    );
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    anyhow::ensure!(
+        Path::new(&chromium).is_file(),
+        "no Chromium at {chromium}: install Debian's chromium (scripts/test.sh does) or set CHROMIUM"
+    );
+
+    let mut env = TestEnv::start("console").await?;
+    env.scheduler().await?;
+    env.worker(8).await?;
+    env.monitor(Duration::from_secs(1)).await?;
+    let (cluster, state) = env.simulated_cluster(&["mds1", "oss1", "oss2"]).await?;
+    let hosts = env.add_hosts(&cluster).await?;
+    // The demo file system, as scripts/run.sh creates it; the browser
+    // creates a second one on the devices left.
+    let request = filesystem_request(&env, &hosts, "demo").await?;
+    let (status, envelope) = env.post("/api/filesystem", &request).await?;
+    assert_eq!(status, StatusCode::ACCEPTED, "{envelope}");
+    let command = envelope["response"]["command"].as_str().unwrap_or_default().to_owned();
+    let done = env.finished(&command, LONG).await?;
+    assert_eq!(done["state"], "succeeded", "{done}");
+
+    let shots = root.join("target/console-screenshots");
+    std::fs::create_dir_all(&shots)?;
+    let mut script = tokio::process::Command::new("node");
+    script
+        .arg(root.join("web/tests/console.mjs"))
+        .current_dir(root.join("web"))
+        .env("CHROMA_URL", &env.base)
+        .env("CHROMA_USERNAME", "admin")
+        .env("CHROMA_PASSWORD", ADMIN_PASSWORD)
+        .env("CHROMIUM", &chromium)
+        .env("LUSTRE_SIM", binary_dir()?.join("lustre-sim"))
+        .env("SIM_STATE_DIR", &state)
+        .env("SCREENSHOTS", &shots)
+        .stdout(Stdio::inherit())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true);
+    if std::env::var_os("UPDATE_SCREENSHOTS").is_some() {
+        script.env("DOCS_SCREENSHOTS", root.join("docs/screenshots"));
+    }
+    let outcome = tokio::time::timeout(SCRIPT_TIMEOUT, script.status()).await;
+    let status = match outcome {
+        Ok(status) => status?,
+        Err(_) => anyhow::bail!("the browser script ran past {SCRIPT_TIMEOUT:?}"),
+    };
+    assert!(
+        status.success(),
+        "the browser script failed ({status}); its output is above"
+    );
+    env.stop().await
+}

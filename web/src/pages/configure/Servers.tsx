@@ -1,0 +1,189 @@
+// Servers: a table (sorting, filters and page in the URL), LNet up/down and
+// removal through a dry run, adding a server, and Chroma's public key.
+import { Button, Collapse, Space, Table, Tag, Tooltip, Typography } from 'antd';
+import { PlusOutlined } from '@ant-design/icons';
+import type { ColumnsType } from 'antd/es/table';
+import { useState, type HTMLAttributes } from 'react';
+import { get, type Page } from '../../api';
+import { useAuth } from '../../auth';
+import ConfirmAction from '../../components/ConfirmAction';
+import ErrorNotice from '../../components/ErrorNotice';
+import StateTag from '../../components/StateTag';
+import { useLoad } from '../../hooks';
+import AddServer from './AddServer';
+import { Busy } from './Filesystems';
+import PublicKey from './PublicKey';
+import RecentCommand, { useRecentCommand } from './RecentCommand';
+import { useTableUrl } from './table';
+import { hostLabel, type Host } from './types';
+
+const LNET_VERBS: Record<string, string> = { lnet_up: 'Start LNet', lnet_down: 'Stop LNet' };
+
+function HostActions({ host, onDone }: { host: Host; onDone: (response: unknown) => void }) {
+  const label = hostLabel(host);
+  return (
+    <Space size={4} wrap>
+      {host.lnet_transitions.map((lnet) => (
+        <ConfirmAction
+          key={lnet}
+          size="small"
+          title={`${LNET_VERBS[lnet] ?? lnet} on ${label}`}
+          method="PATCH"
+          path={`/host/${host.id}`}
+          body={{ lnet_state: lnet }}
+          confirmField
+          danger={lnet === 'lnet_down'}
+          onDone={onDone}
+          data-testid={`host-${lnet}-${host.address}:${host.port}`}
+        >
+          {LNET_VERBS[lnet] ?? lnet}
+        </ConfirmAction>
+      ))}
+      {host.available_transitions.includes('removed') && (
+        <ConfirmAction
+          size="small"
+          danger
+          title={`Remove server ${label}`}
+          method="PATCH"
+          path={`/host/${host.id}`}
+          body={{ state: 'removed' }}
+          confirmField
+          consequence={
+            <Typography.Paragraph>
+              Chroma stops managing {label}. The API refuses while the server still serves targets.
+            </Typography.Paragraph>
+          }
+          onDone={onDone}
+          data-testid={`host-remove-${host.address}:${host.port}`}
+        >
+          Remove
+        </ConfirmAction>
+      )}
+    </Space>
+  );
+}
+
+export default function Servers() {
+  const { can } = useAuth();
+  const superuser = can('superuser');
+  const table = useTableUrl();
+  const recent = useRecentCommand();
+  const [adding, setAdding] = useState(false);
+  const state = table.filter('state');
+  const lnet = table.filter('lnet_state');
+  const { data, error, loading } = useLoad(
+    () => get<Page<Host>>('/host', { ...table.query, state, lnet_state: lnet }),
+    [JSON.stringify(table.query), state, lnet],
+    ['host'],
+  );
+
+  const columns: ColumnsType<Host> = [
+    {
+      title: 'Address',
+      dataIndex: 'address',
+      ...table.sortable('address'),
+      render: (address: string, h) => (
+        <Space size={4}>
+          <span>
+            {address}
+            {h.port !== 22 && <Typography.Text type="secondary">:{h.port}</Typography.Text>}
+          </span>
+          <Busy locks={h.locks} />
+        </Space>
+      ),
+    },
+    { title: 'Node name', dataIndex: 'nodename', ...table.sortable('nodename'), render: (n: string | null) => n ?? '–' },
+    {
+      title: 'State',
+      dataIndex: 'state',
+      ...table.sortable('state'),
+      ...table.filterable(
+        'state',
+        ['unconfigured', 'managed', 'removed'].map((s) => ({ text: s, value: s })),
+      ),
+      render: (s: string) => <StateTag state={s} />,
+    },
+    {
+      title: 'LNet',
+      dataIndex: 'lnet_state',
+      ...table.sortable('lnet_state'),
+      ...table.filterable(
+        'lnet_state',
+        ['lnet_up', 'lnet_down', 'lnet_unknown'].map((s) => ({ text: s.replace('_', ' '), value: s })),
+      ),
+      render: (s: string) => <StateTag state={s} />,
+    },
+    {
+      title: 'NIDs',
+      dataIndex: 'nids',
+      render: (nids: string[]) =>
+        nids.length ? (
+          <Space size={2} wrap>
+            {nids.map((n) => (
+              <Tag key={n}>{n}</Tag>
+            ))}
+          </Space>
+        ) : (
+          '–'
+        ),
+    },
+    {
+      title: 'Lustre',
+      dataIndex: 'lustre_version',
+      render: (v: string | null, h) => (
+        <Tooltip title={h.kernel ? `kernel ${h.kernel}` : undefined}>
+          <span>{v ?? '–'}</span>
+        </Tooltip>
+      ),
+    },
+    {
+      title: 'Host key',
+      dataIndex: 'fingerprint',
+      render: (f: string | null) =>
+        f ? (
+          <Typography.Text code copyable={{ text: f }} ellipsis={{ tooltip: f }} style={{ maxWidth: 200 }}>
+            {f}
+          </Typography.Text>
+        ) : (
+          <Typography.Text type="secondary">not pinned yet</Typography.Text>
+        ),
+    },
+  ];
+  if (superuser) {
+    columns.push({ title: 'Actions', key: 'actions', render: (_, h) => <HostActions host={h} onDone={recent.follow} /> });
+  }
+
+  return (
+    <>
+      <Space wrap style={{ marginBottom: 12, width: '100%', justifyContent: 'space-between' }}>
+        <Typography.Title level={4} style={{ margin: 0 }}>
+          Servers
+        </Typography.Title>
+        {superuser && (
+          <Button type="primary" icon={<PlusOutlined />} onClick={() => setAdding(true)} data-testid="add-server">
+            Add server
+          </Button>
+        )}
+      </Space>
+      <Collapse
+        size="small"
+        style={{ marginBottom: 12 }}
+        items={[{ key: 'key', label: "Chroma's public SSH key (install it on servers before adding them)", children: <PublicKey /> }]}
+      />
+      <RecentCommand id={recent.id} onClose={recent.dismiss} />
+      <ErrorNotice error={error} />
+      <Table<Host>
+        rowKey="id"
+        size="middle"
+        loading={loading && !data}
+        columns={columns}
+        dataSource={data?.objects}
+        pagination={table.pagination(data?.meta.total_count)}
+        onChange={table.onChange}
+        onRow={(h) => ({ 'data-testid': `host-row-${h.address}:${h.port}` }) as HTMLAttributes<HTMLElement>}
+        scroll={{ x: 'max-content' }}
+      />
+      {superuser && <AddServer open={adding} onClose={() => setAdding(false)} />}
+    </>
+  );
+}

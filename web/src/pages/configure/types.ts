@@ -1,0 +1,130 @@
+// The shapes the API answers for the objects Configure shows (see
+// api/src/routes/{filesystems,targets,hosts,volumes}/mod.rs).
+
+export interface HeldLock {
+  item: string;
+  write: boolean;
+  job_id: string;
+  command_id: string;
+  description: string;
+}
+
+export interface Target {
+  id: string;
+  name: string;
+  kind: 'mgt' | 'mdt' | 'ost' | string;
+  filesystem_id: string | null;
+  filesystem: string | null;
+  index: number | null;
+  volume_id: string;
+  volume_serial: string;
+  primary_host_id: string;
+  primary_host: string | null;
+  failover_host_ids: string[];
+  active_host_id: string | null;
+  active_host: string | null;
+  failed_over: boolean;
+  state: string;
+  managed: boolean;
+  available_transitions: string[];
+  locks: HeldLock[];
+  created_at: string;
+}
+
+export interface Filesystem {
+  id: string;
+  name: string;
+  state: string;
+  managed: boolean;
+  mgs_id: string;
+  client_mount_source: string | null;
+  conf_params: Record<string, string>;
+  available_transitions: string[];
+  locks: HeldLock[];
+  /** Its MGT, then its MDTs and OSTs. */
+  targets: Target[];
+  created_at: string;
+}
+
+export interface Host {
+  id: string;
+  address: string;
+  port: number;
+  fingerprint: string | null;
+  state: string;
+  nodename: string | null;
+  kernel: string | null;
+  lustre_version: string | null;
+  lnet_state: string;
+  nids: string[];
+  available_transitions: string[];
+  lnet_transitions: string[];
+  locks: HeldLock[];
+  created_at: string;
+}
+
+export interface VolumeNode {
+  host_id: string;
+  host: string | null;
+  path: string;
+}
+
+export interface Volume {
+  id: string;
+  serial: string;
+  size_bytes: number;
+  target_id: string | null;
+  target: string | null;
+  nodes: VolumeNode[];
+}
+
+export interface Job {
+  id: string;
+  command: string;
+  key: string;
+  description: string;
+  state: string;
+  error: string | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+export interface CommandDetail {
+  id: string;
+  message: string;
+  state: string;
+  created_at: string;
+  finished_at: string | null;
+  jobs: Job[];
+}
+
+/** What a state change or a creation answers besides its object. */
+export interface Planned {
+  command: string | null;
+  dry_run: boolean;
+  requires_confirmation: boolean;
+  jobs: {
+    description: string;
+    object?: string;
+    from?: string | null;
+    to?: string | null;
+    wait_for?: number[];
+    confirmation?: string | null;
+  }[];
+}
+
+/** `POST /api/host/scan`. */
+export interface ScannedKey {
+  address: string;
+  port: number;
+  fingerprint: string;
+  key_type: string;
+}
+
+/** A host's name as people know it: its node name, else its address. */
+export const hostLabel = (h: Pick<Host, 'nodename' | 'address'> | undefined, fallback = '–') =>
+  h ? (h.nodename ?? h.address) : fallback;
+
+/** Commands still working (their progress is worth watching). */
+export const UNFINISHED = new Set(['pending', 'queued', 'waiting', 'running', 'paused']);

@@ -1,0 +1,22 @@
+/** One server log line, as `GET /api/log` answers. */
+export interface LogLine {
+  /** Grows in the order lines are stored. */
+  id: number;
+  host_id: string;
+  nodename: string | null;
+  at: string;
+  severity: string;
+  source: string;
+  message: string;
+}
+
+/** Syslog severities, most severe first (the API's order). */
+export const LOG_SEVERITIES = ['emerg', 'alert', 'crit', 'error', 'warning', 'notice', 'info', 'debug'];
+
+/** The filters of `GET /api/log` a view sets (besides paging). */
+export interface LogFilters {
+  host_id?: string | null;
+  severity?: string | null;
+  source?: string | null;
+  q?: string | null;
+}

@@ -1,0 +1,290 @@
+// The console in a real browser (Debian's Chromium, driven by
+// playwright-core), against a running Chroma with a lustre-sim cluster
+// holding file system `demo`. Run by tests/tests/console.rs, which starts
+// that stack; every step waits for what a user would see and fails with
+// what it was waiting for.
+//
+// Environment: CHROMA_URL, CHROMA_USERNAME, CHROMA_PASSWORD, CHROMIUM (the
+// browser), LUSTRE_SIM (its binary, to inject a failover) and
+// SIM_STATE_DIR, SCREENSHOTS (a directory), DOCS_SCREENSHOTS (optional:
+// also write the README's screenshots there).
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const env = (name) => {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set`);
+  return value;
+};
+const BASE = env('CHROMA_URL');
+const SHOTS = env('SCREENSHOTS');
+const DOCS = process.env.DOCS_SCREENSHOTS;
+const WAIT = 60_000;
+
+let step = 'starting';
+const log = (text) => console.log(`console test: ${text}`);
+function begin(name) {
+  step = name;
+  log(name);
+}
+
+async function api(page, method, path, body) {
+  return page.evaluate(
+    async ({ method, path, body }) => {
+      const response = await fetch(`/api${path}`, {
+        method,
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      return { status: response.status, envelope: await response.json() };
+    },
+    { method, path, body },
+  );
+}
+
+async function shot(page, name) {
+  mkdirSync(SHOTS, { recursive: true });
+  const file = join(SHOTS, `${name}.png`);
+  await page.screenshot({ path: file });
+  if (DOCS) {
+    mkdirSync(DOCS, { recursive: true });
+    copyFileSync(file, join(DOCS, `${name}.png`));
+  }
+}
+
+/** Polls `check` until it answers true. */
+async function until(what, check, timeout = WAIT) {
+  const deadline = Date.now() + timeout;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+/** Picks the option containing `text` in the antd Select `testId`. */
+async function choose(page, testId, text) {
+  const select = page.getByTestId(testId);
+  await select.click();
+  // As a user at a keyboard: type to narrow the list, Enter takes the first.
+  if (await select.locator('input').isEditable().catch(() => false)) await page.keyboard.type(text);
+  await page.keyboard.press('Enter');
+  await page.keyboard.press('Escape');
+  await select.filter({ hasText: text }).waitFor();
+}
+
+/** Waits until the widget of `type` draws at least one point. */
+async function widgetDraws(page, type) {
+  await page.waitForFunction(
+    (t) => Number(document.querySelector(`[data-testid="widget-${t}"]`)?.getAttribute('data-points') ?? 0) > 0,
+    type,
+    { timeout: WAIT },
+  );
+}
+
+const browser = await chromium.launch({
+  executablePath: env('CHROMIUM'),
+  headless: true,
+  args: ['--no-sandbox', '--disable-dev-shm-usage'],
+});
+const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+context.setDefaultTimeout(WAIT);
+const page = await context.newPage();
+const pageErrors = [];
+page.on('pageerror', (e) => pageErrors.push(e.message));
+
+try {
+
+  begin('a wrong password is refused on the login page');
+  await page.goto(`${BASE}/`);
+  await page.waitForURL(/\/login$/);
+  await shot(page, 'login');
+  await page.getByLabel('Username').fill(env('CHROMA_USERNAME'));
+  await page.getByLabel('Password').fill('not the password');
+  await page.getByRole('button', { name: /log in/i }).click();
+  await page.getByRole('alert').filter({ hasText: /password/i }).waitFor();
+
+  begin('logging in opens the dashboard');
+  await page.getByLabel('Password').fill(env('CHROMA_PASSWORD'));
+  await page.getByRole('button', { name: /log in/i }).click();
+  await page.waitForURL(/\/dashboard/);
+  await page.getByTestId('user-menu').filter({ hasText: env('CHROMA_USERNAME') }).waitFor();
+  await page.getByTestId('live').filter({ hasText: 'live' }).waitFor();
+
+  // Start from the default dashboard, whatever an earlier run saved.
+  await api(page, 'PUT', '/preference/dashboard', { value: null });
+  const filesystems = (await api(page, 'GET', '/filesystem?name=demo')).envelope.response.objects;
+  assert.equal(filesystems.length, 1, 'the demo file system exists');
+  const demo = filesystems[0];
+
+  begin('the dashboard charts draw the demo cluster');
+  await page.goto(`${BASE}/dashboard?fs=${demo.id}&range=5m`);
+  for (const type of ['capacity', 'bandwidth', 'metadata', 'ost-balance', 'heatmap', 'servers']) {
+    await widgetDraws(page, type);
+  }
+  // The charts move without a reload: the bandwidth chart's newest point
+  // is replaced by a newer one as the monitor records rounds.
+  const latest = await page.getByTestId('widget-bandwidth').getAttribute('data-latest');
+  assert.ok(latest, 'the bandwidth chart says when its newest point is from');
+  await page.waitForFunction(
+    (t) => {
+      const now = document.querySelector('[data-testid="widget-bandwidth"]')?.getAttribute('data-latest');
+      return !!now && now > t;
+    },
+    latest,
+    { timeout: WAIT },
+  );
+  await shot(page, 'dashboard');
+
+  begin('a heat-map cell shows the top jobs on that OST');
+  const heatmap = page.getByTestId('chart-heatmap');
+  const box = await heatmap.boundingBox();
+  assert.ok(box, 'the heat map is on the page');
+  let opened = false;
+  // The newest columns hold data: click from the right edge leftwards, on
+  // each OST's row, until a cell answers.
+  for (let x = box.x + box.width - 12; x > box.x + box.width / 2 && !opened; x -= 12) {
+    for (let y = box.y + 20; y < box.y + box.height - 30 && !opened; y += 20) {
+      await page.mouse.click(x, y);
+      opened = await page
+        .getByTestId('top-jobs')
+        .isVisible()
+        .catch(() => false);
+    }
+  }
+  assert.ok(opened, 'clicking the heat map opened the top jobs');
+  await page.getByTestId('top-jobs').getByText('dd.0').first().waitFor();
+  await shot(page, 'dashboard-top-jobs');
+  await page.keyboard.press('Escape');
+
+  begin('a customised dashboard layout is kept for the user');
+  const widgets = async () => page.locator('[data-testid^="widget-"]').count();
+  const shown = await widgets();
+  await page.getByTestId('widget-servers').getByTestId('remove-widget').click();
+  assert.equal(await widgets(), shown - 1);
+  await until('the layout is saved for the user', async () => {
+    const saved = (await api(page, 'GET', '/preference/dashboard')).envelope.response.value;
+    return Array.isArray(saved?.widgets) && saved.widgets.length > 0 && !saved.widgets.some((w) => w.type === 'servers');
+  });
+  await page.reload();
+  await widgetDraws(page, 'bandwidth');
+  assert.equal(await page.getByTestId('widget-servers').count(), 0, 'the removed widget stays removed');
+  await page.getByTestId('reset-layout').click();
+  await page.getByTestId('widget-servers').waitFor();
+
+  begin('a running job is cancelled from the Jobs page');
+  const submitted = await api(page, 'POST', '/command', {
+    message: 'Browser test: a long job',
+    jobs: [
+      {
+        key: 'long',
+        description: 'Sleep ten minutes',
+        steps: [{ action: 'sleep', args: { ms: 600000 } }],
+        locks: [],
+        wait_for: [],
+      },
+    ],
+  });
+  assert.equal(submitted.status, 202, JSON.stringify(submitted.envelope));
+  const longCommand = submitted.envelope.response.id;
+  await page.goto(`${BASE}/jobs`);
+  await page.locator(`[data-testid="command-row"][data-command-id="${longCommand}"]`).waitFor();
+  await shot(page, 'jobs');
+  await page.goto(`${BASE}/jobs/${longCommand}`);
+  await page.locator('[data-testid="job"][data-state="running"]').waitFor();
+  await page.getByTestId('cancel-job').click();
+  await page.getByTestId('confirm').click();
+  await page.locator('[data-testid="job"][data-state="cancelled"]').waitFor();
+  await page.locator('[data-testid="command-detail"][data-state="cancelled"]').waitFor();
+
+  begin('a bad parameter value is refused with the reason at the field');
+  const storedTimeout = async () => {
+    const params = (await api(page, 'GET', `/filesystem/${demo.id}/params`)).envelope.response;
+    return params.find((p) => p.key === 'sys.timeout')?.stored ?? null;
+  };
+  const timeoutBefore = await storedTimeout();
+  await page.goto(`${BASE}/parameters?fs=${demo.id}`);
+  await page.getByTestId('param-key').waitFor();
+  await page.getByTestId('param-key').fill('sys.timeout');
+  await page.keyboard.press('Escape');
+  await page.getByTestId('param-value').fill('soon');
+  await page.getByTestId('param-save').click();
+  await page.locator('.ant-form-item-explain-error').filter({ hasText: /sys\.timeout must be an integer/ }).waitFor();
+  assert.equal(await storedTimeout(), timeoutBefore, 'the refused value changed nothing');
+  await shot(page, 'parameters');
+
+  begin('a failover alert appears without a reload');
+  await page.goto(`${BASE}/alerts?active=true`);
+  await page.getByTestId('alerts-active').waitFor();
+  execFileSync(env('LUSTRE_SIM'), ['--state-dir', env('SIM_STATE_DIR'), 'fault', 'oss1', 'failover', 'demo-OST0000']);
+  await page.locator('[data-testid="alert-row"][data-kind="target_failed_over"]').waitFor();
+  await page.locator('.ant-notification-notice').filter({ hasText: /demo-OST0000/ }).first().waitFor();
+  await shot(page, 'alerts');
+
+  begin('failing back from the alert clears it');
+  const failedOver = page.locator('[data-testid="alert-row"][data-kind="target_failed_over"]');
+  await failedOver.locator('a').filter({ hasText: /demo-OST0000/ }).first().click();
+  await page.getByTestId('alert-details').waitFor();
+  await shot(page, 'alert-details');
+  await page.getByTestId('failback').click();
+  await page.getByTestId('plan').waitFor();
+  await page.getByTestId('confirm').click();
+  await page.keyboard.press('Escape');
+  await failedOver.waitFor({ state: 'detached', timeout: 120_000 });
+
+
+  begin('a second file system is created from the form and its command finishes live');
+  const free = (await api(page, 'GET', '/volume?free=true')).envelope.response.objects;
+  assert.ok(free.length >= 2, `two free volumes are left: ${JSON.stringify(free)}`);
+  await page.goto(`${BASE}/configure/filesystems`);
+  await page.getByTestId('fs-row-demo').waitFor();
+  await shot(page, 'configure-filesystems');
+  await page.getByTestId('create-filesystem').click();
+  await page.getByTestId('fs-name').fill('second');
+  // The demo's MGS serves the new file system too (its other volumes are
+  // taken), as a site with one MGS for many file systems does.
+  await page.getByTestId('fs-mgt-mode').getByText('Existing MGS').click();
+  await choose(page, 'fs-mgs', 'MGS');
+  await choose(page, 'fs-mdts', free[0].serial);
+  await choose(page, 'fs-osts', free[1].serial);
+  await page.getByTestId('fs-preview').click();
+  await page.getByText(/Format/).first().waitFor();
+  await shot(page, 'configure-create-filesystem');
+  await page.getByTestId('fs-submit').click();
+  await page.locator('[data-testid="command-progress"][data-state="running"], [data-testid="command-progress"][data-state="succeeded"]').first().waitFor();
+  await page.locator('[data-testid="command-progress"][data-state="succeeded"]').waitFor({ timeout: 180_000 });
+  await page.keyboard.press('Escape');
+  await page.getByTestId('fs-row-second').waitFor();
+  const second = (await api(page, 'GET', '/filesystem?name=second')).envelope.response.objects[0];
+  assert.equal(second?.state, 'available', `the new file system is available: ${JSON.stringify(second)}`);
+
+  begin('the configuration pages show targets, servers and volumes');
+  await page.goto(`${BASE}/configure/filesystems/${demo.id}`);
+  await page.getByTestId('target-row-demo-OST0000').waitFor();
+  await shot(page, 'configure-filesystem-detail');
+  await page.goto(`${BASE}/configure/servers`);
+  await page.locator('[data-testid^="host-row-"]').first().waitFor();
+  await shot(page, 'configure-servers');
+  await page.goto(`${BASE}/configure/volumes`);
+  await page.locator('[data-testid^="volume-row-"]').first().waitFor();
+  await shot(page, 'configure-volumes');
+
+  begin('the events and logs pages show the cluster');
+  await page.goto(`${BASE}/events`);
+  await page.getByTestId('event-row').first().waitFor();
+  await shot(page, 'events');
+  await page.goto(`${BASE}/logs`);
+  await page.getByTestId('log-row').first().waitFor();
+  await shot(page, 'logs');
+  assert.deepEqual(pageErrors, [], 'the page threw errors');
+  log('all steps passed');
+} catch (error) {
+  console.error(`console test: FAILED at "${step}": ${error.stack ?? error}`);
+  if (pageErrors.length) console.error(`page errors: ${pageErrors.join('\n')}`);
+  await shot(page, `failure-${step.replace(/[^a-z0-9]+/gi, '-')}`).catch(() => {});
+  process.exitCode = 1;
+} finally {
+  await browser.close();
+}
