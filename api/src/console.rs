@@ -6,7 +6,7 @@
 
 use actix_files::{Files, NamedFile};
 use actix_web::dev::{fn_service, ServiceRequest, ServiceResponse};
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use common::envelope::{Envelope, ErrorBody};
 use std::path::Path;
 
@@ -30,15 +30,41 @@ pub fn configure(cfg: &mut web::ServiceConfig, dir: &Path) {
         cfg.route("/", web::get().to(not_built));
         return;
     }
+    // A missing file under /assets/ is a stale chunk (the console was
+    // rebuilt under an open tab): answer 404, not the page, so the browser
+    // reports it as what it is.
+    let page = index.clone();
     let fallback = fn_service(move |req: ServiceRequest| {
-        let index = index.clone();
+        let page = page.clone();
         async move {
             let (req, _) = req.into_parts();
-            let page = NamedFile::open_async(&index).await?.into_response(&req);
-            Ok(ServiceResponse::new(req, page))
+            let response = if req.path().starts_with("/assets/") {
+                HttpResponse::NotFound().finish()
+            } else {
+                serve_index(&page, &req).await?
+            };
+            Ok(ServiceResponse::new(req, response))
         }
     });
-    cfg.service(Files::new("/", dir).index_file("index.html").default_handler(fallback));
+    cfg.route(
+        "/",
+        web::get().to(move |req: HttpRequest| {
+            let page = index.clone();
+            async move { serve_index(&page, &req).await }
+        }),
+    );
+    cfg.service(Files::new("/", dir).default_handler(fallback));
+}
+
+/// `index.html`, revalidated on every load: it names the current build's
+/// chunks (whose names carry their hash, so they may be cached).
+async fn serve_index(index: &Path, req: &HttpRequest) -> Result<HttpResponse, actix_web::Error> {
+    let mut page = NamedFile::open_async(index).await?.into_response(req);
+    page.headers_mut().insert(
+        actix_web::http::header::CACHE_CONTROL,
+        actix_web::http::header::HeaderValue::from_static("no-cache"),
+    );
+    Ok(page)
 }
 
 async fn not_built() -> HttpResponse {

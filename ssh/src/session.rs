@@ -284,7 +284,6 @@ impl Session {
     }
 }
 
-/// TCP connect, key exchange and public-key authentication.
 /// The TCP connection to `target`'s sshd.
 pub(crate) async fn open_stream(target: &Target) -> Result<TcpStream, SshError> {
     let stream = TcpStream::connect((target.address.as_str(), target.port))
@@ -306,6 +305,7 @@ pub(crate) async fn open_stream(target: &Target) -> Result<TcpStream, SshError> 
     Ok(stream)
 }
 
+/// TCP connect, key exchange and public-key authentication.
 async fn handshake(
     target: &Target,
     key: &KeyPair,

@@ -31,24 +31,33 @@ pub async fn get(db: &impl ConnectionTrait, user: Uuid, key: &str) -> Result<Opt
         .transpose()
 }
 
-/// Stores `user`'s setting `key`, replacing what was there.
+/// Settings a user may keep.
+pub const MAX_KEYS: i64 = 32;
+
+/// Stores `user`'s setting `key`, replacing what was there; `None` when
+/// it would be a new key beyond [`MAX_KEYS`].
 pub async fn put(
     db: &impl ConnectionTrait,
     user: Uuid,
     key: &str,
     value: serde_json::Value,
-) -> Result<Preference, DbErr> {
+) -> Result<Option<Preference>, DbErr> {
     let rows = query(
         db,
-        "INSERT INTO user_preference (user_id, key, value) VALUES ($1, $2, $3)
+        "INSERT INTO user_preference (user_id, key, value)
+         SELECT $1, $2, $3
+          WHERE (SELECT count(*) FROM user_preference WHERE user_id = $1 AND key <> $2) < $4
          ON CONFLICT (user_id, key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()
          RETURNING value, updated_at",
-        [user.into(), key.into(), value.into()],
+        [user.into(), key.into(), value.into(), MAX_KEYS.into()],
     )
     .await?;
-    let row = rows.first().ok_or_else(|| DbErr::RecordNotInserted)?;
-    Ok(Preference {
-        value: row.try_get("", "value")?,
-        updated_at: row.try_get("", "updated_at")?,
-    })
+    rows.first()
+        .map(|row| {
+            Ok(Preference {
+                value: row.try_get("", "value")?,
+                updated_at: row.try_get("", "updated_at")?,
+            })
+        })
+        .transpose()
 }

@@ -105,6 +105,25 @@ async fn every_route_needs_the_right_role_and_refusals_change_nothing() -> anyho
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let (status, _) = env.call(Method::GET, "/api/host", Some("forged-token"), None).await?;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // A percent-escaped path is guarded as the route it reaches: outside
+    // `/api` as it is written, inside once decoded.
+    for path in ["/%61pi/host", "/%61pi/v1/user", "/api/%75ser", "/%6detrics"] {
+        let (status, envelope) = env.call(Method::GET, path, None, None).await?;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "GET {path} without login: {envelope}");
+    }
+    let user = json!({"username": "intruder", "password": "a long password", "role": "superuser"});
+    let (status, envelope) = env.call(Method::POST, "/%61pi/user", None, Some(&user)).await?;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{envelope}");
+    let (status, envelope) = env.call(Method::GET, "/api/%75ser", Some(&readonly), None).await?;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "a readonly user reached the user list: {envelope}"
+    );
+    let (status, envelope) = env
+        .call(Method::POST, "/api/%75ser", Some(&readonly), Some(&user))
+        .await?;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{envelope}");
     env.stop().await
 }
 

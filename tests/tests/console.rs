@@ -77,3 +77,40 @@ async fn the_console_runs_the_cluster_from_a_browser() -> anyhow::Result<()> {
     );
     env.stop().await
 }
+
+/// The API serves the console's files to anyone (they hold no data), every
+/// page of the console as index.html so bookmarks open, and nothing else
+/// without a login.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_is_served_beside_the_api() -> anyhow::Result<()> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    anyhow::ensure!(
+        root.join("web/dist/index.html").is_file(),
+        "the console is not built: run scripts/web.sh (scripts/test.sh does)"
+    );
+    let env = TestEnv::start("consolefiles").await?;
+    let anonymous = reqwest::Client::new();
+    for path in [
+        "/",
+        "/login",
+        "/jobs/0190c1e2-0000-7000-8000-000000000000",
+        "/configure/servers",
+    ] {
+        let response = anonymous.get(format!("{}{path}", env.base)).send().await?;
+        assert_eq!(response.status(), StatusCode::OK, "GET {path}");
+        let headers = response.headers().clone();
+        assert_eq!(headers["cache-control"], "no-cache", "GET {path}");
+        assert!(
+            response.text().await?.contains("<div id=\"root\">"),
+            "GET {path} is the console"
+        );
+    }
+    let missing = anonymous
+        .get(format!("{}/assets/gone-1234.js", env.base))
+        .send()
+        .await?;
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    let (status, _) = env.call(reqwest::Method::POST, "/dashboard", None, None).await?;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "only reading is open outside the API");
+    env.stop().await
+}

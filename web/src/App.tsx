@@ -99,6 +99,12 @@ function Shell() {
   );
 }
 
+/** Where a login goes: the page (with its query) that asked for it. */
+function returnTo(state: unknown): string {
+  const from = (state as { from?: { pathname: string; search: string } } | null)?.from;
+  return from ? `${from.pathname}${from.search}` : '/dashboard';
+}
+
 export default function App() {
   const { user } = useAuth();
   const location = useLocation();
@@ -113,7 +119,7 @@ export default function App() {
   }
   return (
     <Routes>
-      <Route path="/login" element={<Navigate to={(location.state as { from?: Location })?.from?.pathname ?? '/dashboard'} replace />} />
+      <Route path="/login" element={<Navigate to={returnTo(location.state)} replace />} />
       <Route path="*" element={<Shell />} />
     </Routes>
   );

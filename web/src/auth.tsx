@@ -1,3 +1,4 @@
+// Who is logged in, and what their role lets the console show.
 import { createContext, useCallback, useContext, useEffect, useState, type ReactNode } from 'react';
 import { del, get, post, whenUnauthenticated, type Role, type User } from './api';
 
@@ -37,6 +38,8 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   const logout = useCallback(async () => {
     try {
       await del('/session');
+    } catch {
+      // The session is gone either way once the page forgets it.
     } finally {
       setUser(null);
     }

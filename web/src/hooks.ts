@@ -40,8 +40,13 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[], liveKinds: s
       });
   }, []);
 
-  // eslint-disable-next-line react-hooks/exhaustive-deps
-  useEffect(reload, deps);
+  // Other deps are another object: never show the last one's data under it.
+  useEffect(() => {
+    setData(undefined);
+    setError(undefined);
+    reload();
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, deps);
   useChanges(liveKinds, reload, 500);
   return { data, error, loading, reload };
 }

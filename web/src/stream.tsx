@@ -1,5 +1,6 @@
 // The live stream (`GET /api/stream`, Server-Sent Events): one connection
 // for the whole console; pages subscribe to the kinds of change they show.
+import { get } from './api';
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 
 export interface Change {
@@ -24,20 +25,51 @@ export function StreamProvider({ children }: { children: ReactNode }) {
   const [connected, setConnected] = useState(false);
 
   useEffect(() => {
-    const source = new EventSource('/api/stream');
     const deliver = (change: Change) => listeners.current.forEach((l) => l(change));
-    source.onopen = () => setConnected(true);
-    source.onerror = () => setConnected(false);
-    source.addEventListener('change', (e) => {
-      try {
-        deliver(JSON.parse((e as MessageEvent).data));
-      } catch {
-        // A line that is not JSON is not a change.
-      }
-    });
-    // Too slow to keep up: every page re-reads what it shows.
-    source.addEventListener('lagged', () => deliver({ kind: '*' }));
-    return () => source.close();
+    let source: EventSource | undefined;
+    let retry: ReturnType<typeof setTimeout> | undefined;
+    let lost = false;
+    let delay = 1000;
+    const open = () => {
+      source = new EventSource('/api/stream');
+      source.onopen = () => {
+        setConnected(true);
+        delay = 1000;
+        // Changes made while the stream was down were never sent: every
+        // page re-reads what it shows.
+        if (lost) deliver({ kind: '*' });
+        lost = false;
+      };
+      source.onerror = () => {
+        setConnected(false);
+        lost = true;
+        // The browser retries by itself unless the server refused the
+        // stream (a 401 after the session ended, a proxy's 502): then
+        // open a new one, backing off, and let a 401 show the login.
+        if (source?.readyState === EventSource.CLOSED) {
+          source.close();
+          retry = setTimeout(() => {
+            get('/session').catch(() => {});
+            open();
+          }, delay);
+          delay = Math.min(delay * 2, 30_000);
+        }
+      };
+      source.addEventListener('change', (e) => {
+        try {
+          deliver(JSON.parse((e as MessageEvent).data));
+        } catch {
+          // A line that is not JSON is not a change.
+        }
+      });
+      // Too slow to keep up: every page re-reads what it shows.
+      source.addEventListener('lagged', () => deliver({ kind: '*' }));
+    };
+    open();
+    return () => {
+      if (retry) clearTimeout(retry);
+      source?.close();
+    };
   }, []);
 
   const subscribe = useCallback((listener: Listener) => {

@@ -278,6 +278,33 @@ try {
   await page.goto(`${BASE}/logs`);
   await page.getByTestId('log-row').first().waitFor();
   await shot(page, 'logs');
+  begin('a read-only user sees the cluster but no control that changes it');
+  const viewer = { username: 'viewer', password: 'viewer-password-1', role: 'readonly' };
+  const created = await api(page, 'POST', '/user', viewer);
+  assert.ok([201, 409].includes(created.status), JSON.stringify(created.envelope));
+  const readonly = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+  const view = await readonly.newPage();
+  view.on('pageerror', (e) => pageErrors.push(e.message));
+  await view.goto(`${BASE}/login`);
+  await view.getByLabel('Username').fill(viewer.username);
+  await view.getByLabel('Password').fill(viewer.password);
+  await view.getByRole('button', { name: /log in/i }).click();
+  await view.waitForURL(/\/dashboard/);
+  await widgetDraws(view, 'bandwidth');
+  await view.goto(`${BASE}/configure/filesystems`);
+  await view.getByTestId('fs-row-demo').waitFor();
+  assert.equal(await view.getByTestId('create-filesystem').count(), 0, 'no create button');
+  await view.goto(`${BASE}/configure/filesystems/${demo.id}`);
+  await view.getByTestId('target-row-demo-OST0000').waitFor();
+  assert.equal(await view.getByRole('button', { name: /unmount|fail over|remove|stop/i }).count(), 0, 'no target actions');
+  await view.goto(`${BASE}/parameters?fs=${demo.id}`);
+  await view.getByTestId('params-fs').waitFor();
+  assert.equal(await view.getByTestId('param-save').count(), 0, 'no parameter form');
+  await view.goto(`${BASE}/alerts?active=false`);
+  await view.getByTestId('alert-row').first().waitFor();
+  assert.equal(await view.getByTestId('acknowledge').count(), 0, 'no acknowledge buttons');
+  await readonly.close();
+
   assert.deepEqual(pageErrors, [], 'the page threw errors');
   log('all steps passed');
 } catch (error) {

@@ -35,7 +35,10 @@ pub async fn guard(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let access = crate::routes::access(req.method(), req.path());
+    // The path as the router matches it (percent-escapes decoded), never
+    // the raw one: `/%61pi/user` is routed to `/api/user` and must be
+    // guarded as such.
+    let access = crate::routes::access(req.method(), req.match_info().as_str());
     let required = match access {
         Access::Public => return Ok(next.call(req).await?.map_into_boxed_body()),
         Access::Role(role) => role,

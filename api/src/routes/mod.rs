@@ -218,12 +218,11 @@ pub fn access(method: &Method, path: &str) -> Access {
     });
     let Some(rest) = PREFIXES.iter().find_map(|prefix| path.strip_prefix(prefix)) else {
         // Outside the API are the console's static files, which hold no
-        // data (the login page must load before a login), and `/metrics`.
-        return if path == "/metrics" || path.starts_with("/api") {
-            READ
-        } else {
-            PUBLIC
-        };
+        // data (the login page must load before a login) and are only
+        // read, and `/metrics`.
+        let static_file =
+            matches!(*method, Method::GET | Method::HEAD) && path != "/metrics" && !path.starts_with("/api");
+        return if static_file { PUBLIC } else { READ };
     };
     defs.iter()
         .find(|(m, def, _)| m == method && def.is_match(rest))
@@ -258,5 +257,6 @@ mod tests {
         assert_eq!(access(&Method::GET, "/metrics"), READ);
         assert_eq!(access(&Method::GET, "/dashboard"), PUBLIC);
         assert_eq!(access(&Method::GET, "/assets/index.js"), PUBLIC);
+        assert_eq!(access(&Method::POST, "/dashboard"), READ);
     }
 }

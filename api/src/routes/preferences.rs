@@ -97,7 +97,16 @@ pub async fn put(
             Some("value"),
         ));
     }
-    let stored = store::preferences::put(&state.db, caller.user.id, &key, value).await?;
+    let Some(stored) = store::preferences::put(&state.db, caller.user.id, &key, value).await? else {
+        return Err(ApiError::bad(
+            "too_many_settings",
+            format!(
+                "a user keeps at most {} settings; {key:?} would be one more",
+                store::preferences::MAX_KEYS
+            ),
+            Some("key"),
+        ));
+    };
     Ok(crate::respond::ok(PreferenceView {
         key,
         value: stored.value,

@@ -1,5 +1,6 @@
 // Pieces of echarts options the time-series widgets share.
 import dayjs from 'dayjs';
+import { format } from 'echarts';
 import type { MetricsView } from './types';
 
 /** A time axis spanning the range read, so a live window visibly slides. */
@@ -15,3 +16,9 @@ export function span(startMs: number, seconds: number): string {
   const end = start.add(seconds, 'second');
   return `${start.format('MM-DD HH:mm:ss')} – ${end.format(end.isSame(start, 'day') ? 'HH:mm:ss' : 'MM-DD HH:mm:ss')}`;
 }
+
+/**
+ * A server value made safe for a tooltip formatter: ECharts renders what a
+ * formatter returns as HTML, so names from the API are escaped first.
+ */
+export const html = (text: string | undefined) => format.encodeHTML(text ?? '');

@@ -1,6 +1,7 @@
 // Space and inodes used of each file system in scope, as a share of the
 // total, at the end of the range.
 import { useMemo } from 'react';
+import { html } from '../chartOptions';
 import Chart, { type ChartOption } from '../../../components/Chart';
 import { bytes, count, percent } from '../../../format';
 import { scopedFilesystems, useScope } from '../scope';
@@ -45,7 +46,7 @@ export default function CapacityWidget({ onRemove }: WidgetProps) {
       tooltip: {
         formatter: ({ dataIndex }: { dataIndex: number }) => {
           const { used = NaN, total = NaN } = rows[dataIndex][key];
-          return `${rows[dataIndex].name} ${name.toLowerCase()}: ${format(used)} of ${format(total)}`;
+          return `${html(rows[dataIndex].name)} ${name.toLowerCase()}: ${format(used)} of ${format(total)}`;
         },
       },
       data: rows.map((r) => (r[key].value === undefined ? null : Number(r[key].value.toFixed(2)))),

@@ -6,7 +6,7 @@ import dayjs from 'dayjs';
 import { useMemo, useState } from 'react';
 import Chart, { type ChartOption } from '../../../components/Chart';
 import { bytes } from '../../../format';
-import { span } from '../chartOptions';
+import { span, html } from '../chartOptions';
 import { scopedOsts, useScope } from '../scope';
 import { useMetrics } from '../useMetrics';
 import WidgetCard, { type WidgetProps } from '../WidgetCard';
@@ -40,7 +40,11 @@ export default function HeatmapWidget({ onRemove }: WidgetProps) {
     for (const s of data.series) {
       const row = s.object_id === undefined ? undefined : rowOf.get(s.object_id);
       if (row === undefined || s.name !== direction) continue;
-      for (const [t, v] of s.points) cells.push([Math.round((Date.parse(t) - begin) / step), row, 0, v]);
+      for (const [t, v] of s.points) {
+        // A bucket that does not line up with `begin` still lands in a column.
+        const column = Math.min(columns - 1, Math.max(0, Math.round((Date.parse(t) - begin) / step)));
+        cells.push([column, row, 0, v]);
+      }
     }
     const max = Math.max(0, ...cells.map((c) => c[3]));
     for (const c of cells) c[2] = max > 0 ? c[3] / max : 0;
@@ -58,7 +62,7 @@ export default function HeatmapWidget({ onRemove }: WidgetProps) {
       grid: { left: 8, right: 16, top: 8, bottom: 48, containLabel: true },
       tooltip: {
         formatter: ({ value }: { value: Datum }) =>
-          `${osts[value[1]]?.name}<br/>${span(grid.begin + value[0] * grid.step, grid.seconds)}<br/>` +
+          `${html(osts[value[1]]?.name)}<br/>${span(grid.begin + value[0] * grid.step, grid.seconds)}<br/>` +
           `${bytes(value[3])}/s ${word} (${(value[2] * 100).toFixed(0)} % of the maximum)`,
       },
       xAxis: { type: 'category', data: grid.labels },

@@ -1,6 +1,7 @@
 // How full each OST is, at the end of the range, with the 90 % line
 // beyond which Lustre's allocator starts to avoid an OST.
 import { useMemo } from 'react';
+import { html } from '../chartOptions';
 import Chart, { type ChartOption } from '../../../components/Chart';
 import { bytes, percent } from '../../../format';
 import { scopedOsts, useScope } from '../scope';
@@ -39,7 +40,7 @@ export default function OstBalanceWidget({ onRemove }: WidgetProps) {
         trigger: 'item',
         formatter: ({ dataIndex }: { dataIndex: number }) => {
           const b = bars[dataIndex];
-          return `${b.name}: ${b.share?.toFixed(1)} % used (${bytes(b.used)} of ${bytes(b.total)})`;
+          return `${html(b.name)}: ${b.share?.toFixed(1)} % used (${bytes(b.used)} of ${bytes(b.total)})`;
         },
       },
       xAxis: { type: 'category', data: bars.map((b) => b.name), axisLabel: { rotate: bars.length > 8 ? 45 : 0 } },
