@@ -611,6 +611,12 @@ async fn alerts_are_acknowledged_one_by_one_or_in_bulk() -> anyhow::Result<()> {
     assert_eq!(ids(&page), [cleared.to_string(), offline.to_string()]);
     let page = ok(&env, "/api/alert?active=true").await?;
     assert_eq!(ids(&page), [offline.to_string()]);
+    let page = ok(&env, "/api/alert?active=false").await?;
+    assert_eq!(
+        ids(&page),
+        [cleared.to_string(), failed.to_string()],
+        "past alerts are the cleared ones"
+    );
     let page = ok(
         &env,
         &format!(

@@ -71,6 +71,15 @@ export const patch = <T>(path: string, body: unknown, query?: Query) => request<
 export const put = <T>(path: string, body: unknown, query?: Query) => request<T>('PUT', path, body, query);
 export const del = <T>(path: string) => request<T>('DELETE', path);
 
+/** The most objects one list request may ask for (`limit`). */
+export const MAX_PAGE = 1000;
+
+/** A page size read from a URL: an integer from 1 to MAX_PAGE, else `fallback`. */
+export function pageSize(text: string | null, fallback: number): number {
+  const n = Number(text);
+  return Number.isInteger(n) && n >= 1 && n <= MAX_PAGE ? n : fallback;
+}
+
 export interface Page<T> {
   objects: T[];
   meta: { total_count: number; limit: number; offset: number };

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { useSearchParams } from 'react-router-dom';
-import { ApiError } from './api';
-import { useChanges } from './stream';
+import { ApiError, get } from './api';
+import { useChanges, type Change } from './stream';
 
 export interface Loaded<T> {
   data: T | undefined;
@@ -12,9 +12,15 @@ export interface Loaded<T> {
 
 /**
  * Loads `load()` now, whenever `deps` change, and again on each live change
- * of one of `liveKinds` (coalesced), keeping the last data while it reloads.
+ * of one of `liveKinds` that `relevant` accepts (coalesced), keeping the
+ * last data while it reloads.
  */
-export function useLoad<T>(load: () => Promise<T>, deps: unknown[], liveKinds: string[] = []): Loaded<T> {
+export function useLoad<T>(
+  load: () => Promise<T>,
+  deps: unknown[],
+  liveKinds: string[] = [],
+  relevant?: (change: Change) => boolean,
+): Loaded<T> {
   const [data, setData] = useState<T>();
   const [error, setError] = useState<ApiError | Error>();
   const [loading, setLoading] = useState(true);
@@ -47,7 +53,7 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[], liveKinds: s
     reload();
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, deps);
-  useChanges(liveKinds, reload, 500);
+  useChanges(liveKinds, reload, 500, relevant);
   return { data, error, loading, reload };
 }
 
@@ -84,4 +90,34 @@ export function useTick(ms: number) {
     return () => clearInterval(timer);
   }, [ms]);
   return now;
+}
+
+interface CommandShape {
+  state: string;
+  jobs: { id: string }[];
+}
+
+const FINAL = new Set(['succeeded', 'failed', 'cancelled']);
+
+/**
+ * `GET /api/command/{id}` (the command with its jobs and steps), re-read
+ * only on changes of that command, its jobs and their steps, and no more
+ * once it has finished.
+ */
+export function useCommand<T extends CommandShape>(id: string | undefined): Loaded<T> {
+  const current = useRef<T>(undefined);
+  const loaded = useLoad(
+    () => (id ? get<T>(`/command/${id}`) : Promise.reject(new Error('no command'))),
+    [id],
+    ['command', 'job', 'step'],
+    (change) => {
+      const command = current.current;
+      if (command && FINAL.has(command.state)) return false;
+      if (change.kind === 'command') return change.id === id;
+      if (change.kind === 'job') return change.command_id === id;
+      return !!command?.jobs.some((j) => j.id === change.job_id);
+    },
+  );
+  current.current = loaded.data;
+  return loaded;
 }

@@ -86,21 +86,28 @@ export function StreamProvider({ children }: { children: ReactNode }) {
 export const useStreamStatus = () => useContext(StreamContext).connected;
 
 /**
- * Calls `onChange` for each change of one of `kinds` (and when the stream
- * lagged). Calls are coalesced to at most one per `everyMs`, so a burst of
+ * Calls `onChange` for each change of one of `kinds` that `relevant` (if
+ * given) accepts, and when the stream lagged or came back. Calls are coalesced to at most one per `everyMs`, so a burst of
  * changes costs one re-read.
  */
-export function useChanges(kinds: string[], onChange: (change: Change) => void, everyMs = 300) {
+export function useChanges(
+  kinds: string[],
+  onChange: (change: Change) => void,
+  everyMs = 300,
+  relevant?: (change: Change) => boolean,
+) {
   const { subscribe } = useContext(StreamContext);
   const callback = useRef(onChange);
   callback.current = onChange;
+  const filter = useRef(relevant);
+  filter.current = relevant;
   const key = kinds.join(',');
   useEffect(() => {
     let timer: ReturnType<typeof setTimeout> | undefined;
     let last: Change | undefined;
     const wanted = new Set(key.split(','));
     const unsubscribe = subscribe((change) => {
-      if (change.kind !== '*' && !wanted.has(change.kind)) return;
+      if (change.kind !== '*' && (!wanted.has(change.kind) || filter.current?.(change) === false)) return;
       last = change;
       if (timer) return;
       timer = setTimeout(() => {

@@ -267,6 +267,20 @@ try {
   await page.goto(`${BASE}/configure/servers`);
   await page.locator('[data-testid^="host-row-"]').first().waitFor();
   await shot(page, 'configure-servers');
+
+  begin('adding a server shows its host key to compare before anything is stored');
+  const [known] = (await api(page, 'GET', '/host?order_by=nodename&limit=1')).envelope.response.objects;
+  const hostsBefore = (await api(page, 'GET', '/host')).envelope.response.meta.total_count;
+  await page.getByTestId('add-server').click();
+  await page.getByTestId('host-address').fill(known.address);
+  await page.getByTestId('host-port').fill(String(known.port));
+  await page.getByTestId('host-scan').click();
+  await page.getByTestId('host-fingerprint').filter({ hasText: known.fingerprint }).waitFor();
+  assert.ok(await page.getByTestId('host-add').isDisabled(), 'adding waits for the user to confirm the key');
+  await shot(page, 'configure-add-server');
+  await page.keyboard.press('Escape');
+  const hostsAfter = (await api(page, 'GET', '/host')).envelope.response.meta.total_count;
+  assert.equal(hostsAfter, hostsBefore, 'reading a key stored nothing');
   await page.goto(`${BASE}/configure/volumes`);
   await page.locator('[data-testid^="volume-row-"]').first().waitFor();
   await shot(page, 'configure-volumes');

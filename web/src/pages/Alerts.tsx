@@ -1,4 +1,4 @@
-// Alerts: the active ones, or every alert with the cleared ones; filtered,
+// Alerts: the active ones, or the past (cleared) ones; filtered,
 // sorted and paged by the API with everything in the URL; live on the
 // stream's `alert` changes. An fsadmin acknowledges one, a selection, or
 // every active alert. `?id=` opens one alert (the notification area links
@@ -49,7 +49,7 @@ export default function Alerts() {
   const openId = params.get('id');
   const { limit, offset } = paging(params);
   const query = {
-    active: active || undefined,
+    active,
     kind: params.get('kind'),
     severity: params.get('severity'),
     item: params.get('item'),
@@ -196,9 +196,7 @@ export default function Alerts() {
             value={active ? 'true' : 'false'}
             options={[
               { value: 'true', label: 'Active' },
-              // The API has no "cleared only" filter: past lists every alert,
-              // the ones still active marked so.
-              { value: 'false', label: <Tooltip title="Every alert: cleared ones and those still active">Past</Tooltip> },
+              { value: 'false', label: <Tooltip title="Alerts whose condition has ended">Past</Tooltip> },
             ]}
             onChange={(v) => {
               setSelected([]);
@@ -268,7 +266,7 @@ export default function Alerts() {
         loading={alerts.loading && !alerts.data}
         onChange={onChange}
         scroll={{ x: 1100 }}
-        locale={{ emptyText: active ? 'No active alerts' : 'No alerts' }}
+        locale={{ emptyText: active ? 'No active alerts' : 'No past alerts' }}
         pagination={pagination(params, update, alerts.data?.meta.total_count)}
         rowClassName={(a) =>
           [a.id === openId ? 'record-row-highlight' : '', a.cleared_at ? 'record-row-cleared' : ''].join(' ')

@@ -19,9 +19,8 @@ use crate::views::Page;
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct Filters {
-    /// Only alerts not cleared yet.
-    #[serde(default)]
-    active: bool,
+    /// Only alerts not cleared yet (`true`) or only cleared ones (`false`).
+    active: Option<bool>,
     /// Only acknowledged alerts (`true`) or only those not acknowledged
     /// (`false`).
     acknowledged: Option<bool>,
@@ -90,7 +89,7 @@ pub async fn list(state: web::Data<AppState>, filters: web::Query<Filters>) -> R
             ))
         }
     };
-    let filter = "(NOT $1 OR cleared_at IS NULL) AND ($2::text IS NULL OR kind = $2)
+    let filter = "($1::boolean IS NULL OR (cleared_at IS NULL) = $1) AND ($2::text IS NULL OR kind = $2)
                   AND ($3::text IS NULL OR severity = $3) AND ($4::text IS NULL OR item = $4)
                   AND ($5::boolean IS NULL OR (acknowledged_at IS NOT NULL) = $5)
                   AND ($6::text IS NULL OR message ILIKE $6)

@@ -2,7 +2,7 @@
 // is the server's own, then add it pinned to that key and follow the
 // command that probes it.
 import { Alert, Button, Checkbox, Descriptions, Form, Input, InputNumber, Modal, Space, Steps, Typography } from 'antd';
-import { useState } from 'react';
+import { useState, useRef } from 'react';
 import { ApiError, post } from '../../api';
 import ErrorNotice from '../../components/ErrorNotice';
 import CommandProgress from './CommandProgress';
@@ -31,7 +31,12 @@ export default function AddServer({ open, onClose }: { open: boolean; onClose: (
   const [busy, setBusy] = useState(false);
   const step = added ? 2 : scanned ? 1 : 0;
 
+  // Bumped on close: an answer that arrives after the dialog closed is
+  // for a server the user no longer asks about, and is dropped.
+  const attempt = useRef(0);
+
   const close = () => {
+    attempt.current += 1;
     onClose();
     form.resetFields();
     setScanned(undefined);
@@ -47,9 +52,6 @@ export default function AddServer({ open, onClose }: { open: boolean; onClose: (
       form.setFields(fields.map((x) => ({ name: x.field as 'address' | 'port', errors: [x.message] })));
       const rest = e.errors.filter((x) => !fields.includes(x));
       if (rest.length || !fields.length) setError(rest.length ? new ApiError(e.status, rest) : e);
-      if (e.status === 404 || e.status === 405) {
-        setError(new Error('This Chroma cannot fetch host keys yet (POST /api/host/scan is missing).'));
-      }
     } else setError(e as Error);
   };
 
@@ -60,15 +62,18 @@ export default function AddServer({ open, onClose }: { open: boolean; onClose: (
     } catch {
       return;
     }
+    const mine = ++attempt.current;
     setBusy(true);
     setError(undefined);
     try {
-      setScanned(await post<ScannedKey>('/host/scan', { address: values.address.trim(), port: values.port }));
+      const key = await post<ScannedKey>('/host/scan', { address: values.address.trim(), port: values.port });
+      if (mine !== attempt.current) return;
+      setScanned(key);
       setMatches(false);
     } catch (e) {
-      fail(e);
+      if (mine === attempt.current) fail(e);
     } finally {
-      setBusy(false);
+      if (mine === attempt.current) setBusy(false);
     }
   };
 

@@ -3,16 +3,15 @@
 import { Alert, Skeleton, Space, Typography } from 'antd';
 import type { HTMLAttributes } from 'react';
 import { Link } from 'react-router-dom';
-import { get } from '../../api';
 import ErrorNotice from '../../components/ErrorNotice';
 import StateTag from '../../components/StateTag';
 import { duration } from '../../format';
-import { useLoad } from '../../hooks';
+import { useCommand } from '../../hooks';
 import Rows from './Rows';
 import type { CommandDetail } from './types';
 
 export default function CommandProgress({ id }: { id: string }) {
-  const { data: command, error } = useLoad(() => get<CommandDetail>(`/command/${id}`), [id], ['command', 'job']);
+  const { data: command, error } = useCommand<CommandDetail>(id);
   const state = command?.state ?? 'pending';
   const done = command?.jobs.filter((j) => j.state === 'succeeded').length ?? 0;
   return (

@@ -4,6 +4,7 @@
 import type { TablePaginationConfig } from 'antd';
 import type { ColumnType, FilterValue, SorterResult, SortOrder } from 'antd/es/table/interface';
 import { useCallback } from 'react';
+import { pageSize } from '../../api';
 import { useUrlState } from '../../hooks';
 
 const PAGE_SIZES = [20, 50, 100, 200];
@@ -34,7 +35,7 @@ export function useTableUrl(prefix = '', defaultSize = 50): TableUrl {
   const [params, update] = useUrlState();
   const name = (key: string) => `${prefix}${key}`;
   const page = Math.max(1, Number(params.get(name('page'))) || 1);
-  const size = Number(params.get(name('size'))) || defaultSize;
+  const size = pageSize(params.get(name('size')), defaultSize);
   const sort = params.get(name('sort')) ?? undefined;
   const sortField = sort?.replace(/^-/, '');
   const order: SortOrder = sort ? (sort.startsWith('-') ? 'descend' : 'ascend') : null;

@@ -2,22 +2,17 @@
 // re-read live as commands, jobs and steps change.
 import { Breadcrumb, Card, Descriptions, Skeleton, Space, Typography } from 'antd';
 import { Link, useParams } from 'react-router-dom';
-import { get } from '../../api';
 import ErrorNotice from '../../components/ErrorNotice';
 import StateTag from '../../components/StateTag';
-import { useLoad } from '../../hooks';
+import { useCommand } from '../../hooks';
 import { CancelCommand } from './Controls';
 import JobList, { Counts, Took, When } from './JobList';
-import { isFinal, LIVE_KINDS, type CommandView } from './types';
+import { isFinal, type CommandView } from './types';
 
-/** A command with its jobs and steps, kept live. */
-export function useCommand(id: string | undefined) {
-  return useLoad(() => get<CommandView>(`/command/${id}`), [id], LIVE_KINDS);
-}
 
 /** The jobs of a command, loaded on their own (an expanded list row). */
 export function CommandJobs({ id }: { id: string }) {
-  const { data, error, reload } = useCommand(id);
+  const { data, error, reload } = useCommand<CommandView>(id);
   if (!data) return error ? <ErrorNotice error={error} /> : <Skeleton active paragraph={{ rows: 3 }} />;
   return (
     <>
@@ -29,7 +24,7 @@ export function CommandJobs({ id }: { id: string }) {
 
 export default function CommandDetail() {
   const { id } = useParams();
-  const { data: command, error, reload } = useCommand(id);
+  const { data: command, error, reload } = useCommand<CommandView>(id);
 
   return (
     <Space orientation="vertical" size="middle" style={{ width: '100%' }}>

@@ -5,7 +5,7 @@ import { Button, Segmented, Space, Table, Tooltip, Typography, type TableColumns
 import { ReloadOutlined } from '@ant-design/icons';
 import type { HTMLAttributes } from 'react';
 import { Link } from 'react-router-dom';
-import { get, type Page } from '../../api';
+import { get, pageSize, type Page } from '../../api';
 import ErrorNotice from '../../components/ErrorNotice';
 import StateTag from '../../components/StateTag';
 import { ago } from '../../format';
@@ -26,7 +26,7 @@ export default function CommandList() {
   const [params, setParams] = useUrlState();
   const state = params.get('state') ?? '';
   const page = positive(params.get('page'), 1);
-  const size = positive(params.get('size'), 20);
+  const size = pageSize(params.get('size'), 20);
   const oldestFirst = params.get('order') === 'created_at';
   useTick(5000);
 

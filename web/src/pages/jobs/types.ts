@@ -50,5 +50,3 @@ const FINAL = new Set(['succeeded', 'failed', 'cancelled']);
 /** Whether a command, job or step can no longer change. */
 export const isFinal = (state: string) => FINAL.has(state);
 
-/** Live stream kinds that change what these pages show. */
-export const LIVE_KINDS = ['command', 'job', 'step'];

@@ -3,14 +3,13 @@
 import { Alert, Space, Typography } from 'antd';
 import { useEffect, useRef } from 'react';
 import { Link } from 'react-router-dom';
-import { get } from '../../api';
 import StateTag from '../../components/StateTag';
-import { useLoad } from '../../hooks';
+import { useCommand } from '../../hooks';
 import type { CommandView } from '../jobs/types';
 import { isFinal } from '../jobs/types';
 
 export default function CommandProgress({ id, onFinished }: { id: string; onFinished?: () => void }) {
-  const { data } = useLoad(() => get<CommandView>(`/command/${id}`), [id], ['command', 'job', 'step']);
+  const { data } = useCommand<CommandView>(id);
   const state = data?.state ?? 'pending';
   const final = isFinal(state);
   const told = useRef(false);

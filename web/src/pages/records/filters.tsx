@@ -3,15 +3,15 @@
 import { DatePicker, Input, Select } from 'antd';
 import dayjs, { type Dayjs } from 'dayjs';
 import { useEffect, useRef, useState } from 'react';
+import { pageSize } from '../../api';
 
 type Update = (changes: Record<string, string | number | undefined | null>) => void;
 
 /** Page size and offset from the URL, checked against what the API accepts. */
 export function paging(params: URLSearchParams, defaultLimit = 50): { limit: number; offset: number } {
-  const limit = Number(params.get('limit'));
   const offset = Number(params.get('offset'));
   return {
-    limit: Number.isInteger(limit) && limit >= 1 && limit <= 1000 ? limit : defaultLimit,
+    limit: pageSize(params.get('limit'), defaultLimit),
     offset: Number.isInteger(offset) && offset > 0 ? offset : 0,
   };
 }
