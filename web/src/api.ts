@@ -93,8 +93,14 @@ export interface User {
   role: Role;
 }
 
-/** What a dry run answers: the jobs a request would create. */
+/**
+ * What a change answers (`PATCH`, failover, creation, parameters): the
+ * jobs it runs, or with `?dry_run=true` would run, and its command.
+ */
 export interface Plan {
+  /** Null for a dry run, or when nothing needs doing. */
+  command: string | null;
+  dry_run: boolean;
   jobs: {
     description: string;
     object?: string;
@@ -105,6 +111,11 @@ export interface Plan {
   }[];
   requires_confirmation: boolean;
 }
+
+const FINAL = new Set(['succeeded', 'failed', 'cancelled']);
+
+/** Whether a command, job or step can no longer change. */
+export const isFinal = (state: string) => FINAL.has(state);
 
 export interface Command {
   id: string;

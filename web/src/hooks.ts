@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { useSearchParams } from 'react-router-dom';
-import { ApiError, get } from './api';
+import { ApiError, get, isFinal } from './api';
 import { useChanges, type Change } from './stream';
 
 export interface Loaded<T> {
@@ -97,8 +97,6 @@ interface CommandShape {
   jobs: { id: string }[];
 }
 
-const FINAL = new Set(['succeeded', 'failed', 'cancelled']);
-
 /**
  * `GET /api/command/{id}` (the command with its jobs and steps), re-read
  * only on changes of that command, its jobs and their steps, and no more
@@ -112,7 +110,7 @@ export function useCommand<T extends CommandShape>(id: string | undefined): Load
     ['command', 'job', 'step'],
     (change) => {
       const command = current.current;
-      if (command && FINAL.has(command.state)) return false;
+      if (command && isFinal(command.state)) return false;
       if (change.kind === 'command') return change.id === id;
       if (change.kind === 'job') return change.command_id === id;
       return !!command?.jobs.some((j) => j.id === change.job_id);

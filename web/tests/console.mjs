@@ -48,6 +48,8 @@ async function api(page, method, path, body) {
 async function shot(page, name) {
   mkdirSync(SHOTS, { recursive: true });
   const file = join(SHOTS, `${name}.png`);
+  // Let antd's transitions (rows, drawers, dropdowns) settle first.
+  await page.waitForTimeout(800);
   await page.screenshot({ path: file });
   if (DOCS) {
     mkdirSync(DOCS, { recursive: true });

@@ -7,14 +7,18 @@ export type ChartOption = echarts.EChartsCoreOption;
 
 interface Props {
   option: ChartOption;
-  /** Replace the whole option instead of merging (when series come and go). */
+  /**
+   * Replace the whole option. By default a new option is merged, its
+   * series replacing the old ones, so what the user chose (legend entries
+   * turned off) survives the live re-reads.
+   */
   replace?: boolean;
   onClick?: (params: echarts.ECElementEvent) => void;
   style?: React.CSSProperties;
   testId?: string;
 }
 
-export default function Chart({ option, replace = true, onClick, style, testId }: Props) {
+export default function Chart({ option, replace = false, onClick, style, testId }: Props) {
   const element = useRef<HTMLDivElement>(null);
   const chart = useRef<echarts.ECharts>(undefined);
   const clicked = useRef(onClick);
@@ -35,7 +39,7 @@ export default function Chart({ option, replace = true, onClick, style, testId }
   }, []);
 
   useEffect(() => {
-    chart.current?.setOption(option, { notMerge: replace, lazyUpdate: true });
+    chart.current?.setOption(option, replace ? { notMerge: true } : { replaceMerge: ['series'] });
   }, [option, replace]);
 
   return <div ref={element} data-testid={testId} style={{ width: '100%', height: '100%', minHeight: 120, ...style }} />;

@@ -6,7 +6,7 @@ import { BellOutlined } from '@ant-design/icons';
 import { App, Badge, Button, Drawer, Empty, Space, Typography } from 'antd';
 import { useCallback, useEffect, useState } from 'react';
 import { Link } from 'react-router-dom';
-import { get, type Command, type Page } from '../api';
+import { get, isFinal, type Command, type Page } from '../api';
 import { time } from '../format';
 import { useEveryChange } from '../stream';
 import StateTag from './StateTag';
@@ -32,7 +32,6 @@ interface Note {
   link: string;
 }
 
-const FINISHED = new Set(['succeeded', 'failed', 'cancelled']);
 const KEEP = 50;
 
 export default function Notifications() {
@@ -59,7 +58,7 @@ export default function Notifications() {
       .then(([alerts, commands]) => {
         const initial: Note[] = [
           ...alerts.objects.map(alertNote),
-          ...commands.objects.filter((c) => FINISHED.has(c.state)).map(commandNote),
+          ...commands.objects.filter((c) => isFinal(c.state)).map(commandNote),
         ];
         initial.sort((a, b) => b.at.localeCompare(a.at));
         setNotes(initial.slice(0, KEEP));
@@ -91,7 +90,7 @@ export default function Notifications() {
           .then((alert) => add(alertNote(alert), alert.severity === 'error' ? 'error' : 'warning'))
           .catch(() => {});
       }
-    } else if (change.kind === 'command' && change.id && change.state && FINISHED.has(change.state)) {
+    } else if (change.kind === 'command' && change.id && change.state && isFinal(change.state)) {
       get<Command>(`/command/${change.id}`)
         .then((command) => add(commandNote(command), command.state === 'succeeded' ? 'success' : 'error'))
         .catch(() => {});

@@ -15,7 +15,6 @@ import { ago, time } from '../format';
 import { useLoad, useUrlState } from '../hooks';
 import AlertDrawer from './records/AlertDrawer';
 import { anySet, ChoiceFilter, pagination, paging, TextFilter, TimeRange, useClampedOffset } from './records/filters';
-import { RecordStyles } from './records/highlight';
 import { ItemLink } from './records/links';
 
 /** The kinds the monitor, the sweeps and failed jobs raise. */
@@ -185,7 +184,6 @@ export default function Alerts() {
 
   return (
     <div>
-      <RecordStyles />
       <Flex justify="space-between" align="center" wrap gap={12} style={{ marginBottom: 12 }}>
         <Space size="middle" wrap>
           <Typography.Title level={3} style={{ margin: 0 }}>
@@ -269,7 +267,7 @@ export default function Alerts() {
         locale={{ emptyText: active ? 'No active alerts' : 'No past alerts' }}
         pagination={pagination(params, update, alerts.data?.meta.total_count)}
         rowClassName={(a) =>
-          [a.id === openId ? 'record-row-highlight' : '', a.cleared_at ? 'record-row-cleared' : ''].join(' ')
+          [a.id === openId ? 'row-highlight' : '', a.cleared_at ? 'row-cleared' : ''].join(' ')
         }
         rowSelection={
           fsadmin

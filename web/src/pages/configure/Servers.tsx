@@ -9,7 +9,7 @@ import { useAuth } from '../../auth';
 import ConfirmAction from '../../components/ConfirmAction';
 import ErrorNotice from '../../components/ErrorNotice';
 import StateTag from '../../components/StateTag';
-import { useLoad } from '../../hooks';
+import { useLoad, useUrlState } from '../../hooks';
 import AddServer from './AddServer';
 import { Busy } from './Filesystems';
 import PublicKey from './PublicKey';
@@ -67,6 +67,9 @@ export default function Servers() {
   const { can } = useAuth();
   const superuser = can('superuser');
   const table = useTableUrl();
+  // `?id=` (a link from an alert or event) marks that server's row.
+  const [params] = useUrlState();
+  const focused = params.get('id');
   const recent = useRecentCommand();
   const [adding, setAdding] = useState(false);
   const state = table.filter('state');
@@ -180,6 +183,7 @@ export default function Servers() {
         dataSource={data?.objects}
         pagination={table.pagination(data?.meta.total_count)}
         onChange={table.onChange}
+        rowClassName={(h) => (h.id === focused ? 'row-highlight' : '')}
         onRow={(h) => ({ 'data-testid': `host-row-${h.address}:${h.port}` }) as HTMLAttributes<HTMLElement>}
         scroll={{ x: 'max-content' }}
       />

@@ -78,41 +78,10 @@ export interface Volume {
   nodes: VolumeNode[];
 }
 
-export interface Job {
-  id: string;
-  command: string;
-  key: string;
-  description: string;
-  state: string;
-  error: string | null;
-  created_at: string;
-  started_at: string | null;
-  finished_at: string | null;
-}
-
-export interface CommandDetail {
-  id: string;
-  message: string;
-  state: string;
-  created_at: string;
-  finished_at: string | null;
-  jobs: Job[];
-}
-
-/** What a state change or a creation answers besides its object. */
-export interface Planned {
-  command: string | null;
-  dry_run: boolean;
-  requires_confirmation: boolean;
-  jobs: {
-    description: string;
-    object?: string;
-    from?: string | null;
-    to?: string | null;
-    wait_for?: number[];
-    confirmation?: string | null;
-  }[];
-}
+// One shape per API object: the command's and the plan's are the Jobs
+// page's and the API client's.
+export type { CommandView as CommandDetail, JobView as Job } from '../jobs/types';
+export type { Plan as Planned } from '../../api';
 
 /** `POST /api/host/scan`. */
 export interface ScannedKey {
@@ -125,6 +94,3 @@ export interface ScannedKey {
 /** A host's name as people know it: its node name, else its address. */
 export const hostLabel = (h: Pick<Host, 'nodename' | 'address'> | undefined, fallback = '–') =>
   h ? (h.nodename ?? h.address) : fallback;
-
-/** Commands still working (their progress is worth watching). */
-export const UNFINISHED = new Set(['pending', 'queued', 'waiting', 'running', 'paused']);

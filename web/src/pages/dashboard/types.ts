@@ -1,31 +1,7 @@
 // The API's answers the Dashboard reads (see api/src/routes/{filesystems,
 // targets,hosts,metrics}).
 
-export interface Target {
-  id: string;
-  name: string;
-  kind: 'mgt' | 'mdt' | 'ost' | string;
-  filesystem_id: string | null;
-  filesystem: string | null;
-  index: number | null;
-  primary_host_id: string;
-  failover_host_ids: string[];
-  active_host_id: string | null;
-}
-
-export interface Filesystem {
-  id: string;
-  name: string;
-  state: string;
-  /** Its MGT, then its MDTs and OSTs. */
-  targets: Target[];
-}
-
-export interface Host {
-  id: string;
-  address: string;
-  nodename: string | null;
-}
+export type { Filesystem, Host, Target } from '../configure/types';
 
 /** `[bucket start (RFC 3339), bucket average]`. */
 export type Point = [string, number];

@@ -45,8 +45,5 @@ export interface CommandView {
 
 export const COMMAND_STATES = ['pending', 'running', 'succeeded', 'failed', 'cancelled'];
 
-const FINAL = new Set(['succeeded', 'failed', 'cancelled']);
-
-/** Whether a command, job or step can no longer change. */
-export const isFinal = (state: string) => FINAL.has(state);
+export { isFinal } from '../../api';
 

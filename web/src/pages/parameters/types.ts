@@ -56,13 +56,7 @@ export interface FilesystemInfo {
 }
 
 /** What a `PUT …/params` answers. */
-export interface Planned {
-  /** Null for a dry run, or when nothing needs doing. */
-  command: string | null;
-  dry_run: boolean;
-  requires_confirmation: boolean;
-  jobs: { description: string; confirmation?: string | null }[];
-}
+export type { Plan as Planned } from '../../api';
 
 export const DRIFT_TEXT: Record<Drift, string> = {
   stored_vs_llog: "Chroma's value differs from the MGS configuration log (set outside Chroma, or not applied yet)",

@@ -68,7 +68,9 @@ export function TextFilter({
   const [text, setText] = useState(current);
   const timer = useRef<ReturnType<typeof setTimeout>>(undefined);
   // Follow the URL when it changes from elsewhere (back, "clear filters").
-  useEffect(() => setText(current), [current]);
+  // Text that trims to the URL's value is already in sync: keep what is
+  // typed (a space before the next word).
+  useEffect(() => setText((typed) => (typed.trim() === current ? typed : current)), [current]);
   useEffect(() => () => clearTimeout(timer.current), []);
   const commit = (value: string) => {
     clearTimeout(timer.current);
