@@ -45,6 +45,9 @@ async fn settings_are_kept_per_user_and_checked() -> anyhow::Result<()> {
     let (status, envelope) = put("dashboard", json!("x".repeat(70 * 1024))).await?;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{envelope}");
     assert_eq!(envelope["errors"][0]["field"], "value");
+    let (status, envelope) = put("dashboard", json!({"widgets": ["a\u{0}b"]})).await?;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "NUL cannot be stored: {envelope}");
+    assert_eq!(envelope["errors"][0]["field"], "value");
     let (_, envelope) = env.get("/api/preference/dashboard").await?;
     assert_eq!(
         envelope["response"]["value"], layout,

@@ -89,6 +89,13 @@ pub async fn put(
 ) -> Result<HttpResponse, ApiError> {
     let key = checked(key.into_inner())?;
     let value = body.into_inner().value;
+    if crate::routes::query::holds_nul(&value) {
+        return Err(ApiError::bad(
+            "invalid_field",
+            "the value holds a NUL character (\\u0000), which cannot be stored",
+            Some("value"),
+        ));
+    }
     let size = value.to_string().len();
     if size > MAX_VALUE_BYTES {
         return Err(ApiError::bad(

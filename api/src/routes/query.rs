@@ -36,6 +36,17 @@ pub fn text(value: Option<&str>, field: &str) -> Result<(), ApiError> {
     }
 }
 
+/// Whether any string or key in `value` holds NUL, which PostgreSQL's
+/// `text` and `jsonb` refuse.
+pub fn holds_nul(value: &serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::String(s) => s.contains('\0'),
+        serde_json::Value::Array(items) => items.iter().any(holds_nul),
+        serde_json::Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || holds_nul(v)),
+        _ => false,
+    }
+}
+
 /// `limit` and `offset` of a list request.
 #[derive(Debug, Clone, Copy, Deserialize)]
 pub struct Paging {
