@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs Chroma on this machine: makes sure PostgreSQL and RabbitMQ run,
 # builds the release binaries, applies migrations, then starts the API,
-# the scheduler, two workers, the monitor, the web console and a simulated Lustre cluster (lustre-sim:
+# the scheduler, two workers, the monitor, the storage plugins, the web
+# console and a simulated Lustre cluster (lustre-sim:
 # mds1, oss1, oss2 over SSH on 127.0.0.1:2200-2202, accepting Chroma's key)
 # in the foreground. Ctrl-C stops them all gracefully (workers finish or
 # hand back their steps).
@@ -42,6 +43,19 @@ if [ -z "${CHROMA_ADMIN_PASSWORD:-}" ]; then
 fi
 export CHROMA_ADMIN_PASSWORD
 
+# Storage plugins (docs/plugins.md): the Linux block devices of the
+# managed servers, and a simulated RAID array whose LUNs are the demo
+# cluster's devices. Workers read the same manifests to run plugin actions.
+plugin_dir=${CHROMA_PLUGIN_DIR:-$sim_dir/plugins.d}
+export CHROMA_PLUGIN_DIR=$plugin_dir
+mkdir -p "$plugin_dir"
+cat > "$plugin_dir/linux.json" <<JSON
+{"name": "linux", "command": ["$PWD/$bin/chroma-plugin-linux"], "detect_interval_seconds": 30, "monitor_interval_seconds": 10}
+JSON
+cat > "$plugin_dir/sim-raid.json" <<JSON
+{"name": "sim-raid", "command": ["$PWD/$bin/chroma-plugin-sim-raid", "--state", "$sim_dir/sim-raid.state"], "detect_interval_seconds": 30, "monitor_interval_seconds": 10}
+JSON
+
 pids=()
 stop() {
   trap - INT TERM EXIT
@@ -58,6 +72,7 @@ trap stop INT TERM EXIT
 CHROMA_WORKER_ID=${HOSTNAME:-local}-worker-1 "$bin/chroma-worker" & pids+=($!)
 CHROMA_WORKER_ID=${HOSTNAME:-local}-worker-2 "$bin/chroma-worker" & pids+=($!)
 "$bin/chroma-monitor" & pids+=($!)
+"$bin/chroma-plugins" & pids+=($!)
 
 for _ in $(seq 1 100); do
   if curl -fsS "http://$bind/api/health" >/dev/null 2>&1 && [ "$(wc -l < "$sim_dir/hosts.txt")" -ge 3 ]; then break; fi
@@ -116,6 +131,8 @@ Demo login: user admin, password $CHROMA_ADMIN_PASSWORD
 Simulated Lustre servers (name, SSH address, host key), state in $sim_dir:
 $(cat "$sim_dir/hosts.txt")
   e.g. ssh -i $key -p 2200 -o StrictHostKeyChecking=no root@127.0.0.1 lctl dl
+Storage plugins in $plugin_dir (the console's Storage page); fail a disk of the simulated array:
+  $bin/chroma-plugin-sim-raid --state $sim_dir/sim-raid.state fault disk 7 fail   # then: ... disk 7 ok
 Try:
   TOKEN=$token
   curl -s -H "authorization: Bearer \$TOKEN" http://$bind/api/filesystem   # the demo file system, created for you

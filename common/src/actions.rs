@@ -58,6 +58,13 @@ pub enum Action {
     /// and records the file systems and targets Chroma does not know yet,
     /// as monitored-only objects.
     DetectFilesystems,
+    /// Runs a storage plugin's configure `action` on one of its resources
+    /// (docs/plugins.md), then records what the plugin detects after it.
+    StorageAction {
+        resource_id: uuid::Uuid,
+        action: String,
+        args: serde_json::Map<String, serde_json::Value>,
+    },
 }
 
 /// Why an action and its arguments were refused.
@@ -83,6 +90,15 @@ struct SleepArgs {
 #[serde(deny_unknown_fields)]
 struct FailArgs {
     message: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StorageArgs {
+    resource_id: uuid::Uuid,
+    action: String,
+    #[serde(default)]
+    args: serde_json::Map<String, serde_json::Value>,
 }
 
 #[derive(Deserialize)]
@@ -130,6 +146,7 @@ pub const KNOWN: &[&str] = &[
     "remove_filesystem",
     "remove_host",
     "detect_filesystems",
+    "storage_action",
 ];
 
 fn args_of<T: serde::de::DeserializeOwned>(action: &'static str, args: &serde_json::Value) -> Result<T, ActionError> {
@@ -200,6 +217,11 @@ impl Action {
                 filesystem("remove_filesystem", args).map(|filesystem_id| Action::RemoveFilesystem { filesystem_id })
             }
             "detect_filesystems" => args_of::<NoArgs>("detect_filesystems", args).map(|_| Action::DetectFilesystems),
+            "storage_action" => args_of::<StorageArgs>("storage_action", args).map(|a| Action::StorageAction {
+                resource_id: a.resource_id,
+                action: a.action,
+                args: a.args,
+            }),
             other => Err(ActionError::UnknownAction(other.to_owned())),
         }
     }
@@ -232,6 +254,7 @@ impl Action {
             Action::RemoveFilesystem { .. } => "remove_filesystem",
             Action::RemoveHost { .. } => "remove_host",
             Action::DetectFilesystems => "detect_filesystems",
+            Action::StorageAction { .. } => "storage_action",
         }
     }
 
@@ -280,6 +303,7 @@ mod tests {
                 "sleep" => json!({"ms": 1}),
                 "fail" => json!({"message": "m"}),
                 "failover_target" => json!({"target_id": id, "host_id": id}),
+                "storage_action" => json!({"resource_id": id, "action": "create_lun", "args": {"size": 1}}),
                 n if n.ends_with("_host") || n.ends_with("_lnet") => json!({"host_id": id}),
                 n if n.ends_with("_target") => json!({"target_id": id}),
                 _ => json!({"filesystem_id": id}),

@@ -59,6 +59,9 @@ pub struct Settings {
     /// The web console's built files, served at `/` by the API
     /// (`CHROMA_WEB_DIR`, default `web/dist`).
     pub web_dir: std::path::PathBuf,
+    /// The storage plugins' manifests, one `*.json` each
+    /// (`CHROMA_PLUGIN_DIR`, default `plugins.d`; docs/plugins.md).
+    pub plugin_dir: std::path::PathBuf,
 }
 
 fn var(name: &'static str) -> Option<String> {
@@ -188,6 +191,7 @@ impl Settings {
                 percent
             },
             web_dir: var("CHROMA_WEB_DIR").unwrap_or_else(|| "web/dist".into()).into(),
+            plugin_dir: var("CHROMA_PLUGIN_DIR").unwrap_or_else(|| "plugins.d".into()).into(),
         })
     }
 

@@ -17,6 +17,7 @@ mod m20261126_000012_create_user_token_event;
 mod m20261126_000013_notify_changes;
 mod m20261126_000014_create_monitoring;
 mod m20261126_000015_create_user_preference;
+mod m20261126_000016_create_storage;
 
 /// Runs one or more SQL statements: every schema change here is plain DDL.
 async fn run_sql(manager: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000013_notify_changes::Migration),
             Box::new(m20261126_000014_create_monitoring::Migration),
             Box::new(m20261126_000015_create_user_preference::Migration),
+            Box::new(m20261126_000016_create_storage::Migration),
         ]
     }
 }

@@ -12,6 +12,7 @@ pub mod metric_query;
 pub mod metrics;
 pub mod preferences;
 pub mod sql;
+pub mod storage;
 pub mod users;
 
 pub use connect::{connect, connect_patiently, ensure_database};

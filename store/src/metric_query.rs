@@ -42,6 +42,7 @@ fn object_table(kind: ObjectKind) -> &'static str {
         ObjectKind::Host => "host",
         ObjectKind::Target => "target",
         ObjectKind::Filesystem => "filesystem",
+        ObjectKind::StorageResource => "storage_resource",
     }
 }
 
@@ -154,6 +155,8 @@ pub fn metrics(kind: ObjectKind) -> &'static [Metric] {
     match kind {
         ObjectKind::Host => &HOST_METRICS,
         ObjectKind::Target | ObjectKind::Filesystem => &TARGET_METRICS,
+        // Declared by each plugin's classes, not known here.
+        ObjectKind::StorageResource => &[],
     }
 }
 
@@ -421,7 +424,7 @@ fn series_filter(kind: ObjectKind) -> &'static str {
              WHERE s.object_kind = $3 AND s.name = ANY($1::text[]) AND ($2::uuid IS NULL OR s.object_id = $2)
                AND ($4::uuid IS NULL OR t.filesystem_id = $4) AND ($5::text IS NULL OR t.kind = $5)"
         }
-        ObjectKind::Host | ObjectKind::Filesystem => {
+        ObjectKind::Host | ObjectKind::Filesystem | ObjectKind::StorageResource => {
             "SELECT s.id, s.object_id, s.name FROM metric_series s
              WHERE s.object_kind = $3 AND s.name = ANY($1::text[]) AND ($2::uuid IS NULL OR s.object_id = $2)
                AND $4::uuid IS NULL AND $5::text IS NULL"

@@ -27,6 +27,7 @@ pub enum ObjectKind {
     Host,
     Target,
     Filesystem,
+    StorageResource,
 }
 
 impl ObjectKind {
@@ -36,6 +37,7 @@ impl ObjectKind {
             ObjectKind::Host => "host",
             ObjectKind::Target => "target",
             ObjectKind::Filesystem => "filesystem",
+            ObjectKind::StorageResource => "storage_resource",
         }
     }
 }

@@ -95,3 +95,27 @@ pub async fn by_hand(env: &TestEnv, host: &lustre_sim::HostEndpoint, commands: &
 pub fn argv(line: &str) -> Vec<String> {
     line.split_whitespace().map(str::to_owned).collect()
 }
+
+/// Writes the manifests of the shipped storage plugins (`linux` and the
+/// simulated RAID array, its state in `raid_state`) into `dir`, detecting
+/// every 2 s and monitoring every second; returns the array's binary (for
+/// its fault injection).
+pub fn shipped_plugins(dir: &Path, raid_state: &Path) -> anyhow::Result<std::path::PathBuf> {
+    let bin = crate::processes::binary_dir()?;
+    let raid = bin.join("chroma-plugin-sim-raid");
+    let text = |p: &Path| p.to_string_lossy().into_owned();
+    for (name, command) in [
+        ("linux", vec![text(&bin.join("chroma-plugin-linux"))]),
+        ("sim-raid", vec![text(&raid), "--state".into(), text(raid_state)]),
+    ] {
+        plugin_manifest(dir, name, &command)?;
+    }
+    Ok(raid)
+}
+
+/// Writes the manifest of plugin `name` running `command` into `dir`.
+pub fn plugin_manifest(dir: &Path, name: &str, command: &[String]) -> anyhow::Result<()> {
+    let body = json!({"name": name, "command": command, "detect_interval_seconds": 2, "monitor_interval_seconds": 1});
+    std::fs::write(dir.join(format!("{name}.json")), body.to_string())?;
+    Ok(())
+}

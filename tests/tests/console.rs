@@ -4,17 +4,19 @@
 //! lustre-sim servers over SSH. The script logs in, watches the dashboard
 //! draw, creates a second file system from the form and watches its
 //! command finish, cancels a job, sees a failover alert arrive without a
-//! reload, is refused a bad parameter value, and saves a screenshot of
+//! reload, is refused a bad parameter value, follows a target down to its
+//! disks and sees a failed disk alerted, and saves a screenshot of
 //! each page. `scripts/test.sh` builds the console and installs Chromium
 //! first; `UPDATE_SCREENSHOTS=1` also writes them to `docs/screenshots/`.
 
-use integration_tests::lustre::{filesystem_request, LONG};
+use integration_tests::lustre::{filesystem_request, shipped_plugins, LONG};
 use integration_tests::processes::binary_dir;
 use integration_tests::{TestEnv, ADMIN_PASSWORD};
 use reqwest::StatusCode;
 use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
+use tokio_util::sync::CancellationToken;
 
 /// The whole browser script, at most.
 const SCRIPT_TIMEOUT: Duration = Duration::from_secs(600);
@@ -33,6 +35,9 @@ async fn the_console_runs_the_cluster_from_a_browser() -> anyhow::Result<()> {
     );
 
     let mut env = TestEnv::start("console").await?;
+    let plugins = std::env::temp_dir().join(format!("chroma-plugins-{}", env.name));
+    std::fs::create_dir_all(&plugins)?;
+    env.settings.plugin_dir = plugins.clone();
     env.scheduler().await?;
     env.worker(8).await?;
     env.monitor(Duration::from_secs(1)).await?;
@@ -47,6 +52,12 @@ async fn the_console_runs_the_cluster_from_a_browser() -> anyhow::Result<()> {
     let done = env.finished(&command, LONG).await?;
     assert_eq!(done["state"], "succeeded", "{done}");
 
+    // The storage plugins: Linux devices and the simulated RAID array.
+    let raid_state = std::env::temp_dir().join(format!("chroma-sim-raid-{}.state", env.name));
+    let raid = shipped_plugins(&plugins, &raid_state)?;
+    let stop_plugins = CancellationToken::new();
+    let plugin_service = tokio::spawn(plugin_host::service::run(env.settings.clone(), stop_plugins.clone()));
+
     let shots = root.join("target/console-screenshots");
     std::fs::create_dir_all(&shots)?;
     let mut script = tokio::process::Command::new("node");
@@ -59,6 +70,8 @@ async fn the_console_runs_the_cluster_from_a_browser() -> anyhow::Result<()> {
         .env("CHROMIUM", &chromium)
         .env("LUSTRE_SIM", binary_dir()?.join("lustre-sim"))
         .env("SIM_STATE_DIR", &state)
+        .env("SIM_RAID", &raid)
+        .env("SIM_RAID_STATE", &raid_state)
         .env("SCREENSHOTS", &shots)
         .stdout(Stdio::inherit())
         .stderr(Stdio::inherit())
@@ -75,6 +88,8 @@ async fn the_console_runs_the_cluster_from_a_browser() -> anyhow::Result<()> {
         status.success(),
         "the browser script failed ({status}); its output is above"
     );
+    stop_plugins.cancel();
+    plugin_service.await??;
     env.stop().await
 }
 

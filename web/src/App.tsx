@@ -3,6 +3,7 @@ import {
   AlertOutlined,
   ClusterOutlined,
   DashboardOutlined,
+  DatabaseOutlined,
   FileSearchOutlined,
   HistoryOutlined,
   LogoutOutlined,
@@ -24,6 +25,7 @@ const Alerts = lazy(() => import('./pages/Alerts'));
 const Events = lazy(() => import('./pages/Events'));
 const Logs = lazy(() => import('./pages/Logs'));
 const Parameters = lazy(() => import('./pages/Parameters'));
+const Storage = lazy(() => import('./pages/storage/Storage'));
 
 const PAGES = [
   { path: '/dashboard', label: 'Dashboard', icon: <DashboardOutlined /> },
@@ -33,6 +35,7 @@ const PAGES = [
   { path: '/events', label: 'Events', icon: <HistoryOutlined /> },
   { path: '/logs', label: 'Logs', icon: <FileSearchOutlined /> },
   { path: '/parameters', label: 'Parameters', icon: <SettingOutlined /> },
+  { path: '/storage', label: 'Storage', icon: <DatabaseOutlined /> },
 ];
 
 function LiveIndicator() {
@@ -90,6 +93,7 @@ function Shell() {
               <Route path="/events" element={<Events />} />
               <Route path="/logs" element={<Logs />} />
               <Route path="/parameters" element={<Parameters />} />
+              <Route path="/storage/*" element={<Storage />} />
               <Route path="*" element={<Navigate to="/dashboard" replace />} />
             </Routes>
           </Suspense>

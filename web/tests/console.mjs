@@ -6,8 +6,9 @@
 //
 // Environment: CHROMA_URL, CHROMA_USERNAME, CHROMA_PASSWORD, CHROMIUM (the
 // browser), LUSTRE_SIM (its binary, to inject a failover) and
-// SIM_STATE_DIR, SCREENSHOTS (a directory), DOCS_SCREENSHOTS (optional:
-// also write the README's screenshots there).
+// SIM_STATE_DIR, SIM_RAID and SIM_RAID_STATE (the simulated array's plugin
+// and state, to fail a disk), SCREENSHOTS (a directory), DOCS_SCREENSHOTS
+// (optional: also write the README's screenshots there).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync } from 'node:fs';
@@ -286,6 +287,37 @@ try {
   await page.goto(`${BASE}/configure/volumes`);
   await page.locator('[data-testid^="volume-row-"]').first().waitFor();
   await shot(page, 'configure-volumes');
+
+  begin('a target is followed down to its disks on the Storage page');
+  await page.goto(`${BASE}/configure/filesystems/${demo.id}`);
+  await page.getByTestId('target-storage-demo-OST0000').click();
+  await page.waitForURL(/\/storage\?target=/);
+  // The OST's LUN, the Linux devices that are it, its pool, six disks and
+  // their enclosure, the array.
+  await page.waitForFunction(
+    () => Number(document.querySelector('[data-testid="storage-path"]')?.getAttribute('data-nodes') ?? 0) >= 10,
+    undefined,
+    { timeout: 90_000 },
+  );
+  await shot(page, 'storage-path');
+  const search = page.locator('input[data-testid="storage-search"], [data-testid="storage-search"] input').first();
+  await search.fill('SIMHDD00007');
+  await search.press('Enter');
+  await page.locator('[data-testid="storage-node"][data-class="disk"]').first().click();
+  await page.getByTestId('storage-detail').filter({ hasText: /SIMHDD/ }).waitFor();
+  await shot(page, 'storage');
+
+  begin('a failed disk raises an alert naming the file system it endangers');
+  const raid = (change) =>
+    execFileSync(env('SIM_RAID'), ['--state', env('SIM_RAID_STATE'), 'fault', 'disk', '7', change]);
+  await page.goto(`${BASE}/alerts?active=true`);
+  await page.getByTestId('alerts-active').waitFor();
+  raid('fail');
+  const diskAlert = page.locator('[data-testid="alert-row"][data-kind="storage_disk_failed"]');
+  await diskAlert.filter({ hasText: /file system demo/ }).waitFor();
+  await shot(page, 'storage-alert');
+  raid('ok');
+  await diskAlert.waitFor({ state: 'detached' });
 
   begin('the events and logs pages show the cluster');
   await page.goto(`${BASE}/events`);

@@ -18,6 +18,7 @@ pub mod preferences;
 pub mod query;
 pub mod session;
 pub mod ssh_key;
+pub mod storage;
 pub mod stream;
 pub mod targets;
 pub mod tokens;
@@ -193,6 +194,21 @@ fn table() -> Vec<(Method, &'static str, Access, Route)> {
             "/alert/{id}/acknowledge",
             FS,
             web::post().to(alerts::acknowledge::one),
+        ),
+        (M::GET, "/storage_plugin", READ, web::get().to(storage::plugins)),
+        (M::GET, "/storage_resource", READ, web::get().to(storage::resources)),
+        (M::GET, "/storage_resource/{id}", READ, web::get().to(storage::resource)),
+        (
+            M::POST,
+            "/storage_resource/{id}/action",
+            FS,
+            web::post().to(storage::action),
+        ),
+        (
+            M::GET,
+            "/target/{id}/storage",
+            READ,
+            web::get().to(storage::target_path),
         ),
         (M::GET, "/stream", READ, web::get().to(stream::get)),
         (M::GET, "/event", READ, web::get().to(events::list)),

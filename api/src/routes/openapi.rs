@@ -20,7 +20,7 @@ use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
 use super::{
     alerts, commands, events, filesystems, health, hosts, jobs, session, ssh_key, stream, targets, tokens, users,
 };
-use super::{logs, metrics, preferences, version, volumes};
+use super::{logs, metrics, preferences, storage, version, volumes};
 use crate::auth::{Access, COOKIE};
 
 /// The document.
@@ -95,6 +95,11 @@ use crate::auth::{Access, COOKIE};
         metrics::all::hosts,
         metrics::jobs::filesystem,
         metrics::jobs::target,
+        storage::plugins,
+        storage::resources,
+        storage::resource,
+        storage::action,
+        storage::target_path,
         stream::get,
         events::list,
     ),

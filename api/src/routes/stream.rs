@@ -20,7 +20,7 @@ use crate::state::AppState;
 /// How often an idle stream sends a comment so proxies keep it open.
 const KEEPALIVE: Duration = Duration::from_secs(15);
 /// Kinds of change a client may ask for.
-const KINDS: [&str; 11] = [
+const KINDS: [&str; 12] = [
     "command",
     "job",
     "step",
@@ -32,6 +32,7 @@ const KINDS: [&str; 11] = [
     "log_line",
     "metrics",
     "params",
+    "storage",
 ];
 
 /// Query parameters; any other is refused.

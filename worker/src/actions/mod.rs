@@ -22,6 +22,7 @@ mod register_target;
 mod remove;
 mod servers;
 mod step;
+mod storage;
 mod targets;
 mod transcript;
 
@@ -73,5 +74,10 @@ async fn act(shared: &Shared, action: &Action) -> Result<Value, String> {
         Action::RemoveFilesystem { filesystem_id } => remove::filesystem(shared, *filesystem_id).await,
         Action::RemoveHost { host_id } => remove::host(shared, *host_id).await,
         Action::DetectFilesystems => detect::run(shared).await,
+        Action::StorageAction {
+            resource_id,
+            action,
+            args,
+        } => storage::run(shared, *resource_id, action, args).await,
     }
 }

@@ -186,6 +186,7 @@ fn label(kind: ObjectKind) -> &'static str {
         ObjectKind::Host => "host",
         ObjectKind::Target => "target",
         ObjectKind::Filesystem => "file system",
+        ObjectKind::StorageResource => "storage resource",
     }
 }
 

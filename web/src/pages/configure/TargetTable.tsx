@@ -3,6 +3,7 @@
 import { Space, Table, Tag, Tooltip } from 'antd';
 import type { ColumnsType } from 'antd/es/table';
 import type { HTMLAttributes } from 'react';
+import { Link } from 'react-router-dom';
 import ConfirmAction from '../../components/ConfirmAction';
 import StateTag from '../../components/StateTag';
 import { Busy } from './Filesystems';
@@ -149,6 +150,15 @@ export default function TargetTable({ targets, total, loading, hosts, table, adm
         ) : (
           '–'
         ),
+    },
+    {
+      title: 'Storage',
+      key: 'storage',
+      render: (_, t) => (
+        <Link to={`/storage?target=${t.id}`} data-testid={`target-storage-${t.name}`} title={`What ${t.name} stands on`}>
+          Storage
+        </Link>
+      ),
     },
   ];
   if (admin) {
