@@ -75,6 +75,15 @@ pub async fn record_detection<C: ConnectionTrait + TransactionTrait>(
     relationships: &[(String, String, String)],
 ) -> Result<HashMap<String, Uuid>, DbErr> {
     let tx = db.begin().await?;
+    // One detection at a time, of any plugin (the service's and a worker's
+    // after an action): links span plugins, and two relinking at once
+    // would deadlock.
+    execute(
+        &tx,
+        "SELECT pg_advisory_xact_lock(hashtext('chroma_storage_detection'))",
+        [],
+    )
+    .await?;
     let mut ids = HashMap::new();
     for r in resources {
         let rows = query(
@@ -157,7 +166,7 @@ pub async fn relink(db: &impl ConnectionTrait) -> Result<(), DbErr> {
          SELECT a.id, b.id, 'same_as'
            FROM storage_resource a, jsonb_each_text(a.links) la,
                 storage_resource b, jsonb_each_text(b.links) lb
-          WHERE a.plugin < b.plugin AND la.key = lb.key AND la.value = lb.value
+          WHERE a.plugin < b.plugin AND la.key = lb.key AND la.value = lb.value AND la.value <> ''
             AND a.removed_at IS NULL AND b.removed_at IS NULL
          ON CONFLICT DO NOTHING",
         [],

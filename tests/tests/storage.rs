@@ -45,7 +45,7 @@ async fn get(env: &TestEnv, path: &str) -> anyhow::Result<Value> {
 
 async fn plugin(env: &TestEnv, name: &str) -> anyhow::Result<Value> {
     let plugins = get(env, "/api/storage_plugin").await?;
-    Ok(plugins
+    Ok(plugins["objects"]
         .as_array()
         .and_then(|all| all.iter().find(|p| p["name"] == name))
         .cloned()

@@ -38,14 +38,33 @@ pub struct PluginView {
     resources: i64,
 }
 
-/// Every storage plugin.
+/// List parameters; any other is refused.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PluginParams {
+    /// Page size.
+    #[param(minimum = 1, maximum = 1000, default = 50)]
+    limit: Option<u64>,
+    /// Objects to skip.
+    offset: Option<u64>,
+    /// `name`, `state` or `restarts`; `-` first for descending.
+    order_by: Option<String>,
+}
+
+/// The storage plugins, by name.
 #[utoipa::path(
     get,
     path = "/api/storage_plugin",
     tag = "storage",
-    responses((status = 200, description = "The plugins", body = Envelope<Vec<PluginView>>)),
+    params(PluginParams),
+    responses(
+        (status = 200, description = "A page of plugins", body = Envelope<Page<PluginView>>),
+        (status = 400, description = "A parameter is invalid", body = ErrorEnvelope),
+    ),
 )]
-pub async fn plugins(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn plugins(state: web::Data<AppState>, params: web::Query<PluginParams>) -> Result<HttpResponse, ApiError> {
+    let params = params.into_inner();
     let rows = query(
         &state.db,
         "SELECT p.*, (SELECT count(*) FROM storage_resource r WHERE r.plugin = p.name AND r.removed_at IS NULL)
@@ -72,7 +91,16 @@ pub async fn plugins(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
             })
         })
         .collect::<Result<Vec<_>, sea_orm::DbErr>>()?;
-    Ok(crate::respond::ok(plugins))
+    let paging = Paging {
+        limit: params.limit,
+        offset: params.offset,
+    };
+    crate::routes::listing::page(
+        plugins,
+        paging,
+        params.order_by.as_deref(),
+        &["name", "state", "restarts"],
+    )
 }
 
 /// One resource.
@@ -130,6 +158,9 @@ pub struct Filters {
     /// Also resources gone from their plugin's last detection.
     #[serde(default)]
     include_removed: bool,
+    /// `class`, `local_id` or `updated_at`, `-` first for descending;
+    /// by plugin, class and id by default.
+    order_by: Option<String>,
     /// Page size.
     #[param(minimum = 1, maximum = 1000, default = 50)]
     limit: Option<u64>,
@@ -162,11 +193,15 @@ pub async fn resources(state: web::Data<AppState>, filters: web::Query<Filters>)
                   AND ($4::uuid IS NULL OR id IN (SELECT to_id FROM storage_relationship WHERE from_id = $4
                                                   UNION SELECT from_id FROM storage_relationship WHERE to_id = $4))
                   AND ($5 OR removed_at IS NULL)";
+    let order = match crate::routes::listing::order(f.order_by.as_deref(), &["class", "local_id", "updated_at"])? {
+        None => "plugin, class, local_id".to_owned(),
+        Some((field, descending)) => format!("{field} {}, id", if descending { "DESC" } else { "ASC" }),
+    };
     let selection = crate::routes::listing::Selection {
         columns: RESOURCE_COLUMNS,
         table: "storage_resource",
         filter,
-        order: "plugin, class, local_id",
+        order: &order,
         values: vec![
             f.plugin.clone().into(),
             f.class.clone().into(),
@@ -442,7 +477,12 @@ pub async fn action(
             key: "action".into(),
             description: format!("{label} ({plugin} {class} {local_id})"),
             steps: vec![action],
-            locks: vec![(format!("storage_resource/{id}"), true)],
+            // The plugin too: its actions run one at a time (a plugin's
+            // state is its own, it need not guard it against itself).
+            locks: vec![
+                (format!("storage_resource/{id}"), true),
+                (format!("storage_plugin/{plugin}"), true),
+            ],
             wait_for: Vec::new(),
         }],
     };

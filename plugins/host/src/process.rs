@@ -444,7 +444,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_spec_example_plugin_runs_through_every_method() -> anyhow::Result<()> {
-        let manifest = plugin("shelf", "python3", validate::tests::SHELF_PLUGIN)?;
+        let manifest = plugin("shelf", "python3", validate::tests::shelf_plugin())?;
         let mut process = PluginProcess::spawn(&manifest)?;
         let params = serde_json::to_value(crate::protocol::InitializeParams {
             protocol: crate::protocol::PROTOCOL_VERSION,
@@ -461,7 +461,10 @@ mod tests {
         let params = json!({"action": "locate", "resource": "disk-2", "args": {}});
         validate::check_configure(&def, &inventory, &serde_json::from_value(params.clone())?)?;
         let answer = process.call(CONFIGURE, params, CONFIGURE_LIMIT).await?;
-        assert_eq!(validate::check_configure_result(&answer)?.message, "blinking disk-2");
+        assert_eq!(
+            validate::check_configure_result(&answer)?.message,
+            "blinking the locate light of disk-2"
+        );
 
         let answer = process.call(MONITOR, json!({}), MONITOR_LIMIT).await?;
         let readings = validate::check_monitor(&def, &inventory, &answer)?;
@@ -470,7 +473,7 @@ mod tests {
             .get("disk-2")
             .map(|d| d.attributes.clone())
             .unwrap_or_default();
-        assert_eq!(disk.get("status"), Some(&json!("locating")));
+        assert_eq!(disk.get("status"), Some(&json!("ok")));
         assert_eq!(readings.numbers("disk-2").get("temperature"), Some(&32.0));
 
         let error = process.call("frobnicate", json!({}), LONG).await;

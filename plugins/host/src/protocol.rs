@@ -95,15 +95,20 @@ impl Manifest {
             Some(program) if program.is_empty() => return Err("command must name a program".to_owned()),
             Some(_) => {}
         }
-        if self.detect_interval_seconds == 0 {
-            return Err("detect_interval_seconds must be at least 1".to_owned());
-        }
-        if self.monitor_interval_seconds == 0 {
-            return Err("monitor_interval_seconds must be at least 1".to_owned());
+        for (name, seconds) in [
+            ("detect_interval_seconds", self.detect_interval_seconds),
+            ("monitor_interval_seconds", self.monitor_interval_seconds),
+        ] {
+            if !(1..=MAX_INTERVAL_SECONDS).contains(&seconds) {
+                return Err(format!("{name} must be from 1 to {MAX_INTERVAL_SECONDS} (a day)"));
+            }
         }
         Ok(())
     }
 }
+
+/// The longest interval between detections or monitoring rounds.
+pub const MAX_INTERVAL_SECONDS: u64 = 86_400;
 
 /// `^[a-z0-9-]{1,32}$`
 pub fn is_plugin_name(name: &str) -> bool {

@@ -4,7 +4,7 @@
 //! Lustre targets and file systems that depend on the resource, and
 //! restarts a plugin that crashes, hangs or answers nonsense.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -49,7 +49,20 @@ pub fn manifests(dir: &Path) -> Vec<(String, Result<Manifest, String>)> {
                 .file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            let manifest = Manifest::load(&path).map_err(|e| format!("{}: {e}", path.display()));
+            let manifest = Manifest::load(&path)
+                .map_err(|e| format!("{}: {e}", path.display()))
+                .and_then(|m| {
+                    // Workers find a plugin's manifest by its name.
+                    if m.name == stem {
+                        Ok(m)
+                    } else {
+                        Err(format!(
+                            "{}: a manifest is named after its plugin: {}.json",
+                            path.display(),
+                            m.name
+                        ))
+                    }
+                });
             (stem, manifest)
         })
         .collect()
@@ -96,7 +109,7 @@ async fn set_state(db: &DatabaseConnection, name: &str, state: &str, error: Opti
     let plugin = PluginState {
         name,
         state,
-        error,
+        error: error.map(|e| shortened(&e)),
         version: def.map(|d| d.version.clone()),
         levels,
         classes,
@@ -105,6 +118,16 @@ async fn set_state(db: &DatabaseConnection, name: &str, state: &str, error: Opti
         tracing::error!(plugin = name, "failed to record the plugin's state: {e}");
     }
     notify(db).await;
+}
+
+/// The longest error kept for a plugin (a plugin writes what it likes).
+const MAX_ERROR_CHARS: usize = 1024;
+
+fn shortened(text: &str) -> String {
+    match text.char_indices().nth(MAX_ERROR_CHARS) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_owned(),
+    }
 }
 
 fn level_name(level: Level) -> &'static str {
@@ -154,6 +177,8 @@ struct Seen {
     /// The latest gauge and counter values, for alerts.
     numbers: HashMap<String, BTreeMap<String, f64>>,
     writer: Writer,
+    /// The alerts raised, by resource and kind.
+    raised: HashSet<(Uuid, String)>,
 }
 
 impl Plugin {
@@ -166,10 +191,8 @@ impl Plugin {
         loop {
             set_state(&self.db, self.name(), "starting", None, None).await;
             let started = Instant::now();
-            let outcome = tokio::select! {
-                outcome = self.run_once(&shutdown) => outcome,
-                () = shutdown.cancelled() => return,
-            };
+            // `run_once` stops its plugin gracefully on shutdown itself.
+            let outcome = self.run_once(&shutdown).await;
             let error = match outcome {
                 Ok(Ended::Stopped) => return,
                 Ok(Ended::HostsChanged) => {
@@ -235,12 +258,31 @@ impl Plugin {
                         }
                         return Ok(Ended::HostsChanged);
                     }
-                    self.detect(&mut process, &def, &mut seen).await?;
+                    let done = self.detect(&mut process, &def, &mut seen).await;
+                    self.answered(done, &def).await?;
                 }
                 _ = monitor.tick(), if monitors && !seen.ids.is_empty() => {
-                    self.monitor(&mut process, &def, &mut seen).await?;
+                    let done = self.monitor(&mut process, &def, &mut seen).await;
+                    self.answered(done, &def).await?;
                 }
             }
+        }
+    }
+
+    /// A call's outcome: an error answer (the plugin runs on, and says
+    /// why it could not answer) is recorded and the plugin keeps running;
+    /// anything else that failed stops it.
+    async fn answered(&self, done: anyhow::Result<()>, def: &Definition) -> anyhow::Result<()> {
+        match done {
+            Ok(()) => Ok(()),
+            Err(e) => match e.downcast_ref::<PluginError>() {
+                Some(answer) if !answer.is_fatal() => {
+                    tracing::warn!(plugin = self.name(), "{answer}");
+                    set_state(&self.db, self.name(), "running", Some(answer.to_string()), Some(def)).await;
+                    Ok(())
+                }
+                _ => Err(e),
+            },
         }
     }
 
@@ -257,7 +299,18 @@ impl Plugin {
     }
 
     async fn monitor(&self, process: &mut PluginProcess, def: &Definition, seen: &mut Seen) -> anyhow::Result<()> {
-        let answer = call(process, protocol::MONITOR, MONITOR_LIMIT).await?;
+        let mut answer = call(process, protocol::MONITOR, MONITOR_LIMIT).await?;
+        // Readings of a resource made since the last detection (an action,
+        // a disk hot-plugged) wait for the next one.
+        for list in ["statistics", "attributes"] {
+            if let Some(items) = answer.get_mut(list).and_then(Value::as_array_mut) {
+                items.retain(|item| {
+                    item["resource"]
+                        .as_str()
+                        .is_none_or(|id| seen.inventory.get(id).is_some())
+                });
+            }
+        }
         let readings = validate::check_monitor(def, &seen.inventory, &answer)?;
         seen.inventory.apply(&readings);
         let now = Instant::now();
@@ -336,50 +389,53 @@ impl Plugin {
         Ok(())
     }
 
-    /// Raises the alerts whose conditions hold and clears the others, for
-    /// every resource of the plugin.
-    async fn evaluate(&self, def: &Definition, seen: &Seen) -> anyhow::Result<()> {
+    /// Raises the alerts whose conditions hold and clears the others
+    /// (those of alerts the class no longer declares too), for every
+    /// resource of the plugin. An alert already raised is left as it is.
+    async fn evaluate(&self, def: &Definition, seen: &mut Seen) -> anyhow::Result<()> {
         let empty = BTreeMap::new();
+        let mut holding = HashSet::new();
         for resource in seen.inventory.resources() {
             let Some(id) = seen.ids.get(&resource.id) else {
-                continue;
-            };
-            let Some(class) = def.class(&resource.class) else {
                 continue;
             };
             let numbers = seen.numbers.get(&resource.id).unwrap_or(&empty);
             let raised = validate::alerts(def, &resource.class, &resource.attributes, numbers);
             let item = format!("storage_resource/{id}");
-            for alert in &class.alerts {
-                let kind = format!("storage_{}", alert.name);
-                match raised.iter().find(|r| r.name == alert.name) {
-                    Some(holds) => {
-                        let dependents = store::storage::dependents(&self.db, *id).await?;
-                        let message = endangering(&holds.message, &dependents);
-                        store::alerts::raise(
-                            &self.db,
-                            Raise {
-                                kind: &kind,
-                                severity: severity(holds.severity),
-                                item: item.clone(),
-                                message,
-                                details: json!({
-                                    "plugin": self.name(),
-                                    "resource": resource.id,
-                                    "class": resource.class,
-                                    "targets": dependents.targets,
-                                    "filesystems": dependents.filesystems,
-                                }),
-                            },
-                        )
-                        .await?;
-                    }
-                    None => {
-                        store::alerts::clear(&self.db, &kind, &item).await?;
-                    }
+            let kinds: Vec<String> = raised.iter().map(|r| format!("storage_{}", r.name)).collect();
+            for (holds, kind) in raised.iter().zip(&kinds) {
+                holding.insert((*id, kind.clone()));
+                if seen.raised.contains(&(*id, kind.clone())) {
+                    continue;
                 }
+                let dependents = store::storage::dependents(&self.db, *id).await?;
+                store::alerts::raise(
+                    &self.db,
+                    Raise {
+                        kind,
+                        severity: severity(holds.severity),
+                        item: item.clone(),
+                        message: endangering(&holds.message, &dependents),
+                        details: json!({
+                            "plugin": self.name(),
+                            "resource": resource.id,
+                            "class": resource.class,
+                            "targets": dependents.targets,
+                            "filesystems": dependents.filesystems,
+                        }),
+                    },
+                )
+                .await?;
             }
+            execute(
+                &self.db,
+                "UPDATE alert SET cleared_at = now()
+                  WHERE item = $1 AND cleared_at IS NULL AND kind LIKE 'storage\\_%' AND NOT (kind = ANY($2))",
+                [item.into(), kinds.into()],
+            )
+            .await?;
         }
+        seen.raised = holding;
         Ok(())
     }
 
@@ -474,7 +530,7 @@ pub async fn hosts(db: &DatabaseConnection) -> anyhow::Result<Vec<HostInfo>> {
     let rows = query(
         db,
         "SELECT id, COALESCE(nodename, address) AS name, address, port, fingerprint FROM host
-          WHERE state = 'managed' AND fingerprint IS NOT NULL ORDER BY name",
+          WHERE state = 'managed' AND fingerprint IS NOT NULL ORDER BY name, id",
         [],
     )
     .await?;

@@ -40,6 +40,10 @@ impl Invalid {
     }
 }
 
+/// Relationship kinds Chroma makes itself: `same_as` between plugins'
+/// resources with the same link, `parent` for a resource's parent.
+pub const RESERVED_KINDS: [&str; 2] = ["same_as", "parent"];
+
 /// A checked `initialize` answer: who the plugin is and what it declares.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Definition {
@@ -703,6 +707,9 @@ fn relationships(value: Option<&Value>, index: &HashMap<String, usize>) -> Resul
                 r.kind
             ));
         }
+        if RESERVED_KINDS.contains(&r.kind.as_str()) {
+            return Err(format!("{label}: kind {:?} is Chroma's own", r.kind));
+        }
         if !seen.insert(r.clone()) {
             return Err(format!("{label} is listed twice"));
         }
@@ -1010,8 +1017,20 @@ pub(crate) mod tests {
     use super::*;
     use serde_json::json;
 
-    /// The complete example of docs/plugins.md, and its answers.
-    pub(crate) const SHELF_PLUGIN: &str = include_str!("../tests/fixtures/shelf_plugin.py");
+    /// docs/plugins.md, whose complete example plugin the tests run.
+    const PLUGINS_DOC: &str = include_str!("../../../docs/plugins.md");
+
+    /// The complete example plugin of docs/plugins.md, as written there.
+    pub(crate) fn shelf_plugin() -> &'static str {
+        PLUGINS_DOC
+            .split("## A complete example")
+            .nth(1)
+            .and_then(|rest| rest.split("```python\n").nth(1))
+            .and_then(|code| code.split("\n```").next())
+            .unwrap_or_default()
+    }
+
+    // The example's answers.
     const SHELF_INITIALIZE: &str = include_str!("../tests/fixtures/shelf_initialize.json");
     const SHELF_DETECT: &str = include_str!("../tests/fixtures/shelf_detect.json");
     const SHELF_MONITOR: &str = include_str!("../tests/fixtures/shelf_monitor.json");

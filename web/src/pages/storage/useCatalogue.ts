@@ -25,7 +25,11 @@ async function allResources(includeRemoved: boolean): Promise<{ resources: Resou
 }
 
 export function useCatalogue(includeRemoved: boolean) {
-  const plugins = useLoad(() => get<Plugin[]>('/storage_plugin'), [], ['storage']);
+  const plugins = useLoad(
+    () => get<Page<Plugin>>('/storage_plugin', { limit: MAX_PAGE }).then((page) => page.objects),
+    [],
+    ['storage'],
+  );
   const resources = useLoad(() => allResources(includeRemoved), [includeRemoved], ['storage', 'alert']);
   const catalogue = useMemo(
     () => new Catalogue(plugins.data ?? [], resources.data?.resources ?? []),
