@@ -3,8 +3,8 @@
 # builds the release binaries, applies migrations, then starts the API,
 # the scheduler, two workers, the monitor, the storage plugins, the web
 # console and a simulated Lustre cluster (lustre-sim:
-# mds1, oss1, oss2 over SSH on 127.0.0.1:2200-2202, accepting Chroma's key)
-# in the foreground. Ctrl-C stops them all gracefully (workers finish or
+# mds1, oss1, oss2 over SSH on 127.0.0.1:2200-2202, accepting Chroma's key;
+# oss1 and oss2 made HA cluster demo-ha) in the foreground. Ctrl-C stops them all gracefully (workers finish or
 # hand back their steps).
 #
 # Settings come from the environment (see README.md, "Configuration").
@@ -65,7 +65,10 @@ stop() {
 }
 trap stop INT TERM EXIT
 
-"$bin/lustre-sim" --state-dir "$sim_dir" --hosts mds1,oss1,oss2 --base-port "${CHROMA_SIM_BASE_PORT:-2200}" \
+# mds1 has no Pacemaker (its targets are mounted directly); oss1 and oss2
+# have Pacemaker and corosync installed, not yet configured.
+"$bin/lustre-sim" --state-dir "$sim_dir" --hosts mds1,oss1,oss2 --no-pacemaker mds1 \
+  --base-port "${CHROMA_SIM_BASE_PORT:-2200}" \
   --authorized-keys "$sim_dir/authorized_keys" > "$sim_dir/hosts.txt" & pids+=($!)
 "$bin/chroma-api" & pids+=($!)
 "$bin/chroma-scheduler" & pids+=($!)
@@ -90,6 +93,29 @@ while read -r name address fingerprint; do
   curl -s -o /dev/null -X POST "http://$bind/api/host" "${auth[@]}" -H 'content-type: application/json' \
     -d "{\"address\": \"127.0.0.1\", \"port\": $port, \"fingerprint\": \"$fingerprint\"}" || true
 done < "$sim_dir/hosts.txt"
+
+# The OSS pair as HA cluster demo-ha, fenced by the simulator's fence
+# agent (skipped if it exists): Pacemaker keeps the pair's OSTs.
+demo_ha_cluster() {
+  curl -fsS "${auth[@]}" "http://$bind/api/host" | python3 -c '
+import json, sys
+hosts = {h["nodename"]: h["id"] for h in json.load(sys.stdin)["response"]["objects"]}
+pair = [hosts[n] for n in ("oss1", "oss2") if n in hosts]
+if len(pair) < 2:
+    sys.exit("demo hosts oss1 and oss2 not found")
+print(json.dumps({"name": "demo-ha", "host_ids": pair,
+                  "fencing": {"devices": [{"host_id": h, "agent": "fence_lustre_sim"} for h in pair]}}))
+' > "$sim_dir/demo-ha.json" || return
+  answer=$(curl -s -X POST "http://$bind/api/ha_cluster" "${auth[@]}" -H 'content-type: application/json' \
+    -d @"$sim_dir/demo-ha.json" || true)
+  command=$(echo "$answer" | python3 -c 'import json,sys; print(json.load(sys.stdin)["response"]["command"])' 2>/dev/null || true)
+  [ -n "$command" ] || return 0
+  for _ in $(seq 1 300); do
+    state=$(curl -fsS "${auth[@]}" "http://$bind/api/command/$command" | python3 -c 'import json,sys; print(json.load(sys.stdin)["response"]["state"])' 2>/dev/null || echo unknown)
+    case $state in succeeded) return 0 ;; failed|cancelled) echo "run: setting up HA cluster demo-ha $state" >&2; return 0 ;; esac
+    sleep 0.2
+  done
+}
 
 # A demo file system on the demo hosts, once they are managed: MGT and MDT
 # on mds1, four OSTs on the oss1/oss2 failover pair (skipped if it exists).
@@ -120,6 +146,17 @@ print(json.dumps({"name": "demo", "mgt": {"volume_id": own[0]["id"], "reformat":
   curl -s -o /dev/null -X POST "http://$bind/api/filesystem" "${auth[@]}" -H 'content-type: application/json' \
     -d @"$sim_dir/demo-filesystem.json" || true
 }
+wait_managed() {
+  for _ in $(seq 1 150); do
+    managed=$(curl -fsS "${auth[@]}" "http://$bind/api/host?state=managed" | python3 -c 'import json,sys; print(json.load(sys.stdin)["response"]["meta"]["total_count"])' 2>/dev/null || echo 0)
+    [ "$managed" -ge 3 ] && return 0
+    sleep 0.2
+  done
+}
+if command -v python3 >/dev/null; then
+  wait_managed
+  demo_ha_cluster
+fi
 demo_filesystem
 
 cat >&2 <<MSG
@@ -131,6 +168,10 @@ Demo login: user admin, password $CHROMA_ADMIN_PASSWORD
 Simulated Lustre servers (name, SSH address, host key), state in $sim_dir:
 $(cat "$sim_dir/hosts.txt")
   e.g. ssh -i $key -p 2200 -o StrictHostKeyChecking=no root@127.0.0.1 lctl dl
+oss1 and oss2 are Pacemaker cluster demo-ha (mds1 has no Pacemaker); see it with
+  $bin/lustre-sim --state-dir $sim_dir show     # "pacemaker": resources, constraints, fencing
+  ssh -i $key -p 2201 -o StrictHostKeyChecking=no root@127.0.0.1 crm_mon -1 --output-as=xml
+  $bin/lustre-sim --state-dir $sim_dir fault oss1 failover demo-OST0000   # Pacemaker fails it over
 Storage plugins in $plugin_dir (the console's Storage page); fail a disk of the simulated array:
   $bin/chroma-plugin-sim-raid --state $sim_dir/sim-raid.state fault disk 7 fail   # then: ... disk 7 ok
 Try:

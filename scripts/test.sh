@@ -18,6 +18,10 @@ if [ ! -x /usr/sbin/sshd ]; then
   step "installing openssh-server (the SSH client is tested against a real sshd)"
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q openssh-server >/dev/null
 fi
+if [ ! -x /usr/sbin/pacemakerd ]; then
+  step "installing pacemaker and corosync (the HA lab, tests/tests/pacemaker_lab.rs)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q pacemaker corosync pacemaker-cli-utils >/dev/null
+fi
 # The OpenAPI fuzz (tests/tests/openapi.rs) runs schemathesis, pinned, from
 # a virtualenv of its own; the test finds it through SCHEMATHESIS.
 SCHEMATHESIS_VERSION=4.32.5

@@ -100,7 +100,7 @@ async fn run(args: &Args, db: &sea_orm::DatabaseConnection) -> anyhow::Result<()
         ..Recorder::default()
     };
     // Journals are read by the live streams, which this benchmark leaves out.
-    let script = monitor::poll::script(monitor::poll::Journal::Skip)?;
+    let script = monitor::poll::script(monitor::poll::Journal::Skip, false)?;
     let mut polls = Vec::new();
     let mut records = Vec::new();
     let mut samples = 0;
@@ -195,6 +195,8 @@ async fn cluster(
             id,
             name: h.name.clone(),
             nodename: Some(h.name.clone()),
+            ha_node: None,
+            ha_cluster_id: None,
             target: chroma_ssh::Target::new("127.0.0.1", u16::try_from(3000 + i)?, "root"),
             fingerprint: chroma_ssh::Fingerprint::parse(FINGERPRINT)?,
             lnet_state: "lnet_up".into(),
@@ -227,6 +229,7 @@ async fn cluster(
             primary_host_id: host,
             failover_host_ids: Vec::new(),
             active_host_id: Some(host),
+            ha_resource: None,
         });
         (id, name, kind.to_owned(), host, serial, index)
     };

@@ -22,7 +22,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use commands::{
-    alert::AlertCommand, command::CommandCommand, event::EventCommand, filesystem::FilesystemCommand,
+    alert::AlertCommand, command::CommandCommand, event::EventCommand, filesystem::FilesystemCommand, ha::HaCommand,
     host::HostCommand, job::JobCommand, login::LoginArgs, param::ParamCommand, target::TargetCommand,
     token::TokenCommand, volume::VolumeCommand, Ctx,
 };
@@ -75,6 +75,9 @@ pub enum Noun {
     /// Servers.
     #[command(subcommand)]
     Host(HostCommand),
+    /// High availability: Pacemaker clusters of servers that share storage.
+    #[command(subcommand)]
+    Ha(HaCommand),
     /// Block devices on the servers.
     #[command(subcommand)]
     Volume(VolumeCommand),
@@ -163,6 +166,7 @@ async fn dispatch(ctx: &Ctx, noun: &Noun) -> Result<()> {
         Noun::Whoami => commands::login::whoami(ctx).await,
         Noun::Token(c) => commands::token::run(ctx, c).await,
         Noun::Host(c) => commands::host::run(ctx, c).await,
+        Noun::Ha(c) => commands::ha::run(ctx, c).await,
         Noun::Volume(c) => commands::volume::run(ctx, c).await,
         Noun::Filesystem(c) => commands::filesystem::run(ctx, c).await,
         Noun::Target(c) => commands::target::run(ctx, c).await,

@@ -58,6 +58,17 @@ pub enum Action {
     /// and records the file systems and targets Chroma does not know yet,
     /// as monitored-only objects.
     DetectFilesystems,
+    /// Writes the corosync configuration and authkey of an HA cluster on
+    /// each of its members and starts corosync there.
+    ConfigureCorosync { cluster_id: uuid::Uuid },
+    /// Starts Pacemaker on each member of an HA cluster, waits until every
+    /// member is online, and records each host's Pacemaker node name
+    /// (`crm_node -n`).
+    StartPacemaker { cluster_id: uuid::Uuid },
+    /// Sets an HA cluster's properties and resource defaults and its
+    /// fencing (devices, `stonith-enabled`), then records what Pacemaker
+    /// shows; the cluster is `configured`.
+    ConfigurePacemaker { cluster_id: uuid::Uuid },
     /// Runs a storage plugin's configure `action` on one of its resources
     /// (docs/plugins.md), then records what the plugin detects after it.
     StorageAction {
@@ -122,6 +133,12 @@ struct FailoverArgs {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct ClusterArgs {
+    cluster_id: uuid::Uuid,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct FilesystemArgs {
     filesystem_id: uuid::Uuid,
 }
@@ -147,6 +164,9 @@ pub const KNOWN: &[&str] = &[
     "remove_host",
     "detect_filesystems",
     "storage_action",
+    "configure_corosync",
+    "start_pacemaker",
+    "configure_pacemaker",
 ];
 
 fn args_of<T: serde::de::DeserializeOwned>(action: &'static str, args: &serde_json::Value) -> Result<T, ActionError> {
@@ -222,6 +242,15 @@ impl Action {
                 action: a.action,
                 args: a.args,
             }),
+            "configure_corosync" => {
+                cluster("configure_corosync", args).map(|cluster_id| Action::ConfigureCorosync { cluster_id })
+            }
+            "start_pacemaker" => {
+                cluster("start_pacemaker", args).map(|cluster_id| Action::StartPacemaker { cluster_id })
+            }
+            "configure_pacemaker" => {
+                cluster("configure_pacemaker", args).map(|cluster_id| Action::ConfigurePacemaker { cluster_id })
+            }
             other => Err(ActionError::UnknownAction(other.to_owned())),
         }
     }
@@ -255,6 +284,9 @@ impl Action {
             Action::RemoveHost { .. } => "remove_host",
             Action::DetectFilesystems => "detect_filesystems",
             Action::StorageAction { .. } => "storage_action",
+            Action::ConfigureCorosync { .. } => "configure_corosync",
+            Action::StartPacemaker { .. } => "start_pacemaker",
+            Action::ConfigurePacemaker { .. } => "configure_pacemaker",
         }
     }
 
@@ -273,6 +305,10 @@ fn host(action: &'static str, args: &serde_json::Value) -> Result<uuid::Uuid, Ac
 
 fn target(action: &'static str, args: &serde_json::Value) -> Result<uuid::Uuid, ActionError> {
     args_of::<TargetArgs>(action, args).map(|a| a.target_id)
+}
+
+fn cluster(action: &'static str, args: &serde_json::Value) -> Result<uuid::Uuid, ActionError> {
+    args_of::<ClusterArgs>(action, args).map(|a| a.cluster_id)
 }
 
 fn filesystem(action: &'static str, args: &serde_json::Value) -> Result<uuid::Uuid, ActionError> {
@@ -306,6 +342,7 @@ mod tests {
                 "storage_action" => json!({"resource_id": id, "action": "create_lun", "args": {"size": 1}}),
                 n if n.ends_with("_host") || n.ends_with("_lnet") => json!({"host_id": id}),
                 n if n.ends_with("_target") => json!({"target_id": id}),
+                "configure_corosync" | "start_pacemaker" | "configure_pacemaker" => json!({"cluster_id": id}),
                 _ => json!({"filesystem_id": id}),
             };
             let action = Action::parse(name, &args).unwrap_or_else(|e| panic!("{name}: {e}"));

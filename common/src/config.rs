@@ -62,6 +62,10 @@ pub struct Settings {
     /// The storage plugins' manifests, one `*.json` each
     /// (`CHROMA_PLUGIN_DIR`, default `plugins.d`; docs/plugins.md).
     pub plugin_dir: std::path::PathBuf,
+    /// Interval of the monitor operation Chroma gives each target's
+    /// Pacemaker resource (`CHROMA_PACEMAKER_MONITOR_SECS`, default 20, as
+    /// Lustre's resource agent suggests).
+    pub pacemaker_monitor_secs: u32,
 }
 
 fn var(name: &'static str) -> Option<String> {
@@ -192,6 +196,16 @@ impl Settings {
             },
             web_dir: var("CHROMA_WEB_DIR").unwrap_or_else(|| "web/dist".into()).into(),
             plugin_dir: var("CHROMA_PLUGIN_DIR").unwrap_or_else(|| "plugins.d".into()).into(),
+            pacemaker_monitor_secs: {
+                let secs: u32 = parsed("CHROMA_PACEMAKER_MONITOR_SECS", 20)?;
+                if !(1..=3600).contains(&secs) {
+                    return Err(ConfigError {
+                        name: "CHROMA_PACEMAKER_MONITOR_SECS",
+                        reason: "must be between 1 and 3600".into(),
+                    });
+                }
+                secs
+            },
         })
     }
 

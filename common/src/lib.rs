@@ -8,6 +8,7 @@ pub mod domain;
 pub mod envelope;
 pub mod llog;
 pub mod messages;
+pub mod pacemaker;
 pub mod params;
 pub mod plan;
 pub mod shutdown;

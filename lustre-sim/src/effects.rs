@@ -1,21 +1,25 @@
 //! What the faults in `faults.json` do to the cluster state, applied by
-//! the server before every command and by its fault watcher: pending
-//! `failover` faults move targets, pending `log` faults append journal
-//! lines, and a host whose `down` fault was lifted boots again. One-shot
+//! the server before every command and by its fault watcher (every 200 ms):
+//! pending `failover` faults fail the Pacemaker resource of a target,
+//! pending `log` faults append journal lines, a host going down loses its
+//! HA stack, a host whose `down` fault was lifted boots again, and then
+//! Pacemaker's scheduler advances ([`crate::pacemaker::scheduler::tick`]). One-shot
 //! faults are recorded as used in the state (`consumed_faults`), never in
 //! the fault file, which only `lustre-sim fault` writes.
 
-use crate::commands::{console, pacemaker};
+use crate::commands::console;
 use crate::faults::Faults;
 use crate::journal::Line;
+use crate::pacemaker::scheduler;
 use crate::state::ClusterState;
 
 /// Applies `faults` at `now_us`; returns whether the state changed.
 pub fn apply(state: &mut ClusterState, faults: &Faults, now_us: u64) -> bool {
     let mut changed = boot_unbooted(state, now_us);
-    changed |= failovers(state, faults);
     changed |= downs_and_ups(state, faults, now_us);
+    changed |= failovers(state, faults, now_us);
     changed |= log_lines(state, faults, now_us);
+    changed |= scheduler::tick(state, faults, now_us);
     changed
 }
 
@@ -33,15 +37,16 @@ fn boot_unbooted(state: &mut ClusterState, now_us: u64) -> bool {
     !unbooted.is_empty()
 }
 
-/// Moves each target named in a not-yet-used `failover` fault to a partner.
-fn failovers(state: &mut ClusterState, faults: &Faults) -> bool {
+/// Fails, where it runs, the resource of each target named in a
+/// not-yet-used `failover` fault; the scheduler then recovers it.
+fn failovers(state: &mut ClusterState, faults: &Faults, now_us: u64) -> bool {
     let mut changed = false;
     for host_faults in faults.hosts.values() {
         for f in &host_faults.failover {
             if state.consumed_faults.insert(f.id) {
                 changed = true;
-                match pacemaker::move_target(state, &f.command, None) {
-                    Ok(to) => tracing::info!(target_name = %f.command, to = %to, "failed over"),
+                match scheduler::fail_target(state, faults, &f.command, now_us) {
+                    Ok(on) => tracing::info!(target_name = %f.command, on = %on, "resource failed"),
                     Err(e) => tracing::warn!(target_name = %f.command, error = %e, "failover fault not applied"),
                 }
             }
@@ -64,10 +69,13 @@ fn downs_and_ups(state: &mut ClusterState, faults: &Faults, now_us: u64) -> bool
         if let Some(h) = state.host_mut(&host) {
             h.seen_down = down;
         }
-        if !down {
+        if down {
+            scheduler::host_lost(state, faults, &host, now_us);
+        } else {
             tracing::info!(host, "host back up: rebooted");
             state.boot(&host, now_us);
             console::restarted(state, &host, now_us);
+            scheduler::host_booted(state, &host, now_us);
         }
     }
     changed

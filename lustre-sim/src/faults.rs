@@ -2,7 +2,7 @@
 //! the state directory; the serving process re-reads it on every connection
 //! and command, and polls it to drop the sessions of a host that went down.
 //! Only the `fault` command writes this file; the server records which
-//! one-shot faults (`fail-next`, `failover`, `log`) it has used in its own
+//! one-shot faults (`fail-next`, `failover`, `fail-start`, `log`) it has used in its own
 //! state, so the two never race.
 
 use std::collections::BTreeMap;
@@ -35,10 +35,15 @@ pub struct HostFaults {
     /// Commands whose next invocation fails once.
     #[serde(default)]
     pub fail_next: Vec<FailNext>,
-    /// Pacemaker failovers to perform once: `command` is the target
-    /// (resource) name, moved to another host that sees its device.
+    /// Pacemaker failures to simulate once: `command` is a target name
+    /// (`fs1-OST0000`); the resource whose device it is fails where it
+    /// runs (fail-count INFINITY there) and Pacemaker recovers it.
     #[serde(default)]
     pub failover: Vec<FailNext>,
+    /// Resources whose next start on this host fails (`command` is the
+    /// resource id), once each.
+    #[serde(default)]
+    pub fail_start: Vec<FailNext>,
     /// Journal lines to append on the host, once each.
     #[serde(default)]
     pub log: Vec<LogLine>,
@@ -82,8 +87,10 @@ pub enum FaultCommand {
     Slow(u64),
     /// Fail the next invocation of this command once.
     FailNext(String),
-    /// Fail this target (resource) over to its partner host, once.
+    /// Fail the Pacemaker resource holding this target where it runs, once.
     Failover(String),
+    /// Fail the next start of this Pacemaker resource on the host.
+    FailStart(String),
     /// Append a line to the host's journal, once.
     Log {
         /// 0 (emerg) to 7 (debug).
@@ -142,6 +149,7 @@ fn parse_percent(word: &str) -> anyhow::Result<Option<u8>> {
 
 impl FaultCommand {
     /// Parses `down`, `up`, `slow MS`, `fail-next COMMAND`, `failover TARGET`,
+    /// `fail-start RESOURCE`,
     /// `log PRIORITY IDENTIFIER MESSAGE…`, `fill TARGET PERCENT|off`.
     pub fn parse(words: &[String]) -> anyhow::Result<FaultCommand> {
         match words {
@@ -150,6 +158,7 @@ impl FaultCommand {
             [w, ms] if w == "slow" => Ok(FaultCommand::Slow(ms.parse().context("slow takes milliseconds")?)),
             [w, cmd] if w == "fail-next" => Ok(FaultCommand::FailNext(cmd.clone())),
             [w, target] if w == "failover" => Ok(FaultCommand::Failover(target.clone())),
+            [w, id] if w == "fail-start" => Ok(FaultCommand::FailStart(id.clone())),
             [w, priority, identifier, message @ ..] if w == "log" && !message.is_empty() => Ok(FaultCommand::Log {
                 priority: parse_priority(priority)?,
                 identifier: identifier.clone(),
@@ -161,7 +170,7 @@ impl FaultCommand {
             }),
             _ => anyhow::bail!(
                 "expected one of: down, up, slow MS, fail-next COMMAND, failover TARGET, \
-                 log PRIORITY IDENTIFIER MESSAGE…, fill TARGET PERCENT|off"
+                 fail-start RESOURCE, log PRIORITY IDENTIFIER MESSAGE…, fill TARGET PERCENT|off"
             ),
         }
     }
@@ -221,6 +230,10 @@ impl Faults {
                 let id = next_id(entry);
                 entry.failover.push(FailNext { id, command: target });
             }
+            FaultCommand::FailStart(resource) => {
+                let id = next_id(entry);
+                entry.fail_start.push(FailNext { id, command: resource });
+            }
             FaultCommand::Log {
                 priority,
                 identifier,
@@ -249,6 +262,7 @@ fn next_id(entry: &HostFaults) -> u64 {
         .fail_next
         .iter()
         .chain(&entry.failover)
+        .chain(&entry.fail_start)
         .map(|f| f.id + 1)
         .chain(entry.log.iter().map(|l| l.id + 1))
         .max()
@@ -262,6 +276,9 @@ pub fn inject(dir: &Path, host: &str, command: FaultCommand) -> anyhow::Result<(
     if let Some(state) = crate::state::StateStore::new(dir)?.load()? {
         if state.host(host).is_none() {
             anyhow::bail!("no host named {host} in {}", dir.display());
+        }
+        if let FaultCommand::Failover(target) = &command {
+            crate::pacemaker::scheduler::resource_of_target(&state, target).map_err(anyhow::Error::msg)?;
         }
     }
     let mut faults = Faults::load(dir)?;

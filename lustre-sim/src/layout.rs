@@ -31,6 +31,9 @@ pub struct HostLayout {
     /// Devices visible from this host. A device with the same serial on two
     /// hosts is one shared device (a failover pair).
     pub devices: Vec<DeviceLayout>,
+    /// Pacemaker and corosync are not installed on this host.
+    #[serde(default)]
+    pub no_pacemaker: bool,
 }
 
 /// One block device as a host sees it.
@@ -67,6 +70,7 @@ impl Layout {
                     name: name.clone(),
                     nid: None,
                     devices,
+                    no_pacemaker: false,
                 }
             })
             .collect();
@@ -74,7 +78,7 @@ impl Layout {
     }
 
     /// Reads a layout from a JSON file of the form
-    /// `{"hosts": [{"name", "nid"?, "devices": [{"path", "size", "serial"}]}]}`.
+    /// `{"hosts": [{"name", "nid"?, "no_pacemaker"?, "devices": [{"path", "size", "serial"}]}]}`.
     pub fn from_file(path: &Path) -> anyhow::Result<Layout> {
         let text = std::fs::read_to_string(path).with_context(|| format!("failed to read {}", path.display()))?;
         let layout: Layout =
@@ -105,6 +109,20 @@ impl Layout {
             anyhow::bail!("a cluster needs at least one host");
         }
         Ok(())
+    }
+
+    /// Marks `hosts` as having no Pacemaker or corosync installed; every
+    /// name must be a host of the layout.
+    pub fn without_pacemaker(mut self, hosts: &[String]) -> anyhow::Result<Layout> {
+        for name in hosts {
+            let host = self
+                .hosts
+                .iter_mut()
+                .find(|h| &h.name == name)
+                .with_context(|| format!("--no-pacemaker names {name}, which is not a host of the layout"))?;
+            host.no_pacemaker = true;
+        }
+        Ok(self)
     }
 
     /// The NID of host `i`.

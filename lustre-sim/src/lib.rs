@@ -36,6 +36,8 @@ pub mod faults;
 pub mod journal;
 pub mod keys;
 pub mod layout;
+pub mod oneshot;
+pub mod pacemaker;
 pub mod runtime;
 pub mod server;
 pub mod state;

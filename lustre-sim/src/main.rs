@@ -22,6 +22,9 @@ struct Cli {
     /// JSON layout file, instead of --hosts.
     #[arg(long)]
     config: Option<PathBuf>,
+    /// Hosts without Pacemaker or corosync installed (comma list).
+    #[arg(long, value_delimiter = ',')]
+    no_pacemaker: Vec<String>,
     /// Host i listens on base-port + i (0: any free port).
     #[arg(long, default_value_t = 2200)]
     base_port: u16,
@@ -42,6 +45,7 @@ enum Command {
     /// Print the cluster state as JSON.
     Show,
     /// Inject a fault: HOST down | up | slow MS | fail-next COMMAND | failover TARGET |
+    /// fail-start RESOURCE |
     /// log PRIORITY IDENTIFIER MESSAGE… | fill TARGET PERCENT|off.
     Fault {
         /// Host name.
@@ -49,6 +53,15 @@ enum Command {
         /// The fault.
         #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
         fault: Vec<String>,
+    },
+    /// Run one command of HOST against the saved state and exit with its
+    /// status: `exec HOST -- COMMAND ARGS…` (see `lustre_sim::oneshot`).
+    Exec {
+        /// Host name.
+        host: String,
+        /// The command and its arguments.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
+        command: Vec<String>,
     },
 }
 
@@ -69,6 +82,11 @@ async fn main() -> anyhow::Result<()> {
             lustre_sim::inject_fault(&cli.state_dir, host, FaultCommand::parse(fault)?)?;
             Ok(())
         }
+        Some(Command::Exec { ref host, ref command }) => {
+            let layout = lustre_sim::oneshot::layout_from(cli.config.as_deref(), &cli.hosts)?;
+            let out = lustre_sim::oneshot::exec(&cli.state_dir, layout.as_ref(), host, command)?;
+            std::process::exit(lustre_sim::oneshot::print(&out))
+        }
         Some(Command::Serve) | None => serve(cli).await,
     }
 }
@@ -79,6 +97,7 @@ async fn serve(cli: Cli) -> anyhow::Result<()> {
         (None, false) => Some(Layout::default_for(&cli.hosts)),
         (None, true) => None,
     };
+    let layout = layout.map(|l| l.without_pacemaker(&cli.no_pacemaker)).transpose()?;
     let authorized_keys = cli.authorized_keys.context("--authorized-keys is required to serve")?;
     let config = SimConfig {
         state_dir: cli.state_dir,

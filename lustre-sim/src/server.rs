@@ -217,6 +217,7 @@ pub fn show(state_dir: &Path) -> anyhow::Result<serde_json::Value> {
         "mounts": state.mounts,
         "llogs": state.llogs,
         "faults": faults.hosts,
+        "pacemaker": crate::pacemaker::show::clusters(&state, &faults),
     }))
 }
 
@@ -263,6 +264,7 @@ impl HostServer {
             simulator: self.simulator.clone(),
             authorized_keys: self.authorized_keys.clone(),
             closing: HashMap::new(),
+            waiting_stdin: HashMap::new(),
         };
         let session = match russh::server::run_stream(self.config.clone(), socket, handler).await {
             Ok(session) => session,
@@ -331,6 +333,9 @@ struct SessionHandler {
     /// Tells a channel's running `journalctl -f` that the client closed
     /// it (dropped with the session, which tells it too).
     closing: HashMap<ChannelId, oneshot::Sender<()>>,
+    /// Exec requests that read stdin (`install … /dev/stdin PATH`): the
+    /// line and the channel data so far; they run at the channel's EOF.
+    waiting_stdin: HashMap<ChannelId, (String, Vec<u8>)>,
 }
 
 impl russh::server::Handler for SessionHandler {
@@ -378,6 +383,28 @@ impl russh::server::Handler for SessionHandler {
         if let Some(closing) = self.closing.remove(&channel) {
             let _ = closing.send(());
         }
+        self.waiting_stdin.remove(&channel);
+        Ok(())
+    }
+
+    async fn data(&mut self, channel: ChannelId, data: &[u8], _session: &mut Session) -> Result<(), Self::Error> {
+        if let Some((_, buffer)) = self.waiting_stdin.get_mut(&channel) {
+            buffer.extend_from_slice(data);
+        }
+        Ok(())
+    }
+
+    async fn channel_eof(&mut self, channel: ChannelId, session: &mut Session) -> Result<(), Self::Error> {
+        if let Some((line, buffer)) = self.waiting_stdin.remove(&channel) {
+            let stdin = String::from_utf8_lossy(&buffer).into_owned();
+            let handle = session.handle();
+            let simulator = self.simulator.clone();
+            let host = self.host.clone();
+            tokio::spawn(async move {
+                let out = simulator.run_line_with_stdin(&host, &line, Some(&stdin)).await;
+                reply(&handle, channel, out).await;
+            });
+        }
         Ok(())
     }
 
@@ -406,6 +433,10 @@ impl russh::server::Handler for SessionHandler {
         }
         session.channel_success(channel)?;
         let line = String::from_utf8_lossy(data).into_owned();
+        if crate::exec::reads_stdin(&line) {
+            self.waiting_stdin.insert(channel, (line, Vec::new()));
+            return Ok(());
+        }
         let handle = session.handle();
         let simulator = self.simulator.clone();
         let host = self.host.clone();
@@ -425,18 +456,23 @@ impl russh::server::Handler for SessionHandler {
                 return;
             }
             let out = simulator.run_line(&host, &line).await;
-            if !out.stdout.is_empty() && handle.data(channel, out.stdout.into_bytes()).await.is_err() {
-                return;
-            }
-            if !out.stderr.is_empty() && handle.extended_data(channel, 1, out.stderr.into_bytes()).await.is_err() {
-                return;
-            }
-            let _ = handle.exit_status_request(channel, out.code).await;
-            let _ = handle.eof(channel).await;
-            let _ = handle.close(channel).await;
+            reply(&handle, channel, out).await;
         });
         Ok(())
     }
+}
+
+/// Sends a command's output, exit status, EOF and close on its channel.
+async fn reply(handle: &russh::server::Handle, channel: ChannelId, out: crate::commands::Output) {
+    if !out.stdout.is_empty() && handle.data(channel, out.stdout.into_bytes()).await.is_err() {
+        return;
+    }
+    if !out.stderr.is_empty() && handle.extended_data(channel, 1, out.stderr.into_bytes()).await.is_err() {
+        return;
+    }
+    let _ = handle.exit_status_request(channel, out.code).await;
+    let _ = handle.eof(channel).await;
+    let _ = handle.close(channel).await;
 }
 
 /// The channel a followed journal streams to.

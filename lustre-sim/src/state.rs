@@ -44,6 +44,22 @@ pub struct ClusterState {
     /// Saved in files of their own, not in `state.json`.
     #[serde(skip)]
     pub journals: BTreeMap<String, Arc<Journal>>,
+    /// Files written on each host (`install … /dev/stdin PATH`), by host
+    /// then path; `cat PATH` prints them.
+    #[serde(default)]
+    pub files: BTreeMap<String, BTreeMap<String, File>>,
+    /// Pacemaker and corosync: units per host, CIB per cluster.
+    #[serde(default)]
+    pub ha: crate::pacemaker::Ha,
+}
+
+/// A file written on a host.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct File {
+    /// Its content.
+    pub content: String,
+    /// Its mode, e.g. `0644`.
+    pub mode: String,
 }
 
 /// One host.
@@ -72,6 +88,9 @@ pub struct HostState {
     /// The server has seen the host down (a `down` fault) and not yet back.
     #[serde(default)]
     pub seen_down: bool,
+    /// Pacemaker and corosync are not installed (`--no-pacemaker`).
+    #[serde(default)]
+    pub no_pacemaker: bool,
 }
 
 /// A block device, possibly visible from two hosts.
@@ -236,6 +255,7 @@ impl ClusterState {
                 boot: Boot::default(),
                 activity: Activity::default(),
                 seen_down: false,
+                no_pacemaker: host.no_pacemaker,
             });
             for dev in &host.devices {
                 let entry = devices.entry(dev.serial.clone()).or_insert_with(|| Device {
@@ -255,6 +275,8 @@ impl ClusterState {
             llogs: BTreeMap::new(),
             consumed_faults: BTreeSet::new(),
             journals: BTreeMap::new(),
+            files: BTreeMap::new(),
+            ha: crate::pacemaker::Ha::default(),
         };
         let names: Vec<String> = state.hosts.iter().map(|h| h.name.clone()).collect();
         for name in names {
@@ -279,15 +301,36 @@ impl ClusterState {
         list
     }
 
-    /// The serial of the device at `path` on `host`. Also accepts
-    /// `/dev/disk/by-id/scsi-<serial>`.
+    /// The serial of the device at `path` on `host`: its kernel name
+    /// (`/dev/sdb`) or one of its udev links ([`ClusterState::device_links`],
+    /// with or without `/dev/`), or the legacy `/dev/disk/by-id/scsi-SERIAL`.
     pub fn resolve_device(&self, host: &str, path: &str) -> Option<String> {
-        let by_id = path.strip_prefix("/dev/disk/by-id/scsi-");
+        let legacy = path.strip_prefix("/dev/disk/by-id/scsi-");
+        let link = path.strip_prefix("/dev/").unwrap_or(path);
+        let by_link = path.starts_with("/dev/disk/") || path.starts_with("disk/");
         self.devices
             .values()
-            .find(|d| d.paths.get(host).is_some_and(|p| p == path) || (by_id == Some(d.serial.as_str())))
             .filter(|d| d.paths.contains_key(host))
+            .find(|d| {
+                d.paths.get(host).is_some_and(|p| p == path)
+                    || legacy == Some(d.serial.as_str())
+                    || (by_link && self.device_links(host, &d.serial).iter().any(|l| l == link))
+            })
             .map(|d| d.serial.clone())
+    }
+
+    /// The udev links of device `serial` on `host`, relative to `/dev`, as
+    /// `udevadm info --query=symlink` lists them: `disk/by-id/scsi-3…` and
+    /// `disk/by-id/wwn-0x…` (an NAA-6 world-wide name under the LIO OUI
+    /// `001405`, derived from the serial, the same on every host) and
+    /// `disk/by-path/…` (the host's own SCSI address).
+    pub fn device_links(&self, host: &str, serial: &str) -> Vec<String> {
+        let naa = naa_id(serial);
+        let mut links = vec![format!("disk/by-id/scsi-3{naa}"), format!("disk/by-id/wwn-0x{naa}")];
+        if let Some(i) = self.host_devices(host).iter().position(|(_, s)| s == serial) {
+            links.push(format!("disk/by-path/pci-0000:00:10.0-scsi-0:0:{}:0", i + 1));
+        }
+        links
     }
 
     /// The mount of a device, wherever it is.
@@ -304,6 +347,19 @@ impl ClusterState {
     pub fn host_by_nid(&self, nid: &str) -> Option<&HostState> {
         self.hosts.iter().find(|h| h.nid == nid)
     }
+}
+
+/// The 32-hex-digit NAA-6 identifier of a simulated device: `6`, the
+/// IEEE OUI `001405` (Linux-IO targets), then 25 digits from the serial.
+pub fn naa_id(serial: &str) -> String {
+    let mut h1: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut h2: u64 = 0x8422_2325_cbf2_9ce4;
+    for b in serial.bytes() {
+        h1 = (h1 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        h2 = (h2 ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3 ^ 0x5bd1);
+    }
+    let digits = format!("{h1:016x}{h2:016x}");
+    format!("6001405{}", &digits[..25])
 }
 
 /// Seconds since the epoch, now.

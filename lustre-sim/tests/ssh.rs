@@ -283,13 +283,44 @@ async fn faults_take_hosts_down_and_slow_them() {
     cluster.shutdown().await;
 }
 
+/// Runs `command` with `stdin` sent on the channel, then EOF.
+async fn exec_stdin(login: &Login, command: &str, stdin: &str) -> Run {
+    let mut channel = login.handle.channel_open_session().await.unwrap();
+    channel.exec(true, command).await.unwrap();
+    channel.data(stdin.as_bytes()).await.unwrap();
+    channel.eof().await.unwrap();
+    let mut run = Run {
+        stdout: String::new(),
+        stderr: String::new(),
+        code: None,
+    };
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let msg = tokio::time::timeout_at(deadline.into(), channel.wait()).await.unwrap();
+        match msg {
+            Some(ChannelMsg::Data { data }) => run.stdout.push_str(&String::from_utf8_lossy(&data)),
+            Some(ChannelMsg::ExtendedData { data, .. }) => run.stderr.push_str(&String::from_utf8_lossy(&data)),
+            Some(ChannelMsg::ExitStatus { exit_status }) => run.code = Some(exit_status),
+            Some(ChannelMsg::Close) | None => break,
+            Some(_) => {}
+        }
+    }
+    run
+}
+
+const COROSYNC_CONF: &str = "totem {\n    version: 2\n    cluster_name: demo\n    transport: knet\n    \
+    crypto_cipher: aes256\n    crypto_hash: sha256\n}\n\nnodelist {\n    node {\n        ring0_addr: 10.0.0.2\n        \
+    name: oss1.cluster\n        nodeid: 1\n    }\n    node {\n        ring0_addr: 10.0.0.3\n        name: oss2.cluster\n        \
+    nodeid: 2\n    }\n}\n\nquorum {\n    provider: corosync_votequorum\n    two_node: 1\n}\n";
+
 #[tokio::test]
-async fn a_failover_fault_moves_a_target_to_its_partner() {
+async fn a_failover_fault_fails_a_pacemaker_resource_over_to_its_partner() {
     let s = setup("failover");
     let state_dir = s.dir.0.join("state");
     let cluster = start(&state_dir, &s.authorized).await;
     let mds = login(cluster.host("mds1").unwrap().addr, &s.client_key).await.unwrap();
     let oss1 = login(cluster.host("oss1").unwrap().addr, &s.client_key).await.unwrap();
+    let oss2 = login(cluster.host("oss2").unwrap().addr, &s.client_key).await.unwrap();
     for (login, line) in [
         (
             &mds,
@@ -299,25 +330,77 @@ async fn a_failover_fault_moves_a_target_to_its_partner() {
             &oss1,
             "mkfs.lustre --ost --fsname=fs1 --index=0 --mgsnode=10.0.0.1@tcp /dev/sdb",
         ),
-        (&oss1, "mount -t lustre /dev/sdb /mnt/ost0"),
     ] {
         let out = exec(login, line).await;
         assert_eq!(out.code, Some(0), "{line}: {}", out.stderr);
     }
-    let xml = exec(&mds, "crm_mon -1 --as-xml").await.stdout;
-    assert!(xml.contains("<resource id=\"fs1-OST0000\""), "{xml}");
+    // No resource holds the target yet: the fault is refused.
+    let refused = lustre_sim::inject_fault(&state_dir, "oss1", FaultCommand::Failover("fs1-OST0000".into()));
+    assert!(refused.is_err());
+    for login in [&oss1, &oss2] {
+        let conf = exec_stdin(
+            login,
+            "install -D -m 0644 /dev/stdin /etc/corosync/corosync.conf",
+            COROSYNC_CONF,
+        )
+        .await;
+        assert_eq!(conf.code, Some(0), "{}", conf.stderr);
+        let key = exec_stdin(login, "install -D -m 0400 /dev/stdin /etc/corosync/authkey", "key").await;
+        assert_eq!(key.code, Some(0), "{}", key.stderr);
+        assert_eq!(
+            exec(login, "cat /etc/corosync/corosync.conf").await.stdout,
+            COROSYNC_CONF
+        );
+        let started = exec(login, "systemctl start pacemaker").await;
+        assert_eq!(started.code, Some(0), "{}", started.stderr);
+    }
+    let link = exec(&oss1, "udevadm info --query=symlink --name=/dev/sdb").await.stdout;
+    let device = format!("/dev/{}", link.split(' ').next().unwrap());
+    for line in [
+        "crm_attribute --type crm_config --name stonith-enabled --update false".to_string(),
+        format!(
+            "cibadmin --create -o resources --xml-text '<primitive id=\"ost0\" class=\"ocf\" provider=\"lustre\" \
+             type=\"Lustre\"><instance_attributes id=\"ost0-ia\"><nvpair id=\"ost0-t\" name=\"target\" value=\"{device}\"/>\
+             <nvpair id=\"ost0-m\" name=\"mountpoint\" value=\"/mnt/ost0\"/></instance_attributes><operations>\
+             <op id=\"ost0-mon\" name=\"monitor\" interval=\"20s\"/></operations></primitive>'"
+        ),
+        "cibadmin --create -o constraints --xml-text '<rsc_location id=\"ost0-primary\" rsc=\"ost0\" \
+         node=\"oss1.cluster\" score=\"20\"/>'"
+            .to_string(),
+    ] {
+        let out = exec(&oss1, &line).await;
+        assert_eq!(out.code, Some(0), "{line}: {}", out.stderr);
+    }
+    let locate = |want: &'static str| {
+        let oss2 = &oss2;
+        async move {
+            let deadline = Instant::now() + WAIT;
+            loop {
+                let located = exec(oss2, "crm_resource --locate --resource ost0").await;
+                if located.stdout == want {
+                    break;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "not {want}: {}{}",
+                    located.stdout,
+                    located.stderr
+                );
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    };
+    locate("resource ost0 is running on: oss1.cluster\n").await;
+    let xml = exec(&oss2, "crm_mon -1 --as-xml").await.stdout;
+    assert!(
+        xml.contains("<resource id=\"ost0\" resource_agent=\"ocf:lustre:Lustre\" role=\"Started\""),
+        "{xml}"
+    );
 
     lustre_sim::inject_fault(&state_dir, "oss1", FaultCommand::Failover("fs1-OST0000".into())).unwrap();
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let located = exec(&mds, "crm_resource --locate --resource fs1-OST0000").await;
-        if located.stdout == "resource fs1-OST0000 is running on: oss2\n" {
-            break;
-        }
-        assert!(Instant::now() < deadline, "no failover: {}", located.stdout);
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    locate("resource ost0 is running on: oss2.cluster\n").await;
     assert_eq!(exec(&oss1, "lctl dl").await.stdout, "");
+    assert!(exec(&oss2, "lctl dl").await.stdout.contains("obdfilter fs1-OST0000"));
     cluster.shutdown().await;
 }
 

@@ -18,6 +18,7 @@ mod m20261126_000013_notify_changes;
 mod m20261126_000014_create_monitoring;
 mod m20261126_000015_create_user_preference;
 mod m20261126_000016_create_storage;
+mod m20261206_000017_create_ha_cluster;
 
 /// Runs one or more SQL statements: every schema change here is plain DDL.
 async fn run_sql(manager: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000014_create_monitoring::Migration),
             Box::new(m20261126_000015_create_user_preference::Migration),
             Box::new(m20261126_000016_create_storage::Migration),
+            Box::new(m20261206_000017_create_ha_cluster::Migration),
         ]
     }
 }

@@ -1,5 +1,6 @@
 //! What the monitor watches, read from the database at every poll: the
-//! managed servers Chroma holds a host key for, and their live targets.
+//! managed servers Chroma holds a host key for, their live targets and the
+//! HA clusters Chroma configured.
 
 use chroma_ssh::{Fingerprint, Target};
 use sea_orm::{DatabaseConnection, DbErr};
@@ -15,6 +16,10 @@ pub struct Host {
     /// Its node name once probed, else `address:port`.
     pub name: String,
     pub nodename: Option<String>,
+    /// Its Pacemaker node name (`crm_node -n`), which crm_mon shows.
+    pub ha_node: Option<String>,
+    /// The configured HA cluster it is a member of.
+    pub ha_cluster_id: Option<Uuid>,
     pub target: Target,
     pub fingerprint: Fingerprint,
     /// Chroma's LNet state for it: `lnet_up` means LNet should be running.
@@ -34,6 +39,8 @@ pub struct TargetRow {
     pub primary_host_id: Uuid,
     pub failover_host_ids: Vec<Uuid>,
     pub active_host_id: Option<Uuid>,
+    /// Its Pacemaker primitive, when Pacemaker keeps it.
+    pub ha_resource: Option<String>,
 }
 
 impl TargetRow {
@@ -43,11 +50,21 @@ impl TargetRow {
     }
 }
 
+/// A configured HA cluster.
+#[derive(Debug, Clone)]
+pub struct Cluster {
+    pub id: Uuid,
+    /// corosync's cluster name.
+    pub name: String,
+}
+
 /// Everything polled in one round.
 #[derive(Debug, Clone, Default)]
 pub struct Inventory {
     pub hosts: Vec<Host>,
     pub targets: Vec<TargetRow>,
+    /// HA clusters Chroma has configured (members are the hosts naming one).
+    pub clusters: Vec<Cluster>,
     /// Names of every host (polled or not), for messages.
     pub names: HashMap<Uuid, String>,
 }
@@ -57,8 +74,10 @@ pub struct Inventory {
 pub async fn load(db: &DatabaseConnection) -> Result<Inventory, DbErr> {
     let rows = query(
         db,
-        "SELECT id, address, port, fingerprint, nodename, state, lnet_state, journal_cursor FROM host
-         WHERE state <> 'removed'",
+        "SELECT h.id, h.address, h.port, h.fingerprint, h.nodename, h.ha_node, h.state, h.lnet_state,
+                h.journal_cursor, c.id AS ha_cluster_id
+         FROM host h LEFT JOIN ha_cluster c ON c.id = h.ha_cluster_id AND c.state = 'configured'
+         WHERE h.state <> 'removed'",
         [],
     )
     .await?;
@@ -89,6 +108,8 @@ pub async fn load(db: &DatabaseConnection) -> Result<Inventory, DbErr> {
             id,
             name,
             nodename,
+            ha_node: row.try_get("", "ha_node")?,
+            ha_cluster_id: row.try_get("", "ha_cluster_id")?,
             target: Target::new(address, port, "root"),
             fingerprint,
             lnet_state: row.try_get("", "lnet_state")?,
@@ -97,7 +118,8 @@ pub async fn load(db: &DatabaseConnection) -> Result<Inventory, DbErr> {
     }
     let rows = query(
         db,
-        "SELECT id, name, kind, filesystem_id, state, primary_host_id, failover_host_ids, active_host_id
+        "SELECT id, name, kind, filesystem_id, state, primary_host_id, failover_host_ids, active_host_id,
+                ha_resource
          FROM target WHERE state <> 'removed'",
         [],
     )
@@ -112,6 +134,14 @@ pub async fn load(db: &DatabaseConnection) -> Result<Inventory, DbErr> {
             primary_host_id: row.try_get("", "primary_host_id")?,
             failover_host_ids: row.try_get("", "failover_host_ids")?,
             active_host_id: row.try_get("", "active_host_id")?,
+            ha_resource: row.try_get("", "ha_resource")?,
+        });
+    }
+    let rows = query(db, "SELECT id, name FROM ha_cluster WHERE state = 'configured'", []).await?;
+    for row in rows {
+        inventory.clusters.push(Cluster {
+            id: row.try_get("", "id")?,
+            name: row.try_get("", "name")?,
         });
     }
     Ok(inventory)

@@ -1,7 +1,8 @@
 //! The monitor: polls every managed server over the pooled SSH sessions
 //! once per interval and records statistics, per-job I/O, journal lines,
 //! where each target runs (Pacemaker's view and Lustre's), persistent
-//! parameters, and the alerts whose conditions start or end. It also rolls
+//! parameters, and the alerts whose conditions start or end, those of the
+//! HA clusters' Pacemaker and corosync included (see [`ha`]). It also rolls
 //! statistics up and expires old ones.
 //!
 //! Each server's journal is also followed live (`journalctl -f`, see
@@ -11,6 +12,7 @@
 //! Several monitors may run (each would poll every server); what they
 //! write is keyed so that a duplicate sample or alert is not stored twice.
 
+pub mod ha;
 pub mod inventory;
 pub mod journal;
 pub mod params;

@@ -1,10 +1,12 @@
 //! What one poll of a server read, parsed: Lustre statistics with
 //! Whamcloud's `lustre_collector`, CPU, memory and LNet counters, per-job
-//! statistics (`job_stats` YAML), Pacemaker's view (`crm_mon --as-xml`)
-//! and journal lines (`journalctl -o json`). A section that cannot be
+//! statistics (`job_stats` YAML), Pacemaker's view (`crm_mon
+//! --output-as=xml`), the HA daemons' states (`systemctl is-active`) and
+//! journal lines (`journalctl -o json`). A section that cannot be
 //! parsed is reported in `problems` and the rest is still used.
 
 use chrono::{DateTime, Utc};
+use common::pacemaker::ClusterStatus;
 use lustre_collector::{HostStats, LNetStats, NodeStats, Record, TargetStats};
 use std::collections::{BTreeMap, HashMap};
 
@@ -67,14 +69,6 @@ pub struct JobCounters {
     pub ops: u64,
 }
 
-/// A Pacemaker resource and the nodes it runs on.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Resource {
-    pub id: String,
-    pub running_on: Vec<String>,
-    pub failed: bool,
-}
-
 /// One journal entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JournalLine {
@@ -84,6 +78,19 @@ pub struct JournalLine {
     pub severity: &'static str,
     pub source: String,
     pub message: String,
+}
+
+/// A fencing action in crm_mon's `fence_history`, with when it completed
+/// (which `common::pacemaker::FenceAction` does not keep).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fence {
+    /// The node fenced.
+    pub target: String,
+    pub action: String,
+    pub succeeded: bool,
+    /// The node that carried it out.
+    pub delegate: Option<String>,
+    pub completed: Option<DateTime<Utc>>,
 }
 
 /// Everything one poll of one server read.
@@ -104,8 +111,13 @@ pub struct Reading {
     pub lnet: Option<Lnet>,
     /// Per-job counters by target name.
     pub jobs: BTreeMap<String, Vec<JobCounters>>,
-    /// `None` when the server runs no Pacemaker.
-    pub pacemaker: Option<Vec<Resource>>,
+    /// `None` when the server has no Pacemaker (crm_mon printed no XML).
+    pub pacemaker: Option<ClusterStatus>,
+    /// crm_mon's fencing history with completion times.
+    pub fences: Vec<Fence>,
+    /// `systemctl is-active` of each of [`crate::poll::HA_UNITS`]
+    /// (`active`, `inactive`, `failed`, `activating`…), when asked.
+    pub ha_units: Option<Vec<(&'static str, String)>>,
     pub journal: Vec<JournalLine>,
     /// What could not be parsed, to log.
     pub problems: Vec<String>,
@@ -130,8 +142,15 @@ pub fn reading(sections: &HashMap<Section, String>) -> Reading {
         Err(e) => out.problems.push(format!("job_stats: {e}")),
     }
     match pacemaker(text(Section::Pacemaker)) {
-        Ok(resources) => out.pacemaker = resources,
+        Ok(status) => out.pacemaker = status,
         Err(e) => out.problems.push(format!("crm_mon: {e}")),
+    }
+    out.fences = fences(text(Section::Pacemaker));
+    if let Some(units) = sections.get(&Section::HaUnits) {
+        match ha_units(units) {
+            Ok(units) => out.ha_units = Some(units),
+            Err(e) => out.problems.push(format!("systemctl is-active: {e}")),
+        }
     }
     out.journal = journal(text(Section::Journal), &mut out.problems);
     out
@@ -308,28 +327,65 @@ fn job_counters(entry: JobEntry) -> JobCounters {
     counters
 }
 
-/// Resources and where they run; `None` when there is no Pacemaker output.
-fn pacemaker(text: &str) -> Result<Option<Vec<Resource>>, String> {
-    let Some(start) = text.find('<') else {
+/// The cluster as crm_mon shows it (resources also inside groups and
+/// clones); `None` when there is no Pacemaker output.
+fn pacemaker(text: &str) -> Result<Option<ClusterStatus>, String> {
+    if !text.contains('<') {
         return Ok(None);
+    }
+    ClusterStatus::parse(text).map(Some)
+}
+
+/// `fence_event`s of crm_mon's XML (none when it printed none or no XML).
+fn fences(text: &str) -> Vec<Fence> {
+    let Some(start) = text.find('<') else {
+        return Vec::new();
     };
-    let doc = roxmltree::Document::parse(&text[start..]).map_err(|e| e.to_string())?;
-    let resources = doc
-        .descendants()
-        .filter(|n| n.has_tag_name("resource") && n.parent().is_some_and(|p| p.has_tag_name("resources")))
-        .filter_map(|n| {
-            Some(Resource {
-                id: n.attribute("id")?.to_owned(),
-                running_on: n
-                    .children()
-                    .filter(|c| c.has_tag_name("node"))
-                    .filter_map(|c| c.attribute("name").map(str::to_owned))
-                    .collect(),
-                failed: n.attribute("failed") == Some("true"),
-            })
+    let Ok(doc) = roxmltree::Document::parse(&text[start..]) else {
+        return Vec::new();
+    };
+    doc.descendants()
+        .filter(|n| n.has_tag_name("fence_event"))
+        .map(|n| Fence {
+            target: n.attribute("target").unwrap_or_default().to_owned(),
+            action: n.attribute("action").unwrap_or_default().to_owned(),
+            succeeded: n.attribute("status") == Some("success"),
+            delegate: n.attribute("delegate").map(str::to_owned),
+            completed: n.attribute("completed").and_then(crm_time),
         })
-        .collect();
-    Ok(Some(resources))
+        .collect()
+}
+
+/// A time as crm_mon prints it: `2026-12-06 05:00:00Z`, or with an offset
+/// (`2026-12-06 06:00:00 +01:00`) when the server's zone is not UTC.
+fn crm_time(text: &str) -> Option<DateTime<Utc>> {
+    let text = text.trim();
+    if let Some(utc) = text.strip_suffix('Z') {
+        let naive = chrono::NaiveDateTime::parse_from_str(utc.trim_end(), "%Y-%m-%d %H:%M:%S").ok()?;
+        return Some(naive.and_utc());
+    }
+    ["%Y-%m-%d %H:%M:%S %:z", "%Y-%m-%d %H:%M:%S%:z", "%Y-%m-%d %H:%M:%S %z"]
+        .iter()
+        .find_map(|f| DateTime::parse_from_str(text, f).ok())
+        .or_else(|| DateTime::parse_from_rfc3339(text).ok())
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// `systemctl is-active UNIT…`: one state per line, in the order asked.
+fn ha_units(text: &str) -> Result<Vec<(&'static str, String)>, String> {
+    let states: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    if states.len() != crate::poll::HA_UNITS.len() {
+        return Err(format!(
+            "{} lines for {} units: {text:?}",
+            states.len(),
+            crate::poll::HA_UNITS.len()
+        ));
+    }
+    Ok(crate::poll::HA_UNITS
+        .into_iter()
+        .zip(states)
+        .map(|(unit, state)| (unit, state.to_owned()))
+        .collect())
 }
 
 const SEVERITIES: [&str; 8] = ["emerg", "alert", "crit", "error", "warning", "notice", "info", "debug"];
@@ -419,12 +475,43 @@ mod tests {
     <resource id="MGS" role="Stopped" active="false" failed="true" nodes_running_on="0"/>
   </resources>
 </crm_mon>"#;
-        let resources = pacemaker(xml).unwrap().unwrap();
+        let resources = pacemaker(xml).unwrap().unwrap().resources;
         assert_eq!(resources.len(), 2);
-        assert_eq!(resources[0].running_on, vec!["oss2".to_owned()]);
-        assert!(resources[1].failed && resources[1].running_on.is_empty());
+        assert_eq!(resources[0].nodes, vec!["oss2".to_owned()]);
+        assert!(resources[1].failed && resources[1].nodes.is_empty());
         assert_eq!(pacemaker("").unwrap(), None);
         assert!(pacemaker("<crm_mon").is_err());
+    }
+
+    #[test]
+    fn fence_history_with_completion_times() {
+        let xml = r#"<pacemaker-result><fence_history>
+    <fence_event action="reboot" target="oss1.cluster" client="pacemaker-controld.1" origin="oss2.cluster" status="success" delegate="oss2.cluster" completed="2026-12-06 05:00:00Z"/>
+    <fence_event action="reboot" target="oss1.cluster" status="failed" exit-reason="no power" delegate="oss2.cluster" completed="2026-12-06 06:00:00 +01:00"/>
+    <fence_event action="off" target="oss2.cluster" status="pending"/>
+</fence_history></pacemaker-result>"#;
+        let fences = fences(xml);
+        assert_eq!(fences.len(), 3);
+        let at = "2026-12-06T05:00:00Z".parse::<DateTime<Utc>>().unwrap();
+        assert_eq!(fences[0].completed, Some(at));
+        assert!(fences[0].succeeded && !fences[1].succeeded);
+        assert_eq!(fences[1].completed, Some(at));
+        assert_eq!(fences[2].completed, None);
+        assert_eq!(fences[0].delegate.as_deref(), Some("oss2.cluster"));
+        assert!(super::fences("crm_mon: connection refused").is_empty());
+    }
+
+    #[test]
+    fn ha_unit_states_are_read_line_by_line() {
+        let sections = HashMap::from([(Section::HaUnits, "active\nfailed\n".to_owned())]);
+        let units = reading(&sections).ha_units.unwrap();
+        assert_eq!(
+            units,
+            vec![("corosync", "active".to_owned()), ("pacemaker", "failed".to_owned())]
+        );
+        let garbled = reading(&HashMap::from([(Section::HaUnits, String::new())]));
+        assert!(garbled.ha_units.is_none() && !garbled.problems.is_empty());
+        assert!(reading(&HashMap::new()).ha_units.is_none());
     }
 
     #[test]

@@ -32,17 +32,20 @@ pub enum Section {
     Lnet,
     Jobs,
     Pacemaker,
+    /// `systemctl is-active corosync pacemaker` (HA cluster members only).
+    HaUnits,
     Journal,
 }
 
 impl Section {
-    const ALL: [Section; 7] = [
+    const ALL: [Section; 8] = [
         Section::Lctl,
         Section::Cpu,
         Section::Memory,
         Section::Lnet,
         Section::Jobs,
         Section::Pacemaker,
+        Section::HaUnits,
         Section::Journal,
     ];
 
@@ -54,6 +57,7 @@ impl Section {
             Section::Lnet => "@@chroma-lnet",
             Section::Jobs => "@@chroma-jobs",
             Section::Pacemaker => "@@chroma-crm",
+            Section::HaUnits => "@@chroma-ha-units",
             Section::Journal => "@@chroma-journal",
         }
     }
@@ -77,8 +81,13 @@ pub enum Journal<'a> {
     Latest,
 }
 
-/// The shell script a poll runs (given to `sh -c` as one argument).
-pub fn script(journal: Journal<'_>) -> Result<String, chroma_ssh::SshError> {
+/// The HA daemons whose state a member of an HA cluster reports, in the
+/// order `systemctl is-active` prints them.
+pub const HA_UNITS: [&str; 2] = ["corosync", "pacemaker"];
+
+/// The shell script a poll runs (given to `sh -c` as one argument); the
+/// HA daemons' states are asked of `ha_member`s only.
+pub fn script(journal: Journal<'_>, ha_member: bool) -> Result<String, chroma_ssh::SshError> {
     let mut lctl = vec!["lctl", "get_param"];
     lctl.extend_from_slice(LCTL_PARAMS);
     let backlog = JOURNAL_BACKLOG.to_string();
@@ -102,8 +111,15 @@ pub fn script(journal: Journal<'_>) -> Result<String, chroma_ssh::SshError> {
             Section::Jobs,
             "lctl get_param 'obdfilter.*.job_stats' 'mdt.*.job_stats'".to_owned(),
         ),
-        (Section::Pacemaker, "crm_mon -1 --as-xml".to_owned()),
+        (Section::Pacemaker, "crm_mon -1 --output-as=xml".to_owned()),
     ];
+    if ha_member {
+        // One line per unit (`active`, `inactive`, `failed`, …); its exit
+        // status says only whether all are active.
+        let mut units = vec!["systemctl", "is-active"];
+        units.extend(HA_UNITS);
+        parts.push((Section::HaUnits, chroma_ssh::command_line(&units)?));
+    }
     if journal != Journal::Skip {
         parts.push((Section::Journal, chroma_ssh::command_line(&read)?));
     }
@@ -138,14 +154,16 @@ mod tests {
 
     #[test]
     fn the_script_quotes_the_cursor_and_marks_every_section() {
-        let text = script(Journal::After("s=1;i=2 $(reboot)")).unwrap_or_default();
+        let text = script(Journal::After("s=1;i=2 $(reboot)"), true).unwrap_or_default();
         assert!(text.contains("'--after-cursor=s=1;i=2 $(reboot)'"), "{text}");
         for section in Section::ALL {
             assert!(text.contains(section.marker()), "{text}");
         }
-        let first = script(Journal::Latest).unwrap_or_default();
+        assert!(text.contains("systemctl is-active corosync pacemaker"), "{text}");
+        let first = script(Journal::Latest, false).unwrap_or_default();
         assert!(!first.contains("after-cursor") && first.contains("-n 200"), "{first}");
-        assert!(!script(Journal::Skip).unwrap_or_default().contains("journalctl"));
+        assert!(!first.contains("systemctl") && !first.contains(Section::HaUnits.marker()));
+        assert!(!script(Journal::Skip, false).unwrap_or_default().contains("journalctl"));
     }
 
     #[test]

@@ -70,7 +70,8 @@ async fn poll_one(
         (Some(cursor), false) => poll::Journal::After(cursor),
         (None, false) => poll::Journal::Latest,
     };
-    let script = poll::script(journal).map_err(|e| Failure::Unreachable(e.to_string()))?;
+    let script =
+        poll::script(journal, host.ha_cluster_id.is_some()).map_err(|e| Failure::Unreachable(e.to_string()))?;
     let argv = ["sh", "-c", script.as_str()];
     match pools.exec(&host.target, &host.fingerprint, &argv, timeout).await {
         Ok(output) => {
@@ -134,19 +135,21 @@ impl Recorder {
                 }
             }
         }
-        // A removed server or target has no condition left to end.
+        // A removed server, target or HA cluster has no condition left to end.
         execute(
             db,
             "UPDATE alert SET cleared_at = now()
              WHERE cleared_at IS NULL AND item IN (
                  SELECT 'host/' || id FROM host WHERE state = 'removed'
-                 UNION ALL SELECT 'target/' || id FROM target WHERE state = 'removed')",
+                 UNION ALL SELECT 'target/' || id FROM target WHERE state = 'removed'
+                 UNION ALL SELECT 'ha_cluster/' || id FROM ha_cluster WHERE state = 'removed')",
             [],
         )
         .await?;
         let polled_ids: HashSet<Uuid> = polled.iter().map(|p| p.host.id).collect();
         let locations = locate(inventory, &polled_ids, &readings);
         targets(db, inventory, &locations, &readings, &busy, self.usage_alert_percent).await?;
+        crate::ha::record(db, inventory, &readings, &busy, at).await?;
 
         let mut samples: Vec<Sample> = Vec::new();
         let mut roles = BTreeMap::new();
@@ -312,25 +315,28 @@ pub enum Location {
     Unknown,
 }
 
-/// Where each target runs: where Pacemaker says it is started, else on the
-/// host whose `lctl` shows it.
+/// Where each target runs: on the host whose `lctl` shows it, else where
+/// Pacemaker says its resource (the id Chroma stored) is started.
 pub fn locate(
     inventory: &Inventory,
     polled: &HashSet<Uuid>,
     readings: &HashMap<Uuid, &Reading>,
 ) -> HashMap<Uuid, Location> {
+    // crm_mon names nodes by their Pacemaker node name, which may differ
+    // from the host name.
     let by_node: HashMap<&str, Uuid> = inventory
         .hosts
         .iter()
-        .filter_map(|h| h.nodename.as_deref().map(|n| (n, h.id)))
+        .filter_map(|h| h.ha_node.as_deref().or(h.nodename.as_deref()).map(|n| (n, h.id)))
         .collect();
     let mut out = HashMap::new();
     for target in &inventory.targets {
         let hosts: Vec<Uuid> = target.hosts().collect();
         let by_pacemaker = readings.values().find_map(|r| {
-            let resource = r.pacemaker.as_ref()?.iter().find(|res| res.id == target.name)?;
+            let id = target.ha_resource.as_deref()?;
+            let resource = r.pacemaker.as_ref()?.resource(id)?;
             resource
-                .running_on
+                .nodes
                 .iter()
                 .filter_map(|node| by_node.get(node.as_str()))
                 .find(|id| hosts.contains(id))
@@ -494,6 +500,8 @@ const USAGE_HYSTERESIS: f64 = 2.0;
 async fn busy(db: &DatabaseConnection, inventory: &Inventory, since: DateTime<Utc>) -> anyhow::Result<HashSet<String>> {
     let mut items: Vec<String> = inventory.targets.iter().map(|t| format!("target/{}", t.id)).collect();
     items.extend(inventory.hosts.iter().map(|h| format!("lnet/{}", h.id)));
+    items.extend(inventory.hosts.iter().map(|h| format!("host/{}", h.id)));
+    items.extend(inventory.clusters.iter().map(|c| format!("ha_cluster/{}", c.id)));
     let rows = store::sql::query(
         db,
         "SELECT DISTINCT l.item FROM job_lock l JOIN job j ON j.id = l.job_id

@@ -112,7 +112,6 @@ impl Pools {
     /// made with, the old pool is dropped. A session that turns out to be dead
     /// before the command is sent is discarded and the command tried once on
     /// a fresh session; once a command has been sent it is never re-sent.
-    #[tracing::instrument(skip_all, fields(target = %target))]
     pub async fn exec<S: AsRef<str>>(
         &self,
         target: &Target,
@@ -120,11 +119,24 @@ impl Pools {
         argv: &[S],
         timeout: Duration,
     ) -> Result<ExecOutput, SshError> {
+        self.exec_with_input(target, fingerprint, argv, None, timeout).await
+    }
+
+    /// Like [`Pools::exec`], with `input` as the command's standard input.
+    #[tracing::instrument(skip_all, fields(target = %target))]
+    pub async fn exec_with_input<S: AsRef<str>>(
+        &self,
+        target: &Target,
+        fingerprint: &Fingerprint,
+        argv: &[S],
+        input: Option<&[u8]>,
+        timeout: Duration,
+    ) -> Result<ExecOutput, SshError> {
         let pool = self.pool(target, fingerprint)?;
         let mut retried = false;
         loop {
             let session = pool.get().await.map_err(|e| pool_error(target, e))?;
-            match session.exec(argv, timeout).await {
+            match session.exec_with_input(argv, input, timeout).await {
                 Ok(output) => return Ok(output),
                 Err(err) => {
                     if err.breaks_session() {

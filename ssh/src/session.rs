@@ -182,8 +182,21 @@ impl Session {
     /// sessions under privilege separation), and a command that never writes
     /// does not notice its closed channel: as root, a timed-out command may
     /// keep running on the server until it ends by itself.
-    #[tracing::instrument(skip_all, fields(target = %self.target))]
     pub async fn exec<S: AsRef<str>>(&self, argv: &[S], timeout: Duration) -> Result<ExecOutput, SshError> {
+        self.exec_with_input(argv, None, timeout).await
+    }
+
+    /// Like [`Session::exec`], with `input` sent as the command's standard
+    /// input (then end-of-file) when given: how files are written on a
+    /// server without putting their content on a command line
+    /// (`install -m 0600 /dev/stdin PATH`).
+    #[tracing::instrument(skip_all, fields(target = %self.target))]
+    pub async fn exec_with_input<S: AsRef<str>>(
+        &self,
+        argv: &[S],
+        input: Option<&[u8]>,
+        timeout: Duration,
+    ) -> Result<ExecOutput, SshError> {
         let command = command_line(argv)?;
         let target = self.target.to_string();
         let deadline = tokio::time::Instant::now() + timeout;
@@ -206,6 +219,18 @@ impl Session {
             .await
             .map_err(|e| channel_error(e.to_string()))?;
         tracing::debug!(%command, "exec");
+        if let Some(input) = input {
+            let sent = tokio::time::timeout_at(deadline, async {
+                channel.data(input).await?;
+                channel.eof().await
+            })
+            .await;
+            match sent {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => return Err(channel_error(format!("cannot send its input: {e}"))),
+                Err(_) => return Err(channel_error("timed out sending its input".to_owned())),
+            }
+        }
 
         let mut collected = Collected::default();
         let finished = tokio::time::timeout_at(deadline, collected.read(&mut channel)).await;

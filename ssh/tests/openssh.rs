@@ -63,6 +63,37 @@ async fn remote_program_receives_exactly_the_argv() {
 }
 
 #[tokio::test]
+async fn input_reaches_the_command_and_writes_a_file_without_a_command_line() {
+    let sshd = Sshd::start().await;
+    let session = connect(&sshd).await;
+    // Binary content, larger than one channel window, arrives whole.
+    let content: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    let dir = std::env::temp_dir().join(format!("chroma-ssh-input-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let path = dir.join("sub/authkey");
+    let path = path.to_str().unwrap();
+    let out = session
+        .exec_with_input(
+            &["install", "-D", "-m", "0400", "/dev/stdin", path],
+            Some(&content),
+            COMMAND_TIMEOUT,
+        )
+        .await
+        .unwrap();
+    assert!(out.success(), "{}", out.stderr);
+    assert_eq!(std::fs::read(path).unwrap(), content);
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(path).unwrap().permissions().mode() & 0o777, 0o400);
+    let out = session
+        .exec_with_input(&["wc", "-c"], Some(b"four"), COMMAND_TIMEOUT)
+        .await
+        .unwrap();
+    assert_eq!(out.stdout.trim(), "4");
+    session.close().await.unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
 async fn captures_stdout_stderr_and_exit_status() {
     let sshd = Sshd::start().await;
     let session = connect(&sshd).await;

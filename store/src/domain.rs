@@ -50,7 +50,7 @@ pub async fn snapshot(db: &impl ConnectionTrait) -> Result<Snapshot, DbErr> {
     for r in query(
         db,
         "SELECT id, name, kind, filesystem_id, target_index, primary_host_id, failover_host_ids,
-                active_host_id, state, managed
+                active_host_id, state, managed, ha_mode = 'pacemaker' AS pacemaker
          FROM target",
         [],
     )
@@ -71,6 +71,7 @@ pub async fn snapshot(db: &impl ConnectionTrait) -> Result<Snapshot, DbErr> {
             active_host_id: r.try_get("", "active_host_id")?,
             state: parse::<TargetState>(&state)?,
             managed: r.try_get("", "managed")?,
+            pacemaker: r.try_get("", "pacemaker")?,
         };
         snap.targets.insert(id, facts);
     }

@@ -5,6 +5,8 @@
 //! and schedulers that a test kills run as real child processes of the
 //! built binaries (`cargo build --bins` first).
 
+pub mod alerts;
+pub mod ha_lab;
 pub mod lustre;
 pub mod processes;
 
@@ -60,6 +62,9 @@ pub fn test_settings(name: &str, amqp_url: Option<&str>) -> anyhow::Result<Setti
     settings.sweep_interval = Duration::from_millis(300);
     settings.drain_timeout = Duration::from_secs(5);
     settings.db_pool_size = 5;
+    // Pacemaker's monitor of each target every 3 s, not 20: tests see a
+    // target recovered behind Chroma's back in seconds.
+    settings.pacemaker_monitor_secs = 3;
     // The console as scripts/test.sh built it (the browser tests load it).
     settings.web_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../web/dist");
     settings.ssh_key_path = std::env::temp_dir()
@@ -94,6 +99,10 @@ pub fn settings_env(settings: &Settings) -> Vec<(String, String)> {
         (
             "CHROMA_SSH_KEY".into(),
             settings.ssh_key_path.to_string_lossy().into_owned(),
+        ),
+        (
+            "CHROMA_PACEMAKER_MONITOR_SECS".into(),
+            settings.pacemaker_monitor_secs.to_string(),
         ),
     ]
 }
@@ -262,6 +271,16 @@ impl TestEnv {
         &self,
         names: &[&str],
     ) -> anyhow::Result<(lustre_sim::ClusterHandle, std::path::PathBuf)> {
+        self.simulated_cluster_without_pacemaker(names, &[]).await
+    }
+
+    /// Like [`TestEnv::simulated_cluster`], with Pacemaker and corosync
+    /// not installed on `no_pacemaker` (`lustre-sim --no-pacemaker`).
+    pub async fn simulated_cluster_without_pacemaker(
+        &self,
+        names: &[&str],
+        no_pacemaker: &[&str],
+    ) -> anyhow::Result<(lustre_sim::ClusterHandle, std::path::PathBuf)> {
         let key = chroma_ssh::KeyPair::load_or_create(&self.settings.ssh_key_path)?;
         let dir = self
             .settings
@@ -274,7 +293,9 @@ impl TestEnv {
         std::fs::write(&authorized, format!("{}\n", key.public_key_openssh()))?;
         let names: Vec<String> = names.iter().map(|s| (*s).to_owned()).collect();
         let state = dir.join("state");
-        let config = lustre_sim::SimConfig::new(&state, &names, 0, &authorized);
+        let mut config = lustre_sim::SimConfig::new(&state, &names, 0, &authorized);
+        let bare: Vec<String> = no_pacemaker.iter().map(|s| (*s).to_owned()).collect();
+        config.layout = config.layout.map(|l| l.without_pacemaker(&bare)).transpose()?;
         Ok((lustre_sim::Cluster::start(config).await?, state))
     }
 

@@ -12,8 +12,49 @@ pub const LONG: Duration = Duration::from_secs(120);
 
 /// Host ids (mds1, oss1, oss2) and the request for file system `name`:
 /// MGT and MDT on mds1's own devices, four OSTs on the pair's shared
-/// devices, primaries alternating between oss1 and oss2.
+/// devices, primaries alternating between oss1 and oss2. The pair is made
+/// an HA cluster first (as an operator must before Pacemaker can keep its
+/// targets), unless it is one already.
 pub async fn filesystem_request(env: &TestEnv, hosts: &[String], name: &str) -> anyhow::Result<Value> {
+    ha_pair(env, &hosts[1..3], "pair").await?;
+    volumes_request(env, hosts, name).await
+}
+
+/// The id of the HA cluster of `hosts` (simulated servers), set up as
+/// `name` with a `fence_lustre_sim` fencing device per member unless they
+/// are in one already.
+pub async fn ha_pair(env: &TestEnv, hosts: &[String], name: &str) -> anyhow::Result<String> {
+    let (_, envelope) = env.get("/api/ha_cluster").await?;
+    let existing = envelope["response"]["objects"].as_array().cloned().unwrap_or_default();
+    let mine = existing.iter().find(|c| {
+        c["members"]
+            .as_array()
+            .is_some_and(|m| m.iter().any(|m| hosts.iter().any(|h| m["host_id"] == h.as_str())))
+    });
+    if let Some(cluster) = mine {
+        return Ok(cluster["id"].as_str().unwrap_or_default().to_owned());
+    }
+    let devices: Vec<Value> = hosts
+        .iter()
+        .map(|h| json!({"host_id": h, "agent": "fence_lustre_sim"}))
+        .collect();
+    let body = json!({"name": name, "host_ids": hosts, "fencing": {"devices": devices}});
+    let (status, envelope) = env.post("/api/ha_cluster", &body).await?;
+    anyhow::ensure!(
+        status == StatusCode::ACCEPTED,
+        "HA cluster setup answered {status}: {envelope}"
+    );
+    let command = envelope["response"]["command"].as_str().unwrap_or_default().to_owned();
+    let done = env.finished(&command, LONG).await?;
+    anyhow::ensure!(done["state"] == "succeeded", "HA cluster setup failed: {done}");
+    Ok(envelope["response"]["cluster"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned())
+}
+
+/// Like [`filesystem_request`], without setting up the pair's HA cluster.
+pub async fn volumes_request(env: &TestEnv, hosts: &[String], name: &str) -> anyhow::Result<Value> {
     let (_, envelope) = env.get("/api/volume").await?;
     let volumes = envelope["response"]["objects"].as_array().cloned().unwrap_or_default();
     let on = |host: &str, count: usize| -> Vec<String> {

@@ -245,6 +245,31 @@ async fn an_operator_runs_a_file_system_from_the_command_line() -> anyhow::Resul
         create.extend(["--ost", ost.as_str()]);
     }
     create.extend(["--param", "sys.timeout=40"]);
+    // Pacemaker keeps the pair's OSTs: no file system on it until the
+    // pair is an HA cluster that can start resources.
+    let refused = operator.exits(1, &create).await?;
+    assert!(refused.stderr.contains("belong to no HA cluster"), "{refused:?}");
+    operator
+        .exits(2, &["ha", "setup", "pair", "oss1", "oss2", "--fence", "oss1"])
+        .await?;
+    let setup = operator
+        .ok(&[
+            "ha",
+            "setup",
+            "pair",
+            "oss1",
+            "oss2",
+            "--fence",
+            "oss1=fence_lustre_sim",
+            "--fence",
+            "oss2=fence_lustre_sim",
+        ])
+        .await?;
+    assert!(setup.stdout.contains("HA cluster pair is set up."), "{setup:?}");
+    assert!(setup.stdout.contains("enabled, 2 device(s)"), "{setup:?}");
+    assert!(setup.stdout.contains("Pacemaker node oss1.cluster"), "{setup:?}");
+    let clusters = operator.json(&["ha", "list"]).await?;
+    assert_eq!(objects(&clusters)[0]["quorate"], true, "{clusters}");
     let run = operator.ok(&create).await?;
     // Without a terminal the progress is one line per job change.
     let formats = run.stderr.lines().filter(|l| l.starts_with("✔ Format ")).count();

@@ -9,7 +9,7 @@
 //! each page. `scripts/test.sh` builds the console and installs Chromium
 //! first; `UPDATE_SCREENSHOTS=1` also writes them to `docs/screenshots/`.
 
-use integration_tests::lustre::{filesystem_request, shipped_plugins, LONG};
+use integration_tests::lustre::{filesystem_request, ha_pair, shipped_plugins, LONG};
 use integration_tests::processes::binary_dir;
 use integration_tests::{TestEnv, ADMIN_PASSWORD};
 use reqwest::StatusCode;
@@ -45,6 +45,8 @@ async fn the_console_runs_the_cluster_from_a_browser() -> anyhow::Result<()> {
     let hosts = env.add_hosts(&cluster).await?;
     // The demo file system, as scripts/run.sh creates it; the browser
     // creates a second one on the devices left.
+    // The OSS pair is HA cluster demo-ha, as scripts/run.sh makes it.
+    ha_pair(&env, &hosts[1..3], "demo-ha").await?;
     let request = filesystem_request(&env, &hosts, "demo").await?;
     let (status, envelope) = env.post("/api/filesystem", &request).await?;
     assert_eq!(status, StatusCode::ACCEPTED, "{envelope}");

@@ -7,21 +7,13 @@
 //! lines and state changes are searchable.
 
 use anyhow::Context as _;
+use integration_tests::alerts::{alert_cleared, alert_raised, get, SOON};
 use integration_tests::lustre::{argv, by_hand, change, filesystem_request, mounted_on, LONG};
 use integration_tests::{wait_for, TestEnv};
 use lustre_sim::FaultCommand;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::time::Duration;
-
-const SOON: Duration = Duration::from_secs(30);
-
-/// The `response` of a GET that must answer 200.
-async fn get(env: &TestEnv, path: &str) -> anyhow::Result<Value> {
-    let (status, envelope) = env.get(path).await?;
-    anyhow::ensure!(status == StatusCode::OK, "GET {path} answered {status}: {envelope}");
-    Ok(envelope["response"].clone())
-}
 
 /// The points of metric `name` in a metric answer.
 fn points(answer: &Value, name: &str) -> Vec<(String, f64)> {
@@ -36,26 +28,6 @@ fn points(answer: &Value, name: &str) -> Vec<(String, f64)> {
                 .collect()
         })
         .unwrap_or_default()
-}
-
-/// The active alert of `kind` on `item`, if there is one.
-async fn active_alert(env: &TestEnv, kind: &str, item: &str) -> anyhow::Result<Option<Value>> {
-    let page = get(env, &format!("/api/alert?active=true&kind={kind}&item={item}")).await?;
-    Ok(page["objects"].as_array().and_then(|a| a.first()).cloned())
-}
-
-async fn alert_raised(env: &TestEnv, kind: &str, item: &str) -> anyhow::Result<Value> {
-    wait_for(SOON, &format!("a {kind} alert on {item}"), || async {
-        active_alert(env, kind, item).await
-    })
-    .await
-}
-
-async fn alert_cleared(env: &TestEnv, kind: &str, item: &str) -> anyhow::Result<()> {
-    wait_for(SOON, &format!("the {kind} alert on {item} to clear"), || async {
-        Ok(active_alert(env, kind, item).await?.is_none().then_some(()))
-    })
-    .await
 }
 
 fn target_id(fs: &Value, name: &str) -> String {
@@ -149,29 +121,56 @@ async fn a_running_file_system_is_watched() -> anyhow::Result<()> {
     )?;
     alert_cleared(&env, "space_high", &item).await?;
 
-    // A target unmounted behind Chroma's back is offline until it is back.
+    // A target Chroma mounts directly (mds1 has no failover server) and
+    // that is unmounted behind its back is offline until it is back.
+    let mdt = target_id(&fs, "mon-MDT0000");
+    let item = format!("target/{mdt}");
+    let endpoint = cluster.host("mds1").cloned().context("mds1")?;
+    by_hand(&env, &endpoint, &[argv("umount /mnt/mon-MDT0000")]).await?;
+    let alert = alert_raised(&env, "target_offline", &item).await?;
+    assert!(
+        alert["message"].as_str().unwrap_or_default().contains("mon-MDT0000"),
+        "{alert}"
+    );
+    let device = lustre_sim::show(&state)?["devices"]
+        .as_array()
+        .and_then(|d| d.iter().find(|d| d["label"] == "mon-MDT0000"))
+        .and_then(|d| d["paths"]["mds1"].as_str().map(str::to_owned))
+        .context("the MDT's device")?;
+    by_hand(
+        &env,
+        &endpoint,
+        &[argv(&format!("mount -t lustre {device} /mnt/mon-MDT0000"))],
+    )
+    .await?;
+    alert_cleared(&env, "target_offline", &item).await?;
+
+    // A Pacemaker target unmounted behind Chroma's back is Pacemaker's to
+    // recover: its monitor finds it stopped and mounts it again on the
+    // same server, leaving a fail-count that is alerted until cleaned up.
     let ost3 = target_id(&fs, "mon-OST0003");
     let item = format!("target/{ost3}");
     let host = mounted_on(&state, "mon-OST0003")?.unwrap_or_default();
     let endpoint = cluster.host(&host).cloned().context("the OST's server")?;
     by_hand(&env, &endpoint, &[argv("umount /mnt/mon-OST0003")]).await?;
-    let alert = alert_raised(&env, "target_offline", &item).await?;
+    let alert = alert_raised(&env, "ha_resource_failed", &item).await?;
     assert!(
-        alert["message"].as_str().unwrap_or_default().contains("mon-OST0003"),
+        alert["message"].as_str().unwrap_or_default().contains("fail-count 1"),
         "{alert}"
     );
-    let device = lustre_sim::show(&state)?["devices"]
-        .as_array()
-        .and_then(|d| d.iter().find(|d| d["label"] == "mon-OST0003"))
-        .and_then(|d| d["paths"][&host].as_str().map(str::to_owned))
-        .context("the OST's device")?;
-    by_hand(
-        &env,
-        &endpoint,
-        &[argv(&format!("mount -t lustre {device} /mnt/mon-OST0003"))],
-    )
+    wait_for(SOON, "Pacemaker to mount mon-OST0003 again", || async {
+        Ok((mounted_on(&state, "mon-OST0003")?.as_deref() == Some(host.as_str())).then_some(()))
+    })
     .await?;
-    alert_cleared(&env, "target_offline", &item).await?;
+    // Moving it away and back cleans the failure up.
+    let home = if host == "oss1" { &hosts[1] } else { &hosts[2] };
+    let away = change(&env, "POST", &format!("/api/target/{ost3}/failover"), json!({})).await?;
+    assert_eq!(away["state"], "succeeded", "{away}");
+    alert_cleared(&env, "ha_resource_failed", &item).await?;
+    let back = change(&env, "POST", &format!("/api/target/{ost3}/failback"), json!({})).await?;
+    assert_eq!(back["state"], "succeeded", "{back}");
+    let target = get(&env, &format!("/api/target/{ost3}")).await?;
+    assert_eq!(target["active_host_id"], json!(home), "{target}");
 
     // A server that stops answering raises an alert; it clears on return.
     let oss2 = format!("host/{}", hosts[2]);

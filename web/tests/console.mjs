@@ -271,7 +271,26 @@ try {
   await page.locator('[data-testid^="host-row-"]').first().waitFor();
   await shot(page, 'configure-servers');
 
+  begin('a target table shows each target kept by Pacemaker or mounted directly');
+  const ost0 = demo.targets.find((t) => t.name === 'demo-OST0000');
+  const mgt = demo.targets.find((t) => t.id === demo.mgs_id);
+  assert.ok(ost0?.ha_resource, `demo-OST0000 is a Pacemaker resource: ${JSON.stringify(ost0)}`);
+  await page.goto(`${BASE}/configure/filesystems/${demo.id}`);
+  await page.getByTestId('target-ha-demo-OST0000').filter({ hasText: 'Pacemaker' }).waitFor();
+  await page.getByTestId('target-ha-resource-demo-OST0000').filter({ hasText: ost0.ha_resource }).waitFor();
+  await page.getByTestId(`target-ha-${mgt.name}`).filter({ hasText: 'direct' }).waitFor();
+
+  begin('the HA clusters page shows demo-ha, its two members and its fencing');
+  await page.goto(`${BASE}/configure/ha-clusters`);
+  const haRow = page.getByTestId('ha-cluster-row-demo-ha');
+  await haRow.getByTestId('ha-fencing-demo-ha').filter({ hasText: 'enabled, 2 devices' }).waitFor();
+  const haMembers = await haRow.getByTestId('ha-member-demo-ha').allTextContents();
+  assert.equal(haMembers.length, 2, `demo-ha has two members: ${haMembers}`);
+  for (const name of ['oss1', 'oss2']) assert.ok(haMembers.some((m) => m.includes(name)), `${name} is a member: ${haMembers}`);
+  await shot(page, 'configure-ha-clusters');
+
   begin('adding a server shows its host key to compare before anything is stored');
+  await page.goto(`${BASE}/configure/servers`);
   const [known] = (await api(page, 'GET', '/host?order_by=nodename&limit=1')).envelope.response.objects;
   const hostsBefore = (await api(page, 'GET', '/host')).envelope.response.meta.total_count;
   await page.getByTestId('add-server').click();
@@ -345,6 +364,9 @@ try {
   await view.goto(`${BASE}/configure/filesystems/${demo.id}`);
   await view.getByTestId('target-row-demo-OST0000').waitFor();
   assert.equal(await view.getByRole('button', { name: /unmount|fail over|remove|stop/i }).count(), 0, 'no target actions');
+  await view.goto(`${BASE}/configure/ha-clusters`);
+  await view.getByTestId('ha-cluster-row-demo-ha').waitFor();
+  assert.equal(await view.getByRole('button', { name: /set up|run setup|fencing/i }).count(), 0, 'no HA cluster actions');
   await view.goto(`${BASE}/parameters?fs=${demo.id}`);
   await view.getByTestId('params-fs').waitFor();
   assert.equal(await view.getByTestId('param-save').count(), 0, 'no parameter form');

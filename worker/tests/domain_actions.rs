@@ -6,7 +6,10 @@ mod support;
 
 use common::Action;
 use serde_json::{json, Value};
-use support::{act, add_hosts, insert_target, one, refused, run_on, shared, sim, target_state, volume};
+use support::{
+    act, add_hosts, insert_ha_cluster, insert_target, keep_by_pacemaker, one, refused, run_on, shared, sim,
+    target_state, volume,
+};
 use uuid::Uuid;
 
 use store::sql::execute;
@@ -66,6 +69,31 @@ async fn a_file_system_is_built_moved_detected_and_removed() -> anyhow::Result<(
     )
     .await?;
 
+    // The OSS pair becomes one Pacemaker cluster; the OST is its resource.
+    let pair = insert_ha_cluster(&db, "pair", &[oss1, oss2]).await?;
+    let conf = act(&shared, Action::ConfigureCorosync { cluster_id: pair }).await?;
+    assert_eq!(conf["nodes"], json!(["oss1.cluster", "oss2.cluster"]), "{conf}");
+    let started = act(&shared, Action::StartPacemaker { cluster_id: pair }).await?;
+    assert_eq!(started["nodes"], json!(["oss1.cluster", "oss2.cluster"]), "{started}");
+    let configured = act(&shared, Action::ConfigurePacemaker { cluster_id: pair }).await?;
+    assert_eq!(configured["stonith_enabled"], true, "{configured}");
+    assert_eq!(configured["blocked"], Value::Null, "{configured}");
+    assert_eq!(
+        configured["fencing_devices"].as_array().map(Vec::len),
+        Some(2),
+        "{configured}"
+    );
+    let again = act(&shared, Action::ConfigureCorosync { cluster_id: pair }).await?;
+    assert_eq!(again["restarted"], json!([]), "{again}");
+    let again = act(&shared, Action::ConfigurePacemaker { cluster_id: pair }).await?;
+    assert_eq!(again["changed"], json!([]), "{again}");
+    let row = one(&db, "SELECT ha_node FROM host WHERE id = $1", vec![oss2.into()]).await?;
+    assert_eq!(
+        row.try_get::<Option<String>>("", "ha_node")?.as_deref(),
+        Some("oss2.cluster")
+    );
+    let resource = keep_by_pacemaker(&db, ost, "fs1-OST0000").await?;
+
     for target in [mgt, mdt, ost] {
         let out = act(&shared, Action::FormatTarget { target_id: target }).await?;
         assert_eq!(out["formatted"], true, "{out}");
@@ -89,6 +117,18 @@ async fn a_file_system_is_built_moved_detected_and_removed() -> anyhow::Result<(
         assert_eq!(again["mounted"], false, "{again}");
     }
     assert_eq!(target_state(&db, ost).await?, ("mounted".into(), Some(oss1)));
+    // Pacemaker runs it, under the id Chroma gave it.
+    let located = run_on(
+        &shared,
+        &cluster,
+        2,
+        &["crm_resource", "--locate", "--resource", &resource],
+    )
+    .await?;
+    assert_eq!(
+        located.stdout.trim(),
+        format!("resource {resource} is running on: oss1.cluster")
+    );
 
     let applied = act(&shared, Action::ApplyConfParams { filesystem_id: fs }).await?;
     assert_eq!(applied["applied"], json!(["fs1.sys.timeout=40"]), "{applied}");
@@ -166,6 +206,15 @@ async fn a_file_system_is_built_moved_detected_and_removed() -> anyhow::Result<(
         "{serving}"
     );
     act(&shared, Action::RemoveTarget { target_id: ost }).await?;
+    // Nothing of it is left in the CIB: neither the primitive nor any
+    // constraint naming it.
+    for xpath in [
+        format!("//primitive[@id='{resource}']"),
+        format!("//rsc_location[@rsc='{resource}']"),
+    ] {
+        let found = run_on(&shared, &cluster, 1, &["cibadmin", "--query", "--xpath", &xpath]).await?;
+        assert_eq!(found.exit_status, Some(105), "{xpath}: {}", found.stdout);
+    }
     act(&shared, Action::RemoveHost { host_id: oss2 }).await?;
     let live = refused(&shared, Action::RemoveFilesystem { filesystem_id: fs }).await;
     assert!(

@@ -6,6 +6,7 @@ pub mod alerts;
 pub mod commands;
 pub mod events;
 pub mod filesystems;
+pub mod ha;
 pub mod health;
 pub mod hosts;
 pub mod jobs;
@@ -74,6 +75,15 @@ fn table() -> Vec<(Method, &'static str, Access, Route)> {
         (M::POST, "/job/{id}/cancel", FS, web::post().to(jobs::control::cancel)),
         (M::POST, "/job/{id}/pause", FS, web::post().to(jobs::control::pause)),
         (M::POST, "/job/{id}/resume", FS, web::post().to(jobs::control::resume)),
+        (M::GET, "/ha_cluster", READ, web::get().to(ha::list::handle)),
+        (M::POST, "/ha_cluster", SUPER, web::post().to(ha::create::handle)),
+        (M::GET, "/ha_cluster/{id}", READ, web::get().to(ha::list::get)),
+        (
+            M::POST,
+            "/ha_cluster/{id}/configure",
+            SUPER,
+            web::post().to(ha::create::configure),
+        ),
         (M::GET, "/host", READ, web::get().to(hosts::list::handle)),
         (M::POST, "/host", SUPER, web::post().to(hosts::create::handle)),
         (M::POST, "/host/scan", SUPER, web::post().to(hosts::scan::handle)),

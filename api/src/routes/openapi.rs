@@ -20,7 +20,7 @@ use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
 use super::{
     alerts, commands, events, filesystems, health, hosts, jobs, session, ssh_key, stream, targets, tokens, users,
 };
-use super::{logs, metrics, preferences, storage, version, volumes};
+use super::{ha, logs, metrics, preferences, storage, version, volumes};
 use crate::auth::{Access, COOKIE};
 
 /// The document.
@@ -58,6 +58,10 @@ use crate::auth::{Access, COOKIE};
         jobs::control::cancel,
         jobs::control::pause,
         jobs::control::resume,
+        ha::list::handle,
+        ha::create::handle,
+        ha::list::get,
+        ha::create::configure,
         hosts::list::handle,
         hosts::create::handle,
         hosts::scan::handle,

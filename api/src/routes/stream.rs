@@ -20,7 +20,7 @@ use crate::state::AppState;
 /// How often an idle stream sends a comment so proxies keep it open.
 const KEEPALIVE: Duration = Duration::from_secs(15);
 /// Kinds of change a client may ask for.
-const KINDS: [&str; 12] = [
+const KINDS: [&str; 13] = [
     "command",
     "job",
     "step",
@@ -33,6 +33,7 @@ const KINDS: [&str; 12] = [
     "metrics",
     "params",
     "storage",
+    "ha_cluster",
 ];
 
 /// Query parameters; any other is refused.
@@ -64,7 +65,7 @@ fn wanted(payload: &str, kinds: &[String]) -> bool {
     description = "A live stream of changes as Server-Sent Events (`event: hello`, then `event: change` with a \
         JSON `data` line per committed change, `event: lagged` when the client fell behind). It never ends.",
     params(("kinds" = Option<String>, Query,
-        description = "Comma-separated kinds: command, job, step, host, target, filesystem, alert, event (not command outcomes: see command), log_line (a batch of server log lines), metrics (a monitoring round was recorded), params (parameters were read back); all when absent")),
+        description = "Comma-separated kinds: command, job, step, host, target, filesystem, alert, event (not command outcomes: see command), log_line (a batch of server log lines), metrics (a monitoring round was recorded), params (parameters were read back), storage, ha_cluster (an HA cluster's state, quorum or fencing changed); all when absent")),
     responses(
         (status = 200, description = "The event stream", content_type = "text/event-stream", body = String),
         (status = 400, description = "An unknown kind or parameter", body = super::openapi::ErrorEnvelope),

@@ -6,6 +6,7 @@ pub mod alert;
 pub mod command;
 pub mod event;
 pub mod filesystem;
+pub mod ha;
 pub mod host;
 pub mod job;
 pub mod login;

@@ -29,6 +29,8 @@ pub struct TargetFacts {
     pub state: TargetState,
     /// False for targets detected on a cluster Chroma did not create.
     pub managed: bool,
+    /// Kept by Pacemaker (HA mode `pacemaker`): only Pacemaker moves it.
+    pub pacemaker: bool,
 }
 
 /// A file system as the planner sees it.

@@ -55,10 +55,11 @@ fn cluster(state: TargetState) -> Cluster {
                 filesystem_id: (kind != TargetKind::Mgt).then_some(fs),
                 index,
                 primary_host_id: primary,
-                failover_host_ids: failover,
+                failover_host_ids: failover.clone(),
                 active_host_id: mounted.then_some(primary),
                 state,
                 managed: true,
+                pacemaker: !failover.is_empty(),
             },
         );
     };
@@ -245,6 +246,26 @@ fn failover_and_failback_move_a_mounted_target() {
     let back = Plan::new(&c.snap, &Goal::Failback(ost)).unwrap();
     assert_eq!(back.jobs[0].steps, vec![Action::FailbackTarget { target_id: ost }]);
     let _ = c.mds;
+}
+
+#[test]
+fn only_pacemaker_moves_a_target() {
+    let mut c = cluster(TargetState::Mounted);
+    let ost = c.osts[0];
+    if let Some(t) = c.snap.targets.get_mut(&ost) {
+        t.pacemaker = false;
+    }
+    let refused = Plan::new(
+        &c.snap,
+        &Goal::Failover {
+            target: ost,
+            host: c.oss2,
+        },
+    );
+    assert!(
+        matches!(&refused, Err(PlanError::Conflict(why)) if why.contains("HA mode none")),
+        "{refused:?}"
+    );
 }
 
 #[test]

@@ -30,7 +30,10 @@ pub fn run(args: &[String], ctx: &mut Context<'_>) -> Output {
     } else {
         wanted
             .iter()
-            .filter_map(|w| devices.iter().find(|(p, _)| p == w).cloned())
+            .filter_map(|w| {
+                let serial = ctx.state.resolve_device(&ctx.host, w)?;
+                Some((w.clone(), serial))
+            })
             .collect()
     };
     for (path, serial) in list {

@@ -1,6 +1,7 @@
 //! `cat FILE…`: the `/proc` files a monitor reads, `/proc/stat`
-//! ([`super::proc_stat`]) and `/proc/meminfo` ([`super::meminfo`]); any
-//! other file does not exist. Like coreutils, a missing file is reported
+//! ([`super::proc_stat`]) and `/proc/meminfo` ([`super::meminfo`]), and
+//! the files written on the host (`install … /dev/stdin PATH`); any other
+//! file does not exist. Like coreutils, a missing file is reported
 //! and the others are still printed.
 
 use super::{meminfo, proc_stat, Context, Output};
@@ -14,6 +15,11 @@ pub fn run(args: &[String], ctx: &mut Context<'_>) -> Output {
         match file.as_str() {
             "/proc/stat" => out.stdout.push_str(&proc_stat::render(ctx.state, &ctx.host, now)),
             "/proc/meminfo" => out.stdout.push_str(&meminfo::render(ctx.state, &ctx.host, now)),
+            other if ctx.state.files.get(&ctx.host).is_some_and(|f| f.contains_key(other)) => {
+                if let Some(file) = ctx.state.files.get(&ctx.host).and_then(|f| f.get(other)) {
+                    out.stdout.push_str(&file.content);
+                }
+            }
             other => {
                 out.stderr
                     .push_str(&format!("cat: {other}: No such file or directory\n"));

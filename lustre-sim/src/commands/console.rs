@@ -208,27 +208,6 @@ fn operation_result(state: &mut ClusterState, host: &str, op: &str, id: &str, no
     );
 }
 
-/// Pacemaker moved resource `id` from `from` (if it ran) to `to`: the DC
-/// (the first host) initiates each operation, the node that runs it
-/// reports the result; the target's own console lines go between.
-pub fn moved(state: &mut ClusterState, id: &str, from: Option<(&str, &Target)>, to: &str, serial: &str, now_us: u64) {
-    let dc = state.hosts.first().map(|h| h.name.clone()).unwrap_or_default();
-    let initiate = |node: &str, op: &str| {
-        let locally = if node == dc { "locally " } else { "" };
-        format!("Initiating {op} operation {id}_{op}_0 {locally}on {node}")
-    };
-    if let Some((host, target)) = from {
-        let message = initiate(host, "stop");
-        controld(state, &dc, now_us, message);
-        unmounted(state, host, target, false, now_us);
-        operation_result(state, host, "stop", id, now_us);
-    }
-    let message = initiate(to, "start");
-    controld(state, &dc, now_us, message);
-    mounted(state, to, serial, false, now_us);
-    operation_result(state, to, "start", id, now_us);
-}
-
 #[cfg(test)]
 #[expect(clippy::unwrap_used, reason = "a failing test should panic with the error")]
 mod tests {
@@ -280,37 +259,5 @@ mod tests {
         );
         let entry = state.journals["oss1"].entries.back().cloned().unwrap();
         assert_eq!((entry.identifier.as_str(), entry.priority), ("kernel", 6));
-    }
-
-    #[test]
-    fn a_pacemaker_move_logs_on_the_dc_and_both_nodes() {
-        let mut state = cluster();
-        for (host, line) in [
-            ("mds1", "mkfs.lustre --mgs --mdt --fsname=fs1 --index=0 /dev/sdb"),
-            ("mds1", "mount -t lustre /dev/sdb /mnt/mdt0"),
-            (
-                "oss1",
-                "mkfs.lustre --ost --fsname=fs1 --index=0 --mgsnode=10.0.0.1@tcp /dev/sdb",
-            ),
-            ("oss1", "mount -t lustre /dev/sdb /mnt/ost0"),
-            ("mds1", "crm_resource --move -r fs1-OST0000 --node oss2"),
-        ] {
-            assert_eq!(run(&mut state, host, line).code, 0, "{line}");
-        }
-        let dc = messages(&state, "mds1");
-        assert!(dc.contains(&" notice: Initiating start operation fs1-OST0000_start_0 on oss2".to_string()));
-        let old = messages(&state, "oss1");
-        assert!(old.ends_with(&[
-            "Lustre: Failing over fs1-OST0000".to_string(),
-            "Lustre: server umount fs1-OST0000 complete".to_string(),
-            " notice: Result of stop operation for fs1-OST0000 on oss1: ok".to_string(),
-        ]));
-        let new = &state.journals["oss2"];
-        let last = new.entries.back().cloned().unwrap();
-        assert_eq!(
-            last.message,
-            " notice: Result of start operation for fs1-OST0000 on oss2: ok"
-        );
-        assert_eq!((last.identifier.as_str(), last.priority), ("pacemaker-controld", 5));
     }
 }

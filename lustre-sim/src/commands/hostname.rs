@@ -1,11 +1,14 @@
-//! `hostname`: prints the simulated host's name (also for `-s`, `-f`).
+//! `hostname`: prints the simulated host's name (also for `-s`); `-f`
+//! prints its FQDN, `HOST.cluster` (which differs from the short name, as
+//! on real servers).
 
 use super::{Context, Output};
 
 /// Runs `hostname [-s|-f|--short|--fqdn]`.
 pub fn run(args: &[String], ctx: &mut Context<'_>) -> Output {
     match args.first().map(String::as_str) {
-        None | Some("-s" | "-f" | "--short" | "--fqdn" | "--long") => Output::ok(format!("{}\n", ctx.host)),
+        None | Some("-s" | "--short") => Output::ok(format!("{}\n", ctx.host)),
+        Some("-f" | "--fqdn" | "--long") => Output::ok(format!("{}\n", crate::pacemaker::fqdn(&ctx.host))),
         Some(other) => Output::fail(
             format!("hostname: you must be root to change the host name ({other})\n"),
             1,
@@ -22,6 +25,8 @@ mod tests {
         let mut state = cluster();
         assert_eq!(run(&mut state, "oss2", "hostname").stdout, "oss2\n");
         assert_eq!(run(&mut state, "oss2", "hostname -s").code, 0);
+        assert_eq!(run(&mut state, "oss2", "hostname -f").stdout, "oss2.cluster\n");
+        assert_eq!(run(&mut state, "oss2", "hostname --fqdn").stdout, "oss2.cluster\n");
         assert_eq!(run(&mut state, "oss2", "hostname newname").code, 1);
     }
 }

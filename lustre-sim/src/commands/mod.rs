@@ -4,11 +4,18 @@
 
 pub mod blkid;
 pub mod cat;
+pub mod cibadmin;
 pub mod conf_values;
 pub mod config_log;
 pub mod console;
+pub mod corosync;
+pub mod crm_attribute;
+pub mod crm_mon;
+pub mod crm_node;
+pub mod crm_resource;
 pub mod flock;
 pub mod hostname;
+pub mod install;
 pub mod journal_output;
 pub mod journalctl;
 pub mod lctl;
@@ -24,7 +31,10 @@ pub mod mount;
 pub mod pacemaker;
 pub mod params;
 pub mod proc_stat;
+pub mod stonith_admin;
+pub mod systemctl;
 pub mod tunefs;
+pub mod udevadm;
 pub mod umount;
 pub mod uname;
 
@@ -88,6 +98,12 @@ impl Output {
 
 /// Runs one command (`argv[0]` is its name, possibly a full path).
 pub fn dispatch(argv: &[String], ctx: &mut Context<'_>) -> Output {
+    dispatch_with_stdin(argv, ctx, None)
+}
+
+/// Runs one command with what the exec channel sent on its stdin (only
+/// `install … /dev/stdin PATH` reads it).
+pub fn dispatch_with_stdin(argv: &[String], ctx: &mut Context<'_>, stdin: Option<&str>) -> Output {
     let Some((name, args)) = argv.split_first() else {
         return Output::default();
     };
@@ -104,11 +120,16 @@ pub fn dispatch(argv: &[String], ctx: &mut Context<'_>) -> Output {
         "tunefs.lustre" => tunefs::run(args, ctx),
         "mount" | "mount.lustre" => mount::run(args, ctx),
         "umount" => umount::run(args, ctx),
-        "crm_mon" => {
-            let faults = ctx.faults.clone();
-            pacemaker::crm_mon(args, ctx, &faults)
-        }
-        "crm_resource" => pacemaker::crm_resource(args, ctx),
+        "crm_mon" => crm_mon::run(args, ctx),
+        "crm_resource" => crm_resource::run(args, ctx),
+        "crm_attribute" => crm_attribute::run(args, ctx),
+        "crm_node" => crm_node::run(args, ctx),
+        "cibadmin" => cibadmin::run(args, ctx),
+        "stonith_admin" => stonith_admin::run(args, ctx),
+        "corosync" => corosync::run(args, ctx),
+        "systemctl" => systemctl::run(args, ctx),
+        "udevadm" => udevadm::run(args, ctx),
+        "install" => install::run(args, ctx, stdin),
         "mkdir" => mkdir::run(args, ctx),
         "cat" => cat::run(args, ctx),
         "journalctl" => journalctl::run(args, ctx),
@@ -131,8 +152,14 @@ pub fn is_read_only(argv: &[String]) -> bool {
     let first = args.first().map(String::as_str);
     let second = args.get(1).map(String::as_str);
     match base {
-        "hostname" => args.is_empty(),
-        "uname" | "echo" | "true" | "false" | "cat" | "journalctl" | "crm_mon" | "lsblk" | "blkid" => true,
+        "hostname" => args.is_empty() || matches!(first, Some("-f" | "--fqdn" | "-s" | "--short" | "--long")),
+        "uname" | "echo" | "true" | "false" | "cat" | "journalctl" | "crm_mon" | "crm_node" | "lsblk" | "blkid"
+        | "udevadm" => base != "udevadm" || first == Some("info"),
+        "corosync" => first == Some("-v"),
+        "cibadmin" => args.iter().any(|a| a == "--query" || a == "-Q"),
+        "crm_resource" => crm_resource::is_read_only(args),
+        "crm_attribute" => crm_attribute::is_read_only(args),
+        "systemctl" => systemctl::is_read_only(args),
         "lctl" => matches!(
             first,
             Some("get_param" | "list_param" | "dl" | "device_list" | "list_nids" | "--version" | "version")
@@ -234,6 +261,16 @@ mod tests {
             "lctl list_nids",
             "lnetctl net show",
             "lnetctl stats show",
+            "hostname -f",
+            "crm_node -n",
+            "corosync -v",
+            "cibadmin --query --scope resources",
+            "crm_resource --resource x --locate",
+            "crm_resource --resource x --get-parameter target-role --meta",
+            "crm_attribute --type crm_config --name stonith-enabled --query",
+            "systemctl is-active corosync",
+            "systemctl is-enabled pacemaker",
+            "udevadm info --query=symlink --name=/dev/sdb",
         ];
         for line in reads {
             let argv = shell_words::split(line).unwrap_or_default();
@@ -250,6 +287,11 @@ mod tests {
             "mount",
             "hostname other",
             "umount /mnt",
+            "systemctl start pacemaker",
+            "cibadmin --create -o resources --xml-text '<primitive/>'",
+            "crm_resource --resource x --move --node n",
+            "crm_attribute --type crm_config --name x --update 1",
+            "install -D -m 0644 /dev/stdin /etc/x",
         ] {
             let argv = shell_words::split(line).unwrap_or_default();
             assert!(!super::is_read_only(&argv), "{line}");

@@ -26,7 +26,7 @@ pub fn run(args: &[String], ctx: &mut Context<'_>) -> Output {
     match positional.as_slice() {
         [] => list(ctx),
         [device, dir] => match fstype.as_deref() {
-            Some("lustre" | "lustre_tgt") | None => mount(device, dir, ctx),
+            Some("lustre" | "lustre_tgt") | None => mount_device(device, dir, ctx),
             Some(other) => Output::fail(format!("mount: {dir}: unknown filesystem type '{other}'.\n"), 32),
         },
         _ => Output::fail("mount: bad usage\nTry 'mount --help' for more information.\n", 1),
@@ -74,7 +74,9 @@ fn failed(device: &str, dir: &str, code: u32, reason: &str, extra: &str) -> Outp
     )
 }
 
-fn mount(device: &str, dir: &str, ctx: &mut Context<'_>) -> Output {
+/// `mount -t lustre DEVICE DIR` on `ctx.host` (also how Pacemaker starts
+/// an `ocf:lustre:Lustre` resource).
+pub(crate) fn mount_device(device: &str, dir: &str, ctx: &mut Context<'_>) -> Output {
     let Some(serial) = ctx.state.resolve_device(&ctx.host, device) else {
         return Output::fail(format!("mount.lustre: {device} does not exist\n"), 2);
     };

@@ -15,21 +15,8 @@ import { ago, time } from '../format';
 import { useLoad, useUrlState } from '../hooks';
 import AlertDrawer from './records/AlertDrawer';
 import { anySet, ChoiceFilter, pagination, paging, TextFilter, TimeRange, useClampedOffset } from './records/filters';
+import { KINDS, kindLabel } from './records/kinds';
 import { ItemLink } from './records/links';
-
-/** The kinds the monitor, the sweeps and failed jobs raise. */
-const KINDS = [
-  'host_unreachable',
-  'host_key_changed',
-  'lnet_down',
-  'lustre_unhealthy',
-  'target_offline',
-  'target_failed_over',
-  'space_high',
-  'inodes_high',
-  'job_failed',
-  'step_dead_lettered',
-].map((k) => ({ value: k, label: k.replace(/_/g, ' ') }));
 
 const SEVERITIES = ['error', 'warning', 'info'].map((s) => ({ value: s, label: s }));
 
@@ -103,7 +90,7 @@ export default function Alerts() {
       width: 170,
       render: (k: string) => (
         <Typography.Link onClick={() => update({ kind: k, offset: undefined })} title={`Only ${k} alerts`}>
-          {k.replace(/_/g, ' ')}
+          {kindLabel(k)}
         </Typography.Link>
       ),
     },

@@ -11,6 +11,7 @@ mod detect;
 mod detect_record;
 mod failover;
 mod format_target;
+mod ha;
 pub use common::llog;
 mod lnet;
 mod lsblk;
@@ -74,6 +75,9 @@ async fn act(shared: &Shared, action: &Action) -> Result<Value, String> {
         Action::RemoveFilesystem { filesystem_id } => remove::filesystem(shared, *filesystem_id).await,
         Action::RemoveHost { host_id } => remove::host(shared, *host_id).await,
         Action::DetectFilesystems => detect::run(shared).await,
+        Action::ConfigureCorosync { cluster_id } => ha::cluster::configure_corosync(shared, *cluster_id).await,
+        Action::StartPacemaker { cluster_id } => ha::cluster::start_pacemaker(shared, *cluster_id).await,
+        Action::ConfigurePacemaker { cluster_id } => ha::cluster::configure_pacemaker(shared, *cluster_id).await,
         Action::StorageAction {
             resource_id,
             action,

@@ -1,7 +1,9 @@
 //! `mount_target` and `unmount_target`. Both first look for the target on
 //! its primary and failover hosts (`mount -t lustre`, `svname=NAME` on its
 //! volume), so a redelivered step finds the work done and only records it.
-//! A volume is mounted only if it carries the target's label.
+//! A volume is mounted only if it carries the target's label. A target
+//! kept by Pacemaker is never mounted or unmounted here: Pacemaker starts
+//! and stops it ([`super::ha::resource`]).
 
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -15,6 +17,9 @@ use crate::shared::Shared;
 /// hosts already; `mounted` there.
 pub async fn mount(shared: &Shared, target_id: Uuid) -> Result<Value, String> {
     let target = TargetRow::load(shared, target_id).await?;
+    if target.ha_resource.is_some() {
+        return super::ha::resource::start(shared, &target).await;
+    }
     let hosts = target.hosts(shared).await?;
     let seen = mounts::locate(shared, &target, &hosts).await;
     let unknown: Vec<String> = seen.unknown_hosts().into_iter().map(str::to_owned).collect();
@@ -43,6 +48,9 @@ pub async fn mount(shared: &Shared, target_id: Uuid) -> Result<Value, String> {
 /// Unmounts the target wherever it is mounted; `unmounted`.
 pub async fn unmount(shared: &Shared, target_id: Uuid) -> Result<Value, String> {
     let target = TargetRow::load(shared, target_id).await?;
+    if target.ha_resource.is_some() {
+        return super::ha::resource::stop(shared, &target).await;
+    }
     let hosts = target.hosts(shared).await?;
     let seen = mounts::locate(shared, &target, &hosts).await.complete(&target.name)?;
     let unmounted = match seen.mounted {

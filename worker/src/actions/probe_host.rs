@@ -24,7 +24,9 @@ pub async fn run(shared: &Shared, host_id: Uuid) -> Result<Value, String> {
     let lustre = host.exec(shared, &["lctl", "--version"]).await?;
     let lustre_version = lustre.success().then(|| lustre_version(&lustre.stdout)).flatten();
     let devices = lsblk::disks(shared, &host).await?;
+    let ha = ha_stack(shared, &host).await?;
     record(shared, host_id, &nodename, &kernel, lustre_version.as_deref(), &devices).await?;
+    record_ha(shared, host_id, &ha).await?;
     let lnet = lnet::refresh(shared, &host).await?;
     Ok(json!({
         "nodename": nodename,
@@ -33,7 +35,61 @@ pub async fn run(shared: &Shared, host_id: Uuid) -> Result<Value, String> {
         "lustre_version": lustre_version,
         "volumes": devices.len(),
         "lnet": lnet,
+        "pacemaker": ha.pacemaker,
+        "corosync": ha.corosync,
+        "ha_node": ha.node,
     }))
+}
+
+/// What a host has of the HA stack.
+struct HaStack {
+    /// `Pacemaker 2.1.5`; `None`: not installed.
+    pacemaker: Option<String>,
+    /// `Corosync Cluster Engine, version '3.1.7'`; `None`: not installed.
+    corosync: Option<String>,
+    /// Its Pacemaker node name, when Pacemaker runs there already.
+    node: Option<String>,
+}
+
+/// Whether Pacemaker and corosync are installed (`crm_mon --version`,
+/// `corosync -v`), and the node name of a Pacemaker already running.
+async fn ha_stack(shared: &Shared, host: &Server) -> Result<HaStack, String> {
+    let first_line = |out: chroma_ssh::ExecOutput| {
+        out.success()
+            .then(|| out.stdout.lines().next().map(|l| l.trim().to_owned()))
+            .flatten()
+            .filter(|l| !l.is_empty())
+    };
+    let pacemaker = first_line(host.exec(shared, &["crm_mon", "--version"]).await?);
+    let corosync = first_line(host.exec(shared, &["corosync", "-v"]).await?);
+    let node = match pacemaker {
+        Some(_) => first_line(host.exec(shared, &["crm_node", "-n"]).await?),
+        None => None,
+    };
+    Ok(HaStack {
+        pacemaker,
+        corosync,
+        node,
+    })
+}
+
+/// Records the host's HA stack; a node name is kept when Pacemaker is
+/// only down for now.
+async fn record_ha(shared: &Shared, host_id: Uuid, ha: &HaStack) -> Result<(), String> {
+    step::update(
+        &shared.db,
+        "record the host's HA stack",
+        "UPDATE host SET pacemaker_version = $2, corosync_version = $3, ha_node = COALESCE($4, ha_node)
+         WHERE id = $1",
+        vec![
+            host_id.into(),
+            ha.pacemaker.clone().into(),
+            ha.corosync.clone().into(),
+            ha.node.clone().into(),
+        ],
+    )
+    .await?;
+    Ok(())
 }
 
 /// First contact: accept the key the server shows and pin it. If another

@@ -23,8 +23,17 @@ pub async fn target(shared: &Shared, target_id: Uuid) -> Result<Value, String> {
             target.name, host.name, mount.dir
         ));
     }
+    let resource = match target.ha_resource {
+        Some(_) => Some(super::ha::resource::remove(shared, &target).await?),
+        None => None,
+    };
     targets::record(shared, target_id, "removed", None).await?;
-    Ok(json!({ "target": target.name, "removed": true, "unchecked_hosts": seen.unknown_hosts() }))
+    Ok(json!({
+        "target": target.name,
+        "removed": true,
+        "unchecked_hosts": seen.unknown_hosts(),
+        "pacemaker": resource,
+    }))
 }
 
 /// `remove_filesystem`: refuses while any of its targets is not removed.

@@ -26,9 +26,10 @@ pub struct Server {
     pub target: Target,
     /// The pinned host key; `None` until the host is probed.
     pub fingerprint: Option<Fingerprint>,
-    pub nodename: Option<String>,
     /// Its LNet NIDs as last seen (`10.0.0.2@tcp`), without `0@lo`.
     pub nids: Vec<String>,
+    /// Its Pacemaker node name (`crm_node -n`), once its cluster runs.
+    pub ha_node: Option<String>,
 }
 
 /// Formats a database error as a step error.
@@ -41,7 +42,7 @@ impl Server {
     pub async fn load(shared: &Shared, id: Uuid) -> Result<Server, String> {
         let rows = query(
             &shared.db,
-            "SELECT address, port, fingerprint, nodename, nids FROM host WHERE id = $1",
+            "SELECT address, port, fingerprint, nodename, nids, ha_node FROM host WHERE id = $1",
             [id.into()],
         )
         .await
@@ -53,6 +54,7 @@ impl Server {
         let fingerprint: Option<String> = row.try_get("", "fingerprint").map_err(bad)?;
         let nodename: Option<String> = row.try_get("", "nodename").map_err(bad)?;
         let nids: Vec<String> = row.try_get("", "nids").map_err(bad)?;
+        let ha_node: Option<String> = row.try_get("", "ha_node").map_err(bad)?;
         let port = u16::try_from(port).map_err(|e| format!("bad port of host {id}: {e}"))?;
         let fingerprint = fingerprint
             .map(|f| Fingerprint::parse(&f))
@@ -60,11 +62,11 @@ impl Server {
             .map_err(|e| format!("bad stored fingerprint of host {id}: {e}"))?;
         Ok(Server {
             id,
-            name: nodename.clone().unwrap_or_else(|| format!("{address}:{port}")),
+            name: nodename.unwrap_or_else(|| format!("{address}:{port}")),
             target: Target::new(address, port, USER),
             fingerprint,
-            nodename,
             nids,
+            ha_node,
         })
     }
 
@@ -75,6 +77,17 @@ impl Server {
             servers.push(Server::load(shared, *id).await?);
         }
         Ok(servers)
+    }
+
+    /// Its Pacemaker node name, which every `crm_resource --node` and
+    /// location constraint must use (never its host name).
+    pub fn node_name(&self) -> Result<&str, String> {
+        self.ha_node.as_deref().ok_or_else(|| {
+            format!(
+                "{} has no Pacemaker node name yet: set up its HA cluster first (chroma ha setup)",
+                self.name
+            )
+        })
     }
 
     /// The first NID, which mkfs.lustre and mount options name it by.
@@ -115,6 +128,28 @@ impl Server {
                 Err(format!("{}: `{}` failed: {err}", self.name, shown(argv)))
             }
         }
+    }
+
+    /// Writes `content` to the file `path` on the server with `mode`
+    /// (octal, `0600`), creating its directory: `install -D -m MODE
+    /// /dev/stdin PATH` with the content on standard input, so nothing of
+    /// it is ever on a command line.
+    pub async fn write_file(&self, shared: &Shared, path: &str, mode: &str, content: &[u8]) -> Result<(), String> {
+        let argv = ["install", "-D", "-m", mode, "/dev/stdin", path];
+        let fingerprint = self
+            .fingerprint
+            .as_ref()
+            .ok_or_else(|| format!("host {} has not been probed", self.name))?;
+        let output = shared
+            .ssh
+            .exec_with_input(&self.target, fingerprint, &argv, Some(content), COMMAND_TIMEOUT)
+            .await
+            .map_err(|err| format!("{}: `{}` failed: {err}", self.name, shown(&argv)))?;
+        super::transcript::record(&self.name, &shown(&argv), &output);
+        if output.success() {
+            return Ok(());
+        }
+        Err(self.failed(&argv, &output))
     }
 
     /// Runs `argv`, which must exit with status 0; returns its stdout.

@@ -28,6 +28,9 @@ pub struct TargetRow {
     /// The volume's file-system UUID (`''`: none) as the first format
     /// attempt found it, recorded before `mkfs.lustre` ran.
     pub format_marker: Option<String>,
+    /// The target's Pacemaker primitive, when its HA mode is `pacemaker`;
+    /// `None`: Chroma mounts it directly.
+    pub ha_resource: Option<String>,
 }
 
 /// A file-system row.
@@ -45,7 +48,7 @@ impl TargetRow {
         let rows = query(
             &shared.db,
             "SELECT t.kind, t.name, t.filesystem_id, t.target_index, t.volume_id, v.serial,
-                    t.primary_host_id, t.failover_host_ids, t.reformat, t.format_marker
+                    t.primary_host_id, t.failover_host_ids, t.reformat, t.format_marker, t.ha_resource
              FROM target t JOIN volume v ON v.id = t.volume_id WHERE t.id = $1",
             [id.into()],
         )
@@ -68,6 +71,7 @@ impl TargetRow {
             failovers: row.try_get("", "failover_host_ids")?,
             reformat: row.try_get("", "reformat")?,
             format_marker: row.try_get("", "format_marker")?,
+            ha_resource: row.try_get("", "ha_resource")?,
         })
     }
 

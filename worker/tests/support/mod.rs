@@ -102,6 +102,47 @@ pub async fn insert_target(
     Ok(id)
 }
 
+/// Makes target `id` a Pacemaker resource (as the API does when its
+/// servers form an HA cluster); returns the resource id.
+pub async fn keep_by_pacemaker(db: &DatabaseConnection, id: Uuid, name: &str) -> anyhow::Result<String> {
+    let resource = common::pacemaker::resource_id(name, id);
+    execute(
+        db,
+        "UPDATE target SET ha_mode = 'pacemaker', ha_resource = $2 WHERE id = $1",
+        [id.into(), resource.clone().into()],
+    )
+    .await?;
+    Ok(resource)
+}
+
+/// Records an HA cluster of `members` fenced by the simulator's agent, as
+/// `POST /api/ha_cluster` does; returns its id.
+pub async fn insert_ha_cluster(db: &DatabaseConnection, name: &str, members: &[Uuid]) -> anyhow::Result<Uuid> {
+    let id = Uuid::now_v7();
+    let devices: Vec<serde_json::Value> = members
+        .iter()
+        .map(|m| serde_json::json!({"host_id": m, "agent": "fence_lustre_sim", "params": {}}))
+        .collect();
+    execute(
+        db,
+        "INSERT INTO ha_cluster (id, name, fencing, authkey) VALUES ($1, $2, $3, $4)",
+        [
+            id.into(),
+            name.into(),
+            serde_json::json!({ "devices": devices }).into(),
+            vec![7u8; 256].into(),
+        ],
+    )
+    .await?;
+    execute(
+        db,
+        "UPDATE host SET ha_cluster_id = $1 WHERE id = ANY($2)",
+        [id.into(), members.to_vec().into()],
+    )
+    .await?;
+    Ok(id)
+}
+
 pub async fn target_state(db: &DatabaseConnection, id: Uuid) -> anyhow::Result<(String, Option<Uuid>)> {
     let row = one(
         db,

@@ -109,6 +109,8 @@ struct NewTarget {
     primary: Uuid,
     failover: Vec<Uuid>,
     reformat: bool,
+    /// Its Pacemaker primitive when its HA mode is `pacemaker`.
+    ha_resource: Option<String>,
 }
 
 /// The file system (null for a dry run) and its plan.
@@ -163,7 +165,7 @@ fn check_conf_params(
         (status = 200, description = "A dry run: the jobs it would take", body = Envelope<Created>),
         (status = 202, description = "The file system is recorded and its creation submitted", body = Envelope<Created>),
         (status = 400, description = "The body is invalid; nothing is stored", body = ErrorEnvelope),
-        (status = 409, description = "The name or a volume is taken, or a host already serves an MGS", body = ErrorEnvelope),
+        (status = 409, description = "The name or a volume is taken, a host already serves an MGS, or the servers' HA cluster cannot run the targets (not set up, or fencing enabled without a device)", body = ErrorEnvelope),
     ),
 )]
 pub async fn handle(
@@ -340,6 +342,7 @@ async fn check_targets(
                 primary,
                 failover,
                 reformat: t.reformat,
+                ha_resource: None,
             }),
             Err(mut e) => errors.append(&mut e),
         }
@@ -364,6 +367,11 @@ async fn check_targets(
     }
     if let Some(mgt) = targets.iter().find(|t| t.kind == TargetKind::Mgt) {
         one_mgs_per_host(tx, mgt).await?;
+    }
+    for t in &mut targets {
+        if crate::routes::ha::pacemaker_ready(tx, &t.name, t.primary, &t.failover).await? {
+            t.ha_resource = Some(common::pacemaker::resource_id(&t.name, t.id));
+        }
     }
     Ok((mgs_id, targets))
 }
@@ -437,8 +445,8 @@ async fn insert(
     targets: &mut [NewTarget],
 ) -> Result<(), ApiError> {
     let insert_target = "INSERT INTO target (id, kind, filesystem_id, target_index, name, volume_id, primary_host_id,
-                                             failover_host_ids, reformat)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+                                             failover_host_ids, reformat, ha_mode, ha_resource)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
     targets.sort_by_key(|t| t.kind != TargetKind::Mgt);
     let mut rest = targets.iter();
     if let Some(mgt) = targets.first().filter(|t| t.kind == TargetKind::Mgt) {
@@ -469,5 +477,9 @@ fn target_values(t: &NewTarget, filesystem: Option<Uuid>) -> Vec<sea_orm::Value>
         t.primary.into(),
         t.failover.clone().into(),
         t.reformat.into(),
+        if t.ha_resource.is_some() { "pacemaker" } else { "none" }
+            .to_owned()
+            .into(),
+        t.ha_resource.clone().into(),
     ]
 }

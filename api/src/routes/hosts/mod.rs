@@ -28,6 +28,14 @@ pub struct HostView {
     pub lnet_state: String,
     /// Its LNet NIDs, as last seen.
     pub nids: Vec<String>,
+    /// `crm_mon --version`'s first line; null: Pacemaker is not installed.
+    pub pacemaker_version: Option<String>,
+    /// `corosync -v`'s first line; null: corosync is not installed.
+    pub corosync_version: Option<String>,
+    /// Its Pacemaker node name (`crm_node -n`), once its cluster runs.
+    pub ha_node: Option<String>,
+    /// The HA cluster it is a member of.
+    pub ha_cluster_id: Option<Uuid>,
     /// States the host can be asked for.
     pub available_transitions: Vec<&'static str>,
     /// States its LNet can be asked for.
@@ -38,7 +46,8 @@ pub struct HostView {
 }
 
 const COLUMNS: &str =
-    "id, address, port, fingerprint, state, nodename, kernel, lustre_version, lnet_state, nids, created_at";
+    "id, address, port, fingerprint, state, nodename, kernel, lustre_version, lnet_state, nids, pacemaker_version,
+     corosync_version, ha_node, ha_cluster_id, created_at";
 
 /// Hosts matching `filter` (a WHERE clause over `$1`…), by address.
 pub async fn load(
@@ -79,6 +88,10 @@ pub async fn load(
                 lustre_version: r.try_get("", "lustre_version")?,
                 lnet_state,
                 nids: r.try_get("", "nids")?,
+                pacemaker_version: r.try_get("", "pacemaker_version")?,
+                corosync_version: r.try_get("", "corosync_version")?,
+                ha_node: r.try_get("", "ha_node")?,
+                ha_cluster_id: r.try_get("", "ha_cluster_id")?,
                 available_transitions: common::plan::host_transitions(host),
                 lnet_transitions: common::plan::lnet_transitions(host, lnet),
                 locks,

@@ -33,6 +33,11 @@ pub struct TargetView {
     pub state: String,
     /// False when detected on a cluster Chroma did not create.
     pub managed: bool,
+    /// `pacemaker`: started, stopped and moved through Pacemaker as
+    /// resource `ha_resource`; `none`: mounted by Chroma directly.
+    pub ha_mode: String,
+    /// Its Pacemaker primitive's id.
+    pub ha_resource: Option<String>,
     pub available_transitions: Vec<&'static str>,
     pub locks: Vec<HeldLock>,
     pub created_at: chrono::DateTime<chrono::Utc>,
@@ -49,7 +54,8 @@ pub async fn load(
         &format!(
             "SELECT t.id, t.name, t.kind, t.filesystem_id, f.name AS filesystem, t.target_index, t.volume_id,
                     v.serial, t.primary_host_id, ph.nodename AS primary_host, t.failover_host_ids,
-                    t.active_host_id, ah.nodename AS active_host, t.state, t.managed, t.created_at
+                    t.active_host_id, ah.nodename AS active_host, t.state, t.managed, t.ha_mode, t.ha_resource,
+                    t.created_at
              FROM target t
              JOIN volume v ON v.id = t.volume_id
              JOIN host ph ON ph.id = t.primary_host_id
@@ -91,6 +97,8 @@ pub async fn load(
                 failed_over: active.is_some_and(|a| a != primary),
                 state,
                 managed,
+                ha_mode: r.try_get("", "ha_mode")?,
+                ha_resource: r.try_get("", "ha_resource")?,
                 available_transitions: common::plan::target_transitions(parsed, managed),
                 locks: held.remove(&format!("target/{id}")).unwrap_or_default(),
                 created_at: r.try_get("", "created_at")?,

@@ -157,6 +157,12 @@ impl Planner<'_> {
                 t.name
             )));
         }
+        if !t.pacemaker {
+            return Err(PlanError::Conflict(format!(
+                "{} has HA mode none (its servers have no Pacemaker cluster): nothing can move it safely",
+                t.name
+            )));
+        }
         if active == Some(destination) {
             return Ok(());
         }

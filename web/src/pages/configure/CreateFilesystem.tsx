@@ -387,6 +387,15 @@ export default function CreateFilesystem({ open, onClose }: { open: boolean; onC
             </Form.Item>
           </Form>
           <ErrorNotice error={error} />
+          {error && /HA cluster/.test(error.message) && (
+            <Typography.Paragraph data-testid="fs-ha-hint">
+              Targets on servers with Pacemaker and corosync need a configured{' '}
+              <Link to="/configure/ha-clusters" onClick={close}>
+                HA cluster
+              </Link>{' '}
+              with fencing.
+            </Typography.Paragraph>
+          )}
           {plan && (
             <div ref={previewRef}>
               <Typography.Title level={5}>Preview</Typography.Title>

@@ -1,10 +1,13 @@
 // Servers: a table (sorting, filters and page in the URL), LNet up/down and
-// removal through a dry run, adding a server, and Chroma's public key.
+// removal through a dry run, adding a server, and Chroma's public key. Each
+// server shows whether it has the HA stack (Pacemaker, corosync), its
+// Pacemaker node name and its HA cluster.
 import { Button, Collapse, Space, Table, Tag, Tooltip, Typography } from 'antd';
 import { PlusOutlined } from '@ant-design/icons';
 import type { ColumnsType } from 'antd/es/table';
 import { useState, type HTMLAttributes } from 'react';
-import { get, type Page } from '../../api';
+import { Link } from 'react-router-dom';
+import { get, MAX_PAGE, type Page } from '../../api';
 import { useAuth } from '../../auth';
 import ConfirmAction from '../../components/ConfirmAction';
 import ErrorNotice from '../../components/ErrorNotice';
@@ -15,7 +18,24 @@ import { Busy } from './Filesystems';
 import PublicKey from './PublicKey';
 import RecentCommand, { useRecentCommand } from './RecentCommand';
 import { useTableUrl } from './table';
-import { hostLabel, type Host } from './types';
+import { hostLabel, type HaCluster, type Host } from './types';
+
+/** Whether Pacemaker and corosync are installed, their versions on hover. */
+function HaStack({ host }: { host: Host }) {
+  const part = (name: string, version: string | null) => (
+    <Tooltip title={version ?? `${name} is not installed`}>
+      <Tag color={version ? 'green' : undefined} data-installed={version ? 'true' : 'false'}>
+        {version ? name : `no ${name}`}
+      </Tag>
+    </Tooltip>
+  );
+  return (
+    <Space size={2} data-testid={`host-ha-stack-${host.address}:${host.port}`}>
+      {part('Pacemaker', host.pacemaker_version)}
+      {part('corosync', host.corosync_version)}
+    </Space>
+  );
+}
 
 const LNET_VERBS: Record<string, string> = { lnet_up: 'Start LNet', lnet_down: 'Stop LNet' };
 
@@ -79,6 +99,8 @@ export default function Servers() {
     [JSON.stringify(table.query), state, lnet],
     ['host'],
   );
+  const clusters = useLoad(() => get<Page<HaCluster>>('/ha_cluster', { limit: MAX_PAGE }), [], ['ha_cluster', 'host']);
+  const clusterName = new Map((clusters.data?.objects ?? []).map((c) => [c.id, c.name]));
 
   const columns: ColumnsType<Host> = [
     {
@@ -138,6 +160,35 @@ export default function Servers() {
           <span>{v ?? '–'}</span>
         </Tooltip>
       ),
+    },
+    {
+      title: 'HA software',
+      key: 'ha_stack',
+      render: (_, h) => <HaStack host={h} />,
+    },
+    {
+      title: 'HA cluster',
+      dataIndex: 'ha_cluster_id',
+      render: (id: string | null, h) =>
+        id ? (
+          <Link to={`/configure/ha-clusters?id=${id}`} data-testid={`host-ha-cluster-${h.address}:${h.port}`}>
+            {clusterName.get(id) ?? `…${id.slice(-8)}`}
+          </Link>
+        ) : (
+          '–'
+        ),
+    },
+    {
+      title: 'Pacemaker node',
+      dataIndex: 'ha_node',
+      render: (n: string | null, h) =>
+        n ? (
+          <Tooltip title={n !== h.nodename ? `Pacemaker knows ${hostLabel(h)} as ${n}` : undefined}>
+            <span data-testid={`host-ha-node-${h.address}:${h.port}`}>{n}</span>
+          </Tooltip>
+        ) : (
+          '–'
+        ),
     },
     {
       title: 'Host key',

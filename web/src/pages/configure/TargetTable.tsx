@@ -1,6 +1,7 @@
 // MGT, MDT or OST tables: state, volume, hosts (failed-over targets stand
-// out) and the actions the API offers, each through a dry run.
-import { Space, Table, Tag, Tooltip } from 'antd';
+// out), how each is kept highly available, and the actions the API offers,
+// each through a dry run.
+import { Space, Table, Tag, Tooltip, Typography } from 'antd';
 import type { ColumnsType } from 'antd/es/table';
 import type { HTMLAttributes } from 'react';
 import { Link } from 'react-router-dom';
@@ -28,6 +29,8 @@ export function TargetActions({
   onDone: (response: unknown) => void;
 }) {
   const name = (id: string) => hostLabel(hosts.get(id), id);
+  // Only Pacemaker moves a target between servers; a direct one stays where Chroma mounts it.
+  const movable = target.ha_mode === 'pacemaker';
   return (
     <Space size={4} wrap>
       {target.available_transitions.map((state) => (
@@ -46,7 +49,8 @@ export function TargetActions({
           {VERBS[state] ?? state}
         </ConfirmAction>
       ))}
-      {target.state === 'mounted' &&
+      {movable &&
+        target.state === 'mounted' &&
         !target.failed_over &&
         target.failover_host_ids.map((host) => (
           <ConfirmAction
@@ -63,7 +67,7 @@ export function TargetActions({
             Fail over to {name(host)}
           </ConfirmAction>
         ))}
-      {target.failed_over && (
+      {movable && target.failed_over && (
         <ConfirmAction
           size="small"
           title={`Fail ${target.name} back to ${target.primary_host ?? name(target.primary_host_id)}`}
@@ -74,6 +78,38 @@ export function TargetActions({
         >
           Fail back
         </ConfirmAction>
+      )}
+    </Space>
+  );
+}
+
+/** How a target is kept: a Pacemaker resource (with its id), or mounted by Chroma directly. */
+export function HaMode({ target }: { target: Pick<Target, 'name' | 'ha_mode' | 'ha_resource'> }) {
+  if (target.ha_mode !== 'pacemaker') {
+    return (
+      <Tooltip title="Mounted by Chroma directly; no failover">
+        <Tag data-testid={`target-ha-${target.name}`} data-ha-mode={target.ha_mode}>
+          direct
+        </Tag>
+      </Tooltip>
+    );
+  }
+  return (
+    <Space size={4}>
+      <Tooltip title="Started, stopped and moved between its servers by Pacemaker">
+        <Tag color="geekblue" data-testid={`target-ha-${target.name}`} data-ha-mode={target.ha_mode}>
+          Pacemaker
+        </Tag>
+      </Tooltip>
+      {target.ha_resource && (
+        <Typography.Text
+          code
+          copyable={{ text: target.ha_resource }}
+          title="Its Pacemaker resource id"
+          data-testid={`target-ha-resource-${target.name}`}
+        >
+          {target.ha_resource}
+        </Typography.Text>
       )}
     </Space>
   );
@@ -151,6 +187,7 @@ export default function TargetTable({ targets, total, loading, hosts, table, adm
           '–'
         ),
     },
+    { title: 'HA', key: 'ha', render: (_, t) => <HaMode target={t} /> },
     {
       title: 'Storage',
       key: 'storage',

@@ -1,5 +1,5 @@
 // The shapes the API answers for the objects Configure shows (see
-// api/src/routes/{filesystems,targets,hosts,volumes}/mod.rs).
+// api/src/routes/{filesystems,targets,hosts,volumes,ha}/mod.rs).
 
 export interface HeldLock {
   item: string;
@@ -26,6 +26,10 @@ export interface Target {
   failed_over: boolean;
   state: string;
   managed: boolean;
+  /** `pacemaker`: started, stopped and moved by Pacemaker as `ha_resource`; `none`: mounted by Chroma directly. */
+  ha_mode: 'pacemaker' | 'none' | string;
+  /** Its Pacemaker primitive's id. */
+  ha_resource: string | null;
   available_transitions: string[];
   locks: HeldLock[];
   created_at: string;
@@ -57,6 +61,13 @@ export interface Host {
   lustre_version: string | null;
   lnet_state: string;
   nids: string[];
+  /** Null: Pacemaker is not installed. */
+  pacemaker_version: string | null;
+  /** Null: corosync is not installed. */
+  corosync_version: string | null;
+  /** Its Pacemaker node name, once its cluster runs (may differ from `nodename`). */
+  ha_node: string | null;
+  ha_cluster_id: string | null;
   available_transitions: string[];
   lnet_transitions: string[];
   locks: HeldLock[];
@@ -76,6 +87,47 @@ export interface Volume {
   target_id: string | null;
   target: string | null;
   nodes: VolumeNode[];
+}
+
+export interface HaClusterMember {
+  host_id: string;
+  nodename: string | null;
+  ha_node: string | null;
+  ring0_addr: string;
+}
+
+/** A fence agent and its parameters (values shown as `********`). */
+export interface FenceDevice {
+  host_id: string;
+  agent: string;
+  params: Record<string, string>;
+}
+
+/** The fencing asked for: disabled on purpose, or one device per member. */
+export interface Fencing {
+  disabled?: boolean;
+  devices?: FenceDevice[];
+}
+
+export interface HaCluster {
+  id: string;
+  name: string;
+  /** `pending` until its setup job has run, then `configured`. */
+  state: 'pending' | 'configured' | string;
+  members: HaClusterMember[];
+  fencing: Fencing;
+  /** As Pacemaker last showed it; null before the first look. */
+  stonith_enabled: boolean | null;
+  fence_devices: number;
+  quorate: boolean | null;
+  seen_at: string | null;
+  created_at: string;
+}
+
+/** `POST /api/ha_cluster` and `/configure`'s answer. */
+export interface HaSetupSubmitted {
+  cluster: HaCluster;
+  command: string;
 }
 
 // One shape per API object: the command's and the plan's are the Jobs

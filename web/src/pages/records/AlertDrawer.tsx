@@ -12,6 +12,7 @@ import StateTag from '../../components/StateTag';
 import { ago, duration, time } from '../../format';
 import { useLoad } from '../../hooks';
 import DetailsList from './DetailsList';
+import { kindLabel } from './kinds';
 import { ItemLink } from './links';
 
 export default function AlertDrawer({ id, onClose, onChanged }: { id: string | null; onClose: () => void; onChanged: () => void }) {
@@ -62,7 +63,15 @@ export default function AlertDrawer({ id, onClose, onChanged }: { id: string | n
             bordered
             items={[
               { key: 'severity', label: 'Severity', children: <StateTag state={a.severity} /> },
-              { key: 'kind', label: 'Kind', children: <Typography.Text code>{a.kind}</Typography.Text> },
+              {
+                key: 'kind',
+                label: 'Kind',
+                children: (
+                  <span>
+                    {kindLabel(a.kind)} <Typography.Text code>{a.kind}</Typography.Text>
+                  </span>
+                ),
+              },
               { key: 'item', label: 'About', children: <ItemLink item={a.item} details={a.details} full /> },
               { key: 'message', label: 'Message', children: a.message },
               { key: 'raised', label: 'Raised', children: `${time(a.raised_at)} (${ago(a.raised_at)})` },

@@ -1,5 +1,5 @@
 // Links from an alert's or event's `item` (`host/ID`, `target/ID`,
-// `filesystem/ID`, `command/ID`, `job/ID`) and from ids in its `details`
+// `filesystem/ID`, `ha_cluster/ID`, `command/ID`, `job/ID`) and from ids in its `details`
 // to the console page that shows the object.
 import { Typography } from 'antd';
 import { Link, useNavigate } from 'react-router-dom';
@@ -20,6 +20,8 @@ export function pageOf(kind: string, id: string, details?: Details): string | un
       return typeof details?.filesystem_id === 'string' ? `/configure/filesystems/${details.filesystem_id}` : undefined;
     case 'filesystem':
       return `/configure/filesystems/${id}`;
+    case 'ha_cluster':
+      return `/configure/ha-clusters?id=${id}`;
     case 'command':
       return `/jobs/${id}`;
     case 'job':
@@ -55,7 +57,7 @@ export function splitItem(item: string | null | undefined): [string, string] | u
  */
 export function itemOfPath(path: unknown): string | undefined {
   if (typeof path !== 'string') return undefined;
-  const m = path.match(/^\/api\/(host|target|filesystem|command|job)\/([0-9a-f-]{36})(?:\/|$)/i);
+  const m = path.match(/^\/api\/(host|target|filesystem|ha_cluster|command|job)\/([0-9a-f-]{36})(?:\/|$)/i);
   return m ? `${m[1]}/${m[2]}` : undefined;
 }
 
@@ -113,6 +115,7 @@ const ID_KEYS: Record<string, string> = {
   primary_host_id: 'host',
   target_id: 'target',
   filesystem_id: 'filesystem',
+  ha_cluster_id: 'ha_cluster',
   command_id: 'command',
   job_id: 'job',
 };

@@ -1,0 +1,284 @@
+//! A target kept by Pacemaker: its `ocf:lustre:Lustre` primitive is created
+//! `Stopped` with location constraints preferring its primary server, and
+//! from then on Chroma starts, stops and moves it only through Pacemaker:
+//! `target-role` for start and stop, cleanup → move → wait → clear for
+//! failover and failback. Every change is followed by a bounded wait until
+//! `crm_mon` shows it, and a start that cannot happen says why.
+
+use common::pacemaker::{self, ClusterStatus, FAILOVER_SCORE, PRIMARY_SCORE};
+use serde_json::{json, Value};
+use std::time::Duration;
+
+use super::super::servers::Server;
+use super::super::targets::{self, TargetRow};
+use super::crm::{self, Look};
+use crate::shared::Shared;
+
+/// How long a start, stop or move may take to show in `crm_mon` (the
+/// primitive's start and stop operations time out after 300 s).
+const SETTLE: Duration = Duration::from_secs(330);
+
+/// The target's resource id, or why it has none.
+fn resource_of(target: &TargetRow) -> Result<&str, String> {
+    target
+        .ha_resource
+        .as_deref()
+        .ok_or_else(|| format!("{} is not a Pacemaker resource (HA mode none)", target.name))
+}
+
+/// The stable path of `device` on `host`: a `/dev/disk/by-id` link, which
+/// names the same storage on every server (kernel names like `/dev/sdb` do
+/// not). A multipath map's link is preferred over a single path's.
+async fn stable_path(shared: &Shared, host: &Server, device: &str) -> Result<String, String> {
+    let stdout = host
+        .check(
+            shared,
+            &["udevadm", "info", "--query=symlink", &format!("--name={device}")],
+        )
+        .await?;
+    let links: Vec<&str> = stdout
+        .split_whitespace()
+        .filter(|l| l.starts_with("disk/by-id/"))
+        .collect();
+    let rank = |l: &&str| {
+        let name = l.trim_start_matches("disk/by-id/");
+        ["dm-uuid-mpath-", "wwn-", "scsi-"]
+            .iter()
+            .position(|p| name.starts_with(p))
+            .unwrap_or(3)
+    };
+    links
+        .into_iter()
+        .min_by_key(rank)
+        .map(|l| format!("/dev/{l}"))
+        .ok_or_else(|| {
+            format!(
+                "{device} on {} has no /dev/disk/by-id link: Pacemaker needs a path that names the same storage on every server",
+                host.name
+            )
+        })
+}
+
+/// `configure_target` for a Pacemaker target: creates its primitive and
+/// location constraints unless they exist; `unmounted`.
+pub async fn configure(shared: &Shared, target: &TargetRow) -> Result<Value, String> {
+    let id = resource_of(target)?;
+    let hosts = target.hosts(shared).await?;
+    let primary = hosts
+        .first()
+        .ok_or_else(|| format!("{} has no primary host", target.name))?;
+    let device = target.device_on(shared, primary).await?;
+    let path = stable_path(shared, primary, &device).await?;
+    let primitive =
+        pacemaker::target_primitive(id, &path, &target.mountpoint(), shared.settings.pacemaker_monitor_secs);
+    let mut created = Vec::new();
+    if create(shared, &hosts, "resources", "primitive", id, &primitive).await? {
+        created.push(id.to_owned());
+    }
+    for (i, host) in hosts.iter().enumerate() {
+        let node = host.node_name()?;
+        let score = if i == 0 { PRIMARY_SCORE } else { FAILOVER_SCORE };
+        let constraint = pacemaker::location(id, node, score);
+        let cid = pacemaker::location_id(id, node);
+        if create(shared, &hosts, "constraints", "rsc_location", &cid, &constraint).await? {
+            created.push(cid);
+        }
+    }
+    targets::record(shared, target.id, "unmounted", None).await?;
+    Ok(json!({ "target": target.name, "resource": id, "device": path, "created": created }))
+}
+
+/// Creates element `tag` `id` in CIB section `scope` unless it exists;
+/// whether it was created now.
+async fn create(
+    shared: &Shared,
+    hosts: &[Server],
+    scope: &str,
+    tag: &str,
+    id: &str,
+    xml: &str,
+) -> Result<bool, String> {
+    let xpath = format!("//{tag}[@id='{id}']");
+    let via = first_member(shared, hosts).await?;
+    let found = via.exec(shared, &["cibadmin", "--query", "--xpath", &xpath]).await?;
+    match found.exit_status {
+        Some(0) => return Ok(false),
+        // No such element.
+        Some(105) => {}
+        _ => return Err(via.failed(&["cibadmin", "--query", "--xpath", &xpath], &found)),
+    }
+    via.check(shared, &["cibadmin", "--create", "-o", scope, "--xml-text", xml])
+        .await?;
+    Ok(true)
+}
+
+/// The first of `hosts` whose Pacemaker answers.
+async fn first_member(shared: &Shared, hosts: &[Server]) -> Result<Server, String> {
+    crm::status_any(shared, hosts).await.map(|(host, _)| host)
+}
+
+/// Sets the resource's `target-role` meta attribute.
+async fn set_role(shared: &Shared, hosts: &[Server], id: &str, role: &str) -> Result<(), String> {
+    crm::crm_resource(
+        shared,
+        hosts,
+        &[
+            "--resource",
+            id,
+            "--set-parameter",
+            "target-role",
+            "--meta",
+            "--parameter-value",
+            role,
+        ],
+    )
+    .await
+    .map(|_| ())
+}
+
+/// The host whose Pacemaker node is `node`.
+fn host_of<'a>(hosts: &'a [Server], node: &str) -> Option<&'a Server> {
+    hosts.iter().find(|h| h.ha_node.as_deref() == Some(node))
+}
+
+/// Why the resource is not running and will not start by itself, if so:
+/// the cluster starts nothing, or it failed on every node that may run it.
+fn stuck(status: &ClusterStatus, id: &str, hosts: &[Server]) -> Option<String> {
+    if let Some(why) = status.blocked_reason() {
+        return Some(why);
+    }
+    let resource = status.resource(id)?;
+    if resource.blocked {
+        return Some(format!("Pacemaker shows {id} blocked"));
+    }
+    let failed: Vec<String> = status
+        .fail_counts_of(id)
+        .into_iter()
+        .filter(|f| f.count >= pacemaker::INFINITY)
+        .map(|f| f.node.clone())
+        .collect();
+    let all_failed = hosts
+        .iter()
+        .all(|h| h.ha_node.as_ref().is_some_and(|n| failed.contains(n)));
+    all_failed.then(|| {
+        format!(
+            "{id} failed to start on {} (fail-count INFINITY); it stays off those nodes until it is cleaned up",
+            failed.join(", ")
+        )
+    })
+}
+
+/// `mount_target` for a Pacemaker target: `target-role=Started`, then waits
+/// until it runs; `mounted` where it does.
+pub async fn start(shared: &Shared, target: &TargetRow) -> Result<Value, String> {
+    let id = resource_of(target)?;
+    let hosts = target.hosts(shared).await?;
+    let (_, before) = crm::status_any(shared, &hosts).await?;
+    let was_running = before.resource(id).is_some_and(|r| r.active);
+    set_role(shared, &hosts, id, "Started").await?;
+    let node = crm::wait_for(shared, &hosts, SETTLE, |status| {
+        let Some(resource) = status.resource(id) else {
+            return Err(format!("Pacemaker has no resource {id}; configure the target again"));
+        };
+        if let Some(node) = resource.nodes.first().filter(|_| resource.active) {
+            return Ok(Look::Done(node.clone()));
+        }
+        match stuck(status, id, &hosts) {
+            Some(why) => Err(format!("{} cannot start: {why}", target.name)),
+            None => Ok(Look::NotYet(format!("{id} is not running yet"))),
+        }
+    })
+    .await?;
+    let host = host_of(&hosts, &node).ok_or_else(|| format!("{id} runs on {node}, which is none of its servers"))?;
+    targets::record(shared, target.id, "mounted", Some(host.id)).await?;
+    Ok(json!({ "target": target.name, "resource": id, "host": host.name, "node": node, "mounted": !was_running }))
+}
+
+/// `unmount_target` for a Pacemaker target: `target-role=Stopped`, then
+/// waits until it runs nowhere; `unmounted`.
+pub async fn stop(shared: &Shared, target: &TargetRow) -> Result<Value, String> {
+    let id = resource_of(target)?;
+    let hosts = target.hosts(shared).await?;
+    let (_, before) = crm::status_any(shared, &hosts).await?;
+    let was_running = before.resource(id).is_some_and(|r| r.active);
+    set_role(shared, &hosts, id, "Stopped").await?;
+    crm::wait_for(shared, &hosts, SETTLE, |status| match status.resource(id) {
+        Some(r) if r.active || !r.nodes.is_empty() => {
+            Ok(Look::NotYet(format!("{id} still runs on {}", r.nodes.join(", "))))
+        }
+        _ => Ok(Look::Done(())),
+    })
+    .await?;
+    targets::record(shared, target.id, "unmounted", None).await?;
+    Ok(json!({ "target": target.name, "resource": id, "unmounted": was_running }))
+}
+
+/// Failover and failback: cleans up the resource's failures (a fail-count
+/// would keep it off the node), moves it to `to`'s node, waits until it
+/// runs there, then clears the move constraint (stickiness keeps it
+/// there); `mounted` on `to`.
+pub async fn move_to(shared: &Shared, target: &TargetRow, to: uuid::Uuid) -> Result<Value, String> {
+    let id = resource_of(target)?;
+    let hosts = target.hosts(shared).await?;
+    let wanted = hosts
+        .iter()
+        .find(|h| h.id == to)
+        .ok_or_else(|| format!("host {to} is not a server of {}", target.name))?;
+    let node = wanted.node_name()?.to_owned();
+    crm::crm_resource(shared, &hosts, &["--cleanup", "--resource", id]).await?;
+    let (_, status) = crm::status_any(shared, &hosts).await?;
+    let already = status
+        .resource(id)
+        .is_some_and(|r| r.active && r.nodes == [node.clone()]);
+    if !already {
+        set_role(shared, &hosts, id, "Started").await?;
+        crm::crm_resource(shared, &hosts, &["--move", "--resource", id, "--node", &node]).await?;
+        let waited = crm::wait_for(shared, &hosts, SETTLE, |status| {
+            let here = status
+                .resource(id)
+                .is_some_and(|r| r.active && r.nodes == [node.clone()]);
+            if here {
+                return Ok(Look::Done(()));
+            }
+            if let Some(why) = status.blocked_reason() {
+                return Err(format!("{} cannot move: {why}", target.name));
+            }
+            Ok(Look::NotYet(format!("{id} is not running on {node} yet")))
+        })
+        .await;
+        // The move constraint goes whether or not the move worked: left
+        // behind, it would pin the target to that node for good.
+        let cleared = crm::crm_resource(shared, &hosts, &["--clear", "--resource", id]).await;
+        waited?;
+        cleared?;
+    }
+    targets::record(shared, target.id, "mounted", Some(to)).await?;
+    Ok(json!({ "target": target.name, "resource": id, "host": wanted.name, "node": node, "moved": !already }))
+}
+
+/// `remove_target` for a Pacemaker target: refuses while it runs, then
+/// deletes its location constraints (Chroma's and any left by a move) and
+/// its primitive; deleting what is already gone succeeds.
+pub async fn remove(shared: &Shared, target: &TargetRow) -> Result<Value, String> {
+    let id = resource_of(target)?;
+    let hosts = target.hosts(shared).await?;
+    let (via, status) = crm::status_any(shared, &hosts).await?;
+    if let Some(r) = status.resource(id).filter(|r| r.active) {
+        return Err(format!(
+            "{} still runs on {}; stop it before removing it",
+            target.name,
+            r.nodes.join(", ")
+        ));
+    }
+    if status.resource(id).is_some() {
+        crm::crm_resource(shared, &hosts, &["--clear", "--resource", id]).await?;
+    }
+    for host in &hosts {
+        let cid = pacemaker::location_id(id, host.node_name()?);
+        let xml = pacemaker::element_ref("rsc_location", &cid);
+        via.check(shared, &["cibadmin", "--delete", "--xml-text", &xml]).await?;
+    }
+    let xml = pacemaker::element_ref("primitive", id);
+    via.check(shared, &["cibadmin", "--delete", "--xml-text", &xml]).await?;
+    Ok(json!({ "target": target.name, "resource": id, "deleted": true }))
+}
