@@ -101,6 +101,10 @@ pub struct Target {
     pub failed_over: bool,
     pub state: String,
     pub managed: bool,
+    /// `pacemaker` or `none`.
+    pub ha_mode: String,
+    /// Its Pacemaker primitive.
+    pub ha_resource: Option<String>,
     pub available_transitions: Vec<String>,
     pub locks: Vec<HeldLock>,
 }

@@ -192,6 +192,13 @@ pub fn details(t: &Target, hosts: &[Host]) -> String {
         ("Primary host", output::or_dash(t.primary_host.as_deref())),
         ("Failover hosts", output::list(&failover)),
         ("Active host", running_on(t)),
+        (
+            "HA",
+            match &t.ha_resource {
+                Some(resource) => format!("Pacemaker resource {resource}"),
+                None => "none (mounted by Chroma directly)".to_owned(),
+            },
+        ),
         ("Can become", output::list(&t.available_transitions)),
     ]));
     for lock in &t.locks {
