@@ -191,6 +191,35 @@ async fn a_file_system_is_built_moved_detected_and_removed() -> anyhow::Result<(
     .await?;
     assert_eq!(row.try_get::<String>("", "state")?, "mounted");
     assert_eq!(row.try_get::<i32>("", "failovers")?, 1);
+    // The OST is the OSS pair's Pacemaker resource; mds1's Pacemaker is
+    // installed but not running.
+    assert_eq!(found["new_ha_resources"], json!({"fs1-OST0000": resource}), "{found}");
+    assert_eq!(again["new_ha_resources"], json!({}), "{again}");
+    let notes = found["notes"].as_array().cloned().unwrap_or_default();
+    assert!(
+        notes.contains(&json!(
+            "mds1: Pacemaker did not answer: Could not connect to the CIB: Transport endpoint is not connected"
+        )),
+        "{found}"
+    );
+    for (name, mode, ha_resource) in [
+        ("fs1-OST0000", "pacemaker", Some(resource.as_str())),
+        ("MGS", "none", None),
+        ("fs1-MDT0000", "none", None),
+    ] {
+        let row = one(
+            &fresh.db,
+            "SELECT ha_mode, ha_resource FROM target WHERE name = $1",
+            vec![name.into()],
+        )
+        .await?;
+        assert_eq!(row.try_get::<String>("", "ha_mode")?, mode, "{name}");
+        assert_eq!(
+            row.try_get::<Option<String>>("", "ha_resource")?.as_deref(),
+            ha_resource,
+            "{name}"
+        );
+    }
 
     let in_use = refused(&shared, Action::RemoveTarget { target_id: ost }).await;
     assert!(

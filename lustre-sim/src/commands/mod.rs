@@ -31,6 +31,7 @@ pub mod mount;
 pub mod pacemaker;
 pub mod params;
 pub mod proc_stat;
+pub mod readlink;
 pub mod stonith_admin;
 pub mod systemctl;
 pub mod tunefs;
@@ -131,6 +132,7 @@ pub fn dispatch_with_stdin(argv: &[String], ctx: &mut Context<'_>, stdin: Option
         "udevadm" => udevadm::run(args, ctx),
         "install" => install::run(args, ctx, stdin),
         "mkdir" => mkdir::run(args, ctx),
+        "readlink" => readlink::run(args, ctx),
         "cat" => cat::run(args, ctx),
         "journalctl" => journalctl::run(args, ctx),
         "true" => Output::ok(""),
@@ -154,7 +156,7 @@ pub fn is_read_only(argv: &[String]) -> bool {
     match base {
         "hostname" => args.is_empty() || matches!(first, Some("-f" | "--fqdn" | "-s" | "--short" | "--long")),
         "uname" | "echo" | "true" | "false" | "cat" | "journalctl" | "crm_mon" | "crm_node" | "lsblk" | "blkid"
-        | "udevadm" => base != "udevadm" || first == Some("info"),
+        | "readlink" | "udevadm" => base != "udevadm" || first == Some("info"),
         "corosync" => first == Some("-v"),
         "cibadmin" => args.iter().any(|a| a == "--query" || a == "-Q"),
         "crm_resource" => crm_resource::is_read_only(args),

@@ -5,12 +5,14 @@
 //! system's client log (`lctl llog_print FS-client`) names its MDTs, OSTs
 //! and settings. Each target is matched to a known volume by its label,
 //! and what Chroma does not know yet is recorded as monitored-only
-//! ([`super::detect_record`]).
+//! ([`super::detect_record`]). A target a Pacemaker primitive runs is
+//! recorded as that resource ([`super::detect_pacemaker`]).
 
 use futures::future::join_all;
 use serde_json::Value;
 use uuid::Uuid;
 
+use super::detect_pacemaker::{self, read_cib, HostCib};
 use super::detect_record::{self, Detected, DetectedFs};
 use super::mounts::{self, LustreMount};
 use super::servers::{db_error, Server};
@@ -19,18 +21,20 @@ use crate::shared::Shared;
 use store::sql::query;
 
 /// What one host showed.
-struct Scan {
-    host: Server,
-    mounts: Vec<LustreMount>,
+pub(super) struct Scan {
+    pub host: Server,
+    pub mounts: Vec<LustreMount>,
     /// `(device, label)`.
-    labels: Vec<(String, String)>,
+    pub labels: Vec<(String, String)>,
+    /// Its Pacemaker's Lustre primitives, or why it has none.
+    pub cib: Result<HostCib, String>,
 }
 
 /// `(host, device)` pairs.
 type Devices = Vec<(Uuid, String)>;
 
 /// Known volume paths: `(volume, host, path)`, hosts in a stable order.
-type VolumeNodes = Vec<(Uuid, Uuid, String)>;
+pub(super) type VolumeNodes = Vec<(Uuid, Uuid, String)>;
 
 pub async fn run(shared: &Shared) -> Result<Value, String> {
     let hosts = managed_hosts(shared).await?;
@@ -39,7 +43,12 @@ pub async fn run(shared: &Shared) -> Result<Value, String> {
     let mut notes = Vec::new();
     for result in results {
         match result {
-            Ok(scan) => scans.push(scan),
+            Ok(scan) => {
+                if let Err(why) = &scan.cib {
+                    notes.push(why.clone());
+                }
+                scans.push(scan);
+            }
             Err(why) => notes.push(format!("not scanned: {why}")),
         }
     }
@@ -57,6 +66,7 @@ pub async fn run(shared: &Shared) -> Result<Value, String> {
             Err(why) => notes.push(why),
         }
     }
+    notes.extend(detect_pacemaker::adopt(&mut found, &scans, &nodes));
     detect_record::record(shared, &found, notes).await
 }
 
@@ -76,7 +86,13 @@ async fn managed_hosts(shared: &Shared) -> Result<Vec<Server>, String> {
 async fn scan(shared: &Shared, host: Server) -> Result<Scan, String> {
     let mounts = mounts::list(shared, &host).await?;
     let labels = blkid::labels(shared, &host).await?;
-    Ok(Scan { host, mounts, labels })
+    let cib = read_cib(shared, &host).await;
+    Ok(Scan {
+        host,
+        mounts,
+        labels,
+        cib,
+    })
 }
 
 async fn volume_nodes(shared: &Shared) -> Result<VolumeNodes, String> {
@@ -191,6 +207,7 @@ fn resolve(
         primary,
         failovers: hosts.into_iter().filter(|h| *h != primary).collect(),
         active,
+        ha_resource: None,
     })
 }
 

@@ -2,7 +2,9 @@
 //! file system and its targets that Chroma does not know yet, as
 //! monitored-only objects (`managed = false`). A target is known by its name
 //! on its volume, a file system by its name on its MGS, so running the
-//! detection again inserts nothing new.
+//! detection again inserts nothing new. A target a Pacemaker primitive runs
+//! is recorded as that resource (`ha_mode = 'pacemaker'`) unless another
+//! target already holds the resource id.
 
 use sea_orm::{DatabaseTransaction, TransactionTrait};
 use serde_json::{json, Value};
@@ -24,6 +26,8 @@ pub struct Detected {
     pub failovers: Vec<Uuid>,
     /// Where it is mounted now.
     pub active: Option<Uuid>,
+    /// The id of the Pacemaker primitive that runs it, if one does.
+    pub ha_resource: Option<String>,
 }
 
 /// A file system as detected on its MGS.
@@ -42,6 +46,8 @@ struct Report {
     targets: Vec<String>,
     new_filesystems: Vec<String>,
     new_targets: Vec<String>,
+    /// New target name → its Pacemaker resource.
+    new_ha_resources: serde_json::Map<String, Value>,
     notes: Vec<String>,
 }
 
@@ -70,6 +76,7 @@ pub async fn record(shared: &Shared, found: &[DetectedFs], notes: Vec<String>) -
         "targets": report.targets,
         "new_filesystems": report.new_filesystems,
         "new_targets": report.new_targets,
+        "new_ha_resources": report.new_ha_resources,
         "notes": report.notes,
     }))
 }
@@ -135,11 +142,27 @@ async fn ensure_target(
         push_once(&mut report.targets, &t.name);
         return Ok(Some(id));
     }
-    let inserted = insert_target(tx, t, fs_id).await?;
+    let ha_resource = match &t.ha_resource {
+        Some(id) => match resource_holder(tx, id).await? {
+            Some(holder) => {
+                report.notes.push(format!(
+                    "{}: its Pacemaker resource {id} is recorded as {holder}'s; recorded with HA mode none",
+                    t.name
+                ));
+                None
+            }
+            None => Some(id.as_str()),
+        },
+        None => None,
+    };
+    let inserted = insert_target(tx, t, fs_id, ha_resource).await?;
     match inserted {
         Some(_) => {
             push_once(&mut report.targets, &t.name);
             push_once(&mut report.new_targets, &t.name);
+            if let Some(id) = ha_resource {
+                report.new_ha_resources.insert(t.name.clone(), id.into());
+            }
         }
         None => report
             .notes
@@ -159,17 +182,32 @@ fn push_once(list: &mut Vec<String>, name: &str) {
     }
 }
 
+/// The name of the target (of any state) that holds Pacemaker resource
+/// `id`: resource ids are unique across all targets.
+async fn resource_holder(tx: &DatabaseTransaction, id: &str) -> Result<Option<String>, sea_orm::DbErr> {
+    let rows = query(
+        tx,
+        "SELECT name FROM target WHERE ha_resource = $1",
+        [id.to_owned().into()],
+    )
+    .await?;
+    rows.first().map(|r| r.try_get("", "name")).transpose()
+}
+
+/// Inserts `t`, kept by Pacemaker as `ha_resource` if given.
 async fn insert_target(
     tx: &DatabaseTransaction,
     t: &Detected,
     fs_id: Option<Uuid>,
+    ha_resource: Option<&str>,
 ) -> Result<Option<Uuid>, sea_orm::DbErr> {
     let state = if t.active.is_some() { "mounted" } else { "unmounted" };
+    let ha_mode = if ha_resource.is_some() { "pacemaker" } else { "none" };
     let rows = query(
         tx,
         "INSERT INTO target (id, kind, filesystem_id, target_index, name, volume_id, primary_host_id,
-                             failover_host_ids, active_host_id, state, managed)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, false)
+                             failover_host_ids, active_host_id, state, managed, ha_mode, ha_resource)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, false, $11, $12)
          ON CONFLICT DO NOTHING RETURNING id",
         [
             Uuid::now_v7().into(),
@@ -182,6 +220,8 @@ async fn insert_target(
             t.failovers.clone().into(),
             t.active.into(),
             state.to_owned().into(),
+            ha_mode.to_owned().into(),
+            ha_resource.map(str::to_owned).into(),
         ],
     )
     .await?;

@@ -8,6 +8,7 @@ mod conf_params;
 mod configure_target;
 mod contents;
 mod detect;
+mod detect_pacemaker;
 mod detect_record;
 mod failover;
 mod format_target;
