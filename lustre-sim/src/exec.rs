@@ -211,10 +211,10 @@ impl Simulator {
     }
 }
 
-/// Does `line` read its stdin (`/dev/stdin` as a word)? Its exec channel's
-/// data is then gathered until EOF before it runs.
+/// Does `line` read its stdin (`/dev/stdin` or `--xml-pipe` as a word)?
+/// Its exec channel's data is then gathered until EOF before it runs.
 pub fn reads_stdin(line: &str) -> bool {
-    shell_words::split(line).is_ok_and(|words| words.iter().any(|w| w == "/dev/stdin"))
+    shell_words::split(line).is_ok_and(|words| words.iter().any(|w| crate::commands::reads_stdin_word(w)))
 }
 
 /// The base name of the command `argv` runs, looking through `flock`, so a

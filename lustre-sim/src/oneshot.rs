@@ -101,7 +101,7 @@ fn run(state: &mut ClusterState, faults: &Faults, host: &str, argv: &[String], c
     }
     // Only a command naming /dev/stdin (`install … /dev/stdin PATH`) reads
     // it; any other leaves it alone (it may be a terminal or an open pipe).
-    let stdin = argv.iter().any(|a| a == "/dev/stdin").then(read_stdin);
+    let stdin = argv.iter().any(|a| commands::reads_stdin_word(a)).then(read_stdin);
     let before = (!commands::is_read_only(argv)).then(|| state.clone());
     let mut ctx = Context {
         host: host.to_string(),

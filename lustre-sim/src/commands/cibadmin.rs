@@ -51,7 +51,7 @@ pub fn full_cib(view: &ClusterView, cluster: &HaCluster) -> Element {
 }
 
 /// Runs `cibadmin`.
-pub fn run(args: &[String], ctx: &mut Context<'_>) -> Output {
+pub fn run(args: &[String], ctx: &mut Context<'_>, stdin: Option<&str>) -> Output {
     let (view, me) = match access(ctx) {
         Access::NotInstalled => return not_found("cibadmin"),
         Access::NotRunning => {
@@ -65,7 +65,13 @@ pub fn run(args: &[String], ctx: &mut Context<'_>) -> Output {
     };
     let has = |l: &str, s: &str| super::pacemaker::has(args, l, s);
     let scope = value(args, "--scope", "-o").or_else(|| value(args, "--obj_type", ""));
-    let xml_text = value(args, "--xml-text", "-X");
+    // `--xml-pipe` reads the XML from stdin (how secrets such as a fencing
+    // device's password stay off the command line).
+    let xml_text = value(args, "--xml-text", "-X").or_else(|| {
+        args.iter()
+            .any(|a| a == "--xml-pipe")
+            .then(|| stdin.unwrap_or_default().to_owned())
+    });
     let xpath = value(args, "--xpath", "-A");
     let Some(cluster) = ctx.state.ha.clusters.get(&view.name).cloned() else {
         return Output::fail(NXIO, 105);
@@ -76,7 +82,7 @@ pub fn run(args: &[String], ctx: &mut Context<'_>) -> Output {
     let now = super::pacemaker::now();
     if has("--create", "-C") {
         let Some(text) = xml_text else {
-            return Output::fail("lustre-sim: cibadmin --create needs --xml-text\n", 64);
+            return Output::fail("lustre-sim: cibadmin --create needs --xml-text or --xml-pipe\n", 64);
         };
         let out = create(&cluster, scope.as_deref(), &text);
         if let Ok(updated) = out {

@@ -97,13 +97,19 @@ impl Output {
     }
 }
 
+/// Whether a command with `word` among its arguments reads its stdin:
+/// `install … /dev/stdin PATH`, `cibadmin … --xml-pipe`.
+pub fn reads_stdin_word(word: &str) -> bool {
+    word == "/dev/stdin" || word == "--xml-pipe"
+}
+
 /// Runs one command (`argv[0]` is its name, possibly a full path).
 pub fn dispatch(argv: &[String], ctx: &mut Context<'_>) -> Output {
     dispatch_with_stdin(argv, ctx, None)
 }
 
 /// Runs one command with what the exec channel sent on its stdin (only
-/// `install … /dev/stdin PATH` reads it).
+/// `install … /dev/stdin PATH` and `cibadmin --xml-pipe` read it).
 pub fn dispatch_with_stdin(argv: &[String], ctx: &mut Context<'_>, stdin: Option<&str>) -> Output {
     let Some((name, args)) = argv.split_first() else {
         return Output::default();
@@ -125,7 +131,7 @@ pub fn dispatch_with_stdin(argv: &[String], ctx: &mut Context<'_>, stdin: Option
         "crm_resource" => crm_resource::run(args, ctx),
         "crm_attribute" => crm_attribute::run(args, ctx),
         "crm_node" => crm_node::run(args, ctx),
-        "cibadmin" => cibadmin::run(args, ctx),
+        "cibadmin" => cibadmin::run(args, ctx, stdin),
         "stonith_admin" => stonith_admin::run(args, ctx),
         "corosync" => corosync::run(args, ctx),
         "systemctl" => systemctl::run(args, ctx),

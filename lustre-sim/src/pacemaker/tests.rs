@@ -478,3 +478,32 @@ fn cibadmin_refuses_duplicate_ids() {
         "cibadmin --delete --xml-text '<rsc_location id=\"nothing\"/>'",
     );
 }
+
+#[test]
+fn cibadmin_reads_xml_from_stdin_with_xml_pipe() {
+    let t = now_micros();
+    let mut state = ha(t);
+    configure(&mut state, false);
+    let argv: Vec<String> = ["cibadmin", "--create", "-o", "resources", "--xml-pipe"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let xml = "<primitive id=\"fence-x\" class=\"stonith\" type=\"fence_lustre_sim\"><instance_attributes id=\"fx\">\
+               <nvpair id=\"fx-p\" name=\"password\" value=\"s3cret\"/></instance_attributes></primitive>";
+    let mut ctx = Context {
+        host: "oss1".to_string(),
+        state: &mut state,
+        faults: Faults::default(),
+    };
+    let out = crate::commands::dispatch_with_stdin(&argv, &mut ctx, Some(xml));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let found = ok(
+        &mut state,
+        "oss2",
+        "cibadmin --query --xpath \"//primitive[@id='fence-x']\"",
+    )
+    .stdout;
+    assert!(found.contains("value=\"s3cret\""), "{found}");
+    assert!(crate::exec::reads_stdin("cibadmin --create -o resources --xml-pipe"));
+    assert!(!crate::exec::reads_stdin("mkdir -p /mnt/x"));
+}

@@ -136,20 +136,32 @@ impl Server {
     /// it is ever on a command line.
     pub async fn write_file(&self, shared: &Shared, path: &str, mode: &str, content: &[u8]) -> Result<(), String> {
         let argv = ["install", "-D", "-m", mode, "/dev/stdin", path];
+        let output = self.exec_with_input(shared, &argv, content).await?;
+        if output.success() {
+            return Ok(());
+        }
+        Err(self.failed(&argv, &output))
+    }
+
+    /// Runs `argv` with `input` on its standard input (never recorded in
+    /// the transcript); any exit status is `Ok`.
+    pub async fn exec_with_input<S: AsRef<str>>(
+        &self,
+        shared: &Shared,
+        argv: &[S],
+        input: &[u8],
+    ) -> Result<ExecOutput, String> {
         let fingerprint = self
             .fingerprint
             .as_ref()
             .ok_or_else(|| format!("host {} has not been probed", self.name))?;
         let output = shared
             .ssh
-            .exec_with_input(&self.target, fingerprint, &argv, Some(content), COMMAND_TIMEOUT)
+            .exec_with_input(&self.target, fingerprint, argv, Some(input), COMMAND_TIMEOUT)
             .await
-            .map_err(|err| format!("{}: `{}` failed: {err}", self.name, shown(&argv)))?;
-        super::transcript::record(&self.name, &shown(&argv), &output);
-        if output.success() {
-            return Ok(());
-        }
-        Err(self.failed(&argv, &output))
+            .map_err(|err| format!("{}: `{}` failed: {err}", self.name, shown(argv)))?;
+        super::transcript::record(&self.name, &shown(argv), &output);
+        Ok(output)
     }
 
     /// Runs `argv`, which must exit with status 0; returns its stdout.

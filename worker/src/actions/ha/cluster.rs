@@ -261,8 +261,15 @@ pub async fn configure_pacemaker(shared: &Shared, cluster_id: Uuid) -> Result<Va
         let xpath = format!("//primitive[@id='{id}']");
         let found = via.exec(shared, &["cibadmin", "--query", "--xpath", &xpath]).await?;
         if !found.success() {
-            via.check(shared, &["cibadmin", "--create", "-o", "resources", "--xml-text", &xml])
-                .await?;
+            // On standard input, not the command line: the agent's
+            // parameters hold the BMC's password, and command lines are
+            // visible to every process on the server and kept in the
+            // step's transcript.
+            let argv = ["cibadmin", "--create", "-o", "resources", "--xml-pipe"];
+            let out = via.exec_with_input(shared, &argv, xml.as_bytes()).await?;
+            if !out.success() {
+                return Err(via.failed(&argv, &out));
+            }
             changed.push(id.clone());
         }
         devices.push(id);
