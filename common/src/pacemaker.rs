@@ -52,6 +52,18 @@ impl ResourceStatus {
     pub fn is_fencing(&self) -> bool {
         self.agent.starts_with("stonith:")
     }
+
+    /// Started and settled on exactly `node`: not a start still pending
+    /// (Pacemaker records pending actions, and shows a starting resource
+    /// active with role `Starting`), not failed.
+    pub fn runs_on(&self, node: &str) -> bool {
+        self.runs_somewhere() && self.nodes.len() == 1 && self.nodes[0] == node
+    }
+
+    /// Started and settled on some node.
+    pub fn runs_somewhere(&self) -> bool {
+        self.active && self.role == "Started" && !self.failed && !self.nodes.is_empty()
+    }
 }
 
 /// A resource's fail-count on a node (`node_history`).
@@ -172,13 +184,17 @@ impl ClusterStatus {
         if !self.quorate {
             return Some("the cluster has no quorum".into());
         }
-        if self.stonith_enabled != Some(false) && self.fence_devices() == 0 {
-            return Some(
-                "fencing is enabled (stonith-enabled=true) and no fencing device is configured, so Pacemaker starts nothing"
-                    .into(),
-            );
-        }
-        None
+        self.fencing_missing()
+    }
+
+    /// Why Pacemaker will start nothing until an operator acts, if so:
+    /// fencing enabled without a device. (No controller or no quorum may
+    /// pass by themselves: an election follows every lost node.)
+    pub fn fencing_missing(&self) -> Option<String> {
+        (self.dc.is_some() && self.stonith_enabled != Some(false) && self.fence_devices() == 0).then(|| {
+            "fencing is enabled (stonith-enabled=true) and no fencing device is configured, so Pacemaker starts nothing"
+                .to_owned()
+        })
     }
 
     /// The fail-counts of resource `id`.

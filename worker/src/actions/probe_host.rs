@@ -35,18 +35,49 @@ pub async fn run(shared: &Shared, host_id: Uuid) -> Result<Value, String> {
         "lustre_version": lustre_version,
         "volumes": devices.len(),
         "lnet": lnet,
-        "pacemaker": ha.pacemaker,
-        "corosync": ha.corosync,
+        "pacemaker": ha.pacemaker.version(),
+        "corosync": ha.corosync.version(),
         "ha_node": ha.node,
     }))
 }
 
+/// Whether a tool is installed, as its version command tells.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Known {
+    /// Its version's first line.
+    Installed(String),
+    /// `command not found` (127).
+    Missing,
+    /// It answered something else: what was recorded before stands.
+    Unknown,
+}
+
+impl Known {
+    fn version(&self) -> Option<String> {
+        match self {
+            Known::Installed(v) => Some(v.clone()),
+            _ => None,
+        }
+    }
+}
+
+/// `Installed` with the first line a version command printed, `Missing`
+/// when the command does not exist.
+fn installed(out: chroma_ssh::ExecOutput) -> Known {
+    match out.exit_status {
+        Some(127) => Known::Missing,
+        Some(0) => match out.stdout.lines().next().map(str::trim).filter(|l| !l.is_empty()) {
+            Some(line) => Known::Installed(line.to_owned()),
+            None => Known::Unknown,
+        },
+        _ => Known::Unknown,
+    }
+}
+
 /// What a host has of the HA stack.
 struct HaStack {
-    /// `Pacemaker 2.1.5`; `None`: not installed.
-    pacemaker: Option<String>,
-    /// `Corosync Cluster Engine, version '3.1.7'`; `None`: not installed.
-    corosync: Option<String>,
+    pacemaker: Known,
+    corosync: Known,
     /// Its Pacemaker node name, when Pacemaker runs there already.
     node: Option<String>,
 }
@@ -60,11 +91,11 @@ async fn ha_stack(shared: &Shared, host: &Server) -> Result<HaStack, String> {
             .flatten()
             .filter(|l| !l.is_empty())
     };
-    let pacemaker = first_line(host.exec(shared, &["crm_mon", "--version"]).await?);
-    let corosync = first_line(host.exec(shared, &["corosync", "-v"]).await?);
+    let pacemaker = installed(host.exec(shared, &["crm_mon", "--version"]).await?);
+    let corosync = installed(host.exec(shared, &["corosync", "-v"]).await?);
     let node = match pacemaker {
-        Some(_) => first_line(host.exec(shared, &["crm_node", "-n"]).await?),
-        None => None,
+        Known::Installed(_) => first_line(host.exec(shared, &["crm_node", "-n"]).await?),
+        _ => None,
     };
     Ok(HaStack {
         pacemaker,
@@ -73,19 +104,23 @@ async fn ha_stack(shared: &Shared, host: &Server) -> Result<HaStack, String> {
     })
 }
 
-/// Records the host's HA stack; a node name is kept when Pacemaker is
-/// only down for now.
+/// Records the host's HA stack; a version is kept when its command gave
+/// no clear answer, and a node name when Pacemaker is only down for now.
 async fn record_ha(shared: &Shared, host_id: Uuid, ha: &HaStack) -> Result<(), String> {
     step::update(
         &shared.db,
         "record the host's HA stack",
-        "UPDATE host SET pacemaker_version = $2, corosync_version = $3, ha_node = COALESCE($4, ha_node)
+        "UPDATE host SET pacemaker_version = CASE WHEN $5 THEN pacemaker_version ELSE $2 END,
+                         corosync_version = CASE WHEN $6 THEN corosync_version ELSE $3 END,
+                         ha_node = COALESCE($4, ha_node)
          WHERE id = $1",
         vec![
             host_id.into(),
-            ha.pacemaker.clone().into(),
-            ha.corosync.clone().into(),
+            ha.pacemaker.version().into(),
+            ha.corosync.version().into(),
             ha.node.clone().into(),
+            (ha.pacemaker == Known::Unknown).into(),
+            (ha.corosync == Known::Unknown).into(),
         ],
     )
     .await?;

@@ -143,8 +143,33 @@ impl Server {
         Err(self.failed(&argv, &output))
     }
 
-    /// Runs `argv` with `input` on its standard input (never recorded in
-    /// the transcript); any exit status is `Ok`.
+    /// Runs `argv`, which must succeed, with secret `input` on its
+    /// standard input. Its output may echo the secret, so the transcript
+    /// keeps the command and status only, and a failure says nothing of
+    /// what it printed beyond its first line on stderr.
+    pub async fn exec_secret<S: AsRef<str>>(&self, shared: &Shared, argv: &[S], input: &[u8]) -> Result<(), String> {
+        let fingerprint = self
+            .fingerprint
+            .as_ref()
+            .ok_or_else(|| format!("host {} has not been probed", self.name))?;
+        let output = shared
+            .ssh
+            .exec_with_input(&self.target, fingerprint, argv, Some(input), COMMAND_TIMEOUT)
+            .await
+            .map_err(|err| format!("{}: `{}` failed: {err}", self.name, shown(argv)))?;
+        let mut kept = output.clone();
+        kept.stdout = String::new();
+        kept.stderr = kept.stderr.lines().next().unwrap_or_default().to_owned();
+        super::transcript::record(&self.name, &shown(argv), &kept);
+        if output.success() {
+            return Ok(());
+        }
+        Err(self.failed(argv, &kept))
+    }
+
+    /// Runs `argv` with `input` on its standard input; any exit status is
+    /// `Ok`. The transcript keeps the command and its output, never the
+    /// input.
     pub async fn exec_with_input<S: AsRef<str>>(
         &self,
         shared: &Shared,

@@ -114,9 +114,12 @@ fn redact(mut fencing: serde_json::Value) -> serde_json::Value {
 /// Whether a new target on `primary` with `failover` servers is kept by
 /// Pacemaker: yes when it has a failover server and every one of its
 /// servers has Pacemaker and corosync; no (HA mode `none`, mounted by
-/// Chroma) otherwise. A Pacemaker target is refused (409, with the reason)
+/// Chroma) when it has none, or its servers lack the HA stack and belong
+/// to no cluster. A Pacemaker target is refused (409, with the reason)
 /// unless its servers are members of one configured cluster that can start
-/// resources: fencing disabled on purpose, or a fencing device present.
+/// resources (fencing disabled on purpose, or a fencing device present),
+/// and so is a target mixing cluster members with servers lacking the
+/// stack.
 pub async fn pacemaker_ready(
     db: &impl sea_orm::ConnectionTrait,
     target: &str,
@@ -140,10 +143,32 @@ pub async fn pacemaker_ready(
     .await?;
     let mut clusters = std::collections::BTreeSet::new();
     let mut outside = Vec::new();
+    let mut bare = Vec::new();
     for r in &rows {
+        let label: String = r.try_get("", "label")?;
+        if r.try_get::<Option<Uuid>>("", "cluster_id")?.is_some() {
+            clusters.insert(r.try_get::<Uuid>("", "cluster_id")?);
+        }
         if !r.try_get::<bool>("", "has_stack")? {
+            bare.push(label);
+        }
+    }
+    let refuse = |why: String| Err(ApiError::Conflict(format!("{target} cannot be created: {why}")));
+    if !bare.is_empty() {
+        // Servers of a cluster paired with servers without the HA stack:
+        // mounting directly there would run a target beside Pacemaker,
+        // unfenced; without any cluster, it is a site without HA.
+        if clusters.is_empty() {
             return Ok(false);
         }
+        return refuse(format!(
+            "some of its servers are HA cluster members but {} have no Pacemaker and corosync; \
+             give it servers of one cluster, or none",
+            bare.join(", ")
+        ));
+    }
+    clusters.clear();
+    for r in &rows {
         let label: String = r.try_get("", "label")?;
         match r.try_get::<Option<Uuid>>("", "cluster_id")? {
             Some(id) => {
@@ -152,7 +177,6 @@ pub async fn pacemaker_ready(
             None => outside.push(label),
         }
     }
-    let refuse = |why: String| Err(ApiError::Conflict(format!("{target} cannot be created: {why}")));
     if !outside.is_empty() {
         return refuse(format!(
             "its servers have Pacemaker and corosync but {} belong to no HA cluster; \

@@ -128,29 +128,43 @@ pub async fn configure_corosync(shared: &Shared, cluster_id: Uuid) -> Result<Val
         });
     }
     let conf = pacemaker::corosync_conf(&cluster.name, &nodes);
-    let mut restarted = Vec::new();
+    // A member whose corosync runs with another configuration is never
+    // restarted under its targets (Pacemaker needs corosync: a restart
+    // would stop everything it runs there); nothing is written anywhere
+    // then, and the operator is told.
+    let mut running = Vec::new();
     for (host, _) in &cluster.members {
         let present = host.exec(shared, &["cat", "/etc/corosync/corosync.conf"]).await?;
-        let changed = !present.success() || present.stdout != conf;
+        let same = present.success() && present.stdout == conf;
+        let active = host
+            .exec(shared, &["systemctl", "is-active", "corosync"])
+            .await?
+            .success();
+        if active && !same {
+            return Err(format!(
+                "corosync runs on {} with a configuration other than the one for HA cluster {}; Chroma does not \
+                 restart it under running resources: stop Pacemaker and corosync there (moving its targets first), \
+                 then run the setup again",
+                host.name, cluster.name
+            ));
+        }
+        running.push(active);
+    }
+    let mut started = Vec::new();
+    for ((host, _), active) in cluster.members.iter().zip(running) {
         host.write_file(shared, "/etc/corosync/authkey", "0400", &cluster.authkey)
             .await?;
         host.write_file(shared, "/etc/corosync/corosync.conf", "0644", conf.as_bytes())
             .await?;
         host.check(shared, &["systemctl", "enable", "corosync", "pacemaker"])
             .await?;
-        let active = host
-            .exec(shared, &["systemctl", "is-active", "corosync"])
-            .await?
-            .success();
-        if active && changed {
-            host.check(shared, &["systemctl", "restart", "corosync"]).await?;
-            restarted.push(host.name.clone());
-        } else if !active {
+        if !active {
             host.check(shared, &["systemctl", "start", "corosync"]).await?;
+            started.push(host.name.clone());
         }
     }
     let names: Vec<&str> = nodes.iter().map(|n| n.name.as_str()).collect();
-    Ok(json!({ "cluster": cluster.name, "nodes": names, "restarted": restarted }))
+    Ok(json!({ "cluster": cluster.name, "nodes": names, "started": started }))
 }
 
 /// `start_pacemaker`: starts Pacemaker on every member, waits until each
@@ -232,6 +246,72 @@ async fn property(shared: &Shared, via: &Server, name: &str, value: &str) -> Res
     Ok(true)
 }
 
+/// The fencing devices a setup run made: all it wants, and those it
+/// created or deleted.
+struct DeviceChanges {
+    wanted: Vec<String>,
+    changed: Vec<String>,
+}
+
+/// Makes the cluster's fencing devices the ones asked for: each wanted one
+/// written afresh (a changed BMC password must reach Pacemaker; with one
+/// device per node, the other nodes' devices stay while one is rewritten),
+/// and devices Chroma made that are no longer asked for deleted. Each
+/// device's XML goes on standard input, never on a command line: its
+/// parameters hold the BMC's password, command lines are visible to every
+/// process on the server and kept in the step's transcript, and
+/// `cibadmin`'s answers (which may echo the XML) are not kept either.
+async fn fencing_devices(
+    shared: &Shared,
+    cluster: &ClusterRow,
+    servers: &[Server],
+    via: &Server,
+) -> Result<DeviceChanges, String> {
+    let (_, status) = crm::status_any(shared, servers).await?;
+    let present: Vec<String> = status
+        .resources
+        .iter()
+        .filter(|r| r.is_fencing())
+        .map(|r| r.id.clone())
+        .collect();
+    let mut wanted = Vec::new();
+    let mut changed = Vec::new();
+    for device in &cluster.fencing.devices {
+        let host = servers
+            .iter()
+            .find(|s| s.id == device.host_id)
+            .ok_or_else(|| format!("fencing device for host {} which is not a member", device.host_id))?;
+        let node = host.node_name()?;
+        let id = pacemaker::fence_id(node);
+        let params: Vec<(String, String)> = device.params.clone().into_iter().collect();
+        let xml = pacemaker::fence_primitive(node, &device.agent, &params);
+        if present.contains(&id) {
+            delete_element(shared, via, "primitive", &id).await?;
+        }
+        let argv = ["cibadmin", "--create", "-o", "resources", "--xml-pipe"];
+        via.exec_secret(shared, &argv, xml.as_bytes()).await?;
+        changed.push(id.clone());
+        wanted.push(id);
+    }
+    // Chroma's devices are named `fence-NODE`; any other is the operator's.
+    let members: Vec<String> = servers
+        .iter()
+        .filter_map(|s| s.ha_node.as_deref().map(pacemaker::fence_id))
+        .collect();
+    for id in present.iter().filter(|id| members.contains(id) && !wanted.contains(id)) {
+        delete_element(shared, via, "primitive", id).await?;
+        changed.push(format!("{id} (deleted)"));
+    }
+    Ok(DeviceChanges { wanted, changed })
+}
+
+/// Deletes CIB element `tag` `id` (nothing if it is gone already).
+async fn delete_element(shared: &Shared, via: &Server, tag: &str, id: &str) -> Result<(), String> {
+    let xml = pacemaker::element_ref(tag, id);
+    via.check(shared, &["cibadmin", "--delete", "--xml-text", &xml]).await?;
+    Ok(())
+}
+
 /// `configure_pacemaker`: cluster properties, then fencing as asked (a
 /// device per node, or fencing disabled), then what Pacemaker shows is
 /// recorded and the cluster is `configured`.
@@ -248,32 +328,9 @@ pub async fn configure_pacemaker(shared: &Shared, cluster_id: Uuid) -> Result<Va
             changed.push(name.to_owned());
         }
     }
-    let mut devices = Vec::new();
-    for device in &cluster.fencing.devices {
-        let host = servers
-            .iter()
-            .find(|s| s.id == device.host_id)
-            .ok_or_else(|| format!("fencing device for host {} which is not a member", device.host_id))?;
-        let node = host.node_name()?;
-        let id = pacemaker::fence_id(node);
-        let params: Vec<(String, String)> = device.params.clone().into_iter().collect();
-        let xml = pacemaker::fence_primitive(node, &device.agent, &params);
-        let xpath = format!("//primitive[@id='{id}']");
-        let found = via.exec(shared, &["cibadmin", "--query", "--xpath", &xpath]).await?;
-        if !found.success() {
-            // On standard input, not the command line: the agent's
-            // parameters hold the BMC's password, and command lines are
-            // visible to every process on the server and kept in the
-            // step's transcript.
-            let argv = ["cibadmin", "--create", "-o", "resources", "--xml-pipe"];
-            let out = via.exec_with_input(shared, &argv, xml.as_bytes()).await?;
-            if !out.success() {
-                return Err(via.failed(&argv, &out));
-            }
-            changed.push(id.clone());
-        }
-        devices.push(id);
-    }
+    let devices = fencing_devices(shared, &cluster, &servers, &via).await?;
+    changed.extend(devices.changed);
+    let devices = devices.wanted;
     let stonith = if cluster.fencing.disabled { "false" } else { "true" };
     if property(shared, &via, "stonith-enabled", stonith).await? {
         changed.push("stonith-enabled".into());

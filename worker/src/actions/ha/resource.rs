@@ -69,6 +69,20 @@ pub async fn configure(shared: &Shared, target: &TargetRow) -> Result<Value, Str
         .ok_or_else(|| format!("{} has no primary host", target.name))?;
     let device = target.device_on(shared, primary).await?;
     let path = stable_path(shared, primary, &device).await?;
+    // Pacemaker mounts the same path wherever it runs the target.
+    for other in hosts.iter().skip(1) {
+        let seen = other.exec(shared, &["readlink", "-f", "--", &path]).await?;
+        let expected = target.device_on(shared, other).await?;
+        if !seen.success() || seen.stdout.trim() != expected {
+            return Err(format!(
+                "{path} does not name {}'s volume on {} (it resolves to {:?} there, the volume is {expected}): \
+                 Pacemaker could not start it there",
+                target.name,
+                other.name,
+                seen.stdout.trim()
+            ));
+        }
+    }
     let primitive =
         pacemaker::target_primitive(id, &path, &target.mountpoint(), shared.settings.pacemaker_monitor_secs);
     let mut created = Vec::new();
@@ -142,9 +156,11 @@ fn host_of<'a>(hosts: &'a [Server], node: &str) -> Option<&'a Server> {
 }
 
 /// Why the resource is not running and will not start by itself, if so:
-/// the cluster starts nothing, or it failed on every node that may run it.
+/// the cluster starts nothing until fencing is configured, or it failed on
+/// every node that may run it. (No controller or no quorum are waited
+/// out: they pass by themselves after an election.)
 fn stuck(status: &ClusterStatus, id: &str, hosts: &[Server]) -> Option<String> {
-    if let Some(why) = status.blocked_reason() {
+    if let Some(why) = status.fencing_missing() {
         return Some(why);
     }
     let resource = status.resource(id)?;
@@ -174,18 +190,23 @@ pub async fn start(shared: &Shared, target: &TargetRow) -> Result<Value, String>
     let id = resource_of(target)?;
     let hosts = target.hosts(shared).await?;
     let (_, before) = crm::status_any(shared, &hosts).await?;
-    let was_running = before.resource(id).is_some_and(|r| r.active);
+    let was_running = before.resource(id).is_some_and(|r| r.runs_somewhere());
     set_role(shared, &hosts, id, "Started").await?;
     let node = crm::wait_for(shared, &hosts, SETTLE, |status| {
         let Some(resource) = status.resource(id) else {
             return Err(format!("Pacemaker has no resource {id}; configure the target again"));
         };
-        if let Some(node) = resource.nodes.first().filter(|_| resource.active) {
+        // Started and settled: a start still pending shows active too.
+        if let Some(node) = resource.nodes.first().filter(|_| resource.runs_somewhere()) {
             return Ok(Look::Done(node.clone()));
         }
         match stuck(status, id, &hosts) {
             Some(why) => Err(format!("{} cannot start: {why}", target.name)),
-            None => Ok(Look::NotYet(format!("{id} is not running yet"))),
+            None => Ok(Look::NotYet(format!(
+                "{id} is not running yet (role {}{})",
+                resource.role,
+                status.blocked_reason().map(|w| format!("; {w}")).unwrap_or_default()
+            ))),
         }
     })
     .await?;
@@ -227,31 +248,36 @@ pub async fn move_to(shared: &Shared, target: &TargetRow, to: uuid::Uuid) -> Res
     let node = wanted.node_name()?.to_owned();
     crm::crm_resource(shared, &hosts, &["--cleanup", "--resource", id]).await?;
     let (_, status) = crm::status_any(shared, &hosts).await?;
-    let already = status
-        .resource(id)
-        .is_some_and(|r| r.active && r.nodes == [node.clone()]);
+    let already = status.resource(id).is_some_and(|r| r.runs_on(&node));
     if !already {
         set_role(shared, &hosts, id, "Started").await?;
-        crm::crm_resource(shared, &hosts, &["--move", "--resource", id, "--node", &node]).await?;
-        let waited = crm::wait_for(shared, &hosts, SETTLE, |status| {
-            let here = status
-                .resource(id)
-                .is_some_and(|r| r.active && r.nodes == [node.clone()]);
-            if here {
-                return Ok(Look::Done(()));
+        let moved = crm::crm_resource(shared, &hosts, &["--move", "--resource", id, "--node", &node]).await;
+        let waited = match moved {
+            // `--move` refuses (108) when the resource runs there already,
+            // which the look above can miss while a cleanup re-probes:
+            // the wait below tells.
+            Ok(_) | Err(_) => {
+                crm::wait_for(shared, &hosts, SETTLE, |status| {
+                    if status.resource(id).is_some_and(|r| r.runs_on(&node)) {
+                        return Ok(Look::Done(()));
+                    }
+                    if let Some(why) = status.fencing_missing() {
+                        return Err(format!("{} cannot move: {why}", target.name));
+                    }
+                    if let Err(why) = &moved {
+                        return Err(why.clone());
+                    }
+                    Ok(Look::NotYet(format!("{id} is not running on {node} yet")))
+                })
+                .await
             }
-            if let Some(why) = status.blocked_reason() {
-                return Err(format!("{} cannot move: {why}", target.name));
-            }
-            Ok(Look::NotYet(format!("{id} is not running on {node} yet")))
-        })
-        .await;
-        // The move constraint goes whether or not the move worked: left
-        // behind, it would pin the target to that node for good.
-        let cleared = crm::crm_resource(shared, &hosts, &["--clear", "--resource", id]).await;
+        };
         waited?;
-        cleared?;
     }
+    // The move constraint goes whatever happened, also when a redelivered
+    // step finds the move done: left behind, it would pin the target to
+    // that node for good. Clearing nothing succeeds.
+    crm::crm_resource(shared, &hosts, &["--clear", "--resource", id]).await?;
     targets::record(shared, target.id, "mounted", Some(to)).await?;
     Ok(json!({ "target": target.name, "resource": id, "host": wanted.name, "node": node, "moved": !already }))
 }
