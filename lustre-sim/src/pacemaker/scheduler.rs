@@ -42,10 +42,25 @@ pub fn tick(state: &mut ClusterState, faults: &Faults, now_us: u64) -> bool {
             .journals
             .iter()
             .any(|(host, j)| journals.get(host).is_none_or(|old| !std::sync::Arc::ptr_eq(old, j)));
-        changed |= logged || cluster != before;
+        // When the next monitor or check is due is the simulator's own
+        // bookkeeping: moving it on saves nothing.
+        changed |= logged || !same_but_timers(&cluster, &before);
         state.ha.clusters.insert(name, cluster);
     }
     changed
+}
+
+/// Whether `a` and `b` differ at most in when monitors and checks are due.
+fn same_but_timers(a: &HaCluster, b: &HaCluster) -> bool {
+    let untimed = |c: &HaCluster| {
+        let mut c = c.clone();
+        for rt in c.resources.values_mut() {
+            rt.next_monitor_us = 0;
+            rt.next_check_us = 0;
+        }
+        c
+    };
+    untimed(a) == untimed(b)
 }
 
 fn step(state: &mut ClusterState, faults: &Faults, view: &ClusterView, cluster: &mut HaCluster, now_us: u64) {
@@ -222,14 +237,21 @@ fn monitors(state: &mut ClusterState, faults: &Faults, view: &ClusterView, clust
             let mounted = serial_on(state, &p, &host)
                 .and_then(|s| state.mount_of(&s).map(|m| m.host == host))
                 .unwrap_or(false);
-            let call = cluster.next_call();
+            let rc = if mounted { 0 } else { 7 };
+            // A recurring monitor that keeps its result is not a change:
+            // Pacemaker records a recurring operation again only when its
+            // result changes (and the simulator then saves nothing).
+            let same = rt
+                .history
+                .iter()
+                .any(|o| o.node == node && o.task == "monitor" && o.interval_ms == interval && o.rc == rc);
+            let call = if same { 0 } else { cluster.next_call() };
             let now = now_us / 1_000_000;
             let entry = cluster.resources.entry(p.id.clone()).or_default();
             entry.next_monitor_us = now_us + due_us;
-            record(
-                entry,
-                op(&node, "monitor", interval, if mounted { 0 } else { 7 }, call, now, None),
-            );
+            if !same {
+                record(entry, op(&node, "monitor", interval, rc, call, now, None));
+            }
             if !mounted {
                 let count = entry.fail_counts.entry(node.clone()).or_insert(0);
                 *count = add_scores(*count, 1);
