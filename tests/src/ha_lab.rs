@@ -95,8 +95,11 @@ pub struct HaLab {
     torn_down: bool,
 }
 
+/// Where labs live: a root-owned directory outside `/tmp` and the clone.
+const LAB_BASE: &str = "/var/lib/chroma-ha-lab";
+
 impl HaLab {
-    /// Creates a lab of `nodes` nodes (2..=9) in `target/ha-lab-NAME-PID`
+    /// Creates a lab of `nodes` nodes (2..=9) in `/var/lib/chroma-ha-lab/NAME-PID`
     /// and boots them; their sshd accepts the lab's own key and, if given,
     /// `authorized_key` (an OpenSSH public-key line, e.g. Chroma's).
     pub async fn setup(name: &str, nodes: usize, authorized_key: Option<&str>) -> anyhow::Result<HaLab> {
@@ -113,7 +116,14 @@ impl HaLab {
             .canonicalize()
             .with_context(|| format!("the lab script {} is missing", script.display()))?;
         let target = bin.parent().context("the binary directory has no parent")?;
-        let dir = target.join(format!("ha-lab-{name}-{}", std::process::id()));
+        // Outside the clone: sshd's StrictModes refuses an authorized_keys
+        // file below a world-writable directory, and a clone may sit in /tmp.
+        std::fs::create_dir_all(LAB_BASE).with_context(|| format!("cannot create {LAB_BASE}"))?;
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(LAB_BASE, std::fs::Permissions::from_mode(0o755))?;
+        }
+        let dir = Path::new(LAB_BASE).join(format!("{name}-{}", std::process::id()));
         if dir.exists() {
             bail!("{} exists: a lab of an earlier run? tear it down first", dir.display());
         }
