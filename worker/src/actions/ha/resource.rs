@@ -251,30 +251,25 @@ pub async fn move_to(shared: &Shared, target: &TargetRow, to: uuid::Uuid) -> Res
     let already = status.resource(id).is_some_and(|r| r.runs_on(&node));
     if !already {
         set_role(shared, &hosts, id, "Started").await?;
+        // `--move` refuses (108) when the resource runs there already,
+        // which the look above can miss while a cleanup re-probes: the
+        // wait tells, and reports the refusal only otherwise.
         let moved = crm::crm_resource(shared, &hosts, &["--move", "--resource", id, "--node", &node]).await;
-        let waited = match moved {
-            // `--move` refuses (108) when the resource runs there already,
-            // which the look above can miss while a cleanup re-probes:
-            // the wait below tells.
-            Ok(_) | Err(_) => {
-                crm::wait_for(shared, &hosts, SETTLE, |status| {
-                    if status.resource(id).is_some_and(|r| r.runs_on(&node)) {
-                        return Ok(Look::Done(()));
-                    }
-                    if let Some(why) = status.fencing_missing() {
-                        return Err(format!("{} cannot move: {why}", target.name));
-                    }
-                    if let Err(why) = &moved {
-                        return Err(why.clone());
-                    }
-                    Ok(Look::NotYet(format!("{id} is not running on {node} yet")))
-                })
-                .await
+        crm::wait_for(shared, &hosts, SETTLE, |status| {
+            if status.resource(id).is_some_and(|r| r.runs_on(&node)) {
+                return Ok(Look::Done(()));
             }
-        };
-        waited?;
+            if let Some(why) = status.fencing_missing() {
+                return Err(format!("{} cannot move: {why}", target.name));
+            }
+            if let Err(why) = &moved {
+                return Err(why.clone());
+            }
+            Ok(Look::NotYet(format!("{id} is not running on {node} yet")))
+        })
+        .await?;
     }
-    // The move constraint goes whatever happened, also when a redelivered
+    // Once it runs there the move constraint goes, also when a redelivered
     // step finds the move done: left behind, it would pin the target to
     // that node for good. Clearing nothing succeeds.
     crm::crm_resource(shared, &hosts, &["--clear", "--resource", id]).await?;
