@@ -97,6 +97,11 @@ impl Client {
             .await
     }
 
+    /// `PUT` of a planned change, `?dry_run=true` when asked.
+    pub async fn put_planned(&self, path: &str, body: &Value, dry_run: bool) -> Result<Value> {
+        self.send(Method::PUT, path, &dry_run_query(dry_run), Some(body)).await
+    }
+
     /// `PUT path` with a JSON body.
     pub async fn put(&self, path: &str, body: &Value) -> Result<Value> {
         self.send(Method::PUT, path, &[], Some(body)).await

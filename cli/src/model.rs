@@ -55,9 +55,41 @@ pub struct Host {
     pub lustre_version: Option<String>,
     pub lnet_state: String,
     pub nids: Vec<String>,
+    /// The LNet networks Chroma configured; none: the module options'.
+    #[serde(default)]
+    pub lnet_networks: Option<Vec<LnetNetwork>>,
     pub available_transitions: Vec<String>,
     pub lnet_transitions: Vec<String>,
     pub locks: Vec<HeldLock>,
+    /// False while a pre-flight check fails: nothing needing Lustre runs.
+    pub serves_lustre: bool,
+    /// The checks of its last probe; none before the first.
+    pub preflight: Option<Preflight>,
+    pub preflight_at: Option<String>,
+}
+
+/// One LNet network of a host and its interfaces.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LnetNetwork {
+    pub net: String,
+    pub interfaces: Vec<String>,
+}
+
+/// A host's pre-flight checks.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(default)]
+pub struct Preflight {
+    pub checks: Vec<PreflightCheck>,
+}
+
+/// One pre-flight check: `status` is `pass`, `warn` or `fail`.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(default)]
+pub struct PreflightCheck {
+    pub name: String,
+    pub status: String,
+    pub message: String,
+    pub fix: Option<String>,
 }
 
 /// A block device, visible from one or more hosts.

@@ -21,10 +21,21 @@ pub enum Action {
     /// Connects to a host over SSH (pinning its key on first contact) and
     /// records what it is: node name, kernel, Lustre version, block devices.
     ProbeHost { host_id: uuid::Uuid },
-    /// Starts LNet on a host (`lnetctl lnet configure --all`) and records its
-    /// NIDs; `lnet_up`.
+    /// Starts LNet on a host: loads the `lnet` module (`modprobe lnet`), then
+    /// `lnetctl lnet configure --all` unless LNet has NIDs already, and
+    /// records its NIDs; `lnet_up`.
     StartLnet { host_id: uuid::Uuid },
-    /// Stops LNet on a host (`lnetctl lnet unconfigure`); `lnet_down`.
+    /// Writes a host's LNet networks to `/etc/lnet.conf` and applies them
+    /// (Lustre modules reloaded: `lustre_rmmod`, `modprobe lnet`,
+    /// `lnetctl lnet configure`, `lnetctl import`); records its new NIDs.
+    ConfigureLnet {
+        host_id: uuid::Uuid,
+        networks: Vec<crate::lnet::LnetNetwork>,
+    },
+    /// Stops LNet on a host with no target mounted: unloads the Lustre
+    /// modules and LNet with `lustre_rmmod` (once a target was mounted,
+    /// ptlrpc holds LNet and `lnetctl lnet unconfigure` answers EBUSY);
+    /// `lnet_down`.
     StopLnet { host_id: uuid::Uuid },
     /// Formats a target's volume with `mkfs.lustre` unless it already holds
     /// that target; `formatted`.
@@ -45,11 +56,18 @@ pub enum Action {
     /// Moves a mounted target back to its primary host through Pacemaker
     /// and clears the move constraint.
     FailbackTarget { target_id: uuid::Uuid },
+    /// Rewrites an unmounted target's NIDs and marks its configuration for
+    /// regeneration (`tunefs.lustre --erase-params --mgsnode --servicenode
+    /// --writeconf`); its next mount registers it again.
+    WriteconfTarget { target_id: uuid::Uuid },
     /// Forgets an unmounted target; `removed`. Data on the volume is kept.
     RemoveTarget { target_id: uuid::Uuid },
     /// Applies a file system's stored `conf_params` on its MGS with
     /// `lctl conf_param`, skipping those already in the configuration llog.
     ApplyConfParams { filesystem_id: uuid::Uuid },
+    /// Erases a stopped file system's configuration logs on its MGS
+    /// (`lctl erase_lcfg FSNAME`), so its name can be used again there.
+    EraseConfiguration { filesystem_id: uuid::Uuid },
     /// Marks a file system whose targets are all removed as removed.
     RemoveFilesystem { filesystem_id: uuid::Uuid },
     /// Forgets a host that holds no live target; `removed`.
@@ -139,6 +157,13 @@ struct ClusterArgs {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct LnetArgs {
+    host_id: uuid::Uuid,
+    networks: Vec<crate::lnet::LnetNetwork>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct FilesystemArgs {
     filesystem_id: uuid::Uuid,
 }
@@ -151,6 +176,7 @@ pub const KNOWN: &[&str] = &[
     "probe_host",
     "start_lnet",
     "stop_lnet",
+    "configure_lnet",
     "format_target",
     "register_target",
     "configure_target",
@@ -158,8 +184,10 @@ pub const KNOWN: &[&str] = &[
     "unmount_target",
     "failover_target",
     "failback_target",
+    "writeconf_target",
     "remove_target",
     "apply_conf_params",
+    "erase_configuration",
     "remove_filesystem",
     "remove_host",
     "detect_filesystems",
@@ -226,6 +254,20 @@ impl Action {
             "unmount_target" => target("unmount_target", args).map(|target_id| Action::UnmountTarget { target_id }),
             "failback_target" => target("failback_target", args).map(|target_id| Action::FailbackTarget { target_id }),
             "remove_target" => target("remove_target", args).map(|target_id| Action::RemoveTarget { target_id }),
+            "writeconf_target" => {
+                target("writeconf_target", args).map(|target_id| Action::WriteconfTarget { target_id })
+            }
+            "configure_lnet" => {
+                let a: LnetArgs = args_of("configure_lnet", args)?;
+                let networks = crate::lnet::validate(&a.networks).map_err(|(field, why)| ActionError::BadArgs {
+                    action: "configure_lnet",
+                    reason: format!("{field}: {why}"),
+                })?;
+                Ok(Action::ConfigureLnet {
+                    host_id: a.host_id,
+                    networks,
+                })
+            }
             "failover_target" => {
                 let FailoverArgs { target_id, host_id } = args_of("failover_target", args)?;
                 Ok(Action::FailoverTarget { target_id, host_id })
@@ -233,6 +275,8 @@ impl Action {
             "apply_conf_params" => {
                 filesystem("apply_conf_params", args).map(|filesystem_id| Action::ApplyConfParams { filesystem_id })
             }
+            "erase_configuration" => filesystem("erase_configuration", args)
+                .map(|filesystem_id| Action::EraseConfiguration { filesystem_id }),
             "remove_filesystem" => {
                 filesystem("remove_filesystem", args).map(|filesystem_id| Action::RemoveFilesystem { filesystem_id })
             }
@@ -279,7 +323,10 @@ impl Action {
             Action::FailoverTarget { .. } => "failover_target",
             Action::FailbackTarget { .. } => "failback_target",
             Action::RemoveTarget { .. } => "remove_target",
+            Action::WriteconfTarget { .. } => "writeconf_target",
+            Action::ConfigureLnet { .. } => "configure_lnet",
             Action::ApplyConfParams { .. } => "apply_conf_params",
+            Action::EraseConfiguration { .. } => "erase_configuration",
             Action::RemoveFilesystem { .. } => "remove_filesystem",
             Action::RemoveHost { .. } => "remove_host",
             Action::DetectFilesystems => "detect_filesystems",
@@ -340,6 +387,7 @@ mod tests {
                 "fail" => json!({"message": "m"}),
                 "failover_target" => json!({"target_id": id, "host_id": id}),
                 "storage_action" => json!({"resource_id": id, "action": "create_lun", "args": {"size": 1}}),
+                "configure_lnet" => json!({"host_id": id, "networks": [{"net": "tcp", "interfaces": ["eth0"]}]}),
                 n if n.ends_with("_host") || n.ends_with("_lnet") => json!({"host_id": id}),
                 n if n.ends_with("_target") => json!({"target_id": id}),
                 "configure_corosync" | "start_pacemaker" | "configure_pacemaker" => json!({"cluster_id": id}),

@@ -85,6 +85,14 @@ fn attached(fsname: &str, device: &str) -> Option<(&'static str, u16, String)> {
     Some((kind, index, format!("{fsname}-{service}")))
 }
 
+/// The index of an MDT service name: `fs1-MDT0002` → 2; `None` for any
+/// other name.
+pub fn mdt_index(svname: &str) -> Option<u16> {
+    let (_, service) = svname.rsplit_once('-')?;
+    let hex = service.strip_prefix("MDT").filter(|h| h.len() == 4)?;
+    u16::from_str_radix(hex, 16).ok()
+}
+
 fn event(record: &Record) -> Option<&str> {
     record.get("event").map(String::as_str)
 }
@@ -170,6 +178,14 @@ pub fn conf_param_arg(fsname: &str, key: &str, value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn knows_an_mdt_by_its_service_name() {
+        assert_eq!(mdt_index("fs1-MDT0000"), Some(0));
+        assert_eq!(mdt_index("fs-1-MDT000a"), Some(10));
+        assert_eq!(mdt_index("MGS"), None);
+        assert_eq!(mdt_index("fs1-OST0000"), None);
+    }
 
     /// What lustre-sim (after Lustre 2.15's `class_config_yaml_output`)
     /// prints for a file system with an MDT, two OSTs and settings.

@@ -19,6 +19,7 @@
 #  * a `systemctl` shim for the units corosync and pacemaker (the real
 #    systemd is not PID 1 here), and
 #  * /usr/local/sbin wrappers that run lsblk, blkid, udevadm, lctl, lnetctl,
+#    modprobe, rmmod, lsmod, lustre_rmmod,
 #    mkfs.lustre, tunefs.lustre and the Lustre uses of mount/umount on the
 #    project's simulator (`lustre-sim exec NODE -- CMD`), whose state (in
 #    DIR/sim) all nodes share like shared storage,
@@ -41,7 +42,7 @@ PROG=$(readlink -f "$0")
 STD_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 STOP_TIMEOUT=${LAB_STOP_TIMEOUT:-90}
 # The commands the wrappers always hand to the simulator.
-SIM_COMMANDS="lsblk blkid udevadm lctl lnetctl mkfs.lustre tunefs.lustre"
+SIM_COMMANDS="lsblk blkid udevadm lctl lnetctl mkfs.lustre tunefs.lustre modprobe rmmod lsmod lustre_rmmod"
 DEVICE_PATHS="/dev/sdb /dev/sdc /dev/sdd /dev/sde"
 DEVICE_SIZE=$((16 * 1024 * 1024 * 1024))
 

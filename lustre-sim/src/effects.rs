@@ -1,7 +1,8 @@
 //! What the faults in `faults.json` do to the cluster state, applied by
 //! the server before every command and by its fault watcher (every 200 ms):
 //! pending `failover` faults fail the Pacemaker resource of a target,
-//! pending `log` faults append journal lines, a host going down loses its
+//! pending `log` faults append journal lines, pending `reboot` faults
+//! reboot their host ([`crate::runtime::reboots`]), a host going down loses its
 //! HA stack, a host whose `down` fault was lifted boots again, and then
 //! Pacemaker's scheduler advances ([`crate::pacemaker::scheduler::tick`]). One-shot
 //! faults are recorded as used in the state (`consumed_faults`), never in
@@ -19,6 +20,7 @@ pub fn apply(state: &mut ClusterState, faults: &Faults, now_us: u64) -> bool {
     changed |= downs_and_ups(state, faults, now_us);
     changed |= failovers(state, faults, now_us);
     changed |= log_lines(state, faults, now_us);
+    changed |= crate::runtime::reboots(state, faults, now_us);
     changed |= scheduler::tick(state, faults, now_us);
     changed
 }

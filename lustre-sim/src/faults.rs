@@ -2,7 +2,7 @@
 //! the state directory; the serving process re-reads it on every connection
 //! and command, and polls it to drop the sessions of a host that went down.
 //! Only the `fault` command writes this file; the server records which
-//! one-shot faults (`fail-next`, `failover`, `fail-start`, `log`) it has used in its own
+//! one-shot faults (`fail-next`, `failover`, `fail-start`, `log`, `reboot`) it has used in its own
 //! state, so the two never race.
 
 use std::collections::BTreeMap;
@@ -52,6 +52,9 @@ pub struct HostFaults {
     /// for, but followed wherever the target runs.
     #[serde(default)]
     pub fill: BTreeMap<String, u8>,
+    /// Reboots to perform once each, by id (like [`FailNext::id`]).
+    #[serde(default)]
+    pub reboot: Vec<u64>,
 }
 
 /// One pending journal line.
@@ -83,6 +86,8 @@ pub enum FaultCommand {
     Down,
     /// Bring it back up and clear its slowness.
     Up,
+    /// Reboot it cleanly, once: mounts gone, modules unloaded, new boot.
+    Reboot,
     /// Slow every command by this many milliseconds (0 clears).
     Slow(u64),
     /// Fail the next invocation of this command once.
@@ -148,13 +153,14 @@ fn parse_percent(word: &str) -> anyhow::Result<Option<u8>> {
 }
 
 impl FaultCommand {
-    /// Parses `down`, `up`, `slow MS`, `fail-next COMMAND`, `failover TARGET`,
+    /// Parses `down`, `up`, `reboot`, `slow MS`, `fail-next COMMAND`, `failover TARGET`,
     /// `fail-start RESOURCE`,
     /// `log PRIORITY IDENTIFIER MESSAGE…`, `fill TARGET PERCENT|off`.
     pub fn parse(words: &[String]) -> anyhow::Result<FaultCommand> {
         match words {
             [w] if w == "down" => Ok(FaultCommand::Down),
             [w] if w == "up" => Ok(FaultCommand::Up),
+            [w] if w == "reboot" => Ok(FaultCommand::Reboot),
             [w, ms] if w == "slow" => Ok(FaultCommand::Slow(ms.parse().context("slow takes milliseconds")?)),
             [w, cmd] if w == "fail-next" => Ok(FaultCommand::FailNext(cmd.clone())),
             [w, target] if w == "failover" => Ok(FaultCommand::Failover(target.clone())),
@@ -169,7 +175,7 @@ impl FaultCommand {
                 percent: parse_percent(percent)?,
             }),
             _ => anyhow::bail!(
-                "expected one of: down, up, slow MS, fail-next COMMAND, failover TARGET, \
+                "expected one of: down, up, reboot, slow MS, fail-next COMMAND, failover TARGET, \
                  fail-start RESOURCE, log PRIORITY IDENTIFIER MESSAGE…, fill TARGET PERCENT|off"
             ),
         }
@@ -222,6 +228,10 @@ impl Faults {
                 entry.slow_ms = 0;
             }
             FaultCommand::Slow(ms) => entry.slow_ms = ms,
+            FaultCommand::Reboot => {
+                let id = next_id(entry);
+                entry.reboot.push(id);
+            }
             FaultCommand::FailNext(cmd) => {
                 let id = next_id(entry);
                 entry.fail_next.push(FailNext { id, command: cmd });
@@ -265,6 +275,7 @@ fn next_id(entry: &HostFaults) -> u64 {
         .chain(&entry.fail_start)
         .map(|f| f.id + 1)
         .chain(entry.log.iter().map(|l| l.id + 1))
+        .chain(entry.reboot.iter().map(|id| id + 1))
         .max()
         .unwrap_or(0)
         .max(now)

@@ -1,11 +1,14 @@
 //! The shape of a simulated cluster: which hosts exist and which block
-//! devices each one sees. Built from `--hosts` (the default layout) or read
-//! from a `--config` JSON file.
+//! devices each one sees. Built from `--hosts` (the default layout, or
+//! `--layout multipath`, see [`crate::layout::multipath`]) or read from a
+//! `--config` JSON file.
 
 use std::path::Path;
 
 use anyhow::Context as _;
 use serde::{Deserialize, Serialize};
+
+use crate::block::{Multipath, Partition};
 
 /// Size of every device in the default layout: 100 GiB.
 pub const DEFAULT_DEVICE_SIZE: u64 = 100 * 1024 * 1024 * 1024;
@@ -34,6 +37,9 @@ pub struct HostLayout {
     /// Pacemaker and corosync are not installed on this host.
     #[serde(default)]
     pub no_pacemaker: bool,
+    /// Lustre (its utilities and kernel modules) is not installed on this host.
+    #[serde(default)]
+    pub no_lustre: bool,
 }
 
 /// One block device as a host sees it.
@@ -45,6 +51,13 @@ pub struct DeviceLayout {
     pub size: u64,
     /// Serial number; the device's identity across hosts.
     pub serial: String,
+    /// The dm-multipath map holding its SCSI paths on this host; `path` is
+    /// then the map's `/dev/mapper/NAME`.
+    #[serde(default)]
+    pub multipath: Option<Multipath>,
+    /// Its partitions (an OS disk's), with what uses them.
+    #[serde(default)]
+    pub partitions: Vec<Partition>,
 }
 
 impl Layout {
@@ -64,6 +77,8 @@ impl Layout {
                         path: (*path).to_string(),
                         size: DEFAULT_DEVICE_SIZE,
                         serial: format!("SIMDISK{group:03}{d:02}"),
+                        multipath: None,
+                        partitions: Vec::new(),
                     })
                     .collect();
                 HostLayout {
@@ -71,10 +86,20 @@ impl Layout {
                     nid: None,
                     devices,
                     no_pacemaker: false,
+                    no_lustre: false,
                 }
             })
             .collect();
         Layout { hosts }
+    }
+
+    /// The layout `kind` (`default` or `multipath`) for `names`.
+    pub fn named(kind: &str, names: &[String]) -> anyhow::Result<Layout> {
+        match kind {
+            "default" => Ok(Layout::default_for(names)),
+            "multipath" => Ok(Layout::multipath_for(names)),
+            other => anyhow::bail!("unknown layout {other:?}: use default or multipath"),
+        }
     }
 
     /// Reads a layout from a JSON file of the form
@@ -125,6 +150,20 @@ impl Layout {
         Ok(self)
     }
 
+    /// Marks `hosts` as having no Lustre installed; every name must be a
+    /// host of the layout.
+    pub fn without_lustre(mut self, hosts: &[String]) -> anyhow::Result<Layout> {
+        for name in hosts {
+            let host = self
+                .hosts
+                .iter_mut()
+                .find(|h| &h.name == name)
+                .with_context(|| format!("--no-lustre names {name}, which is not a host of the layout"))?;
+            host.no_lustre = true;
+        }
+        Ok(self)
+    }
+
     /// The NID of host `i`.
     pub fn nid(&self, i: usize) -> String {
         self.hosts
@@ -133,6 +172,8 @@ impl Layout {
             .unwrap_or_else(|| format!("10.0.0.{}@tcp", i + 1))
     }
 }
+
+pub mod multipath;
 
 #[cfg(test)]
 #[expect(clippy::unwrap_used, reason = "a failing test should panic with the error")]

@@ -29,6 +29,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod block;
 pub mod commands;
 pub mod effects;
 pub mod exec;

@@ -19,12 +19,20 @@ struct Cli {
     /// first pair up and share devices).
     #[arg(long, value_delimiter = ',')]
     hosts: Vec<String>,
+    /// Layout of --hosts: `default` (four devices per host, one path each)
+    /// or `multipath` (two SCSI paths per shared LUN under a dm-multipath
+    /// map, and an OS disk per host).
+    #[arg(long, default_value = "default")]
+    layout: String,
     /// JSON layout file, instead of --hosts.
     #[arg(long)]
     config: Option<PathBuf>,
     /// Hosts without Pacemaker or corosync installed (comma list).
     #[arg(long, value_delimiter = ',')]
     no_pacemaker: Vec<String>,
+    /// Hosts without Lustre installed: its utilities and modules (comma list).
+    #[arg(long, value_delimiter = ',')]
+    no_lustre: Vec<String>,
     /// Host i listens on base-port + i (0: any free port).
     #[arg(long, default_value_t = 2200)]
     base_port: u16,
@@ -44,7 +52,7 @@ enum Command {
     Serve,
     /// Print the cluster state as JSON.
     Show,
-    /// Inject a fault: HOST down | up | slow MS | fail-next COMMAND | failover TARGET |
+    /// Inject a fault: HOST down | up | reboot | slow MS | fail-next COMMAND | failover TARGET |
     /// fail-start RESOURCE |
     /// log PRIORITY IDENTIFIER MESSAGE… | fill TARGET PERCENT|off.
     Fault {
@@ -83,7 +91,10 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Some(Command::Exec { ref host, ref command }) => {
-            let layout = lustre_sim::oneshot::layout_from(cli.config.as_deref(), &cli.hosts)?;
+            let layout = match (&cli.config, cli.hosts.is_empty()) {
+                (None, false) => Some(Layout::named(&cli.layout, &cli.hosts)?),
+                _ => lustre_sim::oneshot::layout_from(cli.config.as_deref(), &cli.hosts)?,
+            };
             let out = lustre_sim::oneshot::exec(&cli.state_dir, layout.as_ref(), host, command)?;
             std::process::exit(lustre_sim::oneshot::print(&out))
         }
@@ -94,10 +105,11 @@ async fn main() -> anyhow::Result<()> {
 async fn serve(cli: Cli) -> anyhow::Result<()> {
     let layout = match (&cli.config, cli.hosts.is_empty()) {
         (Some(path), _) => Some(Layout::from_file(path)?),
-        (None, false) => Some(Layout::default_for(&cli.hosts)),
+        (None, false) => Some(Layout::named(&cli.layout, &cli.hosts)?),
         (None, true) => None,
     };
     let layout = layout.map(|l| l.without_pacemaker(&cli.no_pacemaker)).transpose()?;
+    let layout = layout.map(|l| l.without_lustre(&cli.no_lustre)).transpose()?;
     let authorized_keys = cli.authorized_keys.context("--authorized-keys is required to serve")?;
     let config = SimConfig {
         state_dir: cli.state_dir,

@@ -2,13 +2,34 @@
 //! the target-seconds it has served (CPU and LNet counters grow with them,
 //! see `commands::proc_stat` and `commands::lnetctl`), and the state
 //! changes that must keep those counters monotonic: a mount ending, LNet
-//! starting or stopping.
+//! starting or stopping. A reboot (`fault HOST reboot`) starts it all
+//! afresh.
 
 use serde::{Deserialize, Serialize};
 
 use crate::commands::console;
+use crate::faults::Faults;
 use crate::journal::{hex_id, Journal};
+use crate::pacemaker::scheduler;
 use crate::state::{ClusterState, Mount};
+
+/// Reboots each host named in a not-yet-used `reboot` fault (a host that
+/// is down boots when it comes up anyway); returns whether any did.
+pub fn reboots(state: &mut ClusterState, faults: &Faults, now_us: u64) -> bool {
+    let mut changed = false;
+    for (host, host_faults) in &faults.hosts {
+        for id in &host_faults.reboot {
+            if state.consumed_faults.insert(*id) {
+                changed = true;
+                if !host_faults.down {
+                    tracing::info!(host, "rebooting");
+                    state.reboot(faults, host, now_us);
+                }
+            }
+        }
+    }
+    changed
+}
 
 /// A host's current boot.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,6 +80,33 @@ impl ClusterState {
         console::booted(self, host, now_us);
     }
 
+    /// A clean reboot of `host` (`fault HOST reboot`, like `systemctl
+    /// reboot`): Pacemaker shuts down (its resources stop here and the
+    /// peers' scheduler takes them), the other targets are unmounted, and
+    /// the host boots with no module loaded and LNet down; enabled
+    /// corosync and pacemaker units start again.
+    pub fn reboot(&mut self, faults: &Faults, host: &str, now_us: u64) {
+        if self.ha.hosts.contains_key(host) {
+            crate::commands::systemctl::stop_unit(self, faults, host, "corosync", now_us);
+            scheduler::tick(self, faults, now_us);
+        }
+        let serials: Vec<String> = self
+            .mounts
+            .iter()
+            .filter(|m| m.host == host)
+            .map(|m| m.serial.clone())
+            .collect();
+        for serial in serials {
+            self.remove_mount(&serial, now_us / 1_000_000);
+            if let Some(target) = self.devices.get(&serial).and_then(|d| d.target.clone()) {
+                console::unmounted(self, host, &target, false, now_us);
+            }
+        }
+        self.unload_all_modules(host);
+        self.boot(host, now_us);
+        scheduler::host_booted(self, host, now_us);
+    }
+
     /// Target-seconds `host` has served during its current boot, at `now`
     /// (seconds): ended mounts plus the mounts it holds.
     pub fn activity(&self, host: &str, now: u64) -> u64 {
@@ -107,9 +155,15 @@ impl ClusterState {
         if up {
             h.activity.lnet_since = now;
             h.activity.lnet_base = activity;
-            console::lnet_started(self, host, now_us);
+            // Only the loopback network: no LNI to announce.
+            if !h.lnet_lo_only {
+                console::lnet_started(self, host, now_us);
+            }
         } else {
-            console::lnet_stopped(self, host, now_us);
+            h.lnet_nis.clear();
+            if !h.lnet_lo_only {
+                console::lnet_stopped(self, host, now_us);
+            }
         }
     }
 }
@@ -118,6 +172,35 @@ impl ClusterState {
 #[expect(clippy::unwrap_used, reason = "a failing test should panic with the error")]
 mod tests {
     use crate::commands::test_support::{cluster, run};
+
+    #[test]
+    fn a_reboot_drops_mounts_and_modules() {
+        let mut state = cluster();
+        assert_eq!(run(&mut state, "mds1", "mkfs.lustre --mgs /dev/sdb").code, 0);
+        assert_eq!(run(&mut state, "mds1", "mount -t lustre /dev/sdb /mnt/mgs").code, 0);
+        let boot = state.host("mds1").unwrap().boot.clone();
+        let mut faults = crate::faults::Faults::default();
+        faults.apply("mds1", crate::faults::FaultCommand::Reboot);
+        let later = boot.at_us + 5_000_000;
+        assert!(crate::effects::apply(&mut state, &faults, later));
+        assert!(!crate::effects::apply(&mut state, &faults, later + 1));
+        let host = state.host("mds1").unwrap();
+        assert!(state.mounts.is_empty());
+        assert!(host.modules.is_empty() && !host.lnet_up);
+        assert_ne!(host.boot.id, boot.id);
+        assert_eq!(host.boot.at_us, later);
+        let journal: Vec<&str> = state.journals["mds1"]
+            .entries
+            .iter()
+            .map(|e| e.message.as_str())
+            .collect();
+        assert!(
+            journal.last().is_some_and(|m| m.starts_with("Linux version")),
+            "{journal:#?}"
+        );
+        assert!(journal.contains(&"Lustre: server umount MGS complete"), "{journal:#?}");
+        assert_eq!(run(&mut state, "mds1", "lnetctl lnet configure --all").code, 254);
+    }
 
     #[test]
     fn activity_keeps_what_ended_mounts_served() {

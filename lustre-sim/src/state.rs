@@ -5,8 +5,9 @@
 //!
 //! Restart semantics: a restart of the simulator is a reboot of every host
 //! whose HA stack (Pacemaker) brings its targets back. Formatted devices are
-//! kept *and so are mounts*, so a restarted simulator answers exactly as
-//! before; a test that wants a cold cluster unmounts explicitly.
+//! kept *and so are mounts, loaded modules and LNet*, so a restarted
+//! simulator answers exactly as before; a test that wants a cold cluster
+//! unmounts explicitly, or reboots a host (`fault HOST reboot`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -75,10 +76,25 @@ pub struct HostState {
     /// SSH host-key fingerprint (`SHA256:…`), when serving.
     #[serde(default)]
     pub fingerprint: Option<String>,
-    /// LNet is configured (`lnetctl lnet configure`, or implicitly by
-    /// mounting a target, as mount.lustre loads and starts LNet).
+    /// LNet is running (the kernel's `ln_refcount` is not zero): brought up
+    /// by `lnetctl lnet configure` ([`HostState::lnet_self`]) or by ptlrpc,
+    /// which a mount loads (see `commands::modules`).
     #[serde(default)]
     pub lnet_up: bool,
+    /// `lnetctl lnet configure` holds LNet up (`ln_niinit_self`).
+    #[serde(default)]
+    pub lnet_self: bool,
+    /// LNet was configured without `--all`: only the loopback network.
+    #[serde(default)]
+    pub lnet_lo_only: bool,
+    /// Local NIs added with `lnetctl import` since LNet came up:
+    /// `(network, interface)` (see `commands::lnet_nets`).
+    #[serde(default)]
+    pub lnet_nis: Vec<(String, String)>,
+    /// Kernel modules loaded, oldest first (`lsmod` lists the newest
+    /// first); none after a boot.
+    #[serde(default)]
+    pub modules: Vec<String>,
     /// When the host last booted, and that boot's id.
     #[serde(default)]
     pub boot: Boot,
@@ -91,6 +107,9 @@ pub struct HostState {
     /// Pacemaker and corosync are not installed (`--no-pacemaker`).
     #[serde(default)]
     pub no_pacemaker: bool,
+    /// Lustre is not installed (`--no-lustre`): see `commands::installed`.
+    #[serde(default)]
+    pub no_lustre: bool,
 }
 
 /// A block device, possibly visible from two hosts.
@@ -106,6 +125,13 @@ pub struct Device {
     pub target: Option<Target>,
     /// How many times it was really formatted (mkfs.lustre ran to the end).
     pub format_count: u64,
+    /// The dm-multipath map each host reaches it through (multipath
+    /// layout); its `paths` entry is then `/dev/mapper/NAME`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub multipath: BTreeMap<String, crate::block::Multipath>,
+    /// Its partitions (the OS disk's); such a disk is local to one host.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub partitions: Vec<crate::block::Partition>,
 }
 
 /// The permanent disk data of a formatted target.
@@ -133,6 +159,10 @@ pub struct Target {
     /// configuration llogs (dropping conf_params), as real Lustre does.
     #[serde(default)]
     pub writeconf: bool,
+    /// `tunefs.lustre --nolocallogs` ran: the next mount fetches the
+    /// configuration from the MGS instead of its local copy.
+    #[serde(default)]
+    pub no_local_logs: bool,
     /// File-system UUID of the backing ldiskfs.
     pub uuid: String,
 }
@@ -176,13 +206,24 @@ impl Target {
         }
     }
 
-    /// The backing file-system label: `fs:OST0000` before the first mount,
-    /// `fs-OST0000` after it (as real ldiskfs targets behave), `MGS`.
+    /// The backing file-system label, as `server_make_name` in Lustre
+    /// 2.15's `mkfs_lustre.c` writes it: `fs:OST0000` before the first
+    /// mount, `fs=OST0000` after `tunefs.lustre --writeconf`,
+    /// `fs+OST0000` after `--nolocallogs`, `fs-OST0000` once mounted
+    /// (mount.lustre relabels), `MGS`.
     pub fn label(&self) -> String {
         if !(self.mdt || self.ost) {
             return "MGS".to_string();
         }
-        let sep = if self.first_time { ':' } else { '-' };
+        let sep = if self.first_time {
+            ':'
+        } else if self.writeconf {
+            '='
+        } else if self.no_local_logs {
+            '+'
+        } else {
+            '-'
+        };
         format!("{}{}{}", self.fsname, sep, self.suffix())
     }
 
@@ -207,6 +248,9 @@ impl Target {
         if self.no_primnode {
             flags |= 0x1000;
         }
+        if self.no_local_logs {
+            flags |= 0x10000;
+        }
         flags
     }
 
@@ -220,6 +264,7 @@ impl Target {
             (self.first_time, "first_time update "),
             (self.writeconf, "writeconf "),
             (self.no_primnode, "no_primnode "),
+            (self.no_local_logs, "nolocallogs "),
         ] {
             if set {
                 words.push_str(word);
@@ -252,10 +297,15 @@ impl ClusterState {
                 address: None,
                 fingerprint: None,
                 lnet_up: false,
+                lnet_self: false,
+                lnet_lo_only: false,
+                lnet_nis: Vec::new(),
+                modules: Vec::new(),
                 boot: Boot::default(),
                 activity: Activity::default(),
                 seen_down: false,
                 no_pacemaker: host.no_pacemaker,
+                no_lustre: host.no_lustre,
             });
             for dev in &host.devices {
                 let entry = devices.entry(dev.serial.clone()).or_insert_with(|| Device {
@@ -264,8 +314,13 @@ impl ClusterState {
                     paths: BTreeMap::new(),
                     target: None,
                     format_count: 0,
+                    multipath: BTreeMap::new(),
+                    partitions: dev.partitions.clone(),
                 });
                 entry.paths.insert(host.name.clone(), dev.path.clone());
+                if let Some(map) = &dev.multipath {
+                    entry.multipath.insert(host.name.clone(), map.clone());
+                }
             }
         }
         let mut state = ClusterState {
@@ -313,6 +368,9 @@ impl ClusterState {
             .filter(|d| d.paths.contains_key(host))
             .find(|d| {
                 d.paths.get(host).is_some_and(|p| p == path)
+                    || d.multipath
+                        .get(host)
+                        .is_some_and(|m| path == format!("/dev/dm-{}", m.dm))
                     || legacy == Some(d.serial.as_str())
                     || (by_link && self.device_links(host, &d.serial).iter().any(|l| l == link))
             })
@@ -324,7 +382,16 @@ impl ClusterState {
     /// `disk/by-id/wwn-0x…` (an NAA-6 world-wide name under the LIO OUI
     /// `001405`, derived from the serial, the same on every host) and
     /// `disk/by-path/…` (the host's own SCSI address).
+    /// A multipath map has the links of [`ClusterState::multipath_links`],
+    /// a partitioned (local) disk those of
+    /// [`ClusterState::local_disk_links`].
     pub fn device_links(&self, host: &str, serial: &str) -> Vec<String> {
+        if let Some(map) = self.multipath(host, serial) {
+            return self.multipath_links(serial, map);
+        }
+        if self.devices.get(serial).is_some_and(|d| !d.partitions.is_empty()) {
+            return self.local_disk_links(serial);
+        }
         let naa = naa_id(serial);
         let mut links = vec![format!("disk/by-id/scsi-3{naa}"), format!("disk/by-id/wwn-0x{naa}")];
         if let Some(i) = self.host_devices(host).iter().position(|(_, s)| s == serial) {
@@ -411,6 +478,7 @@ impl StateStore {
                     serde_json::from_str(&text).with_context(|| format!("failed to parse {}", path.display()))?;
                 let hosts: Vec<String> = state.hosts.iter().map(|h| h.name.clone()).collect();
                 state.journals = self.journals.load(&hosts)?;
+                state.settle_modules();
                 Ok(Some(state))
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),

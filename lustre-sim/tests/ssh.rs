@@ -510,7 +510,8 @@ async fn journalctl_follow_streams_new_entries() {
         .await
         .unwrap();
     // A command on another channel of the same host logs; so does a fault.
-    assert_eq!(exec(&oss1, "lnetctl lnet configure").await.code, Some(0));
+    assert_eq!(exec(&oss1, "modprobe lnet").await.code, Some(0));
+    assert_eq!(exec(&oss1, "lnetctl lnet configure --all").await.code, Some(0));
     lustre_sim::inject_fault(
         &state_dir,
         "oss1",

@@ -19,6 +19,8 @@ mod m20261126_000014_create_monitoring;
 mod m20261126_000015_create_user_preference;
 mod m20261126_000016_create_storage;
 mod m20261206_000017_create_ha_cluster;
+mod m20261206_000018_add_host_preflight;
+mod m20261206_000020_real_servers;
 
 /// Runs one or more SQL statements: every schema change here is plain DDL.
 async fn run_sql(manager: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {
@@ -49,6 +51,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000015_create_user_preference::Migration),
             Box::new(m20261126_000016_create_storage::Migration),
             Box::new(m20261206_000017_create_ha_cluster::Migration),
+            Box::new(m20261206_000018_add_host_preflight::Migration),
+            Box::new(m20261206_000020_real_servers::Migration),
         ]
     }
 }

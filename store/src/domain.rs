@@ -31,7 +31,10 @@ pub async fn snapshot(db: &impl ConnectionTrait) -> Result<Snapshot, DbErr> {
     let mut snap = Snapshot::default();
     for r in query(
         db,
-        "SELECT id, COALESCE(nodename, address) AS label, state, lnet_state FROM host",
+        "SELECT id, COALESCE(nodename, address) AS label, state, lnet_state,
+                ARRAY(SELECT c->>'name' FROM jsonb_array_elements(preflight->'checks') c
+                      WHERE c->>'status' = 'fail') AS preflight_failed
+         FROM host",
         [],
     )
     .await?
@@ -44,6 +47,7 @@ pub async fn snapshot(db: &impl ConnectionTrait) -> Result<Snapshot, DbErr> {
             label: r.try_get("", "label")?,
             state: parse::<HostState>(&state)?,
             lnet: parse::<LnetState>(&lnet)?,
+            preflight_failed: r.try_get("", "preflight_failed")?,
         };
         snap.hosts.insert(id, facts);
     }

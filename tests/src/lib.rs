@@ -37,6 +37,10 @@ pub struct TestEnv {
     /// Child processes, killed before the queues are deleted (a live
     /// worker would declare them again).
     children: std::sync::Mutex<Vec<u32>>,
+    /// Layout of the simulated clusters it starts (`default`).
+    sim_layout: String,
+    /// Hosts of its simulated clusters without Lustre (`--no-lustre`).
+    sim_no_lustre: Vec<String>,
 }
 
 fn unique(name: &str) -> String {
@@ -167,6 +171,8 @@ impl TestEnv {
             shutdown,
             tasks,
             children: Default::default(),
+            sim_layout: "default".to_owned(),
+            sim_no_lustre: Vec::new(),
         })
     }
 
@@ -294,9 +300,30 @@ impl TestEnv {
         let names: Vec<String> = names.iter().map(|s| (*s).to_owned()).collect();
         let state = dir.join("state");
         let mut config = lustre_sim::SimConfig::new(&state, &names, 0, &authorized);
+        if self.sim_layout != "default" {
+            config.layout = Some(lustre_sim::Layout::named(&self.sim_layout, &names)?);
+        }
         let bare: Vec<String> = no_pacemaker.iter().map(|s| (*s).to_owned()).collect();
         config.layout = config.layout.map(|l| l.without_pacemaker(&bare)).transpose()?;
+        config.layout = config
+            .layout
+            .map(|l| l.without_lustre(&self.sim_no_lustre))
+            .transpose()?;
         Ok((lustre_sim::Cluster::start(config).await?, state))
+    }
+
+    /// Starts the next simulated clusters with Lustre not installed on
+    /// `hosts` (`lustre-sim --no-lustre`).
+    pub fn with_sim_no_lustre(mut self, hosts: &[&str]) -> Self {
+        self.sim_no_lustre = hosts.iter().map(|h| (*h).to_owned()).collect();
+        self
+    }
+
+    /// Makes the next simulated cluster use layout `kind` (`lustre-sim
+    /// --layout`, e.g. `multipath`) instead of the default one.
+    pub fn with_sim_layout(mut self, kind: &str) -> Self {
+        kind.clone_into(&mut self.sim_layout);
+        self
     }
 
     /// Adds every host of a simulated cluster and waits until each is

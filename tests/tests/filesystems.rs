@@ -439,6 +439,7 @@ async fn a_file_system_chroma_did_not_create_is_detected_and_only_watched() -> a
         &env,
         &cluster.hosts[0],
         &[
+            argv("modprobe lnet"),
             argv("lnetctl lnet configure --all"),
             argv("mkfs.lustre --mgs /dev/sdb"),
             argv("mkdir -p /mnt/mgs"),

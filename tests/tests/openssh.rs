@@ -47,6 +47,14 @@ async fn a_probe_step_runs_over_openssh_and_a_changed_key_raises_an_alert() -> a
     let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")?;
     assert_eq!(host["kernel"], kernel.trim());
     assert!(server.accepted_logins() >= 1);
+    // This Debian machine has no Lustre: its pre-flight checks say so.
+    assert_eq!(host["serves_lustre"], false, "{host}");
+    assert_eq!(host["lnet_transitions"], json!([]), "{host}");
+    let checks = host["preflight"]["checks"].as_array().cloned().unwrap_or_default();
+    for name in ["lustre_tools", "server_utilities", "lnet_tools"] {
+        let check = checks.iter().find(|c| c["name"] == name).unwrap();
+        assert_eq!(check["status"], "fail", "{check}");
+    }
 
     // The same sshd under another name, with a different key expected.
     let other = chroma_ssh::KeyPair::generate()?.fingerprint();

@@ -210,12 +210,9 @@ async fn form_cluster(lab: &HaLab) -> anyhow::Result<Duration> {
 /// `ocf:lustre:Lustre` resource and starts it. Returns the node index it
 /// runs on, the other node's name, and how long the start took.
 async fn start_target(lab: &HaLab) -> anyhow::Result<(usize, String, Duration)> {
-    lab.ssh(
-        1,
-        &format!("lnetctl lnet configure && mkfs.lustre --mgs --mdt --fsname=lab --index=0 {DEVICE}"),
-    )
-    .await?
-    .checked("mkfs.lustre")?;
+    lab.ssh(1, &format!("mkfs.lustre --mgs --mdt --fsname=lab --index=0 {DEVICE}"))
+        .await?
+        .checked("mkfs.lustre")?;
     let shown = lab.sim_show().await?;
     let device = shown["devices"]
         .as_array()

@@ -24,6 +24,15 @@ async fn settings_are_kept_per_user_and_checked() -> anyhow::Result<()> {
     let (_, envelope) = env.get("/api/preference/dashboard").await?;
     assert_eq!(envelope["response"]["value"], layout);
 
+    // Numbers at the edge of f64 come back as they went in (PostgreSQL's
+    // jsonb writes them out as 309-digit integers; found by the API fuzz).
+    let extremes = json!([[], [-1.7976931348623155e308, true, -0.3333333333333333, 5e-324]]);
+    let (status, envelope) = put("extremes", extremes.clone()).await?;
+    assert_eq!(status, StatusCode::OK, "{envelope}");
+    assert_eq!(envelope["response"]["value"], extremes);
+    let (_, envelope) = env.get("/api/preference/extremes").await?;
+    assert_eq!(envelope["response"]["value"], extremes);
+
     // Another user has their own.
     let reader = json!({"username": "reader", "password": "a long password", "role": "readonly"});
     let (status, envelope) = env.post("/api/user", &reader).await?;
@@ -53,7 +62,7 @@ async fn settings_are_kept_per_user_and_checked() -> anyhow::Result<()> {
         envelope["response"]["value"], layout,
         "a refused value changed the stored one"
     );
-    for n in 1..32 {
+    for n in 1..31 {
         let (status, envelope) = put(&format!("k{n}"), json!(n)).await?;
         assert_eq!(status, StatusCode::OK, "setting {n}: {envelope}");
     }

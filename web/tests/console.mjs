@@ -269,6 +269,8 @@ try {
   await shot(page, 'configure-filesystem-detail');
   await page.goto(`${BASE}/configure/servers`);
   await page.locator('[data-testid^="host-row-"]').first().waitFor();
+  // Every simulated server has Lustre: its pre-flight checks passed.
+  await page.locator('[data-testid^="host-preflight-"][data-serves-lustre="true"]').filter({ hasText: 'passed' }).first().waitFor();
   await shot(page, 'configure-servers');
 
   begin('a target table shows each target kept by Pacemaker or mounted directly');

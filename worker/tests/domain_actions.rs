@@ -283,16 +283,24 @@ async fn refuses_foreign_targets_and_changed_host_keys() -> anyhow::Result<()> {
     let mgt = insert_target(&db, "mgt", "MGS", None, None, volume, mds1, vec![]).await?;
     let message = refused(&shared, Action::FormatTarget { target_id: mgt }).await;
     assert!(
+        message.contains("volume SIMDISK00002 (/dev/disk/by-id/wwn-0x"),
+        "{message}"
+    );
+    assert!(
         message.ends_with(
-            "volume SIMDISK00002 (/dev/sdd on mds1) holds ext4 data labelled other:OST0005; \
+            " on mds1) holds ext4 data labelled other:OST0005; \
              refusing to overwrite it (create the target with reformat to format over it)"
         ),
         "{message}"
     );
     let message = refused(&shared, Action::MountTarget { target_id: mgt }).await;
     assert!(
+        message.contains("volume SIMDISK00002 (/dev/disk/by-id/wwn-0x"),
+        "{message}"
+    );
+    assert!(
         message.ends_with(
-            "volume SIMDISK00002 (/dev/sdd on mds1) holds ext4 data labelled other:OST0005, not MGS; \
+            " on mds1) holds ext4 data labelled other:OST0005, not MGS; \
              refusing to mount it"
         ),
         "{message}"

@@ -54,9 +54,14 @@ async fn formats_exactly_once_and_never_over_data() -> anyhow::Result<()> {
     )
     .await?;
     let message = refused(&shared, Action::FormatTarget { target_id: leftover }).await;
+    // Chroma acts on a volume through its stable link, not the kernel name.
+    assert!(
+        message.contains("volume SIMDISK00000 (/dev/disk/by-id/wwn-0x"),
+        "{message}"
+    );
     assert!(
         message.ends_with(
-            "volume SIMDISK00000 (/dev/sdb on mds1) holds ext4 data labelled MGS; refusing to overwrite it \
+            " on mds1) holds ext4 data labelled MGS; refusing to overwrite it \
              (create the target with reformat to format over it)"
         ),
         "{message}"
@@ -226,7 +231,8 @@ async fn targets_sharing_a_service_name_are_told_apart() -> anyhow::Result<()> {
     );
     assert_eq!(target_state(&db, mgts[0]).await?, ("mounted".into(), Some(mds1)));
     let busy = refused(&shared, Action::MountTarget { target_id: mgts[1] }).await;
-    assert!(busy.contains("mount -t lustre /dev/sdc /mnt/MGS"), "{busy}");
+    assert!(busy.contains("mount -t lustre /dev/disk/by-id/wwn-0x"), "{busy}");
+    assert!(busy.contains(" /mnt/MGS` exited with status 16"), "{busy}");
     cluster.shutdown().await;
     Ok(())
 }

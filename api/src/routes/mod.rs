@@ -91,6 +91,7 @@ fn table() -> Vec<(Method, &'static str, Access, Route)> {
         (M::GET, "/host/{id}", READ, web::get().to(hosts::list::get)),
         (M::GET, "/host/{id}/metric", READ, web::get().to(metrics::object::host)),
         (M::PATCH, "/host/{id}", SUPER, web::patch().to(hosts::change::patch)),
+        (M::PUT, "/host/{id}/lnet", SUPER, web::put().to(hosts::lnet::put)),
         (M::GET, "/ssh_key", READ, web::get().to(ssh_key::get)),
         (M::GET, "/volume", READ, web::get().to(volumes::list)),
         (M::GET, "/filesystem", READ, web::get().to(filesystems::list::handle)),
@@ -125,6 +126,12 @@ fn table() -> Vec<(Method, &'static str, Access, Route)> {
             "/filesystem/{id}",
             FS,
             web::patch().to(filesystems::change::patch),
+        ),
+        (
+            M::POST,
+            "/filesystem/{id}/writeconf",
+            FS,
+            web::post().to(filesystems::writeconf::post),
         ),
         (
             M::PUT,

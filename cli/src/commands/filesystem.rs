@@ -38,6 +38,12 @@ pub enum FilesystemCommand {
     },
     /// Find file systems Chroma did not create on managed servers (watched, never changed).
     Detect,
+    /// Regenerate the configuration with the servers' current NIDs (after an
+    /// LNet change): stop, writeconf every MDT and OST, start again.
+    Writeconf {
+        /// Id or name.
+        filesystem: String,
+    },
 }
 
 /// `chroma filesystem create`.
@@ -90,6 +96,14 @@ pub async fn run(ctx: &Ctx, command: &FilesystemCommand) -> Result<()> {
         FilesystemCommand::Start { filesystem } => set(ctx, filesystem, "available", "started").await,
         FilesystemCommand::Stop { filesystem } => set(ctx, filesystem, "stopped", "stopped").await,
         FilesystemCommand::Remove { filesystem } => set(ctx, filesystem, "removed", "removed").await,
+        FilesystemCommand::Writeconf { filesystem } => {
+            let id = resolve::filesystem_id(&ctx.client, filesystem).await?;
+            let body = json!({ "confirm": ctx.yes });
+            let path = format!("/api/filesystem/{id}/writeconf");
+            let response = ctx.client.post_planned(&path, &body, ctx.dry_run).await?;
+            let done = format!("File system {filesystem} runs with its servers' current NIDs.");
+            ctx.follow(response, &done).await.map(|_| ())
+        }
         FilesystemCommand::Detect => {
             let response = ctx.client.post("/api/filesystem/detect", &json!({})).await?;
             ctx.follow(response, "Detection finished; see `chroma filesystem list`.")

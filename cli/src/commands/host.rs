@@ -1,4 +1,4 @@
-//! `chroma host add|list|show|remove|lnet`.
+//! `chroma host add|list|show|remove|lnet|networks`.
 
 use clap::{Subcommand, ValueEnum};
 use serde_json::{json, Value};
@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use super::Ctx;
 use crate::client::started_command;
 use crate::error::Result;
-use crate::model::{parse, Host, Page};
+use crate::model::{parse, Host, Page, Preflight, PreflightCheck};
 use crate::{output, progress, resolve};
 
 /// What to do with servers.
@@ -38,6 +38,17 @@ pub enum HostCommand {
     Remove {
         /// Id, node name or address.
         host: String,
+    },
+    /// Choose which interfaces form which LNet networks on a server, e.g.
+    /// `chroma host networks oss1 tcp=eth1 o2ib=ib0,ib1` (nothing may be
+    /// mounted there; file systems using it need `chroma filesystem
+    /// writeconf` afterwards to use its new NIDs).
+    Networks {
+        /// Id, node name or address.
+        host: String,
+        /// NET=INTERFACE[,INTERFACE…], one per network.
+        #[arg(required = true, value_parser = parse_network, value_name = "NET=IFACES")]
+        networks: Vec<(String, Vec<String>)>,
     },
     /// Start or stop LNet on a server.
     Lnet {
@@ -87,6 +98,18 @@ pub async fn run(ctx: &Ctx, command: &HostCommand) -> Result<()> {
             ctx.change(&format!("/api/host/{id}"), json!({"state": "removed"}), &done)
                 .await
         }
+        HostCommand::Networks { host, networks } => {
+            let id = resolve::host_id(&ctx.client, host).await?;
+            let networks: Vec<Value> = networks
+                .iter()
+                .map(|(net, interfaces)| json!({ "net": net, "interfaces": interfaces }))
+                .collect();
+            let body = json!({ "networks": networks, "confirm": ctx.yes });
+            let path = format!("/api/host/{id}/lnet");
+            let response = ctx.client.put_planned(&path, &body, ctx.dry_run).await?;
+            let done = format!("LNet on {host} runs the networks asked for.");
+            ctx.follow(response, &done).await.map(|_| ())
+        }
         HostCommand::Lnet { host, state } => {
             let id = resolve::host_id(&ctx.client, host).await?;
             let (wanted, done) = match state {
@@ -134,6 +157,30 @@ async fn add(ctx: &Ctx, address: &str, port: Option<u16>, fingerprint: Option<&s
     Ok(())
 }
 
+/// The pre-flight checks, failures and warnings first, each with its fix.
+fn preflight_text(preflight: &Preflight, at: Option<&str>) -> String {
+    let mut text = format!("\nPre-flight checks ({}):", output::time(at));
+    let rank = |status: &str| match status {
+        "fail" => 0,
+        "warn" => 1,
+        _ => 2,
+    };
+    let mut checks: Vec<&PreflightCheck> = preflight.checks.iter().collect();
+    checks.sort_by_key(|c| rank(&c.status));
+    for c in checks {
+        text.push_str(&format!(
+            "\n  {:<4}  {}: {}",
+            c.status.to_uppercase(),
+            c.name,
+            c.message
+        ));
+        if let Some(fix) = &c.fix {
+            text.push_str(&format!("\n        fix: {fix}"));
+        }
+    }
+    text
+}
+
 /// Hosts as a table.
 pub fn table(hosts: &[Host]) -> comfy_table::Table {
     let mut table = output::table(["ID", "NODE", "ADDRESS", "STATE", "LNET", "LUSTRE"]);
@@ -150,6 +197,18 @@ pub fn table(hosts: &[Host]) -> comfy_table::Table {
     table
 }
 
+/// `tcp=eth1` or `o2ib=ib0,ib1`: a network and its interfaces.
+fn parse_network(text: &str) -> std::result::Result<(String, Vec<String>), String> {
+    let (net, interfaces) = text
+        .split_once('=')
+        .ok_or_else(|| format!("{text:?} is not NET=INTERFACE[,INTERFACE…] (e.g. tcp=eth1)"))?;
+    let interfaces: Vec<String> = interfaces.split(',').map(str::to_owned).collect();
+    if net.is_empty() || interfaces.iter().any(String::is_empty) {
+        return Err(format!("{text:?} is not NET=INTERFACE[,INTERFACE…] (e.g. tcp=eth1)"));
+    }
+    Ok((net.to_owned(), interfaces))
+}
+
 /// One host in full.
 pub fn details(h: &Host) -> String {
     let mut text = output::render(output::details(vec![
@@ -162,9 +221,26 @@ pub fn details(h: &Host) -> String {
         ("Lustre", output::or_dash(h.lustre_version.as_deref())),
         ("LNet", h.lnet_state.clone()),
         ("NIDs", output::list(&h.nids)),
+        (
+            "LNet networks",
+            h.lnet_networks.as_ref().map_or_else(
+                || "from the module options".to_owned(),
+                |nets| {
+                    let shown: Vec<String> = nets
+                        .iter()
+                        .map(|n| format!("{}({})", n.net, n.interfaces.join(",")))
+                        .collect();
+                    shown.join(", ")
+                },
+            ),
+        ),
         ("Can become", output::list(&h.available_transitions)),
         ("LNet can become", output::list(&h.lnet_transitions)),
+        ("Serves Lustre", if h.serves_lustre { "yes" } else { "no" }.to_owned()),
     ]));
+    if let Some(preflight) = &h.preflight {
+        text.push_str(&preflight_text(preflight, h.preflight_at.as_deref()));
+    }
     for lock in &h.locks {
         text.push_str(&format!(
             "\nBusy: {} ({}, command {})",
@@ -178,6 +254,31 @@ pub fn details(h: &Host) -> String {
 #[expect(clippy::unwrap_used, reason = "a failing test should panic with the error")]
 mod tests {
     use super::*;
+
+    #[test]
+    fn show_lists_failed_checks_first_with_their_fixes() {
+        let host: Host = parse(json!({
+            "id": "h1", "address": "10.0.0.9", "port": 22, "nodename": "bare1", "state": "managed",
+            "lnet_state": "lnet_down", "serves_lustre": false, "preflight_at": "2026-12-06T10:00:00.5Z",
+            "preflight": {"checks": [
+                {"name": "time_sync", "status": "pass", "message": "the clock is synchronised", "fix": null},
+                {"name": "lustre_tools", "status": "fail", "message": "Lustre is not installed",
+                 "fix": "Install the Lustre server packages"}
+            ]}
+        }))
+        .unwrap();
+        let text = details(&host);
+        assert!(text.contains("Serves Lustre"), "{text}");
+        assert!(
+            text.ends_with(
+                "Pre-flight checks (2026-12-06 10:00:00):\n  \
+                 FAIL  lustre_tools: Lustre is not installed\n        \
+                 fix: Install the Lustre server packages\n  \
+                 PASS  time_sync: the clock is synchronised"
+            ),
+            "{text}"
+        );
+    }
 
     #[test]
     fn hosts_table_shows_node_and_address() {

@@ -44,6 +44,14 @@ pub enum Goal {
     },
     /// Move a mounted target back to its primary host.
     Failback(Uuid),
+    /// Configure a host's LNet networks (validated, canonical names).
+    ConfigureLnet {
+        host: Uuid,
+        networks: Vec<crate::lnet::LnetNetwork>,
+    },
+    /// Regenerate a file system's configuration with its servers' current
+    /// NIDs (writeconf every MDT and OST, restart in order).
+    Writeconf(Uuid),
 }
 
 impl Goal {
@@ -56,7 +64,8 @@ impl Goal {
             Goal::Target(id, _) | Goal::Failback(id) | Goal::Failover { target: id, .. } => vec![target(id)],
             Goal::Host(id, _) => vec![format!("host/{id}"), format!("lnet/{id}")],
             Goal::Lnet(id, _) => vec![format!("lnet/{id}")],
-            Goal::Filesystem(id, _) | Goal::ApplyConfParams(id) => {
+            Goal::ConfigureLnet { host, .. } => vec![format!("host/{host}"), format!("lnet/{host}")],
+            Goal::Filesystem(id, _) | Goal::ApplyConfParams(id) | Goal::Writeconf(id) => {
                 let mut items = vec![format!("filesystem/{id}")];
                 items.extend(snapshot.filesystems.get(id).map(|fs| target(&fs.mgs_id)));
                 items.extend(snapshot.filesystem_targets(*id).iter().map(|t| target(&t.id)));

@@ -41,6 +41,9 @@ pub struct Planner<'a> {
     consequence: Option<String>,
     /// Jobs every job added now must also wait for.
     barrier: Vec<usize>,
+    /// The MGT being removed, while the file systems it serves are: their
+    /// configuration logs go with it, not erased one by one.
+    mgs_leaving: Option<Uuid>,
     jobs: Vec<PlannedJob>,
 }
 
@@ -63,6 +66,7 @@ impl<'a> Planner<'a> {
             last: HashMap::new(),
             consequence: None,
             barrier: Vec::new(),
+            mgs_leaving: None,
             jobs: Vec::new(),
         }
     }
@@ -77,6 +81,8 @@ impl<'a> Planner<'a> {
             Goal::ApplyConfParams(id) => self.apply_conf_params(*id)?,
             Goal::Failover { target, host } => self.failover(*target, Some(*host))?,
             Goal::Failback(target) => self.failover(*target, None)?,
+            Goal::ConfigureLnet { host, networks } => self.configure_lnet(*host, networks)?,
+            Goal::Writeconf(id) => self.writeconf(*id)?,
         }
         Ok(Plan { jobs: self.jobs })
     }
@@ -167,6 +173,9 @@ impl<'a> Planner<'a> {
 
     /// The job for one forward edge of a target's graph.
     fn edge(&mut self, t: &TargetFacts, to: TargetState) -> Result<usize, PlanError> {
+        for host in std::iter::once(&t.primary_host_id).chain(&t.failover_host_ids) {
+            self.serves_lustre(*host, &format!("serve {}", t.name))?;
+        }
         let (from, _) = self.target_state(t.id);
         let primary = self.snap.host_label(t.primary_host_id);
         let mut locks = vec![(item("target", t.id), true), (item("lnet", t.primary_host_id), false)];
@@ -180,6 +189,8 @@ impl<'a> Planner<'a> {
                     .ok_or_else(|| PlanError::Conflict(format!("{} belongs to no file system with an MGS", t.name)))?,
             ),
         };
+        // An MDT formatted `--mgs --mdt` is its own MGS: nothing to wait for.
+        let mgs = mgs.filter(|m| m.id != t.id);
         let (description, action) = match to {
             TargetState::Formatted => {
                 // mkfs.lustre needs the NIDs of every server of the target
@@ -282,7 +293,9 @@ impl<'a> Planner<'a> {
                 let outer = self
                     .consequence
                     .replace(format!("Removing {} removes file system {name}", t.name));
+                let leaving = self.mgs_leaving.replace(t.id);
                 let done = self.filesystem(fs, FilesystemState::Removed);
+                self.mgs_leaving = leaving;
                 self.consequence = outer;
                 wait_for.push(done?);
             }
@@ -337,6 +350,18 @@ impl<'a> Planner<'a> {
         }
     }
 
+    /// Refuses `what` on a host that failed a pre-flight check.
+    fn serves_lustre(&self, id: Uuid, what: &str) -> Result<(), PlanError> {
+        match self.snap.hosts.get(&id) {
+            Some(h) if !h.preflight_failed.is_empty() => Err(PlanError::Conflict(crate::preflight::refusal(
+                &h.label,
+                what,
+                &h.preflight_failed,
+            ))),
+            _ => Ok(()),
+        }
+    }
+
     /// Brings LNet on a host to `want`.
     fn lnet(&mut self, host: Uuid, want: LnetState) -> Result<Option<usize>, PlanError> {
         self.managed_host(host)?;
@@ -348,7 +373,13 @@ impl<'a> Planner<'a> {
         let label = self.snap.host_label(host);
         let mut wait_for = Vec::new();
         let (description, action) = match want {
-            LnetState::LnetUp => (format!("Start LNet on {label}"), Action::StartLnet { host_id: host }),
+            LnetState::LnetUp => {
+                self.serves_lustre(host, "start LNet")?;
+                (
+                    format!("Start LNet on {label} (loads the lnet module: modprobe lnet)"),
+                    Action::StartLnet { host_id: host },
+                )
+            }
             LnetState::LnetDown => {
                 let mounted: Vec<TargetFacts> = self
                     .snap
@@ -365,7 +396,10 @@ impl<'a> Planner<'a> {
                     self.consequence = outer;
                     wait_for.push(done?);
                 }
-                (format!("Stop LNet on {label}"), Action::StopLnet { host_id: host })
+                (
+                    format!("Stop LNet on {label} (unloads the Lustre modules: lustre_rmmod)"),
+                    Action::StopLnet { host_id: host },
+                )
             }
             LnetState::LnetUnknown => {
                 return Err(PlanError::Invalid(
@@ -427,3 +461,4 @@ impl<'a> Planner<'a> {
 }
 
 mod filesystems;
+mod networks;

@@ -13,6 +13,9 @@ pub struct HostFacts {
     pub label: String,
     pub state: HostState,
     pub lnet: LnetState,
+    /// The pre-flight checks it failed when last probed: while any did, it
+    /// cannot serve Lustre.
+    pub preflight_failed: Vec<String>,
 }
 
 /// A target as the planner sees it.

@@ -30,6 +30,7 @@ fn cluster(state: TargetState) -> Cluster {
             label: label.into(),
             state: HostState::Managed,
             lnet: LnetState::LnetDown,
+            preflight_failed: Vec::new(),
         };
         snap.hosts.insert(h, facts);
     }
@@ -177,7 +178,25 @@ fn removing_a_file_system_unmounts_and_removes_its_targets() {
         ));
         assert!(after(&plan, last, position(&plan, t, "removed")));
     }
+    // The MGS stays: the file system's logs are erased there once every
+    // target is down, so the name can be used again.
+    let erase = plan
+        .jobs
+        .iter()
+        .position(|j| j.steps == vec![Action::EraseConfiguration { filesystem_id: c.fs }])
+        .unwrap();
+    assert!(after(&plan, last, erase));
+    for t in [c.mdt, c.osts[0], c.osts[1]] {
+        assert!(after(&plan, erase, position(&plan, t, "unmounted")));
+    }
     let removing_mgs = Plan::new(&c.snap, &Goal::Target(c.mgt, TargetState::Removed)).unwrap();
+    assert!(
+        !removing_mgs
+            .jobs
+            .iter()
+            .any(|j| matches!(j.steps[..], [Action::EraseConfiguration { .. }])),
+        "the logs go with the MGT"
+    );
     assert!(removing_mgs
         .confirmations()
         .contains(&"Removing MGS removes file system fs1"));
@@ -336,4 +355,125 @@ fn one_target_of_a_live_file_system_cannot_be_removed_alone() {
     let plan = Plan::new(&c.snap, &Goal::Target(c.mgt, TargetState::Unmounted)).unwrap();
     assert_eq!(plan.jobs.len(), 1, "unmounting the MGS touches nothing else");
     assert_eq!(plan.locked_items(), vec![format!("target/{}", c.mgt)]);
+}
+
+#[test]
+fn a_host_that_failed_pre_flight_gets_no_lnet_and_serves_no_target() {
+    let mut c = cluster(TargetState::Unformatted);
+    let failed = vec!["lustre_tools".to_owned(), "kernel_modules".to_owned()];
+    if let Some(h) = c.snap.hosts.get_mut(&c.oss2) {
+        h.preflight_failed = failed.clone();
+    }
+    let err = Plan::new(&c.snap, &Goal::Lnet(c.oss2, LnetState::LnetUp)).unwrap_err();
+    let PlanError::Conflict(message) = err else {
+        panic!("not a conflict: {err:?}");
+    };
+    assert!(message.contains("start LNet") && message.contains("oss2"), "{message}");
+    assert!(message.contains("lustre_tools, kernel_modules"), "{message}");
+    // oss2 is the failover server of fs1-OST0000: it cannot be formatted.
+    let err = Plan::new(&c.snap, &Goal::Target(c.osts[0], TargetState::Formatted)).unwrap_err();
+    assert!(
+        matches!(&err, PlanError::Conflict(m) if m.contains("serve fs1-OST0000")),
+        "{err:?}"
+    );
+    assert!(Plan::new(&c.snap, &Goal::Lnet(c.oss1, LnetState::LnetUp)).is_ok());
+    assert!(lnet_transitions(HostState::Managed, LnetState::LnetDown, false).is_empty());
+    assert_eq!(
+        lnet_transitions(HostState::Managed, LnetState::LnetDown, true),
+        ["lnet_up"]
+    );
+}
+
+#[test]
+fn writeconf_stops_rewrites_and_starts_mdts_before_osts() {
+    let c = cluster(TargetState::Mounted);
+    let plan = Plan::new(&c.snap, &Goal::Writeconf(c.fs)).unwrap();
+    let rewrite = |t: Uuid| {
+        plan.jobs
+            .iter()
+            .position(|j| j.steps == vec![Action::WriteconfTarget { target_id: t }])
+            .unwrap()
+    };
+    for t in [c.mdt, c.osts[0], c.osts[1]] {
+        assert!(after(&plan, rewrite(t), position(&plan, t, "unmounted")));
+        assert!(after(&plan, position(&plan, t, "mounted"), rewrite(t)));
+    }
+    assert!(
+        !plan
+            .jobs
+            .iter()
+            .any(|j| j.steps == vec![Action::WriteconfTarget { target_id: c.mgt }]),
+        "the MGT keeps every file system's logs"
+    );
+    for ost in &c.osts {
+        assert!(after(
+            &plan,
+            position(&plan, *ost, "mounted"),
+            position(&plan, c.mdt, "mounted")
+        ));
+        assert!(after(&plan, position(&plan, *ost, "mounted"), rewrite(c.osts[0])));
+    }
+    let last = plan.jobs.len() - 1;
+    assert_eq!(
+        plan.jobs[last].steps,
+        vec![Action::ApplyConfParams { filesystem_id: c.fs }]
+    );
+    assert!(after(&plan, last, position(&plan, c.osts[1], "mounted")));
+}
+
+#[test]
+fn lnet_networks_change_only_on_a_server_with_nothing_mounted() {
+    let networks = vec![crate::lnet::LnetNetwork {
+        net: "o2ib".into(),
+        interfaces: vec!["ib0".into()],
+    }];
+    let goal = |host| Goal::ConfigureLnet {
+        host,
+        networks: networks.clone(),
+    };
+    let busy = Plan::new(&cluster(TargetState::Mounted).snap, &goal(id(2)));
+    assert!(matches!(busy, Err(PlanError::Conflict(m)) if m.contains("fs1-OST0000 mounted on oss1")));
+    let c = cluster(TargetState::Unmounted);
+    let plan = Plan::new(&c.snap, &goal(c.oss1)).unwrap();
+    assert_eq!(plan.jobs.len(), 1);
+    assert!(
+        plan.jobs[0].description.contains("o2ib(ib0)"),
+        "{}",
+        plan.jobs[0].description
+    );
+    assert!(plan.jobs[0]
+        .description
+        .contains("fs1 keep this server's old NIDs until a writeconf"));
+}
+
+#[test]
+fn a_combined_mgs_and_mdt_starts_and_stops_as_one_target() {
+    let mut c = cluster(TargetState::Unmounted);
+    c.snap.targets.remove(&c.mgt);
+    if let Some(fs) = c.snap.filesystems.get_mut(&c.fs) {
+        fs.mgs_id = c.mdt;
+    }
+    let plan = Plan::new(&c.snap, &Goal::Filesystem(c.fs, FilesystemState::Available)).unwrap();
+    let mdt = position(&plan, c.mdt, "mounted");
+    for ost in &c.osts {
+        assert!(
+            after(&plan, position(&plan, *ost, "mounted"), mdt),
+            "OSTs wait for their MGS"
+        );
+    }
+    let removal = Plan::new(&c.snap, &Goal::Filesystem(c.fs, FilesystemState::Removed)).unwrap();
+    assert!(
+        !removal
+            .jobs
+            .iter()
+            .any(|j| matches!(j.steps[..], [Action::EraseConfiguration { .. }])),
+        "the logs go with the combined MGS"
+    );
+    let writeconf = Plan::new(&c.snap, &Goal::Writeconf(c.fs)).unwrap();
+    let rewrite = writeconf
+        .jobs
+        .iter()
+        .position(|j| j.steps == vec![Action::WriteconfTarget { target_id: c.mdt }])
+        .unwrap();
+    assert!(after(&writeconf, position(&writeconf, c.mdt, "mounted"), rewrite));
 }

@@ -27,9 +27,10 @@ pub fn host_transitions(state: HostState) -> Vec<&'static str> {
     }
 }
 
-/// States LNet on a host can be asked for.
-pub fn lnet_transitions(host: HostState, lnet: LnetState) -> Vec<&'static str> {
-    if host != HostState::Managed {
+/// States LNet on a host can be asked for: none unless it is managed and
+/// can serve Lustre (it passed its pre-flight checks).
+pub fn lnet_transitions(host: HostState, lnet: LnetState, serves_lustre: bool) -> Vec<&'static str> {
+    if host != HostState::Managed || !serves_lustre {
         return Vec::new();
     }
     match lnet {

@@ -1,5 +1,7 @@
 //! `blkid`: probes the host's devices. A formatted target is reported as
-//! libblkid sees ldiskfs: `TYPE="ext4"` with the target's label.
+//! libblkid sees ldiskfs: `TYPE="ext4"` with the target's label. blkid
+//! opens without O_EXCL, so a path dm-multipath holds shows the LUN's data
+//! as on a real server.
 
 use super::{Context, Output};
 
@@ -31,7 +33,11 @@ pub fn run(args: &[String], ctx: &mut Context<'_>) -> Output {
         wanted
             .iter()
             .filter_map(|w| {
-                let serial = ctx.state.resolve_device(&ctx.host, w)?;
+                // A multipath path reads the same blocks as its map.
+                let serial = match ctx.state.node(&ctx.host, w) {
+                    Some(crate::block::Node::Member { serial, .. }) => serial,
+                    _ => ctx.state.resolve_device(&ctx.host, w)?,
+                };
                 Some((w.clone(), serial))
             })
             .collect()

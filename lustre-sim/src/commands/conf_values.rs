@@ -109,6 +109,7 @@ mod tests {
             first_time: false,
             no_primnode: false,
             writeconf: false,
+            no_local_logs: false,
             uuid: String::new(),
         };
         let logs = BTreeMap::from([

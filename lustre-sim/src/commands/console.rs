@@ -232,7 +232,8 @@ mod tests {
         assert_eq!(run(&mut state, "mds1", "mount -t lustre /dev/sdb /mnt/mdt0").code, 0);
         let ost = "mkfs.lustre --ost --fsname=fs1 --index=0 --mgsnode=10.0.0.1@tcp /dev/sdb";
         assert_eq!(run(&mut state, "oss1", ost).code, 0);
-        assert_eq!(run(&mut state, "oss1", "lnetctl lnet configure").code, 0);
+        assert_eq!(run(&mut state, "oss1", "modprobe lnet").code, 0);
+        assert_eq!(run(&mut state, "oss1", "lnetctl lnet configure --all").code, 0);
         assert_eq!(run(&mut state, "oss1", "mount -t lustre /dev/sdb /mnt/ost0").code, 0);
         assert_eq!(run(&mut state, "oss1", "umount /mnt/ost0").code, 0);
         assert_eq!(run(&mut state, "oss1", "mount -t lustre /dev/sdb /mnt/ost0").code, 0);
@@ -242,6 +243,7 @@ mod tests {
             "LNet: HW NUMA nodes: 1, HW CPU cores: 8, npartitions: 2",
             "LNet: Added LNI 10.0.0.2@tcp [8/256/0/180]",
             "LNet: Accept secure, port 988",
+            "Lustre: Lustre: Build Version: 2.15.4",
             "LDISKFS-fs (sdb): mounted filesystem with ordered data mode. Opts: errors=remount-ro,no_mbcache,nodelalloc",
             "Lustre: fs1-OST0000: new disk, initializing",
             "Lustre: Failing over fs1-OST0000",

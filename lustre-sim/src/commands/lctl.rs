@@ -1,6 +1,7 @@
 //! `lctl`: `--version`, `dl` (the OBD device list of the targets mounted on
-//! this host, in the layout of Lustre 2.15 servers), `list_nids`, and the
-//! parameter and llog commands of [`super::lctl_param`] and [`super::llog`].
+//! this host, in the layout of Lustre 2.15 servers), `list_nids`,
+//! `erase_lcfg`, and the parameter and llog commands of
+//! [`super::lctl_param`] and [`super::llog`].
 
 use super::{lctl_param, llog, Context, Output, LUSTRE_VERSION};
 
@@ -19,15 +20,59 @@ pub fn run(args: &[String], ctx: &mut Context<'_>) -> Output {
         Some("conf_param") => llog::conf_param(rest, ctx),
         Some("llog_catlist") => llog::catlist(ctx),
         Some("llog_print") => llog::print(rest, ctx),
+        Some(cmd @ ("erase_lcfg" | "lcfg_erase")) => erase_lcfg(cmd, rest, ctx),
         Some("--version") | Some("version") => Output::ok(format!("lctl {LUSTRE_VERSION}\n")),
         Some("dl") | Some("device_list") => Output::ok(device_list(ctx)),
         Some("list_nids") => {
-            let nid = ctx.state.host(&ctx.host).map(|h| h.nid.clone()).unwrap_or_default();
-            Output::ok(format!("{nid}\n"))
+            let nids = ctx
+                .state
+                .host(&ctx.host)
+                .map(super::lnet_nets::nids)
+                .unwrap_or_default();
+            Output::ok(nids.iter().map(|n| format!("{n}\n")).collect::<String>())
         }
         Some(other) => Output::fail(format!("lctl: unknown command '{other}'\n"), 22),
         None => Output::fail("lctl: interactive mode is not supported\n", 1),
     }
+}
+
+/// `lctl erase_lcfg FSNAME [-q]` (2.15's `jt_lcfg_erase` and the MGS's
+/// `mgs_erase_logs`): on the host where the MGS runs, removes every
+/// configuration log `FSNAME-*`, so the name and its indices can be used
+/// again; ENOENT when there are none.
+fn erase_lcfg(cmd: &str, rest: &[String], ctx: &mut Context<'_>) -> Output {
+    let fsname = match rest {
+        [fsname] => fsname,
+        [fsname, quiet] if quiet.starts_with("-q") || quiet.starts_with("--quiet") => fsname,
+        _ => {
+            return Output::fail(
+                format!("{cmd}: permanently erase configuration logs for the named filesystem\nusage: {cmd} FSNAME\n"),
+                1,
+            )
+        }
+    };
+    let mgs_here = ctx
+        .state
+        .mounts
+        .iter()
+        .any(|m| m.host == ctx.host && ctx.state.devices[&m.serial].target.as_ref().is_some_and(|t| t.mgs));
+    if !mgs_here {
+        return Output::fail(
+            format!("This command must be run on the MGS.\nerror: {cmd}: OBD_IOC_LCFG_ERASE failed: No such device\n"),
+            19,
+        );
+    }
+    let before = ctx.state.llogs.len();
+    ctx.state
+        .llogs
+        .retain(|name, _| name.rsplit_once('-').is_none_or(|(fs, _)| fs != fsname));
+    if ctx.state.llogs.len() == before {
+        return Output::fail(
+            format!("error: {cmd}: OBD_IOC_LCFG_ERASE failed: No such file or directory\n"),
+            2,
+        );
+    }
+    Output::ok("")
 }
 
 /// One `lctl dl` line: index, status, type, name, uuid, refcount.
@@ -175,5 +220,42 @@ mod tests {
             "{dl}"
         );
         assert_eq!(run(&mut state, "oss1", "lctl list_nids").stdout, "10.0.0.2@tcp\n");
+    }
+
+    #[test]
+    fn erase_lcfg_frees_a_file_system_name_on_the_mgs() {
+        let mut state = cluster();
+        assert_eq!(run(&mut state, "mds1", "mkfs.lustre --mgs /dev/sdb").code, 0);
+        let ost = "mkfs.lustre --ost --fsname=fs1 --index=0 --mgsnode=10.0.0.1@tcp /dev/sdb";
+        assert_eq!(run(&mut state, "oss1", ost).code, 0);
+        let refused = run(&mut state, "mds1", "lctl erase_lcfg fs1");
+        assert!(
+            refused.stderr.starts_with("This command must be run on the MGS.\n"),
+            "{refused:?}"
+        );
+        assert_eq!(run(&mut state, "mds1", "mount -t lustre /dev/sdb /mnt/mgs").code, 0);
+        assert_eq!(run(&mut state, "oss1", "mount -t lustre /dev/sdb /mnt/ost0").code, 0);
+        assert_eq!(run(&mut state, "oss1", "umount /mnt/ost0").code, 0);
+
+        // A new OST 0 of a file system with the same name is refused by the MGS.
+        assert_eq!(run(&mut state, "oss1", &format!("{ost} --reformat")).code, 0);
+        let taken = run(&mut state, "oss1", "mount -t lustre /dev/sdb /mnt/ost0");
+        assert_eq!(taken.code, 98, "{taken:?}");
+        assert!(taken
+            .stderr
+            .contains("The target service's index is already in use. (/dev/sdb)"));
+
+        assert_eq!(run(&mut state, "mds1", "lctl erase_lcfg fs1").code, 0);
+        assert!(
+            state.llogs.keys().all(|name| !name.starts_with("fs1-")),
+            "{:?}",
+            state.llogs.keys()
+        );
+        let again = run(&mut state, "mds1", "lctl erase_lcfg fs1");
+        assert_eq!(
+            again.stderr,
+            "error: erase_lcfg: OBD_IOC_LCFG_ERASE failed: No such file or directory\n"
+        );
+        assert_eq!(run(&mut state, "oss1", "mount -t lustre /dev/sdb /mnt/ost0").code, 0);
     }
 }

@@ -1,11 +1,13 @@
 //! `lsblk`: lists the host's block devices. With `-J` it prints JSON as
 //! util-linux 2.32 (RHEL 8) does: every value a string, `null` when empty.
 
+use super::lsblk_tree::Dev;
 use super::{Context, Output};
 
-const COLUMNS: [&str; 13] = [
+const COLUMNS: [&str; 14] = [
     "NAME",
     "KNAME",
+    "PKNAME",
     "PATH",
     "SIZE",
     "SERIAL",
@@ -58,82 +60,123 @@ pub fn run(args: &[String], ctx: &mut Context<'_>) -> Output {
     if let Some(bad) = columns.iter().find(|c| !COLUMNS.contains(&c.as_str())) {
         return Output::fail(format!("lsblk: unknown column: {bad}\n"), 1);
     }
-    let mut rows = Vec::new();
-    for (i, (path, serial)) in ctx.state.host_devices(&ctx.host).into_iter().enumerate() {
-        if !wanted.is_empty() && !wanted.contains(&path) {
-            continue;
+    let mut tree = super::lsblk_tree::devices(ctx);
+    if !wanted.is_empty() {
+        let mut picked = Vec::new();
+        for w in &wanted {
+            match super::lsblk_tree::find(&tree, w) {
+                Some(dev) => picked.push(dev.clone()),
+                None => return Output::fail(format!("lsblk: {w}: not a block device\n"), 32),
+            }
         }
-        let dev = &ctx.state.devices[&serial];
-        let mount = ctx.state.mount_of(&serial).filter(|m| m.host == ctx.host);
-        let name = if full_paths {
-            path.clone()
-        } else {
-            path.trim_start_matches("/dev/").to_string()
-        };
-        let row: Vec<Option<String>> = columns
-            .iter()
-            .map(|col| match col.as_str() {
-                "NAME" => Some(name.clone()),
-                "KNAME" => Some(path.trim_start_matches("/dev/").to_string()),
-                "PATH" => Some(path.clone()),
-                "SIZE" => Some(if bytes { dev.size.to_string() } else { human(dev.size) }),
-                "SERIAL" => Some(dev.serial.clone()),
-                "TYPE" => Some("disk".to_string()),
-                "FSTYPE" => dev.target.as_ref().map(|_| "ext4".to_string()),
-                "MOUNTPOINT" => mount.map(|m| m.mountpoint.clone()),
-                "WWN" => Some(wwn(&dev.serial)),
-                "MODEL" => Some("QEMU HARDDISK".to_string()),
-                "LABEL" => dev.target.as_ref().map(|t| t.label()),
-                "UUID" => dev.target.as_ref().map(|t| t.uuid.clone()),
-                _ => Some(format!("8:{}", 16 * (i + 1))),
-            })
-            .collect();
-        rows.push(row);
+        tree = picked;
     }
-    for w in &wanted {
-        if !ctx.state.host_devices(&ctx.host).iter().any(|(p, _)| p == w) {
-            return Output::fail(format!("lsblk: {w}: not a block device\n"), 32);
-        }
-    }
+    let rows: Vec<Row> = tree.iter().map(|d| row(d, &columns, bytes, full_paths)).collect();
     Output::ok(if json {
-        render_json(&columns, &rows)
+        let lines: Vec<String> = rows.iter().map(|r| render_json(&columns, r, 0)).collect();
+        format!("{{\n   \"blockdevices\": [\n{}\n   ]\n}}\n", lines.join(",\n"))
     } else {
         render_table(&columns, &rows)
     })
+}
+
+/// One printed line and its children.
+struct Row {
+    cells: Vec<Option<String>>,
+    children: Vec<Row>,
+}
+
+/// The cells of `dev` (and its children) for `columns`.
+fn row(dev: &Dev, columns: &[String], bytes: bool, full_paths: bool) -> Row {
+    let dev_path = |k: &str| if full_paths { format!("/dev/{k}") } else { k.to_string() };
+    let cells = columns
+        .iter()
+        .map(|col| match col.as_str() {
+            "NAME" => Some(if full_paths { dev.path.clone() } else { dev.name.clone() }),
+            "KNAME" => Some(dev_path(&dev.kname)),
+            "PKNAME" => dev.pkname.as_deref().map(dev_path),
+            "PATH" => Some(dev.path.clone()),
+            "SIZE" => Some(if bytes { dev.size.to_string() } else { human(dev.size) }),
+            "SERIAL" => dev.serial.clone(),
+            "TYPE" => Some(dev.kind.to_string()),
+            "FSTYPE" => dev.fstype.clone(),
+            "MOUNTPOINT" => dev.mountpoint.clone(),
+            "WWN" => dev.wwn.clone(),
+            "MODEL" => dev.model.clone(),
+            "LABEL" => dev.label.clone(),
+            "UUID" => dev.uuid.clone(),
+            _ => Some(dev.majmin.clone()),
+        })
+        .collect();
+    let children = dev
+        .children
+        .iter()
+        .map(|c| row(c, columns, bytes, full_paths))
+        .collect();
+    Row { cells, children }
 }
 
 fn human(size: u64) -> String {
     format!("{}G", size >> 30)
 }
 
-fn wwn(serial: &str) -> String {
-    let hash = serial
-        .bytes()
-        .fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
-    format!("0x5000c500{:08x}", hash & 0xffff_ffff)
-}
-
-fn render_json(columns: &[String], rows: &[Vec<Option<String>>]) -> String {
-    let devices: Vec<String> = rows
+/// A line as libsmartcols 2.32 prints JSON trees (`table_print.c`): each
+/// level indents by three spaces more, a line with children ends its
+/// fields with `,` and opens `"children": [` on a line of its own.
+fn render_json(columns: &[String], row: &Row, depth: usize) -> String {
+    let pad = |n: usize| " ".repeat(n);
+    let fields: Vec<String> = columns
         .iter()
-        .map(|row| {
-            let fields: Vec<String> = columns
-                .iter()
-                .zip(row)
-                .map(|(col, value)| {
-                    let value = value
-                        .as_ref()
-                        .map_or_else(|| "null".to_string(), |v| serde_json::json!(v).to_string());
-                    format!("\"{}\": {value}", col.to_ascii_lowercase())
-                })
-                .collect();
-            format!("      {{{}}}", fields.join(", "))
+        .zip(&row.cells)
+        .map(|(col, value)| {
+            let value = value
+                .as_ref()
+                .map_or_else(|| "null".to_string(), |v| serde_json::json!(v).to_string());
+            format!("\"{}\": {value}", col.to_ascii_lowercase())
         })
         .collect();
-    format!("{{\n   \"blockdevices\": [\n{}\n   ]\n}}\n", devices.join(",\n"))
+    let open = format!("{}{{{}", pad(6 + 6 * depth), fields.join(", "));
+    if row.children.is_empty() {
+        return format!("{open}}}");
+    }
+    let children: Vec<String> = row
+        .children
+        .iter()
+        .map(|c| render_json(columns, c, depth + 1))
+        .collect();
+    format!(
+        "{open},\n{}\"children\": [\n{}\n{}]\n{}}}",
+        pad(9 + 6 * depth),
+        children.join(",\n"),
+        pad(9 + 6 * depth),
+        pad(6 + 6 * depth)
+    )
 }
 
-fn render_table(columns: &[String], rows: &[Vec<Option<String>>]) -> String {
+/// Flattens the tree for the table: children's names drawn under their
+/// parent with the ASCII tree lsblk uses outside a UTF-8 locale.
+fn flatten(rows: &[Row], indent: Option<&str>, out: &mut Vec<Vec<Option<String>>>) {
+    for (i, row) in rows.iter().enumerate() {
+        let last = i + 1 == rows.len();
+        let mut cells = row.cells.clone();
+        let (branch, below) = match indent {
+            None => (String::new(), String::new()),
+            Some(indent) => (
+                format!("{indent}{}", if last { "`-" } else { "|-" }),
+                format!("{indent}{}", if last { "  " } else { "| " }),
+            ),
+        };
+        if let Some(Some(name)) = cells.first_mut() {
+            *name = format!("{branch}{name}");
+        }
+        out.push(cells);
+        flatten(&row.children, Some(&below), out);
+    }
+}
+
+fn render_table(columns: &[String], tree: &[Row]) -> String {
+    let mut rows = Vec::new();
+    flatten(tree, None, &mut rows);
     let cell = |v: &Option<String>| v.clone().unwrap_or_default();
     let widths: Vec<usize> = columns
         .iter()
@@ -151,7 +194,7 @@ fn render_table(columns: &[String], rows: &[Vec<Option<String>>]) -> String {
         format!("{}\n", padded.join(" ").trim_end())
     };
     let mut out = line(columns.to_vec());
-    for row in rows {
+    for row in &rows {
         out.push_str(&line(row.iter().map(cell).collect()));
     }
     out
@@ -203,5 +246,79 @@ mod tests {
         assert!(run(&mut state, "mds1", "lsblk")
             .stdout
             .starts_with("NAME MAJ:MIN SIZE TYPE MOUNTPOINT\nsdb  8:16"));
+    }
+
+    #[test]
+    fn multipath_maps_appear_under_each_path_and_partitions_under_the_os_disk() {
+        let names: Vec<String> = ["mds1", "oss1", "oss2"].iter().map(|s| s.to_string()).collect();
+        let mut state = crate::state::ClusterState::from_layout(&crate::layout::Layout::multipath_for(&names));
+        let cols = "NAME,KNAME,PKNAME,SIZE,SERIAL,TYPE,FSTYPE,MOUNTPOINT";
+        let out = run(&mut state, "oss1", &format!("lsblk -J -b -p -o {cols}"));
+        let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+        let devs = v["blockdevices"].as_array().unwrap();
+        assert_eq!(devs.len(), 9, "sda and eight SCSI paths");
+        assert_eq!(devs[0]["name"], "/dev/sda");
+        let parts = devs[0]["children"].as_array().unwrap();
+        assert_eq!(parts[1]["mountpoint"], "/");
+        assert_eq!(parts[2]["mountpoint"], "[SWAP]");
+        assert!(parts[0]["serial"].is_null());
+        let (sdb, sdf) = (&devs[1], &devs[5]);
+        assert_eq!(
+            (sdb["name"].as_str(), sdb["fstype"].as_str()),
+            (Some("/dev/sdb"), Some("mpath_member"))
+        );
+        assert_eq!(sdb["serial"], sdf["serial"]);
+        for (path, map) in [(sdb, &sdb["children"][0]), (sdf, &sdf["children"][0])] {
+            assert_eq!(map["name"], "/dev/mapper/mpatha");
+            assert_eq!(map["kname"], "/dev/dm-0");
+            assert_eq!(map["pkname"], path["kname"]);
+            assert_eq!(map["type"], "mpath");
+            assert!(map["serial"].is_null());
+        }
+        assert!(
+            out.stdout.contains("      {\"name\": \"/dev/sdb\", \"kname\": \"/dev/sdb\", \"pkname\": null, \"size\": \"107374182400\", \"serial\": \"SIMDISK00100\", \"type\": \"disk\", \"fstype\": \"mpath_member\", \"mountpoint\": null,\n         \"children\": [\n            {\"name\": \"/dev/mapper/mpatha\""),
+            "{}",
+            out.stdout
+        );
+        let table = run(&mut state, "oss1", "lsblk -o NAME,TYPE").stdout;
+        assert!(table.contains("\n|-sda1   part\n"), "{table}");
+        assert!(table.contains("\n`-mpatha mpath\n"), "{table}");
+    }
+
+    #[test]
+    fn a_multipath_maps_links_name_the_map_on_both_servers() {
+        let names: Vec<String> = ["mds1", "oss1", "oss2"].iter().map(|s| s.to_string()).collect();
+        let mut state = crate::state::ClusterState::from_layout(&crate::layout::Layout::multipath_for(&names));
+        let links = run(
+            &mut state,
+            "oss1",
+            "udevadm info --query=symlink --name=/dev/mapper/mpatha",
+        )
+        .stdout;
+        let link: Vec<&str> = links.split_whitespace().collect();
+        assert!(
+            link[0] == "disk/by-id/dm-name-mpatha" && link[4] == "mapper/mpatha",
+            "{links}"
+        );
+        assert!(link[1].starts_with("disk/by-id/dm-uuid-mpath-36001405"));
+        let by_uuid = format!("/dev/{}", link[1]);
+        let scsi = format!("/dev/{}", link[2]);
+        let here = run(
+            &mut state,
+            "oss1",
+            &format!("readlink -f {by_uuid} {scsi} /dev/mapper/mpatha"),
+        )
+        .stdout;
+        assert_eq!(here, "/dev/dm-0\n/dev/dm-0\n/dev/dm-0\n");
+        assert_eq!(
+            run(&mut state, "oss2", &format!("readlink -f {by_uuid}")).stdout,
+            "/dev/dm-3\n"
+        );
+        let member = run(&mut state, "oss1", "udevadm info -q symlink -n sdb").stdout;
+        assert!(member.contains(link[2]) && member.contains("disk/by-path/"), "{member}");
+        assert_eq!(
+            run(&mut state, "oss1", "udevadm info -q name -n /dev/mapper/mpatha").stdout,
+            "dm-0\n"
+        );
     }
 }

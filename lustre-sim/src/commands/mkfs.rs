@@ -199,6 +199,7 @@ fn build_target(opts: &Options) -> Result<Target, Output> {
         first_time: true,
         no_primnode: !opts.servicenodes.is_empty(),
         writeconf: false,
+        no_local_logs: false,
         uuid: String::new(),
     })
 }
@@ -220,6 +221,9 @@ pub fn run(args: &[String], ctx: &mut Context<'_>) -> Output {
         Ok(t) => t,
         Err(out) => return out,
     };
+    if let Some(refused) = super::held::refuse_mkfs(ctx, &device) {
+        return refused;
+    }
     let Some(serial) = ctx.state.resolve_device(&ctx.host, &device) else {
         return fatal(
             &format!("Unable to open {device}: No such file or directory"),
@@ -227,19 +231,17 @@ pub fn run(args: &[String], ctx: &mut Context<'_>) -> Output {
             "No such file or directory",
         );
     };
-    if let Some(mount) = ctx.state.mount_of(&serial) {
-        let message = if mount.host == ctx.host {
+    // Like Lustre 2.15's `check_mtab_entry`, only this host's mounts are
+    // checked: `--reformat` runs mke2fs with `-F`, past multi-mount
+    // protection, so a target live on the partner server is overwritten.
+    if let Some(mount) = ctx.state.mount_of(&serial).filter(|m| m.host == ctx.host) {
+        return Output::fail(
             format!(
-                "according to /proc/mounts {device} is already mounted on {}",
+                "mkfs.lustre: according to /proc/mounts {device} is already mounted on {}\n",
                 mount.mountpoint
-            )
-        } else {
-            format!(
-                "{device} is in use: Device or resource busy (MMP: mounted on {})",
-                mount.host
-            )
-        };
-        return Output::fail(format!("mkfs.lustre: {message}\n"), 16);
+            ),
+            16,
+        );
     }
     let Some(dev) = ctx.state.devices.get_mut(&serial) else {
         return fatal(
@@ -353,6 +355,24 @@ mod tests {
         let reformat = run(&mut state, "oss2", &format!("{OST} --reformat"));
         assert_eq!(reformat.code, 0);
         assert!(!reformat.stdout.contains("checking for existing"));
+        let serial = state.resolve_device("oss2", "/dev/sdb").unwrap();
+        assert_eq!(state.devices[&serial].format_count, 2);
+    }
+
+    #[test]
+    fn reformat_checks_this_hosts_mounts_only() {
+        let mut state = cluster();
+        let mgs = "mkfs.lustre --mgs /dev/sdb";
+        assert_eq!(run(&mut state, "oss1", mgs).code, 0);
+        assert_eq!(run(&mut state, "oss1", "mount -t lustre /dev/sdb /mnt/MGS").code, 0);
+        let here = run(&mut state, "oss1", &format!("{mgs} --reformat"));
+        assert_eq!(here.code, 16);
+        assert_eq!(
+            here.stderr,
+            "mkfs.lustre: according to /proc/mounts /dev/sdb is already mounted on /mnt/MGS\n"
+        );
+        // As with the real tool, the partner's live mount does not stop it.
+        assert_eq!(run(&mut state, "oss2", &format!("{mgs} --reformat")).code, 0);
         let serial = state.resolve_device("oss2", "/dev/sdb").unwrap();
         assert_eq!(state.devices[&serial].format_count, 2);
     }

@@ -5,6 +5,7 @@
 pub mod blkid;
 pub mod cat;
 pub mod cibadmin;
+pub mod command;
 pub mod conf_values;
 pub mod config_log;
 pub mod console;
@@ -13,27 +14,38 @@ pub mod crm_attribute;
 pub mod crm_mon;
 pub mod crm_node;
 pub mod crm_resource;
+pub mod df;
 pub mod flock;
+pub mod held;
 pub mod hostname;
 pub mod install;
+pub mod installed;
 pub mod journal_output;
 pub mod journalctl;
+pub mod kmod;
 pub mod lctl;
 pub mod lctl_param;
 pub mod ldd;
 pub mod llog;
+pub mod lnet_nets;
 pub mod lnetctl;
 pub mod lsblk;
+pub mod lsblk_tree;
+pub mod lustre_rmmod;
 pub mod meminfo;
 pub mod mkdir;
 pub mod mkfs;
+pub mod modinfo;
+pub mod modules;
 pub mod mount;
+pub mod multipath;
 pub mod pacemaker;
 pub mod params;
 pub mod proc_stat;
 pub mod readlink;
 pub mod stonith_admin;
 pub mod systemctl;
+pub mod timedatectl;
 pub mod tunefs;
 pub mod udevadm;
 pub mod umount;
@@ -115,7 +127,14 @@ pub fn dispatch_with_stdin(argv: &[String], ctx: &mut Context<'_>, stdin: Option
         return Output::default();
     };
     let base = name.rsplit('/').next().unwrap_or(name);
+    if let Some(missing) = installed::missing(name, args, ctx) {
+        return missing;
+    }
     match base {
+        "command" => command::run(args, ctx, stdin),
+        "modinfo" => modinfo::run(args, ctx),
+        "timedatectl" => timedatectl::run(args, ctx),
+        "df" => df::run(args, ctx),
         "hostname" => hostname::run(args, ctx),
         "uname" => uname::run(args, ctx),
         "lsblk" => lsblk::run(args, ctx),
@@ -123,6 +142,10 @@ pub fn dispatch_with_stdin(argv: &[String], ctx: &mut Context<'_>, stdin: Option
         "flock" => flock::run(args, ctx),
         "lctl" => lctl::run(args, ctx),
         "lnetctl" => lnetctl::run(args, ctx),
+        "modprobe" => kmod::modprobe(args, ctx),
+        "rmmod" => kmod::rmmod(args, ctx),
+        "lsmod" => kmod::lsmod(ctx),
+        "lustre_rmmod" => lustre_rmmod::run(args, ctx),
         "mkfs.lustre" => mkfs::run(args, ctx),
         "tunefs.lustre" => tunefs::run(args, ctx),
         "mount" | "mount.lustre" => mount::run(args, ctx),
@@ -136,6 +159,7 @@ pub fn dispatch_with_stdin(argv: &[String], ctx: &mut Context<'_>, stdin: Option
         "corosync" => corosync::run(args, ctx),
         "systemctl" => systemctl::run(args, ctx),
         "udevadm" => udevadm::run(args, ctx),
+        "multipath" => multipath::run(args, ctx),
         "install" => install::run(args, ctx, stdin),
         "mkdir" => mkdir::run(args, ctx),
         "readlink" => readlink::run(args, ctx),
@@ -162,8 +186,10 @@ pub fn is_read_only(argv: &[String]) -> bool {
     match base {
         "hostname" => args.is_empty() || matches!(first, Some("-f" | "--fqdn" | "-s" | "--short" | "--long")),
         "uname" | "echo" | "true" | "false" | "cat" | "journalctl" | "crm_mon" | "crm_node" | "lsblk" | "blkid"
-        | "readlink" | "udevadm" => base != "udevadm" || first == Some("info"),
+        | "readlink" | "udevadm" | "lsmod" => base != "udevadm" || first == Some("info"),
         "corosync" => first == Some("-v"),
+        "modinfo" | "timedatectl" | "df" => true,
+        "command" => first == Some("-v"),
         "cibadmin" => args.iter().any(|a| a == "--query" || a == "-Q"),
         "crm_resource" => crm_resource::is_read_only(args),
         "crm_attribute" => crm_attribute::is_read_only(args),
@@ -269,6 +295,11 @@ mod tests {
             "lctl list_nids",
             "lnetctl net show",
             "lnetctl stats show",
+            "command -v mkfs.lustre",
+            "modinfo -n lnet",
+            "timedatectl show -p NTPSynchronized --value",
+            "df -B1 --output=avail /var/log",
+            "lsmod",
             "hostname -f",
             "crm_node -n",
             "corosync -v",
@@ -292,6 +323,8 @@ mod tests {
         for line in [
             "lctl set_param x=1",
             "lnetctl lnet configure",
+            "modprobe lnet",
+            "lustre_rmmod",
             "mount",
             "hostname other",
             "umount /mnt",

@@ -77,6 +77,9 @@ fn failed(device: &str, dir: &str, code: u32, reason: &str, extra: &str) -> Outp
 /// `mount -t lustre DEVICE DIR` on `ctx.host` (also how Pacemaker starts
 /// an `ocf:lustre:Lustre` resource).
 pub(crate) fn mount_device(device: &str, dir: &str, ctx: &mut Context<'_>) -> Output {
+    if let Some(refused) = super::held::refuse_mount(ctx, device, dir) {
+        return refused;
+    }
     let Some(serial) = ctx.state.resolve_device(&ctx.host, device) else {
         return Output::fail(format!("mount.lustre: {device} does not exist\n"), 2);
     };
@@ -113,13 +116,19 @@ pub(crate) fn mount_device(device: &str, dir: &str, ctx: &mut Context<'_>) -> Ou
     if !target.mgs && !mgs_running(&target.param_nids("mgsnode"), ctx) {
         return failed(device, dir, 5, "Input/output error", "Is the MGS running?\n");
     }
+    if index_taken(&target, ctx) {
+        return failed(
+            device,
+            dir,
+            98,
+            "Address already in use",
+            &format!("The target service's index is already in use. ({device})\n"),
+        );
+    }
     let now_us = now_micros();
     let host = ctx.host.clone();
-    // mount.lustre loads the Lustre modules, which start LNet.
-    if ctx.state.host(&host).is_some_and(|h| !h.lnet_up) {
-        console::lustre_loaded(ctx.state, &host, now_us);
-        ctx.state.set_lnet(&host, true, now_us);
-    }
+    // mount.lustre loads the Lustre modules; ptlrpc starts LNet.
+    ctx.state.load_for_mount(&host, &target, now_us);
     ctx.state.mounts.push(Mount {
         host: host.clone(),
         serial: serial.clone(),
@@ -130,20 +139,34 @@ pub(crate) fn mount_device(device: &str, dir: &str, ctx: &mut Context<'_>) -> Ou
     console::mounted(ctx.state, &host, &serial, target.first_time, now_us);
     if target.first_time || target.writeconf {
         register(&target, ctx);
-        if let Some(t) = ctx.state.devices.get_mut(&serial).and_then(|d| d.target.as_mut()) {
-            t.first_time = false;
-            t.writeconf = false;
-        }
+    }
+    // mount.lustre turns `:`, `=` and `+` labels into the flags they stand
+    // for and relabels the device `fs-OST0000` once mounted.
+    if let Some(t) = ctx.state.devices.get_mut(&serial).and_then(|d| d.target.as_mut()) {
+        t.first_time = false;
+        t.writeconf = false;
+        t.no_local_logs = false;
     }
     Output::ok("")
+}
+
+/// The MGS refuses a new (`first_time`, not `writeconf`) target whose
+/// index its configuration logs already hold (`mgs_set_index` in 2.15's
+/// `mgs_llog.c`: EADDRINUSE, "Use --writeconf to force"); `lctl
+/// erase_lcfg` frees it.
+fn index_taken(target: &Target, ctx: &Context<'_>) -> bool {
+    target.first_time
+        && !target.writeconf
+        && (target.mdt || target.ost)
+        && ctx.state.llogs.contains_key(&target.svname())
 }
 
 /// Is an MGS mounted on a host with one of these NIDs?
 fn mgs_running(nids: &[String], ctx: &Context<'_>) -> bool {
     ctx.state.mounts.iter().any(|m| {
         let is_mgs = ctx.state.devices[&m.serial].target.as_ref().is_some_and(|t| t.mgs);
-        let host_nid = ctx.state.host(&m.host).map(|h| h.nid.clone()).unwrap_or_default();
-        is_mgs && nids.contains(&host_nid)
+        let host_nids = ctx.state.host(&m.host).map(super::lnet_nets::nids).unwrap_or_default();
+        is_mgs && host_nids.iter().any(|n| nids.contains(n))
     })
 }
 

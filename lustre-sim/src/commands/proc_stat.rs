@@ -104,7 +104,8 @@ mod tests {
         ] {
             assert!(idle_host.contains(&format!("\n{key}")), "{key}: {idle_host}");
         }
-        assert_eq!(run(&mut state, "oss1", "lnetctl lnet configure").code, 0);
+        assert_eq!(run(&mut state, "oss1", "modprobe lnet").code, 0);
+        assert_eq!(run(&mut state, "oss1", "lnetctl lnet configure --all").code, 0);
         assert_eq!(run(&mut state, "mds1", "mkfs.lustre --mgs /dev/sdb").code, 0);
         assert_eq!(run(&mut state, "mds1", "mount -t lustre /dev/sdb /mnt/mgs").code, 0);
         let since = state.mounts[0].since;

@@ -1,11 +1,13 @@
 //! `readlink -f [--] PATH…`: each path made canonical, one per line, as
 //! GNU coreutils prints it. A device link (`/dev/disk/by-id/…`) resolves to
-//! the host's kernel name of that device (`/dev/sdb`); any other path that
+//! the host's kernel name of that device (`/dev/sdb`, `/dev/dm-0` for a
+//! multipath map or its `/dev/mapper` name); any other path that
 //! exists nowhere in the simulation is printed as given (GNU `-f` allows a
 //! missing last component); a path under a missing directory prints
 //! nothing and makes the exit status 1, as the real one does.
 
 use super::{Context, Output};
+use crate::block::Node;
 
 /// Runs `readlink -f …`.
 pub fn run(args: &[String], ctx: &mut Context<'_>) -> Output {
@@ -33,10 +35,7 @@ pub fn run(args: &[String], ctx: &mut Context<'_>) -> Output {
     }
     let mut out = Output::ok("");
     for path in paths {
-        let device = ctx
-            .state
-            .resolve_device(&ctx.host, &path)
-            .and_then(|serial| ctx.state.devices.get(&serial)?.paths.get(&ctx.host).cloned());
+        let device = kernel_name(ctx, &path);
         match device {
             Some(kernel) => out.stdout.push_str(&format!("{kernel}\n")),
             None if path.starts_with("/dev/disk/") => out.code = 1,
@@ -44,6 +43,17 @@ pub fn run(args: &[String], ctx: &mut Context<'_>) -> Output {
         }
     }
     out
+}
+
+/// The kernel path `path` names on the host: a multipath map's `dm-N`, a
+/// path's or partition's own name.
+fn kernel_name(ctx: &Context<'_>, path: &str) -> Option<String> {
+    let (host, state) = (ctx.host.as_str(), &*ctx.state);
+    match state.node(host, path) {
+        Some(Node::Member { path, .. }) => Some(path),
+        Some(Node::Partition { serial, number }) => state.partition_path(host, &serial, number),
+        None => state.kernel_path(host, &state.resolve_device(host, path)?),
+    }
 }
 
 #[cfg(test)]

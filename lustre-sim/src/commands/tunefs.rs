@@ -1,6 +1,7 @@
 //! `tunefs.lustre`: prints (`--dryrun`) or changes a target's permanent
 //! disk data: `--param`, `--erase-params`, `--mgsnode`, `--servicenode`,
-//! `--failnode`, `--writeconf`. A mounted target is refused.
+//! `--failnode`, `--writeconf`, `--nolocallogs`. A mounted target is
+//! refused.
 
 use super::{ldd, split_long, Context, Output};
 use crate::state::Target;
@@ -11,6 +12,7 @@ struct Changes {
     dryrun: bool,
     erase: bool,
     writeconf: bool,
+    no_local_logs: bool,
     params: Vec<String>,
     mgsnodes: Vec<String>,
     servicenodes: Vec<String>,
@@ -33,6 +35,7 @@ fn parse(args: &[String]) -> Result<Changes, Output> {
             "--dryrun" | "-n" => c.dryrun = true,
             "--erase-params" | "-e" => c.erase = true,
             "--writeconf" | "-w" => c.writeconf = true,
+            "--nolocallogs" | "-l" => c.no_local_logs = true,
             "--param" | "-p" => c.params.push(value()),
             "--mgsnode" | "-m" => c.mgsnodes.push(value()),
             "--servicenode" | "-s" => c.servicenodes.push(value()),
@@ -79,6 +82,7 @@ fn apply(target: &Target, c: &Changes) -> Target {
         t.params.push(p.clone());
     }
     t.writeconf |= c.writeconf;
+    t.no_local_logs |= c.no_local_logs;
     t
 }
 
@@ -131,6 +135,7 @@ pub fn run(args: &[String], ctx: &mut Context<'_>) -> Output {
 }
 
 #[cfg(test)]
+#[expect(clippy::unwrap_used, reason = "a failing test should panic with the error")]
 mod tests {
     use crate::commands::test_support::{cluster, run};
 
@@ -177,6 +182,17 @@ mod tests {
             out.stdout
         );
         assert!(out.stdout.contains("Parameters: sys.timeout=80\n"));
+        let label = |state: &mut crate::state::ClusterState| {
+            let serial = state.resolve_device("mds1", "/dev/sdb").unwrap();
+            state.devices[&serial].target.as_ref().unwrap().label()
+        };
+        assert_eq!(label(&mut state), "fs1=MDT0000", "server_make_name's writeconf label");
+        assert_eq!(run(&mut state, "mds1", "mount -t lustre /dev/sdb /mnt/mdt0").code, 0);
+        assert_eq!(label(&mut state), "fs1-MDT0000", "mount.lustre relabels");
+        assert_eq!(run(&mut state, "mds1", "umount /mnt/mdt0").code, 0);
+        let local = run(&mut state, "mds1", "tunefs.lustre --nolocallogs /dev/sdb");
+        assert!(local.stdout.contains("(MDT MGS nolocallogs )"), "{}", local.stdout);
+        assert_eq!(label(&mut state), "fs1+MDT0000");
         assert_eq!(run(&mut state, "mds1", "mount -t lustre /dev/sdb /mnt/mdt0").code, 0);
         let log = run(&mut state, "mds1", "lctl llog_print fs1-client").stdout;
         assert!(!log.contains("conf_param"), "{log}");

@@ -1,10 +1,12 @@
 //! `udevadm info --query=symlink --name=DEV`: the device's udev links,
 //! relative to `/dev` and space-separated, as systemd 239 prints them
 //! (see [`crate::state::ClusterState::device_links`]); `udevadm settle`
-//! and `trigger` succeed at once.
+//! and `trigger` succeed at once. A multipath path lists the LUN's by-id
+//! links too (it claims them; the map wins them) and its own by-path.
 
 use super::pacemaker::value;
 use super::{Context, Output};
+use crate::block::Node;
 
 /// Runs `udevadm info|settle|trigger …`.
 pub fn run(args: &[String], ctx: &mut Context<'_>) -> Output {
@@ -23,15 +25,22 @@ pub fn run(args: &[String], ctx: &mut Context<'_>) -> Output {
     } else {
         format!("/dev/{name}")
     };
-    let Some(serial) = ctx.state.resolve_device(&ctx.host, &path) else {
-        return Output::fail("device node not found\n", 2);
+    let host = ctx.host.as_str();
+    let state = &*ctx.state;
+    let (links, kernel) = match state.node(host, &path) {
+        Some(Node::Member {
+            serial, path: member, ..
+        }) => (state.member_links(host, &serial, &member), Some(member)),
+        Some(Node::Partition { serial, number }) => (
+            state.partition_links(host, &serial, number),
+            state.partition_path(host, &serial, number),
+        ),
+        None => match state.resolve_device(host, &path) {
+            Some(serial) => (state.device_links(host, &serial), state.kernel_path(host, &serial)),
+            None => return Output::fail("device node not found\n", 2),
+        },
     };
-    let links = ctx.state.device_links(&ctx.host, &serial);
-    let kernel = ctx.state.devices[&serial]
-        .paths
-        .get(&ctx.host)
-        .cloned()
-        .unwrap_or_default();
+    let kernel = kernel.unwrap_or_default();
     match query.as_str() {
         "symlink" => Output::ok(format!("{}\n", links.join(" "))),
         "name" => Output::ok(format!("{}\n", kernel.trim_start_matches("/dev/"))),

@@ -507,3 +507,25 @@ fn cibadmin_reads_xml_from_stdin_with_xml_pipe() {
     assert!(crate::exec::reads_stdin("cibadmin --create -o resources --xml-pipe"));
     assert!(!crate::exec::reads_stdin("mkdir -p /mnt/x"));
 }
+
+#[test]
+fn a_rebooted_node_restarts_its_enabled_units_and_its_targets_move() {
+    let t = now_micros();
+    let mut state = ha(t);
+    configure(&mut state, true);
+    set_role(&mut state, "Started");
+    tick(&mut state, &Faults::default(), t + SECOND);
+    assert_eq!(mounted_on(&state).as_deref(), Some("oss1"));
+    let mut faults = Faults::default();
+    faults.apply("oss1", FaultCommand::Reboot);
+    tick(&mut state, &faults, t + 2 * SECOND);
+    tick(&mut state, &faults, t + 3 * SECOND);
+    // A clean shutdown: nothing to fence, and stickiness keeps the target
+    // on oss2 once oss1 is back.
+    assert_eq!(mounted_on(&state).as_deref(), Some("oss2"));
+    let oss1 = &state.ha.hosts["oss1"];
+    assert!(oss1.corosync.active && oss1.pacemaker.active);
+    assert!(state.host("oss1").is_some_and(|h| h.modules.is_empty() && !h.lnet_up));
+    let xml = run_with(&mut state, "oss2", "crm_mon -1 --as-xml", &faults).stdout;
+    assert!(!xml.contains("<fence_event"), "{xml}");
+}

@@ -67,9 +67,21 @@ fn is_service(text: &str) -> bool {
     hex.len() == 4 && hex.chars().all(|c| c.is_ascii_hexdigit())
 }
 
-/// Whether `label` is the label of target `name`, registered or not.
+/// Whether `label` is the label of target `name` in any form Lustre
+/// writes (`server_make_name` in 2.15's `mkfs_lustre.c`): `fs-OST0003`
+/// once registered, `fs:OST0003` before, `fs=OST0003` after
+/// `tunefs.lustre --writeconf`, `fs+OST0003` after `--nolocallogs`.
+/// mount.lustre accepts every one of them.
 pub fn labels_target(label: &str, name: &str) -> bool {
-    label == name || label == first_time_label(name)
+    if label == name {
+        return true;
+    }
+    let Some((fsname, service)) = name.rsplit_once('-').filter(|(_, s)| is_service(s)) else {
+        return false;
+    };
+    [':', '=', '+']
+        .iter()
+        .any(|sep| label == format!("{fsname}{sep}{service}"))
 }
 
 /// Every labelled device `host` sees: `(device, label)`.
@@ -118,6 +130,11 @@ mod tests {
         assert_eq!(first_time_label("fs1-MDT0000"), "fs1:MDT0000");
         assert_eq!(first_time_label("MGS"), "MGS");
         assert!(labels_target("fs1:OST0003", "fs1-OST0003"));
+        assert!(labels_target("fs1=OST0003", "fs1-OST0003"), "after --writeconf");
+        assert!(labels_target("fs1+OST0003", "fs1-OST0003"), "after --nolocallogs");
+        assert!(!labels_target("fs1=OST0004", "fs1-OST0003"));
+        assert!(!labels_target("fs2=OST0003", "fs1-OST0003"));
+        assert!(labels_target("MGS", "MGS"));
         assert!(labels_target("fs1-OST0003", "fs1-OST0003"));
         assert!(!labels_target("fs2:OST0003", "fs1-OST0003"));
     }

@@ -70,7 +70,7 @@ fn wanted(fs: &FilesystemRow) -> Result<Vec<(String, String)>, String> {
 }
 
 /// The host the file system's MGS is mounted on now.
-async fn mgs_host(shared: &Shared, fs: &FilesystemRow) -> Result<Server, String> {
+pub(super) async fn mgs_host(shared: &Shared, fs: &FilesystemRow) -> Result<Server, String> {
     let mgt = TargetRow::load(shared, fs.mgs_id).await?;
     let hosts = mgt.hosts(shared).await?;
     let seen = mounts::locate(shared, &mgt, &hosts).await.complete(&mgt.name)?;

@@ -55,7 +55,7 @@ pub async fn run(shared: &Shared) -> Result<Value, String> {
     let nodes = volume_nodes(shared).await?;
     let mut found = Vec::new();
     for scan in &scans {
-        let Some(mgs) = scan.mounts.iter().find(|m| m.svname.as_deref() == Some("MGS")) else {
+        let Some(mgs) = scan.mounts.iter().find(|m| m.mgs) else {
             continue;
         };
         match read_mgs(shared, scan, mgs, &scans, &nodes).await {
@@ -126,7 +126,12 @@ async fn read_mgs(
     nodes: &VolumeNodes,
 ) -> Result<(Vec<DetectedFs>, Vec<String>), String> {
     let host = &scan.host;
-    let mgt = resolve("mgt", None, "MGS", &[(host.id, mgs.device.clone())], None, nodes).ok_or_else(|| {
+    // An MDT formatted `--mgs --mdt` is its file system's MGS too.
+    let (kind, index, name) = match mgs.svname.as_deref().and_then(llog::mdt_index) {
+        Some(index) => ("mdt", Some(i32::from(index)), mgs.svname.clone().unwrap_or_default()),
+        None => ("mgt", None, "MGS".to_owned()),
+    };
+    let mgt = resolve(kind, index, &name, &[(host.id, mgs.device.clone())], None, nodes).ok_or_else(|| {
         format!(
             "the MGS on {} is on {}, which is not a known volume",
             host.name, mgs.device

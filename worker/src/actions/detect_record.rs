@@ -67,7 +67,10 @@ pub async fn record(shared: &Shared, found: &[DetectedFs], notes: Vec<String>) -
         notes,
         ..Report::default()
     };
-    for fs in found {
+    // A file system whose MDT is its MGS first: others may register there.
+    let mut ordered: Vec<&DetectedFs> = found.iter().collect();
+    ordered.sort_by_key(|fs| fs.mgt.kind != "mdt" || !fs.mgt.name.starts_with(&format!("{}-", fs.name)));
+    for fs in ordered {
         record_filesystem(&tx, fs, &mut report).await.map_err(&fail)?;
     }
     tx.commit().await.map_err(&fail)?;
@@ -92,7 +95,27 @@ async fn record_filesystem(
             .push(format!("{}: not a file-system name Chroma accepts", fs.name));
         return Ok(());
     }
-    let Some(mgs_id) = ensure_target(tx, &fs.mgt, None, report).await? else {
+    let combined = fs.mgt.kind == "mdt";
+    if combined && fs.mgt.name.strip_suffix(suffix(&fs.mgt.name)) == Some(&format!("{}-", fs.name)) {
+        return record_combined(tx, fs, report).await;
+    }
+    let mgs_id = if combined {
+        // Another file system registered with a combined MGS+MDT: that MDT
+        // is recorded with its own file system, which comes first.
+        let rows = query(
+            tx,
+            "SELECT id FROM target WHERE volume_id = $1 AND name = $2 AND state <> 'removed'",
+            [fs.mgt.volume_id.into(), fs.mgt.name.clone().into()],
+        )
+        .await?;
+        rows.first().map(|r| r.try_get("", "id")).transpose()?
+    } else {
+        ensure_target(tx, &fs.mgt, None, report).await?
+    };
+    let Some(mgs_id) = mgs_id else {
+        report
+            .notes
+            .push(format!("{}: its MGS {} is not recorded", fs.name, fs.mgt.name));
         return Ok(());
     };
     let fs_id = match find_filesystem(tx, &fs.name, mgs_id).await? {
@@ -109,6 +132,66 @@ async fn record_filesystem(
                 return Ok(());
             }
         },
+    };
+    report.filesystems.push(fs.name.clone());
+    for target in &fs.targets {
+        ensure_target(tx, target, Some(fs_id), report).await?;
+    }
+    Ok(())
+}
+
+/// `MDT0000` of `fs1-MDT0000`.
+fn suffix(svname: &str) -> &str {
+    svname.rsplit_once('-').map_or("", |(_, s)| s)
+}
+
+/// A file system whose MGS is its own MDT (formatted `--mgs --mdt`): the
+/// MDT is the file system's `mgs_id` and one of its targets, so the file
+/// system is inserted first, under the MDT's id-to-be.
+async fn record_combined(tx: &DatabaseTransaction, fs: &DetectedFs, report: &mut Report) -> Result<(), sea_orm::DbErr> {
+    let mdt = &fs.mgt;
+    let rows = query(
+        tx,
+        "SELECT id, name, filesystem_id FROM target WHERE volume_id = $1 AND state <> 'removed'",
+        [mdt.volume_id.into()],
+    )
+    .await?;
+    let fs_id = match rows.first() {
+        Some(row) => {
+            let name: String = row.try_get("", "name")?;
+            let fs_id: Option<Uuid> = row.try_get("", "filesystem_id")?;
+            match fs_id.filter(|_| name == mdt.name) {
+                Some(fs_id) => fs_id,
+                None => {
+                    report
+                        .notes
+                        .push(format!("{}: its volume is recorded as {name}", mdt.name));
+                    return Ok(());
+                }
+            }
+        }
+        None => {
+            let mgs_id = Uuid::now_v7();
+            execute(tx, "SET CONSTRAINTS filesystem_mgs_id_fkey DEFERRED", []).await?;
+            let Some(fs_id) = insert_filesystem(tx, fs, mgs_id).await? else {
+                report
+                    .notes
+                    .push(format!("{}: a file system of that name appeared meanwhile", fs.name));
+                return Ok(());
+            };
+            if insert_target(tx, mgs_id, mdt, Some(fs_id), mdt.ha_resource.as_deref())
+                .await?
+                .is_none()
+            {
+                report
+                    .notes
+                    .push(format!("{}: conflicts with a recorded target", mdt.name));
+                return Ok(());
+            }
+            report.new_filesystems.push(fs.name.clone());
+            push_once(&mut report.new_targets, &mdt.name);
+            fs_id
+        }
     };
     report.filesystems.push(fs.name.clone());
     for target in &fs.targets {
@@ -155,7 +238,7 @@ async fn ensure_target(
         },
         None => None,
     };
-    let inserted = insert_target(tx, t, fs_id, ha_resource).await?;
+    let inserted = insert_target(tx, Uuid::now_v7(), t, fs_id, ha_resource).await?;
     match inserted {
         Some(_) => {
             push_once(&mut report.targets, &t.name);
@@ -197,6 +280,7 @@ async fn resource_holder(tx: &DatabaseTransaction, id: &str) -> Result<Option<St
 /// Inserts `t`, kept by Pacemaker as `ha_resource` if given.
 async fn insert_target(
     tx: &DatabaseTransaction,
+    id: Uuid,
     t: &Detected,
     fs_id: Option<Uuid>,
     ha_resource: Option<&str>,
@@ -210,7 +294,7 @@ async fn insert_target(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, false, $11, $12)
          ON CONFLICT DO NOTHING RETURNING id",
         [
-            Uuid::now_v7().into(),
+            id.into(),
             t.kind.to_owned().into(),
             fs_id.into(),
             t.index.into(),

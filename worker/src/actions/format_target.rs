@@ -10,13 +10,15 @@
 //! retry waits while an earlier attempt's mkfs (which may outlive its
 //! worker) still runs. A first attempt refuses a volume holding anything
 //! unless the target asks for `reformat`, even a leftover of an earlier
-//! file system with the same name.
+//! file system with the same name, and no attempt formats a volume that
+//! is mounted on any server that sees it ([`in_use`]).
 
 use serde_json::{json, Value};
 use std::time::Duration;
 use uuid::Uuid;
 
 use super::contents::{self, Contents, LOCK_WAIT_SECS};
+use super::in_use;
 use super::mkfs::{self, mkfs_argv};
 use super::servers::Server;
 use super::step;
@@ -82,6 +84,7 @@ pub async fn run(shared: &Shared, target_id: Uuid) -> Result<Value, String> {
         }
         Decision::Format { reformat } => reformat,
     };
+    in_use::refuse_if_in_use(shared, &target).await?;
     let marker = match marker {
         Some(marker) => marker.to_owned(),
         None => mark(shared, &target, before.uuid_or_empty()).await?,

@@ -1,7 +1,14 @@
 //! `start_lnet` and `stop_lnet`, and the LNet check of `probe_host`.
 //! `lnetctl net show` prints YAML with one `- nid: NID` per local network
-//! interface; it fails while LNet is down. A host's NIDs are every NID but
+//! interface; it fails while LNet is down, and prints nothing (exit 0)
+//! while the `lnet` module is not loaded. A host's NIDs are every NID but
 //! the loopback `0@lo`.
+//!
+//! LNet lives in kernel modules: `lnetctl` needs `modprobe lnet` first (as
+//! IML's `load_lnet` did), and once a target was mounted ptlrpc holds LNet
+//! up, so `lnetctl lnet unconfigure` answers EBUSY; stopping LNet means
+//! unloading the Lustre modules with `lustre_rmmod`, which takes LNet down
+//! with them.
 
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -11,6 +18,9 @@ use super::{mounts, step};
 use crate::shared::Shared;
 
 const NET_SHOW: [&str; 3] = ["lnetctl", "net", "show"];
+const MODPROBE_LNET: [&str; 2] = ["modprobe", "lnet"];
+const CONFIGURE: [&str; 4] = ["lnetctl", "lnet", "configure", "--all"];
+const LUSTRE_RMMOD: [&str; 1] = ["lustre_rmmod"];
 const LOOPBACK: &str = "0@lo";
 
 /// The NIDs in `lnetctl net show` output, without `0@lo`.
@@ -23,10 +33,12 @@ pub fn parse_nids(stdout: &str) -> Vec<String> {
         .collect()
 }
 
-/// The host's NIDs, or `None` while LNet is down there.
+/// The host's NIDs, or `None` while LNet is down there (or its module is
+/// not even loaded: lnetctl then prints nothing and succeeds).
 pub async fn show(shared: &Shared, host: &Server) -> Result<Option<Vec<String>>, String> {
     let output = host.exec(shared, &NET_SHOW).await?;
-    Ok(output.success().then(|| parse_nids(&output.stdout)))
+    let up = output.success() && !output.stdout.trim().is_empty();
+    Ok(up.then(|| parse_nids(&output.stdout)))
 }
 
 /// Records `lnet_up` with `nids`, or `lnet_down` keeping the NIDs; fenced
@@ -63,14 +75,23 @@ pub async fn refresh(shared: &Shared, host: &Server) -> Result<Value, String> {
     Ok(json!({ "lnet_up": nids.is_some(), "nids": nids.unwrap_or_else(|| host.nids.clone()) }))
 }
 
-/// `start_lnet`: `lnetctl lnet configure --all` unless LNet already has
-/// NIDs, then records them; `lnet_up`.
+/// `start_lnet`: loads the `lnet` module (`modprobe` does nothing when it
+/// is loaded), then, unless LNet already has NIDs, configures it: from
+/// `/etc/lnet.conf` when Chroma wrote the host's networks there
+/// ([`super::lnet_config`]), else `lnetctl lnet configure --all` (the
+/// module options' networks). Records the NIDs; `lnet_up`. A redelivered
+/// step finds LNet up and only records it again.
 pub async fn start(shared: &Shared, host_id: Uuid) -> Result<Value, String> {
     let host = Server::load(shared, host_id).await?;
+    host.check(shared, &MODPROBE_LNET).await?;
     let before = show(shared, &host).await?.filter(|nids| !nids.is_empty());
     let configured = before.is_none();
     if configured {
-        host.check(shared, &["lnetctl", "lnet", "configure", "--all"]).await?;
+        if has_networks(shared, host_id).await? {
+            super::lnet_config::bring_up_from_file(shared, &host).await?;
+        } else {
+            host.check(shared, &CONFIGURE).await?;
+        }
     }
     let output = host.exec(shared, &NET_SHOW).await?;
     if !output.success() {
@@ -87,28 +108,36 @@ pub async fn start(shared: &Shared, host_id: Uuid) -> Result<Value, String> {
     Ok(json!({ "host": host.name, "configured": configured, "nids": nids }))
 }
 
+/// Whether Chroma configured the host's LNet networks (`/etc/lnet.conf`).
+async fn has_networks(shared: &Shared, host_id: Uuid) -> Result<bool, String> {
+    let rows = store::sql::query(
+        &shared.db,
+        "SELECT lnet_networks IS NOT NULL AS chosen FROM host WHERE id = $1",
+        [host_id.into()],
+    )
+    .await
+    .map_err(|e| format!("cannot read the host's LNet networks: {e}"))?;
+    rows.first()
+        .map(|r| r.try_get::<bool>("", "chosen"))
+        .transpose()
+        .map(|chosen| chosen.unwrap_or(false))
+        .map_err(|e| format!("bad host row: {e}"))
+}
+
 /// `stop_lnet`: refuses while Lustre targets are mounted on the host, else
-/// `lnetctl lnet unconfigure` unless LNet is down already; `lnet_down`.
+/// unloads the Lustre modules and LNet with `lustre_rmmod` (a bare
+/// `lnetctl lnet unconfigure` gets EBUSY once ptlrpc is loaded); with
+/// nothing loaded it does nothing. `lnet_down`.
 pub async fn stop(shared: &Shared, host_id: Uuid) -> Result<Value, String> {
     let host = Server::load(shared, host_id).await?;
-    let mounted = mounts::list(shared, &host).await?;
-    if !mounted.is_empty() {
-        let names: Vec<String> = mounted
-            .iter()
-            .map(|m| m.svname.clone().unwrap_or_else(|| m.device.clone()))
-            .collect();
-        return Err(format!(
-            "cannot stop LNet on {}: Lustre targets are mounted there: {}",
-            host.name,
-            names.join(", ")
-        ));
-    }
+    mounts::require_none(shared, &host, "stop LNet").await?;
     let up = show(shared, &host).await?.is_some();
-    if up {
-        host.check(shared, &["lnetctl", "lnet", "unconfigure"]).await?;
+    host.check(shared, &LUSTRE_RMMOD).await?;
+    if show(shared, &host).await?.is_some() {
+        return Err(format!("LNet on {} is still up after lustre_rmmod", host.name));
     }
     record(shared, host_id, None).await?;
-    Ok(json!({ "host": host.name, "unconfigured": up }))
+    Ok(json!({ "host": host.name, "unconfigured": up, "modules_unloaded": true }))
 }
 
 #[cfg(test)]

@@ -1,98 +1,144 @@
-//! Block devices as `lsblk -J -b -o NAME,SIZE,SERIAL,TYPE` lists them. A
-//! volume is known by its serial: kernel names (`/dev/sdb`) change across
-//! reboots, so actions look the path up when they act.
+//! The volumes a host offers, read from `lsblk` (see [`tree`]) and named by
+//! stable paths. A volume is one piece of storage however many paths reach
+//! it: known by its identity (the LUN's serial, `SERIAL-partN`, or an LVM
+//! or md UUID link), reached through its multipath map when it has one,
+//! never through a path dm-multipath holds.
+//!
+//! Actions (format, mount, Pacemaker) use a `/dev/disk/by-id` link: kernel
+//! names (`/dev/sdb`, `dm-3`) change across reboots, and `/dev/mapper/mpathX`
+//! names come from each server's own bindings file, so the two servers of a
+//! pair may call one LUN `mpatha` and `mpathd`. `dm-uuid-mpath-<wwid>` is
+//! made from the WWID (13-dm-disk.rules) and exists only for the map, so it
+//! names the same map on every server and can never be a raw path; the
+//! `scsi-3…`/`wwn-0x…` links a map takes over from its paths (udev
+//! `link_priority`) fall back to a path if the map goes away. What is
+//! recorded per host (`volume_node.path`) is the device node lsblk and
+//! `mount` show (`/dev/mapper/mpatha`, `/dev/sdb`), which detection
+//! compares with mount listings.
 
-use serde::Deserialize;
-use serde_json::Value;
+pub mod tree;
 
+use super::mounts;
 use super::servers::Server;
 use crate::shared::Shared;
 
 /// The listing command, the same for probing and for resolving.
-const LSBLK: [&str; 5] = ["lsblk", "-J", "-b", "-o", "NAME,SIZE,SERIAL,TYPE"];
+const LSBLK: [&str; 6] = [
+    "lsblk",
+    "-J",
+    "-b",
+    "-p",
+    "-o",
+    "NAME,KNAME,SIZE,SERIAL,TYPE,FSTYPE,MOUNTPOINT",
+];
 
-/// A whole disk with a serial.
+/// By-id link prefixes in order of preference: identities first, then the
+/// LUN's names, never `dm-name-` (the host-local `mpathX`).
+const RANKED: [&str; 6] = ["dm-uuid-mpath-", "dm-uuid-LVM-", "md-uuid-", "wwn-", "scsi-", ""];
+
+/// A volume as a host sees it now.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Disk {
-    /// `/dev/NAME`.
+    /// The stable path actions use (`/dev/disk/by-id/…`; the device node
+    /// when udev gives it no by-id link).
     pub path: String,
+    /// The device node: `/dev/mapper/mpatha`, `/dev/sdb`.
+    pub device: String,
+    /// Its identity.
     pub serial: String,
     pub size: i64,
 }
 
-/// One device of the listing. Older util-linux prints sizes as strings,
-/// newer as numbers.
-#[derive(Debug, Deserialize)]
-struct Device {
-    name: String,
-    size: Option<Value>,
-    serial: Option<String>,
-    #[serde(rename = "type")]
-    kind: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Listing {
-    blockdevices: Vec<Device>,
-}
-
-/// Parses the listing into the whole disks that have a serial.
-pub fn parse(stdout: &str) -> Result<Vec<Disk>, String> {
-    let listing: Listing = serde_json::from_str(stdout).map_err(|e| format!("cannot parse lsblk output: {e}"))?;
-    Ok(listing.blockdevices.into_iter().filter_map(disk).collect())
-}
-
-fn disk(device: Device) -> Option<Disk> {
-    if device.kind.as_deref().is_some_and(|k| k != "disk") {
-        return None;
-    }
-    let serial = device.serial.filter(|s| !s.is_empty())?;
-    let size = match device.size? {
-        Value::Number(n) => n.as_i64()?,
-        Value::String(s) => s.parse().ok()?,
-        _ => return None,
-    };
-    Some(Disk {
-        path: format!("/dev/{}", device.name),
-        serial,
-        size,
-    })
-}
-
-/// The whole disks `host` sees now.
-pub async fn disks(shared: &Shared, host: &Server) -> Result<Vec<Disk>, String> {
-    parse(&host.check(shared, &LSBLK).await?)
-}
-
-/// The path of the disk with `serial` on `host` now, if it sees one.
-pub async fn path_of(shared: &Shared, host: &Server, serial: &str) -> Result<Option<String>, String> {
-    Ok(disks(shared, host)
+/// The listing of `host`, with its Lustre mounts kept usable.
+async fn listing(shared: &Shared, host: &Server) -> Result<tree::Devices, String> {
+    let lustre: Vec<String> = mounts::list(shared, host)
         .await?
         .into_iter()
-        .find(|d| d.serial == serial)
-        .map(|d| d.path))
+        .map(|m| m.device)
+        .collect();
+    tree::parse(&host.check(shared, &LSBLK).await?, &lustre)
+}
+
+/// The volumes `host` offers now, one per identity.
+pub async fn disks(shared: &Shared, host: &Server) -> Result<Vec<Disk>, String> {
+    let mut found: Vec<Disk> = Vec::new();
+    for offered in listing(shared, host).await?.offered {
+        if let Some(disk) = resolve(shared, host, offered).await? {
+            if !found.iter().any(|d| d.serial == disk.serial) {
+                found.push(disk);
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// The volume `serial` on `host` now, if it sees it; an error saying why
+/// when it sees it but something else uses it (the OS, a mount, swap,
+/// another storage layer).
+pub async fn volume_of(shared: &Shared, host: &Server, serial: &str) -> Result<Option<Disk>, String> {
+    let listing = listing(shared, host).await?;
+    for offered in listing.offered {
+        if offered.serial.as_deref().is_some_and(|s| s != serial) {
+            continue;
+        }
+        if let Some(disk) = resolve(shared, host, offered).await?.filter(|d| d.serial == serial) {
+            return Ok(Some(disk));
+        }
+    }
+    match listing.refused.iter().find(|r| r.serial.as_deref() == Some(serial)) {
+        Some(r) => Err(format!(
+            "{} ({serial}) on {} is {}: Chroma will not use it",
+            r.node, host.name, r.reason
+        )),
+        None => Ok(None),
+    }
+}
+
+/// `offered` with its identity and stable path, read from its udev links;
+/// `None` when it has no identity.
+async fn resolve(shared: &Shared, host: &Server, offered: tree::Offered) -> Result<Option<Disk>, String> {
+    let links = by_id_links(shared, host, &offered.node).await?;
+    let Some(serial) = offered.serial.clone().or_else(|| identity_link(&links)) else {
+        return Ok(None);
+    };
+    Ok(Some(Disk {
+        path: stable(&links).unwrap_or_else(|| offered.node.clone()),
+        device: offered.node,
+        serial,
+        size: offered.size,
+    }))
+}
+
+/// The `disk/by-id/` links udev gives `node`.
+async fn by_id_links(shared: &Shared, host: &Server, node: &str) -> Result<Vec<String>, String> {
+    let name = format!("--name={node}");
+    let out = host
+        .exec(shared, &["udevadm", "info", "--query=symlink", &name])
+        .await?;
+    Ok(out
+        .stdout
+        .split_whitespace()
+        .filter_map(|l| l.strip_prefix("disk/by-id/"))
+        .map(str::to_owned)
+        .collect())
+}
+
+/// The preferred by-id link, as a path.
+fn stable(links: &[String]) -> Option<String> {
+    links
+        .iter()
+        .filter(|l| !l.starts_with("dm-name-"))
+        .min_by_key(|l| RANKED.iter().position(|p| l.starts_with(p)))
+        .map(|l| format!("/dev/disk/by-id/{l}"))
+}
+
+/// The identity of a device lsblk gives none: its LVM or md UUID link.
+fn identity_link(links: &[String]) -> Option<String> {
+    links
+        .iter()
+        .find(|l| l.starts_with("dm-uuid-LVM-") || l.starts_with("md-uuid-"))
+        .cloned()
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn disk(path: &str, serial: &str, size: i64) -> Disk {
-        Disk {
-            path: path.into(),
-            serial: serial.into(),
-            size,
-        }
-    }
-
-    #[test]
-    fn parses_lsblk_of_old_and_new_util_linux() {
-        let old = r#"{"blockdevices": [{"name": "sdb", "size": "107374182400", "serial": "S1", "type": "disk"},
-            {"name": "sdb1", "size": "1024", "serial": null, "type": "part"},
-            {"name": "sr0", "size": "1024", "serial": "", "type": "rom"}]}"#;
-        assert_eq!(parse(old), Ok(vec![disk("/dev/sdb", "S1", 107_374_182_400)]));
-        let new = r#"{"blockdevices": [{"name": "vdc", "size": 42, "serial": "S2", "type": "disk"}]}"#;
-        assert_eq!(parse(new), Ok(vec![disk("/dev/vdc", "S2", 42)]));
-        assert!(parse("not json").is_err());
-    }
-}
+mod tests;

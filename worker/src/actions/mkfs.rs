@@ -11,9 +11,11 @@ pub struct MkfsSpec {
     pub kind: String,
     pub fsname: Option<String>,
     pub index: Option<i32>,
-    /// The MGS's NIDs, primary first (none for an MGT).
+    /// Each MGS server's NIDs comma-joined (`10.0.0.1@tcp,192.168.0.1@o2ib`),
+    /// primary first (none for an MGT).
     pub mgs_nids: Vec<String>,
-    /// The first NID of the primary and of each failover host.
+    /// The NIDs of the primary and of each failover host, comma-joined per
+    /// host: a server on tcp and o2ib is reachable on both.
     pub service_nids: Vec<String>,
     pub reformat: bool,
 }
@@ -40,13 +42,13 @@ pub fn mkfs_argv(spec: &MkfsSpec, device: &str) -> Vec<String> {
 /// Gathers the file-system name and the NIDs the target is formatted with;
 /// `reformat` adds `--reformat`.
 pub async fn spec(shared: &Shared, target: &TargetRow, hosts: &[Server], reformat: bool) -> Result<MkfsSpec, String> {
-    let service_nids = first_nids(hosts)?;
+    let service_nids = node_nids(hosts)?;
     let (fsname, mgs_nids) = match target.filesystem_id {
         None => (None, Vec::new()),
         Some(fs_id) => {
             let fs = FilesystemRow::load(shared, fs_id).await?;
             let mgs = TargetRow::load(shared, fs.mgs_id).await?;
-            (Some(fs.name), first_nids(&mgs.hosts(shared).await?)?)
+            (Some(fs.name), node_nids(&mgs.hosts(shared).await?)?)
         }
     };
     Ok(MkfsSpec {
@@ -59,9 +61,13 @@ pub async fn spec(shared: &Shared, target: &TargetRow, hosts: &[Server], reforma
     })
 }
 
-/// The first NID of each host; fails naming a host where LNet is not up.
-fn first_nids(hosts: &[Server]) -> Result<Vec<String>, String> {
-    hosts.iter().map(|h| h.first_nid().map(str::to_owned)).collect()
+/// Every NID of each host, comma-joined per host (Lustre's form for one
+/// node with several NIDs); fails naming a host where LNet is not up.
+fn node_nids(hosts: &[Server]) -> Result<Vec<String>, String> {
+    hosts
+        .iter()
+        .map(|h| h.require_nids().map(|nids| nids.join(",")))
+        .collect()
 }
 
 #[cfg(test)]
@@ -94,6 +100,18 @@ mod tests {
                 "/dev/sdb",
             ]
         );
+    }
+
+    #[test]
+    fn a_node_with_several_nids_is_named_by_all_of_them() {
+        let multi = MkfsSpec {
+            mgs_nids: vec!["10.0.0.1@tcp,192.168.1.1@o2ib".into(), "10.0.0.4@tcp".into()],
+            service_nids: vec!["10.0.0.2@tcp,192.168.1.2@o2ib".into()],
+            ..spec("ost")
+        };
+        let argv = mkfs_argv(&multi, "/dev/sdb");
+        assert!(argv.contains(&"--mgsnode=10.0.0.1@tcp,192.168.1.1@o2ib:10.0.0.4@tcp".to_owned()));
+        assert!(argv.contains(&"--servicenode=10.0.0.2@tcp,192.168.1.2@o2ib".to_owned()));
     }
 
     #[test]

@@ -13,12 +13,15 @@ mod detect_record;
 mod failover;
 mod format_target;
 mod ha;
+mod in_use;
 pub use common::llog;
 mod lnet;
+mod lnet_config;
 mod lsblk;
 mod mkfs;
 mod mount_target;
 mod mounts;
+mod preflight;
 mod probe_host;
 mod register_target;
 mod remove;
@@ -27,6 +30,7 @@ mod step;
 mod storage;
 mod targets;
 mod transcript;
+mod writeconf;
 
 use common::Action;
 use serde_json::{json, Value};
@@ -64,6 +68,8 @@ async fn act(shared: &Shared, action: &Action) -> Result<Value, String> {
         Action::ProbeHost { host_id } => probe_host::run(shared, *host_id).await,
         Action::StartLnet { host_id } => lnet::start(shared, *host_id).await,
         Action::StopLnet { host_id } => lnet::stop(shared, *host_id).await,
+        Action::ConfigureLnet { host_id, networks } => lnet_config::run(shared, *host_id, networks).await,
+        Action::WriteconfTarget { target_id } => writeconf::run(shared, *target_id).await,
         Action::FormatTarget { target_id } => format_target::run(shared, *target_id).await,
         Action::RegisterTarget { target_id } => register_target::run(shared, *target_id).await,
         Action::ConfigureTarget { target_id } => configure_target::run(shared, *target_id).await,
@@ -73,6 +79,7 @@ async fn act(shared: &Shared, action: &Action) -> Result<Value, String> {
         Action::FailbackTarget { target_id } => failover::failback(shared, *target_id).await,
         Action::RemoveTarget { target_id } => remove::target(shared, *target_id).await,
         Action::ApplyConfParams { filesystem_id } => conf_params::run(shared, *filesystem_id).await,
+        Action::EraseConfiguration { filesystem_id } => remove::erase_configuration(shared, *filesystem_id).await,
         Action::RemoveFilesystem { filesystem_id } => remove::filesystem(shared, *filesystem_id).await,
         Action::RemoveHost { host_id } => remove::host(shared, *host_id).await,
         Action::DetectFilesystems => detect::run(shared).await,

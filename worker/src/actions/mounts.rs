@@ -16,6 +16,9 @@ pub struct LustreMount {
     pub dir: String,
     /// The `svname=` mount option: `MGS`, `fs1-OST0000`.
     pub svname: Option<String>,
+    /// It runs an MGS: a lone MGT, or an MDT formatted `--mgs --mdt`
+    /// (its `svname=` is the MDT's and its options hold `mgs`).
+    pub mgs: bool,
 }
 
 /// Where a target was seen, and the hosts that could not be asked.
@@ -59,16 +62,36 @@ fn parse_line(line: &str) -> Option<LustreMount> {
         .split(',')
         .find_map(|o| o.strip_prefix("svname="))
         .map(str::to_owned);
+    let mgs = svname.as_deref() == Some("MGS") || options.split(',').any(|o| o == "mgs");
     Some(LustreMount {
         device: device.to_owned(),
         dir: dir.to_owned(),
         svname,
+        mgs,
     })
 }
 
 /// The Lustre mounts of `host`.
 pub async fn list(shared: &Shared, host: &Server) -> Result<Vec<LustreMount>, String> {
     Ok(parse_mounts(&host.check(shared, &["mount", "-t", "lustre"]).await?))
+}
+
+/// Fails with "cannot WHAT on HOST: Lustre targets are mounted there: …"
+/// unless no Lustre target is mounted on `host`.
+pub async fn require_none(shared: &Shared, host: &Server, what: &str) -> Result<(), String> {
+    let mounted = list(shared, host).await?;
+    if mounted.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<String> = mounted
+        .iter()
+        .map(|m| m.svname.clone().unwrap_or_else(|| m.device.clone()))
+        .collect();
+    Err(format!(
+        "cannot {what} on {}: Lustre targets are mounted there: {}",
+        host.name,
+        names.join(", ")
+    ))
 }
 
 /// Asks every host in `hosts` (in parallel) whether `target` is mounted
@@ -99,10 +122,12 @@ async fn look(shared: &Shared, target: &TargetRow, host: &Server) -> Result<Opti
     if named.is_empty() {
         return Ok(None);
     }
-    let Some(device) = target.find_device(shared, host).await? else {
+    let Some(volume) = target.find_volume(shared, host).await? else {
         return Ok(None);
     };
-    Ok(mine(named, &target.name, &device))
+    // `mount` shows the canonical node (`/dev/mapper/mpatha`), not the
+    // by-id link it was mounted by.
+    Ok(mine(named.clone(), &target.name, &volume.device).or_else(|| mine(named, &target.name, &volume.path)))
 }
 
 /// The mount of service `name` on `device` among `mounts`.
@@ -127,11 +152,13 @@ mod tests {
                     device: "/dev/sdb".into(),
                     dir: "/mnt/ost0".into(),
                     svname: Some("fs1-OST0000".into()),
+                    mgs: false,
                 },
                 LustreMount {
                     device: "/dev/sdc".into(),
                     dir: "/mnt/MGS".into(),
                     svname: Some("MGS".into()),
+                    mgs: true,
                 },
             ]
         );
@@ -149,6 +176,10 @@ mod tests {
         assert_eq!(mounts[0].device, "/dev/mapper/mpatha");
         assert_eq!(mounts[0].dir, "/mnt/fs-MDT0000");
         assert_eq!(mounts[0].svname.as_deref(), Some("fs-MDT0000"));
+        assert!(!mounts[0].mgs);
+        let combined =
+            parse_mounts("/dev/sdb on /mnt/fs-MDT0000 type lustre (ro,svname=fs-MDT0000,mgs,osd=osd-ldiskfs)\n");
+        assert!(combined[0].mgs, "an MDT formatted --mgs --mdt runs the MGS");
     }
 
     #[test]

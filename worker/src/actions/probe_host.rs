@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::lsblk::{self, Disk};
 use super::servers::{host_key_changed, Server};
-use super::{lnet, step};
+use super::{lnet, preflight, step};
 use crate::shared::Shared;
 use store::sql::{execute, query};
 
@@ -28,6 +28,7 @@ pub async fn run(shared: &Shared, host_id: Uuid) -> Result<Value, String> {
     record(shared, host_id, &nodename, &kernel, lustre_version.as_deref(), &devices).await?;
     record_ha(shared, host_id, &ha).await?;
     let lnet = lnet::refresh(shared, &host).await?;
+    let preflight = preflight::run(shared, &host, &kernel).await?;
     Ok(json!({
         "nodename": nodename,
         "fingerprint": host.fingerprint.as_ref().map(Fingerprint::as_str),
@@ -38,6 +39,7 @@ pub async fn run(shared: &Shared, host_id: Uuid) -> Result<Value, String> {
         "pacemaker": ha.pacemaker.version(),
         "corosync": ha.corosync.version(),
         "ha_node": ha.node,
+        "preflight": preflight,
     }))
 }
 
@@ -193,10 +195,20 @@ async fn record(
         ],
     )
     .await?;
-    let paths: Vec<String> = devices.iter().map(|d| d.path.clone()).collect();
-    let serials: Vec<String> = devices.iter().map(|d| d.serial.clone()).collect();
-    let sizes: Vec<i64> = devices.iter().map(|d| d.size).collect();
-    let ids: Vec<Uuid> = devices.iter().map(|_| Uuid::now_v7()).collect();
+    // One row per volume: two paths to one LUN must not make the upsert
+    // touch a row twice (PostgreSQL refuses that).
+    let mut unique: Vec<&Disk> = Vec::new();
+    for d in devices {
+        if !unique.iter().any(|u| u.serial == d.serial) {
+            unique.push(d);
+        }
+    }
+    // The device node as lsblk and `mount` name it here; actions resolve
+    // the stable by-id path when they act (see `lsblk`).
+    let paths: Vec<String> = unique.iter().map(|d| d.device.clone()).collect();
+    let serials: Vec<String> = unique.iter().map(|d| d.serial.clone()).collect();
+    let sizes: Vec<i64> = unique.iter().map(|d| d.size).collect();
+    let ids: Vec<Uuid> = unique.iter().map(|_| Uuid::now_v7()).collect();
     execute(
         &tx,
         "INSERT INTO volume (id, serial, size_bytes)
@@ -213,7 +225,8 @@ async fn record(
         &tx,
         "INSERT INTO volume_node (volume_id, host_id, path)
          SELECT v.id, $1, u.path FROM unnest($2::text[], $3::text[]) AS u(serial, path)
-         JOIN volume v ON v.serial = u.serial",
+         JOIN volume v ON v.serial = u.serial
+         ON CONFLICT (volume_id, host_id) DO UPDATE SET path = EXCLUDED.path",
         [host_id.into(), serials.into(), paths.into()],
     )
     .await

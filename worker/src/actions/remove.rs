@@ -1,11 +1,13 @@
 //! `remove_target`, `remove_filesystem` and `remove_host`: Chroma forgets
-//! an object once nothing live depends on it. Nothing on disk is erased.
+//! an object once nothing live depends on it; nothing on a volume is
+//! erased. `erase_configuration` drops a removed file system's logs on an
+//! MGS that stays.
 
 use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::servers::{db_error, Server};
-use super::targets::{self, TargetRow};
+use super::targets::{self, FilesystemRow, TargetRow};
 use super::{mounts, step};
 use crate::shared::Shared;
 use store::sql::query;
@@ -34,6 +36,43 @@ pub async fn target(shared: &Shared, target_id: Uuid) -> Result<Value, String> {
         "unchecked_hosts": seen.unknown_hosts(),
         "pacemaker": resource,
     }))
+}
+
+/// `erase_configuration`: `lctl erase_lcfg FSNAME` where the file
+/// system's MGS runs, once none of its targets is mounted anywhere (the
+/// plan unmounts them first; this checks again). Without it the MGS keeps
+/// the name's indices and refuses a new file system of that name
+/// ("index is already in use"). Logs already erased are not an error.
+pub async fn erase_configuration(shared: &Shared, filesystem_id: Uuid) -> Result<Value, String> {
+    let fs = FilesystemRow::load(shared, filesystem_id).await?;
+    let mounted = live_names(
+        shared,
+        "SELECT name FROM target WHERE filesystem_id = $1 AND state = 'mounted' ORDER BY name",
+        filesystem_id,
+    )
+    .await?;
+    if !mounted.is_empty() {
+        return Err(format!(
+            "cannot erase the configuration of {}: {} still mounted",
+            fs.name,
+            mounted.join(", ")
+        ));
+    }
+    let mgs = super::conf_params::mgs_host(shared, &fs).await?;
+    let argv = ["lctl", "erase_lcfg", fs.name.as_str()];
+    let output = mgs.exec(shared, &argv).await?;
+    let erased = output.success();
+    if !erased && !output.stderr.contains("No such file or directory") {
+        return Err(mgs.failed(&argv, &output));
+    }
+    step::update(
+        &shared.db,
+        "record the erased configuration",
+        "UPDATE filesystem SET logs_erased = true WHERE id = $1",
+        vec![filesystem_id.into()],
+    )
+    .await?;
+    Ok(json!({ "filesystem": fs.name, "mgs_host": mgs.name, "erased": erased }))
 }
 
 /// `remove_filesystem`: refuses while any of its targets is not removed.

@@ -90,9 +90,10 @@ impl Server {
         })
     }
 
-    /// The first NID, which mkfs.lustre and mount options name it by.
-    pub fn first_nid(&self) -> Result<&str, String> {
-        self.nids.first().map(String::as_str).ok_or_else(|| {
+    /// Its NIDs, which mkfs.lustre and clients name it by; fails when it
+    /// has none.
+    pub fn require_nids(&self) -> Result<&[String], String> {
+        Some(self.nids.as_slice()).filter(|n| !n.is_empty()).ok_or_else(|| {
             format!(
                 "LNet is not up on {}: it has no NIDs (start LNet on it first)",
                 self.name

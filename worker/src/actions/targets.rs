@@ -97,18 +97,25 @@ impl TargetRow {
     }
 
     /// Like [`Self::device_on`], but `None` when `host` does not see it.
+    /// The path is the volume's stable by-id link (see [`lsblk`]).
     pub async fn find_device(&self, shared: &Shared, host: &Server) -> Result<Option<String>, String> {
-        let Some(path) = lsblk::path_of(shared, host, &self.serial).await? else {
+        Ok(self.find_volume(shared, host).await?.map(|v| v.path))
+    }
+
+    /// The volume as `host` sees it now (stable path and device node);
+    /// refreshes the recorded device node.
+    pub async fn find_volume(&self, shared: &Shared, host: &Server) -> Result<Option<lsblk::Disk>, String> {
+        let Some(volume) = lsblk::volume_of(shared, host, &self.serial).await? else {
             return Ok(None);
         };
         execute(
             &shared.db,
             "UPDATE volume_node SET path = $3 WHERE volume_id = $1 AND host_id = $2 AND path <> $3",
-            [self.volume_id.into(), host.id.into(), path.clone().into()],
+            [self.volume_id.into(), host.id.into(), volume.device.clone().into()],
         )
         .await
         .map_err(db_error("record the volume's path"))?;
-        Ok(Some(path))
+        Ok(Some(volume))
     }
 
     /// Where Lustre targets are mounted by Chroma: `/mnt/NAME`.

@@ -228,12 +228,12 @@ pub async fn handle(
 }
 
 /// 409 when a live file system has that name, or when the MGS still holds
-/// the configuration logs of a removed one of that name (new targets
-/// would register against them).
+/// the configuration logs of a removed one of that name (its MGS refuses
+/// new targets of that name until `lctl erase_lcfg`).
 async fn taken(tx: &DatabaseTransaction, name: &FsName, mgs_id: Uuid) -> Result<(), ApiError> {
     let rows = query(
         tx,
-        "SELECT removed FROM filesystem WHERE name = $1 AND (NOT removed OR mgs_id = $2)",
+        "SELECT removed FROM filesystem WHERE name = $1 AND (NOT removed OR (mgs_id = $2 AND NOT logs_erased))",
         [name.as_str().to_owned().into(), mgs_id.into()],
     )
     .await?;

@@ -5,6 +5,8 @@ pub mod create;
 pub mod detect;
 pub mod list;
 pub mod params;
+pub mod takeover;
+pub mod writeconf;
 
 use common::domain::TargetState;
 use serde::Serialize;
@@ -46,7 +48,7 @@ pub async fn load(
         db,
         &format!(
             "SELECT f.id, f.name, f.managed, f.removed, f.mgs_id, f.conf_params, f.created_at,
-                    (SELECT string_agg(h.nids[1], ':' ORDER BY h.id = m.primary_host_id DESC)
+                    (SELECT string_agg(array_to_string(h.nids, ','), ':' ORDER BY h.id = m.primary_host_id DESC)
                      FROM host h WHERE h.id = m.primary_host_id OR h.id = ANY(m.failover_host_ids)) AS mgs_nids
              FROM filesystem f JOIN target m ON m.id = f.mgs_id
              WHERE {filter} ORDER BY f.name, f.created_at"

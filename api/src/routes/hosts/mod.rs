@@ -3,9 +3,11 @@
 pub mod change;
 pub mod create;
 pub mod list;
+pub mod lnet;
 pub mod scan;
 
 use common::domain::{HostState, LnetState};
+use common::preflight::Preflight;
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -28,6 +30,10 @@ pub struct HostView {
     pub lnet_state: String,
     /// Its LNet NIDs, as last seen.
     pub nids: Vec<String>,
+    /// The LNet networks Chroma configured on it (`PUT /api/host/{id}/lnet`,
+    /// written to `/etc/lnet.conf`); null: LNet takes its networks from
+    /// the module options.
+    pub lnet_networks: Option<Vec<common::lnet::LnetNetwork>>,
     /// `crm_mon --version`'s first line; null: Pacemaker is not installed.
     pub pacemaker_version: Option<String>,
     /// `corosync -v`'s first line; null: corosync is not installed.
@@ -36,6 +42,14 @@ pub struct HostView {
     pub ha_node: Option<String>,
     /// The HA cluster it is a member of.
     pub ha_cluster_id: Option<Uuid>,
+    /// The pre-flight checks of its last probe: what passed, what failed
+    /// and how to fix it; null until it is probed.
+    pub preflight: Option<Preflight>,
+    /// When the pre-flight checks last ran.
+    pub preflight_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Managed, and no pre-flight check failed: LNet and targets can run
+    /// on it. While false nothing that needs Lustre is offered.
+    pub serves_lustre: bool,
     /// States the host can be asked for.
     pub available_transitions: Vec<&'static str>,
     /// States its LNet can be asked for.
@@ -47,7 +61,7 @@ pub struct HostView {
 
 const COLUMNS: &str =
     "id, address, port, fingerprint, state, nodename, kernel, lustre_version, lnet_state, nids, pacemaker_version,
-     corosync_version, ha_node, ha_cluster_id, created_at";
+     corosync_version, ha_node, ha_cluster_id, preflight, preflight_at, lnet_networks, created_at";
 
 /// Hosts matching `filter` (a WHERE clause over `$1`…), by address.
 pub async fn load(
@@ -75,6 +89,18 @@ pub async fn load(
             let lnet_state: String = r.try_get("", "lnet_state")?;
             let host: HostState = state.parse().map_err(sea_orm::DbErr::Custom)?;
             let lnet: LnetState = lnet_state.parse().map_err(sea_orm::DbErr::Custom)?;
+            let preflight: Option<serde_json::Value> = r.try_get("", "preflight")?;
+            let preflight = preflight
+                .map(serde_json::from_value::<Preflight>)
+                .transpose()
+                .map_err(|e| sea_orm::DbErr::Custom(format!("bad pre-flight results of host {id}: {e}")))?;
+            let networks: Option<serde_json::Value> = r.try_get("", "lnet_networks")?;
+            let lnet_networks = networks
+                .map(serde_json::from_value)
+                .transpose()
+                .map_err(|e| sea_orm::DbErr::Custom(format!("bad LNet networks of host {id}: {e}")))?;
+            // A host probed before pre-flight checks existed is not known to fail.
+            let serves_lustre = host == HostState::Managed && preflight.as_ref().is_none_or(Preflight::serves_lustre);
             let mut locks = held.remove(&format!("host/{id}")).unwrap_or_default();
             locks.extend(held.remove(&format!("lnet/{id}")).unwrap_or_default());
             Ok(HostView {
@@ -88,12 +114,16 @@ pub async fn load(
                 lustre_version: r.try_get("", "lustre_version")?,
                 lnet_state,
                 nids: r.try_get("", "nids")?,
+                lnet_networks,
                 pacemaker_version: r.try_get("", "pacemaker_version")?,
                 corosync_version: r.try_get("", "corosync_version")?,
                 ha_node: r.try_get("", "ha_node")?,
                 ha_cluster_id: r.try_get("", "ha_cluster_id")?,
+                preflight,
+                preflight_at: r.try_get("", "preflight_at")?,
+                serves_lustre,
                 available_transitions: common::plan::host_transitions(host),
-                lnet_transitions: common::plan::lnet_transitions(host, lnet),
+                lnet_transitions: common::plan::lnet_transitions(host, lnet, serves_lustre),
                 locks,
                 created_at: r.try_get("", "created_at")?,
             })

@@ -8,7 +8,7 @@ use crate::plan::{FilesystemFacts, PlanError};
 use crate::Action;
 
 impl Planner<'_> {
-    fn fs_facts(&self, id: Uuid) -> Result<FilesystemFacts, PlanError> {
+    pub(super) fn fs_facts(&self, id: Uuid) -> Result<FilesystemFacts, PlanError> {
         let fs = self
             .snap
             .filesystems
@@ -52,16 +52,8 @@ impl Planner<'_> {
                     // After everything: the client llog is complete once
                     // every target registered. Applying is idempotent, so
                     // each start re-applies what an earlier one missed.
-                    let everything = (first..self.jobs.len()).map(Some).collect();
-                    last = Some(self.add(Edge {
-                        object: item("filesystem", id),
-                        from: "available".into(),
-                        to: "available".into(),
-                        description: format!("Apply the conf_params of {}", fs.name),
-                        action: Action::ApplyConfParams { filesystem_id: id },
-                        locks: vec![(item("filesystem", id), true), (item("target", fs.mgs_id), false)],
-                        wait_for: everything,
-                    }));
+                    let description = format!("Apply the conf_params of {}", fs.name);
+                    last = Some(self.conf_params_after(&fs, first, description));
                 }
                 Ok(last)
             }
@@ -70,6 +62,12 @@ impl Planner<'_> {
                 let mut wait_for = vec![self.stop(&members)?];
                 for (target, _) in &members {
                     wait_for.push(self.target(*target, TargetState::Removed)?);
+                }
+                // An MGS that goes with the file system (one removed with
+                // it, or a combined MGS+MDT) takes its logs along.
+                let combined = members.iter().any(|(t, _)| *t == fs.mgs_id);
+                if self.mgs_leaving != Some(fs.mgs_id) && !combined {
+                    wait_for.push(Some(self.erase_configuration(&fs, wait_for.clone())?));
                 }
                 Ok(Some(self.add(Edge {
                     object: item("filesystem", id),
@@ -87,9 +85,29 @@ impl Planner<'_> {
         }
     }
 
+    /// Erases the stopped file system's configuration logs on the MGS,
+    /// which stays (mounted first if it is not), so that the name can be
+    /// used again there.
+    fn erase_configuration(&mut self, fs: &FilesystemFacts, after: Vec<Option<usize>>) -> Result<usize, PlanError> {
+        let mut wait_for = after;
+        wait_for.push(self.target(fs.mgs_id, TargetState::Mounted)?);
+        Ok(self.add(Edge {
+            object: item("filesystem", fs.id),
+            from: "stopped".into(),
+            to: "stopped".into(),
+            description: format!(
+                "Erase the configuration logs of {} on its MGS (lctl erase_lcfg {}), so the name can be used again",
+                fs.name, fs.name
+            ),
+            action: Action::EraseConfiguration { filesystem_id: fs.id },
+            locks: vec![(item("filesystem", fs.id), true), (item("target", fs.mgs_id), false)],
+            wait_for,
+        }))
+    }
+
     /// Unmounts the OSTs, then the MDTs; the MGS may serve other file
     /// systems and stays up. Returns the last job.
-    fn stop(&mut self, members: &[(Uuid, TargetKind)]) -> Result<Option<usize>, PlanError> {
+    pub(super) fn stop(&mut self, members: &[(Uuid, TargetKind)]) -> Result<Option<usize>, PlanError> {
         let mut osts = Vec::new();
         for (target, kind) in members {
             if *kind == TargetKind::Ost && self.target_state(*target).0 == TargetState::Mounted {
@@ -111,6 +129,21 @@ impl Planner<'_> {
         }
         self.barrier = outer;
         Ok(last)
+    }
+
+    /// Applies the file system's conf_params once every job planned since
+    /// job `first` is done.
+    pub(super) fn conf_params_after(&mut self, fs: &FilesystemFacts, first: usize, description: String) -> usize {
+        let everything = (first..self.jobs.len()).map(Some).collect();
+        self.add(Edge {
+            object: item("filesystem", fs.id),
+            from: "available".into(),
+            to: "available".into(),
+            description,
+            action: Action::ApplyConfParams { filesystem_id: fs.id },
+            locks: vec![(item("filesystem", fs.id), true), (item("target", fs.mgs_id), false)],
+            wait_for: everything,
+        })
     }
 
     /// Applies the stored conf_params on the file system's MGS.

@@ -1,7 +1,9 @@
-// Servers: a table (sorting, filters and page in the URL), LNet up/down and
-// removal through a dry run, adding a server, and Chroma's public key. Each
+// Servers: a table (sorting, filters and page in the URL), LNet up/down, its
+// networks and removal through a dry run, adding a server, and Chroma's public key. Each
 // server shows whether it has the HA stack (Pacemaker, corosync), its
-// Pacemaker node name and its HA cluster.
+// Pacemaker node name and its HA cluster, and its pre-flight checks (a
+// summary in its row; the checks and their fixes when the row is expanded,
+// as it is by default when one failed).
 import { Button, Collapse, Space, Table, Tag, Tooltip, Typography } from 'antd';
 import { PlusOutlined } from '@ant-design/icons';
 import type { ColumnsType } from 'antd/es/table';
@@ -15,6 +17,8 @@ import StateTag from '../../components/StateTag';
 import { useLoad, useUrlState } from '../../hooks';
 import AddServer from './AddServer';
 import { Busy } from './Filesystems';
+import LnetNetworks, { describeNetworks } from './LnetNetworks';
+import PreflightChecks, { PreflightSummary, preflightFailed } from './PreflightChecks';
 import PublicKey from './PublicKey';
 import RecentCommand, { useRecentCommand } from './RecentCommand';
 import { useTableUrl } from './table';
@@ -59,6 +63,7 @@ function HostActions({ host, onDone }: { host: Host; onDone: (response: unknown)
           {LNET_VERBS[lnet] ?? lnet}
         </ConfirmAction>
       ))}
+      {host.serves_lustre && <LnetNetworks host={host} onDone={onDone} />}
       {host.available_transitions.includes('removed') && (
         <ConfirmAction
           size="small"
@@ -92,6 +97,8 @@ export default function Servers() {
   const focused = params.get('id');
   const recent = useRecentCommand();
   const [adding, setAdding] = useState(false);
+  // Rows the user opened or closed, against the default (open when a check failed).
+  const [toggled, setToggled] = useState<Set<string>>(new Set());
   const state = table.filter('state');
   const lnet = table.filter('lnet_state');
   const { data, error, loading } = useLoad(
@@ -141,13 +148,15 @@ export default function Servers() {
     {
       title: 'NIDs',
       dataIndex: 'nids',
-      render: (nids: string[]) =>
+      render: (nids: string[], h) =>
         nids.length ? (
-          <Space size={2} wrap>
-            {nids.map((n) => (
-              <Tag key={n}>{n}</Tag>
-            ))}
-          </Space>
+          <Tooltip title={h.lnet_networks ? `Networks: ${describeNetworks(h.lnet_networks)}` : undefined}>
+            <Space size={2} wrap data-testid={`host-nids-${h.address}:${h.port}`}>
+              {nids.map((n) => (
+                <Tag key={n}>{n}</Tag>
+              ))}
+            </Space>
+          </Tooltip>
         ) : (
           '–'
         ),
@@ -160,6 +169,11 @@ export default function Servers() {
           <span>{v ?? '–'}</span>
         </Tooltip>
       ),
+    },
+    {
+      title: 'Pre-flight',
+      key: 'preflight',
+      render: (_, h) => <PreflightSummary host={h} />,
     },
     {
       title: 'HA software',
@@ -235,6 +249,17 @@ export default function Servers() {
         pagination={table.pagination(data?.meta.total_count)}
         onChange={table.onChange}
         rowClassName={(h) => (h.id === focused ? 'row-highlight' : '')}
+        expandable={{
+          expandedRowRender: (h) => <PreflightChecks host={h} />,
+          rowExpandable: (h) => h.preflight !== null,
+          expandedRowKeys: (data?.objects ?? []).filter((h) => preflightFailed(h) !== toggled.has(h.id)).map((h) => h.id),
+          onExpand: (_, h) =>
+            setToggled((before) => {
+              const after = new Set(before);
+              if (!after.delete(h.id)) after.add(h.id);
+              return after;
+            }),
+        }}
         onRow={(h) => ({ 'data-testid': `host-row-${h.address}:${h.port}` }) as HTMLAttributes<HTMLElement>}
         scroll={{ x: 'max-content' }}
       />

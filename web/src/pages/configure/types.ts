@@ -50,6 +50,12 @@ export interface Filesystem {
   created_at: string;
 }
 
+/** One LNet network of a server and the interfaces that carry it. */
+export interface LnetNetwork {
+  net: string;
+  interfaces: string[];
+}
+
 export interface Host {
   id: string;
   address: string;
@@ -61,6 +67,8 @@ export interface Host {
   lustre_version: string | null;
   lnet_state: string;
   nids: string[];
+  /** The LNet networks Chroma configured; null: the module options' networks. */
+  lnet_networks: LnetNetwork[] | null;
   /** Null: Pacemaker is not installed. */
   pacemaker_version: string | null;
   /** Null: corosync is not installed. */
@@ -68,10 +76,27 @@ export interface Host {
   /** Its Pacemaker node name, once its cluster runs (may differ from `nodename`). */
   ha_node: string | null;
   ha_cluster_id: string | null;
+  /** The checks of its last probe; null before the first. */
+  preflight: Preflight | null;
+  preflight_at: string | null;
+  /** False while a pre-flight check fails: no LNet or target action is offered. */
+  serves_lustre: boolean;
   available_transitions: string[];
   lnet_transitions: string[];
   locks: HeldLock[];
   created_at: string;
+}
+
+/** One pre-flight check: what it found and, unless it passed, how to fix it. */
+export interface PreflightCheck {
+  name: string;
+  status: 'pass' | 'warn' | 'fail';
+  message: string;
+  fix: string | null;
+}
+
+export interface Preflight {
+  checks: PreflightCheck[];
 }
 
 export interface VolumeNode {

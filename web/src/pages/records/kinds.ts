@@ -10,6 +10,7 @@ const LABELS: Record<string, string> = {
   ha_fencing_disabled: 'HA fencing disabled',
   ha_resource_failed: 'HA resource failed',
   ha_node_fenced: 'HA node fenced',
+  host_preflight_failed: 'Server failed pre-flight checks',
 };
 
 /** How an alert kind reads: its label, else its words. */

@@ -72,7 +72,12 @@ pub async fn configure(shared: &Shared, target: &TargetRow) -> Result<Value, Str
     // Pacemaker mounts the same path wherever it runs the target.
     for other in hosts.iter().skip(1) {
         let seen = other.exec(shared, &["readlink", "-f", "--", &path]).await?;
-        let expected = target.device_on(shared, other).await?;
+        let volume = target.device_on(shared, other).await?;
+        let expected = other
+            .check(shared, &["readlink", "-f", "--", &volume])
+            .await?
+            .trim()
+            .to_owned();
         if !seen.success() || seen.stdout.trim() != expected {
             return Err(format!(
                 "{path} does not name {}'s volume on {} (it resolves to {:?} there, the volume is {expected}): \

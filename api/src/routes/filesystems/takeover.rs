@@ -1,0 +1,99 @@
+//! Taking over a detected file system (`PATCH /api/filesystem/{id}
+//! {"managed": true}`): Chroma starts changing what it had only watched,
+//! once it checked that it can do so the way it does for its own: every
+//! target on a managed server, an index for every MDT and OST, and a
+//! Pacemaker resource for every target whose servers run Pacemaker (else
+//! Chroma would mount it behind Pacemaker's back). Nothing runs on the
+//! servers; the file system and its targets are marked managed in one
+//! transaction, or nothing changes and the answer says why.
+
+use actix_web::HttpResponse;
+use sea_orm::{DatabaseTransaction, TransactionTrait};
+use uuid::Uuid;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use store::sql::{execute, query};
+
+/// Why target `name` cannot be managed as recorded, if it cannot.
+fn refusal(row: &sea_orm::QueryResult) -> Result<Option<String>, sea_orm::DbErr> {
+    let name: String = row.try_get("", "name")?;
+    let kind: String = row.try_get("", "kind")?;
+    let index: Option<i32> = row.try_get("", "target_index")?;
+    let unmanaged: Vec<String> = row.try_get("", "unmanaged_hosts")?;
+    let ha_stack: bool = row.try_get("", "ha_stack")?;
+    let failovers: i32 = row.try_get("", "failovers")?;
+    let ha_resource: Option<String> = row.try_get("", "ha_resource")?;
+    Ok(if !unmanaged.is_empty() {
+        Some(format!("{name}: its server {} is not managed", unmanaged.join(", ")))
+    } else if kind != "mgt" && index.is_none() {
+        Some(format!("{name}: its index is unknown"))
+    } else if failovers > 0 && ha_stack && ha_resource.is_none() {
+        Some(format!(
+            "{name}: its servers run Pacemaker but no resource of theirs runs it; Chroma would mount it behind \
+             Pacemaker's back (create its ocf:lustre:Lustre resource, then detect again)"
+        ))
+    } else {
+        None
+    })
+}
+
+/// The reasons the file system's targets (its MGS included) cannot be
+/// managed, and their ids.
+async fn check(tx: &DatabaseTransaction, id: Uuid) -> Result<(Vec<String>, Vec<Uuid>), sea_orm::DbErr> {
+    let rows = query(
+        tx,
+        "SELECT t.id, t.name, t.kind, t.target_index, t.ha_resource,
+                cardinality(t.failover_host_ids) AS failovers,
+                ARRAY(SELECT coalesce(h.nodename, h.address) FROM host h
+                      WHERE (h.id = t.primary_host_id OR h.id = ANY(t.failover_host_ids)) AND h.state <> 'managed'
+                      ORDER BY 1) AS unmanaged_hosts,
+                coalesce((SELECT bool_and(h.pacemaker_version IS NOT NULL AND h.corosync_version IS NOT NULL)
+                          FROM host h WHERE h.id = t.primary_host_id OR h.id = ANY(t.failover_host_ids)), false)
+                  AS ha_stack
+         FROM target t
+         WHERE (t.filesystem_id = $1 OR t.id = (SELECT mgs_id FROM filesystem WHERE id = $1))
+           AND t.state <> 'removed'
+         ORDER BY t.name",
+        [id.into()],
+    )
+    .await?;
+    let mut reasons = Vec::new();
+    let mut ids = Vec::new();
+    for row in &rows {
+        reasons.extend(refusal(row)?);
+        ids.push(row.try_get("", "id")?);
+    }
+    if !rows
+        .iter()
+        .any(|r| r.try_get::<String>("", "kind").is_ok_and(|k| k == "mdt"))
+    {
+        reasons.push("no MDT of it is recorded".to_owned());
+    }
+    Ok((reasons, ids))
+}
+
+/// Marks file system `id` and its targets managed, or refuses with 409.
+pub async fn take_over(state: &AppState, id: Uuid) -> Result<HttpResponse, ApiError> {
+    let tx = state.db.begin().await?;
+    store::domain::lock_planning(&tx).await?;
+    let fs = super::load_one(&tx, id).await?;
+    if fs.state == "removed" {
+        return Err(ApiError::Conflict(format!("file system {} is removed", fs.name)));
+    }
+    if !fs.managed {
+        let (reasons, ids) = check(&tx, id).await?;
+        if !reasons.is_empty() {
+            return Err(ApiError::Conflict(format!(
+                "Chroma cannot manage {} yet: {}",
+                fs.name,
+                reasons.join("; ")
+            )));
+        }
+        execute(&tx, "UPDATE filesystem SET managed = true WHERE id = $1", [id.into()]).await?;
+        execute(&tx, "UPDATE target SET managed = true WHERE id = ANY($1)", [ids.into()]).await?;
+        tx.commit().await?;
+    }
+    let fs = super::load_one(&state.db, id).await?;
+    Ok(crate::respond::ok(fs))
+}

@@ -1,0 +1,88 @@
+//! `configure_lnet`: give a server the LNet networks an operator chose.
+//! They are written to `/etc/lnet.conf` (what Lustre's `lnet.service`
+//! imports at boot, so they survive a reboot) and applied the way that
+//! service starts LNet: the Lustre modules unloaded (`lustre_rmmod`; LNet
+//! cannot change under ptlrpc), `modprobe lnet`, `lnetctl lnet configure`
+//! (no `--all`: networks come from the file, not the module options),
+//! `lnetctl import /etc/lnet.conf`. The NIDs LNet then shows are recorded.
+//! Every command is safe to repeat, so a redelivered step does it again.
+
+use common::lnet::{lnet_conf, LnetNetwork, LNET_CONF};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use super::servers::Server;
+use super::{lnet, mounts, step};
+use crate::shared::Shared;
+
+/// `lnet.service`'s start, after the module is loaded: configure LNet
+/// without networks, then import the file's.
+pub async fn bring_up_from_file(shared: &Shared, host: &Server) -> Result<(), String> {
+    host.check(shared, &["modprobe", "lnet"]).await?;
+    host.check(shared, &["lnetctl", "lnet", "configure"]).await?;
+    host.check(shared, &["lnetctl", "import", LNET_CONF]).await?;
+    Ok(())
+}
+
+/// The networks of `networks` that got no NID, for the error.
+fn missing(networks: &[LnetNetwork], nids: &[String]) -> Vec<String> {
+    networks
+        .iter()
+        .filter(|n| {
+            !nids
+                .iter()
+                .any(|nid| nid.rsplit_once('@').is_some_and(|(_, net)| net == n.net))
+        })
+        .map(|n| n.net.clone())
+        .collect()
+}
+
+pub async fn run(shared: &Shared, host_id: Uuid, networks: &[LnetNetwork]) -> Result<Value, String> {
+    let host = Server::load(shared, host_id).await?;
+    mounts::require_none(shared, &host, "change LNet").await?;
+    host.write_file(shared, LNET_CONF, "0644", lnet_conf(networks).as_bytes())
+        .await?;
+    host.check(shared, &["lustre_rmmod"]).await?;
+    bring_up_from_file(shared, &host).await?;
+    let nids = lnet::show(shared, &host)
+        .await?
+        .ok_or_else(|| format!("LNet on {} is not up after importing {LNET_CONF}", host.name))?;
+    let lacking = missing(networks, &nids);
+    if !lacking.is_empty() {
+        return Err(format!(
+            "LNet on {} has no NID on {} after importing {LNET_CONF} (is the interface up, with an address?)",
+            host.name,
+            lacking.join(", ")
+        ));
+    }
+    let recorded = serde_json::to_value(networks).map_err(|e| format!("cannot record the networks: {e}"))?;
+    step::update(
+        &shared.db,
+        "record the LNet networks",
+        "UPDATE host SET lnet_networks = $2, nids = $3, lnet_state = 'lnet_up' WHERE id = $1",
+        vec![host_id.into(), recorded.into(), nids.clone().into()],
+    )
+    .await?;
+    Ok(json!({ "host": host.name, "networks": networks, "nids": nids, "file": LNET_CONF }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_network_without_a_nid_is_named() {
+        let networks = vec![
+            LnetNetwork {
+                net: "tcp".into(),
+                interfaces: vec!["eth0".into()],
+            },
+            LnetNetwork {
+                net: "o2ib".into(),
+                interfaces: vec!["ib0".into()],
+            },
+        ];
+        assert_eq!(missing(&networks, &["10.0.0.1@tcp".into()]), vec!["o2ib".to_owned()]);
+        assert!(missing(&networks, &["10.0.0.1@tcp".into(), "10.2.0.1@o2ib".into()]).is_empty());
+    }
+}
