@@ -6,6 +6,7 @@ pub mod actions;
 pub mod config;
 pub mod domain;
 pub mod envelope;
+pub mod format;
 pub mod llog;
 pub mod lnet;
 pub mod messages;

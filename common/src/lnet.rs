@@ -48,11 +48,13 @@ pub fn canonical_net(net: &str) -> Result<String, String> {
     Ok(if n == 0 { (*lnd).to_owned() } else { format!("{lnd}{n}") })
 }
 
-/// A Linux interface name: 1 to 15 of `A-Z a-z 0-9 _ . : -`.
+/// A Linux interface name starting with a letter (so that the YAML of
+/// `lnet.conf` reads it as a string, never a number or `null`): 1 to 15
+/// of `A-Z a-z 0-9 _ . : -`.
 fn interface_ok(name: &str) -> bool {
     (1..=15).contains(&name.len())
-        && name != "."
-        && name != ".."
+        && name.starts_with(|c: char| c.is_ascii_alphabetic())
+        && !matches!(name, "null" | "true" | "false" | "yes" | "no" | "on" | "off")
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | ':' | '-'))
@@ -83,7 +85,7 @@ pub fn validate(networks: &[LnetNetwork]) -> Result<Vec<LnetNetwork>, (String, S
             if !interface_ok(name) {
                 return Err((
                     at,
-                    format!("{name:?} is not an interface name (1 to 15 of A-Z a-z 0-9 _ . : -)"),
+                    format!("{name:?} is not an interface name (a letter, then up to 14 of A-Z a-z 0-9 _ . : -)"),
                 ));
             }
             let taken = out.iter().any(|o| o.interfaces.contains(name)) || n.interfaces[..j].contains(name);
@@ -156,6 +158,9 @@ mod tests {
         assert_eq!(shared.map_err(|e| e.0), Err("networks[1].interfaces[0]".to_owned()));
         let quoted = validate(&[net("tcp", &["eth1; reboot"])]);
         assert_eq!(quoted.map_err(|e| e.0), Err("networks[0].interfaces[0]".to_owned()));
+        for yaml_word in ["123", "null", "-", "true"] {
+            assert!(validate(&[net("tcp", &[yaml_word])]).is_err(), "{yaml_word}");
+        }
         assert!(validate(&[]).is_err());
         assert!(validate(&[net("tcp", &[])]).is_err());
     }

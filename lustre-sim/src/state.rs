@@ -163,6 +163,9 @@ pub struct Target {
     /// configuration from the MGS instead of its local copy.
     #[serde(default)]
     pub no_local_logs: bool,
+    /// `mkfs.lustre --mkfsoptions`: what mke2fs was given (`-I 1024 …`).
+    #[serde(default)]
+    pub mkfs_options: Option<String>,
     /// File-system UUID of the backing ldiskfs.
     pub uuid: String,
 }

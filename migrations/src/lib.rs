@@ -21,6 +21,7 @@ mod m20261126_000016_create_storage;
 mod m20261206_000017_create_ha_cluster;
 mod m20261206_000018_add_host_preflight;
 mod m20261206_000020_real_servers;
+mod m20261206_000021_add_target_format_options;
 
 /// Runs one or more SQL statements: every schema change here is plain DDL.
 async fn run_sql(manager: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000017_create_ha_cluster::Migration),
             Box::new(m20261206_000018_add_host_preflight::Migration),
             Box::new(m20261206_000020_real_servers::Migration),
+            Box::new(m20261206_000021_add_target_format_options::Migration),
         ]
     }
 }

@@ -4,7 +4,8 @@
 //! stays, so its name can be used again there; a format of a volume live
 //! on the partner server is refused by Chroma (mkfs.lustre `--reformat`
 //! would overwrite it); a server moved to two LNet networks is named by
-//! both NIDs once its file system is writeconf'd.
+//! both NIDs once its file system is writeconf'd; ldiskfs options reach
+//! mke2fs, checked first; a combined MGS+MDT is detected and taken over.
 
 use integration_tests::lustre::{argv, by_hand, change, filesystem_request, mounted_on, simulator, LONG};
 use integration_tests::TestEnv;
@@ -118,6 +119,50 @@ async fn a_writeconfd_target_mounts_and_a_removed_name_is_usable_again() -> anyh
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ldiskfs_options_are_checked_and_reach_mke2fs() -> anyhow::Result<()> {
+    let mut env = TestEnv::start("mkfsopts").await?;
+    env.scheduler().await?;
+    env.worker(8).await?;
+    let (cluster, state) = env.simulated_cluster(&["mds1", "oss1", "oss2"]).await?;
+    let hosts = env.add_hosts(&cluster).await?;
+    let mut request = filesystem_request(&env, &hosts, "opts1").await?;
+    request["mdts"][0]["format"] = json!({"inode_size": 1000});
+    let (status, envelope) = env.post("/api/filesystem", &request).await?;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{envelope}");
+    assert_eq!(
+        envelope["errors"][0]["field"], "mdts[0].format.inode_size",
+        "{envelope}"
+    );
+    request["osts"][0]["format"] = json!({"raid_stride": 32, "raid_stripe_width": 100});
+    let (status, envelope) = env.post("/api/filesystem", &request).await?;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{envelope}");
+    assert!(
+        envelope.to_string().contains("osts[0].format.raid_stripe_width"),
+        "{envelope}"
+    );
+    let (_, listed) = env.get("/api/filesystem").await?;
+    assert_eq!(
+        listed["response"]["objects"],
+        json!([]),
+        "a refused request stored something"
+    );
+
+    request["mdts"][0]["format"] = json!({"inode_size": 1024, "bytes_per_inode": 2048});
+    request["osts"][0]["format"] = json!({"raid_stride": 32, "raid_stripe_width": 256});
+    create(&env, &request).await?;
+    let mdt = device(&state, "label", "opts1-MDT0000")?;
+    assert_eq!(mdt["target"]["mkfs_options"], "-I 1024 -i 2048", "{mdt}");
+    let ost = device(&state, "label", "opts1-OST0000")?;
+    assert_eq!(ost["target"]["mkfs_options"], "-E stride=32,stripe_width=256", "{ost}");
+    assert_eq!(
+        device(&state, "label", "opts1-OST0001")?["target"]["mkfs_options"],
+        Value::Null
+    );
+    cluster.shutdown().await;
+    env.stop().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_format_of_a_volume_live_on_the_partner_is_refused() -> anyhow::Result<()> {
     let mut env = TestEnv::start("partner").await?;
     env.scheduler().await?;
@@ -222,6 +267,22 @@ async fn a_server_on_two_networks_is_named_by_both_after_a_writeconf() -> anyhow
     )
     .await?;
     assert_eq!(done["state"], "succeeded", "{done}");
+    // A server without that interface: refused by LNet, the file put
+    // back, and Chroma records what LNet now is.
+    let missing = json!({"networks": [{"net": "tcp", "interfaces": ["eth7"]}]});
+    let (status, envelope) = env.call(Method::PUT, &mds1, Some(&env.token), Some(&missing)).await?;
+    assert_eq!(status, StatusCode::ACCEPTED, "{envelope}");
+    let command = envelope["response"]["command"].as_str().unwrap_or_default().to_owned();
+    let done = env.finished(&command, LONG).await?;
+    assert_eq!(done["state"], "failed", "{done}");
+    assert!(
+        done.to_string().contains("cannot add network: No such device"),
+        "{done}"
+    );
+    let (_, host) = env.get(&format!("/api/host/{}", hosts[0])).await?;
+    assert_eq!(host["response"]["lnet_networks"], Value::Null, "{host}");
+    assert_eq!(host["response"]["lnet_state"], "lnet_down", "{host}");
+
     let (status, envelope) = env.call(Method::PUT, &mds1, Some(&env.token), Some(&two)).await?;
     assert_eq!(status, StatusCode::ACCEPTED, "{envelope}");
     let command = envelope["response"]["command"].as_str().unwrap_or_default().to_owned();
@@ -247,6 +308,11 @@ async fn a_server_on_two_networks_is_named_by_both_after_a_writeconf() -> anyhow
     assert_eq!(status, StatusCode::OK, "{dry}");
     assert!(dry.to_string().contains("tunefs.lustre --writeconf"), "{dry}");
     let done = change(&env, "POST", &path, json!({})).await?;
+    assert_eq!(done["state"], "succeeded", "{done}");
+    // Once more on the running file system: stopping it needs confirming.
+    let (status, envelope) = env.post(&path, &json!({})).await?;
+    assert_eq!(status, StatusCode::CONFLICT, "{envelope}");
+    let done = change(&env, "POST", &path, json!({"confirm": true})).await?;
     assert_eq!(done["state"], "succeeded", "{done}");
     for label in ["nid1-MDT0000", "nid1-OST0000", "nid1-OST0003"] {
         let target = device(&state, "label", label)?;
@@ -285,10 +351,9 @@ async fn a_combined_mgs_and_mdt_built_by_hand_is_detected_and_taken_over() -> an
     let (cluster, state) = env.simulated_cluster(&["mds1", "oss1", "oss2"]).await?;
     let shown = simulator(&state)?;
     let nid = |i: usize| shown["hosts"][i]["nid"].as_str().unwrap_or_default().to_owned();
-    let (mgs, oss1, oss2) = (nid(0), nid(1), nid(2));
-    // "comb": one device is its MGS and MDT0000; its OST on mds1 too.
-    // "pair": registered with comb's MGS, its OST on the shared oss1/oss2
-    // volume with no Pacemaker resource.
+    let (mds1, oss1, oss2) = (nid(0), nid(1), nid(2));
+    // On mds1: "comb", whose one device is its MGS and MDT0000, and "pair",
+    // registered with comb's MGS.
     by_hand(
         &env,
         &cluster.hosts[0],
@@ -296,24 +361,17 @@ async fn a_combined_mgs_and_mdt_built_by_hand_is_detected_and_taken_over() -> an
             argv("mkfs.lustre --mgs --mdt --fsname=comb --index=0 /dev/sdb"),
             argv("mount -t lustre /dev/sdb /mnt/comb-mdt0"),
             argv(&format!(
-                "mkfs.lustre --ost --fsname=comb --index=0 --mgsnode={mgs} /dev/sdc"
+                "mkfs.lustre --ost --fsname=comb --index=0 --mgsnode={mds1} /dev/sdc"
             )),
             argv("mount -t lustre /dev/sdc /mnt/comb-ost0"),
             argv(&format!(
-                "mkfs.lustre --mdt --fsname=pair --index=0 --mgsnode={mgs} /dev/sdd"
+                "mkfs.lustre --mdt --fsname=pair --index=0 --mgsnode={mds1} /dev/sdd"
             )),
             argv("mount -t lustre /dev/sdd /mnt/pair-mdt0"),
-        ],
-    )
-    .await?;
-    by_hand(
-        &env,
-        &cluster.hosts[1],
-        &[
             argv(&format!(
-                "mkfs.lustre --ost --fsname=pair --index=0 --mgsnode={mgs} --servicenode={oss1} --servicenode={oss2} /dev/sdb"
+                "mkfs.lustre --ost --fsname=pair --index=0 --mgsnode={mds1} /dev/sde"
             )),
-            argv("mount -t lustre /dev/sdb /mnt/pair-ost0"),
+            argv("mount -t lustre /dev/sde /mnt/pair-ost0"),
         ],
     )
     .await?;
@@ -331,22 +389,22 @@ async fn a_combined_mgs_and_mdt_built_by_hand_is_detected_and_taken_over() -> an
     let pair = listed(&env, "pair").await?;
     assert_eq!(pair["mgs_id"], mdt["id"], "pair registered with comb's MGS: {pair}");
 
-    // Taking over checks first: pair's OST would run behind Pacemaker's back.
+    // Taking over checks first, and a refusal changes nothing.
     let path = |fs: &Value| format!("/api/filesystem/{}", fs["id"].as_str().unwrap_or_default());
-    let (status, envelope) = env.patch(&path(&pair), &json!({"managed": true})).await?;
+    let (status, envelope) = env.patch(&path(&comb), &json!({"managed": true})).await?;
     assert_eq!(status, StatusCode::CONFLICT, "{envelope}");
-    assert!(
-        envelope.to_string().contains("pair-OST0000: its servers run Pacemaker"),
-        "{envelope}"
-    );
+    assert!(envelope.to_string().contains("also the MGS of pair"), "{envelope}");
     assert_eq!(
-        listed(&env, "pair").await?["managed"],
+        listed(&env, "comb").await?["managed"],
         false,
         "a refusal changed something"
     );
     let (status, envelope) = env.patch(&path(&comb), &json!({"managed": false})).await?;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{envelope}");
 
+    // pair first (its MGS, comb's MDT, stays watched), then comb.
+    let (status, envelope) = env.patch(&path(&pair), &json!({"managed": true})).await?;
+    assert_eq!(status, StatusCode::OK, "{envelope}");
     let (status, envelope) = env.patch(&path(&comb), &json!({"managed": true})).await?;
     assert_eq!(status, StatusCode::OK, "{envelope}");
     assert_eq!(envelope["response"]["managed"], true, "{envelope}");
@@ -355,6 +413,30 @@ async fn a_combined_mgs_and_mdt_built_by_hand_is_detected_and_taken_over() -> an
     set_state(&env, comb["id"].as_str().unwrap_or_default(), "available").await?;
     assert_eq!(mounted_on(&state, "comb-MDT0000")?.as_deref(), Some("mds1"));
     assert_eq!(mounted_on(&state, "comb-OST0000")?.as_deref(), Some("mds1"));
+
+    // "ha1", on the oss1/oss2 pair's shared volume with no Pacemaker
+    // resource: Chroma would mount it behind Pacemaker's back.
+    by_hand(
+        &env,
+        &cluster.hosts[1],
+        &[
+            argv(&format!(
+                "mkfs.lustre --mdt --fsname=ha1 --index=0 --mgsnode={mds1} --servicenode={oss1} --servicenode={oss2} /dev/sdc"
+            )),
+            argv("mount -t lustre /dev/sdc /mnt/ha1-mdt0"),
+        ],
+    )
+    .await?;
+    let done = change(&env, "POST", "/api/filesystem/detect", json!({})).await?;
+    assert_eq!(done["state"], "succeeded", "{done}");
+    let ha1 = listed(&env, "ha1").await?;
+    let (status, envelope) = env.patch(&path(&ha1), &json!({"managed": true})).await?;
+    assert_eq!(status, StatusCode::CONFLICT, "{envelope}");
+    assert!(
+        envelope.to_string().contains("ha1-MDT0000: its servers run Pacemaker"),
+        "{envelope}"
+    );
+    assert_eq!(listed(&env, "ha1").await?["managed"], false);
     cluster.shutdown().await;
     env.stop().await
 }

@@ -386,8 +386,26 @@ fn a_host_that_failed_pre_flight_gets_no_lnet_and_serves_no_target() {
 
 #[test]
 fn writeconf_stops_rewrites_and_starts_mdts_before_osts() {
-    let c = cluster(TargetState::Mounted);
+    let mut c = cluster(TargetState::Mounted);
+    let mdt1 = id(24);
+    let mut second = c.snap.targets[&c.mdt].clone();
+    second.id = mdt1;
+    second.index = Some(1);
+    second.name = "fs1-MDT0001".into();
+    c.snap.targets.insert(mdt1, second);
     let plan = Plan::new(&c.snap, &Goal::Writeconf(c.fs)).unwrap();
+    assert!(
+        plan.jobs.iter().any(|j| j.confirmation.is_some()),
+        "stopping a running file system asks for confirmation"
+    );
+    assert!(
+        after(
+            &plan,
+            position(&plan, mdt1, "mounted"),
+            position(&plan, c.mdt, "mounted")
+        ),
+        "MDT0000 registers first: its writeconf erases the file system's logs"
+    );
     let rewrite = |t: Uuid| {
         plan.jobs
             .iter()

@@ -110,6 +110,7 @@ mod tests {
             no_primnode: false,
             writeconf: false,
             no_local_logs: false,
+            mkfs_options: None,
             uuid: String::new(),
         };
         let logs = BTreeMap::from([

@@ -17,6 +17,7 @@ struct Options {
     failnodes: Vec<String>,
     params: Vec<String>,
     mount_opts: Option<String>,
+    mkfs_options: Option<String>,
     reformat: bool,
     dryrun: bool,
     device: Option<String>,
@@ -85,13 +86,8 @@ fn parse(args: &[String]) -> Result<Options, Output> {
             "--failnode" => opts.failnodes.push(value),
             "--param" => opts.params.push(value),
             "--mountfsoptions" => opts.mount_opts = Some(value),
-            "--mkfsoptions"
-            | "--backfstype"
-            | "--comment"
-            | "--device-size"
-            | "--stripe-count-hint"
-            | "--network"
-            | "--quota" => {}
+            "--mkfsoptions" => opts.mkfs_options = Some(value),
+            "--backfstype" | "--comment" | "--device-size" | "--stripe-count-hint" | "--network" | "--quota" => {}
             other if other.starts_with('-') => {
                 return Err(usage(&format!("mkfs.lustre: unrecognized option '{other}'\n")));
             }
@@ -200,8 +196,30 @@ fn build_target(opts: &Options) -> Result<Target, Output> {
         no_primnode: !opts.servicenodes.is_empty(),
         writeconf: false,
         no_local_logs: false,
+        mkfs_options: opts.mkfs_options.clone(),
         uuid: String::new(),
     })
+}
+
+/// What mke2fs says of an `-I`/`-i` value it refuses (`misc/mke2fs.c`:
+/// "invalid inode size %d (min %d/max %d)", "invalid inode ratio %s (min
+/// %d/max %d)"; 4096-byte blocks).
+fn mke2fs_refusal(options: &str) -> Option<String> {
+    let words: Vec<&str> = options.split_whitespace().collect();
+    for pair in words.windows(2) {
+        let value = pair[1];
+        let number: Option<u32> = value.parse().ok();
+        match pair[0] {
+            "-I" if !number.is_some_and(|n| (128..=4096).contains(&n) && n.is_power_of_two()) => {
+                return Some(format!("invalid inode size {value} (min 128/max 4096)"));
+            }
+            "-i" if !number.is_some_and(|n| (1024..=67_108_864).contains(&n)) => {
+                return Some(format!("invalid inode ratio {value} (min 1024/max 67108864)"));
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// Runs `mkfs.lustre OPTIONS DEVICE`.
@@ -231,6 +249,15 @@ pub fn run(args: &[String], ctx: &mut Context<'_>) -> Output {
             "No such file or directory",
         );
     };
+    if let Some(why) = target.mkfs_options.as_deref().and_then(mke2fs_refusal) {
+        return Output {
+            stdout: format!("   mke2fs: {why}\n"),
+            stderr: format!(
+                "\nmkfs.lustre FATAL: Unable to build fs {device} (256)\n\nmkfs.lustre FATAL: mkfs failed 256\n"
+            ),
+            code: 1,
+        };
+    }
     // Like Lustre 2.15's `check_mtab_entry`, only this host's mounts are
     // checked: `--reformat` runs mke2fs with `-F`, past multi-mount
     // protection, so a target live on the partner server is overwritten.

@@ -85,8 +85,28 @@ pub(super) async fn read_cib(shared: &Shared, host: &Server) -> Result<HostCib, 
             return Err(format!("{}: Pacemaker did not answer: {said}", host.name));
         }
     };
-    let resolved = resolve_paths(shared, host, &primitives).await;
+    let mut paths: Vec<String> = primitives.iter().filter_map(|p| p.target.clone()).collect();
+    if !paths.is_empty() {
+        paths.extend(volume_paths(shared, host).await?);
+    }
+    let resolved = resolve_paths(shared, host, paths).await;
     Ok(HostCib { primitives, resolved })
+}
+
+/// The device paths of `host`'s volumes as recorded (`/dev/mapper/mpatha`):
+/// resolved beside the primitives' links, since a multipath link resolves
+/// to `/dev/dm-N`, not to the map's name.
+async fn volume_paths(shared: &Shared, host: &Server) -> Result<Vec<String>, String> {
+    let rows = store::sql::query(
+        &shared.db,
+        "SELECT path FROM volume_node WHERE host_id = $1",
+        [host.id.into()],
+    )
+    .await
+    .map_err(|e| format!("cannot read the volumes of {}: {e}", host.name))?;
+    rows.iter()
+        .map(|r| r.try_get("", "path").map_err(|e| format!("bad volume_node row: {e}")))
+        .collect()
 }
 
 /// The `ocf:lustre:Lustre` primitives in CIB XML (anywhere: in groups and
@@ -117,18 +137,18 @@ fn parse_primitives(xml: &str) -> Result<Vec<LustrePrimitive>, String> {
     Ok(primitives.collect())
 }
 
-/// What the primitives' `target` paths (often `/dev/disk/by-id` links)
-/// resolve to on `host` (`readlink -f`); nothing when it cannot tell, as
-/// the literal paths and mount points still match.
-async fn resolve_paths(shared: &Shared, host: &Server, primitives: &[LustrePrimitive]) -> Vec<(String, String)> {
-    let mut paths: Vec<&str> = primitives.iter().filter_map(|p| p.target.as_deref()).collect();
+/// What `paths` (the primitives' `target`s, often `/dev/disk/by-id`
+/// links, and the host's volume paths) resolve to on `host` (`readlink
+/// -f`); only those that change; nothing when it cannot tell, as the
+/// literal paths and mount points still match.
+async fn resolve_paths(shared: &Shared, host: &Server, mut paths: Vec<String>) -> Vec<(String, String)> {
     paths.sort_unstable();
     paths.dedup();
     if paths.is_empty() {
         return Vec::new();
     }
     let mut argv = vec!["readlink", "-f", "--"];
-    argv.extend(&paths);
+    argv.extend(paths.iter().map(String::as_str));
     let Ok(out) = host.exec(shared, &argv).await else {
         return Vec::new();
     };
@@ -141,7 +161,7 @@ async fn resolve_paths(shared: &Shared, host: &Server, primitives: &[LustrePrimi
         .into_iter()
         .zip(lines)
         .filter(|(path, canonical)| path != canonical)
-        .map(|(path, canonical)| (path.to_owned(), canonical.to_owned()))
+        .map(|(path, canonical)| (path, canonical.to_owned()))
         .collect()
 }
 
@@ -209,23 +229,28 @@ fn places(found: &[DetectedFs], scans: &[Scan], nodes: &VolumeNodes) -> Vec<Plac
 
 /// Whether primitive `p` of `cluster` runs the target at `place`: on a host
 /// of the cluster the target is mounted at the primitive's mount point, or
-/// its volume's path is the primitive's device (literally, or once
-/// resolved there).
+/// its volume's path is the primitive's device (literally, or both
+/// resolved there to one device: a multipath link and `/dev/mapper/NAME`
+/// both resolve to `/dev/dm-N`).
 fn runs(cluster: &ClusterCib, p: &LustrePrimitive, place: &Place) -> bool {
     let member = |host: &Uuid| cluster.hosts.contains(host);
     let at_mountpoint = place
         .mounted
         .as_ref()
         .is_some_and(|(host, dir)| member(host) && p.mountpoint.as_deref() == Some(dir.as_str()));
+    // The same device when both resolve alike on that host.
+    let canonical = |host: &Uuid, path: &str| -> String {
+        cluster
+            .resolved
+            .iter()
+            .find(|(h, given, _)| h == host && given == path)
+            .map_or_else(|| path.to_owned(), |(_, _, canonical)| canonical.clone())
+    };
     let on_device = p.target.as_deref().is_some_and(|target| {
-        place.paths.iter().any(|(host, path)| {
-            member(host)
-                && (path == target
-                    || cluster
-                        .resolved
-                        .iter()
-                        .any(|(h, param, canonical)| h == host && param == target && canonical == path))
-        })
+        place
+            .paths
+            .iter()
+            .any(|(host, path)| member(host) && canonical(host, target) == canonical(host, path))
     });
     at_mountpoint || on_device
 }
@@ -370,6 +395,21 @@ mod tests {
         );
         assert_eq!(notes, Vec::<String>::new());
         assert_eq!(assign(&[], &places), (vec![], vec![]));
+    }
+
+    #[test]
+    fn a_multipath_link_and_its_map_name_are_one_device() {
+        let link = "/dev/disk/by-id/dm-uuid-mpath-36001405aa";
+        let pair = ClusterCib {
+            hosts: vec![id(2), id(3)],
+            primitives: vec![primitive("ost0", link, "/mnt/fs1-OST0000")],
+            resolved: vec![
+                (id(3), link.into(), "/dev/dm-3".into()),
+                (id(3), "/dev/mapper/mpathd".into(), "/dev/dm-3".into()),
+            ],
+        };
+        let places = [place(10, "fs1-OST0000", &[(3, "/dev/mapper/mpathd")], None)];
+        assert_eq!(assign(&[pair], &places).0, vec![(id(10), "ost0".to_owned())]);
     }
 
     #[test]

@@ -183,6 +183,8 @@ async fn record_combined(tx: &DatabaseTransaction, fs: &DetectedFs, report: &mut
                 .await?
                 .is_none()
             {
+                // Its MGS row would dangle and fail the whole commit.
+                execute(tx, "DELETE FROM filesystem WHERE id = $1", [fs_id.into()]).await?;
                 report
                     .notes
                     .push(format!("{}: conflicts with a recorded target", mdt.name));

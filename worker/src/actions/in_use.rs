@@ -74,11 +74,12 @@ async fn use_on(shared: &Shared, host: &Server, device: &str) -> Result<Option<S
 }
 
 /// The hosts that see the target's volume: its own and any other server
-/// recorded with a path to it.
+/// (not removed) recorded with a path to it.
 async fn viewers(shared: &Shared, target: &TargetRow) -> Result<Vec<Server>, String> {
     let rows = query(
         &shared.db,
-        "SELECT host_id FROM volume_node WHERE volume_id = $1",
+        "SELECT vn.host_id FROM volume_node vn JOIN host h ON h.id = vn.host_id
+         WHERE vn.volume_id = $1 AND h.state <> 'removed'",
         [target.volume_id.into()],
     )
     .await

@@ -40,11 +40,30 @@ fn missing(networks: &[LnetNetwork], nids: &[String]) -> Vec<String> {
 pub async fn run(shared: &Shared, host_id: Uuid, networks: &[LnetNetwork]) -> Result<Value, String> {
     let host = Server::load(shared, host_id).await?;
     mounts::require_none(shared, &host, "change LNet").await?;
+    let previous = host.exec(shared, &["cat", LNET_CONF]).await?;
+    let previous = previous.success().then_some(previous.stdout);
     host.write_file(shared, LNET_CONF, "0644", lnet_conf(networks).as_bytes())
         .await?;
+    let nids = match apply(shared, &host, networks).await {
+        Ok(nids) => nids,
+        Err(why) => return Err(undo(shared, &host, previous, why).await),
+    };
+    let recorded = serde_json::to_value(networks).map_err(|e| format!("cannot record the networks: {e}"))?;
+    step::update(
+        &shared.db,
+        "record the LNet networks",
+        "UPDATE host SET lnet_networks = $2, nids = $3, lnet_state = 'lnet_up' WHERE id = $1",
+        vec![host_id.into(), recorded.into(), nids.clone().into()],
+    )
+    .await?;
+    Ok(json!({ "host": host.name, "networks": networks, "nids": nids, "file": LNET_CONF }))
+}
+
+/// Reloads LNet from the file; the NIDs it then has, every network with one.
+async fn apply(shared: &Shared, host: &Server, networks: &[LnetNetwork]) -> Result<Vec<String>, String> {
     host.check(shared, &["lustre_rmmod"]).await?;
-    bring_up_from_file(shared, &host).await?;
-    let nids = lnet::show(shared, &host)
+    bring_up_from_file(shared, host).await?;
+    let nids = lnet::show(shared, host)
         .await?
         .ok_or_else(|| format!("LNet on {} is not up after importing {LNET_CONF}", host.name))?;
     let lacking = missing(networks, &nids);
@@ -55,15 +74,31 @@ pub async fn run(shared: &Shared, host_id: Uuid, networks: &[LnetNetwork]) -> Re
             lacking.join(", ")
         ));
     }
-    let recorded = serde_json::to_value(networks).map_err(|e| format!("cannot record the networks: {e}"))?;
-    step::update(
-        &shared.db,
-        "record the LNet networks",
-        "UPDATE host SET lnet_networks = $2, nids = $3, lnet_state = 'lnet_up' WHERE id = $1",
-        vec![host_id.into(), recorded.into(), nids.clone().into()],
-    )
-    .await?;
-    Ok(json!({ "host": host.name, "networks": networks, "nids": nids, "file": LNET_CONF }))
+    Ok(nids)
+}
+
+/// After a failed change: the file as it was (when there was one), LNet
+/// taken down cleanly (half-configured is worse than down; starting it
+/// again uses the file as it was), and its state recorded, so Chroma and
+/// the server agree. Returns the error to report.
+async fn undo(shared: &Shared, host: &Server, previous: Option<String>, why: String) -> String {
+    let file = match previous {
+        Some(content) => match host.write_file(shared, LNET_CONF, "0644", content.as_bytes()).await {
+            Ok(()) => format!("{LNET_CONF} is back as it was"),
+            Err(e) => format!("{LNET_CONF} could not be put back: {e}"),
+        },
+        None => format!("{LNET_CONF} did not exist before and holds the refused networks"),
+    };
+    let unloaded = match host.exec(shared, &["lustre_rmmod"]).await {
+        Ok(out) if out.success() => "LNet taken down".to_owned(),
+        Ok(out) => host.failed(&["lustre_rmmod"], &out),
+        Err(e) => e,
+    };
+    let state = match lnet::refresh(shared, host).await {
+        Ok(seen) => format!("LNet now: {seen}"),
+        Err(e) => format!("LNet's state could not be read: {e}"),
+    };
+    format!("{why}; {file}; {unloaded}; {state}")
 }
 
 #[cfg(test)]

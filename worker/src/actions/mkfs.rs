@@ -18,6 +18,9 @@ pub struct MkfsSpec {
     /// host: a server on tcp and o2ib is reachable on both.
     pub service_nids: Vec<String>,
     pub reformat: bool,
+    /// `mke2fs` options (`-I 1024 -E stride=32,…`), built from checked
+    /// numbers only: mkfs.lustre pastes them into a shell command.
+    pub mkfsoptions: Option<String>,
 }
 
 /// The `mkfs.lustre` argv for `spec` on `device`.
@@ -32,6 +35,9 @@ pub fn mkfs_argv(spec: &MkfsSpec, device: &str) -> Vec<String> {
         argv.push(format!("--mgsnode={}", spec.mgs_nids.join(":")));
     }
     argv.extend(spec.service_nids.iter().map(|nid| format!("--servicenode={nid}")));
+    if let Some(options) = &spec.mkfsoptions {
+        argv.push(format!("--mkfsoptions={options}"));
+    }
     if spec.reformat {
         argv.push("--reformat".to_owned());
     }
@@ -58,6 +64,10 @@ pub async fn spec(shared: &Shared, target: &TargetRow, hosts: &[Server], reforma
         mgs_nids,
         service_nids,
         reformat,
+        mkfsoptions: target
+            .format
+            .as_ref()
+            .and_then(common::format::FormatOptions::mkfsoptions),
     })
 }
 
@@ -82,6 +92,7 @@ mod tests {
             mgs_nids: vec!["10.0.0.1@tcp".into(), "10.0.0.4@tcp".into()],
             service_nids: vec!["10.0.0.2@tcp".into(), "10.0.0.3@tcp".into()],
             reformat: false,
+            mkfsoptions: None,
         }
     }
 
@@ -112,6 +123,16 @@ mod tests {
         let argv = mkfs_argv(&multi, "/dev/sdb");
         assert!(argv.contains(&"--mgsnode=10.0.0.1@tcp,192.168.1.1@o2ib:10.0.0.4@tcp".to_owned()));
         assert!(argv.contains(&"--servicenode=10.0.0.2@tcp,192.168.1.2@o2ib".to_owned()));
+    }
+
+    #[test]
+    fn passes_ldiskfs_options_as_one_argument() {
+        let tuned = MkfsSpec {
+            mkfsoptions: Some("-I 1024 -E stride=32,stripe_width=256".into()),
+            ..spec("mdt")
+        };
+        let argv = mkfs_argv(&tuned, "/dev/sdc");
+        assert!(argv.contains(&"--mkfsoptions=-I 1024 -E stride=32,stripe_width=256".to_owned()));
     }
 
     #[test]

@@ -31,6 +31,8 @@ pub struct TargetRow {
     /// The target's Pacemaker primitive, when its HA mode is `pacemaker`;
     /// `None`: Chroma mounts it directly.
     pub ha_resource: Option<String>,
+    /// The ldiskfs options it is formatted with (checked by the API).
+    pub format: Option<common::format::FormatOptions>,
 }
 
 /// A file-system row.
@@ -48,7 +50,8 @@ impl TargetRow {
         let rows = query(
             &shared.db,
             "SELECT t.kind, t.name, t.filesystem_id, t.target_index, t.volume_id, v.serial,
-                    t.primary_host_id, t.failover_host_ids, t.reformat, t.format_marker, t.ha_resource
+                    t.primary_host_id, t.failover_host_ids, t.reformat, t.format_marker, t.ha_resource,
+                    t.format_options
              FROM target t JOIN volume v ON v.id = t.volume_id WHERE t.id = $1",
             [id.into()],
         )
@@ -72,6 +75,11 @@ impl TargetRow {
             reformat: row.try_get("", "reformat")?,
             format_marker: row.try_get("", "format_marker")?,
             ha_resource: row.try_get("", "ha_resource")?,
+            format: row
+                .try_get::<Option<serde_json::Value>>("", "format_options")?
+                .map(serde_json::from_value)
+                .transpose()
+                .map_err(|e| DbErr::Custom(format!("bad format options: {e}")))?,
         })
     }
 

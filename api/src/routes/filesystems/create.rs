@@ -97,6 +97,10 @@ pub struct TargetRequest {
     /// Format over Lustre data already on the volume.
     #[serde(default)]
     reformat: bool,
+    /// ldiskfs options for `mke2fs` (inode size, bytes per inode, RAID
+    /// stride and stripe width), checked before anything is stored.
+    #[serde(default)]
+    format: Option<common::format::FormatOptions>,
 }
 
 /// A target checked against the database, ready to insert.
@@ -109,6 +113,7 @@ struct NewTarget {
     primary: Uuid,
     failover: Vec<Uuid>,
     reformat: bool,
+    format: Option<common::format::FormatOptions>,
     /// Its Pacemaker primitive when its HA mode is `pacemaker`.
     ha_resource: Option<String>,
 }
@@ -328,6 +333,10 @@ async fn check_targets(
             ));
             continue;
         }
+        if let Some(Err((option, why))) = t.format.as_ref().map(common::format::FormatOptions::check) {
+            errors.push(invalid(format!("{field}.format.{option}"), why));
+            continue;
+        }
         match check_target(tx, &field, t).await? {
             Ok((primary, failover)) => targets.push(NewTarget {
                 id: if kind == TargetKind::Mgt {
@@ -342,6 +351,7 @@ async fn check_targets(
                 primary,
                 failover,
                 reformat: t.reformat,
+                format: t.format.clone().filter(|f| !f.is_empty()),
                 ha_resource: None,
             }),
             Err(mut e) => errors.append(&mut e),
@@ -445,8 +455,8 @@ async fn insert(
     targets: &mut [NewTarget],
 ) -> Result<(), ApiError> {
     let insert_target = "INSERT INTO target (id, kind, filesystem_id, target_index, name, volume_id, primary_host_id,
-                                             failover_host_ids, reformat, ha_mode, ha_resource)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+                                             failover_host_ids, reformat, ha_mode, ha_resource, format_options)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
     targets.sort_by_key(|t| t.kind != TargetKind::Mgt);
     let mut rest = targets.iter();
     if let Some(mgt) = targets.first().filter(|t| t.kind == TargetKind::Mgt) {
@@ -481,5 +491,6 @@ fn target_values(t: &NewTarget, filesystem: Option<Uuid>) -> Vec<sea_orm::Value>
             .to_owned()
             .into(),
         t.ha_resource.clone().into(),
+        t.format.as_ref().and_then(|f| serde_json::to_value(f).ok()).into(),
     ]
 }

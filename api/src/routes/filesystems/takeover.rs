@@ -3,7 +3,8 @@
 //! once it checked that it can do so the way it does for its own: every
 //! target on a managed server, an index for every MDT and OST, and a
 //! Pacemaker resource for every target whose servers run Pacemaker (else
-//! Chroma would mount it behind Pacemaker's back). Nothing runs on the
+//! Chroma would mount it behind Pacemaker's back). An MGS that also serves
+//! file systems Chroma only watches stays watched. Nothing runs on the
 //! servers; the file system and its targets are marked managed in one
 //! transaction, or nothing changes and the answer says why.
 
@@ -59,7 +60,7 @@ async fn check(tx: &DatabaseTransaction, id: Uuid) -> Result<(Vec<String>, Vec<U
     )
     .await?;
     let mut reasons = Vec::new();
-    let mut ids = Vec::new();
+    let mut ids: Vec<Uuid> = Vec::new();
     for row in &rows {
         reasons.extend(refusal(row)?);
         ids.push(row.try_get("", "id")?);
@@ -70,7 +71,43 @@ async fn check(tx: &DatabaseTransaction, id: Uuid) -> Result<(Vec<String>, Vec<U
     {
         reasons.push("no MDT of it is recorded".to_owned());
     }
+    let (shared_reason, mgs_kept) = shared_mgs(tx, id).await?;
+    reasons.extend(shared_reason);
+    if let Some(mgs) = mgs_kept {
+        ids.retain(|t| *t != mgs);
+    }
     Ok((reasons, ids))
+}
+
+/// An MGS that also serves file systems Chroma only watches: Chroma must
+/// not be able to stop it under them. A lone MGT then stays watched (its
+/// id is returned, to leave out); a combined MGS+MDT is this file system's
+/// own MDT, so taking it over waits until those are taken over.
+async fn shared_mgs(tx: &DatabaseTransaction, id: Uuid) -> Result<(Option<String>, Option<Uuid>), sea_orm::DbErr> {
+    let rows = query(
+        tx,
+        "SELECT o.name, f.mgs_id, m.filesystem_id = f.id AS combined
+         FROM filesystem f JOIN filesystem o ON o.mgs_id = f.mgs_id JOIN target m ON m.id = f.mgs_id
+         WHERE f.id = $1 AND o.id <> f.id AND NOT o.removed AND NOT o.managed ORDER BY o.name",
+        [id.into()],
+    )
+    .await?;
+    let Some(first) = rows.first() else {
+        return Ok((None, None));
+    };
+    let names = rows
+        .iter()
+        .map(|r| r.try_get::<String>("", "name"))
+        .collect::<Result<Vec<_>, _>>()?;
+    if first.try_get::<Option<bool>>("", "combined")?.unwrap_or(false) {
+        let why = format!(
+            "its MDT is also the MGS of {}, which Chroma only watches: take {} over first",
+            names.join(", "),
+            if names.len() == 1 { "it" } else { "them" }
+        );
+        return Ok((Some(why), None));
+    }
+    Ok((None, Some(first.try_get("", "mgs_id")?)))
 }
 
 /// Marks file system `id` and its targets managed, or refuses with 409.

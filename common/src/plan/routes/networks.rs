@@ -107,7 +107,12 @@ impl Planner<'_> {
             }
         }
         let first = self.jobs.len();
-        let stopped = self.stop(&members)?;
+        let outer = self
+            .consequence
+            .replace(format!("A writeconf stops {}: unmount its clients first", fs.name));
+        let stopped = self.stop(&members);
+        self.consequence = outer;
+        let stopped = stopped?;
         // A combined MGS+MDT is writeconf'd with the others and starts first.
         let combined = members.iter().any(|(t, _)| *t == fs.mgs_id);
         let mgs = if combined {
@@ -133,10 +138,17 @@ impl Planner<'_> {
         }
         let outer = std::mem::replace(&mut self.barrier, rewritten);
         self.barrier.extend(mgs);
+        // MDT0000 first (`members` lists MDTs by index): when it registers
+        // with the writeconf flag the MGS erases the file system's logs
+        // (`mgs_erase_logs`), so every other target must register after it.
         let mut mdts = Vec::new();
         for (target, kind) in &members {
             if *kind == TargetKind::Mdt {
-                mdts.extend(self.target(*target, TargetState::Mounted)?);
+                let mounted = self.target(*target, TargetState::Mounted)?;
+                if mdts.is_empty() {
+                    self.barrier.extend(mounted);
+                }
+                mdts.extend(mounted);
             }
         }
         self.barrier.extend(mdts);
