@@ -18,7 +18,8 @@
 # manager under test does that, over ssh, as on real servers. Each node has
 #  * a `systemctl` shim for the units corosync and pacemaker (the real
 #    systemd is not PID 1 here), and
-#  * /usr/local/sbin wrappers that run lsblk, blkid, udevadm, lctl, lnetctl,
+#  * /usr/local/sbin wrappers that run lsblk, blkid, udevadm, flock (device
+#    locks around blkid and mkfs.lustre), lctl, lnetctl,
 #    mount.lustre, modprobe, rmmod, lsmod, lustre_rmmod, modinfo (for the
 #    simulated Lustre's modules, whatever kernel the node runs),
 #    mkfs.lustre, tunefs.lustre and the Lustre uses of mount/umount on the
@@ -43,7 +44,7 @@ PROG=$(readlink -f "$0")
 STD_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 STOP_TIMEOUT=${LAB_STOP_TIMEOUT:-90}
 # The commands the wrappers always hand to the simulator.
-SIM_COMMANDS="lsblk blkid udevadm lctl lnetctl mkfs.lustre tunefs.lustre mount.lustre modprobe rmmod lsmod lustre_rmmod"
+SIM_COMMANDS="lsblk blkid udevadm flock lctl lnetctl mkfs.lustre tunefs.lustre mount.lustre modprobe rmmod lsmod lustre_rmmod"
 DEVICE_PATHS="/dev/sdb /dev/sdc /dev/sdd /dev/sde"
 DEVICE_SIZE=$((16 * 1024 * 1024 * 1024))
 

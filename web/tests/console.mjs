@@ -273,6 +273,25 @@ try {
   await page.locator('[data-testid^="host-preflight-"][data-serves-lustre="true"]').filter({ hasText: 'passed' }).first().waitFor();
   await shot(page, 'configure-servers');
 
+  begin('a server\'s LNet networks are changed through a dry run that names what is wrong');
+  const [oss] = (await api(page, 'GET', '/host?order_by=nodename')).envelope.response.objects.filter((h) => h.nodename === 'oss1');
+  assert.ok(oss, 'oss1 is a server');
+  const ossId = `${oss.address}:${oss.port}`;
+  await page.getByTestId(`host-networks-${ossId}`).click();
+  await page.getByTestId(`host-networks-input-${ossId}`).fill('eth0=ib0');
+  await page.getByTestId(`host-networks-apply-${ossId}`).click();
+  await page.getByText('"eth0" is not an LNet network').waitFor();
+  await page.keyboard.press('Escape');
+  const input = page.getByTestId(`host-networks-input-${ossId}`);
+  if (!(await input.isVisible())) await page.getByTestId(`host-networks-${ossId}`).click();
+  await input.fill('tcp=eth0 o2ib=ib0');
+  await page.getByTestId(`host-networks-apply-${ossId}`).click();
+  // Its targets are mounted: the API refuses, saying which, and nothing changes.
+  await page.getByText(/mounted on oss1; stop them or fail them over/).waitFor();
+  await page.keyboard.press('Escape');
+  const after = (await api(page, 'GET', `/host/${oss.id}`)).envelope.response;
+  assert.equal(after.lnet_networks, null, `nothing changed: ${JSON.stringify(after)}`);
+
   begin('a target table shows each target kept by Pacemaker or mounted directly');
   const ost0 = demo.targets.find((t) => t.name === 'demo-OST0000');
   const mgt = demo.targets.find((t) => t.id === demo.mgs_id);

@@ -173,7 +173,15 @@ impl<'a> Planner<'a> {
 
     /// The job for one forward edge of a target's graph.
     fn edge(&mut self, t: &TargetFacts, to: TargetState) -> Result<usize, PlanError> {
-        for host in std::iter::once(&t.primary_host_id).chain(&t.failover_host_ids) {
+        // Formatting names every server of the target; mounting needs only
+        // the primary (a partner failing its checks, say mid-upgrade, does
+        // not keep the target down).
+        let failovers = if to == TargetState::Mounted {
+            &[][..]
+        } else {
+            &t.failover_host_ids[..]
+        };
+        for host in std::iter::once(&t.primary_host_id).chain(failovers) {
             self.serves_lustre(*host, &format!("serve {}", t.name))?;
         }
         let (from, _) = self.target_state(t.id);

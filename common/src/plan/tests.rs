@@ -377,6 +377,17 @@ fn a_host_that_failed_pre_flight_gets_no_lnet_and_serves_no_target() {
         "{err:?}"
     );
     assert!(Plan::new(&c.snap, &Goal::Lnet(c.oss1, LnetState::LnetUp)).is_ok());
+    // A registered target whose failover partner fails its checks still
+    // mounts on its primary.
+    let mut registered = cluster(TargetState::Unmounted);
+    if let Some(h) = registered.snap.hosts.get_mut(&registered.oss2) {
+        h.preflight_failed = failed.clone();
+    }
+    assert!(Plan::new(
+        &registered.snap,
+        &Goal::Target(registered.osts[0], TargetState::Mounted)
+    )
+    .is_ok());
     assert!(lnet_transitions(HostState::Managed, LnetState::LnetDown, false).is_empty());
     assert_eq!(
         lnet_transitions(HostState::Managed, LnetState::LnetDown, true),
