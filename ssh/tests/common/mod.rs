@@ -151,7 +151,16 @@ impl Sshd {
             .append(true)
             .open(self.dir.0.join("sshd.log"))
             .unwrap();
-        let child = Command::new(SSHD)
+        // In a mount namespace of its own where root's ~/.bashrc reads as
+        // empty: bash runs it for every command sshd serves, and a build
+        // machine's (pyenv's `init`, which rehashes under a lock file that
+        // an ended session leaves behind) would make commands wait a minute.
+        // A Lustre server's root has no such start-up; the test should not
+        // depend on this machine's.
+        let child = Command::new("unshare")
+            .args(["--mount", "--propagation", "private", "sh", "-c"])
+            .arg("[ -e /root/.bashrc ] && mount --bind /dev/null /root/.bashrc; exec \"$0\" \"$@\"")
+            .arg(SSHD)
             .arg("-D")
             .arg("-e")
             .arg("-f")
