@@ -60,6 +60,20 @@ pub struct DeviceLayout {
     pub partitions: Vec<Partition>,
 }
 
+impl HostLayout {
+    /// Host `name` seeing `devices`, with the default NID, Pacemaker and
+    /// Lustre installed.
+    pub fn new(name: &str, devices: Vec<DeviceLayout>) -> HostLayout {
+        HostLayout {
+            name: name.to_owned(),
+            nid: None,
+            devices,
+            no_pacemaker: false,
+            no_lustre: false,
+        }
+    }
+}
+
 impl Layout {
     /// The default layout: four 100 GiB devices per host; after the first
     /// host, hosts pair up in order (2nd with 3rd, 4th with 5th, …) and both
@@ -81,13 +95,7 @@ impl Layout {
                         partitions: Vec::new(),
                     })
                     .collect();
-                HostLayout {
-                    name: name.clone(),
-                    nid: None,
-                    devices,
-                    no_pacemaker: false,
-                    no_lustre: false,
-                }
+                HostLayout::new(name, devices)
             })
             .collect();
         Layout { hosts }

@@ -10,6 +10,7 @@
 //! kernel it refuses an interface the host does not have (ENODEV) and a
 //! network already configured (EEXIST), and needs LNet up (ENETDOWN).
 
+use super::lnetctl::yaml_error;
 use super::{Context, Output};
 use crate::state::HostState;
 
@@ -73,15 +74,6 @@ pub fn parse(yaml: &str) -> Vec<(String, Vec<String>)> {
     nets
 }
 
-/// A cYAML error tree on stderr; lnetctl exits with the negated errno.
-fn error(verb: &str, object: &str, errno: i32, descr: &str) -> Output {
-    Output {
-        stdout: String::new(),
-        stderr: format!("{verb}:\n    - {object}:\n          errno: {errno}\n          descr: \"{descr}\"\n"),
-        code: u32::try_from(errno.rem_euclid(256)).unwrap_or(1),
-    }
-}
-
 /// `lnetctl import [--add] FILE`: adds the file's networks.
 pub fn import(args: &[&str], ctx: &mut Context<'_>) -> Output {
     let file = match args {
@@ -96,25 +88,29 @@ pub fn import(args: &[&str], ctx: &mut Context<'_>) -> Output {
         .map(|f| f.content.clone())
     else {
         let descr = format!("cannot open '{file}': No such file or directory");
-        return error("yaml", "builder", -1, &descr).with_code(254);
+        // The builder's error tree says -1; lnetctl exits with
+        // LUSTRE_CFG_RC_BAD_PARAM (-2).
+        let mut out = yaml_error("yaml", "builder", -1, &descr);
+        out.code = 254;
+        return out;
     };
     let host_name = ctx.host.clone();
     let Some(host) = ctx.state.host(&host_name).cloned() else {
-        return error("add", "net", -19, "cannot add network: No such device");
+        return yaml_error("add", "net", -19, "cannot add network: No such device");
     };
     if !host.lnet_up {
-        return error("add", "net", -100, "cannot add network: Network is down");
+        return yaml_error("add", "net", -100, "cannot add network: Network is down");
     }
     let mut added = host.lnet_nis.clone();
     for (net, interfaces) in parse(&content) {
         let configured =
             nids(&host).iter().any(|n| n.ends_with(&format!("@{net}"))) || added.iter().any(|(n, _)| *n == net);
         if configured {
-            return error("add", "net", -17, "cannot add network: File exists");
+            return yaml_error("add", "net", -17, "cannot add network: File exists");
         }
         for interface in interfaces {
             if address(&host, &interface).is_none() {
-                return error("add", "net", -19, "cannot add network: No such device");
+                return yaml_error("add", "net", -19, "cannot add network: No such device");
             }
             added.push((net.clone(), interface));
         }
@@ -123,14 +119,6 @@ pub fn import(args: &[&str], ctx: &mut Context<'_>) -> Output {
         h.lnet_nis = added;
     }
     Output::ok("")
-}
-
-impl Output {
-    /// The same output with exit status `code`.
-    fn with_code(mut self, code: u32) -> Output {
-        self.code = code;
-        self
-    }
 }
 
 #[cfg(test)]

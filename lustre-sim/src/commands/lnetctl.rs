@@ -93,7 +93,7 @@ fn no_device(verb: &str) -> Output {
 }
 
 /// A cYAML error on stderr; lnetctl exits with the negative errno.
-fn yaml_error(verb: &str, object: &str, errno: i32, descr: &str) -> Output {
+pub(super) fn yaml_error(verb: &str, object: &str, errno: i32, descr: &str) -> Output {
     Output {
         stdout: String::new(),
         stderr: format!("{verb}:\n    - {object}:\n          errno: {errno}\n          descr: \"{descr}\"\n"),

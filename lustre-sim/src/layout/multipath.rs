@@ -31,13 +31,7 @@ impl Layout {
                     let lun = if reversed { LUNS - 1 - slot } else { slot };
                     shared_lun(slot, format!("SIMDISK{group:03}{lun:02}"))
                 }));
-                HostLayout {
-                    name: name.clone(),
-                    nid: None,
-                    devices,
-                    no_pacemaker: false,
-                    no_lustre: false,
-                }
+                HostLayout::new(name, devices)
             })
             .collect();
         Layout { hosts }

@@ -13,6 +13,7 @@
 use futures::future::join_all;
 use store::sql::query;
 
+use super::mounts;
 use super::servers::Server;
 use super::targets::TargetRow;
 use crate::shared::Shared;
@@ -30,9 +31,7 @@ pub fn parse_mount(stdout: &str) -> Vec<Mounted> {
     stdout
         .lines()
         .filter_map(|line| {
-            let (device, rest) = line.trim().split_once(" on ")?;
-            let (dir, rest) = rest.rsplit_once(" type ")?;
-            let fstype = rest.split_whitespace().next()?;
+            let (device, dir, fstype, _) = mounts::split_line(line)?;
             device.starts_with("/dev/").then(|| Mounted {
                 device: device.to_owned(),
                 dir: dir.to_owned(),

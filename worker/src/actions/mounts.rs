@@ -50,14 +50,21 @@ pub fn parse_mounts(stdout: &str) -> Vec<LustreMount> {
     stdout.lines().filter_map(parse_line).collect()
 }
 
-fn parse_line(line: &str) -> Option<LustreMount> {
+/// One line of `mount`, `DEV on DIR type FSTYPE (OPTIONS)`, as
+/// `(device, dir, fstype, options)`; a directory may hold spaces.
+pub fn split_line(line: &str) -> Option<(&str, &str, &str, &str)> {
     let (device, rest) = line.trim().split_once(" on ")?;
     let (dir, rest) = rest.rsplit_once(" type ")?;
     let (fstype, options) = rest.split_once(' ').unwrap_or((rest, ""));
+    let options = options.trim().trim_start_matches('(').trim_end_matches(')');
+    Some((device, dir, fstype, options))
+}
+
+fn parse_line(line: &str) -> Option<LustreMount> {
+    let (device, dir, fstype, options) = split_line(line)?;
     if fstype != "lustre" {
         return None;
     }
-    let options = options.trim().trim_start_matches('(').trim_end_matches(')');
     let svname = options
         .split(',')
         .find_map(|o| o.strip_prefix("svname="))

@@ -149,15 +149,7 @@ impl Server {
     /// keeps the command and status only, and a failure says nothing of
     /// what it printed beyond its first line on stderr.
     pub async fn exec_secret<S: AsRef<str>>(&self, shared: &Shared, argv: &[S], input: &[u8]) -> Result<(), String> {
-        let fingerprint = self
-            .fingerprint
-            .as_ref()
-            .ok_or_else(|| format!("host {} has not been probed", self.name))?;
-        let output = shared
-            .ssh
-            .exec_with_input(&self.target, fingerprint, argv, Some(input), COMMAND_TIMEOUT)
-            .await
-            .map_err(|err| format!("{}: `{}` failed: {err}", self.name, shown(argv)))?;
+        let output = self.send_input(shared, argv, input).await?;
         let mut kept = output.clone();
         kept.stdout = String::new();
         kept.stderr = kept.stderr.lines().next().unwrap_or_default().to_owned();
@@ -177,17 +169,23 @@ impl Server {
         argv: &[S],
         input: &[u8],
     ) -> Result<ExecOutput, String> {
+        let output = self.send_input(shared, argv, input).await?;
+        super::transcript::record(&self.name, &shown(argv), &output);
+        Ok(output)
+    }
+
+    /// Runs `argv` with `input` on its standard input, recording nothing:
+    /// the callers decide what the transcript may keep.
+    async fn send_input<S: AsRef<str>>(&self, shared: &Shared, argv: &[S], input: &[u8]) -> Result<ExecOutput, String> {
         let fingerprint = self
             .fingerprint
             .as_ref()
             .ok_or_else(|| format!("host {} has not been probed", self.name))?;
-        let output = shared
+        shared
             .ssh
             .exec_with_input(&self.target, fingerprint, argv, Some(input), COMMAND_TIMEOUT)
             .await
-            .map_err(|err| format!("{}: `{}` failed: {err}", self.name, shown(argv)))?;
-        super::transcript::record(&self.name, &shown(argv), &output);
-        Ok(output)
+            .map_err(|err| format!("{}: `{}` failed: {err}", self.name, shown(argv)))
     }
 
     /// Runs `argv`, which must exit with status 0; returns its stdout.
