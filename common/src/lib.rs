@@ -19,6 +19,7 @@ pub mod states;
 pub mod submission;
 pub mod telemetry;
 pub mod topology;
+pub mod zfs;
 
 pub use actions::Action;
 pub use config::Settings;

@@ -286,6 +286,63 @@ pub fn location(resource: &str, node: &str, score: u32) -> String {
     )
 }
 
+/// The id of a ZFS target's pool primitive.
+pub fn pool_resource_id(resource: &str) -> String {
+    format!("{resource}-zpool")
+}
+
+/// An `ocf:heartbeat:ZFS` primitive for a ZFS target's `pool`: imported
+/// (`importforce`, its default: `multihost=on`'s activity check refuses a
+/// pool live elsewhere) where the target's primitive runs, exported where
+/// it stops. It has no role of its own: [`pool_colocation`] ties it to the
+/// target, [`pool_order`] starts it first and stops it last.
+pub fn pool_primitive(resource: &str, pool: &str, monitor_secs: u32) -> String {
+    let id = pool_resource_id(resource);
+    let e = escape(&id);
+    format!(
+        "<primitive id=\"{e}\" class=\"ocf\" provider=\"heartbeat\" type=\"ZFS\">\
+         <instance_attributes id=\"{e}-instance_attributes\">{}</instance_attributes>\
+         <operations>\
+         <op id=\"{e}-start-0\" name=\"start\" interval=\"0\" timeout=\"60s\"/>\
+         <op id=\"{e}-stop-0\" name=\"stop\" interval=\"0\" timeout=\"60s\"/>\
+         <op id=\"{e}-monitor-{monitor_secs}s\" name=\"monitor\" interval=\"{monitor_secs}s\" timeout=\"30s\"/>\
+         </operations></primitive>",
+        nvpairs(&id, "instance_attributes", &[("pool", pool)]),
+    )
+}
+
+/// The id of [`pool_colocation`].
+pub fn pool_colocation_id(resource: &str) -> String {
+    format!("{resource}-zpool-with-target")
+}
+
+/// The pool runs only where the target's primitive runs (and not at all
+/// while it is stopped); the target's location scores place both.
+pub fn pool_colocation(resource: &str) -> String {
+    format!(
+        "<rsc_colocation id=\"{}\" rsc=\"{}\" with-rsc=\"{}\" score=\"INFINITY\"/>",
+        escape(&pool_colocation_id(resource)),
+        escape(&pool_resource_id(resource)),
+        escape(resource)
+    )
+}
+
+/// The id of [`pool_order`].
+pub fn pool_order_id(resource: &str) -> String {
+    format!("{resource}-zpool-first")
+}
+
+/// The pool is imported before the target mounts and exported after it
+/// unmounts.
+pub fn pool_order(resource: &str) -> String {
+    format!(
+        "<rsc_order id=\"{}\" first=\"{}\" then=\"{}\" kind=\"Mandatory\"/>",
+        escape(&pool_order_id(resource)),
+        escape(&pool_resource_id(resource)),
+        escape(resource)
+    )
+}
+
 /// The id of the fencing device for `node`.
 pub fn fence_id(node: &str) -> String {
     let safe: String = node

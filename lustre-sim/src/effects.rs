@@ -75,6 +75,7 @@ fn downs_and_ups(state: &mut ClusterState, faults: &Faults, now_us: u64) -> bool
             scheduler::host_lost(state, faults, &host, now_us);
         } else {
             tracing::info!(host, "host back up: rebooted");
+            state.pools_lost(&host);
             state.boot(&host, now_us);
             console::restarted(state, &host, now_us);
             scheduler::host_booted(state, &host, now_us);

@@ -42,6 +42,7 @@ pub mod pacemaker;
 pub mod runtime;
 pub mod server;
 pub mod state;
+pub mod zfs;
 
 pub use faults::{inject as inject_fault, FaultCommand};
 pub use layout::Layout;

@@ -189,7 +189,7 @@ fn initial_state(store: &StateStore, layout: Option<&Layout>) -> anyhow::Result<
 }
 
 /// Reads the state directory of a (running or stopped) simulator as JSON:
-/// hosts, devices with labels and format counts, mounts, faults.
+/// hosts, devices with labels and format counts, mounts, faults, ZFS pools.
 pub fn show(state_dir: &Path) -> anyhow::Result<serde_json::Value> {
     let state = StateStore::new(state_dir)?
         .load()?
@@ -218,6 +218,7 @@ pub fn show(state_dir: &Path) -> anyhow::Result<serde_json::Value> {
         "llogs": state.llogs,
         "faults": faults.hosts,
         "pacemaker": crate::pacemaker::show::clusters(&state, &faults),
+        "zpools": state.zpools,
     }))
 }
 

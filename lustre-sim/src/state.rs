@@ -52,6 +52,9 @@ pub struct ClusterState {
     /// Pacemaker and corosync: units per host, CIB per cluster.
     #[serde(default)]
     pub ha: crate::pacemaker::Ha,
+    /// ZFS pools, oldest first (see [`crate::zfs`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub zpools: Vec<crate::zfs::Zpool>,
 }
 
 /// A file written on a host.
@@ -166,6 +169,9 @@ pub struct Target {
     /// `mkfs.lustre --mkfsoptions`: what mke2fs was given (`-I 1024 …`).
     #[serde(default)]
     pub mkfs_options: Option<String>,
+    /// On ZFS: its dataset (`pool/ost0`); `None`: ldiskfs on the device.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zfs_dataset: Option<String>,
     /// File-system UUID of the backing ldiskfs.
     pub uuid: String,
 }
@@ -335,6 +341,7 @@ impl ClusterState {
             journals: BTreeMap::new(),
             files: BTreeMap::new(),
             ha: crate::pacemaker::Ha::default(),
+            zpools: Vec::new(),
         };
         let names: Vec<String> = state.hosts.iter().map(|h| h.name.clone()).collect();
         for name in names {
@@ -363,6 +370,9 @@ impl ClusterState {
     /// (`/dev/sdb`) or one of its udev links ([`ClusterState::device_links`],
     /// with or without `/dev/`), or the legacy `/dev/disk/by-id/scsi-SERIAL`.
     pub fn resolve_device(&self, host: &str, path: &str) -> Option<String> {
+        if !path.starts_with('/') && !path.starts_with("disk/") && path.contains('/') {
+            return self.resolve_dataset(host, path);
+        }
         let legacy = path.strip_prefix("/dev/disk/by-id/scsi-");
         let link = path.strip_prefix("/dev/").unwrap_or(path);
         let by_link = path.starts_with("/dev/disk/") || path.starts_with("disk/");

@@ -192,10 +192,10 @@ async fn formats_and_mounts_a_file_system_over_ssh() {
         dl.stdout
     );
 
-    let missing = exec(&oss1, "zpool status").await;
+    let missing = exec(&oss1, "xfs_repair /dev/sdb").await;
     assert_eq!(
         (missing.code, missing.stderr.as_str()),
-        (Some(127), "bash: zpool: command not found\n")
+        (Some(127), "bash: xfs_repair: command not found\n")
     );
     let quote = exec(&oss1, "echo 'unterminated").await;
     assert_eq!(quote.code, Some(2));

@@ -22,6 +22,7 @@ mod m20261206_000017_create_ha_cluster;
 mod m20261206_000018_add_host_preflight;
 mod m20261206_000020_real_servers;
 mod m20261206_000021_add_target_format_options;
+mod m20261206_000022_add_target_backfstype;
 
 /// Runs one or more SQL statements: every schema change here is plain DDL.
 async fn run_sql(manager: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {
@@ -55,6 +56,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000018_add_host_preflight::Migration),
             Box::new(m20261206_000020_real_servers::Migration),
             Box::new(m20261206_000021_add_target_format_options::Migration),
+            Box::new(m20261206_000022_add_target_backfstype::Migration),
         ]
     }
 }

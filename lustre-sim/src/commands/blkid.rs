@@ -43,15 +43,22 @@ pub fn run(args: &[String], ctx: &mut Context<'_>) -> Output {
             .collect()
     };
     for (path, serial) in list {
-        let Some(target) = ctx.state.devices[&serial].target.as_ref() else {
-            continue;
+        let (label, uuid, version, fstype) = match ctx.state.vdev_signature(&serial) {
+            // libblkid's zfs prober: the pool's name and GUID, label version 5000.
+            Some((pool, guid)) => (pool, guid, "5000", "zfs_member"),
+            None => {
+                let Some(target) = ctx.state.devices[&serial].target.as_ref() else {
+                    continue;
+                };
+                (target.label(), target.uuid.clone(), "1.0", "ext4")
+            }
         };
         found = true;
-        let mut fields = vec![("LABEL", target.label()), ("UUID", target.uuid.clone())];
+        let mut fields = vec![("LABEL", label), ("UUID", uuid)];
         if low_level {
-            fields.push(("VERSION", "1.0".to_string()));
+            fields.push(("VERSION", version.to_string()));
         }
-        fields.push(("TYPE", "ext4".to_string()));
+        fields.push(("TYPE", fstype.to_string()));
         if low_level {
             fields.push(("USAGE", "filesystem".to_string()));
         }

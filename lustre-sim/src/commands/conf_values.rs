@@ -111,6 +111,7 @@ mod tests {
             writeconf: false,
             no_local_logs: false,
             mkfs_options: None,
+            zfs_dataset: None,
             uuid: String::new(),
         };
         let logs = BTreeMap::from([

@@ -14,8 +14,11 @@ pub fn print(heading: &str, target: &Target) -> String {
     let index = target.index.map_or_else(|| "unassigned".to_string(), |i| i.to_string());
     format!(
         "\n   {heading}:\nTarget:     {target_name}\nIndex:      {index}\nLustre FS:  {fsname}\n\
-         Mount type: ldiskfs\nFlags:      {flags:#x}\n              ({words})\n\
-         Persistent mount opts: {opts}\nParameters:{params}\n\n",
+         Mount type: {kind}\nFlags:      {flags:#x}\n              ({words})\n\
+         Persistent mount opts: {opts}\nParameters:{params}\n{blank}",
+        // ZFS prints its parameters without ldiskfs's trailing blank line.
+        kind = if target.zfs_dataset.is_some() { "zfs" } else { "ldiskfs" },
+        blank = if target.zfs_dataset.is_some() { "" } else { "\n" },
         fsname = target.fsname,
         flags = target.flags(),
         words = target.flag_words(),

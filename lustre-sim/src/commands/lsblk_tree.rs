@@ -74,7 +74,12 @@ fn whole(ctx: &Context<'_>, dev: &Device, path: &str, i: usize) -> Dev {
     } else {
         format!("8:{}", 16 * (i + 1))
     };
-    let mounted = ctx.state.mount_of(&dev.serial).filter(|m| m.host == ctx.host);
+    let vdev = ctx.state.vdev_signature(&dev.serial);
+    // A ZFS target is mounted by its dataset, not by its vdev.
+    let mounted = ctx
+        .state
+        .mount_of(&dev.serial)
+        .filter(|m| m.host == ctx.host && vdev.is_none());
     let local = !dev.partitions.is_empty();
     let children = dev
         .partitions
@@ -106,12 +111,21 @@ fn whole(ctx: &Context<'_>, dev: &Device, path: &str, i: usize) -> Dev {
         size: dev.size,
         serial: Some(dev.serial.clone()),
         kind: "disk",
-        fstype: dev.target.as_ref().map(|_| "ext4".to_string()),
+        fstype: match &vdev {
+            Some(_) => Some("zfs_member".to_string()),
+            None => dev.target.as_ref().map(|_| "ext4".to_string()),
+        },
         mountpoint: mounted.map(|m| m.mountpoint.clone()),
         wwn: (!local).then(|| format!("0x{}", naa_id(&dev.serial))),
         model: Some("QEMU HARDDISK".to_string()),
-        label: dev.target.as_ref().map(|t| t.label()),
-        uuid: dev.target.as_ref().map(|t| t.uuid.clone()),
+        label: match &vdev {
+            Some((pool, _)) => Some(pool.clone()),
+            None => dev.target.as_ref().map(|t| t.label()),
+        },
+        uuid: match &vdev {
+            Some((_, guid)) => Some(guid.clone()),
+            None => dev.target.as_ref().map(|t| t.uuid.clone()),
+        },
         majmin,
         children,
     }

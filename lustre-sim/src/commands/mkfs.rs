@@ -21,6 +21,10 @@ struct Options {
     reformat: bool,
     dryrun: bool,
     device: Option<String>,
+    /// `--backfstype=zfs`: `device` is `pool/dataset`.
+    zfs: bool,
+    /// Positionals after the device: the vdevs of a pool to create.
+    vdevs: Vec<String>,
 }
 
 const WITH_VALUE: [&str; 14] = [
@@ -87,15 +91,13 @@ fn parse(args: &[String]) -> Result<Options, Output> {
             "--param" => opts.params.push(value),
             "--mountfsoptions" => opts.mount_opts = Some(value),
             "--mkfsoptions" => opts.mkfs_options = Some(value),
-            "--backfstype" | "--comment" | "--device-size" | "--stripe-count-hint" | "--network" | "--quota" => {}
+            "--backfstype" => opts.zfs = value == "zfs",
+            "--comment" | "--device-size" | "--stripe-count-hint" | "--network" | "--quota" => {}
             other if other.starts_with('-') => {
                 return Err(usage(&format!("mkfs.lustre: unrecognized option '{other}'\n")));
             }
-            device => {
-                if opts.device.replace(device.to_string()).is_some() {
-                    return Err(usage("mkfs.lustre: too many devices\n"));
-                }
-            }
+            device if opts.device.is_none() => opts.device = Some(device.to_string()),
+            vdev => opts.vdevs.push(vdev.to_string()),
         }
     }
     Ok(opts)
@@ -128,7 +130,7 @@ fn check_fsname(name: &str) -> Result<String, Output> {
     Ok(name.to_string())
 }
 
-fn fatal(message: &str, code: u32, strerror: &str) -> Output {
+pub(super) fn fatal(message: &str, code: u32, strerror: &str) -> Output {
     Output {
         stdout: format!("mkfs.lustre: exiting with {code} ({strerror})\n"),
         stderr: format!("\nmkfs.lustre FATAL: {message}\n"),
@@ -173,7 +175,9 @@ fn build_target(opts: &Options) -> Result<Target, Output> {
         params.push(format!("failover.node={}", failover.join(":")));
     }
     params.extend(opts.params.iter().cloned());
-    let default_opts = if opts.ost {
+    let default_opts = if opts.zfs {
+        ""
+    } else if opts.ost {
         ",errors=remount-ro"
     } else {
         "user_xattr,errors=remount-ro"
@@ -197,6 +201,7 @@ fn build_target(opts: &Options) -> Result<Target, Output> {
         writeconf: false,
         no_local_logs: false,
         mkfs_options: opts.mkfs_options.clone(),
+        zfs_dataset: None,
         uuid: String::new(),
     })
 }
@@ -239,6 +244,12 @@ pub fn run(args: &[String], ctx: &mut Context<'_>) -> Output {
         Ok(t) => t,
         Err(out) => return out,
     };
+    if opts.zfs {
+        return super::mkfs_zfs::run(&device, &opts.vdevs, target, opts.reformat, opts.dryrun, ctx);
+    }
+    if !opts.vdevs.is_empty() {
+        return usage("mkfs.lustre: vdevs are only for --backfstype=zfs\n");
+    }
     if let Some(refused) = super::held::refuse_mkfs(ctx, &device) {
         return refused;
     }
@@ -279,7 +290,8 @@ pub fn run(args: &[String], ctx: &mut Context<'_>) -> Output {
     };
     let mut stdout = ldd::print("Permanent disk data", &target);
     if !opts.reformat {
-        if dev.target.is_some() {
+        // A ZFS vdev holds no ldiskfs Lustre data (mke2fs -F overwrites it).
+        if dev.target.as_ref().is_some_and(|t| t.zfs_dataset.is_none()) {
             stdout.push_str("checking for existing Lustre data: found\n");
             let mut out = fatal(
                 &format!(
@@ -317,13 +329,14 @@ pub fn run(args: &[String], ctx: &mut Context<'_>) -> Output {
     dev.format_count += 1;
     target.uuid = fs_uuid(&serial, dev.format_count);
     dev.target = Some(target);
+    ctx.state.zpools.retain(|p| !p.vdevs.contains(&serial));
     let host = ctx.host.clone();
     console::formatted(ctx.state, &host, &device, now_micros());
     Output::ok(stdout)
 }
 
 /// A stable, UUID-shaped file-system id for the n-th format of a device.
-fn fs_uuid(serial: &str, n: u64) -> String {
+pub(super) fn fs_uuid(serial: &str, n: u64) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in serial.bytes().chain(n.to_le_bytes()) {
         h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);

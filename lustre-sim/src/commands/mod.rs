@@ -35,6 +35,7 @@ pub mod lustre_rmmod;
 pub mod meminfo;
 pub mod mkdir;
 pub mod mkfs;
+pub mod mkfs_zfs;
 pub mod modinfo;
 pub mod modules;
 pub mod mount;
@@ -50,6 +51,8 @@ pub mod tunefs;
 pub mod udevadm;
 pub mod umount;
 pub mod uname;
+pub mod zfs;
+pub mod zpool;
 
 use crate::faults::Faults;
 use crate::state::ClusterState;
@@ -165,6 +168,8 @@ pub fn dispatch_with_stdin(argv: &[String], ctx: &mut Context<'_>, stdin: Option
         "readlink" => readlink::run(args, ctx),
         "cat" => cat::run(args, ctx),
         "journalctl" => journalctl::run(args, ctx),
+        "zpool" => zpool::run(args, ctx),
+        "zfs" => zfs::run(args, ctx),
         "true" => Output::ok(""),
         "false" => Output::fail("", 1),
         "echo" => Output::ok(format!("{}\n", args.join(" "))),
@@ -189,6 +194,7 @@ pub fn is_read_only(argv: &[String]) -> bool {
         | "readlink" | "udevadm" | "lsmod" => base != "udevadm" || first == Some("info"),
         "corosync" => first == Some("-v"),
         "modinfo" | "timedatectl" | "df" => true,
+        "zpool" | "zfs" => matches!(first, Some("list" | "get")),
         "command" => first == Some("-v"),
         "cibadmin" => args.iter().any(|a| a == "--query" || a == "-Q"),
         "crm_resource" => crm_resource::is_read_only(args),

@@ -37,9 +37,12 @@ fn list(ctx: &Context<'_>) -> Output {
     let mut out = String::new();
     for m in ctx.state.mounts.iter().filter(|m| m.host == ctx.host) {
         let dev = &ctx.state.devices[&m.serial];
-        let path = dev.paths.get(&ctx.host).cloned().unwrap_or_default();
         let Some(target) = dev.target.as_ref() else {
             continue;
+        };
+        let path = match &target.zfs_dataset {
+            Some(dataset) => dataset.clone(),
+            None => dev.paths.get(&ctx.host).cloned().unwrap_or_default(),
         };
         out.push_str(&format!(
             "{path} on {} type lustre ({})\n",
@@ -63,7 +66,11 @@ fn options(target: &Target) -> String {
     if let Some(nodes) = target.params.iter().find_map(|p| p.strip_prefix("mgsnode=")) {
         opts.push_str(&format!(",mgsnode={nodes}"));
     }
-    opts.push_str(",osd=osd-ldiskfs");
+    opts.push_str(if target.zfs_dataset.is_some() {
+        ",osd=osd-zfs"
+    } else {
+        ",osd=osd-ldiskfs"
+    });
     opts
 }
 
@@ -81,6 +88,17 @@ pub(crate) fn mount_device(device: &str, dir: &str, ctx: &mut Context<'_>) -> Ou
         return refused;
     }
     let Some(serial) = ctx.state.resolve_device(&ctx.host, device) else {
+        // A `pool/dataset` is known only by opening it, which fails alike
+        // when the pool is not imported here or the dataset is missing.
+        if !device.starts_with('/') && device.contains('/') {
+            return Output::fail(
+                format!(
+                    "mount.lustre: {device} has not been formatted with mkfs.lustre or the backend filesystem \
+                     type is not supported by this tool\n"
+                ),
+                19,
+            );
+        }
         return Output::fail(format!("mount.lustre: {device} does not exist\n"), 2);
     };
     let Some(target) = ctx.state.devices[&serial].target.clone() else {

@@ -45,6 +45,11 @@ impl Primitive {
         self.class == "ocf" && self.provider.as_deref() == Some("lustre") && self.kind == "Lustre"
     }
 
+    /// A ZFS pool the simulator can import (`ocf:heartbeat:ZFS`).
+    pub fn is_zfs(&self) -> bool {
+        self.class == "ocf" && self.provider.as_deref() == Some("heartbeat") && self.kind == "ZFS"
+    }
+
     /// `target-role` is `Stopped`.
     pub fn held_stopped(&self) -> bool {
         self.meta
@@ -157,6 +162,36 @@ pub fn primitive_mut<'a>(config: &'a mut Element, id: &str) -> Option<&'a mut El
         e.children.iter_mut().find_map(|c| find(c, id))
     }
     find(config.child_mut("resources")?, id)
+}
+
+/// The resources that must run with `with` (`rsc_colocation rsc=R
+/// with-rsc=WITH score=INFINITY`), in constraint order. They are placed
+/// where `with` runs, started before it and stopped after it (the
+/// simulator reads every such dependent as also ordered first, as a
+/// ZFS pool is before its Lustre target: `rsc_order first=R then=WITH`).
+pub fn dependents(config: &Element, with: &str) -> Vec<String> {
+    config
+        .child("constraints")
+        .map(|c| {
+            c.children
+                .iter()
+                .filter(|e| e.name == "rsc_colocation" && e.attr("with-rsc") == Some(with))
+                .filter(|e| e.attr("score").and_then(parse_score) == Some(INFINITY))
+                .filter_map(|e| e.attr("rsc").map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Whether `id` must run with another resource (see [`dependents`]).
+pub fn is_dependent(config: &Element, id: &str) -> bool {
+    config.child("constraints").is_some_and(|c| {
+        c.children.iter().any(|e| {
+            e.name == "rsc_colocation"
+                && e.attr("rsc") == Some(id)
+                && e.attr("score").and_then(parse_score) == Some(INFINITY)
+        })
+    })
 }
 
 /// Location constraints with a node and score (rules are not evaluated).

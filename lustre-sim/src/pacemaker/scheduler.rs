@@ -109,6 +109,9 @@ fn step(state: &mut ClusterState, faults: &Faults, view: &ClusterView, cluster: 
 /// Without quorum: stop everything this partition runs.
 fn stop_all(state: &mut ClusterState, faults: &Faults, view: &ClusterView, cluster: &mut HaCluster, now_us: u64) {
     for p in cib::primitives(&cluster.config) {
+        if cib::is_dependent(&cluster.config, &p.id) {
+            continue;
+        }
         let running = cluster.resources.get(&p.id).and_then(|r| r.running_on.clone());
         if let Some(node) = running.filter(|n| view.node(n).is_some_and(|v| v.online)) {
             stop(state, faults, view, cluster, &p, &node, now_us);
@@ -418,6 +421,10 @@ fn place(state: &mut ClusterState, faults: &Faults, view: &ClusterView, cluster:
         }
     }
     for p in &prims {
+        // Placed, started and stopped with the resource they run with.
+        if cib::is_dependent(&cluster.config, &p.id) {
+            continue;
+        }
         let rt = cluster.resources.entry(p.id.clone()).or_default().clone();
         if rt
             .running_on
@@ -454,6 +461,64 @@ fn place(state: &mut ClusterState, faults: &Faults, view: &ClusterView, cluster:
                 *load.entry(node).or_default() += 1;
                 break;
             }
+        }
+        if cluster.resources.get(&p.id).is_some_and(|r| r.running_on.is_none()) {
+            stop_dependents(state, faults, view, cluster, p, None, now_us);
+        }
+    }
+}
+
+/// The primitives that run with `p`, in configuration order.
+fn dependents_of(cluster: &HaCluster, p: &Primitive) -> Vec<Primitive> {
+    let ids = cib::dependents(&cluster.config, &p.id);
+    cib::primitives(&cluster.config)
+        .into_iter()
+        .filter(|d| ids.contains(&d.id))
+        .collect()
+}
+
+/// Starts what runs with `p` on `node` (stopping it where else it runs),
+/// before `p` itself; why one could not start.
+fn start_dependents(
+    state: &mut ClusterState,
+    faults: &Faults,
+    view: &ClusterView,
+    cluster: &mut HaCluster,
+    p: &Primitive,
+    node: &str,
+    now_us: u64,
+) -> Result<(), String> {
+    for d in dependents_of(cluster, p) {
+        let running = cluster.resources.get(&d.id).and_then(|r| r.running_on.clone());
+        if running.as_deref() == Some(node) {
+            continue;
+        }
+        if let Some(other) = running.filter(|n| view.node(n).is_some_and(|v| v.online)) {
+            stop(state, faults, view, cluster, &d, &other, now_us);
+        }
+        if !start(state, faults, view, cluster, &d, node, now_us) {
+            return Err(format!("{} (which {} runs with) failed to start on {node}", d.id, p.id));
+        }
+    }
+    Ok(())
+}
+
+/// Stops what runs with `p`, after `p` stopped: on `node`, or anywhere
+/// (online) for `None`.
+fn stop_dependents(
+    state: &mut ClusterState,
+    faults: &Faults,
+    view: &ClusterView,
+    cluster: &mut HaCluster,
+    p: &Primitive,
+    node: Option<&str>,
+    now_us: u64,
+) {
+    for d in dependents_of(cluster, p).into_iter().rev() {
+        let running = cluster.resources.get(&d.id).and_then(|r| r.running_on.clone());
+        if let Some(n) = running.filter(|n| node.is_none_or(|want| want == n) && view.node(n).is_some_and(|v| v.online))
+        {
+            stop(state, faults, view, cluster, &d, &n, now_us);
         }
     }
 }
@@ -555,6 +620,10 @@ fn start(
     initiate(state, view, cluster, &p.id, "start", node, now_us);
     let result: Result<(), (u32, String)> = if injected_start_failure(state, faults, &host, &p.id) {
         Err((1, "injected start failure".to_string()))
+    } else if let Err(why) = start_dependents(state, faults, view, cluster, p, node, now_us) {
+        Err((1, why))
+    } else if p.is_zfs() {
+        import_pool(state, faults, p, &host)
     } else if p.is_stonith() {
         if p.kind.starts_with("fence_") {
             Ok(())
@@ -648,6 +717,9 @@ fn stop(
             umount::run(&[dir], &mut ctx);
         }
     }
+    if p.is_zfs() {
+        export_pool(state, faults, p, &host);
+    }
     let call = cluster.next_call();
     let rt = cluster.resources.entry(p.id.clone()).or_default();
     record(rt, op(node, "stop", 0, 0, call, now_us / 1_000_000, None));
@@ -660,6 +732,52 @@ fn stop(
         now_us,
         &format!("Result of stop operation for {} on {node}: ok", p.id),
     );
+    stop_dependents(state, faults, view, cluster, p, Some(node), now_us);
+}
+
+/// `ocf:heartbeat:ZFS` start: `zpool import -f -o cachefile=none POOL`
+/// unless it is imported here (`importforce` defaults to true).
+fn import_pool(state: &mut ClusterState, faults: &Faults, p: &Primitive, host: &str) -> Result<(), (u32, String)> {
+    let Some(pool) = p.params.get("pool") else {
+        return Err((6, "pool must be set".to_string()));
+    };
+    if state.imported_pool(host, pool).is_some() {
+        return Ok(());
+    }
+    let mut ctx = Context {
+        host: host.to_string(),
+        state,
+        faults: faults.clone(),
+    };
+    let argv: Vec<String> = ["import", "-f", "-o", "cachefile=none", pool]
+        .map(str::to_string)
+        .to_vec();
+    let out = crate::commands::zpool::run(&argv, &mut ctx);
+    if out.code == 0 {
+        Ok(())
+    } else {
+        Err((
+            1,
+            out.stderr.lines().next().unwrap_or("zpool import failed").to_string(),
+        ))
+    }
+}
+
+/// `ocf:heartbeat:ZFS` stop: `zpool export -f POOL` if imported here.
+fn export_pool(state: &mut ClusterState, faults: &Faults, p: &Primitive, host: &str) {
+    let Some(pool) = p.params.get("pool") else {
+        return;
+    };
+    if state.imported_pool(host, pool).is_none() {
+        return;
+    }
+    let mut ctx = Context {
+        host: host.to_string(),
+        state,
+        faults: faults.clone(),
+    };
+    let argv: Vec<String> = ["export", "-f", pool].map(str::to_string).to_vec();
+    crate::commands::zpool::run(&argv, &mut ctx);
 }
 
 /// Stops what `host`'s node runs, for a clean shutdown of its pacemaker.
@@ -671,6 +789,9 @@ pub fn shutdown_node(state: &mut ClusterState, faults: &Faults, host: &str, now_
         return;
     };
     for p in cib::primitives(&cluster.config) {
+        if cib::is_dependent(&cluster.config, &p.id) {
+            continue;
+        }
         if cluster.resources.get(&p.id).and_then(|r| r.running_on.as_deref()) == Some(me.as_str()) {
             stop(state, faults, &view, &mut cluster, &p, &me, now_us);
         }

@@ -55,6 +55,17 @@ pub fn clusters(state: &ClusterState, faults: &Faults) -> Value {
             "rsc_defaults": cib::rsc_defaults(&cluster.config),
             "resources": resources,
             "locations": constraints,
+            "colocations": cluster
+                .config
+                .child("constraints")
+                .map(|c| {
+                    c.children
+                        .iter()
+                        .filter(|e| e.name == "rsc_colocation" || e.name == "rsc_order")
+                        .map(|e| json!({"kind": e.name, "id": e.id()}))
+                        .collect::<Vec<Value>>()
+                })
+                .unwrap_or_default(),
             "fencing": cluster.fence_history,
         }));
     }

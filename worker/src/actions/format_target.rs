@@ -26,7 +26,7 @@ use super::targets::TargetRow;
 use crate::shared::Shared;
 
 /// Formatting a large device takes a while, after waiting for its lock.
-const MKFS_TIMEOUT: Duration = Duration::from_secs(3600 + LOCK_WAIT_SECS);
+pub(super) const MKFS_TIMEOUT: Duration = Duration::from_secs(3600 + LOCK_WAIT_SECS);
 
 /// What to do with the volume as found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,6 +59,9 @@ pub fn decide(marker: Option<&str>, reformat: bool, name: &str, now: &Contents) 
 pub async fn run(shared: &Shared, target_id: Uuid) -> Result<Value, String> {
     let target = TargetRow::load(shared, target_id).await?;
     let hosts = target.hosts(shared).await?;
+    if target.zpool.is_some() {
+        return super::format_zfs::run(shared, &target, &hosts).await;
+    }
     let primary = hosts
         .first()
         .ok_or_else(|| format!("{} has no primary host", target.name))?;
@@ -129,7 +132,7 @@ async fn format(
 
 /// Records the marker of the first attempt; fails if another attempt
 /// recorded one since the target was read. Returns the marker.
-async fn mark(shared: &Shared, target: &TargetRow, uuid: &str) -> Result<String, String> {
+pub(super) async fn mark(shared: &Shared, target: &TargetRow, uuid: &str) -> Result<String, String> {
     let changed = step::update(
         &shared.db,
         "record the format marker",
@@ -147,7 +150,7 @@ async fn mark(shared: &Shared, target: &TargetRow, uuid: &str) -> Result<String,
 }
 
 /// Records the target as `formatted` with the file system found on it.
-async fn record(shared: &Shared, target: &TargetRow, found: &Contents) -> Result<(), String> {
+pub(super) async fn record(shared: &Shared, target: &TargetRow, found: &Contents) -> Result<(), String> {
     step::update(
         &shared.db,
         "record the target's state",

@@ -74,7 +74,7 @@ async fn use_on(shared: &Shared, host: &Server, device: &str) -> Result<Option<S
 
 /// The hosts that see the target's volume: its own and any other server
 /// (not removed) recorded with a path to it.
-async fn viewers(shared: &Shared, target: &TargetRow) -> Result<Vec<Server>, String> {
+pub async fn viewers(shared: &Shared, target: &TargetRow) -> Result<Vec<Server>, String> {
     let rows = query(
         &shared.db,
         "SELECT vn.host_id FROM volume_node vn JOIN host h ON h.id = vn.host_id

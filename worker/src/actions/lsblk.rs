@@ -76,6 +76,17 @@ pub async fn disks(shared: &Shared, host: &Server) -> Result<Vec<Disk>, String> 
 /// when it sees it but something else uses it (the OS, a mount, swap,
 /// another storage layer).
 pub async fn volume_of(shared: &Shared, host: &Server, serial: &str) -> Result<Option<Disk>, String> {
+    find(shared, host, serial, false).await
+}
+
+/// Like [`volume_of`], but a vdev of a ZFS pool (which Chroma otherwise
+/// refuses) is the volume too: a ZFS target's own volume, its pool built
+/// on it.
+pub async fn vdev_of(shared: &Shared, host: &Server, serial: &str) -> Result<Option<Disk>, String> {
+    find(shared, host, serial, true).await
+}
+
+async fn find(shared: &Shared, host: &Server, serial: &str, vdev: bool) -> Result<Option<Disk>, String> {
     let listing = listing(shared, host).await?;
     for offered in listing.offered {
         if offered.serial.as_deref().is_some_and(|s| s != serial) {
@@ -85,7 +96,15 @@ pub async fn volume_of(shared: &Shared, host: &Server, serial: &str) -> Result<O
             return Ok(Some(disk));
         }
     }
-    match listing.refused.iter().find(|r| r.serial.as_deref() == Some(serial)) {
+    match listing
+        .refused
+        .into_iter()
+        .find(|r| r.serial.as_deref() == Some(serial))
+    {
+        Some(r) if vdev && r.zfs_vdev.is_some() => match r.zfs_vdev {
+            Some(offered) => Ok(resolve(shared, host, offered).await?.filter(|d| d.serial == serial)),
+            None => Ok(None),
+        },
         Some(r) => Err(format!(
             "{} ({serial}) on {} is {}: Chroma will not use it",
             r.node, host.name, r.reason

@@ -45,6 +45,16 @@ pub fn mkfs_argv(spec: &MkfsSpec, device: &str) -> Vec<String> {
     argv
 }
 
+/// The `mkfs.lustre` argv of a ZFS target: `--backfstype=zfs`, its
+/// dataset, and the vdev its pool is created on (none when the pool
+/// exists: mkfs.lustre then only creates the dataset).
+pub fn zfs_mkfs_argv(spec: &MkfsSpec, dataset: &str, vdev: Option<&str>) -> Vec<String> {
+    let mut argv = mkfs_argv(spec, dataset);
+    argv.insert(1, "--backfstype=zfs".to_owned());
+    argv.extend(vdev.map(str::to_owned));
+    argv
+}
+
 /// Gathers the file-system name and the NIDs the target is formatted with;
 /// `reformat` adds `--reformat`.
 pub async fn spec(shared: &Shared, target: &TargetRow, hosts: &[Server], reformat: bool) -> Result<MkfsSpec, String> {

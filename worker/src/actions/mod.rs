@@ -12,6 +12,7 @@ mod detect_pacemaker;
 mod detect_record;
 mod failover;
 mod format_target;
+mod format_zfs;
 mod ha;
 mod in_use;
 pub use common::llog;
@@ -31,6 +32,7 @@ mod storage;
 mod targets;
 mod transcript;
 mod writeconf;
+mod zfs;
 
 use common::Action;
 use serde_json::{json, Value};

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::register_target::MOUNT_TIMEOUT;
 use super::targets::{self, TargetRow};
-use super::{contents, mounts};
+use super::{mounts, zfs};
 use crate::shared::Shared;
 
 /// Mounts the target on its primary host unless it is mounted on one of its
@@ -32,13 +32,14 @@ pub async fn mount(shared: &Shared, target_id: Uuid) -> Result<Value, String> {
     let primary = hosts
         .first()
         .ok_or_else(|| format!("{} has no primary host", target.name))?;
-    let device = target.device_on(shared, primary).await?;
-    contents::require_target(shared, &target, primary, &device).await?;
+    let (device, _) = zfs::open(shared, &target, primary).await?;
     let dir = target.mountpoint();
     primary.check(shared, &["mkdir", "-p", &dir]).await?;
     let argv = ["mount", "-t", "lustre", &device, &dir];
     let output = primary.exec_for(shared, &argv, MOUNT_TIMEOUT).await?;
     if !output.success() {
+        // A pool imported for nothing would keep the partner from it.
+        let _ = zfs::release(shared, &target, primary).await;
         return Err(primary.failed(&argv, &output));
     }
     targets::record(shared, target_id, "mounted", Some(primary.id)).await?;
@@ -56,6 +57,7 @@ pub async fn unmount(shared: &Shared, target_id: Uuid) -> Result<Value, String> 
     let unmounted = match seen.mounted {
         Some((host, mount)) => {
             host.check_for(shared, &["umount", &mount.dir], MOUNT_TIMEOUT).await?;
+            zfs::release(shared, &target, &host).await?;
             Some((host.name, mount.dir))
         }
         None => None,

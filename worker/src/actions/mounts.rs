@@ -129,6 +129,9 @@ async fn look(shared: &Shared, target: &TargetRow, host: &Server) -> Result<Opti
     if named.is_empty() {
         return Ok(None);
     }
+    if let Some(dataset) = target.dataset() {
+        return Ok(mine(named, &target.name, &dataset));
+    }
     let Some(volume) = target.find_volume(shared, host).await? else {
         return Ok(None);
     };

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::servers::Server;
 use super::targets::{self, TargetRow};
-use super::{contents, mounts};
+use super::{mounts, zfs};
 use crate::shared::Shared;
 
 /// Mounting a target may wait for recovery or the MGS.
@@ -35,6 +35,7 @@ pub async fn run(shared: &Shared, target_id: Uuid) -> Result<Value, String> {
         },
     };
     host.check_for(shared, &["umount", &dir], MOUNT_TIMEOUT).await?;
+    zfs::release(shared, &target, &host).await?;
     targets::record(shared, target_id, "registered", None).await?;
     Ok(json!({ "target": target.name, "mounted": mounted_now, "host": host.name, "unmounted": dir }))
 }
@@ -42,10 +43,10 @@ pub async fn run(shared: &Shared, target_id: Uuid) -> Result<Value, String> {
 /// Mounts the target on `primary` unless its label says it is registered
 /// already; returns where it mounted it.
 async fn mount_unregistered(shared: &Shared, target: &TargetRow, primary: &Server) -> Result<Option<String>, String> {
-    let device = target.device_on(shared, primary).await?;
-    let found = contents::require_target(shared, target, primary, &device).await?;
+    let (device, label) = zfs::open(shared, target, primary).await?;
     // The MGT's label never changes; MDTs and OSTs lose the colon.
-    if target.kind != "mgt" && found.label.as_deref() == Some(target.name.as_str()) {
+    if target.kind != "mgt" && label.as_deref() == Some(target.name.as_str()) {
+        zfs::release(shared, target, primary).await?;
         return Ok(None);
     }
     let dir = target.mountpoint();

@@ -33,6 +33,9 @@ pub struct TargetRow {
     pub ha_resource: Option<String>,
     /// The ldiskfs options it is formatted with (checked by the API).
     pub format: Option<common::format::FormatOptions>,
+    /// A ZFS target's pool (built on the volume); `None`: ldiskfs on the
+    /// volume itself.
+    pub zpool: Option<String>,
 }
 
 /// A file-system row.
@@ -51,7 +54,7 @@ impl TargetRow {
             &shared.db,
             "SELECT t.kind, t.name, t.filesystem_id, t.target_index, t.volume_id, v.serial,
                     t.primary_host_id, t.failover_host_ids, t.reformat, t.format_marker, t.ha_resource,
-                    t.format_options
+                    t.format_options, t.zpool
              FROM target t JOIN volume v ON v.id = t.volume_id WHERE t.id = $1",
             [id.into()],
         )
@@ -80,7 +83,14 @@ impl TargetRow {
                 .map(serde_json::from_value)
                 .transpose()
                 .map_err(|e| DbErr::Custom(format!("bad format options: {e}")))?,
+            zpool: row.try_get("", "zpool")?,
         })
+    }
+
+    /// A ZFS target's dataset, `POOL/ost0003`: what mkfs.lustre formats
+    /// and mount.lustre mounts in place of the volume.
+    pub fn dataset(&self) -> Option<String> {
+        self.zpool.as_deref().map(|pool| common::zfs::dataset(pool, &self.name))
     }
 
     /// The primary host first, then the failover hosts.
@@ -113,7 +123,12 @@ impl TargetRow {
     /// The volume as `host` sees it now (stable path and device node);
     /// refreshes the recorded device node.
     pub async fn find_volume(&self, shared: &Shared, host: &Server) -> Result<Option<lsblk::Disk>, String> {
-        let Some(volume) = lsblk::volume_of(shared, host, &self.serial).await? else {
+        let found = if self.zpool.is_some() {
+            lsblk::vdev_of(shared, host, &self.serial).await?
+        } else {
+            lsblk::volume_of(shared, host, &self.serial).await?
+        };
+        let Some(volume) = found else {
             return Ok(None);
         };
         execute(

@@ -15,6 +15,7 @@ use uuid::Uuid;
 use super::mkfs;
 use super::mounts;
 use super::targets::TargetRow;
+use super::zfs;
 use crate::shared::Shared;
 
 /// The parameters NIDs are written as; everything else is kept.
@@ -62,11 +63,12 @@ pub async fn run(shared: &Shared, target_id: Uuid) -> Result<Value, String> {
     let host = hosts
         .first()
         .ok_or_else(|| format!("{} has no primary host", target.name))?;
-    let device = target.device_on(shared, host).await?;
+    let (device, _) = zfs::open(shared, &target, host).await?;
     let spec = mkfs::spec(shared, &target, &hosts, false).await?;
     let dryrun = host.check(shared, &["tunefs.lustre", "--dryrun", &device]).await?;
     let argv = tunefs_argv(&spec, &current_params(&dryrun), &device);
     host.check(shared, &argv).await?;
+    zfs::release(shared, &target, host).await?;
     Ok(json!({ "target": target.name, "host": host.name, "device": device, "command": argv }))
 }
 

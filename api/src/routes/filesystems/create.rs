@@ -9,6 +9,7 @@ use common::domain::{target_name, FilesystemState, FsName, TargetKind};
 use common::envelope::Envelope;
 use common::plan::Goal;
 use common::submission::FieldError;
+use common::zfs::Backfstype;
 use sea_orm::{DatabaseTransaction, TransactionTrait};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
@@ -101,6 +102,10 @@ pub struct TargetRequest {
     /// stride and stripe width), checked before anything is stored.
     #[serde(default)]
     format: Option<common::format::FormatOptions>,
+    /// `ldiskfs` (the default) or `zfs`: a dataset in a zpool built on the
+    /// volume, imported on the server that mounts the target.
+    #[serde(default)]
+    backfstype: common::zfs::Backfstype,
 }
 
 /// A target checked against the database, ready to insert.
@@ -114,6 +119,7 @@ struct NewTarget {
     failover: Vec<Uuid>,
     reformat: bool,
     format: Option<common::format::FormatOptions>,
+    backfstype: common::zfs::Backfstype,
     /// Its Pacemaker primitive when its HA mode is `pacemaker`.
     ha_resource: Option<String>,
 }
@@ -337,6 +343,13 @@ async fn check_targets(
             errors.push(invalid(format!("{field}.format.{option}"), why));
             continue;
         }
+        if t.backfstype == Backfstype::Zfs && t.format.as_ref().is_some_and(|f| !f.is_empty()) {
+            errors.push(invalid(
+                format!("{field}.format"),
+                "ldiskfs format options do not apply to a zfs target",
+            ));
+            continue;
+        }
         match check_target(tx, &field, t).await? {
             Ok((primary, failover)) => targets.push(NewTarget {
                 id: if kind == TargetKind::Mgt {
@@ -352,6 +365,7 @@ async fn check_targets(
                 failover,
                 reformat: t.reformat,
                 format: t.format.clone().filter(|f| !f.is_empty()),
+                backfstype: t.backfstype,
                 ha_resource: None,
             }),
             Err(mut e) => errors.append(&mut e),
@@ -455,8 +469,9 @@ async fn insert(
     targets: &mut [NewTarget],
 ) -> Result<(), ApiError> {
     let insert_target = "INSERT INTO target (id, kind, filesystem_id, target_index, name, volume_id, primary_host_id,
-                                             failover_host_ids, reformat, ha_mode, ha_resource, format_options)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+                                             failover_host_ids, reformat, ha_mode, ha_resource, format_options,
+                                             backfstype, zpool)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
     targets.sort_by_key(|t| t.kind != TargetKind::Mgt);
     let mut rest = targets.iter();
     if let Some(mgt) = targets.first().filter(|t| t.kind == TargetKind::Mgt) {
@@ -492,5 +507,9 @@ fn target_values(t: &NewTarget, filesystem: Option<Uuid>) -> Vec<sea_orm::Value>
             .into(),
         t.ha_resource.clone().into(),
         t.format.as_ref().and_then(|f| serde_json::to_value(f).ok()).into(),
+        t.backfstype.as_str().to_owned().into(),
+        (t.backfstype == Backfstype::Zfs)
+            .then(|| common::zfs::pool_name(&t.name, t.id))
+            .into(),
     ]
 }

@@ -38,6 +38,10 @@ pub struct TargetView {
     pub ha_mode: String,
     /// Its Pacemaker primitive's id.
     pub ha_resource: Option<String>,
+    /// `ldiskfs` or `zfs`.
+    pub backfstype: String,
+    /// A ZFS target's pool (its dataset is `zpool/ost0003`).
+    pub zpool: Option<String>,
     pub available_transitions: Vec<&'static str>,
     pub locks: Vec<HeldLock>,
     pub created_at: chrono::DateTime<chrono::Utc>,
@@ -54,7 +58,7 @@ pub async fn load(
         &format!(
             "SELECT t.id, t.name, t.kind, t.filesystem_id, f.name AS filesystem, t.target_index, t.volume_id,
                     v.serial, t.primary_host_id, ph.nodename AS primary_host, t.failover_host_ids,
-                    t.active_host_id, ah.nodename AS active_host, t.state, t.managed, t.ha_mode, t.ha_resource,
+                    t.active_host_id, ah.nodename AS active_host, t.state, t.managed, t.ha_mode, t.ha_resource, t.backfstype, t.zpool,
                     t.created_at
              FROM target t
              JOIN volume v ON v.id = t.volume_id
@@ -99,6 +103,8 @@ pub async fn load(
                 managed,
                 ha_mode: r.try_get("", "ha_mode")?,
                 ha_resource: r.try_get("", "ha_resource")?,
+                backfstype: r.try_get("", "backfstype")?,
+                zpool: r.try_get("", "zpool")?,
                 available_transitions: common::plan::target_transitions(parsed, managed),
                 locks: held.remove(&format!("target/{id}")).unwrap_or_default(),
                 created_at: r.try_get("", "created_at")?,

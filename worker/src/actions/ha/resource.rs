@@ -60,10 +60,79 @@ async fn stable_path(shared: &Shared, host: &Server, device: &str) -> Result<Str
 }
 
 /// `configure_target` for a Pacemaker target: creates its primitive and
-/// location constraints unless they exist; `unmounted`.
+/// location constraints (and a ZFS target's pool primitive) unless they
+/// exist; `unmounted`.
 pub async fn configure(shared: &Shared, target: &TargetRow) -> Result<Value, String> {
     let id = resource_of(target)?;
     let hosts = target.hosts(shared).await?;
+    let path = match target.dataset() {
+        // A dataset has one name wherever its pool is imported.
+        Some(dataset) => dataset,
+        None => checked_path(shared, target, &hosts).await?,
+    };
+    let primitive =
+        pacemaker::target_primitive(id, &path, &target.mountpoint(), shared.settings.pacemaker_monitor_secs);
+    let mut created = Vec::new();
+    if create(shared, &hosts, "resources", "primitive", id, &primitive).await? {
+        created.push(id.to_owned());
+    }
+    if let Some(pool) = target.zpool.as_deref() {
+        created.extend(create_pool(shared, &hosts, id, pool).await?);
+    }
+    for (i, host) in hosts.iter().enumerate() {
+        let node = host.node_name()?;
+        let score = if i == 0 { PRIMARY_SCORE } else { FAILOVER_SCORE };
+        let constraint = pacemaker::location(id, node, score);
+        let cid = pacemaker::location_id(id, node);
+        if create(shared, &hosts, "constraints", "rsc_location", &cid, &constraint).await? {
+            created.push(cid);
+        }
+    }
+    targets::record(shared, target.id, "unmounted", None).await?;
+    Ok(json!({ "target": target.name, "resource": id, "device": path, "created": created }))
+}
+
+/// A ZFS target's pool primitive, colocated with and ordered before the
+/// target's; the ids created now.
+async fn create_pool(shared: &Shared, hosts: &[Server], id: &str, pool: &str) -> Result<Vec<String>, String> {
+    let mut created = Vec::new();
+    let pid = pacemaker::pool_resource_id(id);
+    let primitive = pacemaker::pool_primitive(id, pool, shared.settings.pacemaker_monitor_secs);
+    if create(shared, hosts, "resources", "primitive", &pid, &primitive).await? {
+        created.push(pid);
+    }
+    let cid = pacemaker::pool_colocation_id(id);
+    if create(
+        shared,
+        hosts,
+        "constraints",
+        "rsc_colocation",
+        &cid,
+        &pacemaker::pool_colocation(id),
+    )
+    .await?
+    {
+        created.push(cid);
+    }
+    let oid = pacemaker::pool_order_id(id);
+    if create(
+        shared,
+        hosts,
+        "constraints",
+        "rsc_order",
+        &oid,
+        &pacemaker::pool_order(id),
+    )
+    .await?
+    {
+        created.push(oid);
+    }
+    Ok(created)
+}
+
+/// The volume's stable path on the primary, checked to name the same
+/// volume on every other server of the target.
+async fn checked_path(shared: &Shared, target: &TargetRow, hosts: &[Server]) -> Result<String, String> {
     let primary = hosts
         .first()
         .ok_or_else(|| format!("{} has no primary host", target.name))?;
@@ -88,23 +157,7 @@ pub async fn configure(shared: &Shared, target: &TargetRow) -> Result<Value, Str
             ));
         }
     }
-    let primitive =
-        pacemaker::target_primitive(id, &path, &target.mountpoint(), shared.settings.pacemaker_monitor_secs);
-    let mut created = Vec::new();
-    if create(shared, &hosts, "resources", "primitive", id, &primitive).await? {
-        created.push(id.to_owned());
-    }
-    for (i, host) in hosts.iter().enumerate() {
-        let node = host.node_name()?;
-        let score = if i == 0 { PRIMARY_SCORE } else { FAILOVER_SCORE };
-        let constraint = pacemaker::location(id, node, score);
-        let cid = pacemaker::location_id(id, node);
-        if create(shared, &hosts, "constraints", "rsc_location", &cid, &constraint).await? {
-            created.push(cid);
-        }
-    }
-    targets::record(shared, target.id, "unmounted", None).await?;
-    Ok(json!({ "target": target.name, "resource": id, "device": path, "created": created }))
+    Ok(path)
 }
 
 /// Creates element `tag` `id` in CIB section `scope` unless it exists;
@@ -303,6 +356,16 @@ pub async fn remove(shared: &Shared, target: &TargetRow) -> Result<Value, String
         let cid = pacemaker::location_id(id, host.node_name()?);
         let xml = pacemaker::element_ref("rsc_location", &cid);
         via.check(shared, &["cibadmin", "--delete", "--xml-text", &xml]).await?;
+    }
+    if target.zpool.is_some() {
+        for (tag, eid) in [
+            ("rsc_order", pacemaker::pool_order_id(id)),
+            ("rsc_colocation", pacemaker::pool_colocation_id(id)),
+            ("primitive", pacemaker::pool_resource_id(id)),
+        ] {
+            let xml = pacemaker::element_ref(tag, &eid);
+            via.check(shared, &["cibadmin", "--delete", "--xml-text", &xml]).await?;
+        }
     }
     let xml = pacemaker::element_ref("primitive", id);
     via.check(shared, &["cibadmin", "--delete", "--xml-text", &xml]).await?;

@@ -117,6 +117,7 @@ fn free_partitions_lvm_and_md_are_volumes_and_their_members_are_not() {
         node: "/dev/sdd2".into(),
         serial: Some("S4-part2".into()),
         reason: "a member of another storage layer (LVM2_member)".into(),
+        zfs_vdev: None,
     }));
     assert!(refused
         .iter()

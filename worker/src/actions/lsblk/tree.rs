@@ -71,6 +71,9 @@ pub struct Refused {
     pub node: String,
     pub serial: Option<String>,
     pub reason: String,
+    /// It is a vdev of a ZFS pool (FSTYPE `zfs_member`): a ZFS target's
+    /// own volume once its pool is built on it.
+    pub zfs_vdev: Option<Offered>,
 }
 
 /// What a host's listing offers and refuses.
@@ -108,6 +111,15 @@ fn walk(node: &Node, parent: Option<&str>, lustre: &[String], out: &mut Devices)
             node: node.name.clone(),
             serial: serial.clone(),
             reason,
+            zfs_vdev: (node.fstype.as_deref() == Some("zfs_member"))
+                .then(|| {
+                    Some(Offered {
+                        node: node.name.clone(),
+                        serial: serial.clone(),
+                        size: size(node)?,
+                    })
+                })
+                .flatten(),
         }),
         None => {
             if let (Some(size), true) = (

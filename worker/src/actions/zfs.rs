@@ -1,0 +1,112 @@
+//! ZFS targets on their servers. A target's pool is imported on the server
+//! that mounts it and exported when it is unmounted, so the partner can
+//! import it; mkfs.lustre sets `multihost=on`, so OpenZFS's activity check
+//! refuses an import, forced or not, while another live server has the
+//! pool imported. A forced import is therefore safe, and needed after the
+//! last importer died without exporting ("previously in use from another
+//! system"), as Pacemaker's `ocf:heartbeat:ZFS` does (`importforce`).
+//! mount.lustre and tunefs.lustre know a ZFS target only by opening its
+//! dataset, which needs the pool imported where they run.
+
+use super::servers::Server;
+use super::targets::TargetRow;
+use crate::shared::Shared;
+
+/// Whether `pool` is imported on `host` (`zpool list -H -o name POOL`).
+pub async fn imported(shared: &Shared, host: &Server, pool: &str) -> Result<bool, String> {
+    let argv = ["zpool", "list", "-H", "-o", "name", pool];
+    let out = host.exec(shared, &argv).await?;
+    match out.exit_status {
+        Some(0) => Ok(true),
+        Some(1) if out.stderr.contains("no such pool") => Ok(false),
+        _ => Err(host.failed(&argv, &out)),
+    }
+}
+
+/// Imports `pool` on `host` unless it is imported there; whether it was
+/// imported now. An import zpool refuses (the pool is live on another
+/// server, or missing) fails naming why.
+pub async fn import(shared: &Shared, host: &Server, pool: &str) -> Result<bool, String> {
+    if imported(shared, host, pool).await? {
+        return Ok(false);
+    }
+    let plain = ["zpool", "import", "-o", "cachefile=none", pool];
+    let out = host.exec(shared, &plain).await?;
+    if out.success() {
+        return Ok(true);
+    }
+    if !out.stderr.contains("previously in use from another system") {
+        return Err(host.failed(&plain, &out));
+    }
+    // Its last importer did not export it: multihost's activity check
+    // makes sure that server is not writing before the forced import.
+    let forced = ["zpool", "import", "-f", "-o", "cachefile=none", pool];
+    host.check(shared, &forced).await?;
+    Ok(true)
+}
+
+/// Exports `pool` from `host` if it is imported there; whether it was.
+pub async fn export(shared: &Shared, host: &Server, pool: &str) -> Result<bool, String> {
+    if !imported(shared, host, pool).await? {
+        return Ok(false);
+    }
+    host.check(shared, &["zpool", "export", pool]).await?;
+    Ok(true)
+}
+
+/// The dataset's `lustre:svname` (`fs1:OST0000` before registration),
+/// `None` when the dataset does not exist or has none.
+pub async fn svname(shared: &Shared, host: &Server, dataset: &str) -> Result<Option<String>, String> {
+    let argv = ["zfs", "get", "-H", "-o", "value", "lustre:svname", dataset];
+    let out = host.exec(shared, &argv).await?;
+    match out.exit_status {
+        Some(0) => Ok(Some(out.stdout.trim().to_owned()).filter(|v| !v.is_empty() && v != "-")),
+        Some(1) if out.stderr.contains("dataset does not exist") => Ok(None),
+        _ => Err(host.failed(&argv, &out)),
+    }
+}
+
+/// What mount.lustre mounts for `target` on `host`, and the label found
+/// there, which must be the target's: its volume's stable path (ldiskfs,
+/// label from blkid) or its dataset, its pool imported here first (ZFS,
+/// label from `lustre:svname`).
+pub async fn open(shared: &Shared, target: &TargetRow, host: &Server) -> Result<(String, Option<String>), String> {
+    let (Some(pool), Some(dataset)) = (target.zpool.as_deref(), target.dataset()) else {
+        let device = target.device_on(shared, host).await?;
+        let found = super::contents::require_target(shared, target, host, &device).await?;
+        return Ok((device, found.label));
+    };
+    import(shared, host, pool).await?;
+    let label = svname(shared, host, &dataset).await?;
+    if !label
+        .as_deref()
+        .is_some_and(|l| super::blkid::labels_target(l, &target.name))
+    {
+        return Err(format!(
+            "dataset {dataset} on {} is {}, not {}; refusing to mount it",
+            host.name,
+            label.map_or_else(|| "missing or not Lustre".to_owned(), |l| format!("labelled {l}")),
+            target.name
+        ));
+    }
+    Ok((dataset, label))
+}
+
+/// After `target` was unmounted on `host`: exports a ZFS target's pool so
+/// another server may import it.
+pub async fn release(shared: &Shared, target: &TargetRow, host: &Server) -> Result<(), String> {
+    if let Some(pool) = target.zpool.as_deref() {
+        export(shared, host, pool).await?;
+    }
+    Ok(())
+}
+
+/// Where `pool` is imported among `hosts`: the first that has it.
+pub async fn imported_on<'a>(shared: &Shared, hosts: &'a [Server], pool: &str) -> Result<Option<&'a Server>, String> {
+    for host in hosts {
+        if imported(shared, host, pool).await? {
+            return Ok(Some(host));
+        }
+    }
+    Ok(None)
+}
