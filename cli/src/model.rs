@@ -137,6 +137,12 @@ pub struct Target {
     pub ha_mode: String,
     /// Its Pacemaker primitive.
     pub ha_resource: Option<String>,
+    /// `ldiskfs` or `zfs`.
+    #[serde(default)]
+    pub backfstype: String,
+    /// A ZFS target's pool.
+    #[serde(default)]
+    pub zpool: Option<String>,
     pub available_transitions: Vec<String>,
     pub locks: Vec<HeldLock>,
 }

@@ -71,6 +71,10 @@ pub struct CreateArgs {
     /// Format over Lustre data already on the volumes.
     #[arg(long)]
     pub reformat: bool,
+    /// Back end of the new targets: ldiskfs on the volume, or zfs (a
+    /// dataset in a pool built on the volume, imported where it mounts).
+    #[arg(long, value_parser = ["ldiskfs", "zfs"], default_value = "ldiskfs", value_name = "FSTYPE")]
+    pub backfstype: String,
 }
 
 /// Runs a file system subcommand.
@@ -148,9 +152,15 @@ async fn create(ctx: &Ctx, args: &CreateArgs) -> Result<()> {
 
 /// The `POST /api/filesystem` body, names resolved against the lists.
 pub fn create_body(args: &CreateArgs, mgs_id: Option<&str>, volumes: &[Volume], hosts: &[Host]) -> Result<Value> {
+    let with_backend = |mut target: Value| {
+        if args.backfstype != "ldiskfs" {
+            target["backfstype"] = json!(args.backfstype);
+        }
+        target
+    };
     let mgt = match (mgs_id, &args.mgt) {
         (Some(id), _) => json!({ "mgs_id": id }),
-        (None, Some(spec)) => spec.resolve(volumes, hosts, args.reformat)?,
+        (None, Some(spec)) => with_backend(spec.resolve(volumes, hosts, args.reformat)?),
         (None, None) => {
             return Err(crate::error::CliError::Usage(
                 "give --mgt VOLUME or --mgs MGS_TARGET".into(),
@@ -158,7 +168,10 @@ pub fn create_body(args: &CreateArgs, mgs_id: Option<&str>, volumes: &[Volume], 
         }
     };
     let targets = |specs: &[TargetSpec]| -> Result<Vec<Value>> {
-        specs.iter().map(|s| s.resolve(volumes, hosts, args.reformat)).collect()
+        specs
+            .iter()
+            .map(|s| s.resolve(volumes, hosts, args.reformat).map(with_backend))
+            .collect()
     };
     let mut body = json!({
         "name": args.name,
@@ -282,6 +295,31 @@ mod tests {
         assert_eq!(body["mgt"], json!({"mgs_id": "t1"}));
         assert_eq!(body["osts"], json!([]));
         assert!(body.get("conf_params").is_none());
+    }
+
+    #[test]
+    fn create_on_zfs_names_the_back_end_of_every_new_target() {
+        let args = Wrapper::try_parse_from([
+            "x",
+            "--name",
+            "fs1",
+            "--mgt",
+            "MGT0",
+            "--mdt",
+            "MDT0",
+            "--ost",
+            "OST0",
+            "--backfstype",
+            "zfs",
+        ])
+        .unwrap()
+        .args;
+        let (volumes, hosts) = lists();
+        let body = create_body(&args, None, &volumes, &hosts).unwrap();
+        assert_eq!(body["mgt"]["backfstype"], "zfs");
+        assert_eq!(body["osts"][0]["backfstype"], "zfs");
+        let bad = Wrapper::try_parse_from(["x", "--name", "f", "--mgt", "A", "--mdt", "C", "--backfstype", "xfs"]);
+        assert_eq!(bad.unwrap_err().exit_code(), 2);
     }
 
     #[test]

@@ -189,6 +189,13 @@ pub fn details(t: &Target, hosts: &[Host]) -> String {
             if t.managed { "yes" } else { "no (watched only)" }.to_owned(),
         ),
         ("Volume", format!("{} ({})", t.volume_serial, t.volume_id)),
+        (
+            "Back end",
+            match &t.zpool {
+                Some(pool) => format!("zfs (pool {pool})"),
+                None => output::or_dash(Some(t.backfstype.as_str()).filter(|b| !b.is_empty())),
+            },
+        ),
         ("Primary host", output::or_dash(t.primary_host.as_deref())),
         ("Failover hosts", output::list(&failover)),
         ("Active host", running_on(t)),

@@ -1,7 +1,7 @@
 // Creating a file system: pick free volumes for the MGT (or an existing
 // MGS), the MDTs and the OSTs, where each runs, and conf_params; preview
 // the jobs with a dry run; then submit and follow the command live.
-import { Alert, Button, Checkbox, Drawer, Form, Input, Radio, Select, Space, Table, Typography } from 'antd';
+import { Alert, Button, Checkbox, Drawer, Form, Input, Radio, Select, Space, Table, Tooltip, Typography } from 'antd';
 import { DeleteOutlined, PlusOutlined } from '@ant-design/icons';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { Link } from 'react-router-dom';
@@ -218,6 +218,20 @@ export default function CreateFilesystem({ open, onClose }: { open: boolean; onC
           onChange={(e) => place(c.volume, { reformat: e.target.checked })}
           aria-label={`Reformat ${c.volume.serial}`}
         />
+      ),
+    },
+    {
+      title: 'ZFS',
+      key: 'zfs',
+      width: 70,
+      render: (_: unknown, c: Chosen) => (
+        <Tooltip title="Format on ZFS: a dataset in a pool built on this volume, imported where the target runs">
+          <Checkbox
+            checked={placementOf(placements, c.volume).zfs ?? false}
+            onChange={(e) => place(c.volume, { zfs: e.target.checked })}
+            aria-label={`ZFS ${c.volume.serial}`}
+          />
+        </Tooltip>
       ),
     },
   ];

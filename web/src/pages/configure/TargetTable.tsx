@@ -155,7 +155,20 @@ export default function TargetTable({ targets, total, loading, hosts, table, adm
         : {}),
       render: (s: string) => <StateTag state={s} />,
     },
-    { title: 'Volume', dataIndex: 'volume_serial' },
+    {
+      title: 'Volume',
+      key: 'volume',
+      render: (_, t) =>
+        t.zpool ? (
+          <Tooltip title={`ZFS pool ${t.zpool}, built on volume ${t.volume_serial}`}>
+            <span data-testid={`target-volume-${t.name}`}>
+              {t.volume_serial} <Tag>zfs</Tag>
+            </span>
+          </Tooltip>
+        ) : (
+          <span data-testid={`target-volume-${t.name}`}>{t.volume_serial}</span>
+        ),
+    },
     {
       title: 'Primary host',
       key: 'primary',

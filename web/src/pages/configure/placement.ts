@@ -9,6 +9,8 @@ export interface Placement {
   primary?: string;
   failover: string[];
   reformat: boolean;
+  /** On ZFS: a dataset in a pool built on the volume (else ldiskfs). */
+  zfs?: boolean;
 }
 
 export type Role = 'mgt' | 'mdt' | 'ost';
@@ -58,7 +60,13 @@ export function requestBody(values: FormValues, volumes: Map<string, Volume>, pl
   const target = (id: string) => {
     const volume = volumes.get(id);
     const p = volume ? placementOf(placements, volume) : { failover: [], reformat: false };
-    return { volume_id: id, primary_host_id: p.primary, failover_host_ids: p.failover, reformat: p.reformat };
+    return {
+      volume_id: id,
+      primary_host_id: p.primary,
+      failover_host_ids: p.failover,
+      reformat: p.reformat,
+      ...(p.zfs ? { backfstype: 'zfs' } : {}),
+    };
   };
   const conf_params: Record<string, string> = {};
   for (const row of values.conf_params ?? []) {

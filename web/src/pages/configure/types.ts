@@ -30,6 +30,10 @@ export interface Target {
   ha_mode: 'pacemaker' | 'none' | string;
   /** Its Pacemaker primitive's id. */
   ha_resource: string | null;
+  /** `ldiskfs` or `zfs`. */
+  backfstype: 'ldiskfs' | 'zfs' | string;
+  /** A ZFS target's pool (its dataset is `zpool/ost0003`). */
+  zpool: string | null;
   available_transitions: string[];
   locks: HeldLock[];
   created_at: string;
