@@ -22,6 +22,10 @@ if [ ! -x /usr/sbin/pacemakerd ]; then
   step "installing pacemaker and corosync (the HA lab, tests/tests/pacemaker_lab.rs)"
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q pacemaker corosync pacemaker-cli-utils >/dev/null
 fi
+if [ ! -x /usr/lib/ocf/resource.d/heartbeat/ZFS ]; then
+  step "installing resource-agents (the HA lab's ocf:heartbeat:ZFS, tests/tests/ha_real.rs)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q resource-agents >/dev/null
+fi
 # The OpenAPI fuzz (tests/tests/openapi.rs) runs schemathesis, pinned, from
 # a virtualenv of its own; the test finds it through SCHEMATHESIS.
 SCHEMATHESIS_VERSION=4.32.5

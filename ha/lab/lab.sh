@@ -22,7 +22,7 @@
 #    locks around blkid and mkfs.lustre), lctl, lnetctl,
 #    mount.lustre, modprobe, rmmod, lsmod, lustre_rmmod, modinfo (for the
 #    simulated Lustre's modules, whatever kernel the node runs),
-#    mkfs.lustre, tunefs.lustre and the Lustre uses of mount/umount on the
+#    mkfs.lustre, tunefs.lustre, zpool, zfs and the Lustre uses of mount/umount on the
 #    project's simulator (`lustre-sim exec NODE -- CMD`), whose state (in
 #    DIR/sim) all nodes share like shared storage,
 #  * the project's resource agent as ocf:lustre:Lustre.
@@ -44,7 +44,7 @@ PROG=$(readlink -f "$0")
 STD_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 STOP_TIMEOUT=${LAB_STOP_TIMEOUT:-90}
 # The commands the wrappers always hand to the simulator.
-SIM_COMMANDS="lsblk blkid udevadm flock lctl lnetctl mkfs.lustre tunefs.lustre mount.lustre modprobe rmmod lsmod lustre_rmmod"
+SIM_COMMANDS="lsblk blkid udevadm flock lctl lnetctl mkfs.lustre tunefs.lustre mount.lustre modprobe rmmod lsmod lustre_rmmod zpool zfs"
 DEVICE_PATHS="/dev/sdb /dev/sdc /dev/sdd /dev/sde"
 DEVICE_SIZE=$((16 * 1024 * 1024 * 1024))
 
@@ -143,6 +143,7 @@ check_prerequisites() {
         command -v "$c" >/dev/null 2>&1 || missing="$missing $c"
     done
     [ -z "$missing" ] || die "missing commands:$missing (apt-get install pacemaker corosync pacemaker-cli-utils openssh-server)"
+    [ -x /usr/lib/ocf/resource.d/heartbeat/ZFS ] || die "the ocf:heartbeat:ZFS agent is missing (apt-get install resource-agents)"
     id hacluster >/dev/null 2>&1 || die "user hacluster is missing (install pacemaker)"
     [ -x "$LUSTRE_SIM" ] || die "lustre-sim is not built at $LUSTRE_SIM (cargo build -p lustre-sim, or set LUSTRE_SIM)"
 }

@@ -7,7 +7,9 @@
 //! stops it (it stays stopped across monitor intervals), starts it, fails
 //! a target over and back, sees Pacemaker fail targets over by itself when
 //! a node's Pacemaker stops, and removes the file system leaving nothing in
-//! the CIB.
+//! the CIB. One OST is on ZFS: Debian's `ocf:heartbeat:ZFS` agent imports
+//! and exports its (simulated) pool, colocated with and ordered before the
+//! target, wherever real Pacemaker runs it.
 
 use anyhow::Context as _;
 use integration_tests::alerts::{alert_cleared, alert_raised, get};
@@ -24,6 +26,18 @@ const SERIALS: [&str; 4] = ["LABDISK00", "LABDISK01", "LABDISK02", "LABDISK03"];
 /// Runs `command` on lab node `i`; its stdout (it must succeed).
 async fn on(lab: &HaLab, i: usize, command: &str) -> anyhow::Result<String> {
     Ok(lab.ssh(i, command).await?.checked(command)?.stdout)
+}
+
+/// The lab node pool `name` is imported on, from the simulator's state.
+async fn pool_on(lab: &HaLab, name: &str) -> anyhow::Result<Option<String>> {
+    let shown = lab.sim_show().await?;
+    Ok(shown["zpools"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|p| p["name"] == name)
+        .and_then(|p| p["imported_on"].as_str())
+        .map(str::to_owned))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -121,11 +135,16 @@ async fn drive(env: &TestEnv, lab: &HaLab) -> anyhow::Result<()> {
             json!({"volume_id": volume(serial)?, "primary_host_id": hosts[primary], "failover_host_ids": [hosts[1 - primary]]}),
         )
     };
+    // OST0000 is on ZFS: its pool is an ocf:heartbeat:ZFS resource that
+    // real Pacemaker must import before the target mounts, on the same
+    // node, and export after it unmounts.
+    let mut zfs_ost = on_pair(SERIALS[2], 1)?;
+    zfs_ost["backfstype"] = json!("zfs");
     let request = json!({
         "name": "labfs",
         "mgt": on_pair(SERIALS[0], 0)?,
         "mdts": [on_pair(SERIALS[1], 0)?],
-        "osts": [on_pair(SERIALS[2], 1)?, on_pair(SERIALS[3], 0)?],
+        "osts": [zfs_ost, on_pair(SERIALS[3], 0)?],
     });
     let (status, envelope) = env.post("/api/filesystem", &request).await?;
     anyhow::ensure!(status == StatusCode::ACCEPTED, "{envelope}");
@@ -155,7 +174,18 @@ async fn drive(env: &TestEnv, lab: &HaLab) -> anyhow::Result<()> {
             "{crm}"
         );
         let primitive = on(lab, 2, &format!("cibadmin --query --xpath \"//primitive[@id='{id}']\"")).await?;
-        assert!(primitive.contains("value=\"/dev/disk/by-id/"), "{primitive}");
+        match t["zpool"].as_str() {
+            Some(pool) => {
+                assert!(primitive.contains(&format!("value=\"{pool}/ost0000\"")), "{primitive}");
+                assert!(
+                    crm.contains(&format!(
+                        "id=\"{id}-zpool\" resource_agent=\"ocf:heartbeat:ZFS\" role=\"Started\""
+                    )),
+                    "{crm}"
+                );
+            }
+            None => assert!(primitive.contains("value=\"/dev/disk/by-id/"), "{primitive}"),
+        }
         let constraints = on(
             lab,
             2,
@@ -169,6 +199,12 @@ async fn drive(env: &TestEnv, lab: &HaLab) -> anyhow::Result<()> {
     }
     assert_eq!(lab.mounted_on(SERIALS[2]).await?.as_deref(), Some("lab2"));
     assert_eq!(lab.mounted_on(SERIALS[0]).await?.as_deref(), Some("lab1"));
+    let zpool = all
+        .iter()
+        .find_map(|t| t["zpool"].as_str())
+        .context("OST0000's pool")?
+        .to_owned();
+    assert_eq!(pool_on(lab, &zpool).await?.as_deref(), Some("lab2"));
 
     // Stopped through Pacemaker, it stays stopped across monitor intervals
     // (3 s in tests): Pacemaker does not mount it again.
@@ -196,9 +232,11 @@ async fn drive(env: &TestEnv, lab: &HaLab) -> anyhow::Result<()> {
     let done = change(env, "POST", &format!("{ost0_path}/failover"), json!({})).await?;
     assert_eq!(done["state"], "succeeded", "{done}");
     assert_eq!(lab.mounted_on(SERIALS[2]).await?.as_deref(), Some("lab1"));
+    assert_eq!(pool_on(lab, &zpool).await?.as_deref(), Some("lab1"));
     let done = change(env, "POST", &format!("{ost0_path}/failback"), json!({})).await?;
     assert_eq!(done["state"], "succeeded", "{done}");
     assert_eq!(lab.mounted_on(SERIALS[2]).await?.as_deref(), Some("lab2"));
+    assert_eq!(pool_on(lab, &zpool).await?.as_deref(), Some("lab2"));
     let moves = on(lab, 1, "cibadmin --query --scope constraints").await?;
     assert!(!moves.contains("cli-prefer") && !moves.contains("cli-ban"), "{moves}");
 
@@ -211,6 +249,7 @@ async fn drive(env: &TestEnv, lab: &HaLab) -> anyhow::Result<()> {
     })
     .await?;
     let failover_took = stopped_at.elapsed();
+    assert_eq!(pool_on(lab, &zpool).await?.as_deref(), Some("lab1"));
     let item = format!("target/{}", ost0["id"].as_str().unwrap_or_default());
     let alert = alert_raised(env, "target_failed_over", &item).await?;
     assert_eq!(alert["details"]["action"], "failback", "{alert}");
@@ -235,7 +274,7 @@ async fn drive(env: &TestEnv, lab: &HaLab) -> anyhow::Result<()> {
     let mgs_path = format!("/api/target/{mgs_id}");
     let done = change(env, "PATCH", &mgs_path, json!({"state": "removed", "confirm": true})).await?;
     assert_eq!(done["state"], "succeeded", "{done}");
-    for xpath in ["//primitive", "//rsc_location"] {
+    for xpath in ["//primitive", "//rsc_location", "//rsc_colocation", "//rsc_order"] {
         let out = lab.ssh(1, &format!("cibadmin --query --xpath \"{xpath}\"")).await?;
         assert_eq!(out.status, 105, "{xpath} still finds: {}", out.stdout);
     }
