@@ -8,7 +8,9 @@
 
 use anyhow::Context as _;
 use integration_tests::alerts::{alert_raised, get};
-use integration_tests::lustre::{change, mounted_on, simulator, volumes_request, LONG};
+use integration_tests::lustre::{
+    argv, by_hand, change, filesystem_request, mounted_on, simulator, volumes_request, LONG,
+};
 use integration_tests::TestEnv;
 use lustre_sim::FaultCommand;
 use reqwest::StatusCode;
@@ -201,6 +203,69 @@ async fn zfs_targets_are_created_failed_over_and_removed() -> anyhow::Result<()>
     assert_eq!(shown["pacemaker"][0]["colocations"], json!([]), "{shown}");
     assert_eq!(shown["pacemaker"][0]["locations"], json!([]), "{shown}");
 
+    cluster.shutdown().await;
+    env.stop().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_zfs_format_over_a_pool_live_on_the_partner_is_refused() -> anyhow::Result<()> {
+    let mut env = TestEnv::start("zfs_partner").await?;
+    env.scheduler().await?;
+    env.worker(8).await?;
+    let (cluster, state) = env.simulated_cluster(&["mds1", "oss1", "oss2"]).await?;
+    let hosts = env.add_hosts(&cluster).await?;
+    let mut request = filesystem_request(&env, &hosts, "zsafe").await?;
+
+    // Someone built a pool by hand on oss2, on the shared volume Chroma is
+    // about to give OST0000 with oss1 primary. mkfs.lustre would run
+    // `zpool create -f` there, which overwrites a pool imported elsewhere.
+    let volume_id = request["osts"][0]["volume_id"].as_str().unwrap_or_default().to_owned();
+    let volumes = get(&env, "/api/volume?limit=1000").await?;
+    let volume = volumes["objects"]
+        .as_array()
+        .and_then(|vs| vs.iter().find(|v| v["id"] == volume_id.as_str()).cloned())
+        .unwrap_or_default();
+    let on_oss2 = volume["nodes"]
+        .as_array()
+        .and_then(|ns| ns.iter().find(|n| n["host_id"] == hosts[2].as_str()))
+        .and_then(|n| n["path"].as_str())
+        .unwrap_or_default()
+        .to_owned();
+    anyhow::ensure!(!on_oss2.is_empty(), "no path on oss2: {volume}");
+    by_hand(
+        &env,
+        &cluster.hosts[2],
+        &[argv(&format!("zpool create handmade {on_oss2}"))],
+    )
+    .await?;
+    request["osts"][0]["primary_host_id"] = json!(hosts[1]);
+    request["osts"][0]["failover_host_ids"] = json!([hosts[2]]);
+    request["osts"][0]["backfstype"] = json!("zfs");
+    request["osts"][0]["reformat"] = json!(true);
+
+    let (status, envelope) = env.post("/api/filesystem", &request).await?;
+    assert_eq!(status, StatusCode::ACCEPTED, "{envelope}");
+    let command = envelope["response"]["command"].as_str().unwrap_or_default().to_owned();
+    let done = env.finished(&command, LONG).await?;
+    assert_eq!(done["state"], "failed", "{done}");
+    let errors: Vec<&str> = done["jobs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|j| j["state"] == "failed")
+        .filter_map(|j| j["error"].as_str())
+        .collect();
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("vdev of ZFS pool handmade, imported on oss2")),
+        "no refusal naming the pool and oss2: {errors:?}"
+    );
+    assert_eq!(
+        imported_on(&state, "handmade")?.as_deref(),
+        Some("oss2"),
+        "the live pool was overwritten"
+    );
     cluster.shutdown().await;
     env.stop().await
 }

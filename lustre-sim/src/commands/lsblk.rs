@@ -64,7 +64,9 @@ pub fn run(args: &[String], ctx: &mut Context<'_>) -> Output {
     if !wanted.is_empty() {
         let mut picked = Vec::new();
         for w in &wanted {
-            match super::lsblk_tree::find(&tree, w) {
+            // lsblk follows a link (`/dev/disk/by-id/…`) to its device.
+            let canonical = super::readlink::kernel_name(ctx, w).unwrap_or_else(|| w.clone());
+            match super::lsblk_tree::find(&tree, w).or_else(|| super::lsblk_tree::find(&tree, &canonical)) {
                 Some(dev) => picked.push(dev.clone()),
                 None => return Output::fail(format!("lsblk: {w}: not a block device\n"), 32),
             }

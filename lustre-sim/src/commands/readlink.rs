@@ -47,7 +47,7 @@ pub fn run(args: &[String], ctx: &mut Context<'_>) -> Output {
 
 /// The kernel path `path` names on the host: a multipath map's `dm-N`, a
 /// path's or partition's own name.
-fn kernel_name(ctx: &Context<'_>, path: &str) -> Option<String> {
+pub(super) fn kernel_name(ctx: &Context<'_>, path: &str) -> Option<String> {
     let (host, state) = (ctx.host.as_str(), &*ctx.state);
     match state.node(host, path) {
         Some(Node::Member { path, .. }) => Some(path),

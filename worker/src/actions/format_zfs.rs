@@ -21,9 +21,6 @@ use super::targets::TargetRow;
 use super::{blkid, in_use, zfs};
 use crate::shared::Shared;
 
-/// blkid's type for a vdev of a pool.
-const ZFS_MEMBER: &str = "zfs_member";
-
 pub async fn run(shared: &Shared, target: &TargetRow, hosts: &[Server]) -> Result<Value, String> {
     let (Some(pool), Some(dataset)) = (target.zpool.as_deref(), target.dataset()) else {
         return Err(format!("{} is not a ZFS target", target.name));
@@ -33,8 +30,12 @@ pub async fn run(shared: &Shared, target: &TargetRow, hosts: &[Server]) -> Resul
         .ok_or_else(|| format!("{} has no primary host", target.name))?;
     let vdev = target.device_on(shared, primary).await?;
     let before = contents::read_locked(shared, primary, &vdev).await?;
+    let member = zfs::member(shared, primary, &vdev).await?;
     let spec = mkfs::spec(shared, target, hosts, target.reformat).await?;
-    if holds_pool(&before, pool) {
+    // The pool's label is on the disk or, as zpool lays out a whole disk,
+    // in its first partition; an earlier attempt also left it imported.
+    let ours = member.as_ref().is_some_and(|(name, _)| name == pool) || zfs::imported(shared, primary, pool).await?;
+    if ours {
         // An earlier attempt created the pool: finish what it began.
         zfs::import(shared, primary, pool).await?;
         if !labelled(shared, target, primary, &dataset).await? {
@@ -42,9 +43,10 @@ pub async fn run(shared: &Shared, target: &TargetRow, hosts: &[Server]) -> Resul
             primary.check_for(shared, &argv, MKFS_TIMEOUT).await?;
             require_labelled(shared, target, primary, &dataset).await?;
         }
-        record(shared, target, &before).await?;
+        let guid = pool_guid(shared, primary, pool).await?;
+        record(shared, target, &with_uuid(&guid)).await?;
         return Ok(json!({
-            "target": target.name, "device": vdev, "dataset": dataset, "formatted": false, "pool_guid": before.uuid,
+            "target": target.name, "device": vdev, "dataset": dataset, "formatted": false, "pool_guid": guid,
         }));
     }
     if target.format_marker.is_none() && before.holds_data() && !target.reformat {
@@ -57,7 +59,9 @@ pub async fn run(shared: &Shared, target: &TargetRow, hosts: &[Server]) -> Resul
         ));
     }
     in_use::refuse_if_in_use(shared, target).await?;
-    refuse_if_pool_live(shared, target, &before).await?;
+    if let Some((other, _)) = &member {
+        refuse_if_pool_live(shared, target, other).await?;
+    }
     if target.format_marker.is_none() {
         mark(shared, target, before.uuid_or_empty()).await?;
     }
@@ -65,29 +69,37 @@ pub async fn run(shared: &Shared, target: &TargetRow, hosts: &[Server]) -> Resul
     let mkfs: Vec<&str> = mkfs.iter().map(String::as_str).collect();
     let argv = contents::locked(&vdev, &mkfs);
     let output = primary.exec_for(shared, &argv, MKFS_TIMEOUT).await?;
-    let after = contents::read_locked(shared, primary, &vdev).await?;
-    if !holds_pool(&after, pool) {
+    let built = zfs::member(shared, primary, &vdev).await?;
+    if !built.as_ref().is_some_and(|(name, _)| name == pool) {
         if !output.success() {
             return Err(primary.failed(&argv, &output));
         }
         return Err(format!(
-            "{}: mkfs.lustre succeeded but {vdev} holds {}, not the pool {pool}",
-            primary.name,
-            after.describe()
+            "{}: mkfs.lustre succeeded but {vdev} is not a vdev of the pool {pool}",
+            primary.name
         ));
     }
     require_labelled(shared, target, primary, &dataset).await?;
-    record(shared, target, &after).await?;
+    let guid = pool_guid(shared, primary, pool).await?;
+    record(shared, target, &with_uuid(&guid)).await?;
     Ok(json!({
         "target": target.name, "device": vdev, "dataset": dataset, "formatted": true,
-        "pool_guid": after.uuid, "command": argv,
+        "pool_guid": guid, "command": argv,
     }))
 }
 
-/// Whether the volume is a vdev of `pool` (blkid reads the pool's name as
-/// the label of a `zfs_member`).
-fn holds_pool(found: &Contents, pool: &str) -> bool {
-    found.fs_type.as_deref() == Some(ZFS_MEMBER) && found.label.as_deref() == Some(pool)
+/// The GUID of `pool`, imported on `host`: what the target records as its
+/// file-system id.
+async fn pool_guid(shared: &Shared, host: &Server, pool: &str) -> Result<String, String> {
+    let out = host.check(shared, &["zpool", "list", "-H", "-o", "guid", pool]).await?;
+    Ok(out.trim().to_owned())
+}
+
+fn with_uuid(uuid: &str) -> Contents {
+    Contents {
+        uuid: Some(uuid.to_owned()),
+        ..Contents::default()
+    }
 }
 
 /// Whether `dataset` carries the target's label (either form).
@@ -107,16 +119,9 @@ async fn require_labelled(shared: &Shared, target: &TargetRow, host: &Server, da
     ))
 }
 
-/// Fails when the volume is a vdev of another pool that a server seeing
-/// it has imported: `zpool create -f` would destroy a live pool.
-async fn refuse_if_pool_live(shared: &Shared, target: &TargetRow, found: &Contents) -> Result<(), String> {
-    let Some(other) = found
-        .label
-        .as_deref()
-        .filter(|_| found.fs_type.as_deref() == Some(ZFS_MEMBER))
-    else {
-        return Ok(());
-    };
+/// Fails when the volume is a vdev of pool `other` and a server seeing it
+/// has that pool imported: `zpool create -f` would destroy a live pool.
+async fn refuse_if_pool_live(shared: &Shared, target: &TargetRow, other: &str) -> Result<(), String> {
     let viewers = in_use::viewers(shared, target).await?;
     match zfs::imported_on(shared, &viewers, other).await? {
         Some(host) => Err(format!(

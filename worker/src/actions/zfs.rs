@@ -101,6 +101,28 @@ pub async fn release(shared: &Shared, target: &TargetRow, host: &Server) -> Resu
     Ok(())
 }
 
+/// The ZFS label on volume `device` as `host` reads it: `(pool, guid)`
+/// of the `zfs_member` that is the device itself or, as `zpool create`
+/// lays out a whole disk (a GPT with the pool in partition 1 and 8 MiB
+/// reserved in partition 9), one of its partitions. `None`: no pool.
+pub async fn member(shared: &Shared, host: &Server, device: &str) -> Result<Option<(String, String)>, String> {
+    let argv = ["lsblk", "-J", "-p", "-o", "NAME,FSTYPE,LABEL,UUID", device];
+    let listing: serde_json::Value = serde_json::from_str(&host.check(shared, &argv).await?)
+        .map_err(|e| format!("{}: cannot parse {}: {e}", host.name, argv.join(" ")))?;
+    Ok(find_member(&listing["blockdevices"]))
+}
+
+/// The first `zfs_member` in an lsblk tree, depth first.
+fn find_member(nodes: &serde_json::Value) -> Option<(String, String)> {
+    nodes.as_array()?.iter().find_map(|node| {
+        if node["fstype"] == "zfs_member" {
+            let text = |key: &str| node[key].as_str().unwrap_or_default().to_owned();
+            return Some((text("label"), text("uuid")));
+        }
+        find_member(&node["children"])
+    })
+}
+
 /// Where `pool` is imported among `hosts`: the first that has it.
 pub async fn imported_on<'a>(shared: &Shared, hosts: &'a [Server], pool: &str) -> Result<Option<&'a Server>, String> {
     for host in hosts {
@@ -109,4 +131,29 @@ pub async fn imported_on<'a>(shared: &Shared, hosts: &'a [Server], pool: &str) -
         }
     }
     Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::find_member;
+
+    #[test]
+    fn finds_the_pool_on_the_disk_or_in_its_first_partition() {
+        // A whole disk given to `zpool create` (OpenZFS zpool_label_disk).
+        let gpt: serde_json::Value = serde_json::from_str(
+            r#"[{"name": "/dev/sdb", "fstype": null, "label": null, "uuid": null, "children": [
+                  {"name": "/dev/sdb1", "fstype": "zfs_member", "label": "tank", "uuid": "1234567890"},
+                  {"name": "/dev/sdb9", "fstype": null, "label": null, "uuid": null}]}]"#,
+        )
+        .unwrap_or_default();
+        assert_eq!(find_member(&gpt), Some(("tank".into(), "1234567890".into())));
+        let bare: serde_json::Value =
+            serde_json::from_str(r#"[{"name": "/dev/sdc", "fstype": "zfs_member", "label": "p", "uuid": "9"}]"#)
+                .unwrap_or_default();
+        assert_eq!(find_member(&bare), Some(("p".into(), "9".into())));
+        let ext4: serde_json::Value =
+            serde_json::from_str(r#"[{"name": "/dev/sdd", "fstype": "ext4", "label": "fs1-OST0000"}]"#)
+                .unwrap_or_default();
+        assert_eq!(find_member(&ext4), None);
+    }
 }

@@ -147,3 +147,27 @@ fn the_stable_path_is_the_wwid_link_never_the_host_local_name() {
     let lvm = ["dm-name-vg-lv".to_owned(), "dm-uuid-LVM-abcdef".to_owned()];
     assert_eq!(identity_link(&lvm).as_deref(), Some("dm-uuid-LVM-abcdef"));
 }
+
+#[test]
+fn a_disk_zpool_labelled_whole_is_a_vdev_and_offers_no_partition() {
+    // `zpool create POOL /dev/sdb` on a whole disk writes a GPT: the pool
+    // in partition 1, 8 MiB reserved in partition 9 (OpenZFS
+    // `zpool_label_disk`); sdc is a vdev given as is.
+    let listing = r#"{"blockdevices": [
+        {"name": "/dev/sdb", "kname": "/dev/sdb", "size": 107374182400, "serial": "LUN2", "type": "disk", "fstype": null, "mountpoint": null,
+         "children": [
+            {"name": "/dev/sdb1", "kname": "/dev/sdb1", "size": 107363696640, "serial": null, "type": "part", "fstype": "zfs_member", "mountpoint": null},
+            {"name": "/dev/sdb9", "kname": "/dev/sdb9", "size": 8388608, "serial": null, "type": "part", "fstype": null, "mountpoint": null}
+         ]},
+        {"name": "/dev/sdc", "kname": "/dev/sdc", "size": 1000, "serial": "LUN3", "type": "disk", "fstype": "zfs_member", "mountpoint": null},
+        {"name": "/dev/sdd", "kname": "/dev/sdd", "size": 1000, "serial": "LUN4", "type": "disk", "fstype": null, "mountpoint": null}
+    ]}"#;
+    let Devices { offered: found, refused } = parse(listing, &[]).unwrap_or_default();
+    assert_eq!(found, vec![offered("/dev/sdd", "LUN4", 1000)]);
+    let vdevs: Vec<&str> = refused
+        .iter()
+        .filter_map(|r| r.zfs_vdev.as_ref().map(|v| v.node.as_str()))
+        .collect();
+    assert_eq!(vdevs, ["/dev/sdb", "/dev/sdc"]);
+    assert!(refused.iter().all(|r| r.node != "/dev/sdb9"), "{refused:?}");
+}

@@ -111,7 +111,7 @@ fn walk(node: &Node, parent: Option<&str>, lustre: &[String], out: &mut Devices)
             node: node.name.clone(),
             serial: serial.clone(),
             reason,
-            zfs_vdev: (node.fstype.as_deref() == Some("zfs_member"))
+            zfs_vdev: is_vdev(node)
                 .then(|| {
                     Some(Offered {
                         node: node.name.clone(),
@@ -134,9 +134,27 @@ fn walk(node: &Node, parent: Option<&str>, lustre: &[String], out: &mut Devices)
             }
         }
     }
+    // A disk zpool labelled whole (its pool in partition 1, partition 9
+    // reserved) is ZFS's: none of its partitions is offered.
+    if is_vdev(node) && node.fstype.as_deref() != Some("zfs_member") {
+        return;
+    }
     for child in &node.children {
         walk(child, serial.as_deref().or(parent), lustre, out);
     }
+}
+
+/// Whether `node` is a ZFS vdev: a `zfs_member` itself or, as `zpool
+/// create` lays out a whole disk (OpenZFS `zpool_label_disk`), a disk or
+/// map whose partition holds the pool.
+fn is_vdev(node: &Node) -> bool {
+    let member = |n: &Node| n.fstype.as_deref() == Some("zfs_member");
+    member(node)
+        || (matches!(node.kind.as_deref(), Some("disk" | "mpath") | None)
+            && node
+                .children
+                .iter()
+                .any(|c| c.kind.as_deref() == Some("part") && member(c)))
 }
 
 /// The identity lsblk shows: a disk's serial, the LUN's for a map on it,
