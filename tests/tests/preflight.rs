@@ -47,6 +47,12 @@ async fn a_server_without_lustre_shows_what_is_missing_and_is_offered_nothing() 
         assert_eq!(check(&host, name)["status"], "pass", "{host}");
     }
     assert_eq!(host["lnet_transitions"], json!([]), "no LNet action may be offered");
+    let zfs = check(&host, "zfs");
+    assert_eq!(zfs["status"], "warn", "{zfs}");
+    assert!(
+        zfs["fix"].as_str().is_some_and(|f| f.contains("kmod-lustre-osd-zfs")),
+        "{zfs}"
+    );
 
     let alert = alert_raised(&env, "host_preflight_failed", &format!("host/{bare}")).await?;
     assert_eq!(alert["severity"], "error");
@@ -92,6 +98,17 @@ async fn a_server_without_lustre_shows_what_is_missing_and_is_offered_nothing() 
     assert_eq!(status, StatusCode::CONFLICT, "{envelope}");
     let error = envelope["errors"][0]["message"].as_str().unwrap_or_default();
     assert!(error.contains("bare1 cannot serve Lustre"), "{envelope}");
+    // Nor is a ZFS target offered where ZFS is missing.
+    let mut on_zfs = body.clone();
+    on_zfs["osts"][0]["backfstype"] = json!("zfs");
+    let (status, envelope) = env.post("/api/filesystem", &on_zfs).await?;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{envelope}");
+    assert_eq!(envelope["errors"][0]["field"], "osts[0].backfstype", "{envelope}");
+    let error = envelope["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("bare1 cannot run a ZFS target: no osd_zfs module"),
+        "{envelope}"
+    );
     let page = get(&env, "/api/filesystem").await?;
     assert_eq!(page["objects"], json!([]), "{page}");
     let page = get(&env, "/api/target").await?;
@@ -122,7 +139,8 @@ async fn a_lustre_server_passes_every_check() -> anyhow::Result<()> {
             "lnet_tools",
             "ha_stack",
             "time_sync",
-            "log_space"
+            "log_space",
+            "zfs"
         ]
     );
     for c in &checks {

@@ -96,7 +96,9 @@ fn lustre_type(args: &[String]) -> bool {
 /// installed there.
 pub fn path(name: &str, ctx: &Context<'_>) -> Option<String> {
     const BUILTINS: [&str; 4] = ["command", "echo", "true", "false"];
-    const SBIN: [&str; 19] = [
+    const SBIN: [&str; 21] = [
+        "zpool",
+        "zfs",
         "blkid",
         "lctl",
         "lnetctl",

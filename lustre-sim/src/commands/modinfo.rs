@@ -10,6 +10,9 @@
 
 use super::{installed, modules, Context, Output, KERNEL_RELEASE, LUSTRE_VERSION};
 
+/// The OpenZFS release the simulated servers run (with `kmod-lustre-osd-zfs`).
+const ZFS_VERSION: &str = "2.1.16-1";
+
 /// Runs `modinfo`.
 pub fn run(args: &[String], ctx: &mut Context<'_>) -> Output {
     let mut field: Option<String> = None;
@@ -59,11 +62,15 @@ fn fields(module: &'static str, kernel: &str) -> Vec<(&'static str, String)> {
     let dir = match module {
         "libcfs" | "lnet" | "ksocklnd" | "ko2iblnd" => "lustre/net",
         "ldiskfs" | "osd_ldiskfs" => "lustre-osd-ldiskfs/fs",
+        "osd_zfs" => "lustre-osd-zfs/fs",
+        "spl" | "zfs" => "zfs",
         _ => "lustre/fs",
     };
     let mut fields = vec![("filename", format!("/lib/modules/{kernel}/extra/{dir}/{module}.ko"))];
-    if module != "ldiskfs" {
-        fields.push(("version", LUSTRE_VERSION.to_owned()));
+    match module {
+        "ldiskfs" => {}
+        "spl" | "zfs" => fields.push(("version", ZFS_VERSION.to_owned())),
+        _ => fields.push(("version", LUSTRE_VERSION.to_owned())),
     }
     fields.push(("license", "GPL".to_owned()));
     fields.push(("depends", modules::deps(module).join(",")));
@@ -83,7 +90,7 @@ mod tests {
         let out = run(
             &mut state,
             "oss1",
-            &format!("modinfo -n -k {KERNEL_RELEASE} lnet ptlrpc osd_ldiskfs osd_zfs"),
+            &format!("modinfo -n -k {KERNEL_RELEASE} lnet ptlrpc osd_ldiskfs osd_zfs osd_btrfs"),
         );
         assert_eq!(out.code, 1);
         assert_eq!(
@@ -91,10 +98,11 @@ mod tests {
             format!(
                 "/lib/modules/{KERNEL_RELEASE}/extra/lustre/net/lnet.ko\n\
                  /lib/modules/{KERNEL_RELEASE}/extra/lustre/fs/ptlrpc.ko\n\
-                 /lib/modules/{KERNEL_RELEASE}/extra/lustre-osd-ldiskfs/fs/osd_ldiskfs.ko\n"
+                 /lib/modules/{KERNEL_RELEASE}/extra/lustre-osd-ldiskfs/fs/osd_ldiskfs.ko\n\
+                 /lib/modules/{KERNEL_RELEASE}/extra/lustre-osd-zfs/fs/osd_zfs.ko\n"
             )
         );
-        assert_eq!(out.stderr, "modinfo: ERROR: Module osd_zfs not found.\n");
+        assert_eq!(out.stderr, "modinfo: ERROR: Module osd_btrfs not found.\n");
         let out = run(&mut state, "oss1", "modinfo lnet");
         assert_eq!(out.code, 0);
         assert!(out.stdout.contains("\nversion:        2.15.4\n"), "{}", out.stdout);

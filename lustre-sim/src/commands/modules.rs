@@ -86,6 +86,21 @@ const MODULES: &[Module] = &[
         deps: &["ldiskfs", "lquota", "fid", "fld", "ptlrpc", "obdclass", "libcfs"],
     },
     Module {
+        name: "spl",
+        size: 118_784,
+        deps: &[],
+    },
+    Module {
+        name: "zfs",
+        size: 4_997_120,
+        deps: &["spl"],
+    },
+    Module {
+        name: "osd_zfs",
+        size: 462_848,
+        deps: &["zfs", "lquota", "fid", "fld", "ptlrpc", "obdclass", "libcfs"],
+    },
+    Module {
         name: "mgs",
         size: 557_056,
         deps: &["mgc", "ptlrpc", "obdclass", "lnet", "libcfs"],
@@ -119,6 +134,24 @@ pub fn known(name: &str) -> Option<&'static str> {
 /// What module `name` depends on.
 pub fn deps(name: &str) -> Vec<&'static str> {
     module(name).map(|m| m.deps.to_vec()).unwrap_or_default()
+}
+
+/// The OSD module a target's back end needs: `osd_zfs` on a ZFS dataset.
+fn osd_module(target: &Target) -> &'static str {
+    if target.zfs_dataset.is_some() {
+        "osd_zfs"
+    } else {
+        "osd_ldiskfs"
+    }
+}
+
+/// The file-system module under the OSD (`zfs`, or `ldiskfs`).
+fn backend_module(target: &Target) -> &'static str {
+    if target.zfs_dataset.is_some() {
+        "zfs"
+    } else {
+        "ldiskfs"
+    }
 }
 
 /// The service module a target's mount holds.
@@ -175,7 +208,7 @@ impl ClusterState {
     /// so the whole stack under them (as mount.lustre and the kernel's
     /// `request_module` do).
     pub fn load_for_mount(&mut self, host: &str, target: &Target, now_us: u64) {
-        for name in ["osd_ldiskfs", "mgc", service_module(target)] {
+        for name in [osd_module(target), "mgc", service_module(target)] {
             self.load_module(host, name, now_us);
         }
     }
@@ -224,7 +257,7 @@ impl ClusterState {
         let mounts = self.mounts.iter().filter(|m| m.host == host);
         let by_mounts = mounts
             .filter_map(|m| self.devices.get(&m.serial)?.target.as_ref())
-            .filter(|t| ["osd_ldiskfs", "ldiskfs", service_module(t)].contains(&name))
+            .filter(|t| [osd_module(t), backend_module(t), service_module(t)].contains(&name))
             .count();
         let by_lnet = match name {
             "lnet" => usize::from(h.lnet_self),

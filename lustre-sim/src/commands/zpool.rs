@@ -13,6 +13,9 @@ pub fn run(args: &[String], ctx: &mut Context<'_>) -> Output {
     let Some((sub, rest)) = args.split_first() else {
         return Output::fail("usage: zpool command args ...\n", 2);
     };
+    // libzfs loads the zfs module when /dev/zfs is missing.
+    let host = ctx.host.clone();
+    ctx.state.load_module(&host, "zfs", crate::state::now_micros());
     match sub.as_str() {
         "create" => create(rest, ctx),
         "import" => import(rest, ctx),

@@ -12,7 +12,8 @@
 //! Required (a failure means the host cannot serve Lustre): `lustre_tools`,
 //! `server_utilities`, `kernel_modules`, `lnet_tools`; `ha_stack` too for
 //! a member of an HA cluster. Advisory (at most a warning): `ha_stack`
-//! otherwise, `time_sync`, `log_space`. The results are stored on the host
+//! otherwise, `time_sync`, `log_space`, `zfs` (ZFS targets need
+//! `osd_zfs` and the `zpool` tool; a host without them takes none). The results are stored on the host
 //! and a `host_preflight_failed` alert is raised while a required check
 //! fails, cleared by the first probe that passes them all.
 
@@ -57,6 +58,7 @@ pub async fn run(shared: &Shared, host: &Server, kernel: &str) -> Result<Preflig
     let ha = HaContext::load(shared, host.id).await?;
     let time = time_sync(shared, host).await?;
     let df = host.exec(shared, &["df", "-B1", "--output=avail", "/var/log"]).await?;
+    let zpool = host.exec(shared, &["command", "-v", "zpool"]).await?;
     let preflight = Preflight {
         checks: vec![
             lustre_tools(&lctl),
@@ -66,6 +68,7 @@ pub async fn run(shared: &Shared, host: &Server, kernel: &str) -> Result<Preflig
             ha_stack(&ha),
             time,
             log_space(&df),
+            zfs(&modinfo, &zpool),
         ],
     };
     record(shared, host.id, &ha.label, &preflight).await?;
@@ -178,6 +181,22 @@ fn kernel_modules(kernel: &str, out: &ExecOutput) -> Check {
         ),
         fix,
     )
+}
+
+/// ZFS targets: `osd_zfs` among the modules found (see
+/// [`kernel_modules`]) and `zpool`, which imports and exports their pools.
+fn zfs(modinfo: &ExecOutput, zpool: &ExecOutput) -> Check {
+    const NAME: &str = "zfs";
+    let osd = found_modules(&modinfo.stdout).iter().any(|m| m == "osd_zfs");
+    let tool = zpool.success() && !zpool.stdout.trim().is_empty();
+    let fix = "For ZFS targets install OpenZFS and Lustre's ZFS back end for the running kernel (EL: `zfs` \
+               and `kmod-lustre-osd-zfs`), give the host a unique hostid (`zgenhostid`) so that multihost \
+               protects its pools, then probe the host again; ldiskfs targets do not need it";
+    match (osd, tool) {
+        (true, true) => Check::pass(NAME, format!("osd_zfs and {}", zpool.stdout.trim())),
+        (false, _) => Check::warn(NAME, "no osd_zfs module: ZFS targets cannot run here", fix),
+        (true, false) => Check::warn(NAME, "`zpool` was not found: ZFS pools cannot be imported here", fix),
+    }
 }
 
 /// Module names from `modinfo -n` file names:
@@ -514,6 +533,17 @@ mod tests {
             check.message.starts_with("pacemaker and corosync not installed"),
             "{check:?}"
         );
+    }
+
+    #[test]
+    fn zfs_needs_its_osd_and_zpool() {
+        let both = out(0, "/lib/modules/k/extra/lustre-osd-zfs/fs/osd_zfs.ko\n", "");
+        let zpool = out(0, "/usr/sbin/zpool\n", "");
+        assert_eq!(zfs(&both, &zpool).status, CheckStatus::Pass);
+        let ldiskfs = out(1, "/lib/modules/k/extra/lustre-osd-ldiskfs/fs/osd_ldiskfs.ko\n", "");
+        assert_eq!(zfs(&ldiskfs, &zpool).status, CheckStatus::Warn);
+        let message = zfs(&both, &out(1, "", "")).message;
+        assert!(message.contains("`zpool` was not found"), "{message}");
     }
 
     #[test]

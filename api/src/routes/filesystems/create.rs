@@ -350,7 +350,16 @@ async fn check_targets(
             ));
             continue;
         }
-        match check_target(tx, &field, t).await? {
+        let checked = match check_target(tx, &field, t).await? {
+            Ok((primary, failover)) if t.backfstype == Backfstype::Zfs => {
+                match without_zfs(tx, &field, primary, &failover).await? {
+                    Some(e) => Err(vec![e]),
+                    None => Ok((primary, failover)),
+                }
+            }
+            other => other,
+        };
+        match checked {
             Ok((primary, failover)) => targets.push(NewTarget {
                 id: if kind == TargetKind::Mgt {
                     mgs_id
@@ -457,6 +466,40 @@ async fn check_target(
     } else {
         Err(errors)
     })
+}
+
+/// A ZFS target's hosts must all have ZFS: the first whose pre-flight
+/// `zfs` check did not pass is named (a host probed before that check
+/// existed is not refused: mkfs.lustre and zpool say what is missing).
+async fn without_zfs(
+    tx: &DatabaseTransaction,
+    field: &str,
+    primary: Uuid,
+    failover: &[Uuid],
+) -> Result<Option<FieldError>, ApiError> {
+    let mut ids = vec![primary];
+    ids.extend(failover);
+    let rows = query(
+        tx,
+        "SELECT COALESCE(h.nodename, h.address) AS name, c->>'message' AS message
+         FROM host h CROSS JOIN LATERAL jsonb_array_elements(COALESCE(h.preflight->'checks', '[]'::jsonb)) c
+         WHERE h.id = ANY($1) AND c->>'name' = 'zfs' AND c->>'status' <> 'pass'
+         ORDER BY array_position($1, h.id) LIMIT 1",
+        [ids.into()],
+    )
+    .await?;
+    let Some(row) = rows.first() else {
+        return Ok(None);
+    };
+    let name: String = row.try_get("", "name")?;
+    let message: Option<String> = row.try_get("", "message")?;
+    Ok(Some(invalid(
+        format!("{field}.backfstype"),
+        format!(
+            "host {name} cannot run a ZFS target: {}",
+            message.unwrap_or_else(|| "its pre-flight check zfs did not pass".into())
+        ),
+    )))
 }
 
 /// Inserts the file system and its targets (the MGT, when new, first).
