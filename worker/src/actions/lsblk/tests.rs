@@ -162,7 +162,10 @@ fn a_disk_zpool_labelled_whole_is_a_vdev_and_offers_no_partition() {
         {"name": "/dev/sdc", "kname": "/dev/sdc", "size": 1000, "serial": "LUN3", "type": "disk", "fstype": "zfs_member", "mountpoint": null},
         {"name": "/dev/sdd", "kname": "/dev/sdd", "size": 1000, "serial": "LUN4", "type": "disk", "fstype": null, "mountpoint": null}
     ]}"#;
-    let Devices { offered: found, refused } = parse(listing, &[]).unwrap_or_default();
+    let Devices {
+        offered: found,
+        refused,
+    } = parse(listing, &[]).unwrap_or_default();
     assert_eq!(found, vec![offered("/dev/sdd", "LUN4", 1000)]);
     let vdevs: Vec<&str> = refused
         .iter()
