@@ -228,17 +228,27 @@ fn busy(ctx: &Context<'_>, pool: &Zpool) -> bool {
         .is_some_and(|m| m.host == ctx.host)
 }
 
-fn export(args: &[String], ctx: &mut Context<'_>) -> Output {
+/// The pool `export` or `destroy` (`verb`) acts on: imported here, its
+/// Lustre target not mounted.
+fn idle_pool(args: &[String], ctx: &Context<'_>, verb: &str) -> Result<Zpool, Output> {
     let (_, _, words) = split(args);
     let Some(name) = words.first() else {
-        return Output::fail("missing pool argument\n", 2);
+        return Err(Output::fail("missing pool argument\n", 2));
     };
     let Some(pool) = ctx.state.imported_pool(&ctx.host, name).cloned() else {
-        return no_such_pool(name);
+        return Err(no_such_pool(name));
     };
     if busy(ctx, &pool) {
-        return Output::fail(format!("cannot export '{name}': pool is busy\n"), 1);
+        return Err(Output::fail(format!("cannot {verb} '{name}': pool is busy\n"), 1));
     }
+    Ok(pool)
+}
+
+fn export(args: &[String], ctx: &mut Context<'_>) -> Output {
+    let pool = match idle_pool(args, ctx, "export") {
+        Ok(pool) => pool,
+        Err(out) => return out,
+    };
     if let Some(p) = ctx.state.zpools.iter_mut().find(|p| p.guid == pool.guid) {
         p.imported_on = None;
         p.exported = true;
@@ -247,16 +257,10 @@ fn export(args: &[String], ctx: &mut Context<'_>) -> Output {
 }
 
 fn destroy(args: &[String], ctx: &mut Context<'_>) -> Output {
-    let (_, _, words) = split(args);
-    let Some(name) = words.first() else {
-        return Output::fail("missing pool argument\n", 2);
+    let pool = match idle_pool(args, ctx, "destroy") {
+        Ok(pool) => pool,
+        Err(out) => return out,
     };
-    let Some(pool) = ctx.state.imported_pool(&ctx.host, name).cloned() else {
-        return no_such_pool(name);
-    };
-    if busy(ctx, &pool) {
-        return Output::fail(format!("cannot destroy '{name}': pool is busy\n"), 1);
-    }
     if let Some(p) = ctx.state.zpools.iter_mut().find(|p| p.guid == pool.guid) {
         p.imported_on = None;
         p.destroyed = true;

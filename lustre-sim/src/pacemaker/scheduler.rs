@@ -744,15 +744,7 @@ fn import_pool(state: &mut ClusterState, faults: &Faults, p: &Primitive, host: &
     if state.imported_pool(host, pool).is_some() {
         return Ok(());
     }
-    let mut ctx = Context {
-        host: host.to_string(),
-        state,
-        faults: faults.clone(),
-    };
-    let argv: Vec<String> = ["import", "-f", "-o", "cachefile=none", pool]
-        .map(str::to_string)
-        .to_vec();
-    let out = crate::commands::zpool::run(&argv, &mut ctx);
+    let out = zpool(state, faults, host, &["import", "-f", "-o", "cachefile=none", pool]);
     if out.code == 0 {
         Ok(())
     } else {
@@ -765,19 +757,24 @@ fn import_pool(state: &mut ClusterState, faults: &Faults, p: &Primitive, host: &
 
 /// `ocf:heartbeat:ZFS` stop: `zpool export -f POOL` if imported here.
 fn export_pool(state: &mut ClusterState, faults: &Faults, p: &Primitive, host: &str) {
-    let Some(pool) = p.params.get("pool") else {
-        return;
-    };
-    if state.imported_pool(host, pool).is_none() {
-        return;
+    if let Some(pool) = p
+        .params
+        .get("pool")
+        .filter(|pool| state.imported_pool(host, pool).is_some())
+    {
+        zpool(state, faults, host, &["export", "-f", pool]);
     }
+}
+
+/// Runs `zpool ARGS` on `host`, as the agent does.
+fn zpool(state: &mut ClusterState, faults: &Faults, host: &str, args: &[&str]) -> crate::commands::Output {
     let mut ctx = Context {
         host: host.to_string(),
         state,
         faults: faults.clone(),
     };
-    let argv: Vec<String> = ["export", "-f", pool].map(str::to_string).to_vec();
-    crate::commands::zpool::run(&argv, &mut ctx);
+    let argv: Vec<String> = args.iter().map(|a| (*a).to_string()).collect();
+    crate::commands::zpool::run(&argv, &mut ctx)
 }
 
 /// Stops what `host`'s node runs, for a clean shutdown of its pacemaker.

@@ -70,7 +70,7 @@ pub async fn run(shared: &Shared, target: &TargetRow, hosts: &[Server]) -> Resul
     let argv = contents::locked(&vdev, &mkfs);
     let output = primary.exec_for(shared, &argv, MKFS_TIMEOUT).await?;
     let built = zfs::member(shared, primary, &vdev).await?;
-    if !built.as_ref().is_some_and(|(name, _)| name == pool) {
+    if built.as_ref().is_none_or(|(name, _)| name != pool) {
         if !output.success() {
             return Err(primary.failed(&argv, &output));
         }

@@ -96,36 +96,30 @@ pub async fn configure(shared: &Shared, target: &TargetRow) -> Result<Value, Str
 /// target's; the ids created now.
 async fn create_pool(shared: &Shared, hosts: &[Server], id: &str, pool: &str) -> Result<Vec<String>, String> {
     let mut created = Vec::new();
-    let pid = pacemaker::pool_resource_id(id);
-    let primitive = pacemaker::pool_primitive(id, pool, shared.settings.pacemaker_monitor_secs);
-    if create(shared, hosts, "resources", "primitive", &pid, &primitive).await? {
-        created.push(pid);
-    }
-    let cid = pacemaker::pool_colocation_id(id);
-    if create(
-        shared,
-        hosts,
-        "constraints",
-        "rsc_colocation",
-        &cid,
-        &pacemaker::pool_colocation(id),
-    )
-    .await?
-    {
-        created.push(cid);
-    }
-    let oid = pacemaker::pool_order_id(id);
-    if create(
-        shared,
-        hosts,
-        "constraints",
-        "rsc_order",
-        &oid,
-        &pacemaker::pool_order(id),
-    )
-    .await?
-    {
-        created.push(oid);
+    let elements = [
+        (
+            "resources",
+            "primitive",
+            pacemaker::pool_resource_id(id),
+            pacemaker::pool_primitive(id, pool, shared.settings.pacemaker_monitor_secs),
+        ),
+        (
+            "constraints",
+            "rsc_colocation",
+            pacemaker::pool_colocation_id(id),
+            pacemaker::pool_colocation(id),
+        ),
+        (
+            "constraints",
+            "rsc_order",
+            pacemaker::pool_order_id(id),
+            pacemaker::pool_order(id),
+        ),
+    ];
+    for (scope, tag, eid, xml) in elements {
+        if create(shared, hosts, scope, tag, &eid, &xml).await? {
+            created.push(eid);
+        }
     }
     Ok(created)
 }
