@@ -189,7 +189,8 @@ fn initial_state(store: &StateStore, layout: Option<&Layout>) -> anyhow::Result<
 }
 
 /// Reads the state directory of a (running or stopped) simulator as JSON:
-/// hosts, devices with labels and format counts, mounts, faults, ZFS pools.
+/// hosts, devices with labels and format counts, mounts, each MGS's
+/// configuration llogs by the serial of its device, faults, ZFS pools.
 pub fn show(state_dir: &Path) -> anyhow::Result<serde_json::Value> {
     let state = StateStore::new(state_dir)?
         .load()?
@@ -215,7 +216,7 @@ pub fn show(state_dir: &Path) -> anyhow::Result<serde_json::Value> {
         "hosts": state.hosts,
         "devices": devices,
         "mounts": state.mounts,
-        "llogs": state.llogs,
+        "llogs": state.mgs_llogs,
         "faults": faults.hosts,
         "pacemaker": crate::pacemaker::show::clusters(&state, &faults),
         "zpools": state.zpools,

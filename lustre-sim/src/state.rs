@@ -1,5 +1,5 @@
 //! The simulated cluster's state: devices with their Lustre targets, what is
-//! mounted where, the MGS configuration llogs, and each host's boot,
+//! mounted where, each MGS's configuration llogs, and each host's boot,
 //! counters and journal. It is persisted as `state.json` in the state
 //! directory after every change, the journals as `journal/HOST.json`.
 //!
@@ -23,6 +23,14 @@ use crate::runtime::{Activity, Boot};
 /// File name of the persisted state inside the state directory.
 pub const STATE_FILE: &str = "state.json";
 
+/// One MGS's configuration llogs by name (`fs-client`, `fs-MDT0000`,
+/// `params`): record bodies in llog order, markers included (see
+/// `commands::config_log`).
+pub type Llogs = BTreeMap<String, Vec<String>>;
+
+/// The llogs of an MGS that has written none.
+static NO_LLOGS: Llogs = BTreeMap::new();
+
 /// Everything the simulator knows about its cluster.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClusterState {
@@ -32,10 +40,13 @@ pub struct ClusterState {
     pub devices: BTreeMap<String, Device>,
     /// Mounted targets, in mount order.
     pub mounts: Vec<Mount>,
-    /// MGS configuration llogs by name (e.g. `fs-client`): record bodies
-    /// in llog order, markers included (see `commands::config_log`).
+    /// Each MGS's configuration llogs (the `CONFIGS` directory of its
+    /// MGT), by the serial of the device it runs from: a lone MGS's, or an
+    /// MDT formatted `--mgs --mdt`. State files written before there was
+    /// more than one set kept a flat `llogs`; [`StateStore::load`] gives it
+    /// to the MGS.
     #[serde(default)]
-    pub llogs: BTreeMap<String, Vec<String>>,
+    pub mgs_llogs: BTreeMap<String, Llogs>,
     /// Ids of one-shot faults (`fail-next`, `failover`, `log`) already
     /// used, so each acts only once.
     #[serde(default)]
@@ -336,7 +347,7 @@ impl ClusterState {
             hosts,
             devices,
             mounts: Vec::new(),
-            llogs: BTreeMap::new(),
+            mgs_llogs: BTreeMap::new(),
             consumed_faults: BTreeSet::new(),
             journals: BTreeMap::new(),
             files: BTreeMap::new(),
@@ -427,6 +438,93 @@ impl ClusterState {
     pub fn host_by_nid(&self, nid: &str) -> Option<&HostState> {
         self.hosts.iter().find(|h| h.nid == nid)
     }
+
+    /// Does the device `serial` hold a target with the MGS role?
+    fn is_mgs(&self, serial: &str) -> bool {
+        self.devices
+            .get(serial)
+            .and_then(|d| d.target.as_ref())
+            .is_some_and(|t| t.mgs)
+    }
+
+    /// The MGS mounted on `host`, by the serial of its device. Lustre runs
+    /// one MGS per node (`server_start_mgs`), so `lctl` on a host acts on
+    /// that one.
+    pub fn mgs_on(&self, host: &str) -> Option<String> {
+        self.mounts
+            .iter()
+            .find(|m| m.host == host && self.is_mgs(&m.serial))
+            .map(|m| m.serial.clone())
+    }
+
+    /// The MGS mounted on a host whose running LNet has one of `nids`
+    /// (a target's `mgsnode=` NIDs, primary and failover).
+    pub fn mgs_reached(&self, nids: &[String]) -> Option<String> {
+        self.mounts
+            .iter()
+            .filter(|m| self.is_mgs(&m.serial))
+            .find(|m| {
+                self.host(&m.host)
+                    .is_some_and(|h| crate::commands::lnet_nets::nids(h).iter().any(|n| nids.contains(n)))
+            })
+            .map(|m| m.serial.clone())
+    }
+
+    /// The MGS the target on device `serial` belongs to: that device when
+    /// the target has the MGS role (`--mgs --mdt`), else the MGS its
+    /// `mgsnode=` NIDs reach ([`ClusterState::mgs_reached`]); while none
+    /// runs there, an MGS device a host with one of those NIDs sees (the
+    /// logs stay on its MGT).
+    pub fn mgs_of(&self, serial: &str) -> Option<String> {
+        let target = self.devices.get(serial)?.target.as_ref()?;
+        if target.mgs {
+            return Some(serial.to_string());
+        }
+        let nids = target.param_nids("mgsnode");
+        if let Some(mgs) = self.mgs_reached(&nids) {
+            return Some(mgs);
+        }
+        let hosts: Vec<&str> = self
+            .hosts
+            .iter()
+            .filter(|h| nids.contains(&h.nid))
+            .map(|h| h.name.as_str())
+            .collect();
+        self.devices
+            .values()
+            .find(|d| self.is_mgs(&d.serial) && d.paths.keys().any(|h| hosts.contains(&h.as_str())))
+            .map(|d| d.serial.clone())
+    }
+
+    /// The configuration llogs of MGS `mgs` (a device serial); empty when
+    /// it has written none.
+    pub fn llogs(&self, mgs: &str) -> &Llogs {
+        self.mgs_llogs.get(mgs).unwrap_or(&NO_LLOGS)
+    }
+
+    /// The configuration llogs of MGS `mgs`, for writing.
+    pub fn llogs_mut(&mut self, mgs: &str) -> &mut Llogs {
+        self.mgs_llogs.entry(mgs.to_string()).or_default()
+    }
+
+    /// Gives the one flat set of llogs a state file from before each MGS
+    /// kept its own to the MGS that wrote it: the only device with the MGS
+    /// role, else the first one mounted, else the first one.
+    fn adopt_flat_llogs(&mut self, logs: Llogs) {
+        if logs.is_empty() {
+            return;
+        }
+        let mgss: Vec<&String> = self.devices.keys().filter(|s| self.is_mgs(s)).collect();
+        let owner = mgss
+            .iter()
+            .find(|s| self.mount_of(s).is_some())
+            .or(mgss.first())
+            .map(|s| s.to_string());
+        match owner {
+            Some(mgs) => self.llogs_mut(&mgs).extend(logs),
+            None => tracing::warn!(logs = logs.len(), "configuration llogs without an MGS device dropped"),
+        }
+    }
 }
 
 /// The 32-hex-digit NAA-6 identifier of a simulated device: `6`, the
@@ -487,8 +585,13 @@ impl StateStore {
         let path = self.dir.join(STATE_FILE);
         match std::fs::read_to_string(&path) {
             Ok(text) => {
-                let mut state: ClusterState =
-                    serde_json::from_str(&text).with_context(|| format!("failed to parse {}", path.display()))?;
+                let parse_error = || format!("failed to parse {}", path.display());
+                let mut value: serde_json::Value = serde_json::from_str(&text).with_context(parse_error)?;
+                let flat = value.as_object_mut().and_then(|o| o.remove("llogs"));
+                let mut state: ClusterState = serde_json::from_value(value).with_context(parse_error)?;
+                if let Some(flat) = flat {
+                    state.adopt_flat_llogs(serde_json::from_value(flat).with_context(parse_error)?);
+                }
                 let hosts: Vec<String> = state.hosts.iter().map(|h| h.name.clone()).collect();
                 state.journals = self.journals.load(&hosts)?;
                 state.settle_modules();
@@ -519,4 +622,36 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     file.sync_all()
         .with_context(|| format!("failed to sync {}", tmp.display()))?;
     std::fs::rename(&tmp, path).with_context(|| format!("failed to rename {} into place", tmp.display()))
+}
+
+#[cfg(test)]
+#[expect(clippy::unwrap_used, reason = "a failing test should panic with the error")]
+mod tests {
+    use crate::commands::test_support::{cluster, run};
+
+    use super::StateStore;
+
+    #[test]
+    fn a_state_file_with_one_flat_llog_set_gives_it_to_the_mgs() {
+        let mut state = cluster();
+        for (host, line) in [
+            ("mds1", "mkfs.lustre --mgs --mdt --fsname=fs1 --index=0 /dev/sdb"),
+            ("mds1", "mount -t lustre /dev/sdb /mnt/mdt0"),
+        ] {
+            assert_eq!(run(&mut state, host, line).code, 0, "{line}");
+        }
+        let mgs = state.mgs_on("mds1").unwrap();
+        let logs = state.mgs_llogs.remove(&mgs).unwrap();
+        let mut old = serde_json::to_value(&state).unwrap();
+        old["llogs"] = serde_json::to_value(&logs).unwrap();
+        old.as_object_mut().unwrap().remove("mgs_llogs");
+
+        let dir = std::env::temp_dir().join(format!("lustre-sim-flat-llogs-{}", std::process::id()));
+        let store = StateStore::new(&dir).unwrap();
+        std::fs::write(dir.join(super::STATE_FILE), old.to_string()).unwrap();
+        let loaded = store.load().unwrap().unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(loaded.llogs(&mgs), &logs);
+        assert_eq!(loaded.mgs_llogs.len(), 1);
+    }
 }

@@ -27,6 +27,15 @@ fn format_counts(state: &Path) -> anyhow::Result<Vec<(String, u64)>> {
         .collect())
 }
 
+/// The configuration llogs of the MGS whose device is labelled `MGS`
+/// (`lustre-sim show` keeps each MGS's by the serial of its device).
+fn mgs_llogs(shown: &Value) -> Value {
+    let devices = shown["devices"].as_array().cloned().unwrap_or_default();
+    let mgt = devices.iter().find(|d| d["label"] == "MGS");
+    let serial = mgt.and_then(|d| d["serial"].as_str()).unwrap_or_default();
+    shown["llogs"][serial].clone()
+}
+
 async fn filesystem(env: &TestEnv, id: &str) -> anyhow::Result<Value> {
     let (status, envelope) = env.get(&format!("/api/filesystem/{id}")).await?;
     anyhow::ensure!(status == StatusCode::OK, "{envelope}");
@@ -91,7 +100,7 @@ async fn a_file_system_is_created_stopped_started_failed_over_and_removed() -> a
         "a device was formatted twice: {counts:?}"
     );
     let shown = simulator(&state)?;
-    let client_log = shown["llogs"]["fs1-client"].to_string();
+    let client_log = mgs_llogs(&shown)["fs1-client"].to_string();
     assert!(
         client_log.contains("sys.timeout=40"),
         "conf_param not applied: {client_log}"

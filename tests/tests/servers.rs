@@ -97,7 +97,10 @@ async fn a_writeconfd_target_mounts_and_a_removed_name_is_usable_again() -> anyh
         "the dry run does not say so: {dry}"
     );
     set_state(&env, &id, "removed").await?;
-    let llogs = simulator(&state)?["llogs"].clone();
+    // `lustre-sim show` keeps each MGS's logs by the serial of its device.
+    let mgt = device(&state, "label", "MGS")?;
+    let llogs = simulator(&state)?["llogs"][mgt["serial"].as_str().unwrap_or_default()].clone();
+    assert!(llogs.is_object(), "no logs of the MGS {mgt}");
     let left: Vec<&String> = llogs
         .as_object()
         .map(|l| l.keys().filter(|k| k.starts_with("wc1-")).collect())

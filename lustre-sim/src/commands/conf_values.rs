@@ -1,8 +1,9 @@
-//! The live values of parameters set persistently on the MGS. A server
+//! The live values of parameters set persistently on an MGS. A server
 //! target applies the `conf_param` and `set_timeout` records of its own
-//! configuration llog (the MGS pushes changes to running targets), and
-//! every server the `set_param` records of the `params` llog; so
-//! `lctl get_param` shows them on every server of the file system.
+//! configuration llog on its MGS (the MGS pushes changes to running
+//! targets), and every server the `set_param` records of the `params`
+//! llog of each MGS its targets belong to; so `lctl get_param` shows them
+//! on every server of the file system, and on no server of another MGS.
 
 use std::collections::BTreeMap;
 

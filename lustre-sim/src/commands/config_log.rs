@@ -444,6 +444,38 @@ pub fn erase_for_writeconf(logs: &mut BTreeMap<String, Vec<String>>, target: &Ta
     }
 }
 
+/// A site with two MGSs, for tests: hosts mds1 (`10.0.0.1@tcp`), oss1 and
+/// oss2 (a pair, `.2` and `.3`) and mds2 (`.4`). mds1 and mds2 each run an
+/// MGS+MDT of a file system named `fs1` from their own `/dev/sdb`; the
+/// OST0000 of mds1's `fs1` is on oss1's `/dev/sdb`, that of mds2's on
+/// oss2's `/dev/sdc`. Everything is mounted.
+#[cfg(test)]
+pub(crate) fn two_mgs_site() -> crate::state::ClusterState {
+    use crate::commands::test_support::run;
+    let names: Vec<String> = ["mds1", "oss1", "oss2", "mds2"].iter().map(|s| s.to_string()).collect();
+    let mut state = crate::state::ClusterState::from_layout(&crate::layout::Layout::default_for(&names));
+    for (host, line) in [
+        ("mds1", "mkfs.lustre --mgs --mdt --fsname=fs1 --index=0 /dev/sdb"),
+        ("mds1", "mount -t lustre /dev/sdb /mnt/mdt0"),
+        ("mds2", "mkfs.lustre --mgs --mdt --fsname=fs1 --index=0 /dev/sdb"),
+        ("mds2", "mount -t lustre /dev/sdb /mnt/mdt0"),
+        (
+            "oss1",
+            "mkfs.lustre --ost --fsname=fs1 --index=0 --mgsnode=10.0.0.1@tcp /dev/sdb",
+        ),
+        ("oss1", "mount -t lustre /dev/sdb /mnt/ost0"),
+        (
+            "oss2",
+            "mkfs.lustre --ost --fsname=fs1 --index=0 --mgsnode=10.0.0.4@tcp /dev/sdc",
+        ),
+        ("oss2", "mount -t lustre /dev/sdc /mnt/ost0"),
+    ] {
+        let out = run(&mut state, host, line);
+        assert_eq!(out.code, 0, "{host}: {line}: {}", out.stderr);
+    }
+    state
+}
+
 #[cfg(test)]
 mod tests {
     use super::nid_field;

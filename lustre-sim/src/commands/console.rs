@@ -134,7 +134,9 @@ pub fn mounted(state: &mut ClusterState, host: &str, serial: &str, first_time: b
         } else {
             // `target_recovery_init`: obd_timeout * 3 to * 9, halved by
             // Imperative Recovery.
-            let soft = conf_values::timeout(&state.llogs, &target) * 3;
+            // The timeout its own MGS holds (none found: no logs, default).
+            let mgs = state.mgs_of(serial).unwrap_or_default();
+            let soft = conf_values::timeout(state.llogs(&mgs), &target) * 3;
             let (hard, shrunk) = (soft * 3, soft / 2);
             lines.push((
                 INFO,

@@ -7,7 +7,8 @@ use super::{lctl_param, llog, Context, Output, LUSTRE_VERSION};
 
 /// Runs `lctl SUBCOMMAND …`.
 pub fn run(args: &[String], ctx: &mut Context<'_>) -> Output {
-    // `--device MGS` selects the device llog commands act on; there is one MGS.
+    // `--device MGS` selects the device llog commands act on; a host runs
+    // at most one MGS.
     let args = match args {
         [flag, _, rest @ ..] if flag == "--device" || flag == "--dev" => rest,
         _ => args,
@@ -37,9 +38,9 @@ pub fn run(args: &[String], ctx: &mut Context<'_>) -> Output {
 }
 
 /// `lctl erase_lcfg FSNAME [-q]` (2.15's `jt_lcfg_erase` and the MGS's
-/// `mgs_erase_logs`): on the host where the MGS runs, removes every
-/// configuration log `FSNAME-*`, so the name and its indices can be used
-/// again; ENOENT when there are none.
+/// `mgs_erase_logs`): on the host where an MGS runs, removes every
+/// configuration log `FSNAME-*` of that MGS, so the name and its indices
+/// can be used again there; ENOENT when it has none.
 fn erase_lcfg(cmd: &str, rest: &[String], ctx: &mut Context<'_>) -> Output {
     let fsname = match rest {
         [fsname] => fsname,
@@ -51,21 +52,16 @@ fn erase_lcfg(cmd: &str, rest: &[String], ctx: &mut Context<'_>) -> Output {
             )
         }
     };
-    let mgs_here = ctx
-        .state
-        .mounts
-        .iter()
-        .any(|m| m.host == ctx.host && ctx.state.devices[&m.serial].target.as_ref().is_some_and(|t| t.mgs));
-    if !mgs_here {
-        // 2.15's `get_mgs_device` says so; the ioctl on device -1 then fails
-        // without a message of its own and lctl exits 255.
+    let Some(mgs) = ctx.state.mgs_on(&ctx.host) else {
+        // 2.15's `get_mgs_device` says so. 2.15.4 then also fails the ioctl
+        // on device -1 (EINVAL, exit 22); kept as first modelled, see
+        // "Configuration logs per MGS" in docs/lustre-sim-formats.md.
         return Output::fail("This command must be run on the MGS.\n", 255);
-    }
-    let before = ctx.state.llogs.len();
-    ctx.state
-        .llogs
-        .retain(|name, _| name.rsplit_once('-').is_none_or(|(fs, _)| fs != fsname));
-    if ctx.state.llogs.len() == before {
+    };
+    let logs = ctx.state.llogs_mut(&mgs);
+    let before = logs.len();
+    logs.retain(|name, _| name.rsplit_once('-').is_none_or(|(fs, _)| fs != fsname));
+    if logs.len() == before {
         return Output::fail(
             format!("error: {cmd}: OBD_IOC_LCFG_ERASE failed: No such file or directory\n"),
             2,
@@ -90,6 +86,7 @@ fn device_list(ctx: &Context<'_>) -> String {
         let Some(target) = ctx.state.devices.get(&m.serial).and_then(|d| d.target.as_ref()) else {
             continue;
         };
+        let mgs = ctx.state.mgs_of(&m.serial);
         let svname = target.svname();
         push("osd-ldiskfs", format!("{svname}-osd"), format!("{svname}-osd_UUID"), 4);
         if target.mgs {
@@ -128,11 +125,12 @@ fn device_list(ctx: &Context<'_>) -> String {
                 format!("{fs}-MDT0000-lwp-MDT{index:04x}_UUID"),
                 4,
             );
-            // One OSP per registered OST of the file system.
+            // One OSP per registered OST of the file system (on its MGS).
             let mut osts: Vec<u32> = ctx
                 .state
                 .devices
                 .values()
+                .filter(|d| ctx.state.mgs_of(&d.serial) == mgs)
                 .filter_map(|d| d.target.as_ref())
                 .filter(|t| t.ost && !t.first_time && t.fsname == *fs)
                 .filter_map(|t| t.index)
@@ -182,6 +180,7 @@ fn pseudo_uuid(seed: &str) -> String {
 }
 
 #[cfg(test)]
+#[expect(clippy::unwrap_used, reason = "a failing test should panic with the error")]
 mod tests {
     use crate::commands::test_support::{cluster, run};
 
@@ -222,6 +221,20 @@ mod tests {
     }
 
     #[test]
+    fn erase_lcfg_on_one_mgs_leaves_the_other() {
+        let mut state = crate::commands::config_log::two_mgs_site();
+        assert_eq!(run(&mut state, "oss1", "umount /mnt/ost0").code, 0);
+        assert_eq!(run(&mut state, "mds1", "lctl erase_lcfg fs1").code, 0);
+        assert_eq!(run(&mut state, "mds1", "lctl llog_catlist").stdout, "");
+        assert_eq!(
+            run(&mut state, "mds2", "lctl llog_catlist").stdout,
+            "config_log: fs1-MDT0000\nconfig_log: fs1-OST0000\nconfig_log: fs1-client\n"
+        );
+        let mgs2 = state.resolve_device("mds2", "/dev/sdb").unwrap();
+        assert_eq!(state.llogs(&mgs2).len(), 3);
+    }
+
+    #[test]
     fn erase_lcfg_frees_a_file_system_name_on_the_mgs() {
         let mut state = cluster();
         assert_eq!(run(&mut state, "mds1", "mkfs.lustre --mgs /dev/sdb").code, 0);
@@ -245,10 +258,11 @@ mod tests {
             .contains("The target service's index is already in use. (/dev/sdb)"));
 
         assert_eq!(run(&mut state, "mds1", "lctl erase_lcfg fs1").code, 0);
+        let mgs = state.resolve_device("mds1", "/dev/sdb").unwrap();
         assert!(
-            state.llogs.keys().all(|name| !name.starts_with("fs1-")),
+            state.llogs(&mgs).keys().all(|name| !name.starts_with("fs1-")),
             "{:?}",
-            state.llogs.keys()
+            state.llogs(&mgs).keys()
         );
         let again = run(&mut state, "mds1", "lctl erase_lcfg fs1");
         assert_eq!(

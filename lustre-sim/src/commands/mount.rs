@@ -4,7 +4,7 @@
 //! `mount` lists the Lustre mounts of the host.
 
 use super::{config_log, console, Context, Output};
-use crate::state::{now_micros, Mount, Target};
+use crate::state::{now_micros, Llogs, Mount, Target};
 
 /// Runs `mount [-t lustre] [-o OPTS] DEVICE DIR` or `mount` alone.
 pub fn run(args: &[String], ctx: &mut Context<'_>) -> Output {
@@ -131,10 +131,26 @@ pub(crate) fn mount_device(device: &str, dir: &str, ctx: &mut Context<'_>) -> Ou
     {
         return failed(device, dir, 16, "Device or resource busy", "");
     }
-    if !target.mgs && !mgs_running(&target.param_nids("mgsnode"), ctx) {
-        return failed(device, dir, 5, "Input/output error", "Is the MGS running?\n");
+    if target.mgs && ctx.state.mgs_on(&ctx.host).is_some() {
+        // `server_start_mgs`: "The MGS service was already started from
+        // server", EALREADY, which mount.lustre words as for a target.
+        return failed(
+            device,
+            dir,
+            114,
+            "Operation already in progress",
+            &format!("The target service is already running. ({device})\n"),
+        );
     }
-    if index_taken(&target, ctx) {
+    let mgs = if target.mgs {
+        Some(serial.clone())
+    } else {
+        ctx.state.mgs_reached(&target.param_nids("mgsnode"))
+    };
+    let Some(mgs) = mgs else {
+        return failed(device, dir, 5, "Input/output error", "Is the MGS running?\n");
+    };
+    if index_taken(&target, ctx.state.llogs(&mgs)) {
         return failed(
             device,
             dir,
@@ -156,7 +172,7 @@ pub(crate) fn mount_device(device: &str, dir: &str, ctx: &mut Context<'_>) -> Ou
     });
     console::mounted(ctx.state, &host, &serial, target.first_time, now_us);
     if target.first_time || target.writeconf {
-        register(&target, ctx);
+        register(&target, &mgs, ctx);
     }
     // mount.lustre turns `:`, `=` and `+` labels into the flags they stand
     // for and relabels the device `fs-OST0000` once mounted.
@@ -172,31 +188,22 @@ pub(crate) fn mount_device(device: &str, dir: &str, ctx: &mut Context<'_>) -> Ou
 /// index its configuration logs already hold (`mgs_set_index` in 2.15's
 /// `mgs_llog.c`: EADDRINUSE, "Use --writeconf to force"); `lctl
 /// erase_lcfg` frees it.
-fn index_taken(target: &Target, ctx: &Context<'_>) -> bool {
-    target.first_time
-        && !target.writeconf
-        && (target.mdt || target.ost)
-        && ctx.state.llogs.contains_key(&target.svname())
-}
-
-/// Is an MGS mounted on a host with one of these NIDs?
-fn mgs_running(nids: &[String], ctx: &Context<'_>) -> bool {
-    ctx.state.mounts.iter().any(|m| {
-        let is_mgs = ctx.state.devices[&m.serial].target.as_ref().is_some_and(|t| t.mgs);
-        let host_nids = ctx.state.host(&m.host).map(super::lnet_nets::nids).unwrap_or_default();
-        is_mgs && host_nids.iter().any(|n| nids.contains(n))
-    })
+fn index_taken(target: &Target, logs: &Llogs) -> bool {
+    target.first_time && !target.writeconf && (target.mdt || target.ost) && logs.contains_key(&target.svname())
 }
 
 /// First mount (or first after `--writeconf`): the target registers with
-/// the MGS, which writes its configuration llogs ([`config_log`]).
-fn register(target: &Target, ctx: &mut Context<'_>) {
+/// its MGS (device `mgs`), which writes its configuration llogs
+/// ([`config_log`]). The targets already registered are those of the same
+/// file system on the same MGS: another MGS may hold a file system of
+/// that name too.
+fn register(target: &Target, mgs: &str, ctx: &mut Context<'_>) {
     if !(target.mdt || target.ost) {
         return;
     }
     let nid = ctx.state.host(&ctx.host).map(|h| h.nid.clone()).unwrap_or_default();
     if target.writeconf {
-        config_log::erase_for_writeconf(&mut ctx.state.llogs, target);
+        config_log::erase_for_writeconf(ctx.state.llogs_mut(mgs), target);
     }
     let state = &*ctx.state;
     let registered: Vec<(Target, String)> = state
@@ -207,6 +214,9 @@ fn register(target: &Target, ctx: &mut Context<'_>) {
             if t.first_time || t.fsname != target.fsname || t.svname() == target.svname() {
                 return None;
             }
+            if state.mgs_of(&d.serial).as_deref() != Some(mgs) {
+                return None;
+            }
             let host = state
                 .mount_of(&d.serial)
                 .map(|m| m.host.clone())
@@ -214,7 +224,7 @@ fn register(target: &Target, ctx: &mut Context<'_>) {
             Some((t.clone(), state.host(&host)?.nid.clone()))
         })
         .collect();
-    let logs = &mut ctx.state.llogs;
+    let logs = ctx.state.llogs_mut(mgs);
     if target.mdt {
         let mut osts: Vec<&(Target, String)> = registered.iter().filter(|(t, _)| t.ost).collect();
         osts.sort_by_key(|(t, _)| t.index);
@@ -268,7 +278,8 @@ mod tests {
         let target = state.devices[&serial].target.clone().unwrap();
         assert!(!target.first_time);
         assert_eq!(target.label(), "fs1-OST0000");
-        let client = state.llogs["fs1-client"].join("\n");
+        let mgs = state.resolve_device("mds1", "/dev/sdb").unwrap();
+        let client = state.llogs(&mgs)["fs1-client"].join("\n");
         assert!(
             client.contains("event: attach, device: fs1-OST0000-osc, type: osc"),
             "{client}"
@@ -289,6 +300,52 @@ mod tests {
         assert_eq!(
             run(&mut state, "oss1", "mount").stdout,
             "/dev/sdb on /mnt/ost0 type lustre (ro,svname=fs1-OST0000,mgsnode=10.0.0.1@tcp,osd=osd-ldiskfs)\n"
+        );
+    }
+
+    #[test]
+    fn two_mgss_each_keep_their_own_file_system_of_the_same_name() {
+        let mut state = crate::commands::config_log::two_mgs_site();
+        for (mgs_host, mdt_nid, ost_nid) in [
+            ("mds1", "10.0.0.1@tcp", "10.0.0.2@tcp"),
+            ("mds2", "10.0.0.4@tcp", "10.0.0.3@tcp"),
+        ] {
+            let cat = run(&mut state, mgs_host, "lctl llog_catlist").stdout;
+            assert_eq!(
+                cat,
+                "config_log: fs1-MDT0000\nconfig_log: fs1-OST0000\nconfig_log: fs1-client\n"
+            );
+            let client = run(&mut state, mgs_host, "lctl llog_print fs1-client").stdout;
+            for setup in [
+                format!("event: setup, device: fs1-MDT0000-mdc, UUID: fs1-MDT0000_UUID, node: {mdt_nid} }}"),
+                format!("event: setup, device: fs1-OST0000-osc, UUID: fs1-OST0000_UUID, node: {ost_nid} }}"),
+            ] {
+                assert!(client.contains(&setup), "{mgs_host}: {client}");
+            }
+            assert_eq!(client.matches("event: add_osc").count(), 1, "{mgs_host}: {client}");
+        }
+        let mgts: Vec<String> = ["mds1", "mds2"]
+            .iter()
+            .map(|h| state.resolve_device(h, "/dev/sdb").unwrap())
+            .collect();
+        assert_eq!(state.mgs_llogs.keys().cloned().collect::<Vec<_>>(), mgts);
+    }
+
+    #[test]
+    fn a_host_runs_one_mgs() {
+        let mut state = cluster();
+        assert_eq!(run(&mut state, "mds1", "mkfs.lustre --mgs /dev/sdb").code, 0);
+        let combined = "mkfs.lustre --mgs --mdt --fsname=fs1 --index=0 /dev/sdc";
+        assert_eq!(run(&mut state, "mds1", combined).code, 0);
+        assert_eq!(run(&mut state, "mds1", "mount -t lustre /dev/sdb /mnt/mgs").code, 0);
+        let second = run(&mut state, "mds1", "mount -t lustre /dev/sdc /mnt/mdt0");
+        assert_eq!(
+            (second.code, second.stderr.as_str()),
+            (
+                114,
+                "mount.lustre: mount /dev/sdc at /mnt/mdt0 failed: Operation already in progress\n\
+                 The target service is already running. (/dev/sdc)\n"
+            )
         );
     }
 

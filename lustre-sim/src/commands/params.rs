@@ -1,7 +1,7 @@
 //! The `lctl get_param` tree of a host: one entry per parameter of each
 //! target mounted there. Statistics grow with the time since the mount,
 //! like a file system under steady load, so repeated reads see them move.
-//! Values set persistently on the MGS ([`super::conf_values`]) and by
+//! Values set persistently on a target's MGS ([`super::conf_values`]) and by
 //! `lctl set_param` override the defaults; a `fill` fault overrides the
 //! space a target reports.
 
@@ -28,30 +28,38 @@ pub fn table(ctx: &Context<'_>, now: u64) -> Vec<Param> {
     );
     let mounts: Vec<&Mount> = ctx.state.mounts.iter().filter(|m| m.host == ctx.host).collect();
     let mut persistent = Vec::new();
+    // The MGSs the host's targets belong to, in mount order.
+    let mut mgss: Vec<Option<String>> = Vec::new();
     for m in &mounts {
         let Some(dev) = ctx.state.devices.get(&m.serial) else {
             continue;
         };
         let Some(target) = dev.target.as_ref() else { continue };
+        let mgs = ctx.state.mgs_of(&m.serial);
+        if !mgss.contains(&mgs) {
+            mgss.push(mgs.clone());
+        }
         let space = Space {
             size: dev.size,
             fill: fill_percent(&ctx.faults, &target.svname()),
         };
         let path = dev.paths.get(&ctx.host).cloned().unwrap_or_default();
         target_params(&mut out, m, target, space, path, now);
-        persistent.extend(conf_values::for_target(&ctx.state.llogs, target));
+        if let Some(mgs) = &mgs {
+            persistent.extend(conf_values::for_target(ctx.state.llogs(mgs), target));
+        }
     }
     for (name, value) in persistent {
         if let Some(entry) = out.iter_mut().find(|(n, _)| *n == name) {
             entry.1 = value;
         }
     }
-    // `set_param -P` reaches a server through the MGC of a mounted target.
-    let set_params = if mounts.is_empty() {
-        Vec::new()
-    } else {
-        conf_values::set_params(&ctx.state.llogs)
-    };
+    // `set_param -P` reaches a server through the MGC of a mounted target:
+    // the `params` log of each MGS its targets belong to.
+    let set_params = mgss
+        .iter()
+        .flatten()
+        .flat_map(|mgs| conf_values::set_params(ctx.state.llogs(mgs)));
     for (pattern, value) in set_params {
         for entry in out.iter_mut().filter(|(n, _)| matches(&pattern, n)) {
             entry.1.clone_from(&value);
