@@ -294,20 +294,24 @@ pub fn pool_resource_id(resource: &str) -> String {
 /// An `ocf:heartbeat:ZFS` primitive for a ZFS target's `pool`: imported
 /// (`importforce`, its default: `multihost=on`'s activity check refuses a
 /// pool live elsewhere) where the target's primitive runs, exported where
-/// it stops. It has no role of its own: [`pool_colocation`] ties it to the
-/// target, [`pool_order`] starts it first and stops it last.
+/// it stops. [`pool_colocation`] ties it to the target, [`pool_order`]
+/// starts it first and stops it last. It is created `Stopped` (unbound
+/// until its constraints exist, Pacemaker would start it anywhere) and
+/// released once they do.
 pub fn pool_primitive(resource: &str, pool: &str, monitor_secs: u32) -> String {
     let id = pool_resource_id(resource);
     let e = escape(&id);
     format!(
         "<primitive id=\"{e}\" class=\"ocf\" provider=\"heartbeat\" type=\"ZFS\">\
          <instance_attributes id=\"{e}-instance_attributes\">{}</instance_attributes>\
+         <meta_attributes id=\"{e}-meta_attributes\">{}</meta_attributes>\
          <operations>\
          <op id=\"{e}-start-0\" name=\"start\" interval=\"0\" timeout=\"60s\"/>\
          <op id=\"{e}-stop-0\" name=\"stop\" interval=\"0\" timeout=\"60s\"/>\
          <op id=\"{e}-monitor-{monitor_secs}s\" name=\"monitor\" interval=\"{monitor_secs}s\" timeout=\"30s\"/>\
          </operations></primitive>",
         nvpairs(&id, "instance_attributes", &[("pool", pool)]),
+        nvpairs(&id, "meta_attributes", &[("target-role", "Stopped")]),
     )
 }
 

@@ -115,6 +115,14 @@ pub fn run(args: &[String], ctx: &mut Context<'_>, stdin: Option<&str>) -> Outpu
             }
             (None, None) => return Output::fail("lustre-sim: cibadmin --delete needs --xml-text or --xpath\n", 64),
         };
+        // A constraint naming a resource that is gone fails the schema's
+        // IDREF check: Pacemaker refuses the whole update.
+        if dangling(&updated.config) {
+            return Output::fail(
+                "Call cib_delete failed: Update does not conform to the configured schema\n",
+                78,
+            );
+        }
         if removed > 0 {
             save(ctx, &view, updated, &me, now);
         }
@@ -266,5 +274,26 @@ fn create(cluster: &HaCluster, scope: Option<&str>, text: &str) -> Result<HaClus
         return Err(Output::fail(SCHEMA, 78));
     }
     updated.config.child_or_insert(scope).children.push(new);
+    if dangling(&updated.config) {
+        return Err(Output::fail(SCHEMA, 78));
+    }
     Ok(updated)
+}
+
+/// Whether a constraint names a resource the configuration lacks (the
+/// schema types `rsc`, `with-rsc`, `first` and `then` as IDREFs).
+fn dangling(config: &Element) -> bool {
+    let Some(constraints) = config.child("constraints") else {
+        return false;
+    };
+    let resources: Vec<&str> = config
+        .child("resources")
+        .map(|r| r.descendants().iter().filter_map(|e| e.id()).collect())
+        .unwrap_or_default();
+    constraints.children.iter().any(|c| {
+        ["rsc", "with-rsc", "first", "then"]
+            .iter()
+            .filter_map(|a| c.attr(a))
+            .any(|r| !resources.contains(&r))
+    })
 }

@@ -119,7 +119,8 @@ pub fn path(name: &str, ctx: &Context<'_>) -> Option<String> {
         "lsmod",
         "multipath",
     ];
-    const BIN: [&str; 15] = [
+    const BIN: [&str; 16] = [
+        "hostid",
         "hostname",
         "uname",
         "lsblk",

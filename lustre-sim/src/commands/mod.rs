@@ -169,6 +169,8 @@ pub fn dispatch_with_stdin(argv: &[String], ctx: &mut Context<'_>, stdin: Option
         "cat" => cat::run(args, ctx),
         "journalctl" => journalctl::run(args, ctx),
         "zpool" => zpool::run(args, ctx),
+        // coreutils: the hostid in /etc/hostid, which ZFS's SPL uses too.
+        "hostid" => Output::ok(format!("{}\n", crate::zfs::hostid(&ctx.host))),
         "zfs" => zfs::run(args, ctx),
         "true" => Output::ok(""),
         "false" => Output::fail("", 1),
@@ -193,7 +195,7 @@ pub fn is_read_only(argv: &[String]) -> bool {
         "uname" | "echo" | "true" | "false" | "cat" | "journalctl" | "crm_mon" | "crm_node" | "lsblk" | "blkid"
         | "readlink" | "udevadm" | "lsmod" => base != "udevadm" || first == Some("info"),
         "corosync" => first == Some("-v"),
-        "modinfo" | "timedatectl" | "df" => true,
+        "modinfo" | "timedatectl" | "df" | "hostid" => true,
         "zpool" | "zfs" => matches!(first, Some("list" | "get")),
         "command" => first == Some("-v"),
         "cibadmin" => args.iter().any(|a| a == "--query" || a == "-Q"),

@@ -13,9 +13,12 @@ pub fn run(args: &[String], ctx: &mut Context<'_>) -> Output {
     let Some((sub, rest)) = args.split_first() else {
         return Output::fail("usage: zpool command args ...\n", 2);
     };
-    // libzfs loads the zfs module when /dev/zfs is missing.
-    let host = ctx.host.clone();
-    ctx.state.load_module(&host, "zfs", crate::state::now_micros());
+    // libzfs loads the zfs module when /dev/zfs is missing (modelled for
+    // the commands that change something: `list` and `get` only read).
+    if matches!(sub.as_str(), "create" | "import") {
+        let host = ctx.host.clone();
+        ctx.state.load_module(&host, "zfs", crate::state::now_micros());
+    }
     match sub.as_str() {
         "create" => create(rest, ctx),
         "import" => import(rest, ctx),
@@ -23,6 +26,7 @@ pub fn run(args: &[String], ctx: &mut Context<'_>) -> Output {
         "list" => list(rest, ctx),
         "destroy" => destroy(rest, ctx),
         "set" => set(rest, ctx),
+        "get" => get(rest, ctx),
         other => Output::fail(format!("unrecognized command '{other}'\n"), 2),
     }
 }
@@ -291,6 +295,25 @@ fn set(args: &[String], ctx: &mut Context<'_>) -> Output {
         }
     }
     Output::ok("")
+}
+
+/// `zpool get [-H] [-o value] PROPERTY POOL`: `multihost` and `guid`
+/// (scripted value form only).
+fn get(args: &[String], ctx: &mut Context<'_>) -> Output {
+    let (_, _, words) = split(args);
+    let [property, name] = words.as_slice() else {
+        return Output::fail("missing property or pool argument\n", 2);
+    };
+    let Some(pool) = ctx.state.imported_pool(&ctx.host, name) else {
+        return no_such_pool(name);
+    };
+    let value = match property.as_str() {
+        "multihost" => if pool.multihost { "on" } else { "off" }.to_string(),
+        "guid" => pool.guid.to_string(),
+        "health" => "ONLINE".to_string(),
+        _ => "-".to_string(),
+    };
+    Output::ok(format!("{value}\n"))
 }
 
 /// `zpool list [-H] [-o PROPS] [POOL…]`: the pools imported here.

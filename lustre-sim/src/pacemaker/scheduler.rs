@@ -493,6 +493,9 @@ fn start_dependents(
         if running.as_deref() == Some(node) {
             continue;
         }
+        if d.held_stopped() {
+            return Err(format!("{} (which {} runs with) is held stopped", d.id, p.id));
+        }
         if let Some(other) = running.filter(|n| view.node(n).is_some_and(|v| v.online)) {
             stop(state, faults, view, cluster, &d, &other, now_us);
         }

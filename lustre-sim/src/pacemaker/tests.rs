@@ -444,6 +444,40 @@ fn a_lost_node_without_a_fence_device_stays_unclean() {
 }
 
 #[test]
+fn a_constraint_must_name_a_resource_that_exists() {
+    let t = now_micros();
+    let mut state = ha(t);
+    configure(&mut state, true);
+    // Deleting a primitive its location constraints still name fails the
+    // schema (Pacemaker 2.1.5 answered exactly this in the HA lab).
+    let gone = run(
+        &mut state,
+        "oss1",
+        "cibadmin --delete --xml-text '<primitive id=\"ost0\"/>'",
+    );
+    assert_eq!(
+        (gone.code, gone.stderr.as_str()),
+        (
+            78,
+            "Call cib_delete failed: Update does not conform to the configured schema\n"
+        )
+    );
+    assert!(ok(
+        &mut state,
+        "oss1",
+        "cibadmin --query --xpath \"//primitive[@id='ost0']\""
+    )
+    .stdout
+    .contains("ost0"));
+    let nobody = run(
+        &mut state,
+        "oss1",
+        "cibadmin --create -o constraints --xml-text '<rsc_colocation id=\"c\" rsc=\"nope\" with-rsc=\"ost0\" score=\"INFINITY\"/>'",
+    );
+    assert_eq!(nobody.code, 78);
+}
+
+#[test]
 fn cibadmin_refuses_duplicate_ids() {
     let t = now_micros();
     let mut state = ha(t);

@@ -88,6 +88,9 @@ pub async fn run(shared: &Shared, target_id: Uuid) -> Result<Value, String> {
         Decision::Format { reformat } => reformat,
     };
     in_use::refuse_if_in_use(shared, &target).await?;
+    if let Some((pool, _)) = super::zfs::member(shared, primary, &device).await? {
+        super::format_zfs::refuse_if_pool_live(shared, &target, &pool).await?;
+    }
     let marker = match marker {
         Some(marker) => marker.to_owned(),
         None => mark(shared, &target, before.uuid_or_empty()).await?,

@@ -28,27 +28,21 @@ pub async fn run(shared: &Shared, target: &TargetRow, hosts: &[Server]) -> Resul
     let primary = hosts
         .first()
         .ok_or_else(|| format!("{} has no primary host", target.name))?;
+    let spec = mkfs::spec(shared, target, hosts, target.reformat).await?;
+    // An earlier attempt created the pool (it left it imported, or its
+    // label is on the volume): finish what it began. Looked for before
+    // the volume, which lsblk may show only as "holding partitions" then.
+    if zfs::imported(shared, primary, pool).await? {
+        return resume(shared, target, primary, &spec, pool, &dataset).await;
+    }
     let vdev = target.device_on(shared, primary).await?;
     let before = contents::read_locked(shared, primary, &vdev).await?;
     let member = zfs::member(shared, primary, &vdev).await?;
-    let spec = mkfs::spec(shared, target, hosts, target.reformat).await?;
-    // The pool's label is on the disk or, as zpool lays out a whole disk,
-    // in its first partition; an earlier attempt also left it imported.
-    let ours = member.as_ref().is_some_and(|(name, _)| name == pool) || zfs::imported(shared, primary, pool).await?;
-    if ours {
-        // An earlier attempt created the pool: finish what it began.
+    if member.as_ref().is_some_and(|(name, _)| name == pool) {
         zfs::import(shared, primary, pool).await?;
-        if !labelled(shared, target, primary, &dataset).await? {
-            let argv = zfs_mkfs_argv(&spec, &dataset, None);
-            primary.check_for(shared, &argv, MKFS_TIMEOUT).await?;
-            require_labelled(shared, target, primary, &dataset).await?;
-        }
-        let guid = pool_guid(shared, primary, pool).await?;
-        record(shared, target, &with_uuid(&guid)).await?;
-        return Ok(json!({
-            "target": target.name, "device": vdev, "dataset": dataset, "formatted": false, "pool_guid": guid,
-        }));
+        return resume(shared, target, primary, &spec, pool, &dataset).await;
     }
+    zfs::require_hostids(shared, hosts).await?;
     if target.format_marker.is_none() && before.holds_data() && !target.reformat {
         return Err(format!(
             "volume {} ({vdev} on {}) holds {}; refusing to overwrite it \
@@ -69,23 +63,58 @@ pub async fn run(shared: &Shared, target: &TargetRow, hosts: &[Server]) -> Resul
     let mkfs: Vec<&str> = mkfs.iter().map(String::as_str).collect();
     let argv = contents::locked(&vdev, &mkfs);
     let output = primary.exec_for(shared, &argv, MKFS_TIMEOUT).await?;
-    let built = zfs::member(shared, primary, &vdev).await?;
-    if built.as_ref().is_none_or(|(name, _)| name != pool) {
+    // mkfs.lustre leaves the pool it created imported where it ran.
+    if !zfs::imported(shared, primary, pool).await? {
         if !output.success() {
             return Err(primary.failed(&argv, &output));
         }
         return Err(format!(
-            "{}: mkfs.lustre succeeded but {vdev} is not a vdev of the pool {pool}",
+            "{}: mkfs.lustre succeeded but pool {pool} is not imported there",
             primary.name
         ));
     }
-    require_labelled(shared, target, primary, &dataset).await?;
-    let guid = pool_guid(shared, primary, pool).await?;
-    record(shared, target, &with_uuid(&guid)).await?;
+    let guid = finish(shared, target, primary, pool, &dataset).await?;
     Ok(json!({
         "target": target.name, "device": vdev, "dataset": dataset, "formatted": true,
         "pool_guid": guid, "command": argv,
     }))
+}
+
+/// The pool exists and is imported on `primary`: creates the dataset if an
+/// earlier attempt did not get that far, then finishes.
+async fn resume(
+    shared: &Shared,
+    target: &TargetRow,
+    primary: &Server,
+    spec: &mkfs::MkfsSpec,
+    pool: &str,
+    dataset: &str,
+) -> Result<Value, String> {
+    if !labelled(shared, target, primary, dataset).await? {
+        let argv = zfs_mkfs_argv(spec, dataset, None);
+        primary.check_for(shared, &argv, MKFS_TIMEOUT).await?;
+    }
+    let guid = finish(shared, target, primary, pool, dataset).await?;
+    Ok(json!({ "target": target.name, "dataset": dataset, "formatted": false, "pool_guid": guid }))
+}
+
+/// Checks what the format left (the dataset labelled, `multihost=on`),
+/// records the target formatted with the pool's GUID and exports the pool:
+/// registration imports it where it mounts, and until then no server
+/// holds it (nor imports it again at boot from the default cache file).
+async fn finish(
+    shared: &Shared,
+    target: &TargetRow,
+    primary: &Server,
+    pool: &str,
+    dataset: &str,
+) -> Result<String, String> {
+    require_labelled(shared, target, primary, dataset).await?;
+    zfs::require_multihost(shared, primary, pool).await?;
+    let guid = pool_guid(shared, primary, pool).await?;
+    record(shared, target, &with_uuid(&guid)).await?;
+    zfs::export(shared, primary, pool).await?;
+    Ok(guid)
 }
 
 /// The GUID of `pool`, imported on `host`: what the target records as its
@@ -121,7 +150,7 @@ async fn require_labelled(shared: &Shared, target: &TargetRow, host: &Server, da
 
 /// Fails when the volume is a vdev of pool `other` and a server seeing it
 /// has that pool imported: `zpool create -f` would destroy a live pool.
-async fn refuse_if_pool_live(shared: &Shared, target: &TargetRow, other: &str) -> Result<(), String> {
+pub(super) async fn refuse_if_pool_live(shared: &Shared, target: &TargetRow, other: &str) -> Result<(), String> {
     let viewers = in_use::viewers(shared, target).await?;
     match zfs::imported_on(shared, &viewers, other).await? {
         Some(host) => Err(format!(

@@ -60,7 +60,10 @@ pub async fn unmount(shared: &Shared, target_id: Uuid) -> Result<Value, String> 
             zfs::release(shared, &target, &host).await?;
             Some((host.name, mount.dir))
         }
-        None => None,
+        None => {
+            zfs::release_anywhere(shared, &target, &hosts).await?;
+            None
+        }
     };
     targets::record(shared, target_id, "unmounted", None).await?;
     Ok(json!({

@@ -54,6 +54,7 @@ async fn mount_unregistered(shared: &Shared, target: &TargetRow, primary: &Serve
     let argv = ["mount", "-t", "lustre", &device, &dir];
     let output = primary.exec_for(shared, &argv, MOUNT_TIMEOUT).await?;
     if !output.success() {
+        let _ = zfs::release(shared, target, primary).await;
         return Err(primary.failed(&argv, &output));
     }
     Ok(Some(dir))

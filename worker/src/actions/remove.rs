@@ -29,6 +29,9 @@ pub async fn target(shared: &Shared, target_id: Uuid) -> Result<Value, String> {
         Some(_) => Some(super::ha::resource::remove(shared, &target).await?),
         None => None,
     };
+    // Best effort: a dead server keeps no target, and its pool is not
+    // mounted anywhere (checked above).
+    let _ = super::zfs::release_anywhere(shared, &target, &hosts).await;
     targets::record(shared, target_id, "removed", None).await?;
     Ok(json!({
         "target": target.name,

@@ -67,8 +67,9 @@ pub async fn run(shared: &Shared, target_id: Uuid) -> Result<Value, String> {
     let spec = mkfs::spec(shared, &target, &hosts, false).await?;
     let dryrun = host.check(shared, &["tunefs.lustre", "--dryrun", &device]).await?;
     let argv = tunefs_argv(&spec, &current_params(&dryrun), &device);
-    host.check(shared, &argv).await?;
+    let done = host.check(shared, &argv).await;
     zfs::release(shared, &target, host).await?;
+    done?;
     Ok(json!({ "target": target.name, "host": host.name, "device": device, "command": argv }))
 }
 

@@ -76,12 +76,16 @@ pub async fn open(shared: &Shared, target: &TargetRow, host: &Server) -> Result<
         let found = super::contents::require_target(shared, target, host, &device).await?;
         return Ok((device, found.label));
     };
-    import(shared, host, pool).await?;
+    let imported_now = import(shared, host, pool).await?;
     let label = svname(shared, host, &dataset).await?;
     if !label
         .as_deref()
         .is_some_and(|l| super::blkid::labels_target(l, &target.name))
     {
+        if imported_now {
+            // Not ours to keep: the partner may need it.
+            let _ = export(shared, host, pool).await;
+        }
         return Err(format!(
             "dataset {dataset} on {} is {}, not {}; refusing to mount it",
             host.name,
@@ -97,6 +101,62 @@ pub async fn open(shared: &Shared, target: &TargetRow, host: &Server) -> Result<
 pub async fn release(shared: &Shared, target: &TargetRow, host: &Server) -> Result<(), String> {
     if let Some(pool) = target.zpool.as_deref() {
         export(shared, host, pool).await?;
+    }
+    Ok(())
+}
+
+/// Exports a ZFS target's pool from whichever of `hosts` has it imported
+/// (the target being mounted nowhere): a redelivered unmount, or a
+/// removal, finds the pool an earlier attempt left behind.
+pub async fn release_anywhere(shared: &Shared, target: &TargetRow, hosts: &[Server]) -> Result<(), String> {
+    if let Some(pool) = target.zpool.as_deref() {
+        for host in hosts {
+            export(shared, host, pool).await?;
+        }
+    }
+    Ok(())
+}
+
+/// `multihost` of `pool`, imported on `host`: `on` is what makes a forced
+/// import safe, and mkfs.lustre only sets it where the server has a
+/// hostid.
+pub async fn require_multihost(shared: &Shared, host: &Server, pool: &str) -> Result<(), String> {
+    let value = host
+        .check(shared, &["zpool", "get", "-H", "-o", "value", "multihost", pool])
+        .await?;
+    if value.trim() == "on" {
+        return Ok(());
+    }
+    Err(format!(
+        "pool {pool} on {} has multihost {}: without it nothing stops two servers importing it at once; \
+         give every server a unique hostid (`zgenhostid`) and run `zpool set multihost=on {pool}` there",
+        host.name,
+        value.trim()
+    ))
+}
+
+/// Fails unless every one of `hosts` has its own, non-zero hostid
+/// (`hostid`, which reads `/etc/hostid`): multihost's activity check
+/// tells servers apart by it, so servers cloned with one hostid could
+/// import one pool at once.
+pub async fn require_hostids(shared: &Shared, hosts: &[Server]) -> Result<(), String> {
+    let mut seen: Vec<(String, &str)> = Vec::new();
+    for host in hosts {
+        let id = host.check(shared, &["hostid"]).await?.trim().to_owned();
+        if id.trim_start_matches('0').is_empty() {
+            return Err(format!(
+                "{} has no hostid: ZFS cannot protect its pools from a second import; run `zgenhostid` there",
+                host.name
+            ));
+        }
+        if let Some((_, other)) = seen.iter().find(|(seen_id, _)| *seen_id == id) {
+            return Err(format!(
+                "{} and {other} share hostid {id} (cloned?): ZFS could import one pool on both; run \
+                 `zgenhostid -f` on one of them",
+                host.name
+            ));
+        }
+        seen.push((id, host.name.as_str()));
     }
     Ok(())
 }

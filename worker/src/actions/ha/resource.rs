@@ -121,6 +121,8 @@ async fn create_pool(shared: &Shared, hosts: &[Server], id: &str, pool: &str) ->
             created.push(eid);
         }
     }
+    // Bound to its target now: it runs where and when the target does.
+    set_role(shared, hosts, &pacemaker::pool_resource_id(id), "Started").await?;
     Ok(created)
 }
 
@@ -219,21 +221,27 @@ fn stuck(status: &ClusterStatus, id: &str, hosts: &[Server]) -> Option<String> {
     if resource.blocked {
         return Some(format!("Pacemaker shows {id} blocked"));
     }
-    let failed: Vec<String> = status
-        .fail_counts_of(id)
-        .into_iter()
-        .filter(|f| f.count >= pacemaker::INFINITY)
-        .map(|f| f.node.clone())
-        .collect();
-    let all_failed = hosts
-        .iter()
-        .all(|h| h.ha_node.as_ref().is_some_and(|n| failed.contains(n)));
-    all_failed.then(|| {
-        format!(
-            "{id} failed to start on {} (fail-count INFINITY); it stays off those nodes until it is cleaned up",
-            failed.join(", ")
-        )
-    })
+    // A ZFS target's pool resource failing to import keeps it off a node
+    // as surely as its own failure.
+    let pool = pacemaker::pool_resource_id(id);
+    let why = [id, pool.as_str()].into_iter().find_map(|rid| {
+        let failed: Vec<String> = status
+            .fail_counts_of(rid)
+            .into_iter()
+            .filter(|f| f.count >= pacemaker::INFINITY)
+            .map(|f| f.node.clone())
+            .collect();
+        let all_failed = hosts
+            .iter()
+            .all(|h| h.ha_node.as_ref().is_some_and(|n| failed.contains(n)));
+        all_failed.then(|| {
+            format!(
+                "{rid} failed to start on {} (fail-count INFINITY); it stays off those nodes until it is cleaned up",
+                failed.join(", ")
+            )
+        })
+    });
+    why
 }
 
 /// `mount_target` for a Pacemaker target: `target-role=Started`, then waits
@@ -275,11 +283,16 @@ pub async fn stop(shared: &Shared, target: &TargetRow) -> Result<Value, String> 
     let (_, before) = crm::status_any(shared, &hosts).await?;
     let was_running = before.resource(id).is_some_and(|r| r.active);
     set_role(shared, &hosts, id, "Stopped").await?;
-    crm::wait_for(shared, &hosts, SETTLE, |status| match status.resource(id) {
-        Some(r) if r.active || !r.nodes.is_empty() => {
-            Ok(Look::NotYet(format!("{id} still runs on {}", r.nodes.join(", "))))
+    // A ZFS target's pool stops after it: until then no other step may
+    // import it.
+    let pool = target.zpool.as_ref().map(|_| pacemaker::pool_resource_id(id));
+    crm::wait_for(shared, &hosts, SETTLE, |status| {
+        for rid in std::iter::once(id).chain(pool.as_deref()) {
+            if let Some(r) = status.resource(rid).filter(|r| r.active || !r.nodes.is_empty()) {
+                return Ok(Look::NotYet(format!("{rid} still runs on {}", r.nodes.join(", "))));
+            }
         }
-        _ => Ok(Look::Done(())),
+        Ok(Look::Done(()))
     })
     .await?;
     targets::record(shared, target.id, "unmounted", None).await?;
@@ -299,6 +312,11 @@ pub async fn move_to(shared: &Shared, target: &TargetRow, to: uuid::Uuid) -> Res
         .ok_or_else(|| format!("host {to} is not a server of {}", target.name))?;
     let node = wanted.node_name()?.to_owned();
     crm::crm_resource(shared, &hosts, &["--cleanup", "--resource", id]).await?;
+    if target.zpool.is_some() {
+        // A failed import on the destination would keep the target off it.
+        let pool = pacemaker::pool_resource_id(id);
+        crm::crm_resource(shared, &hosts, &["--cleanup", "--resource", &pool]).await?;
+    }
     let (_, status) = crm::status_any(shared, &hosts).await?;
     let already = status.resource(id).is_some_and(|r| r.runs_on(&node));
     if !already {
@@ -336,12 +354,15 @@ pub async fn remove(shared: &Shared, target: &TargetRow) -> Result<Value, String
     let id = resource_of(target)?;
     let hosts = target.hosts(shared).await?;
     let (via, status) = crm::status_any(shared, &hosts).await?;
-    if let Some(r) = status.resource(id).filter(|r| r.active) {
-        return Err(format!(
-            "{} still runs on {}; stop it before removing it",
-            target.name,
-            r.nodes.join(", ")
-        ));
+    let pool = target.zpool.as_ref().map(|_| pacemaker::pool_resource_id(id));
+    for rid in std::iter::once(id).chain(pool.as_deref()) {
+        if let Some(r) = status.resource(rid).filter(|r| r.active) {
+            return Err(format!(
+                "{} still runs on {} ({rid}); stop it before removing it",
+                target.name,
+                r.nodes.join(", ")
+            ));
+        }
     }
     if status.resource(id).is_some() {
         crm::crm_resource(shared, &hosts, &["--clear", "--resource", id]).await?;
@@ -350,6 +371,12 @@ pub async fn remove(shared: &Shared, target: &TargetRow) -> Result<Value, String
         let cid = pacemaker::location_id(id, host.node_name()?);
         let xml = pacemaker::element_ref("rsc_location", &cid);
         via.check(shared, &["cibadmin", "--delete", "--xml-text", &xml]).await?;
+    }
+    if let Some(pool) = pool.as_deref().filter(|p| status.resource(p).is_some()) {
+        // Held stopped first: without its constraints it could start
+        // anywhere. (The schema refuses deleting a primitive that
+        // constraints still name, so they go first.)
+        set_role(shared, &hosts, pool, "Stopped").await?;
     }
     if target.zpool.is_some() {
         for (tag, eid) in [
