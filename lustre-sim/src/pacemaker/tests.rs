@@ -478,6 +478,22 @@ fn a_constraint_must_name_a_resource_that_exists() {
 }
 
 #[test]
+fn agent_metadata_needs_no_cluster_and_names_a_missing_agent() {
+    let mut state = cluster();
+    let zfs = ok(&mut state, "oss1", "crm_resource --show-metadata ocf:heartbeat:ZFS");
+    assert!(zfs.stdout.contains("<resource-agent name=\"ZFS\""), "{}", zfs.stdout);
+    let none = run(&mut state, "oss1", "crm_resource --show-metadata ocf:heartbeat:Nope");
+    assert_eq!(
+        (none.code, none.stderr.as_str()),
+        (
+            105,
+            "crm_resource: Metadata query for ocf:heartbeat:Nope failed: No such device or address\n\
+             Error performing operation: No such object\n"
+        )
+    );
+}
+
+#[test]
 fn cibadmin_refuses_duplicate_ids() {
     let t = now_micros();
     let mut state = ha(t);

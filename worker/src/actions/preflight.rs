@@ -59,6 +59,14 @@ pub async fn run(shared: &Shared, host: &Server, kernel: &str) -> Result<Preflig
     let time = time_sync(shared, host).await?;
     let df = host.exec(shared, &["df", "-B1", "--output=avail", "/var/log"]).await?;
     let zpool = host.exec(shared, &["command", "-v", "zpool"]).await?;
+    // On an HA server a ZFS target's pool is Pacemaker's `ZFS` resource.
+    let agent = match ha.pacemaker {
+        Some(_) => Some(
+            host.exec(shared, &["crm_resource", "--show-metadata", ZFS_AGENT])
+                .await?,
+        ),
+        None => None,
+    };
     let preflight = Preflight {
         checks: vec![
             lustre_tools(&lctl),
@@ -68,7 +76,7 @@ pub async fn run(shared: &Shared, host: &Server, kernel: &str) -> Result<Preflig
             ha_stack(&ha),
             time,
             log_space(&df),
-            zfs(&modinfo, &zpool),
+            zfs(&modinfo, &zpool, agent.as_ref()),
         ],
     };
     record(shared, host.id, &ha.label, &preflight).await?;
@@ -183,9 +191,15 @@ fn kernel_modules(kernel: &str, out: &ExecOutput) -> Check {
     )
 }
 
+/// The agent a ZFS target's pool resource runs.
+const ZFS_AGENT: &str = "ocf:heartbeat:ZFS";
+
 /// ZFS targets: `osd_zfs` among the modules found (see
-/// [`kernel_modules`]) and `zpool`, which imports and exports their pools.
-fn zfs(modinfo: &ExecOutput, zpool: &ExecOutput) -> Check {
+/// [`kernel_modules`]), `zpool`, which imports and exports their pools,
+/// and where Pacemaker is installed its `ZFS` agent (`agent`:
+/// `crm_resource --show-metadata`), which RHEL's resource-agents leaves
+/// out.
+fn zfs(modinfo: &ExecOutput, zpool: &ExecOutput, agent: Option<&ExecOutput>) -> Check {
     const NAME: &str = "zfs";
     let osd = found_modules(&modinfo.stdout).iter().any(|m| m == "osd_zfs");
     let tool = zpool.success() && !zpool.stdout.trim().is_empty();
@@ -193,10 +207,20 @@ fn zfs(modinfo: &ExecOutput, zpool: &ExecOutput) -> Check {
                and `kmod-lustre-osd-zfs`), give the host a unique hostid (`zgenhostid`) so that multihost \
                protects its pools, then probe the host again; ldiskfs targets do not need it";
     match (osd, tool) {
-        (true, true) => Check::pass(NAME, format!("osd_zfs and {}", zpool.stdout.trim())),
-        (false, _) => Check::warn(NAME, "no osd_zfs module: ZFS targets cannot run here", fix),
-        (true, false) => Check::warn(NAME, "`zpool` was not found: ZFS pools cannot be imported here", fix),
+        (false, _) => return Check::warn(NAME, "no osd_zfs module: ZFS targets cannot run here", fix),
+        (true, false) => return Check::warn(NAME, "`zpool` was not found: ZFS pools cannot be imported here", fix),
+        (true, true) => {}
     }
+    if agent.is_some_and(|out| !out.success()) {
+        return Check::warn(
+            NAME,
+            format!("Pacemaker has no {ZFS_AGENT} agent: a ZFS target's pool could not fail over"),
+            "Install the ZFS resource agent on every member (Debian: `resource-agents`; SUSE: \
+             `resource-agents-zfs`; RHEL leaves `heartbeat/ZFS` out of its package: install it from \
+             ClusterLabs' resource-agents), then probe the host again",
+        );
+    }
+    Check::pass(NAME, format!("osd_zfs and {}", zpool.stdout.trim()))
 }
 
 /// Module names from `modinfo -n` file names:
@@ -539,11 +563,27 @@ mod tests {
     fn zfs_needs_its_osd_and_zpool() {
         let both = out(0, "/lib/modules/k/extra/lustre-osd-zfs/fs/osd_zfs.ko\n", "");
         let zpool = out(0, "/usr/sbin/zpool\n", "");
-        assert_eq!(zfs(&both, &zpool).status, CheckStatus::Pass);
+        assert_eq!(zfs(&both, &zpool, None).status, CheckStatus::Pass);
         let ldiskfs = out(1, "/lib/modules/k/extra/lustre-osd-ldiskfs/fs/osd_ldiskfs.ko\n", "");
-        assert_eq!(zfs(&ldiskfs, &zpool).status, CheckStatus::Warn);
-        let message = zfs(&both, &out(1, "", "")).message;
+        assert_eq!(zfs(&ldiskfs, &zpool, None).status, CheckStatus::Warn);
+        let message = zfs(&both, &out(1, "", ""), None).message;
         assert!(message.contains("`zpool` was not found"), "{message}");
+        // Pacemaker 2.1.5 on a host without the agent.
+        let missing = out(
+            105,
+            "",
+            "crm_resource: Metadata query for ocf:heartbeat:ZFS failed: No such device or address\n\
+             Error performing operation: No such object\n",
+        );
+        let check = zfs(&both, &zpool, Some(&missing));
+        assert_eq!(check.status, CheckStatus::Warn);
+        assert!(
+            check.message.contains("no ocf:heartbeat:ZFS agent"),
+            "{}",
+            check.message
+        );
+        let present = out(0, "<?xml version=\"1.0\"?>\n<resource-agent name=\"ZFS\"/>\n", "");
+        assert_eq!(zfs(&both, &zpool, Some(&present)).status, CheckStatus::Pass);
     }
 
     #[test]
