@@ -5,6 +5,7 @@
 //! every check.
 
 use integration_tests::alerts::{alert_raised, get};
+use integration_tests::lustre::LONG;
 use integration_tests::TestEnv;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -153,6 +154,27 @@ async fn a_lustre_server_passes_every_check() -> anyhow::Result<()> {
     assert_eq!(host["lnet_transitions"], json!(["lnet_up"]), "{host}");
     let page = get(&env, "/api/alert?active=true&kind=host_preflight_failed").await?;
     assert_eq!(page["objects"], json!([]), "{page}");
+
+    // Probed again on request (after installing what a check asked for),
+    // the checks are run afresh.
+    let before = host["preflight_at"].as_str().unwrap_or_default().to_owned();
+    let (status, envelope) = env.post(&format!("/api/host/{}/probe", hosts[0]), &json!({})).await?;
+    assert_eq!(status, StatusCode::ACCEPTED, "{envelope}");
+    let command = envelope["response"]["command"].as_str().unwrap_or_default().to_owned();
+    let done = env.finished(&command, LONG).await?;
+    assert_eq!(done["state"], "succeeded", "{done}");
+    let again = get(&env, &format!("/api/host/{}", hosts[0])).await?;
+    assert!(
+        again["preflight_at"].as_str().unwrap_or_default() > before.as_str(),
+        "{again}"
+    );
+    assert_eq!(again["state"], "managed", "{again}");
+    let (status, envelope) = env
+        .post("/api/host/0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b/probe", &json!({}))
+        .await?;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{envelope}");
+    let (status, _) = env.post("/api/host/not-an-id/probe", &json!({})).await?;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
     // The API describes the results it sends.
     let (_, doc) = env.get("/api/openapi.json").await?;
     let schemas = &doc["components"]["schemas"];

@@ -92,6 +92,7 @@ fn table() -> Vec<(Method, &'static str, Access, Route)> {
         (M::GET, "/host/{id}/metric", READ, web::get().to(metrics::object::host)),
         (M::PATCH, "/host/{id}", SUPER, web::patch().to(hosts::change::patch)),
         (M::PUT, "/host/{id}/lnet", SUPER, web::put().to(hosts::lnet::put)),
+        (M::POST, "/host/{id}/probe", SUPER, web::post().to(hosts::create::probe)),
         (M::GET, "/ssh_key", READ, web::get().to(ssh_key::get)),
         (M::GET, "/volume", READ, web::get().to(volumes::list)),
         (M::GET, "/filesystem", READ, web::get().to(filesystems::list::handle)),

@@ -68,6 +68,7 @@ use crate::auth::{Access, COOKIE};
         hosts::list::get,
         hosts::change::patch,
         hosts::lnet::put,
+        hosts::create::probe,
         ssh_key::get,
         volumes::list,
         filesystems::list::handle,

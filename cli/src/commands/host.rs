@@ -34,6 +34,12 @@ pub enum HostCommand {
         /// Id, node name or address.
         host: String,
     },
+    /// Probe a server again: its software, devices and pre-flight checks
+    /// (after installing what a failed check asked for).
+    Probe {
+        /// Id, node name or address.
+        host: String,
+    },
     /// Stop managing a server (refused while it serves targets).
     Remove {
         /// Id, node name or address.
@@ -92,6 +98,10 @@ pub async fn run(ctx: &Ctx, command: &HostCommand) -> Result<()> {
                 Ok(())
             })
         }
+        HostCommand::Probe { host } => {
+            let id = resolve::host_id(&ctx.client, host).await?;
+            probe(ctx, &id).await
+        }
         HostCommand::Remove { host } => {
             let id = resolve::host_id(&ctx.client, host).await?;
             let done = format!("Removed host {host}.");
@@ -139,19 +149,37 @@ async fn add(ctx: &Ctx, address: &str, port: Option<u16>, fingerprint: Option<&s
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_owned();
-    let Some(command) = started_command(&response) else {
-        return Ok(());
-    };
+    match started_command(&response) {
+        Some(command) => follow(ctx, &host_id, &command, &format!("Adding host {address} ({host_id})")).await,
+        None => Ok(()),
+    }
+}
+
+/// Probes host `id` again and, waiting, shows it with its pre-flight checks.
+async fn probe(ctx: &Ctx, id: &str) -> Result<()> {
+    let response = ctx.client.post(&format!("/api/host/{id}/probe"), &json!({})).await?;
+    if ctx.json {
+        output::json(&response);
+    }
+    match started_command(&response) {
+        Some(command) => follow(ctx, id, &command, &format!("Probing host {id}")).await,
+        None => Ok(()),
+    }
+}
+
+/// Waits for `command` (which probes host `id`) unless told not to, then
+/// shows the host; `doing` says what runs when not waiting.
+async fn follow(ctx: &Ctx, id: &str, command: &str, doing: &str) -> Result<()> {
     if !ctx.wait {
         if !ctx.json {
-            println!("Adding host {address} ({host_id}): command {command}.");
+            println!("{doing}: command {command}.");
         }
         return Ok(());
     }
-    let finished = progress::wait(&ctx.client, &command).await?;
+    let finished = progress::wait(&ctx.client, command).await?;
     progress::outcome(&finished)?;
     if !ctx.json {
-        let host: Host = parse(ctx.client.get(&format!("/api/host/{host_id}")).await?)?;
+        let host: Host = parse(ctx.client.get(&format!("/api/host/{id}")).await?)?;
         println!("{}", details(&host));
     }
     Ok(())

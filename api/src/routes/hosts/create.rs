@@ -67,10 +67,10 @@ pub(crate) fn check_address(address: &str) -> Result<(), ApiError> {
     }
 }
 
-/// The command that probes host `id`.
-fn probe_command(id: Uuid, address: &str, port: u16) -> NewCommand {
+/// The command that probes host `id`, described by `message`.
+fn probe_command(id: Uuid, address: &str, message: String) -> NewCommand {
     NewCommand {
-        message: format!("Add host {address}:{port}"),
+        message,
         jobs: vec![NewJob {
             key: "probe".into(),
             description: format!("Connect to {address} and detect its Lustre software and devices"),
@@ -142,7 +142,7 @@ pub async fn handle(state: web::Data<AppState>, body: web::Json<HostRequest>) ->
         )));
     };
     let id: Uuid = row.try_get("", "id")?;
-    let command = probe_command(id, &request.address, port);
+    let command = probe_command(id, &request.address, format!("Add host {}:{port}", request.address));
     let stored = store::commands::insert(&tx, &command).await?;
     tx.commit().await?;
     state.notify_scheduler(SchedulerMessage::CommandSubmitted { command_id: stored.id });
@@ -156,5 +156,51 @@ pub async fn handle(state: web::Data<AppState>, body: web::Json<HostRequest>) ->
             host,
             command: stored.id,
         },
+    ))
+}
+
+/// The command that probes the host again.
+#[derive(Serialize, ToSchema)]
+pub struct Probed {
+    command: Uuid,
+}
+
+/// Probes a managed host again: its software, devices and pre-flight
+/// checks, as when it was added (after installing what a failed check
+/// asked for, or changing its storage).
+#[utoipa::path(
+    post,
+    path = "/api/host/{id}/probe",
+    tag = "host",
+    params(("id" = Uuid, Path, description = "The host's id")),
+    responses(
+        (status = 202, description = "The probe is submitted: its command", body = Envelope<Probed>,
+            links(("command" = (operation_id = "get_command_id",
+                parameters(("id" = "$response.body#/response/command")))))),
+        (status = 400, description = "The id is invalid", body = ErrorEnvelope),
+        (status = 404, description = "No such host", body = ErrorEnvelope),
+        (status = 409, description = "The host is removed: add it again instead", body = ErrorEnvelope),
+    ),
+)]
+pub async fn probe(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let id = crate::routes::query::id(&path, "host")?;
+    let host = super::load(&state.db, "id = $1", vec![id.into()])
+        .await?
+        .pop()
+        .ok_or_else(|| ApiError::NotFound(format!("host {id} does not exist")))?;
+    let label = host.nodename.clone().unwrap_or_else(|| host.address.clone());
+    if host.state == "removed" {
+        return Err(ApiError::Conflict(format!(
+            "host {label} is removed: add it again (POST /api/host) instead"
+        )));
+    }
+    let command = probe_command(id, &host.address, format!("Probe host {label} again"));
+    let tx = state.db.begin().await?;
+    let stored = store::commands::insert(&tx, &command).await?;
+    tx.commit().await?;
+    state.notify_scheduler(SchedulerMessage::CommandSubmitted { command_id: stored.id });
+    Ok(crate::respond::with_status(
+        StatusCode::ACCEPTED,
+        Probed { command: stored.id },
     ))
 }
