@@ -347,6 +347,43 @@ pub fn pool_order(resource: &str) -> String {
     )
 }
 
+/// One CIB element of a ZFS target's pool: its section, tag, id and XML.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolElement {
+    pub scope: &'static str,
+    pub tag: &'static str,
+    pub id: String,
+    pub xml: String,
+}
+
+/// The CIB elements of target primitive `resource`'s pool, in the order
+/// they are created (the primitive before the constraints naming it);
+/// deleted in reverse, since the schema refuses a constraint whose
+/// resource is gone.
+pub fn pool_elements(resource: &str, pool: &str, monitor_secs: u32) -> [PoolElement; 3] {
+    let element = |scope, tag, id, xml| PoolElement { scope, tag, id, xml };
+    [
+        element(
+            "resources",
+            "primitive",
+            pool_resource_id(resource),
+            pool_primitive(resource, pool, monitor_secs),
+        ),
+        element(
+            "constraints",
+            "rsc_colocation",
+            pool_colocation_id(resource),
+            pool_colocation(resource),
+        ),
+        element(
+            "constraints",
+            "rsc_order",
+            pool_order_id(resource),
+            pool_order(resource),
+        ),
+    ]
+}
+
 /// The id of the fencing device for `node`.
 pub fn fence_id(node: &str) -> String {
     let safe: String = node

@@ -381,7 +381,7 @@ impl ClusterState {
     /// (`/dev/sdb`) or one of its udev links ([`ClusterState::device_links`],
     /// with or without `/dev/`), or the legacy `/dev/disk/by-id/scsi-SERIAL`.
     pub fn resolve_device(&self, host: &str, path: &str) -> Option<String> {
-        if !path.starts_with('/') && !path.starts_with("disk/") && path.contains('/') {
+        if crate::zfs::is_dataset(path) {
             return self.resolve_dataset(host, path);
         }
         let legacy = path.strip_prefix("/dev/disk/by-id/scsi-");

@@ -111,6 +111,12 @@ impl ClusterState {
     }
 }
 
+/// Whether `path` names a dataset (`pool/ost0`) rather than a device: no
+/// leading `/` (udev's `disk/…` links aside) yet a `/` inside.
+pub fn is_dataset(path: &str) -> bool {
+    !path.starts_with('/') && !path.starts_with("disk/") && path.contains('/')
+}
+
 /// Whether `host` is down (an MMP activity check sees no writes from it).
 pub fn host_down(faults: &Faults, host: &str) -> bool {
     faults.host(host).down

@@ -90,7 +90,7 @@ pub(crate) fn mount_device(device: &str, dir: &str, ctx: &mut Context<'_>) -> Ou
     let Some(serial) = ctx.state.resolve_device(&ctx.host, device) else {
         // A `pool/dataset` is known only by opening it, which fails alike
         // when the pool is not imported here or the dataset is missing.
-        if !device.starts_with('/') && device.contains('/') {
+        if crate::zfs::is_dataset(device) {
             return Output::fail(
                 format!(
                     "mount.lustre: {device} has not been formatted with mkfs.lustre or the backend filesystem \

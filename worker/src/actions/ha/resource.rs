@@ -96,29 +96,9 @@ pub async fn configure(shared: &Shared, target: &TargetRow) -> Result<Value, Str
 /// target's; the ids created now.
 async fn create_pool(shared: &Shared, hosts: &[Server], id: &str, pool: &str) -> Result<Vec<String>, String> {
     let mut created = Vec::new();
-    let elements = [
-        (
-            "resources",
-            "primitive",
-            pacemaker::pool_resource_id(id),
-            pacemaker::pool_primitive(id, pool, shared.settings.pacemaker_monitor_secs),
-        ),
-        (
-            "constraints",
-            "rsc_colocation",
-            pacemaker::pool_colocation_id(id),
-            pacemaker::pool_colocation(id),
-        ),
-        (
-            "constraints",
-            "rsc_order",
-            pacemaker::pool_order_id(id),
-            pacemaker::pool_order(id),
-        ),
-    ];
-    for (scope, tag, eid, xml) in elements {
-        if create(shared, hosts, scope, tag, &eid, &xml).await? {
-            created.push(eid);
+    for e in pacemaker::pool_elements(id, pool, shared.settings.pacemaker_monitor_secs) {
+        if create(shared, hosts, e.scope, e.tag, &e.id, &e.xml).await? {
+            created.push(e.id);
         }
     }
     // Bound to its target now: it runs where and when the target does.
@@ -378,13 +358,12 @@ pub async fn remove(shared: &Shared, target: &TargetRow) -> Result<Value, String
         // constraints still name, so they go first.)
         set_role(shared, &hosts, pool, "Stopped").await?;
     }
-    if target.zpool.is_some() {
-        for (tag, eid) in [
-            ("rsc_order", pacemaker::pool_order_id(id)),
-            ("rsc_colocation", pacemaker::pool_colocation_id(id)),
-            ("primitive", pacemaker::pool_resource_id(id)),
-        ] {
-            let xml = pacemaker::element_ref(tag, &eid);
+    if let Some(zpool) = target.zpool.as_deref() {
+        for e in pacemaker::pool_elements(id, zpool, shared.settings.pacemaker_monitor_secs)
+            .iter()
+            .rev()
+        {
+            let xml = pacemaker::element_ref(e.tag, &e.id);
             via.check(shared, &["cibadmin", "--delete", "--xml-text", &xml]).await?;
         }
     }
