@@ -1,0 +1,1 @@
+//! File systems: creation, their targets, states and removal.

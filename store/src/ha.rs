@@ -1,0 +1,1 @@
+//! HA clusters: their members and Pacemaker state.

@@ -1,0 +1,1 @@
+//! Servers: adding, probing, their state, LNet and pre-flight results, and removal.

@@ -1,0 +1,1 @@
+//! Jobs: their states, locks and dependencies, and the commands they belong to.

@@ -1,0 +1,1 @@
+//! Server log lines and the journal cursors they are read from.

@@ -1,0 +1,1 @@
+//! Persistent parameters and what the servers were last seen to hold.

@@ -1,0 +1,1 @@
+//! Steps: claiming, heartbeats, results and redelivery.

@@ -1,0 +1,1 @@
+//! Targets (MGT, MDT, OST): where they live, their states and Pacemaker resources.

@@ -1,0 +1,1 @@
+//! Volumes and the paths each server sees them by.
