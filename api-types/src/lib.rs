@@ -1,3 +1,18 @@
 //! The JSON API's shape, written once: the bodies `/api` answers with and
 //! accepts. The API serves them, `store` builds the read models among them
 //! from the database, and the CLI reads them.
+
+pub mod alerts;
+pub mod commands;
+pub mod envelope;
+pub mod events;
+pub mod filesystems;
+pub mod ha;
+pub mod hosts;
+pub mod locks;
+pub mod logs;
+pub mod pages;
+pub mod planning;
+pub mod storage;
+pub mod targets;
+pub mod volumes;

@@ -18,7 +18,6 @@ use std::time::Instant;
 
 use crate::error::ApiError;
 use crate::state::AppState;
-use store::sql::query;
 
 /// What this process counts as requests pass.
 pub struct Metrics {
@@ -79,15 +78,6 @@ fn gauge(name: &str, help: &str, labels: &[&str]) -> Result<IntGaugeVec, ApiErro
     IntGaugeVec::new(Opts::new(name, help), labels).map_err(|e| ApiError::Internal(e.into()))
 }
 
-/// Rows `(label, count)` of a grouping query.
-async fn counts(state: &AppState, sql: &str, values: Vec<sea_orm::Value>) -> Result<Vec<(String, i64)>, ApiError> {
-    let rows = query(&state.db, sql, values).await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get("", "label")?, r.try_get("", "n")?)))
-        .collect::<Result<_, sea_orm::DbErr>>()
-        .map_err(ApiError::from)
-}
-
 /// The smallest UUIDv7 of an hour ago: ids are time-ordered, so "recent"
 /// is a primary-key range, not a scan.
 fn an_hour_ago() -> uuid::Uuid {
@@ -102,33 +92,19 @@ pub async fn get(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let register =
         |c: Box<dyn prometheus::core::Collector>| scrape.register(c).map_err(|e| ApiError::Internal(e.into()));
     let commands = gauge("chroma_commands", "Commands by state", &["state"])?;
-    for (label, n) in counts(
-        &state,
-        "SELECT state AS label, count(*) AS n FROM command GROUP BY state",
-        vec![],
-    )
-    .await?
-    {
-        commands.with_label_values(&[&label]).set(n);
+    for (command_state, n) in store::commands::count_by_state(&state.db).await? {
+        commands.with_label_values(&[command_state.as_str()]).set(n);
     }
     let jobs = gauge("chroma_jobs", "Jobs by state", &["state"])?;
-    for (label, n) in counts(
-        &state,
-        "SELECT state AS label, count(*) AS n FROM job GROUP BY state",
-        vec![],
-    )
-    .await?
-    {
-        jobs.with_label_values(&[&label]).set(n);
+    for (job_state, n) in store::jobs::count_by_state(&state.db).await? {
+        jobs.with_label_values(&[job_state.as_str()]).set(n);
     }
     let steps = gauge(
         "chroma_active_steps",
         "Steps of running or paused jobs by state",
         &["state"],
     )?;
-    let active = "SELECT s.state AS label, count(*) AS n FROM step s JOIN job j ON j.id = s.job_id
-                  WHERE j.state IN ('running', 'paused') GROUP BY s.state";
-    for (label, n) in counts(&state, active, vec![]).await? {
+    for (label, n) in store::steps::active_count_by_state(&state.db).await? {
         steps.with_label_values(&[&label]).set(n);
     }
     let recent = gauge(
@@ -137,29 +113,15 @@ pub async fn get(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
         &["what"],
     )?;
     let since = an_hour_ago();
-    let rows = query(
-        &state.db,
-        "SELECT COALESCE(sum(GREATEST(attempts - 1, 0)), 0)::bigint AS redeliveries,
-                count(*) FILTER (WHERE error LIKE '%was dead-lettered%') AS dead_letters
-         FROM step WHERE id >= $1",
-        [since.into()],
-    )
-    .await?;
-    if let Some(r) = rows.first() {
-        recent
-            .with_label_values(&["redeliveries"])
-            .set(r.try_get("", "redeliveries")?);
-        recent
-            .with_label_values(&["dead_letters"])
-            .set(r.try_get("", "dead_letters")?);
-    }
+    let retries = store::steps::recent_retries(&state.db, since).await?;
+    recent.with_label_values(&["redeliveries"]).set(retries.redeliveries);
+    recent.with_label_values(&["dead_letters"]).set(retries.dead_letters);
     let events = gauge(
         "chroma_events_last_hour",
         "Events of the last hour by kind (step_rescued, step_dead_lettered, api_change, login_failed, …)",
         &["kind"],
     )?;
-    let recent_events = "SELECT kind AS label, count(*) AS n FROM event WHERE id >= $1 GROUP BY kind";
-    for (label, n) in counts(&state, recent_events, vec![since.into()]).await? {
+    for (label, n) in store::events::count_by_kind_since(&state.db, since).await? {
         events.with_label_values(&[&label]).set(n);
     }
     let durations = GaugeVec::new(
@@ -170,15 +132,7 @@ pub async fn get(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
         &["quantile"],
     )
     .map_err(|e| ApiError::Internal(e.into()))?;
-    let rows = query(
-        &state.db,
-        "SELECT percentile_cont(ARRAY[0.5, 0.9, 0.99]) WITHIN GROUP
-                  (ORDER BY extract(epoch FROM finished_at - started_at)) AS q
-         FROM step WHERE id >= $1 AND state = 'succeeded' AND started_at IS NOT NULL",
-        [since.into()],
-    )
-    .await?;
-    let quantiles: Option<Vec<f64>> = rows.first().and_then(|r| r.try_get("", "q").ok());
+    let quantiles = store::steps::recent_duration_quantiles(&state.db, since).await?;
     for (q, v) in ["0.5", "0.9", "0.99"].iter().zip(quantiles.unwrap_or_default()) {
         durations.with_label_values(&[q]).set(v);
     }

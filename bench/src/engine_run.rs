@@ -91,9 +91,9 @@ async fn drive(args: &Args, db: &DatabaseConnection, port: u16, token: &str) -> 
         }
         if Instant::now() >= deadline {
             let states = [
-                stats::state_counts(db, "command").await?,
-                stats::state_counts(db, "job").await?,
-                stats::state_counts(db, "step").await?,
+                stats::state_counts(db, stats::Table::Command).await?,
+                stats::state_counts(db, stats::Table::Job).await?,
+                stats::state_counts(db, stats::Table::Step).await?,
             ];
             anyhow::bail!(
                 "only {finished} of {total} commands finished within {}s; {}",

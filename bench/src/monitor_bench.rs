@@ -14,13 +14,11 @@ use chrono::Utc;
 use clap::Parser;
 use monitor::inventory::{Host, Inventory, TargetRow};
 use monitor::round::{Polled, Recorder};
-use sea_orm::ConnectionTrait;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use store::metric_query::{self, Objects, SeriesRequest, Window};
 use store::metrics::ObjectKind;
-use store::sql::execute;
 use uuid::Uuid;
 
 #[derive(Debug, Parser)]
@@ -67,10 +65,7 @@ async fn main() -> anyhow::Result<()> {
     let result = run(&args, &db).await;
     db.close().await?;
     if !args.keep {
-        let admin = sea_orm::Database::connect(format!("{server}/postgres")).await?;
-        admin
-            .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)"))
-            .await?;
+        store::connect::drop_database(&format!("{server}/{database}")).await?;
     }
     result
 }
@@ -205,19 +200,18 @@ async fn cluster(
         inventory.names.insert(id, h.name.clone());
     }
     for (id, name, i) in &host_rows {
-        execute(
+        store::hosts::insert_managed(
             db,
-            "INSERT INTO host (id, address, port, fingerprint, state, nodename, lnet_state)
-             VALUES ($1, '127.0.0.1', $2, $3, 'managed', $4, 'lnet_up')",
-            [
-                (*id).into(),
-                i32::try_from(3000 + i)?.into(),
-                FINGERPRINT.into(),
-                name.clone().into(),
-            ],
+            &store::hosts::ManagedHost {
+                id: *id,
+                address: "127.0.0.1".into(),
+                port: i32::try_from(3000 + i)?,
+                fingerprint: FINGERPRINT.into(),
+                nodename: name.clone(),
+            },
         )
         .await?;
-        sim_run(&sim, name, "lnetctl lnet configure --all").await?;
+        sim_run(&sim, name, "modprobe lnet && lnetctl lnet configure --all").await?;
     }
     let mut add = |id: Uuid, name: String, kind: &str, host: Uuid, serial: String, index: Option<i32>| {
         inventory.targets.push(TargetRow {
@@ -279,35 +273,22 @@ async fn cluster(
     let mgs_id = targets[0].0;
     for (id, name, kind, host, serial, index) in &targets {
         let volume = Uuid::now_v7();
-        execute(
+        store::volumes::insert_one(db, volume, serial, 0).await?;
+        store::targets::insert_mounted(
             db,
-            "INSERT INTO volume (id, serial, size_bytes) VALUES ($1, $2, 0)",
-            [volume.into(), serial.clone().into()],
-        )
-        .await?;
-        execute(
-            db,
-            "INSERT INTO target (id, kind, target_index, name, volume_id, primary_host_id, active_host_id, state,
-                                 filesystem_id)
-             VALUES ($1, $2, $3, $4, $5, $6, $6, 'mounted', $7)",
-            [
-                (*id).into(),
-                kind.clone().into(),
-                (*index).into(),
-                name.clone().into(),
-                volume.into(),
-                (*host).into(),
-                (kind != "mgt").then_some(fs_id).into(),
-            ],
+            &store::targets::MountedTarget {
+                id: *id,
+                kind: kind.clone(),
+                index: *index,
+                name: name.clone(),
+                volume_id: volume,
+                host_id: *host,
+                filesystem_id: (kind != "mgt").then_some(fs_id),
+            },
         )
         .await?;
         if *id == mgs_id {
-            execute(
-                db,
-                "INSERT INTO filesystem (id, name, mgs_id) VALUES ($1, 'bench', $2)",
-                [fs_id.into(), mgs_id.into()],
-            )
-            .await?;
+            store::filesystems::insert_bare(db, fs_id, "bench", mgs_id).await?;
         }
     }
     Ok((sim, inventory, fs_id))
@@ -326,44 +307,7 @@ async fn history(db: &sea_orm::DatabaseConnection) -> anyhow::Result<u64> {
         .iter()
         .map(|m| m.name.to_owned())
         .collect();
-    execute(
-        db,
-        "INSERT INTO metric_series (object_kind, object_id, name)
-         SELECT 'filesystem', f.id, n FROM filesystem f, unnest($1::text[]) n
-         UNION ALL
-         SELECT 'target', t.id, n FROM target t,
-                unnest(ARRAY['read_bytes', 'write_bytes', 'space_used', 'space_total']) n WHERE t.kind = 'ost'",
-        [fs_metrics.into()],
-    )
-    .await?;
-    let rows = execute(
-        db,
-        "INSERT INTO metric_minute (series_id, at, value, min, max, samples)
-         SELECT s.id, m, random() * 1e9, 0, 2e9, 6
-         FROM metric_series s,
-              generate_series(date_trunc('minute', now() - interval '24 hours'),
-                              date_trunc('minute', now()) - interval '1 minute', interval '1 minute') m",
-        [],
-    )
-    .await?;
-    let hours = execute(
-        db,
-        "INSERT INTO metric_hour (series_id, at, value, min, max, samples)
-         SELECT series_id, date_trunc('hour', at), avg(value), min(min), max(max), sum(samples)
-         FROM metric_minute WHERE at < date_trunc('hour', now()) GROUP BY 1, 2",
-        [],
-    )
-    .await?;
-    execute(
-        db,
-        "INSERT INTO metric_rollup (name, upto)
-         VALUES ('minute', date_trunc('minute', now())), ('hour', date_trunc('hour', now()))
-         ON CONFLICT (name) DO UPDATE SET upto = excluded.upto",
-        [],
-    )
-    .await?;
-    execute(db, "ANALYZE", []).await?;
-    Ok(rows + hours)
+    Ok(store::metrics::seed_random_day(db, &fs_metrics).await?)
 }
 
 type Latencies = Vec<(&'static str, Vec<Duration>)>;

@@ -9,7 +9,7 @@ use sea_orm::DatabaseConnection;
 use serde_json::json;
 use std::time::Duration;
 
-use crate::stats::{self, Pcts, STAGES};
+use crate::stats::{self, Pcts, Table, STAGES};
 use crate::submit::Submission;
 use crate::Args;
 
@@ -32,8 +32,8 @@ pub async fn report(
     let expected = i64::try_from(args.commands)? * i64::from(args.steps);
     if span.succeeded != expected || span.steps != expected {
         let states = [
-            stats::state_counts(db, "command").await?,
-            stats::state_counts(db, "step").await?,
+            stats::state_counts(db, Table::Command).await?,
+            stats::state_counts(db, Table::Step).await?,
         ];
         anyhow::bail!(
             "FAILED: {} of {expected} steps succeeded ({}); job errors: {:?}",
@@ -70,8 +70,8 @@ pub async fn report(
         args.commands
     );
     println!("latency per step (PostgreSQL percentile_cont over all steps)");
-    for ((name, what, _), pcts) in STAGES.iter().zip(&stages) {
-        println!("  {name:<9} {pcts}   {what}");
+    for (stage, pcts) in STAGES.iter().zip(&stages) {
+        println!("  {:<9} {pcts}   {}", stage.name, stage.description);
     }
     println!("batching (steps sharing one statement timestamp)");
     let per = |n: i64| if n > 0 { steps / n as f64 } else { 0.0 };
@@ -100,7 +100,7 @@ pub async fn report(
         let stage_json: serde_json::Map<String, serde_json::Value> = STAGES
             .iter()
             .zip(&stages)
-            .map(|((name, _, _), p)| ((*name).to_owned(), p.json()))
+            .map(|(stage, p)| (stage.name.to_owned(), p.json()))
             .collect();
         let summary = json!({
             "mode": "engine",

@@ -7,7 +7,6 @@ use broker::lapin::options::{ExchangeDeleteOptions, QueueDeclareOptions, QueueDe
 use broker::lapin::types::FieldTable;
 use broker::Broker;
 use common::Settings;
-use sea_orm::ConnectionTrait;
 use secrecy::ExposeSecret;
 use std::time::Duration;
 use tokio::task::JoinHandle;
@@ -200,14 +199,7 @@ pub async fn remove_queues(settings: &Settings) -> anyhow::Result<()> {
 
 /// Drops the run's database from a connection to the `postgres` database.
 pub async fn drop_database(names: &Names) -> anyhow::Result<()> {
-    let admin = sea_orm::Database::connect(format!("{}/postgres{}", names.server, names.options))
+    store::connect::drop_database(&format!("{}/{}{}", names.server, names.database, names.options))
         .await
-        .context("cannot connect to the postgres database")?;
-    let quoted = format!("\"{}\"", names.database.replace('"', "\"\""));
-    admin
-        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {quoted} WITH (FORCE)"))
-        .await
-        .with_context(|| format!("cannot drop database {}", names.database))?;
-    admin.close().await?;
-    Ok(())
+        .with_context(|| format!("cannot drop database {}", names.database))
 }

@@ -6,12 +6,14 @@ use std::error::Error as _;
 use std::sync::Arc;
 use std::time::Duration;
 
+use api_types::envelope::ErrorBody;
 use reqwest::Method;
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::Value;
 use tokio::sync::OnceCell;
 
-use crate::error::{CliError, Result, ServerError};
+use crate::error::{CliError, Result};
 
 /// The API version this CLI speaks.
 pub const API_VERSION: &str = "1";
@@ -21,9 +23,14 @@ pub const API_VERSION: &str = "1";
 struct Envelope {
     success: bool,
     #[serde(default)]
-    errors: Vec<ServerError>,
+    errors: Vec<ErrorBody>,
     #[serde(default)]
     response: Value,
+}
+
+/// Reads a `response` into the API's type for it (`api_types`).
+pub fn parse<T: DeserializeOwned>(value: Value) -> Result<T> {
+    serde_json::from_value(value).map_err(|e| CliError::Local(format!("unexpected answer from the server: {e}")))
 }
 
 /// `GET /api/version`.
@@ -229,7 +236,7 @@ pub fn decode(status: u16, body: &[u8]) -> Result<Value, Decoded> {
     }
     let mut errors = envelope.errors;
     if errors.is_empty() {
-        errors.push(ServerError {
+        errors.push(ErrorBody {
             code: "unknown".into(),
             message: format!("the server answered HTTP {status} without saying why"),
             field: None,

@@ -2,30 +2,21 @@
 //! 1 the operation failed, 2 bad usage, 3 the server could not be reached
 //! or would not accept us.
 
-use std::fmt;
 use std::process::ExitCode;
 
-/// One error from the server's envelope.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
-pub struct ServerError {
-    pub code: String,
-    pub message: String,
-    #[serde(default)]
-    pub field: Option<String>,
-}
+use api_types::envelope::ErrorBody;
 
-impl fmt::Display for ServerError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.field {
-            Some(field) => write!(f, "{field}: {}", self.message),
-            None => f.write_str(&self.message),
-        }
+/// One error from the server's envelope, with the field at fault.
+fn line(error: &ErrorBody) -> String {
+    match &error.field {
+        Some(field) => format!("{field}: {}", error.message),
+        None => error.message.clone(),
     }
 }
 
 /// The server's errors, one per line.
-fn lines(errors: &[ServerError]) -> String {
-    errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
+fn lines(errors: &[ErrorBody]) -> String {
+    errors.iter().map(line).collect::<Vec<_>>().join("\n")
 }
 
 /// Why a command did not succeed.
@@ -39,7 +30,7 @@ pub enum CliError {
     Unreachable { url: String, reason: String },
     /// 401: no token, or an expired or revoked one.
     #[error("{}\nlog in with `chroma login`", lines(.0))]
-    Unauthenticated(Vec<ServerError>),
+    Unauthenticated(Vec<ErrorBody>),
     /// The server speaks another major API version.
     #[error("server speaks API version {server}; this chroma CLI speaks {client} — upgrade the CLI")]
     VersionMismatch { server: String, client: &'static str },
@@ -51,7 +42,7 @@ pub enum CliError {
     NotSupported(String),
     /// Any other refusal by the server (4xx), or an internal error (5xx).
     #[error("{}", lines(.errors))]
-    Server { status: u16, errors: Vec<ServerError> },
+    Server { status: u16, errors: Vec<ErrorBody> },
     /// A name that matches no object, or several.
     #[error("{0}")]
     NotFound(String),
@@ -97,7 +88,7 @@ mod tests {
     fn server(status: u16) -> CliError {
         CliError::Server {
             status,
-            errors: vec![ServerError {
+            errors: vec![ErrorBody {
                 code: "x".into(),
                 message: "m".into(),
                 field: None,
@@ -146,12 +137,12 @@ mod tests {
         let err = CliError::Server {
             status: 400,
             errors: vec![
-                ServerError {
+                ErrorBody {
                     code: "invalid_field".into(),
                     message: "is not a file system name".into(),
                     field: Some("name".into()),
                 },
-                ServerError {
+                ErrorBody {
                     code: "invalid_field".into(),
                     message: "unknown volume".into(),
                     field: Some("mdts[0].volume_id".into()),

@@ -5,12 +5,16 @@
 //! command failed or was cancelled); 2 bad usage; 3 the server cannot be
 //! reached or will not accept us (connection refused, 401, another API
 //! version).
+//!
+//! Answers are read into the API's own types (`api_types`), the ones the
+//! server builds them from; `--json` prints what the server sent, untouched.
 
 pub mod client;
 pub mod commands;
 pub mod config;
 pub mod error;
-pub mod model;
+#[cfg(test)]
+mod fixtures;
 pub mod output;
 pub mod progress;
 pub mod resolve;

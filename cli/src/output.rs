@@ -1,6 +1,7 @@
 //! Printing for people (tables without borders, like `kubectl`) and for
 //! programs (`--json`: the server's `response`, untouched).
 
+use chrono::{DateTime, Utc};
 use comfy_table::{presets, CellAlignment, ContentArrangement, Table};
 use serde_json::Value;
 
@@ -70,11 +71,11 @@ pub fn list(values: &[String]) -> String {
     }
 }
 
-/// `2026-11-26T10:00:00.123Z` as `2026-11-26 10:00:00`.
-pub fn time(value: Option<&str>) -> String {
+/// `2026-11-26T10:00:00.123Z` as `2026-11-26 10:00:00`; `-` for none.
+pub fn time(value: Option<DateTime<Utc>>) -> String {
     match value {
-        Some(v) if v.len() >= 19 => v[..19].replacen('T', " ", 1),
-        other => or_dash(other),
+        Some(at) => at.format("%Y-%m-%d %H:%M:%S").to_string(),
+        None => "-".to_owned(),
     }
 }
 
@@ -117,7 +118,8 @@ mod tests {
         assert_eq!(size(512), "512 B");
         assert_eq!(size(1536), "1.5 KiB");
         assert_eq!(size(4 * 1024u64.pow(4)), "4.0 TiB");
-        assert_eq!(time(Some("2026-11-26T10:00:00.123456Z")), "2026-11-26 10:00:00");
+        let at = DateTime::parse_from_rfc3339("2026-11-26T10:00:00.123456Z").map(|t| t.to_utc());
+        assert_eq!(time(at.ok()), "2026-11-26 10:00:00");
         assert_eq!(time(None), "-");
         assert_eq!(or_dash(Some("")), "-");
         assert_eq!(list(&["a".into(), "b".into()]), "a, b");

@@ -6,11 +6,11 @@ use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::time::Duration;
 
+use api_types::commands::{CommandView, JobView};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::client::Client;
+use crate::client::{parse, Client};
 use crate::error::{CliError, Result};
-use crate::model::{parse, Command, Job};
 
 const POLL: Duration = Duration::from_millis(300);
 /// Polls that may fail in a row (the API restarting) before giving up.
@@ -36,10 +36,10 @@ fn finished(state: &str) -> bool {
 enum Tracker {
     Bars {
         multi: MultiProgress,
-        bars: HashMap<String, ProgressBar>,
+        bars: HashMap<uuid::Uuid, ProgressBar>,
     },
     Lines {
-        seen: HashMap<String, String>,
+        seen: HashMap<uuid::Uuid, String>,
     },
 }
 
@@ -55,12 +55,12 @@ impl Tracker {
         }
     }
 
-    fn update(&mut self, command: &Command) {
+    fn update(&mut self, command: &CommandView) {
         match self {
             Tracker::Bars { multi, bars } => {
                 for job in &command.jobs {
                     let bar = bars
-                        .entry(job.id.clone())
+                        .entry(job.id)
                         .or_insert_with(|| multi.add(ProgressBar::new_spinner()));
                     show(bar, job);
                 }
@@ -69,7 +69,7 @@ impl Tracker {
                 for job in &command.jobs {
                     if seen.get(&job.id) != Some(&job.state) {
                         eprintln!("{} {}: {}", mark(&job.state), job.description, job.state);
-                        seen.insert(job.id.clone(), job.state.clone());
+                        seen.insert(job.id, job.state.clone());
                     }
                 }
             }
@@ -77,7 +77,7 @@ impl Tracker {
     }
 }
 
-fn show(bar: &ProgressBar, job: &Job) {
+fn show(bar: &ProgressBar, job: &JobView) {
     if bar.is_finished() {
         return;
     }
@@ -104,7 +104,7 @@ fn still(mark: &str) -> ProgressStyle {
 
 /// Polls command `id` until it finishes, showing its jobs; Ctrl-C stops
 /// waiting (the command goes on).
-pub async fn wait(client: &Client, id: &str) -> Result<Command> {
+pub async fn wait(client: &Client, id: &str) -> Result<CommandView> {
     let mut tracker = Tracker::new();
     let path = format!("/api/command/{id}");
     let mut failed_polls = 0;
@@ -120,7 +120,7 @@ pub async fn wait(client: &Client, id: &str) -> Result<Command> {
         match answer {
             Ok(value) => {
                 failed_polls = 0;
-                let command: Command = parse(value)?;
+                let command: CommandView = parse(value)?;
                 tracker.update(&command);
                 if command.finished() {
                     return Ok(command);
@@ -138,7 +138,7 @@ pub async fn wait(client: &Client, id: &str) -> Result<Command> {
 
 /// Succeeds if the command succeeded; otherwise prints each failed job's
 /// error on stderr and fails.
-pub fn outcome(command: &Command) -> Result<()> {
+pub fn outcome(command: &CommandView) -> Result<()> {
     if command.state == "succeeded" {
         return Ok(());
     }
@@ -146,14 +146,14 @@ pub fn outcome(command: &Command) -> Result<()> {
         eprintln!("{line}");
     }
     Err(CliError::CommandFailed {
-        id: command.id.clone(),
+        id: command.id.to_string(),
         state: command.state.clone(),
     })
 }
 
 /// What went wrong, one line per failed job (with its failed steps' errors
 /// when the job has none of its own).
-pub fn failures(command: &Command) -> Vec<String> {
+pub fn failures(command: &CommandView) -> Vec<String> {
     let mut lines = Vec::new();
     for job in command.jobs.iter().filter(|j| j.state == "failed") {
         let mut errors: Vec<&str> = job.error.iter().map(String::as_str).collect();
@@ -161,6 +161,7 @@ pub fn failures(command: &Command) -> Vec<String> {
             errors = job
                 .steps
                 .iter()
+                .flatten()
                 .filter(|s| s.state == "failed")
                 .filter_map(|s| s.error.as_deref())
                 .collect();
@@ -179,19 +180,20 @@ pub fn failures(command: &Command) -> Vec<String> {
 #[expect(clippy::unwrap_used, reason = "a failing test should panic with the error")]
 mod tests {
     use super::*;
+    use crate::fixtures::{command, id, job, step};
     use serde_json::json;
 
     #[test]
     fn failed_jobs_report_their_errors() {
-        let command: Command = parse(json!({
-        "id": "c1", "message": "Create fs1", "state": "failed",
+        let command: CommandView = parse(command(json!({
+        "id": id(1), "message": "Create fs1", "state": "failed",
         "jobs": [
-            {"id": "j1", "description": "Format fs1-MDT0000", "state": "succeeded"},
-            {"id": "j2", "description": "Format fs1-OST0000", "state": "failed", "error": "mkfs.lustre exited 1"},
-            {"id": "j3", "description": "Mount fs1-OST0000", "state": "failed", "error": null,
-             "steps": [{"index": 0, "action": "mount_target", "state": "failed", "error": "no such device"}]},
-            {"id": "j4", "description": "Mount fs1-OST0001", "state": "cancelled"}
-        ]}))
+            job(json!({"id": id(11), "description": "Format fs1-MDT0000", "state": "succeeded"})),
+            job(json!({"id": id(12), "description": "Format fs1-OST0000", "state": "failed", "error": "mkfs.lustre exited 1"})),
+            job(json!({"id": id(13), "description": "Mount fs1-OST0000", "state": "failed", "error": null,
+             "steps": [step(json!({"index": 0, "action": "mount_target", "state": "failed", "error": "no such device"}))]})),
+            job(json!({"id": id(14), "description": "Mount fs1-OST0001", "state": "cancelled"}))
+        ]})))
         .unwrap();
         assert_eq!(
             failures(&command),
@@ -202,15 +204,15 @@ mod tests {
         );
         let err = outcome(&command).unwrap_err();
         assert_eq!(err.exit_code(), 1);
-        assert_eq!(err.to_string(), "command c1 failed");
+        assert_eq!(err.to_string(), format!("command {} failed", id(1)));
     }
 
     #[test]
     fn a_cancelled_command_fails_too() {
-        let command: Command = parse(json!({"id": "c1", "state": "cancelled", "jobs": []})).unwrap();
-        assert!(command.finished());
-        assert_eq!(outcome(&command).unwrap_err().exit_code(), 1);
-        let done: Command = parse(json!({"id": "c2", "state": "succeeded"})).unwrap();
+        let cancelled: CommandView = parse(command(json!({"id": id(1), "state": "cancelled", "jobs": []}))).unwrap();
+        assert!(cancelled.finished());
+        assert_eq!(outcome(&cancelled).unwrap_err().exit_code(), 1);
+        let done: CommandView = parse(command(json!({"id": id(2), "state": "succeeded"}))).unwrap();
         assert!(outcome(&done).is_ok());
     }
 }

@@ -3,9 +3,15 @@
 //! or target's name). Names are looked up in the list endpoints; a name
 //! that also matches removed objects picks the live one.
 
-use crate::client::Client;
+use api_types::filesystems::FilesystemView;
+use api_types::hosts::HostView;
+use api_types::pages::Page;
+use api_types::targets::TargetView;
+use api_types::volumes::{NodeView, VolumeView};
+use uuid::Uuid;
+
+use crate::client::{parse, Client};
 use crate::error::{CliError, Result};
-use crate::model::{parse, Filesystem, Host, Page, Target, Volume};
 
 /// Whether `key` is an object id (a UUID) rather than a name.
 pub fn is_id(key: &str) -> bool {
@@ -26,7 +32,7 @@ pub fn require_id<'a>(key: &'a str, noun: &str) -> Result<&'a str> {
 struct Kind<T> {
     /// `host`, `volume`, … for messages.
     noun: &'static str,
-    id: fn(&T) -> &str,
+    id: fn(&T) -> Uuid,
     /// The names it answers to; the first is shown in messages.
     names: fn(&T) -> Vec<String>,
     live: fn(&T) -> bool,
@@ -34,7 +40,7 @@ struct Kind<T> {
 
 /// The one object among `objects` that `key` names.
 fn pick<'a, T>(kind: &Kind<T>, key: &str, objects: &'a [T]) -> Result<&'a T> {
-    if let Some(found) = objects.iter().find(|o| (kind.id)(o) == key) {
+    if let Some(found) = objects.iter().find(|o| (kind.id)(o).to_string() == key) {
         return Ok(found);
     }
     let mut matches: Vec<&T> = objects
@@ -64,7 +70,7 @@ fn pick<'a, T>(kind: &Kind<T>, key: &str, objects: &'a [T]) -> Result<&'a T> {
             Err(CliError::NotFound(format!("no {} {key:?} ({hint})", kind.noun)))
         }
         many => {
-            let ids: Vec<&str> = many.iter().map(|o| (kind.id)(o)).collect();
+            let ids: Vec<String> = many.iter().map(|o| (kind.id)(o).to_string()).collect();
             Err(CliError::NotFound(format!(
                 "{key:?} names {} {}s ({}); give the id",
                 many.len(),
@@ -75,9 +81,9 @@ fn pick<'a, T>(kind: &Kind<T>, key: &str, objects: &'a [T]) -> Result<&'a T> {
     }
 }
 
-const HOST: Kind<Host> = Kind {
+const HOST: Kind<HostView> = Kind {
     noun: "host",
-    id: |h| &h.id,
+    id: |h| h.id,
     names: |h| {
         let mut names: Vec<String> = h.nodename.iter().cloned().collect();
         names.push(h.address.clone());
@@ -87,75 +93,76 @@ const HOST: Kind<Host> = Kind {
     live: |h| h.state != "removed",
 };
 
-const VOLUME: Kind<Volume> = Kind {
+const VOLUME: Kind<VolumeView> = Kind {
     noun: "volume",
-    id: |v| &v.id,
+    id: |v| v.id,
     names: |v| {
         let mut names = vec![v.serial.clone()];
         for node in &v.nodes {
-            names.push(format!(
-                "{}:{}",
-                node.host.as_deref().unwrap_or(&node.host_id),
-                node.path
-            ));
+            names.push(format!("{}:{}", node_host(node), node.path));
         }
         names
     },
     live: |_| true,
 };
 
-const FILESYSTEM: Kind<Filesystem> = Kind {
+const FILESYSTEM: Kind<FilesystemView> = Kind {
     noun: "file system",
-    id: |f| &f.id,
+    id: |f| f.id,
     names: |f| vec![f.name.clone()],
     live: |f| f.state != "removed",
 };
 
-const TARGET: Kind<Target> = Kind {
+const TARGET: Kind<TargetView> = Kind {
     noun: "target",
-    id: |t| &t.id,
+    id: |t| t.id,
     names: |t| vec![t.name.clone()],
     live: |t| t.state != "removed",
 };
 
 /// The host `key` (id, node name, address or `ADDRESS:PORT`) names.
-pub fn host<'a>(hosts: &'a [Host], key: &str) -> Result<&'a Host> {
+pub fn host<'a>(hosts: &'a [HostView], key: &str) -> Result<&'a HostView> {
     pick(&HOST, key, hosts)
 }
 
 /// The volume `key` (id, serial or `HOST:PATH`) names.
-pub fn volume<'a>(volumes: &'a [Volume], key: &str) -> Result<&'a Volume> {
+pub fn volume<'a>(volumes: &'a [VolumeView], key: &str) -> Result<&'a VolumeView> {
     pick(&VOLUME, key, volumes)
 }
 
 /// The file system `key` (id or name) names.
-pub fn filesystem<'a>(filesystems: &'a [Filesystem], key: &str) -> Result<&'a Filesystem> {
+pub fn filesystem<'a>(filesystems: &'a [FilesystemView], key: &str) -> Result<&'a FilesystemView> {
     pick(&FILESYSTEM, key, filesystems)
 }
 
 /// The target `key` (id or name such as `fs1-OST0000`) names.
-pub fn target<'a>(targets: &'a [Target], key: &str) -> Result<&'a Target> {
+pub fn target<'a>(targets: &'a [TargetView], key: &str) -> Result<&'a TargetView> {
     pick(&TARGET, key, targets)
 }
 
+/// The host a volume is seen from: its node name, else its id.
+pub fn node_host(node: &NodeView) -> String {
+    node.host.clone().unwrap_or_else(|| node.host_id.to_string())
+}
+
 /// Every host.
-pub async fn hosts(client: &Client) -> Result<Vec<Host>> {
-    Ok(parse::<Page<Host>>(client.get("/api/host").await?)?.objects)
+pub async fn hosts(client: &Client) -> Result<Vec<HostView>> {
+    Ok(parse::<Page<HostView>>(client.get("/api/host").await?)?.objects)
 }
 
 /// Every volume.
-pub async fn volumes(client: &Client) -> Result<Vec<Volume>> {
-    Ok(parse::<Page<Volume>>(client.get("/api/volume").await?)?.objects)
+pub async fn volumes(client: &Client) -> Result<Vec<VolumeView>> {
+    Ok(parse::<Page<VolumeView>>(client.get("/api/volume").await?)?.objects)
 }
 
 /// Every file system.
-pub async fn filesystems(client: &Client) -> Result<Vec<Filesystem>> {
-    Ok(parse::<Page<Filesystem>>(client.get("/api/filesystem").await?)?.objects)
+pub async fn filesystems(client: &Client) -> Result<Vec<FilesystemView>> {
+    Ok(parse::<Page<FilesystemView>>(client.get("/api/filesystem").await?)?.objects)
 }
 
 /// Every target.
-pub async fn targets(client: &Client) -> Result<Vec<Target>> {
-    Ok(parse::<Page<Target>>(client.get("/api/target").await?)?.objects)
+pub async fn targets(client: &Client) -> Result<Vec<TargetView>> {
+    Ok(parse::<Page<TargetView>>(client.get("/api/target").await?)?.objects)
 }
 
 /// The id of the host `key` names.
@@ -163,7 +170,7 @@ pub async fn host_id(client: &Client, key: &str) -> Result<String> {
     if is_id(key) {
         return Ok(key.to_owned());
     }
-    Ok(host(&hosts(client).await?, key)?.id.clone())
+    Ok(host(&hosts(client).await?, key)?.id.to_string())
 }
 
 /// The id of the file system `key` names.
@@ -171,7 +178,7 @@ pub async fn filesystem_id(client: &Client, key: &str) -> Result<String> {
     if is_id(key) {
         return Ok(key.to_owned());
     }
-    Ok(filesystem(&filesystems(client).await?, key)?.id.clone())
+    Ok(filesystem(&filesystems(client).await?, key)?.id.to_string())
 }
 
 /// The id of the target `key` names.
@@ -179,23 +186,34 @@ pub async fn target_id(client: &Client, key: &str) -> Result<String> {
     if is_id(key) {
         return Ok(key.to_owned());
     }
-    Ok(target(&targets(client).await?, key)?.id.clone())
+    Ok(target(&targets(client).await?, key)?.id.to_string())
 }
 
 #[cfg(test)]
 #[expect(clippy::unwrap_used, reason = "a failing test should panic with the error")]
 mod tests {
     use super::*;
+    use crate::fixtures::{self, id, page};
     use serde_json::json;
 
-    fn hosts() -> Vec<Host> {
-        let page: Page<Host> = parse(json!({"objects": [
-            {"id": "h1", "address": "10.0.0.1", "port": 22, "nodename": "mds1", "state": "managed"},
-            {"id": "h2", "address": "10.0.0.2", "port": 22, "nodename": "oss1", "state": "removed"},
-            {"id": "h3", "address": "10.0.0.3", "port": 22, "nodename": "oss1", "state": "managed"},
-            {"id": "h4", "address": "10.0.0.4", "port": 22, "nodename": null, "state": "unconfigured"},
-            {"id": "h5", "address": "10.0.0.4", "port": 2222, "nodename": null, "state": "unconfigured"}
-        ], "meta": {"total_count": 5, "limit": 5, "offset": 0}}))
+    fn hosts() -> Vec<HostView> {
+        let page: Page<HostView> = parse(page(vec![
+            fixtures::host(
+                json!({"id": id(1), "address": "10.0.0.1", "port": 22, "nodename": "mds1", "state": "managed"}),
+            ),
+            fixtures::host(
+                json!({"id": id(2), "address": "10.0.0.2", "port": 22, "nodename": "oss1", "state": "removed"}),
+            ),
+            fixtures::host(
+                json!({"id": id(3), "address": "10.0.0.3", "port": 22, "nodename": "oss1", "state": "managed"}),
+            ),
+            fixtures::host(
+                json!({"id": id(4), "address": "10.0.0.4", "port": 22, "nodename": null, "state": "unconfigured"}),
+            ),
+            fixtures::host(
+                json!({"id": id(5), "address": "10.0.0.4", "port": 2222, "nodename": null, "state": "unconfigured"}),
+            ),
+        ]))
         .unwrap();
         page.objects
     }
@@ -203,22 +221,22 @@ mod tests {
     #[test]
     fn hosts_answer_to_id_node_name_and_address() {
         let hosts = hosts();
-        assert_eq!(host(&hosts, "h1").unwrap().id, "h1");
-        assert_eq!(host(&hosts, "mds1").unwrap().id, "h1");
-        assert_eq!(host(&hosts, "10.0.0.1").unwrap().id, "h1");
-        assert_eq!(host(&hosts, "10.0.0.4:2222").unwrap().id, "h5");
+        assert_eq!(host(&hosts, &id(1)).unwrap().id.to_string(), id(1));
+        assert_eq!(host(&hosts, "mds1").unwrap().id.to_string(), id(1));
+        assert_eq!(host(&hosts, "10.0.0.1").unwrap().id.to_string(), id(1));
+        assert_eq!(host(&hosts, "10.0.0.4:2222").unwrap().id.to_string(), id(5));
     }
 
     #[test]
     fn a_name_shared_with_a_removed_host_picks_the_live_one() {
-        assert_eq!(host(&hosts(), "oss1").unwrap().id, "h3");
+        assert_eq!(host(&hosts(), "oss1").unwrap().id.to_string(), id(3));
     }
 
     #[test]
     fn an_ambiguous_name_asks_for_the_id() {
         let err = host(&hosts(), "10.0.0.4").unwrap_err().to_string();
         assert!(
-            err.contains("names 2 hosts") && err.contains("h4") && err.contains("h5"),
+            err.contains("names 2 hosts") && err.contains(&id(4)) && err.contains(&id(5)),
             "{err}"
         );
     }
@@ -236,33 +254,35 @@ mod tests {
 
     #[test]
     fn volumes_answer_to_serial_and_host_path() {
-        let page: Page<Volume> = parse(json!({"objects": [
-            {"id": "v1", "serial": "SER-A", "size_bytes": 10, "nodes": [
-                {"host_id": "h3", "host": "oss1", "path": "/dev/sdb"},
-                {"host_id": "h6", "host": "oss2", "path": "/dev/sdc"}]},
-            {"id": "v2", "serial": "SER-B", "size_bytes": 10, "nodes": [
-                {"host_id": "h3", "host": "oss1", "path": "/dev/sdd"}]}
-        ]}))
+        let page: Page<VolumeView> = parse(page(vec![
+            fixtures::volume(json!({"id": id(1), "serial": "SER-A", "size_bytes": 10, "nodes": [
+                {"host_id": id(3), "host": "oss1", "path": "/dev/sdb"},
+                {"host_id": id(6), "host": "oss2", "path": "/dev/sdc"}]})),
+            fixtures::volume(json!({"id": id(2), "serial": "SER-B", "size_bytes": 10, "nodes": [
+                {"host_id": id(3), "host": "oss1", "path": "/dev/sdd"}]})),
+        ]))
         .unwrap();
-        assert_eq!(volume(&page.objects, "SER-B").unwrap().id, "v2");
-        assert_eq!(volume(&page.objects, "oss2:/dev/sdc").unwrap().id, "v1");
-        assert_eq!(volume(&page.objects, "v1").unwrap().serial, "SER-A");
+        assert_eq!(volume(&page.objects, "SER-B").unwrap().id.to_string(), id(2));
+        assert_eq!(volume(&page.objects, "oss2:/dev/sdc").unwrap().id.to_string(), id(1));
+        assert_eq!(volume(&page.objects, &id(1)).unwrap().serial, "SER-A");
         assert!(volume(&page.objects, "oss2:/dev/sdd").is_err());
     }
 
     #[test]
     fn targets_and_file_systems_answer_to_their_names() {
-        let targets: Page<Target> = parse(json!({"objects": [
-            {"id": "t1", "name": "MGS", "kind": "mgt", "state": "mounted"},
-            {"id": "t2", "name": "fs1-OST0000", "kind": "ost", "state": "removed"},
-            {"id": "t3", "name": "fs1-OST0000", "kind": "ost", "state": "mounted"}
-        ]}))
+        let targets: Page<TargetView> = parse(page(vec![
+            fixtures::target(json!({"id": id(1), "name": "MGS", "kind": "mgt", "state": "mounted"})),
+            fixtures::target(json!({"id": id(2), "name": "fs1-OST0000", "kind": "ost", "state": "removed"})),
+            fixtures::target(json!({"id": id(3), "name": "fs1-OST0000", "kind": "ost", "state": "mounted"})),
+        ]))
         .unwrap();
-        assert_eq!(target(&targets.objects, "fs1-OST0000").unwrap().id, "t3");
-        assert_eq!(target(&targets.objects, "MGS").unwrap().id, "t1");
-        let filesystems: Page<Filesystem> =
-            parse(json!({"objects": [{"id": "f1", "name": "fs1", "state": "available"}]})).unwrap();
-        assert_eq!(filesystem(&filesystems.objects, "fs1").unwrap().id, "f1");
+        assert_eq!(target(&targets.objects, "fs1-OST0000").unwrap().id.to_string(), id(3));
+        assert_eq!(target(&targets.objects, "MGS").unwrap().id.to_string(), id(1));
+        let filesystems: Page<FilesystemView> = parse(page(vec![fixtures::filesystem(
+            json!({"id": id(11), "name": "fs1", "state": "available"}),
+        )]))
+        .unwrap();
+        assert_eq!(filesystem(&filesystems.objects, "fs1").unwrap().id.to_string(), id(11));
         let err = filesystem(&filesystems.objects, "fs2").unwrap_err().to_string();
         assert!(err.contains("file systems: fs1"), "{err}");
     }

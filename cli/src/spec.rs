@@ -3,10 +3,11 @@
 //! for parameters. Names inside them are resolved later, against the
 //! server's lists.
 
+use api_types::hosts::HostView;
+use api_types::volumes::VolumeView;
 use serde_json::{json, Value};
 
 use crate::error::{CliError, Result};
-use crate::model::{Host, Volume};
 use crate::resolve;
 
 /// Where a new target goes: `VOLUME[:PRIMARY_HOST[:FAILOVER_HOST…]]`.
@@ -48,17 +49,17 @@ impl TargetSpec {
 
     /// The request body's `{"volume_id", "primary_host_id"?,
     /// "failover_host_ids"?}`, names resolved against the lists.
-    pub fn resolve(&self, volumes: &[Volume], hosts: &[Host], reformat: bool) -> Result<Value> {
+    pub fn resolve(&self, volumes: &[VolumeView], hosts: &[HostView], reformat: bool) -> Result<Value> {
         let volume = if resolve::is_id(&self.volume) {
             self.volume.clone()
         } else {
-            resolve::volume(volumes, &self.volume)?.id.clone()
+            resolve::volume(volumes, &self.volume)?.id.to_string()
         };
         let host_id = |key: &str| -> Result<String> {
             if resolve::is_id(key) {
                 Ok(key.to_owned())
             } else {
-                Ok(resolve::host(hosts, key)?.id.clone())
+                Ok(resolve::host(hosts, key)?.id.to_string())
             }
         };
         let mut body = json!({ "volume_id": volume });
@@ -111,7 +112,9 @@ pub fn params_object(params: &[Param]) -> Result<Value> {
 #[expect(clippy::unwrap_used, reason = "a failing test should panic with the error")]
 mod tests {
     use super::*;
-    use crate::model::{parse, Page};
+    use crate::client::parse;
+    use crate::fixtures::{host, id, page, volume};
+    use api_types::pages::Page;
 
     fn spec(text: &str) -> TargetSpec {
         TargetSpec::parse(text).unwrap()
@@ -176,22 +179,22 @@ mod tests {
 
     #[test]
     fn specs_resolve_names_to_ids() {
-        let volumes: Page<Volume> = parse(json!({"objects": [
-            {"id": "v1", "serial": "SER-A", "nodes": [
-                {"host_id": "h1", "host": "oss1", "path": "/dev/sdb"},
-                {"host_id": "h2", "host": "oss2", "path": "/dev/sdb"}]}
-        ]}))
+        let volumes: Page<VolumeView> = parse(page(vec![volume(json!(
+            {"id": id(1), "serial": "SER-A", "nodes": [
+                {"host_id": id(11), "host": "oss1", "path": "/dev/sdb"},
+                {"host_id": id(12), "host": "oss2", "path": "/dev/sdb"}]}
+        ))]))
         .unwrap();
-        let hosts: Page<Host> = parse(json!({"objects": [
-            {"id": "h1", "address": "10.0.0.1", "port": 22, "nodename": "oss1", "state": "managed"},
-            {"id": "h2", "address": "10.0.0.2", "port": 22, "nodename": "oss2", "state": "managed"}
-        ]}))
+        let hosts: Page<HostView> = parse(page(vec![
+            host(json!({"id": id(11), "address": "10.0.0.1", "port": 22, "nodename": "oss1", "state": "managed"})),
+            host(json!({"id": id(12), "address": "10.0.0.2", "port": 22, "nodename": "oss2", "state": "managed"})),
+        ]))
         .unwrap();
         let (v, h) = (&volumes.objects, &hosts.objects);
-        assert_eq!(spec("SER-A").resolve(v, h, false).unwrap(), json!({"volume_id": "v1"}));
+        assert_eq!(spec("SER-A").resolve(v, h, false).unwrap(), json!({"volume_id": id(1)}));
         assert_eq!(
             spec("SER-A:oss1:10.0.0.2").resolve(v, h, true).unwrap(),
-            json!({"volume_id": "v1", "primary_host_id": "h1", "failover_host_ids": ["h2"], "reformat": true})
+            json!({"volume_id": id(1), "primary_host_id": id(11), "failover_host_ids": [id(12)], "reformat": true})
         );
         let id = "0191d5c2-7a3e-7c3b-9f6e-1c2d3e4f5a6b";
         assert_eq!(spec(id).resolve(v, h, false).unwrap(), json!({"volume_id": id}));

@@ -18,6 +18,8 @@ use serde_json::{json, Value};
 const TOKEN: &str = "tok-123";
 const FS_ID: &str = "0191d5c2-7a3e-7c3b-9f6e-1c2d3e4f5a6b";
 const COMMAND_ID: &str = "0191d5c2-7a3e-7c3b-9f6e-00000000000c";
+const JOB_ID: &str = "0191d5c2-7a3e-7c3b-9f6e-00000000001a";
+const MGS_ID: &str = "0191d5c2-7a3e-7c3b-9f6e-00000000002b";
 
 struct Fake {
     api_version: String,
@@ -68,8 +70,10 @@ async fn route(req: HttpRequest, body: web::Bytes, fake: web::Data<Fake>) -> Htt
     if !authorised(&req) {
         return err(401, "unauthenticated", "log in first", None);
     }
-    let filesystem = json!({"id": FS_ID, "name": "fs1", "state": "available", "managed": true,
-                            "conf_params": {"sys.timeout": "40"}, "targets": []});
+    let filesystem = json!({"id": FS_ID, "name": "fs1", "state": "available", "managed": true, "mgs_id": MGS_ID,
+                            "client_mount_source": null, "conf_params": {"sys.timeout": "40"},
+                            "available_transitions": ["stopped"], "locks": [], "targets": [],
+                            "created_at": "2026-11-26T09:00:00Z"});
     match (method.as_str(), path.as_str()) {
         ("GET", "/api/session") => ok(200, json!({"user": {"username": "admin", "role": "superuser"}})),
         ("DELETE", "/api/session") => ok(200, json!({"logged_out": true})),
@@ -110,7 +114,10 @@ async fn route(req: HttpRequest, body: web::Bytes, fake: web::Data<Fake>) -> Htt
             ok(
                 200,
                 json!({"id": COMMAND_ID, "message": "Stop fs1", "state": state, "created_at": "2026-11-26T10:00:00Z",
-                       "jobs": [{"id": "j1", "description": "Unmount fs1-OST0000", "state": job_state, "error": error}]}),
+                       "finished_at": null,
+                       "jobs": [{"id": JOB_ID, "command": COMMAND_ID, "key": "target/t1", "description": "Unmount fs1-OST0000",
+                                 "state": job_state, "error": error, "created_at": "2026-11-26T10:00:00Z",
+                                 "started_at": null, "finished_at": null}]}),
             )
         }
         _ => err(404, "not_found", &format!("no such route: {method} {path}"), None),

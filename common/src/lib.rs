@@ -7,6 +7,7 @@ pub mod config;
 pub mod domain;
 pub mod envelope;
 pub mod format;
+pub mod items;
 pub mod llog;
 pub mod lnet;
 pub mod messages;
@@ -23,4 +24,5 @@ pub mod zfs;
 
 pub use actions::Action;
 pub use config::Settings;
+pub use items::Item;
 pub use states::{CommandState, JobState, StepState};

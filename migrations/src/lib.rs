@@ -23,6 +23,10 @@ mod m20261206_000018_add_host_preflight;
 mod m20261206_000020_real_servers;
 mod m20261206_000021_add_target_format_options;
 mod m20261206_000022_add_target_backfstype;
+mod m20261206_000023_drop_job_failed_alert;
+mod m20261206_000024_drop_command_outcome_event;
+mod m20261206_000025_define_change_stream;
+mod m20261206_000026_define_state_events;
 
 /// Runs one or more SQL statements: every schema change here is plain DDL.
 async fn run_sql(manager: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {
@@ -57,6 +61,10 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000020_real_servers::Migration),
             Box::new(m20261206_000021_add_target_format_options::Migration),
             Box::new(m20261206_000022_add_target_backfstype::Migration),
+            Box::new(m20261206_000023_drop_job_failed_alert::Migration),
+            Box::new(m20261206_000024_drop_command_outcome_event::Migration),
+            Box::new(m20261206_000025_define_change_stream::Migration),
+            Box::new(m20261206_000026_define_state_events::Migration),
         ]
     }
 }

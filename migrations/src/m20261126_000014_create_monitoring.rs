@@ -21,6 +21,11 @@ use sea_orm_migration::prelude::*;
 /// - Events: every state change of a host, target or file system and every
 ///   command outcome is written by triggers in the transaction that makes
 ///   it; a job that fails raises a `job_failed` alert the same way.
+///
+/// Later: the `job_failed` alert and the command outcome events are written
+/// in Rust (migrations 23 and 24 drop their triggers); the stream's and the
+/// state events' triggers are defined as they stand in migrations 25 and
+/// 26 (docs/data.md).
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 

@@ -7,8 +7,6 @@ use sea_orm::{DatabaseConnection, DbErr};
 use std::collections::HashMap;
 use uuid::Uuid;
 
-use store::sql::query;
-
 /// A server to poll.
 #[derive(Debug, Clone)]
 pub struct Host {
@@ -72,29 +70,17 @@ pub struct Inventory {
 /// Reads the inventory. A host whose stored key or port is unusable is
 /// skipped with a warning.
 pub async fn load(db: &DatabaseConnection) -> Result<Inventory, DbErr> {
-    let rows = query(
-        db,
-        "SELECT h.id, h.address, h.port, h.fingerprint, h.nodename, h.ha_node, h.state, h.lnet_state,
-                h.journal_cursor, c.id AS ha_cluster_id
-         FROM host h LEFT JOIN ha_cluster c ON c.id = h.ha_cluster_id AND c.state = 'configured'
-         WHERE h.state <> 'removed'",
-        [],
-    )
-    .await?;
     let mut inventory = Inventory::default();
-    for row in rows {
-        let id: Uuid = row.try_get("", "id")?;
-        let address: String = row.try_get("", "address")?;
-        let port: i32 = row.try_get("", "port")?;
-        let nodename: Option<String> = row.try_get("", "nodename")?;
-        let state: String = row.try_get("", "state")?;
-        let fingerprint: Option<String> = row.try_get("", "fingerprint")?;
-        let name = nodename.clone().unwrap_or_else(|| format!("{address}:{port}"));
-        inventory.names.insert(id, name.clone());
-        if state != "managed" {
+    for row in store::hosts::monitored(db).await? {
+        let name = row
+            .nodename
+            .clone()
+            .unwrap_or_else(|| format!("{}:{}", row.address, row.port));
+        inventory.names.insert(row.id, name.clone());
+        if row.state != "managed" {
             continue;
         }
-        let (Some(fingerprint), Ok(port)) = (fingerprint, u16::try_from(port)) else {
+        let (Some(fingerprint), Ok(port)) = (row.fingerprint, u16::try_from(row.port)) else {
             continue;
         };
         let fingerprint = match Fingerprint::parse(&fingerprint) {
@@ -105,43 +91,34 @@ pub async fn load(db: &DatabaseConnection) -> Result<Inventory, DbErr> {
             }
         };
         inventory.hosts.push(Host {
-            id,
+            id: row.id,
             name,
-            nodename,
-            ha_node: row.try_get("", "ha_node")?,
-            ha_cluster_id: row.try_get("", "ha_cluster_id")?,
-            target: Target::new(address, port, "root"),
+            nodename: row.nodename,
+            ha_node: row.ha_node,
+            ha_cluster_id: row.ha_cluster_id,
+            target: Target::new(row.address, port, "root"),
             fingerprint,
-            lnet_state: row.try_get("", "lnet_state")?,
-            journal_cursor: row.try_get("", "journal_cursor")?,
+            lnet_state: row.lnet_state,
+            journal_cursor: row.journal_cursor,
         });
     }
-    let rows = query(
-        db,
-        "SELECT id, name, kind, filesystem_id, state, primary_host_id, failover_host_ids, active_host_id,
-                ha_resource
-         FROM target WHERE state <> 'removed'",
-        [],
-    )
-    .await?;
-    for row in rows {
+    for row in store::targets::live(db).await? {
         inventory.targets.push(TargetRow {
-            id: row.try_get("", "id")?,
-            name: row.try_get("", "name")?,
-            kind: row.try_get("", "kind")?,
-            filesystem_id: row.try_get("", "filesystem_id")?,
-            state: row.try_get("", "state")?,
-            primary_host_id: row.try_get("", "primary_host_id")?,
-            failover_host_ids: row.try_get("", "failover_host_ids")?,
-            active_host_id: row.try_get("", "active_host_id")?,
-            ha_resource: row.try_get("", "ha_resource")?,
+            id: row.id,
+            name: row.name,
+            kind: row.kind,
+            filesystem_id: row.filesystem_id,
+            state: row.state,
+            primary_host_id: row.primary_host_id,
+            failover_host_ids: row.failover_host_ids,
+            active_host_id: row.active_host_id,
+            ha_resource: row.ha_resource,
         });
     }
-    let rows = query(db, "SELECT id, name FROM ha_cluster WHERE state = 'configured'", []).await?;
-    for row in rows {
+    for cluster in store::ha::configured_clusters(db).await? {
         inventory.clusters.push(Cluster {
-            id: row.try_get("", "id")?,
-            name: row.try_get("", "name")?,
+            id: cluster.id,
+            name: cluster.name,
         });
     }
     Ok(inventory)

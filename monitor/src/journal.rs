@@ -4,51 +4,28 @@
 //! host's cursor moves forward with what was stored.
 
 use sea_orm::{ConnectionTrait, DbErr};
-use store::sql::execute;
 use uuid::Uuid;
 
 use crate::parse::JournalLine;
 
 /// Stores `lines` of host `host_id` and records the last one's cursor.
 pub async fn store(db: &impl ConnectionTrait, host_id: Uuid, lines: &[JournalLine]) -> Result<(), DbErr> {
-    let Some(last) = lines.last() else {
+    if lines.is_empty() {
         return Ok(());
-    };
-    let n = lines.len();
-    let (mut times, mut severities, mut sources) =
-        (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
-    let (mut messages, mut cursors) = (Vec::with_capacity(n), Vec::with_capacity(n));
-    for line in lines {
-        times.push(line.at);
-        severities.push(line.severity.to_owned());
-        sources.push(line.source.clone());
-        messages.push(line.message.clone());
-        cursors.push(line.cursor.clone());
     }
-    execute(
-        db,
-        "INSERT INTO log_line (host_id, at, severity, source, message, cursor)
-         SELECT $1, * FROM unnest($2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[])
-         ON CONFLICT (host_id, cursor) DO NOTHING",
-        [
-            host_id.into(),
-            times.into(),
-            severities.into(),
-            sources.into(),
-            messages.into(),
-            cursors.into(),
-        ],
-    )
-    .await?;
-    execute(
-        db,
-        "UPDATE host SET journal_cursor = $2 WHERE id = $1",
-        [host_id.into(), last.cursor.clone().into()],
-    )
-    .await?;
+    let rows: Vec<store::logs::JournalLine> = lines
+        .iter()
+        .map(|line| store::logs::JournalLine {
+            at: line.at,
+            severity: line.severity.to_owned(),
+            source: line.source.clone(),
+            message: line.message.clone(),
+            cursor: line.cursor.clone(),
+        })
+        .collect();
+    store::logs::append_journal(db, host_id, &rows).await?;
     // One notification per batch, not per line: a burst of lines would
     // otherwise flood the live stream.
-    let note = serde_json::json!({"kind": "log_line", "host_id": host_id, "count": n});
-    execute(db, "SELECT pg_notify('chroma_changes', $1)", [note.to_string().into()]).await?;
-    Ok(())
+    let note = serde_json::json!({"kind": "log_line", "host_id": host_id, "count": lines.len()});
+    store::events::notify_change(db, &note).await
 }

@@ -8,7 +8,6 @@
 use sea_orm::DatabaseConnection;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
-use store::sql::{execute, query};
 use uuid::Uuid;
 
 use crate::inventory::Inventory;
@@ -27,23 +26,21 @@ pub async fn observe(
     locations: &HashMap<Uuid, Location>,
     timeout: Duration,
 ) -> anyhow::Result<()> {
-    let rows = query(
-        db,
-        "SELECT id, name, mgs_id, conf_params FROM filesystem WHERE NOT removed",
-        [],
-    )
-    .await?;
-    for row in rows {
-        let fs_id: Uuid = row.try_get("", "id")?;
-        let fsname: String = row.try_get("", "name")?;
-        let mgs_id: Uuid = row.try_get("", "mgs_id")?;
-        let stored: serde_json::Value = row.try_get("", "conf_params")?;
+    for fs in store::filesystems::stored_params(db).await? {
         if let Err(e) = observe_one(
-            db, pools, inventory, locations, timeout, fs_id, &fsname, mgs_id, &stored,
+            db,
+            pools,
+            inventory,
+            locations,
+            timeout,
+            fs.id,
+            &fs.name,
+            fs.mgs_id,
+            &fs.conf_params,
         )
         .await
         {
-            tracing::warn!(filesystem = %fsname, "cannot read its parameters: {e:#}");
+            tracing::warn!(filesystem = %fs.name, "cannot read its parameters: {e:#}");
         }
     }
     Ok(())
@@ -170,27 +167,17 @@ async fn observe_one(
             }
         }
     }
-    let seen: Vec<serde_json::Value> = keys
+    let seen: Vec<store::params::Observation> = keys
         .iter()
-        .map(|k| serde_json::json!({"key": k, "llog_value": in_llog.get(k), "live_value": live.get(k)}))
+        .map(|k| store::params::Observation {
+            key: k.clone(),
+            llog_value: in_llog.get(k).cloned(),
+            live_value: live.get(k).cloned(),
+        })
         .collect();
-    execute(
-        db,
-        "WITH seen AS (
-             SELECT * FROM jsonb_to_recordset($2) AS t(key text, llog_value text, live_value text)
-         ), gone AS (
-             DELETE FROM param_observation p WHERE p.filesystem_id = $1
-                AND NOT EXISTS (SELECT 1 FROM seen WHERE seen.key = p.key)
-         )
-         INSERT INTO param_observation (filesystem_id, key, llog_value, live_value, observed_at)
-         SELECT $1, key, llog_value, live_value, now() FROM seen
-         ON CONFLICT (filesystem_id, key) DO UPDATE
-             SET llog_value = excluded.llog_value, live_value = excluded.live_value, observed_at = now()",
-        [fs_id.into(), serde_json::Value::Array(seen).into()],
-    )
-    .await?;
+    store::params::record_observations(db, fs_id, &seen).await?;
     let note = serde_json::json!({"kind": "params", "id": fs_id});
-    execute(db, "SELECT pg_notify('chroma_changes', $1)", [note.to_string().into()]).await?;
+    store::events::notify_change(db, &note).await?;
     Ok(())
 }
 

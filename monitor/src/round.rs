@@ -3,14 +3,14 @@
 //! target runs now, and the alerts whose condition started or ended.
 
 use chrono::{DateTime, Utc};
+use common::Item;
 use futures::StreamExt;
 use sea_orm::DatabaseConnection;
 use serde_json::json;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
-use store::alerts::{self, Raise, Severity};
+use store::alerts::{self, AlertKind, Raise};
 use store::metrics::{JobSample, Sample, Writer};
-use store::sql::execute;
 use uuid::Uuid;
 
 use crate::inventory::{Host, Inventory, TargetRow};
@@ -126,7 +126,7 @@ impl Recorder {
                     summary.hosts_read += 1;
                     summary.log_lines += reading.journal.len();
                     readings.insert(p.host.id, reading);
-                    let lnet_busy = busy.contains(&format!("lnet/{}", p.host.id));
+                    let lnet_busy = busy.contains(&Item::Lnet(p.host.id));
                     host_answered(db, &p.host, reading, at, lnet_busy).await?;
                 }
                 Err(failure) => {
@@ -136,16 +136,7 @@ impl Recorder {
             }
         }
         // A removed server, target or HA cluster has no condition left to end.
-        execute(
-            db,
-            "UPDATE alert SET cleared_at = now()
-             WHERE cleared_at IS NULL AND item IN (
-                 SELECT 'host/' || id FROM host WHERE state = 'removed'
-                 UNION ALL SELECT 'target/' || id FROM target WHERE state = 'removed'
-                 UNION ALL SELECT 'ha_cluster/' || id FROM ha_cluster WHERE state = 'removed')",
-            [],
-        )
-        .await?;
+        alerts::clear_removed_objects(db).await?;
         let polled_ids: HashSet<Uuid> = polled.iter().map(|p| p.host.id).collect();
         let locations = locate(inventory, &polled_ids, &readings);
         targets(db, inventory, &locations, &readings, &busy, self.usage_alert_percent).await?;
@@ -188,7 +179,7 @@ impl Recorder {
         self.rates.forget_older_than(at - chrono::Duration::hours(1));
         // One notification per round: charts fetch what they show.
         let note = json!({"kind": "metrics", "at": at, "hosts": summary.hosts_read, "samples": summary.samples});
-        execute(db, "SELECT pg_notify('chroma_changes', $1)", [note.to_string().into()]).await?;
+        store::events::notify_change(db, &note).await?;
         Ok((summary, locations))
     }
 
@@ -230,16 +221,15 @@ async fn host_answered(
     at: DateTime<Utc>,
     lnet_busy: bool,
 ) -> anyhow::Result<()> {
-    let item = format!("host/{}", host.id);
-    alerts::clear(db, "host_unreachable", &item).await?;
+    let item = Item::Host(host.id);
+    alerts::clear(db, &AlertKind::HostUnreachable, &item).await?;
     // It answered with the pinned key: whatever presented another is gone.
-    alerts::clear(db, "host_key_changed", &item).await?;
+    alerts::clear(db, &AlertKind::HostKeyChanged, &item).await?;
     alerts::set(
         db,
         reading.healthy == Some(false),
         Raise {
-            kind: "lustre_unhealthy",
-            severity: Severity::Error,
+            kind: AlertKind::LustreUnhealthy,
             item: item.clone(),
             message: format!("Lustre on {} reports itself unhealthy (health_check)", host.name),
             details: json!({ "host_id": host.id }),
@@ -247,12 +237,7 @@ async fn host_answered(
     )
     .await?;
     crate::journal::store(db, host.id, &reading.journal).await?;
-    execute(
-        db,
-        "UPDATE host SET last_contact_at = $2 WHERE id = $1",
-        [host.id.into(), at.into()],
-    )
-    .await?;
+    store::hosts::record_contact(db, host.id, at).await?;
     // A job starting or stopping LNet changes it on purpose.
     if lnet_busy {
         return Ok(());
@@ -262,8 +247,7 @@ async fn host_answered(
         db,
         lnet_down,
         Raise {
-            kind: "lnet_down",
-            severity: Severity::Error,
+            kind: AlertKind::LnetDown,
             item,
             message: format!("LNet is not running on {}, which Chroma keeps it up on", host.name),
             details: json!({ "host_id": host.id }),
@@ -274,11 +258,10 @@ async fn host_answered(
 }
 
 async fn host_failed(db: &DatabaseConnection, host: &Host, failure: &Failure) -> anyhow::Result<()> {
-    let item = format!("host/{}", host.id);
+    let item = Item::Host(host.id);
     let alert = match failure {
         Failure::KeyChanged { expected, seen } => Raise {
-            kind: "host_key_changed",
-            severity: Severity::Error,
+            kind: AlertKind::HostKeyChanged,
             item,
             message: format!(
                 "host key of {} changed: expected {expected}, the server presented {seen}; \
@@ -288,19 +271,18 @@ async fn host_failed(db: &DatabaseConnection, host: &Host, failure: &Failure) ->
             details: json!({ "host_id": host.id, "expected": expected, "seen": seen }),
         },
         Failure::Unreachable(reason) => Raise {
-            kind: "host_unreachable",
-            severity: Severity::Error,
+            kind: AlertKind::HostUnreachable,
             item,
             message: format!("{} ({}) does not answer: {reason}", host.name, host.target),
             details: json!({ "host_id": host.id }),
         },
     };
-    let other = if alert.kind == "host_key_changed" {
-        "host_unreachable"
+    let other = if alert.kind == AlertKind::HostKeyChanged {
+        AlertKind::HostUnreachable
     } else {
-        "host_key_changed"
+        AlertKind::HostKeyChanged
     };
-    alerts::clear(db, other, &alert.item).await?;
+    alerts::clear(db, &other, &alert.item).await?;
     alerts::raise(db, alert).await?;
     Ok(())
 }
@@ -368,12 +350,12 @@ async fn targets(
     inventory: &Inventory,
     locations: &HashMap<Uuid, Location>,
     readings: &HashMap<Uuid, &Reading>,
-    busy: &HashSet<String>,
+    busy: &HashSet<Item>,
     usage_alert_percent: f64,
 ) -> anyhow::Result<()> {
     let name = |id: Uuid| inventory.names.get(&id).cloned().unwrap_or_else(|| id.to_string());
     for target in &inventory.targets {
-        let item = format!("target/{}", target.id);
+        let item = Item::Target(target.id);
         let location = locations.get(&target.id).copied().unwrap_or(Location::Unknown);
         if location == Location::Unknown {
             continue;
@@ -385,26 +367,14 @@ async fn targets(
         if active != target.active_host_id && !busy.contains(&item) {
             // Only over what this round started from: a job that moved the
             // target meanwhile wrote where it put it.
-            execute(
-                db,
-                "UPDATE target SET active_host_id = $2, seen_at = now()
-                 WHERE id = $1 AND active_host_id IS NOT DISTINCT FROM $3 AND state = $4",
-                [
-                    target.id.into(),
-                    active.into(),
-                    target.active_host_id.into(),
-                    target.state.clone().into(),
-                ],
-            )
-            .await?;
+            store::targets::record_location(db, target.id, active, target.active_host_id, &target.state).await?;
         }
         let offline = active.is_none() && target.state == "mounted" && !busy.contains(&item);
         alerts::set(
             db,
             offline,
             Raise {
-                kind: "target_offline",
-                severity: Severity::Error,
+                kind: AlertKind::TargetOffline,
                 item: item.clone(),
                 message: format!("{} should be mounted but runs on none of its servers", target.name),
                 details: json!({ "target_id": target.id }),
@@ -416,8 +386,7 @@ async fn targets(
             db,
             failed_over.is_some(),
             Raise {
-                kind: "target_failed_over",
-                severity: Severity::Warning,
+                kind: AlertKind::TargetFailedOver,
                 item: item.clone(),
                 message: format!(
                     "{} runs on its failover server {}, not on its primary {}; fail it back when {} is healthy",
@@ -451,7 +420,7 @@ async fn targets(
 async fn usage_alerts(
     db: &DatabaseConnection,
     target: &TargetRow,
-    item: &str,
+    item: &common::Item,
     stats: &parse::TargetReading,
     threshold: f64,
 ) -> anyhow::Result<()> {
@@ -465,17 +434,20 @@ async fn usage_alerts(
     };
     for (kind, what, percent) in [
         (
-            "space_high",
+            AlertKind::SpaceHigh,
             "space",
             used(stats.kbytes_total, stats.kbytes_free, stats.kbytes_avail),
         ),
-        ("inodes_high", "inodes", used(stats.files_total, stats.files_free, None)),
+        (
+            AlertKind::InodesHigh,
+            "inodes",
+            used(stats.files_total, stats.files_free, None),
+        ),
     ] {
         let Some(percent) = percent else { continue };
         let alert = Raise {
             kind,
-            severity: Severity::Warning,
-            item: item.to_owned(),
+            item: item.clone(),
             message: format!(
                 "{} has {percent:.1} % of its {what} in use (alert above {threshold} %)",
                 target.name
@@ -485,7 +457,7 @@ async fn usage_alerts(
         if percent > threshold {
             alerts::raise(db, alert).await?;
         } else if percent < threshold - USAGE_HYSTERESIS {
-            alerts::clear(db, kind, item).await?;
+            alerts::clear(db, &alert.kind, item).await?;
         }
     }
     Ok(())
@@ -497,23 +469,12 @@ const USAGE_HYSTERESIS: f64 = 2.0;
 
 /// Objects a job is changing now, or changed since `since` (the round's
 /// start): what the round read of them may already be out of date.
-async fn busy(db: &DatabaseConnection, inventory: &Inventory, since: DateTime<Utc>) -> anyhow::Result<HashSet<String>> {
-    let mut items: Vec<String> = inventory.targets.iter().map(|t| format!("target/{}", t.id)).collect();
-    items.extend(inventory.hosts.iter().map(|h| format!("lnet/{}", h.id)));
-    items.extend(inventory.hosts.iter().map(|h| format!("host/{}", h.id)));
-    items.extend(inventory.clusters.iter().map(|c| format!("ha_cluster/{}", c.id)));
-    let rows = store::sql::query(
-        db,
-        "SELECT DISTINCT l.item FROM job_lock l JOIN job j ON j.id = l.job_id
-         WHERE l.item = ANY($1) AND l.write
-           AND (j.state IN ('pending', 'waiting', 'running', 'paused') OR j.finished_at >= $2)",
-        [items.into(), since.into()],
-    )
-    .await?;
-    Ok(rows
-        .iter()
-        .map(|r| r.try_get::<String>("", "item"))
-        .collect::<Result<_, _>>()?)
+async fn busy(db: &DatabaseConnection, inventory: &Inventory, since: DateTime<Utc>) -> anyhow::Result<HashSet<Item>> {
+    let mut items: Vec<Item> = inventory.targets.iter().map(|t| Item::Target(t.id)).collect();
+    items.extend(inventory.hosts.iter().map(|h| Item::Lnet(h.id)));
+    items.extend(inventory.hosts.iter().map(|h| Item::Host(h.id)));
+    items.extend(inventory.clusters.iter().map(|c| Item::HaCluster(c.id)));
+    Ok(store::jobs::busy_items(db, &items, since).await?)
 }
 
 /// How many MDTs and OSTs each file system has, for its totals.

@@ -129,16 +129,7 @@ impl Stream {
         let policy = chroma_ssh::HostKeyPolicy::Pinned(self.host.fingerprint.clone());
         let timeouts = chroma_ssh::Timeouts::default();
         let (session, _) = chroma_ssh::Session::connect(&self.host.target, &self.key, policy, &timeouts).await?;
-        let rows = store::sql::query(
-            &self.db,
-            "SELECT journal_cursor FROM host WHERE id = $1",
-            [self.host.id.into()],
-        )
-        .await?;
-        let cursor: Option<String> = rows
-            .first()
-            .and_then(|r| r.try_get("", "journal_cursor").ok())
-            .flatten();
+        let cursor = store::logs::journal_cursor(&self.db, self.host.id).await?;
         let after;
         let backlog = crate::poll::JOURNAL_BACKLOG.to_string();
         let mut argv = vec!["journalctl", "-f", "-o", "json", "--no-pager"];

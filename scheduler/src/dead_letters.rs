@@ -10,7 +10,8 @@ use tokio_util::sync::CancellationToken;
 use crate::dispatch::advance;
 use crate::engine::Engine;
 use crate::results::ack_all;
-use store::sql::{execute, query, transact};
+use common::StepState;
+use store::sql::transact;
 
 /// Runs until `shutdown`.
 pub async fn run(engine: Arc<Engine>, shutdown: CancellationToken) {
@@ -48,31 +49,22 @@ async fn handle(engine: &Engine, batch: Vec<Delivery>) -> anyhow::Result<()> {
 /// one is left alone. A step whose worker just died still has a recent
 /// heartbeat; wait until it is either refreshed (alive) or stale (dead).
 async fn is_abandoned(engine: &Engine, step: &StepMessage) -> anyhow::Result<bool> {
-    let timeout = engine.settings.heartbeat_timeout.as_secs_f64();
     let mut arrived: Option<chrono::DateTime<chrono::Utc>> = None;
     loop {
-        let rows = query(
-            &engine.db,
-            "SELECT state, heartbeat_at, now() AS now,
-                    heartbeat_at < now() - make_interval(secs => $2) AS stale
-             FROM step WHERE id = $1",
-            [step.step_id.into(), timeout.into()],
-        )
-        .await?;
-        let Some(row) = rows.first() else { return Ok(false) };
-        let state: String = row.try_get("", "state")?;
-        let now: chrono::DateTime<chrono::Utc> = row.try_get("", "now")?;
-        let heartbeat: Option<chrono::DateTime<chrono::Utc>> = row.try_get("", "heartbeat_at")?;
-        let stale: Option<bool> = row.try_get("", "stale")?;
-        let since = *arrived.get_or_insert(now);
-        match state.as_str() {
-            "queued" => return Ok(true),
-            "running" if stale != Some(false) => return Ok(true),
-            "running" if heartbeat.is_some_and(|h| h > since) => {
+        let Some(step_now) =
+            store::steps::liveness(&engine.db, step.step_id, engine.settings.heartbeat_timeout).await?
+        else {
+            return Ok(false);
+        };
+        let since = *arrived.get_or_insert(step_now.now);
+        match step_now.state {
+            StepState::Queued => return Ok(true),
+            StepState::Running if step_now.stale != Some(false) => return Ok(true),
+            StepState::Running if step_now.heartbeat_at.is_some_and(|h| h > since) => {
                 tracing::info!(step_id = %step.step_id, "ignoring a dead-lettered copy of a step that is running well");
                 return Ok(false);
             }
-            "running" => tokio::time::sleep(engine.settings.heartbeat_interval).await,
+            StepState::Running => tokio::time::sleep(engine.settings.heartbeat_interval).await,
             _ => return Ok(false),
         }
     }
@@ -88,19 +80,11 @@ async fn fail(engine: &Engine, step: &StepMessage) -> anyhow::Result<()> {
     );
     let (step_id, job_id) = (step.step_id, step.job_id);
     // Checked again under the row lock: a worker may have taken it over.
-    let timeout = engine.settings.heartbeat_timeout.as_secs_f64();
+    let timeout = engine.settings.heartbeat_timeout;
     let advanced = transact(&engine.db, |tx| {
         let reason = reason.clone();
         Box::pin(async move {
-            execute(
-                tx,
-                "UPDATE step SET state = 'failed', finished_at = now(), heartbeat_at = NULL, error = $2
-                 WHERE id = $1
-                   AND (state = 'queued'
-                        OR (state = 'running' AND heartbeat_at < now() - make_interval(secs => $3)))",
-                [step_id.into(), reason.into(), timeout.into()],
-            )
-            .await?;
+            store::steps::fail_abandoned(tx, step_id, &reason, timeout).await?;
             advance(tx, &[job_id]).await
         })
     })
@@ -110,14 +94,20 @@ async fn fail(engine: &Engine, step: &StepMessage) -> anyhow::Result<()> {
         engine.grant_wanted.notify_one();
     }
     let details = serde_json::json!({"step_id": step_id, "job_id": job_id, "action": step.action});
-    store::users::event(&engine.db, "step_dead_lettered", None, &reason, details.clone()).await?;
+    store::events::record(
+        &engine.db,
+        store::events::EventKind::StepDeadLettered,
+        None,
+        &reason,
+        details.clone(),
+    )
+    .await?;
     // Stays active until someone acknowledges it.
     store::alerts::raise(
         &engine.db,
         store::alerts::Raise {
-            kind: "step_dead_lettered",
-            severity: store::alerts::Severity::Error,
-            item: format!("job/{job_id}"),
+            kind: store::alerts::AlertKind::StepDeadLettered,
+            item: common::Item::Job(job_id),
             message: reason,
             details,
         },

@@ -11,11 +11,9 @@ use sea_orm::{ConnectionTrait, DbErr};
 use uuid::Uuid;
 
 use crate::dispatch::{advance, Advanced};
+use common::JobState;
 use store::control::refresh_commands;
-use store::sql::{execute, query};
 
-/// Advisory lock key of grant passes ("chroma:grant").
-const GRANT_LOCK: i64 = 0x6368_726f_6d61_6701;
 /// Jobs looked at per page of a grant pass.
 const PASS_LIMIT: i64 = 1_000;
 
@@ -24,7 +22,7 @@ const PASS_LIMIT: i64 = 1_000;
 /// time, oldest first, so jobs queued behind one busy item never hide
 /// independent jobs submitted after them.
 pub async fn grant(tx: &impl ConnectionTrait) -> Result<Advanced, DbErr> {
-    execute(tx, "SELECT pg_advisory_xact_lock($1)", [GRANT_LOCK.into()]).await?;
+    store::jobs::lock_grant_pass(tx).await?;
     let (mut started, mut commands) = (Vec::new(), Vec::new());
     let mut after = 0i64;
     loop {
@@ -57,47 +55,19 @@ struct Page {
 /// jobs after `after` (in submission order); marks the others waiting.
 /// Jobs started on earlier pages count as running here.
 async fn grant_page(tx: &impl ConnectionTrait, after: i64) -> Result<Page, DbErr> {
-    let rows = query(
-        tx,
-        "SELECT j.id, j.state, j.seq,
-            NOT EXISTS (
-                SELECT 1 FROM job_dependency d JOIN job dj ON dj.id = d.depends_on
-                WHERE d.job_id = j.id AND dj.state <> 'succeeded')
-            AND NOT EXISTS (
-                SELECT 1 FROM job_lock l
-                JOIN job_lock o ON o.item = l.item AND o.job_id <> l.job_id AND (l.write OR o.write)
-                JOIN job oj ON oj.id = o.job_id
-                WHERE l.job_id = j.id
-                  AND (oj.state IN ('running', 'paused')
-                       OR (oj.state IN ('pending', 'waiting') AND oj.seq < j.seq))) AS runnable
-         FROM job j
-         WHERE j.state IN ('pending', 'waiting') AND j.seq > $2
-         ORDER BY j.seq
-         LIMIT $1",
-        [PASS_LIMIT.into(), after.into()],
-    )
-    .await?;
-    let full = i64::try_from(rows.len()).unwrap_or(i64::MAX) >= PASS_LIMIT;
-    let last_seq = match rows.last() {
-        Some(row) => Some(row.try_get::<i64>("", "seq")?),
-        None => None,
-    };
+    let candidates = store::jobs::grant_candidates(tx, after, PASS_LIMIT).await?;
+    let full = i64::try_from(candidates.len()).unwrap_or(i64::MAX) >= PASS_LIMIT;
+    let last_seq = candidates.last().map(|job| job.seq);
     let (mut runnable, mut blocked) = (vec![], vec![]);
-    for row in &rows {
-        let id: Uuid = row.try_get("", "id")?;
-        if row.try_get::<bool>("", "runnable")? {
-            runnable.push(id);
-        } else if row.try_get::<String>("", "state")? == "pending" {
-            blocked.push(id);
+    for job in &candidates {
+        if job.runnable {
+            runnable.push(job.id);
+        } else if job.state == JobState::Pending {
+            blocked.push(job.id);
         }
     }
     if !blocked.is_empty() {
-        execute(
-            tx,
-            "UPDATE job SET state = 'waiting' WHERE id = ANY($1) AND state = 'pending'",
-            [blocked.into()],
-        )
-        .await?;
+        store::jobs::mark_waiting(tx, &blocked).await?;
     }
     if runnable.is_empty() {
         return Ok(Page {
@@ -108,20 +78,10 @@ async fn grant_page(tx: &impl ConnectionTrait, after: i64) -> Result<Page, DbErr
         });
     }
     runnable.sort();
-    let rows = query(
-        tx,
-        "UPDATE job SET state = 'running', started_at = now()
-         WHERE id = ANY($1) AND state IN ('pending', 'waiting')
-         RETURNING id, command_id",
-        [runnable.into()],
-    )
-    .await?;
+    let started = store::jobs::start(tx, &runnable).await?;
     Ok(Page {
-        started: rows.iter().map(|r| r.try_get("", "id")).collect::<Result<_, _>>()?,
-        commands: rows
-            .iter()
-            .map(|r| r.try_get("", "command_id"))
-            .collect::<Result<_, _>>()?,
+        started: started.iter().map(|job| job.id).collect(),
+        commands: started.iter().map(|job| job.command_id).collect(),
         last_seq,
         full,
     })

@@ -119,3 +119,53 @@ async fn insert_dependencies(tx: &impl ConnectionTrait, command: &NewCommand, jo
     .await?;
     Ok(())
 }
+
+/// Up to `limit` commands still pending or running although none of their
+/// jobs is unfinished any more (a crash between finishing the last job and
+/// refreshing its command).
+pub async fn open_with_jobs_finished(db: &impl ConnectionTrait, limit: i64) -> Result<Vec<Uuid>, DbErr> {
+    let rows = crate::sql::query(
+        db,
+        "SELECT c.id FROM command c
+         WHERE c.state IN ('pending', 'running')
+           AND NOT EXISTS (SELECT 1 FROM job j WHERE j.command_id = c.id
+                           AND j.state IN ('pending', 'waiting', 'running', 'paused'))
+         LIMIT $1",
+        [limit.into()],
+    )
+    .await?;
+    rows.iter().map(|r| r.try_get("", "id")).collect()
+}
+
+/// How many commands reached a final state.
+pub async fn count_finished(db: &impl ConnectionTrait) -> Result<i64, DbErr> {
+    let rows = crate::sql::query(
+        db,
+        "SELECT count(*) AS n FROM command WHERE state IN ('succeeded', 'failed', 'cancelled')",
+        [],
+    )
+    .await?;
+    match rows.first() {
+        Some(row) => row.try_get("", "n"),
+        None => Ok(0),
+    }
+}
+
+/// How many commands are in each state, by state name (states with none
+/// left out).
+pub async fn count_by_state(db: &impl ConnectionTrait) -> Result<Vec<(common::CommandState, i64)>, DbErr> {
+    let rows = crate::sql::query(
+        db,
+        "SELECT state, count(*) AS n FROM command GROUP BY state ORDER BY state",
+        [],
+    )
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let state: String = row.try_get("", "state")?;
+            let state = common::CommandState::parse(&state)
+                .ok_or_else(|| DbErr::Type(format!("unknown command state {state:?}")))?;
+            Ok((state, row.try_get("", "n")?))
+        })
+        .collect()
+}

@@ -68,6 +68,20 @@ fn split_database(url: &str) -> Option<(String, String)> {
     Some((server.to_owned(), name.to_owned()))
 }
 
+/// Drops the database named in `url` if it exists, ending its sessions
+/// (`WITH (FORCE)`), by connecting to the server's `postgres` database
+/// with `url`'s options.
+pub async fn drop_database(url: &str) -> Result<(), sea_orm::DbErr> {
+    let (server, name) = split_database(url)
+        .ok_or_else(|| sea_orm::DbErr::Custom(format!("DATABASE_URL has no database name: {url}")))?;
+    let options = url.split_once('?').map(|(_, o)| format!("?{o}")).unwrap_or_default();
+    let admin = sea_orm::Database::connect(format!("{server}/postgres{options}")).await?;
+    let quoted = format!("\"{}\"", name.replace('"', "\"\""));
+    sea_orm::ConnectionTrait::execute_unprepared(&admin, &format!("DROP DATABASE IF EXISTS {quoted} WITH (FORCE)"))
+        .await?;
+    admin.close().await
+}
+
 #[cfg(test)]
 mod tests {
     use super::split_database;

@@ -95,7 +95,9 @@ pub async fn cancel_dependents(tx: &impl ConnectionTrait, ids: &[Uuid]) -> Resul
 
 /// Brings the state of each command in `ids` up to date with its jobs:
 /// running once a job started, and succeeded, failed or cancelled once all
-/// jobs finished. Returns `(command, new state)` for the ones that finished.
+/// jobs finished, writing each finished one's outcome event
+/// ([`crate::events::record_command_outcomes`]). Returns `(command, new
+/// state)` for the ones that finished.
 pub async fn refresh_commands(tx: &impl ConnectionTrait, ids: &[Uuid]) -> Result<Vec<(Uuid, CommandState)>, DbErr> {
     if ids.is_empty() {
         return Ok(Vec::new());
@@ -127,18 +129,20 @@ pub async fn refresh_commands(tx: &impl ConnectionTrait, ids: &[Uuid]) -> Result
          FROM s
          WHERE c.id = s.command_id AND c.state IN ('pending', 'running')
            AND (s.done OR (s.started AND c.state = 'pending'))
-         RETURNING c.id, c.state",
+         RETURNING c.id, c.state, c.message",
         [ids.to_vec().into()],
     )
     .await?;
-    let mut finished = Vec::new();
+    let mut outcomes = Vec::new();
     for row in rows {
         let state: String = row.try_get("", "state")?;
         if let Some(state) = CommandState::parse(&state).filter(|s| s.is_final()) {
-            finished.push((row.try_get("", "id")?, state));
+            let (id, message) = (row.try_get("", "id")?, row.try_get("", "message")?);
+            outcomes.push(crate::events::CommandOutcome { id, message, state });
         }
     }
-    Ok(finished)
+    crate::events::record_command_outcomes(tx, &outcomes).await?;
+    Ok(outcomes.into_iter().map(|o| (o.id, o.state)).collect())
 }
 
 impl MaybeDbErr for ControlError {

@@ -5,7 +5,6 @@
 use common::domain::{HostState, LnetState, TargetKind, TargetState};
 use common::plan::{FilesystemFacts, HostFacts, Snapshot, TargetFacts};
 use sea_orm::{ConnectionTrait, DbErr};
-use serde::Serialize;
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -100,15 +99,7 @@ pub async fn snapshot(db: &impl ConnectionTrait) -> Result<Snapshot, DbErr> {
     Ok(snap)
 }
 
-/// A lock a running (or paused) job holds on an object.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct HeldLock {
-    pub item: String,
-    pub write: bool,
-    pub job_id: Uuid,
-    pub command_id: Uuid,
-    pub description: String,
-}
+pub use api_types::locks::HeldLock;
 
 /// The locks held on `items`, by item.
 pub async fn held_locks(

@@ -286,3 +286,51 @@ pub async fn expire(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
     }
     Ok(deleted)
 }
+
+/// Writes a day of random per-minute history (and its hourly roll-up)
+/// for every file system's `filesystem_metrics` and every OST's space and
+/// bandwidth, marks both roll-ups done up to now, and analyzes the tables
+/// (a benchmark's fixture). Returns the minute and hour rows written.
+pub async fn seed_random_day(
+    db: &impl sea_orm::ConnectionTrait,
+    filesystem_metrics: &[String],
+) -> Result<u64, sea_orm::DbErr> {
+    crate::sql::execute(
+        db,
+        "INSERT INTO metric_series (object_kind, object_id, name)
+         SELECT 'filesystem', f.id, n FROM filesystem f, unnest($1::text[]) n
+         UNION ALL
+         SELECT 'target', t.id, n FROM target t,
+                unnest(ARRAY['read_bytes', 'write_bytes', 'space_used', 'space_total']) n WHERE t.kind = 'ost'",
+        [filesystem_metrics.to_vec().into()],
+    )
+    .await?;
+    let rows = crate::sql::execute(
+        db,
+        "INSERT INTO metric_minute (series_id, at, value, min, max, samples)
+         SELECT s.id, m, random() * 1e9, 0, 2e9, 6
+         FROM metric_series s,
+              generate_series(date_trunc('minute', now() - interval '24 hours'),
+                              date_trunc('minute', now()) - interval '1 minute', interval '1 minute') m",
+        [],
+    )
+    .await?;
+    let hours = crate::sql::execute(
+        db,
+        "INSERT INTO metric_hour (series_id, at, value, min, max, samples)
+         SELECT series_id, date_trunc('hour', at), avg(value), min(min), max(max), sum(samples)
+         FROM metric_minute WHERE at < date_trunc('hour', now()) GROUP BY 1, 2",
+        [],
+    )
+    .await?;
+    crate::sql::execute(
+        db,
+        "INSERT INTO metric_rollup (name, upto)
+         VALUES ('minute', date_trunc('minute', now())), ('hour', date_trunc('hour', now()))
+         ON CONFLICT (name) DO UPDATE SET upto = excluded.upto",
+        [],
+    )
+    .await?;
+    crate::sql::execute(db, "ANALYZE", []).await?;
+    Ok(rows + hours)
+}

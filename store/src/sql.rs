@@ -77,3 +77,48 @@ where
         tokio::time::sleep(Duration::from_millis(u64::from(tries) * 5)).await;
     }
 }
+
+/// One selection to page through: `SELECT {columns} FROM {from} WHERE
+/// {filter} ORDER BY {order}`, with `values` for the filter's `$1`…
+pub(crate) struct Selection<'a> {
+    pub columns: &'a str,
+    pub from: &'a str,
+    pub filter: &'a str,
+    pub order: &'a str,
+    pub values: Vec<Value>,
+}
+
+/// Counts the selection's rows and reads `limit` of them from `offset`,
+/// for the lists too long to load whole (events, log lines, storage
+/// resources).
+pub(crate) async fn count_and_page(
+    db: &impl ConnectionTrait,
+    selection: Selection<'_>,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<QueryResult>, i64), DbErr> {
+    let Selection {
+        columns,
+        from,
+        filter,
+        order,
+        values,
+    } = selection;
+    let counted = query(
+        db,
+        &format!("SELECT count(*) AS n FROM {from} WHERE {filter}"),
+        values.clone(),
+    )
+    .await?;
+    let total: i64 = counted.first().map(|r| r.try_get("", "n")).transpose()?.unwrap_or(0);
+    let n = values.len();
+    let mut page_values = values;
+    page_values.push(limit.into());
+    page_values.push(offset.into());
+    let sql = format!(
+        "SELECT {columns} FROM {from} WHERE {filter} ORDER BY {order} LIMIT ${} OFFSET ${}",
+        n + 1,
+        n + 2
+    );
+    Ok((query(db, &sql, page_values).await?, total))
+}

@@ -274,3 +274,261 @@ pub async fn dependents(db: &impl ConnectionTrait, id: Uuid) -> Result<Dependent
     }
     Ok(found)
 }
+
+/// Which plugin holds storage resource `id` (not removed), and the
+/// resource's id in that plugin: `(plugin, local_id)`.
+pub async fn live_resource_of_plugin(
+    db: &impl sea_orm::ConnectionTrait,
+    id: uuid::Uuid,
+) -> Result<Option<(String, String)>, sea_orm::DbErr> {
+    let rows = crate::sql::query(
+        db,
+        "SELECT plugin, local_id FROM storage_resource WHERE id = $1 AND removed_at IS NULL",
+        [id.into()],
+    )
+    .await?;
+    rows.first()
+        .map(|row| Ok((row.try_get("", "plugin")?, row.try_get("", "local_id")?)))
+        .transpose()
+}
+
+/// Every storage plugin as the API shows it, with how many resources it
+/// has not removed, by name.
+pub async fn plugin_views(db: &impl ConnectionTrait) -> Result<Vec<api_types::storage::PluginView>, DbErr> {
+    let rows = crate::sql::query(
+        db,
+        "SELECT p.*, (SELECT count(*) FROM storage_resource r WHERE r.plugin = p.name AND r.removed_at IS NULL)
+                AS resources
+           FROM storage_plugin p ORDER BY p.name",
+        [],
+    )
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(api_types::storage::PluginView {
+                name: r.try_get("", "name")?,
+                version: r.try_get("", "version")?,
+                levels: r.try_get("", "levels")?,
+                state: r.try_get("", "state")?,
+                error: r.try_get("", "error")?,
+                restarts: r.try_get("", "restarts")?,
+                started_at: r.try_get("", "started_at")?,
+                detected_at: r.try_get("", "detected_at")?,
+                monitored_at: r.try_get("", "monitored_at")?,
+                classes: r.try_get("", "classes")?,
+                resources: r.try_get("", "resources")?,
+            })
+        })
+        .collect()
+}
+
+/// The columns of a resource as the API shows it, with its active alerts.
+const RESOURCE_VIEW_COLUMNS: &str =
+    "id, plugin, class, local_id, parent_id, attributes, statistics, volume_id, removed_at,
+    (SELECT count(*) FROM alert a WHERE a.item = 'storage_resource/' || storage_resource.id AND a.cleared_at IS NULL)
+        AS alerts";
+
+fn resource_view(r: &sea_orm::QueryResult) -> Result<api_types::storage::ResourceView, DbErr> {
+    Ok(api_types::storage::ResourceView {
+        id: r.try_get("", "id")?,
+        plugin: r.try_get("", "plugin")?,
+        class: r.try_get("", "class")?,
+        local_id: r.try_get("", "local_id")?,
+        parent_id: r.try_get("", "parent_id")?,
+        attributes: r.try_get("", "attributes")?,
+        statistics: r.try_get("", "statistics")?,
+        volume_id: r.try_get("", "volume_id")?,
+        removed_at: r.try_get("", "removed_at")?,
+        alerts: r.try_get("", "alerts")?,
+    })
+}
+
+/// Which resources [`resource_views`] reads.
+#[derive(Debug, Clone)]
+pub enum ResourceSelection {
+    /// The resource with this id, even if removed.
+    Id(Uuid),
+    /// The resources with these ids, even if removed.
+    Ids(Vec<Uuid>),
+    /// The children of this resource not removed.
+    ChildrenOf(Uuid),
+    /// The resources not removed that are this Chroma volume.
+    OfVolume(Uuid),
+}
+
+/// The selected resources as the API shows them, by class and local id.
+pub async fn resource_views(
+    db: &impl ConnectionTrait,
+    selection: ResourceSelection,
+) -> Result<Vec<api_types::storage::ResourceView>, DbErr> {
+    let (filter, values): (&str, Vec<sea_orm::Value>) = match selection {
+        ResourceSelection::Id(id) => ("id = $1", vec![id.into()]),
+        ResourceSelection::Ids(ids) => ("id = ANY($1)", vec![ids.into()]),
+        ResourceSelection::ChildrenOf(id) => ("parent_id = $1 AND removed_at IS NULL", vec![id.into()]),
+        ResourceSelection::OfVolume(id) => ("volume_id = $1 AND removed_at IS NULL", vec![id.into()]),
+    };
+    let rows = crate::sql::query(
+        db,
+        &format!("SELECT {RESOURCE_VIEW_COLUMNS} FROM storage_resource WHERE {filter} ORDER BY class, local_id"),
+        values,
+    )
+    .await?;
+    rows.iter().map(resource_view).collect()
+}
+
+/// Which resources [`list_resources`] shows; `None` leaves a criterion out.
+#[derive(Debug, Clone, Default)]
+pub struct ResourceFilter {
+    pub plugin: Option<String>,
+    pub class: Option<String>,
+    pub parent_id: Option<Uuid>,
+    /// Related to this resource, either way.
+    pub related_to: Option<Uuid>,
+    /// Also resources gone from their plugin's last detection.
+    pub include_removed: bool,
+}
+
+/// A field a list of resources can be ordered by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResourceField {
+    Class,
+    LocalId,
+    UpdatedAt,
+}
+
+/// The order of a list of resources.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ResourceOrder {
+    /// By plugin, class and local id.
+    #[default]
+    Default,
+    /// By one field (then id).
+    By { field: ResourceField, descending: bool },
+}
+
+/// One page of the resources `filter` selects, `limit` from `offset` in
+/// `order`, as the API shows them, and how many it selects in all.
+pub async fn list_resources(
+    db: &impl ConnectionTrait,
+    filter: &ResourceFilter,
+    order: ResourceOrder,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<api_types::storage::ResourceView>, i64), DbErr> {
+    let condition = "($1::text IS NULL OR plugin = $1) AND ($2::text IS NULL OR class = $2)
+                  AND ($3::uuid IS NULL OR parent_id = $3)
+                  AND ($4::uuid IS NULL OR id IN (SELECT to_id FROM storage_relationship WHERE from_id = $4
+                                                  UNION SELECT from_id FROM storage_relationship WHERE to_id = $4))
+                  AND ($5 OR removed_at IS NULL)";
+    let order = match order {
+        ResourceOrder::Default => "plugin, class, local_id".to_owned(),
+        ResourceOrder::By { field, descending } => {
+            let field = match field {
+                ResourceField::Class => "class",
+                ResourceField::LocalId => "local_id",
+                ResourceField::UpdatedAt => "updated_at",
+            };
+            format!("{field} {}, id", if descending { "DESC" } else { "ASC" })
+        }
+    };
+    let selection = crate::sql::Selection {
+        columns: RESOURCE_VIEW_COLUMNS,
+        from: "storage_resource",
+        filter: condition,
+        order: &order,
+        values: vec![
+            filter.plugin.clone().into(),
+            filter.class.clone().into(),
+            filter.parent_id.into(),
+            filter.related_to.into(),
+            filter.include_removed.into(),
+        ],
+    };
+    let (rows, total) = crate::sql::count_and_page(db, selection, limit, offset).await?;
+    Ok((rows.iter().map(resource_view).collect::<Result<_, _>>()?, total))
+}
+
+/// A relationship as seen from one resource.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Relationship {
+    /// `built_on`, `same_as`…
+    pub kind: String,
+    /// `to` when the resource depends on `other`, `from` when `other`
+    /// depends on it.
+    pub direction: String,
+    pub other: Uuid,
+}
+
+/// The relationships of resource `id`, both ways: those from it first.
+pub async fn relationships_of(db: &impl ConnectionTrait, id: Uuid) -> Result<Vec<Relationship>, DbErr> {
+    let rows = crate::sql::query(
+        db,
+        "SELECT kind, 'to' AS direction, to_id AS other FROM storage_relationship WHERE from_id = $1
+         UNION ALL SELECT kind, 'from', from_id FROM storage_relationship WHERE to_id = $1",
+        [id.into()],
+    )
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Relationship {
+                kind: r.try_get("", "kind")?,
+                direction: r.try_get("", "direction")?,
+                other: r.try_get("", "other")?,
+            })
+        })
+        .collect()
+}
+
+/// What each resource stands on, as `(resource, stands on, kind)`: its
+/// relationships' targets, both sides of `same_as`, and (`parent`) the
+/// parent of each resource not removed.
+pub async fn stands_on(db: &impl ConnectionTrait) -> Result<Vec<(Uuid, Uuid, String)>, DbErr> {
+    let rows = crate::sql::query(
+        db,
+        "SELECT from_id AS a, to_id AS b, kind FROM storage_relationship
+         UNION ALL SELECT to_id, from_id, kind FROM storage_relationship WHERE kind = 'same_as'
+         UNION ALL SELECT id, parent_id, 'parent' FROM storage_resource
+          WHERE parent_id IS NOT NULL AND removed_at IS NULL",
+        [],
+    )
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("", "a")?, r.try_get("", "b")?, r.try_get("", "kind")?)))
+        .collect()
+}
+
+/// A resource not removed with what its plugin declares, for running an
+/// action on it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Actionable {
+    pub class: String,
+    pub local_id: String,
+    pub plugin: String,
+    /// The plugin's declared classes (JSON), with their actions.
+    pub classes: serde_json::Value,
+    /// The plugin's levels (`detect`, `monitor`, `configure`).
+    pub levels: Vec<String>,
+}
+
+/// Resource `id` (not removed) and its plugin's declarations; None when
+/// there is no such resource.
+pub async fn actionable(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<Actionable>, DbErr> {
+    let rows = crate::sql::query(
+        db,
+        "SELECT r.class, r.local_id, r.plugin, p.classes, p.levels FROM storage_resource r
+           JOIN storage_plugin p ON p.name = r.plugin WHERE r.id = $1 AND r.removed_at IS NULL",
+        [id.into()],
+    )
+    .await?;
+    rows.first()
+        .map(|r| {
+            Ok(Actionable {
+                class: r.try_get("", "class")?,
+                local_id: r.try_get("", "local_id")?,
+                plugin: r.try_get("", "plugin")?,
+                classes: r.try_get("", "classes")?,
+                levels: r.try_get("", "levels")?,
+            })
+        })
+        .transpose()
+}

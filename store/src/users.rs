@@ -217,27 +217,3 @@ pub async fn revoke(db: &impl ConnectionTrait, user_id: Uuid, token_id: Uuid) ->
     .await?;
     Ok(changed > 0)
 }
-
-/// Writes an event to the audit trail.
-pub async fn event(
-    db: &impl ConnectionTrait,
-    kind: &str,
-    user: Option<&User>,
-    message: &str,
-    details: serde_json::Value,
-) -> Result<(), DbErr> {
-    execute(
-        db,
-        "INSERT INTO event (id, kind, user_id, username, message, details) VALUES ($1, $2, $3, $4, $5, $6)",
-        [
-            Uuid::now_v7().into(),
-            kind.to_owned().into(),
-            user.map(|u| u.id).into(),
-            user.map(|u| u.username.clone()).into(),
-            message.to_owned().into(),
-            details.into(),
-        ],
-    )
-    .await
-    .map(drop)
-}

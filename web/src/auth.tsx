@@ -1,6 +1,6 @@
 // Who is logged in, and what their role lets the console show.
 import { createContext, useCallback, useContext, useEffect, useState, type ReactNode } from 'react';
-import { del, get, post, whenUnauthenticated, type Role, type User } from './api';
+import { del, get, post, whenUnauthenticated, type Role, type Schemas, type User } from './api';
 
 const POWER: Record<Role, number> = { readonly: 0, fsadmin: 1, superuser: 2 };
 
@@ -31,7 +31,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   }, []);
 
   const login = useCallback(async (username: string, password: string) => {
-    const session = await post<{ user: User }>('/session', { username, password });
+    const session = await post<{ user: User }>('/session', { username, password } satisfies Schemas['Login']);
     setUser(session.user);
   }, []);
 

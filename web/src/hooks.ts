@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { useSearchParams } from 'react-router-dom';
-import { ApiError, get, isFinal } from './api';
+import { ApiError, get, isFinal, type Command } from './api';
 import { useChanges, type Change } from './stream';
 
 export interface Loaded<T> {
@@ -92,10 +92,7 @@ export function useTick(ms: number) {
   return now;
 }
 
-interface CommandShape {
-  state: string;
-  jobs: { id: string }[];
-}
+type CommandShape = Pick<Command, 'state' | 'jobs'>;
 
 /**
  * `GET /api/command/{id}` (the command with its jobs and steps), re-read

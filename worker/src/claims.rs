@@ -8,17 +8,8 @@ use std::collections::HashMap;
 use std::time::Duration;
 use uuid::Uuid;
 
-use store::sql::{execute, query};
-
 /// A step this worker now owns.
-#[derive(Debug, Clone)]
-pub struct Claimed {
-    pub step_id: Uuid,
-    pub job_id: Uuid,
-    pub attempt: i32,
-    pub action: String,
-    pub args: serde_json::Value,
-}
+pub use store::steps::Claimed;
 
 /// What to do with a delivery whose step could not be claimed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,56 +31,22 @@ pub async fn claim(
     worker: &str,
     stale_after: Duration,
 ) -> Result<Vec<Claimed>, DbErr> {
-    let rows = query(
-        db,
-        "UPDATE step SET state = 'running', attempts = step.attempts + 1, worker = $2,
-                         heartbeat_at = now(), started_at = now()
-         FROM job j
-         WHERE step.id = ANY($1) AND j.id = step.job_id
-           AND ((step.state = 'queued' AND j.state = 'running')
-                OR (step.state = 'running' AND j.state IN ('running', 'paused')
-                    AND step.heartbeat_at < now() - make_interval(secs => $3)))
-         RETURNING step.id, step.job_id, step.attempts, step.action, step.args",
-        [
-            ids.to_vec().into(),
-            worker.to_owned().into(),
-            stale_after.as_secs_f64().into(),
-        ],
-    )
-    .await?;
-    rows.iter()
-        .map(|row| {
-            Ok(Claimed {
-                step_id: row.try_get("", "id")?,
-                job_id: row.try_get("", "job_id")?,
-                attempt: row.try_get("", "attempts")?,
-                action: row.try_get("", "action")?,
-                args: row.try_get("", "args")?,
-            })
-        })
-        .collect()
+    store::steps::claim(db, ids, worker, stale_after).await
 }
 
 /// Decides what to do with deliveries whose steps were not claimed. A step
 /// queued for a paused job goes back to `pending`; resuming queues it again.
 pub async fn classify(db: &DatabaseConnection, ids: &[Uuid]) -> Result<HashMap<Uuid, Verdict>, DbErr> {
-    let rows = query(
-        db,
-        "SELECT s.id, s.job_id, s.state, s.attempts, j.state AS job_state
-         FROM step s JOIN job j ON j.id = s.job_id WHERE s.id = ANY($1)",
-        [ids.to_vec().into()],
-    )
-    .await?;
+    let rows = store::steps::states_with_jobs(db, ids).await?;
     let mut verdicts: HashMap<Uuid, Verdict> = ids.iter().map(|id| (*id, Verdict::Drop)).collect();
     let mut unqueue = Vec::new();
-    for row in &rows {
-        let id: Uuid = row.try_get("", "id")?;
-        let state: String = row.try_get("", "state")?;
-        let job_state: String = row.try_get("", "job_state")?;
-        let verdict = match state.as_str() {
+    for row in rows {
+        let id = row.step_id;
+        let job_state = row.job_state;
+        let verdict = match row.state.as_str() {
             "succeeded" | "failed" => Verdict::Finished {
-                job_id: row.try_get("", "job_id")?,
-                attempt: row.try_get("", "attempts")?,
+                job_id: row.job_id,
+                attempt: row.attempts,
             },
             "running" => Verdict::Hold,
             "queued" if job_state == "paused" => {
@@ -104,16 +61,7 @@ pub async fn classify(db: &DatabaseConnection, ids: &[Uuid]) -> Result<HashMap<U
         verdicts.insert(id, verdict);
     }
     if !unqueue.is_empty() {
-        let rows = query(
-            db,
-            "UPDATE step SET state = 'pending', queued_at = NULL
-             WHERE id = ANY($1) AND state = 'queued'
-               AND (SELECT state FROM job WHERE job.id = step.job_id) = 'paused'
-             RETURNING id",
-            [unqueue.clone().into()],
-        )
-        .await?;
-        let unqueued: Vec<Uuid> = rows.iter().map(|r| r.try_get("", "id")).collect::<Result<_, _>>()?;
+        let unqueued = store::steps::unqueue_paused(db, &unqueue).await?;
         // Resumed in between: look again rather than drop its message.
         for id in unqueue.iter().filter(|id| !unqueued.contains(id)) {
             verdicts.insert(*id, Verdict::Hold);
@@ -126,30 +74,11 @@ pub async fn classify(db: &DatabaseConnection, ids: &[Uuid]) -> Result<HashMap<U
 pub async fn release(db: &DatabaseConnection, steps: &[(Uuid, i32)]) -> Result<(), DbErr> {
     let mut steps = steps.to_vec();
     steps.sort();
-    let (ids, attempts): (Vec<Uuid>, Vec<i32>) = steps.into_iter().unzip();
-    execute(
-        db,
-        "UPDATE step SET state = 'queued', queued_at = now(), worker = NULL, heartbeat_at = NULL
-         FROM unnest($1::uuid[], $2::int[]) AS u(id, attempt)
-         WHERE step.id = u.id AND step.attempts = u.attempt AND step.state = 'running'",
-        [ids.into(), attempts.into()],
-    )
-    .await?;
-    Ok(())
+    store::steps::release(db, &steps).await
 }
 
 /// Refreshes the heartbeat of `steps` (`(id, attempt)`); returns the ids
 /// this worker still owns. A missing id was cancelled or taken over.
 pub async fn heartbeat(db: &DatabaseConnection, steps: &[(Uuid, i32)]) -> Result<Vec<Uuid>, DbErr> {
-    let (ids, attempts): (Vec<Uuid>, Vec<i32>) = steps.iter().copied().unzip();
-    let rows = query(
-        db,
-        "UPDATE step SET heartbeat_at = now()
-         FROM unnest($1::uuid[], $2::int[]) AS u(id, attempt)
-         WHERE step.id = u.id AND step.attempts = u.attempt AND step.state = 'running'
-         RETURNING step.id",
-        [ids.into(), attempts.into()],
-    )
-    .await?;
-    rows.iter().map(|r| r.try_get("", "id")).collect()
+    store::steps::heartbeat(db, steps).await
 }

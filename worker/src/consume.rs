@@ -201,7 +201,7 @@ fn start(
                 result = crate::actions::run_step(&shared, step, &action) => match result {
                     Ok(output) => Outcome::Succeeded(output),
                     Err(failed) => Outcome::Failed {
-                        error: failed.error,
+                        error: failed.error.to_string(),
                         output: failed.output,
                     },
                 },

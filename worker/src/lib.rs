@@ -5,6 +5,7 @@
 pub mod actions;
 pub mod claims;
 pub mod consume;
+pub mod error;
 pub mod heartbeat;
 pub mod results;
 pub mod shared;

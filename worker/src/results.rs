@@ -9,12 +9,12 @@ use futures::future::join_all;
 use sea_orm::DbErr;
 use serde_json::Value;
 use std::sync::Arc;
+use store::steps::StepResult;
 use tokio::sync::{mpsc, Semaphore};
 use uuid::Uuid;
 
 use crate::claims;
 use crate::shared::Shared;
-use store::sql::query;
 
 /// Results recorded per statement at most.
 const BATCH: usize = 512;
@@ -125,55 +125,37 @@ async fn report_and_ack(shared: &Shared, batch: Vec<Finished>, recorded: Vec<Ste
 
 /// Writes the results whose attempt still owns a running step.
 async fn record(shared: &Shared, batch: &[Finished]) -> Result<Vec<StepFinished>, DbErr> {
-    let (mut ids, mut attempts, mut states, mut outputs, mut errors) = (vec![], vec![], vec![], vec![], vec![]);
     // One lock order for every multi-row statement.
     let mut batch: Vec<&Finished> = batch.iter().collect();
     batch.sort_by_key(|f| f.step_id);
-    for f in batch {
-        let (state, output, error) = match &f.outcome {
-            Outcome::Succeeded(output) => ("succeeded", Some(without_nul(output.clone())), None),
-            Outcome::Failed { error, output } => {
-                ("failed", output.clone().map(without_nul), Some(error.replace('\0', "")))
-            }
-            Outcome::Interrupted => continue,
-        };
-        ids.push(f.step_id);
-        attempts.push(f.attempt);
-        states.push(state.to_owned());
-        // Arrays cannot carry NULLs through sea-query; '' and JSON null stand
-        // in for them and turn back into NULL in the statement.
-        outputs.push(output.unwrap_or(Value::Null));
-        errors.push(error.unwrap_or_default());
-    }
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let rows = query(
-        &shared.db,
-        "UPDATE step SET state = u.state, output = NULLIF(u.output, 'null'::jsonb), error = NULLIF(u.error, ''),
-                         finished_at = now(), heartbeat_at = NULL
-         FROM unnest($1::uuid[], $2::int[], $3::text[], $4::jsonb[], $5::text[])
-              AS u(id, attempt, state, output, error)
-         WHERE step.id = u.id AND step.attempts = u.attempt AND step.state = 'running'
-         RETURNING step.id, step.job_id, step.attempts",
-        [
-            ids.into(),
-            attempts.into(),
-            states.into(),
-            sea_orm::Value::from(outputs),
-            errors.into(),
-        ],
-    )
-    .await?;
-    rows.iter()
-        .map(|row| {
-            Ok(StepFinished {
-                step_id: row.try_get("", "id")?,
-                job_id: row.try_get("", "job_id")?,
-                attempt: row.try_get("", "attempts")?,
+    let results: Vec<StepResult> = batch
+        .into_iter()
+        .filter_map(|f| {
+            let (state, output, error) = match &f.outcome {
+                Outcome::Succeeded(output) => ("succeeded", Some(without_nul(output.clone())), None),
+                Outcome::Failed { error, output } => {
+                    ("failed", output.clone().map(without_nul), Some(error.replace('\0', "")))
+                }
+                Outcome::Interrupted => return None,
+            };
+            Some(StepResult {
+                step_id: f.step_id,
+                attempt: f.attempt,
+                state,
+                output,
+                error,
             })
         })
-        .collect()
+        .collect();
+    let recorded = store::steps::record_results(&shared.db, &results).await?;
+    Ok(recorded
+        .into_iter()
+        .map(|r| StepFinished {
+            step_id: r.step_id,
+            job_id: r.job_id,
+            attempt: r.attempt,
+        })
+        .collect())
 }
 
 /// PostgreSQL refuses NUL characters in text and jsonb; a step's output

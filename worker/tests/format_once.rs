@@ -159,7 +159,7 @@ async fn a_taken_over_attempt_records_nothing() -> anyhow::Result<()> {
 
     let lnet = Action::StartLnet { host_id: mds1 };
     let failed = actions::run_step(&shared, stale, &lnet).await.err();
-    assert_eq!(failed.as_ref().map(|f| f.error.as_str()), Some(taken_over.as_str()));
+    assert_eq!(failed.as_ref().map(|f| f.error.to_string()), Some(taken_over.clone()));
     let commands = failed.and_then(|f| f.output).unwrap_or_default();
     assert!(
         commands["commands"].as_array().is_some_and(|c| !c.is_empty()),
@@ -181,7 +181,10 @@ async fn a_taken_over_attempt_records_nothing() -> anyhow::Result<()> {
     )
     .await?;
     let format = Action::FormatTarget { target_id: mgt };
-    let failed = actions::run_step(&shared, stale, &format).await.err().map(|f| f.error);
+    let failed = actions::run_step(&shared, stale, &format)
+        .await
+        .err()
+        .map(|f| f.error.to_string());
     assert_eq!(failed.as_deref(), Some(taken_over.as_str()));
     assert_eq!(
         format_count(&cluster, "SIMDISK00000").await,

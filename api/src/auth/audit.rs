@@ -57,17 +57,14 @@ async fn write(db: sea_orm::DatabaseConnection, mut receiver: mpsc::UnboundedRec
 }
 
 async fn insert(db: &sea_orm::DatabaseConnection, lines: Vec<Line>) -> Result<u64, sea_orm::DbErr> {
-    let ids: Vec<Uuid> = lines.iter().map(|_| Uuid::now_v7()).collect();
-    let users: Vec<Uuid> = lines.iter().map(|l| l.user_id).collect();
-    let names: Vec<String> = lines.iter().map(|l| l.username.clone()).collect();
-    let messages: Vec<String> = lines.iter().map(|l| l.message.clone()).collect();
-    let details: Vec<String> = lines.iter().map(|l| l.details.to_string()).collect();
-    store::sql::execute(
-        db,
-        "INSERT INTO event (id, kind, user_id, username, message, details)
-         SELECT i, 'api_change', u, n, m, d::jsonb
-         FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[]) AS t(i, u, n, m, d)",
-        [ids.into(), users.into(), names.into(), messages.into(), details.into()],
-    )
-    .await
+    let changes: Vec<store::events::ApiChange> = lines
+        .into_iter()
+        .map(|l| store::events::ApiChange {
+            user_id: l.user_id,
+            username: l.username,
+            message: l.message,
+            details: l.details,
+        })
+        .collect();
+    store::events::record_api_changes(db, &changes).await
 }

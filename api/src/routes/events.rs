@@ -5,15 +5,15 @@
 use actix_web::{web, HttpResponse};
 use chrono::Datelike;
 use common::envelope::Envelope;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
-use uuid::Uuid;
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 use crate::error::ApiError;
 use crate::routes::openapi::ErrorEnvelope;
 use crate::routes::query::Paging;
 use crate::state::AppState;
-use crate::views::Page;
+use crate::views::{Page, PageMeta};
+use store::events::{ListFilter, ListOrder};
 
 /// The `ILIKE` pattern that finds `text` anywhere, its own `%`, `_` and
 /// `\` taken literally.
@@ -69,17 +69,7 @@ pub struct Filters {
     order_by: Option<String>,
 }
 
-/// One event.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct EventView {
-    id: Uuid,
-    at: chrono::DateTime<chrono::Utc>,
-    kind: String,
-    username: Option<String>,
-    item: Option<String>,
-    message: String,
-    details: serde_json::Value,
-}
+pub use api_types::events::EventView;
 
 /// Events matching the filters.
 #[utoipa::path(
@@ -106,8 +96,8 @@ pub async fn list(state: web::Data<AppState>, filters: web::Query<Filters>) -> R
     check_time(f.since, "since")?;
     check_time(f.until, "until")?;
     let order = match f.order_by.as_deref() {
-        None | Some("-at") => "at DESC, id DESC",
-        Some("at") => "at, id",
+        None | Some("-at") => ListOrder::Newest,
+        Some("at") => ListOrder::Oldest,
         Some(other) => {
             return Err(ApiError::bad(
                 "invalid_query",
@@ -116,38 +106,27 @@ pub async fn list(state: web::Data<AppState>, filters: web::Query<Filters>) -> R
             ))
         }
     };
-    let filter = "($1::text IS NULL OR kind = $1) AND ($2::text IS NULL OR username = $2)
-                  AND ($3::timestamptz IS NULL OR at >= $3) AND ($4::timestamptz IS NULL OR at <= $4)
-                  AND ($5::text IS NULL OR item = $5) AND ($6::text IS NULL OR message ILIKE $6)";
-    let selection = crate::routes::listing::Selection {
-        columns: "id, at, kind, username, item, message, details",
-        table: "event",
-        filter,
-        order,
-        values: vec![
-            f.kind.clone().into(),
-            f.username.clone().into(),
-            f.since.into(),
-            f.until.into(),
-            f.item.clone().into(),
-            f.q.as_deref().map(contains_pattern).into(),
-        ],
+    let filter = ListFilter {
+        kind: f.kind,
+        username: f.username,
+        since: f.since,
+        until: f.until,
+        item: f.item,
+        message_like: f.q.as_deref().map(contains_pattern),
     };
-    let (rows, meta) = crate::routes::listing::sql_page(&state.db, selection, limit, offset).await?;
-    let objects = rows
-        .iter()
-        .map(|r| {
-            Ok(EventView {
-                id: r.try_get("", "id")?,
-                at: r.try_get("", "at")?,
-                kind: r.try_get("", "kind")?,
-                username: r.try_get("", "username")?,
-                item: r.try_get("", "item")?,
-                message: r.try_get("", "message")?,
-                details: r.try_get("", "details")?,
-            })
-        })
-        .collect::<Result<Vec<_>, sea_orm::DbErr>>()?;
+    let (objects, total) = store::events::list(
+        &state.db,
+        &filter,
+        order,
+        i64::try_from(limit).unwrap_or(i64::MAX),
+        i64::try_from(offset).unwrap_or(i64::MAX),
+    )
+    .await?;
+    let meta = PageMeta {
+        total_count: u64::try_from(total).unwrap_or(0),
+        limit,
+        offset,
+    };
     Ok(crate::respond::ok(Page { objects, meta }))
 }
 

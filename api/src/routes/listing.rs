@@ -89,56 +89,6 @@ pub fn page<T: Serialize>(
     }))
 }
 
-/// One SQL selection to page through: `SELECT {columns} FROM {table}
-/// WHERE {filter} ORDER BY {order}` with `values` for the filter's `$n`.
-pub struct Selection<'a> {
-    pub columns: &'a str,
-    pub table: &'a str,
-    pub filter: &'a str,
-    pub order: &'a str,
-    pub values: Vec<sea_orm::Value>,
-}
-
-/// Counts the selection's rows and reads one page of them, for lists too
-/// long to load whole (alerts, events).
-pub async fn sql_page(
-    db: &impl sea_orm::ConnectionTrait,
-    selection: Selection<'_>,
-    limit: u64,
-    offset: u64,
-) -> Result<(Vec<sea_orm::QueryResult>, PageMeta), ApiError> {
-    let Selection {
-        columns,
-        table,
-        filter,
-        order,
-        values,
-    } = selection;
-    let counted = store::sql::query(
-        db,
-        &format!("SELECT count(*) AS n FROM {table} WHERE {filter}"),
-        values.clone(),
-    )
-    .await?;
-    let total: i64 = counted.first().map(|r| r.try_get("", "n")).transpose()?.unwrap_or(0);
-    let n = values.len();
-    let mut page_values = values;
-    page_values.push(i64::try_from(limit).unwrap_or(i64::MAX).into());
-    page_values.push(i64::try_from(offset).unwrap_or(i64::MAX).into());
-    let sql = format!(
-        "SELECT {columns} FROM {table} WHERE {filter} ORDER BY {order} LIMIT ${} OFFSET ${}",
-        n + 1,
-        n + 2
-    );
-    let rows = store::sql::query(db, &sql, page_values).await?;
-    let meta = PageMeta {
-        total_count: u64::try_from(total).unwrap_or(0),
-        limit,
-        offset,
-    };
-    Ok((rows, meta))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

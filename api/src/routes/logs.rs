@@ -5,8 +5,8 @@
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
 use common::envelope::Envelope;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Deserialize;
+use utoipa::IntoParams;
 use uuid::Uuid;
 
 use crate::error::ApiError;
@@ -14,7 +14,8 @@ use crate::routes::events::{check_time, contains_pattern};
 use crate::routes::openapi::ErrorEnvelope;
 use crate::routes::query::Paging;
 use crate::state::AppState;
-use crate::views::Page;
+use crate::views::{Page, PageMeta};
+use store::logs::{ListFilter, ListOrder};
 
 /// Syslog severities, most severe first.
 pub const SEVERITIES: [&str; 8] = ["emerg", "alert", "crit", "error", "warning", "notice", "info", "debug"];
@@ -51,22 +52,7 @@ pub struct Filters {
     order_by: Option<String>,
 }
 
-/// One log line.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct LogView {
-    /// Grows in the order lines are stored.
-    id: i64,
-    host_id: Uuid,
-    /// The server's node name, when known.
-    nodename: Option<String>,
-    /// When the server logged it.
-    at: DateTime<Utc>,
-    /// A syslog severity, `emerg` to `debug`.
-    severity: String,
-    /// `kernel` for Lustre console messages, else the journal's identifier.
-    source: String,
-    message: String,
-}
+pub use api_types::logs::LogView;
 
 /// The severities at least as severe as `level`.
 fn at_least(level: &str) -> Result<Vec<String>, ApiError> {
@@ -124,10 +110,10 @@ pub async fn list(state: web::Data<AppState>, filters: web::Query<Filters>) -> R
         ));
     }
     let order = match (f.order_by.as_deref(), f.after_id) {
-        (Some("id"), _) | (None, Some(_)) => "l.id",
-        (Some("-at"), _) | (None, None) => "l.at DESC, l.id DESC",
-        (Some("at"), _) => "l.at, l.id",
-        (Some("-id"), _) => "l.id DESC",
+        (Some("id"), _) | (None, Some(_)) => ListOrder::Stored,
+        (Some("-at"), _) | (None, None) => ListOrder::Newest,
+        (Some("at"), _) => ListOrder::Oldest,
+        (Some("-id"), _) => ListOrder::LastStored,
         (Some(other), _) => {
             return Err(ApiError::bad(
                 "invalid_query",
@@ -136,41 +122,28 @@ pub async fn list(state: web::Data<AppState>, filters: web::Query<Filters>) -> R
             ))
         }
     };
-    let filter = "($1::uuid IS NULL OR l.host_id = $1) AND l.severity = ANY($2::text[])
-                  AND ($3::text IS NULL OR l.source = $3) AND ($4::text IS NULL OR l.message ILIKE $4)
-                  AND ($5::timestamptz IS NULL OR l.at >= $5) AND ($6::timestamptz IS NULL OR l.at <= $6)
-                  AND ($7::bigint IS NULL OR l.id > $7)";
-    let values = vec![
-        host_id.into(),
-        severities.into(),
-        f.source.clone().into(),
-        f.q.as_deref().map(contains_pattern).into(),
-        f.since.into(),
-        f.until.into(),
-        f.after_id.into(),
-    ];
-    let selection = crate::routes::listing::Selection {
-        columns: "l.id, l.host_id, h.nodename, l.at, l.severity, l.source, l.message",
-        table: "log_line l JOIN host h ON h.id = l.host_id",
-        filter,
-        order,
-        values,
+    let filter = ListFilter {
+        host_id,
+        severities,
+        source: f.source,
+        message_like: f.q.as_deref().map(contains_pattern),
+        since: f.since,
+        until: f.until,
+        after_id: f.after_id,
     };
-    let (rows, meta) = crate::routes::listing::sql_page(&state.db, selection, limit, offset).await?;
-    let objects = rows
-        .iter()
-        .map(|r| {
-            Ok(LogView {
-                id: r.try_get("", "id")?,
-                host_id: r.try_get("", "host_id")?,
-                nodename: r.try_get("", "nodename")?,
-                at: r.try_get("", "at")?,
-                severity: r.try_get("", "severity")?,
-                source: r.try_get("", "source")?,
-                message: r.try_get("", "message")?,
-            })
-        })
-        .collect::<Result<Vec<_>, sea_orm::DbErr>>()?;
+    let (objects, total) = store::logs::list(
+        &state.db,
+        &filter,
+        order,
+        i64::try_from(limit).unwrap_or(i64::MAX),
+        i64::try_from(offset).unwrap_or(i64::MAX),
+    )
+    .await?;
+    let meta = PageMeta {
+        total_count: u64::try_from(total).unwrap_or(0),
+        limit,
+        offset,
+    };
     Ok(crate::respond::ok(Page { objects, meta }))
 }
 

@@ -5,12 +5,13 @@
 
 use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
+pub use api_types::planning::Planned;
+use api_types::planning::PlannedJob;
 use common::messages::SchedulerMessage;
-use common::plan::{Goal, Plan, PlannedJob};
+use common::plan::{Goal, Plan};
 use sea_orm::DatabaseTransaction;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
-use uuid::Uuid;
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -23,36 +24,6 @@ pub struct DryRun {
     /// Answer the jobs it would take, and change nothing.
     #[serde(default)]
     pub dry_run: bool,
-}
-
-/// What a state change answers: the jobs (planned, or created with their
-/// command).
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Planned {
-    /// Null for a dry run, or when nothing needs doing.
-    pub command: Option<Uuid>,
-    pub dry_run: bool,
-    pub requires_confirmation: bool,
-    #[schema(value_type = Vec<PlannedJobSchema>)]
-    pub jobs: Vec<PlannedJob>,
-}
-
-/// One job of a plan, as documented: the shape `common::plan::PlannedJob`
-/// serialises to (`common` does not depend on `utoipa`).
-#[derive(ToSchema)]
-#[schema(as = PlannedJob)]
-#[expect(dead_code, reason = "describes the response; never built")]
-pub struct PlannedJobSchema {
-    description: String,
-    /// The object it changes, as a lock item (`target/ID`).
-    object: String,
-    from: String,
-    to: String,
-    /// Positions in the plan of the jobs this one waits for.
-    wait_for: Vec<usize>,
-    /// Why this job needs the user's confirmation, when it changes an
-    /// object the request did not name.
-    confirmation: Option<String>,
 }
 
 /// How to submit a goal.
@@ -89,7 +60,7 @@ pub async fn submit(request: Submit<'_>) -> Result<Planned, ApiError> {
             command: None,
             dry_run: request.dry_run,
             requires_confirmation,
-            jobs: plan.jobs,
+            jobs: plan.jobs.into_iter().map(PlannedJob::from).collect(),
         });
     }
     if requires_confirmation && !request.confirmed {
@@ -104,7 +75,7 @@ pub async fn submit(request: Submit<'_>) -> Result<Planned, ApiError> {
         command: Some(stored.id),
         dry_run: false,
         requires_confirmation,
-        jobs,
+        jobs: jobs.into_iter().map(PlannedJob::from).collect(),
     })
 }
 

@@ -95,9 +95,9 @@ pub async fn create(
         } else {
             format!("{username:?}")
         };
-        let _ = store::users::event(
+        let _ = store::events::record(
             &state.db,
-            "login_failed",
+            store::events::EventKind::LoginFailed,
             None,
             &format!("failed login as {username:?} from {address}"),
             json!({"username": recorded, "address": address}),
@@ -118,9 +118,9 @@ pub async fn create(
         Some(expires_at),
     )
     .await?;
-    store::users::event(
+    store::events::record(
         &state.db,
-        "login",
+        store::events::EventKind::Login,
         Some(&user),
         &format!("{} logged in from {address}", user.username),
         json!({"address": address}),

@@ -14,29 +14,10 @@ use crate::error::ApiError;
 use crate::routes::openapi::ErrorEnvelope;
 use crate::routes::query::{id, Paging};
 use crate::state::AppState;
-use crate::views::Page;
-use store::sql::query;
+use crate::views::{Page, PageMeta};
+use store::storage::{ResourceField, ResourceOrder, ResourceSelection};
 
-/// A storage plugin and how it runs.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct PluginView {
-    name: String,
-    version: Option<String>,
-    /// `detect`, and `monitor`, `configure` if it offers them.
-    levels: Vec<String>,
-    /// `starting`, `running`, `restarting` or `failed`.
-    state: String,
-    /// Why it is restarting or failed.
-    error: Option<String>,
-    restarts: i32,
-    started_at: Option<chrono::DateTime<chrono::Utc>>,
-    detected_at: Option<chrono::DateTime<chrono::Utc>>,
-    monitored_at: Option<chrono::DateTime<chrono::Utc>>,
-    /// The resource classes it declared.
-    classes: serde_json::Value,
-    /// Its resources not removed.
-    resources: i64,
-}
+pub use api_types::storage::{PluginView, ResourceView};
 
 /// List parameters; any other is refused.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -65,32 +46,7 @@ pub struct PluginParams {
 )]
 pub async fn plugins(state: web::Data<AppState>, params: web::Query<PluginParams>) -> Result<HttpResponse, ApiError> {
     let params = params.into_inner();
-    let rows = query(
-        &state.db,
-        "SELECT p.*, (SELECT count(*) FROM storage_resource r WHERE r.plugin = p.name AND r.removed_at IS NULL)
-                AS resources
-           FROM storage_plugin p ORDER BY p.name",
-        [],
-    )
-    .await?;
-    let plugins = rows
-        .iter()
-        .map(|r| {
-            Ok(PluginView {
-                name: r.try_get("", "name")?,
-                version: r.try_get("", "version")?,
-                levels: r.try_get("", "levels")?,
-                state: r.try_get("", "state")?,
-                error: r.try_get("", "error")?,
-                restarts: r.try_get("", "restarts")?,
-                started_at: r.try_get("", "started_at")?,
-                detected_at: r.try_get("", "detected_at")?,
-                monitored_at: r.try_get("", "monitored_at")?,
-                classes: r.try_get("", "classes")?,
-                resources: r.try_get("", "resources")?,
-            })
-        })
-        .collect::<Result<Vec<_>, sea_orm::DbErr>>()?;
+    let plugins = store::storage::plugin_views(&state.db).await?;
     let paging = Paging {
         limit: params.limit,
         offset: params.offset,
@@ -101,45 +57,6 @@ pub async fn plugins(state: web::Data<AppState>, params: web::Query<PluginParams
         params.order_by.as_deref(),
         &["name", "state", "restarts"],
     )
-}
-
-/// One resource.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct ResourceView {
-    id: Uuid,
-    plugin: String,
-    class: String,
-    /// The plugin's own id for it.
-    local_id: String,
-    parent_id: Option<Uuid>,
-    attributes: serde_json::Value,
-    /// The latest value of each statistic.
-    statistics: serde_json::Value,
-    /// The Chroma volume it is, if any.
-    volume_id: Option<Uuid>,
-    /// When it went missing from its plugin's detection.
-    removed_at: Option<chrono::DateTime<chrono::Utc>>,
-    /// Its active alerts.
-    alerts: i64,
-}
-
-const RESOURCE_COLUMNS: &str = "id, plugin, class, local_id, parent_id, attributes, statistics, volume_id, removed_at,
-    (SELECT count(*) FROM alert a WHERE a.item = 'storage_resource/' || storage_resource.id AND a.cleared_at IS NULL)
-        AS alerts";
-
-fn resource_of(r: &sea_orm::QueryResult) -> Result<ResourceView, sea_orm::DbErr> {
-    Ok(ResourceView {
-        id: r.try_get("", "id")?,
-        plugin: r.try_get("", "plugin")?,
-        class: r.try_get("", "class")?,
-        local_id: r.try_get("", "local_id")?,
-        parent_id: r.try_get("", "parent_id")?,
-        attributes: r.try_get("", "attributes")?,
-        statistics: r.try_get("", "statistics")?,
-        volume_id: r.try_get("", "volume_id")?,
-        removed_at: r.try_get("", "removed_at")?,
-        alerts: r.try_get("", "alerts")?,
-    })
 }
 
 /// Query parameters; any other is refused.
@@ -188,30 +105,37 @@ pub async fn resources(state: web::Data<AppState>, filters: web::Query<Filters>)
     .resolve()?;
     crate::routes::query::text(f.plugin.as_deref(), "plugin")?;
     crate::routes::query::text(f.class.as_deref(), "class")?;
-    let filter = "($1::text IS NULL OR plugin = $1) AND ($2::text IS NULL OR class = $2)
-                  AND ($3::uuid IS NULL OR parent_id = $3)
-                  AND ($4::uuid IS NULL OR id IN (SELECT to_id FROM storage_relationship WHERE from_id = $4
-                                                  UNION SELECT from_id FROM storage_relationship WHERE to_id = $4))
-                  AND ($5 OR removed_at IS NULL)";
     let order = match crate::routes::listing::order(f.order_by.as_deref(), &["class", "local_id", "updated_at"])? {
-        None => "plugin, class, local_id".to_owned(),
-        Some((field, descending)) => format!("{field} {}, id", if descending { "DESC" } else { "ASC" }),
+        None => ResourceOrder::Default,
+        Some((field, descending)) => ResourceOrder::By {
+            field: match field.as_str() {
+                "class" => ResourceField::Class,
+                "local_id" => ResourceField::LocalId,
+                _ => ResourceField::UpdatedAt,
+            },
+            descending,
+        },
     };
-    let selection = crate::routes::listing::Selection {
-        columns: RESOURCE_COLUMNS,
-        table: "storage_resource",
-        filter,
-        order: &order,
-        values: vec![
-            f.plugin.clone().into(),
-            f.class.clone().into(),
-            f.parent_id.into(),
-            f.related_to.into(),
-            f.include_removed.into(),
-        ],
+    let filter = store::storage::ResourceFilter {
+        plugin: f.plugin,
+        class: f.class,
+        parent_id: f.parent_id,
+        related_to: f.related_to,
+        include_removed: f.include_removed,
     };
-    let (rows, meta) = crate::routes::listing::sql_page(&state.db, selection, limit, offset).await?;
-    let objects = rows.iter().map(resource_of).collect::<Result<Vec<_>, _>>()?;
+    let (objects, total) = store::storage::list_resources(
+        &state.db,
+        &filter,
+        order,
+        i64::try_from(limit).unwrap_or(i64::MAX),
+        i64::try_from(offset).unwrap_or(i64::MAX),
+    )
+    .await?;
+    let meta = PageMeta {
+        total_count: u64::try_from(total).unwrap_or(0),
+        limit,
+        offset,
+    };
     Ok(crate::respond::ok(Page { objects, meta }))
 }
 
@@ -238,20 +162,6 @@ pub struct ResourceDetail {
     filesystems: BTreeSet<String>,
 }
 
-async fn load(
-    db: &impl sea_orm::ConnectionTrait,
-    filter: &str,
-    values: Vec<sea_orm::Value>,
-) -> Result<Vec<ResourceView>, ApiError> {
-    let rows = query(
-        db,
-        &format!("SELECT {RESOURCE_COLUMNS} FROM storage_resource WHERE {filter} ORDER BY class, local_id"),
-        values,
-    )
-    .await?;
-    Ok(rows.iter().map(resource_of).collect::<Result<Vec<_>, _>>()?)
-}
-
 /// One resource, its children, its relationships and what depends on it.
 #[utoipa::path(
     get,
@@ -266,25 +176,20 @@ async fn load(
 )]
 pub async fn resource(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let id = id(&path, "storage resource")?;
-    let resource = load(&state.db, "id = $1", vec![id.into()])
+    let resource = store::storage::resource_views(&state.db, ResourceSelection::Id(id))
         .await?
         .pop()
         .ok_or_else(|| ApiError::NotFound(format!("no storage resource {id}")))?;
-    let children = load(&state.db, "parent_id = $1 AND removed_at IS NULL", vec![id.into()]).await?;
-    let rows = query(
-        &state.db,
-        "SELECT kind, 'to' AS direction, to_id AS other FROM storage_relationship WHERE from_id = $1
-         UNION ALL SELECT kind, 'from', from_id FROM storage_relationship WHERE to_id = $1",
-        [id.into()],
-    )
-    .await?;
+    let children = store::storage::resource_views(&state.db, ResourceSelection::ChildrenOf(id)).await?;
     let mut related = Vec::new();
-    for row in &rows {
-        let other: Uuid = row.try_get("", "other")?;
-        if let Some(resource) = load(&state.db, "id = $1", vec![other.into()]).await?.pop() {
+    for r in store::storage::relationships_of(&state.db, id).await? {
+        if let Some(resource) = store::storage::resource_views(&state.db, ResourceSelection::Id(r.other))
+            .await?
+            .pop()
+        {
             related.push(Related {
-                kind: row.try_get("", "kind")?,
-                direction: row.try_get("", "direction")?,
+                kind: r.kind,
+                direction: r.direction,
                 resource,
             });
         }
@@ -325,31 +230,16 @@ pub struct StoragePath {
 )]
 pub async fn target_path(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let target = id(&path, "target")?;
-    let rows = query(&state.db, "SELECT volume_id FROM target WHERE id = $1", [target.into()]).await?;
-    let volume: Uuid = rows
-        .first()
-        .ok_or_else(|| ApiError::NotFound(format!("no target {target}")))?
-        .try_get("", "volume_id")?;
+    let volume = store::targets::volume_of(&state.db, target)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no target {target}")))?;
     // What each resource stands on: its relationships' targets, the other
     // side of `same_as`, and its parent.
-    let rows = query(
-        &state.db,
-        "SELECT from_id AS a, to_id AS b, kind FROM storage_relationship
-         UNION ALL SELECT to_id, from_id, kind FROM storage_relationship WHERE kind = 'same_as'
-         UNION ALL SELECT id, parent_id, 'parent' FROM storage_resource
-          WHERE parent_id IS NOT NULL AND removed_at IS NULL",
-        [],
-    )
-    .await?;
     let mut stands_on: HashMap<Uuid, Vec<(Uuid, String)>> = HashMap::new();
-    for row in &rows {
-        let a: Uuid = row.try_get("", "a")?;
-        stands_on
-            .entry(a)
-            .or_default()
-            .push((row.try_get("", "b")?, row.try_get("", "kind")?));
+    for (a, b, kind) in store::storage::stands_on(&state.db).await? {
+        stands_on.entry(a).or_default().push((b, kind));
     }
-    let start = load(&state.db, "volume_id = $1 AND removed_at IS NULL", vec![volume.into()]).await?;
+    let start = store::storage::resource_views(&state.db, ResourceSelection::OfVolume(volume)).await?;
     let mut seen: BTreeSet<Uuid> = start.iter().map(|r| r.id).collect();
     let mut queue: VecDeque<Uuid> = seen.iter().copied().collect();
     let mut edges = Vec::new();
@@ -362,7 +252,7 @@ pub async fn target_path(state: web::Data<AppState>, path: web::Path<String>) ->
         }
     }
     let ids: Vec<Uuid> = seen.into_iter().collect();
-    let resources = load(&state.db, "id = ANY($1)", vec![ids.into()]).await?;
+    let resources = store::storage::resource_views(&state.db, ResourceSelection::Ids(ids)).await?;
     Ok(crate::respond::ok(StoragePath { resources, edges }))
 }
 
@@ -420,21 +310,15 @@ pub async fn action(
             Some("args"),
         ));
     }
-    let rows = query(
-        &state.db,
-        "SELECT r.class, r.local_id, r.plugin, p.classes, p.levels FROM storage_resource r
-           JOIN storage_plugin p ON p.name = r.plugin WHERE r.id = $1 AND r.removed_at IS NULL",
-        [id.into()],
-    )
-    .await?;
-    let row = rows
-        .first()
+    let store::storage::Actionable {
+        class,
+        local_id,
+        plugin,
+        classes,
+        levels,
+    } = store::storage::actionable(&state.db, id)
+        .await?
         .ok_or_else(|| ApiError::NotFound(format!("no storage resource {id}")))?;
-    let class: String = row.try_get("", "class")?;
-    let local_id: String = row.try_get("", "local_id")?;
-    let plugin: String = row.try_get("", "plugin")?;
-    let classes: serde_json::Value = row.try_get("", "classes")?;
-    let levels: Vec<String> = row.try_get("", "levels")?;
     let declared = classes
         .as_array()
         .and_then(|all| all.iter().find(|c| c["name"] == class.as_str()))
@@ -480,8 +364,8 @@ pub async fn action(
             // The plugin too: its actions run one at a time (a plugin's
             // state is its own, it need not guard it against itself).
             locks: vec![
-                (format!("storage_resource/{id}"), true),
-                (format!("storage_plugin/{plugin}"), true),
+                (common::Item::StorageResource(id).to_string(), true),
+                (common::Item::StoragePlugin(plugin).to_string(), true),
             ],
             wait_for: Vec::new(),
         }],

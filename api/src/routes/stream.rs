@@ -118,15 +118,16 @@ pub async fn get(state: web::Data<AppState>, query: web::Query<Filters>) -> Resu
         .streaming(stream))
 }
 
-/// Forwards `chroma_changes` notifications to `sender` for as long as the
-/// process lives, reconnecting after a database outage.
+/// Forwards change-stream notifications ([`store::events::CHANGE_CHANNEL`])
+/// to `sender` for as long as the process lives, reconnecting after a
+/// database outage.
 pub async fn listen(db: sea_orm::DatabaseConnection, sender: broadcast::Sender<String>) {
     use sea_orm::sqlx::postgres::PgListener;
     loop {
         let pool = db.get_postgres_connection_pool().clone();
         match PgListener::connect_with(&pool).await {
             Ok(mut listener) => {
-                if let Err(e) = listener.listen("chroma_changes").await {
+                if let Err(e) = listener.listen(store::events::CHANGE_CHANNEL).await {
                     tracing::warn!("cannot listen for changes: {e}");
                 } else {
                     loop {

@@ -1,10 +1,12 @@
 //! `chroma alert list`.
 
+use api_types::alerts::AlertView;
+use api_types::pages::Page;
 use clap::Subcommand;
 
 use super::Ctx;
+use crate::client::parse;
 use crate::error::Result;
-use crate::model::{parse, Alert, Page};
 use crate::output;
 
 /// What to do with alerts.
@@ -29,7 +31,7 @@ pub async fn run(ctx: &Ctx, command: &AlertCommand) -> Result<()> {
             };
             let response = ctx.client.get_query("/api/alert", &query).await?;
             ctx.show(&response, || {
-                let page: Page<Alert> = parse(response.clone())?;
+                let page: Page<AlertView> = parse(response.clone())?;
                 output::print(table(&page.objects));
                 Ok(())
             })
@@ -38,12 +40,12 @@ pub async fn run(ctx: &Ctx, command: &AlertCommand) -> Result<()> {
 }
 
 /// Alerts as a table.
-pub fn table(alerts: &[Alert]) -> comfy_table::Table {
+pub fn table(alerts: &[AlertView]) -> comfy_table::Table {
     let mut table = output::table(["RAISED", "CLEARED", "SEVERITY", "KIND", "ABOUT", "MESSAGE"]);
     for a in alerts {
         table.add_row(vec![
-            output::time(Some(&a.raised_at)),
-            output::time(a.cleared_at.as_deref()),
+            output::time(Some(a.raised_at)),
+            output::time(a.cleared_at),
             a.severity.clone(),
             a.kind.clone(),
             a.item.clone(),

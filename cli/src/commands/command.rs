@@ -1,11 +1,13 @@
 //! `chroma command list|show|wait|cancel`.
 
+use api_types::commands::CommandView;
+use api_types::pages::Page;
 use clap::Subcommand;
 use serde_json::json;
 
 use super::Ctx;
+use crate::client::parse;
 use crate::error::Result;
-use crate::model::{parse, Command, Page};
 use crate::progress::{self, mark};
 use crate::{output, resolve};
 
@@ -51,7 +53,7 @@ pub async fn run(ctx: &Ctx, command: &CommandCommand) -> Result<()> {
             }
             let response = ctx.client.get_query("/api/command", &query).await?;
             ctx.show(&response, || {
-                let page: Page<Command> = parse(response.clone())?;
+                let page: Page<CommandView> = parse(response.clone())?;
                 output::print(table(&page.objects));
                 let shown = page.meta.offset + page.objects.len() as u64;
                 if shown < page.meta.total_count {
@@ -99,20 +101,20 @@ pub async fn run(ctx: &Ctx, command: &CommandCommand) -> Result<()> {
 }
 
 /// How many of a command's jobs succeeded, of all.
-fn progress_of(c: &Command) -> String {
+fn progress_of(c: &CommandView) -> String {
     let done = c.jobs.iter().filter(|j| j.state == "succeeded").count();
     format!("{done}/{}", c.jobs.len())
 }
 
 /// Commands as a table.
-pub fn table(commands: &[Command]) -> comfy_table::Table {
+pub fn table(commands: &[CommandView]) -> comfy_table::Table {
     let mut table = output::table(["ID", "STATE", "JOBS", "CREATED", "MESSAGE"]);
     for c in commands {
         table.add_row(vec![
-            c.id.clone(),
+            c.id.to_string(),
             c.state.clone(),
             progress_of(c),
-            output::time(Some(&c.created_at)),
+            output::time(Some(c.created_at)),
             c.message.clone(),
         ]);
     }
@@ -120,13 +122,13 @@ pub fn table(commands: &[Command]) -> comfy_table::Table {
 }
 
 /// One command with its jobs and what failed.
-pub fn details(c: &Command) -> String {
+pub fn details(c: &CommandView) -> String {
     let mut text = output::render(output::details(vec![
-        ("Id", c.id.clone()),
+        ("Id", c.id.to_string()),
         ("Message", c.message.clone()),
         ("State", c.state.clone()),
-        ("Created", output::time(Some(&c.created_at))),
-        ("Finished", output::time(c.finished_at.as_deref())),
+        ("Created", output::time(Some(c.created_at))),
+        ("Finished", output::time(c.finished_at)),
     ]));
     let mut jobs = output::table(["", "JOB", "STATE", "STARTED", "FINISHED", "ID"]);
     for j in &c.jobs {
@@ -134,9 +136,9 @@ pub fn details(c: &Command) -> String {
             mark(&j.state).to_owned(),
             j.description.clone(),
             j.state.clone(),
-            output::time(j.started_at.as_deref()),
-            output::time(j.finished_at.as_deref()),
-            j.id.clone(),
+            output::time(j.started_at),
+            output::time(j.finished_at),
+            j.id.to_string(),
         ]);
     }
     text.push_str("\n\n");
@@ -153,18 +155,23 @@ pub fn details(c: &Command) -> String {
 #[expect(clippy::unwrap_used, reason = "a failing test should panic with the error")]
 mod tests {
     use super::*;
+    use crate::fixtures::{command, id, job, page};
 
     #[test]
     fn commands_show_job_progress() {
-        let page: Page<Command> = parse(json!({"objects": [
-            {"id": "c1", "message": "Create fs1", "state": "running", "created_at": "2026-11-26T10:00:00.5Z",
-             "jobs": [{"id": "j1", "state": "succeeded"}, {"id": "j2", "state": "running"}]}
-        ], "meta": {"total_count": 1, "limit": 20, "offset": 0}}))
+        let page: Page<CommandView> = parse(page(vec![command(json!(
+            {"id": id(1), "message": "Create fs1", "state": "running", "created_at": "2026-11-26T10:00:00.5Z",
+             "jobs": [job(json!({"id": id(11), "state": "succeeded"})), job(json!({"id": id(12), "state": "running"}))]}
+        ))]))
         .unwrap();
         assert_eq!(
             output::render(table(&page.objects)),
-            "ID  STATE    JOBS  CREATED              MESSAGE\n\
-             c1  running  1/2   2026-11-26 10:00:00  Create fs1"
+            format!(
+                "ID{:36}STATE    JOBS  CREATED              MESSAGE\n\
+                 {}  running  1/2   2026-11-26 10:00:00  Create fs1",
+                "",
+                id(1)
+            )
         );
     }
 }

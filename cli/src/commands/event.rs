@@ -1,11 +1,13 @@
 //! `chroma event list`: the audit trail (`GET /api/event`), which servers
 //! may not have yet.
 
+use api_types::events::EventView;
+use api_types::pages::Page;
 use clap::Subcommand;
 
 use super::{unsupported, Ctx};
+use crate::client::parse;
 use crate::error::Result;
-use crate::model::{parse, Event, Page};
 use crate::output;
 
 /// What to do with events.
@@ -29,7 +31,7 @@ pub async fn run(ctx: &Ctx, command: &EventCommand) -> Result<()> {
                 .await
                 .map_err(unsupported("chroma event list"))?;
             ctx.show(&response, || {
-                let page: Page<Event> = parse(response.clone())?;
+                let page: Page<EventView> = parse(response.clone())?;
                 output::print(table(&page.objects));
                 Ok(())
             })
@@ -38,11 +40,11 @@ pub async fn run(ctx: &Ctx, command: &EventCommand) -> Result<()> {
 }
 
 /// Events as a table.
-pub fn table(events: &[Event]) -> comfy_table::Table {
+pub fn table(events: &[EventView]) -> comfy_table::Table {
     let mut table = output::table(["AT", "USER", "KIND", "ABOUT", "MESSAGE"]);
     for e in events {
         table.add_row(vec![
-            output::time(Some(&e.at)),
+            output::time(Some(e.at)),
             output::or_dash(e.username.as_deref()),
             e.kind.clone(),
             output::or_dash(e.item.as_deref()),

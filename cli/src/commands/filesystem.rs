@@ -1,11 +1,15 @@
 //! `chroma filesystem create|list|show|start|stop|remove|detect`.
 
+use api_types::filesystems::FilesystemView;
+use api_types::hosts::HostView;
+use api_types::pages::Page;
+use api_types::volumes::VolumeView;
 use clap::{ArgGroup, Args, Subcommand};
 use serde_json::{json, Value};
 
 use super::Ctx;
+use crate::client::parse;
 use crate::error::Result;
-use crate::model::{parse, Filesystem, Host, Page, Volume};
 use crate::spec::{params_object, Param, TargetSpec};
 use crate::{output, resolve};
 
@@ -84,7 +88,7 @@ pub async fn run(ctx: &Ctx, command: &FilesystemCommand) -> Result<()> {
         FilesystemCommand::List => {
             let response = ctx.client.get("/api/filesystem").await?;
             ctx.show(&response, || {
-                let page: Page<Filesystem> = parse(response.clone())?;
+                let page: Page<FilesystemView> = parse(response.clone())?;
                 output::print(table(&page.objects));
                 Ok(())
             })
@@ -141,7 +145,7 @@ async fn create(ctx: &Ctx, args: &CreateArgs) -> Result<()> {
     if ctx.follow(response, &done).await? && !ctx.json {
         // Its NIDs are known only now that LNet is up.
         if let Some(id) = id {
-            let created: Filesystem = parse(ctx.client.get(&format!("/api/filesystem/{id}")).await?)?;
+            let created: FilesystemView = parse(ctx.client.get(&format!("/api/filesystem/{id}")).await?)?;
             if let Some(source) = created.client_mount_source {
                 println!("Clients mount it with: mount -t lustre {source} /mnt/{}", created.name);
             }
@@ -151,7 +155,12 @@ async fn create(ctx: &Ctx, args: &CreateArgs) -> Result<()> {
 }
 
 /// The `POST /api/filesystem` body, names resolved against the lists.
-pub fn create_body(args: &CreateArgs, mgs_id: Option<&str>, volumes: &[Volume], hosts: &[Host]) -> Result<Value> {
+pub fn create_body(
+    args: &CreateArgs,
+    mgs_id: Option<&str>,
+    volumes: &[VolumeView],
+    hosts: &[HostView],
+) -> Result<Value> {
     let with_backend = |mut target: Value| {
         if args.backfstype != "ldiskfs" {
             target["backfstype"] = json!(args.backfstype);
@@ -186,11 +195,11 @@ pub fn create_body(args: &CreateArgs, mgs_id: Option<&str>, volumes: &[Volume], 
 }
 
 /// File systems as a table.
-pub fn table(filesystems: &[Filesystem]) -> comfy_table::Table {
+pub fn table(filesystems: &[FilesystemView]) -> comfy_table::Table {
     let mut table = output::table(["ID", "NAME", "STATE", "MANAGED", "TARGETS", "CLIENT MOUNT SOURCE"]);
     for f in filesystems {
         table.add_row(vec![
-            f.id.clone(),
+            f.id.to_string(),
             f.name.clone(),
             f.state.clone(),
             if f.managed { "yes" } else { "watched" }.to_owned(),
@@ -202,9 +211,9 @@ pub fn table(filesystems: &[Filesystem]) -> comfy_table::Table {
 }
 
 /// One file system with its targets and parameters.
-pub fn details(f: &Filesystem) -> String {
+pub fn details(f: &FilesystemView) -> String {
     let mut text = output::render(output::details(vec![
-        ("Id", f.id.clone()),
+        ("Id", f.id.to_string()),
         ("Name", f.name.clone()),
         ("State", f.state.clone()),
         (
@@ -230,6 +239,7 @@ pub fn details(f: &Filesystem) -> String {
 #[expect(clippy::unwrap_used, reason = "a failing test should panic with the error")]
 mod tests {
     use super::*;
+    use crate::fixtures::{host, id, page, volume};
     use clap::Parser;
 
     #[derive(Debug, Parser)]
@@ -238,19 +248,19 @@ mod tests {
         args: CreateArgs,
     }
 
-    fn lists() -> (Vec<Volume>, Vec<Host>) {
-        let volumes: Page<Volume> = parse(json!({"objects": [
-            {"id": "v1", "serial": "MGT0", "nodes": [{"host_id": "h1", "host": "mds1", "path": "/dev/sdb"}]},
-            {"id": "v2", "serial": "MDT0", "nodes": [{"host_id": "h1", "host": "mds1", "path": "/dev/sdc"}]},
-            {"id": "v3", "serial": "OST0", "nodes": [{"host_id": "h2", "host": "oss1", "path": "/dev/sdb"},
-                                                      {"host_id": "h3", "host": "oss2", "path": "/dev/sdb"}]}
-        ]}))
+    fn lists() -> (Vec<VolumeView>, Vec<HostView>) {
+        let volumes: Page<VolumeView> = parse(page(vec![
+            volume(json!({"id": id(1), "serial": "MGT0", "nodes": [{"host_id": id(11), "host": "mds1", "path": "/dev/sdb"}]})),
+            volume(json!({"id": id(2), "serial": "MDT0", "nodes": [{"host_id": id(11), "host": "mds1", "path": "/dev/sdc"}]})),
+            volume(json!({"id": id(3), "serial": "OST0", "nodes": [{"host_id": id(12), "host": "oss1", "path": "/dev/sdb"},
+                                                      {"host_id": id(13), "host": "oss2", "path": "/dev/sdb"}]}))
+        ]))
         .unwrap();
-        let hosts: Page<Host> = parse(json!({"objects": [
-            {"id": "h1", "address": "10.0.0.1", "nodename": "mds1", "state": "managed"},
-            {"id": "h2", "address": "10.0.0.2", "nodename": "oss1", "state": "managed"},
-            {"id": "h3", "address": "10.0.0.3", "nodename": "oss2", "state": "managed"}
-        ]}))
+        let hosts: Page<HostView> = parse(page(vec![
+            host(json!({"id": id(11), "address": "10.0.0.1", "nodename": "mds1", "state": "managed"})),
+            host(json!({"id": id(12), "address": "10.0.0.2", "nodename": "oss1", "state": "managed"})),
+            host(json!({"id": id(13), "address": "10.0.0.3", "nodename": "oss2", "state": "managed"})),
+        ]))
         .unwrap();
         (volumes.objects, hosts.objects)
     }
@@ -277,9 +287,9 @@ mod tests {
             create_body(&args, None, &volumes, &hosts).unwrap(),
             json!({
                 "name": "fs1",
-                "mgt": {"volume_id": "v1"},
-                "mdts": [{"volume_id": "v2"}],
-                "osts": [{"volume_id": "v3", "primary_host_id": "h2", "failover_host_ids": ["h3"]}],
+                "mgt": {"volume_id": id(1)},
+                "mdts": [{"volume_id": id(2)}],
+                "osts": [{"volume_id": id(3), "primary_host_id": id(12), "failover_host_ids": [id(13)]}],
                 "conf_params": {"sys.timeout": "40"}
             })
         );

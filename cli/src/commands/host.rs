@@ -1,12 +1,14 @@
 //! `chroma host add|list|show|remove|lnet|networks`.
 
+use api_types::hosts::{Check, CheckStatus, HostView, Preflight};
+use api_types::pages::Page;
+use chrono::{DateTime, Utc};
 use clap::{Subcommand, ValueEnum};
 use serde_json::{json, Value};
 
 use super::Ctx;
-use crate::client::started_command;
+use crate::client::{parse, started_command};
 use crate::error::Result;
-use crate::model::{parse, Host, Page, Preflight, PreflightCheck};
 use crate::{output, progress, resolve};
 
 /// What to do with servers.
@@ -85,7 +87,7 @@ pub async fn run(ctx: &Ctx, command: &HostCommand) -> Result<()> {
             let query: Vec<(&str, String)> = state.iter().map(|s| ("state", s.clone())).collect();
             let response = ctx.client.get_query("/api/host", &query).await?;
             ctx.show(&response, || {
-                let page: Page<Host> = parse(response.clone())?;
+                let page: Page<HostView> = parse(response.clone())?;
                 output::print(table(&page.objects));
                 Ok(())
             })
@@ -179,29 +181,29 @@ async fn follow(ctx: &Ctx, id: &str, command: &str, doing: &str) -> Result<()> {
     let finished = progress::wait(&ctx.client, command).await?;
     progress::outcome(&finished)?;
     if !ctx.json {
-        let host: Host = parse(ctx.client.get(&format!("/api/host/{id}")).await?)?;
+        let host: HostView = parse(ctx.client.get(&format!("/api/host/{id}")).await?)?;
         println!("{}", details(&host));
     }
     Ok(())
 }
 
 /// The pre-flight checks, failures and warnings first, each with its fix.
-fn preflight_text(preflight: &Preflight, at: Option<&str>) -> String {
+fn preflight_text(preflight: &Preflight, at: Option<DateTime<Utc>>) -> String {
     let mut text = format!("\nPre-flight checks ({}):", output::time(at));
-    let rank = |status: &str| match status {
-        "fail" => 0,
-        "warn" => 1,
-        _ => 2,
+    let rank = |status: CheckStatus| match status {
+        CheckStatus::Fail => 0,
+        CheckStatus::Warn => 1,
+        CheckStatus::Pass => 2,
     };
-    let mut checks: Vec<&PreflightCheck> = preflight.checks.iter().collect();
-    checks.sort_by_key(|c| rank(&c.status));
+    let mut checks: Vec<&Check> = preflight.checks.iter().collect();
+    checks.sort_by_key(|c| rank(c.status));
     for c in checks {
-        text.push_str(&format!(
-            "\n  {:<4}  {}: {}",
-            c.status.to_uppercase(),
-            c.name,
-            c.message
-        ));
+        let status = match c.status {
+            CheckStatus::Pass => "PASS",
+            CheckStatus::Warn => "WARN",
+            CheckStatus::Fail => "FAIL",
+        };
+        text.push_str(&format!("\n  {:<4}  {}: {}", status, c.name, c.message));
         if let Some(fix) = &c.fix {
             text.push_str(&format!("\n        fix: {fix}"));
         }
@@ -210,11 +212,11 @@ fn preflight_text(preflight: &Preflight, at: Option<&str>) -> String {
 }
 
 /// Hosts as a table.
-pub fn table(hosts: &[Host]) -> comfy_table::Table {
+pub fn table(hosts: &[HostView]) -> comfy_table::Table {
     let mut table = output::table(["ID", "NODE", "ADDRESS", "STATE", "LNET", "LUSTRE"]);
     for h in hosts {
         table.add_row(vec![
-            h.id.clone(),
+            h.id.to_string(),
             output::or_dash(h.nodename.as_deref()),
             format!("{}:{}", h.address, h.port),
             h.state.clone(),
@@ -238,9 +240,9 @@ fn parse_network(text: &str) -> std::result::Result<(String, Vec<String>), Strin
 }
 
 /// One host in full.
-pub fn details(h: &Host) -> String {
+pub fn details(h: &HostView) -> String {
     let mut text = output::render(output::details(vec![
-        ("Id", h.id.clone()),
+        ("Id", h.id.to_string()),
         ("Node", output::or_dash(h.nodename.as_deref())),
         ("Address", format!("{}:{}", h.address, h.port)),
         ("State", h.state.clone()),
@@ -267,7 +269,7 @@ pub fn details(h: &Host) -> String {
         ("Serves Lustre", if h.serves_lustre { "yes" } else { "no" }.to_owned()),
     ]));
     if let Some(preflight) = &h.preflight {
-        text.push_str(&preflight_text(preflight, h.preflight_at.as_deref()));
+        text.push_str(&preflight_text(preflight, h.preflight_at));
     }
     for lock in &h.locks {
         text.push_str(&format!(
@@ -282,18 +284,19 @@ pub fn details(h: &Host) -> String {
 #[expect(clippy::unwrap_used, reason = "a failing test should panic with the error")]
 mod tests {
     use super::*;
+    use crate::fixtures::{host, id, page};
 
     #[test]
     fn show_lists_failed_checks_first_with_their_fixes() {
-        let host: Host = parse(json!({
-            "id": "h1", "address": "10.0.0.9", "port": 22, "nodename": "bare1", "state": "managed",
+        let host: HostView = parse(host(json!({
+            "id": id(1), "address": "10.0.0.9", "port": 22, "nodename": "bare1", "state": "managed",
             "lnet_state": "lnet_down", "serves_lustre": false, "preflight_at": "2026-12-06T10:00:00.5Z",
             "preflight": {"checks": [
                 {"name": "time_sync", "status": "pass", "message": "the clock is synchronised", "fix": null},
                 {"name": "lustre_tools", "status": "fail", "message": "Lustre is not installed",
                  "fix": "Install the Lustre server packages"}
             ]}
-        }))
+        })))
         .unwrap();
         let text = details(&host);
         assert!(text.contains("Serves Lustre"), "{text}");
@@ -310,18 +313,27 @@ mod tests {
 
     #[test]
     fn hosts_table_shows_node_and_address() {
-        let page: Page<Host> = parse(json!({"objects": [
-            {"id": "h1", "address": "10.0.0.1", "port": 22, "nodename": "mds1", "state": "managed",
-             "lnet_state": "lnet_up", "lustre_version": "2.15.4"},
-            {"id": "h2", "address": "10.0.0.2", "port": 2201, "nodename": null, "state": "unconfigured",
-             "lnet_state": "lnet_unknown", "lustre_version": null}
-        ]}))
+        let page: Page<HostView> = parse(page(vec![
+            host(
+                json!({"id": id(1), "address": "10.0.0.1", "port": 22, "nodename": "mds1", "state": "managed",
+             "lnet_state": "lnet_up", "lustre_version": "2.15.4"}),
+            ),
+            host(
+                json!({"id": id(2), "address": "10.0.0.2", "port": 2201, "nodename": null, "state": "unconfigured",
+             "lnet_state": "lnet_unknown", "lustre_version": null}),
+            ),
+        ]))
         .unwrap();
         assert_eq!(
             output::render(table(&page.objects)),
-            "ID  NODE  ADDRESS        STATE         LNET          LUSTRE\n\
-             h1  mds1  10.0.0.1:22    managed       lnet_up       2.15.4\n\
-             h2  -     10.0.0.2:2201  unconfigured  lnet_unknown  -"
+            format!(
+                "ID{:36}NODE  ADDRESS        STATE         LNET          LUSTRE\n\
+                 {}  mds1  10.0.0.1:22    managed       lnet_up       2.15.4\n\
+                 {}  -     10.0.0.2:2201  unconfigured  lnet_unknown  -",
+                "",
+                id(1),
+                id(2)
+            )
         );
     }
 }

@@ -1,11 +1,12 @@
 //! `chroma job show|cancel|pause|resume`.
 
+use api_types::commands::JobView;
 use clap::Subcommand;
 use serde_json::json;
 
 use super::Ctx;
+use crate::client::parse;
 use crate::error::Result;
-use crate::model::{parse, Job};
 use crate::progress::mark;
 use crate::{output, resolve};
 
@@ -52,33 +53,34 @@ pub async fn run(ctx: &Ctx, command: &JobCommand) -> Result<()> {
     let id = resolve::require_id(id, "job")?;
     let response = ctx.client.post(&format!("/api/job/{id}/{verb}"), &json!({})).await?;
     ctx.show(&response, || {
-        let job: Job = parse(response.clone())?;
+        let job: JobView = parse(response.clone())?;
         println!("{} {}: {}", mark(&job.state), job.description, job.state);
         Ok(())
     })
 }
 
 /// One job in full.
-pub fn details(j: &Job) -> String {
+pub fn details(j: &JobView) -> String {
     let locks: Vec<String> = j
         .locks
         .iter()
+        .flatten()
         .map(|l| format!("{} ({})", l.item, if l.write { "write" } else { "read" }))
         .collect();
     let mut text = output::render(output::details(vec![
-        ("Id", j.id.clone()),
-        ("Command", j.command.clone()),
+        ("Id", j.id.to_string()),
+        ("Command", j.command.to_string()),
         ("Key", j.key.clone()),
         ("Description", j.description.clone()),
         ("State", j.state.clone()),
         ("Error", output::or_dash(j.error.as_deref())),
-        ("Started", output::time(j.started_at.as_deref())),
-        ("Finished", output::time(j.finished_at.as_deref())),
-        ("Waits for", output::list(&j.wait_for)),
+        ("Started", output::time(j.started_at)),
+        ("Finished", output::time(j.finished_at)),
+        ("Waits for", output::list(j.wait_for.as_deref().unwrap_or_default())),
         ("Locks", output::list(&locks)),
     ]));
     let mut steps = output::table(["#", "ACTION", "STATE", "ATTEMPTS", "WORKER", "ERROR"]);
-    for s in &j.steps {
+    for s in j.steps.iter().flatten() {
         steps.add_row(vec![
             s.index.to_string(),
             s.action.clone(),

@@ -3,14 +3,15 @@
 
 use std::io::{BufRead, IsTerminal, Write};
 
+use chrono::{DateTime, Utc};
 use clap::Args;
 use serde::Deserialize;
 use serde_json::json;
 
 use super::Ctx;
+use crate::client::parse;
 use crate::config::{self, Config};
 use crate::error::{CliError, Result};
-use crate::model::parse;
 
 /// `chroma login`.
 #[derive(Debug, Args)]
@@ -36,7 +37,7 @@ struct User {
 #[serde(default)]
 struct Session {
     token: String,
-    expires_at: Option<String>,
+    expires_at: Option<DateTime<Utc>>,
     user: User,
 }
 
@@ -104,7 +105,7 @@ pub async fn login(ctx: &Ctx, args: &LoginArgs) -> Result<()> {
     }
     let expires = session
         .expires_at
-        .map(|at| format!(", session expires {}", crate::output::time(Some(&at))))
+        .map(|at| format!(", session expires {}", crate::output::time(Some(at))))
         .unwrap_or_default();
     println!(
         "Logged in to {} as {} ({}){expires}.",

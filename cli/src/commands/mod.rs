@@ -17,11 +17,11 @@ pub mod volume;
 
 use std::path::PathBuf;
 
+use api_types::planning::Planned;
 use serde_json::Value;
 
-use crate::client::{started_command, Client};
+use crate::client::{parse, started_command, Client};
 use crate::error::{CliError, Result};
-use crate::model::{parse, Planned};
 use crate::output;
 use crate::progress;
 
@@ -137,7 +137,7 @@ pub fn unsupported(what: &str) -> impl Fn(CliError) -> CliError + '_ {
 #[expect(clippy::unwrap_used, reason = "a failing test should panic with the error")]
 mod tests {
     use super::*;
-    use crate::error::ServerError;
+    use api_types::envelope::ErrorBody;
     use serde_json::json;
 
     #[test]
@@ -163,7 +163,7 @@ mod tests {
     fn a_missing_route_is_not_supported() {
         let missing = CliError::Server {
             status: 404,
-            errors: vec![ServerError {
+            errors: vec![ErrorBody {
                 code: "not_found".into(),
                 message: "no such route: GET /api/event".into(),
                 field: None,

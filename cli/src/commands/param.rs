@@ -2,12 +2,13 @@
 //! the file system's `conf_params`; setting needs
 //! `PUT /api/filesystem/{id}/conf_params`, which servers may not have yet.
 
+use api_types::filesystems::FilesystemView;
 use clap::Subcommand;
 use serde_json::{json, Map, Value};
 
 use super::{unsupported, Ctx};
+use crate::client::parse;
 use crate::error::{CliError, Result};
-use crate::model::{parse, Filesystem};
 use crate::spec::{params_object, Param};
 use crate::{output, resolve};
 
@@ -78,7 +79,7 @@ async fn load(ctx: &Ctx, key: &str) -> Result<Value> {
     let id = resolve::filesystem_id(&ctx.client, key).await?;
     let value = ctx.client.get(&format!("/api/filesystem/{id}")).await?;
     // Checks the shape; the raw value is what `--json` prints.
-    parse::<Filesystem>(value.clone())?;
+    parse::<FilesystemView>(value.clone())?;
     Ok(value)
 }
 

@@ -1,11 +1,14 @@
 //! `chroma target list|show|start|stop|failover|failback`.
 
+use api_types::hosts::HostView;
+use api_types::pages::Page;
+use api_types::targets::TargetView;
 use clap::{Subcommand, ValueEnum};
 use serde_json::json;
 
 use super::Ctx;
+use crate::client::parse;
 use crate::error::Result;
-use crate::model::{parse, Host, Page, Target};
 use crate::{output, resolve};
 
 /// What to do with targets.
@@ -81,7 +84,7 @@ pub async fn run(ctx: &Ctx, command: &TargetCommand) -> Result<()> {
             }
             let response = ctx.client.get_query("/api/target", &query).await?;
             ctx.show(&response, || {
-                let page: Page<Target> = parse(response.clone())?;
+                let page: Page<TargetView> = parse(response.clone())?;
                 output::print(table(&page.objects));
                 Ok(())
             })
@@ -130,7 +133,7 @@ async fn set(ctx: &Ctx, target: &str, state: &str) -> Result<()> {
 }
 
 /// Where a target runs: its active host, marked when failed over.
-fn running_on(t: &Target) -> String {
+fn running_on(t: &TargetView) -> String {
     match (&t.active_host, t.failed_over) {
         (Some(host), true) => format!("{host} (failed over)"),
         (Some(host), false) => host.clone(),
@@ -139,7 +142,7 @@ fn running_on(t: &Target) -> String {
 }
 
 /// Targets as a table.
-pub fn table(targets: &[Target]) -> comfy_table::Table {
+pub fn table(targets: &[TargetView]) -> comfy_table::Table {
     let mut table = output::table([
         "ID",
         "NAME",
@@ -152,7 +155,7 @@ pub fn table(targets: &[Target]) -> comfy_table::Table {
     ]);
     for t in targets {
         table.add_row(vec![
-            t.id.clone(),
+            t.id.to_string(),
             t.name.clone(),
             t.kind.clone(),
             output::or_dash(t.filesystem.as_deref()),
@@ -166,7 +169,7 @@ pub fn table(targets: &[Target]) -> comfy_table::Table {
 }
 
 /// One target in full; `hosts` name its failover hosts.
-pub fn details(t: &Target, hosts: &[Host]) -> String {
+pub fn details(t: &TargetView, hosts: &[HostView]) -> String {
     let failover: Vec<String> = t
         .failover_host_ids
         .iter()
@@ -175,11 +178,11 @@ pub fn details(t: &Target, hosts: &[Host]) -> String {
                 .iter()
                 .find(|h| &h.id == id)
                 .and_then(|h| h.nodename.clone())
-                .unwrap_or_else(|| id.clone())
+                .unwrap_or_else(|| id.to_string())
         })
         .collect();
     let mut text = output::render(output::details(vec![
-        ("Id", t.id.clone()),
+        ("Id", t.id.to_string()),
         ("Name", t.name.clone()),
         ("Kind", t.kind.clone()),
         ("File system", output::or_dash(t.filesystem.as_deref())),
@@ -218,21 +221,31 @@ pub fn details(t: &Target, hosts: &[Host]) -> String {
 #[expect(clippy::unwrap_used, reason = "a failing test should panic with the error")]
 mod tests {
     use super::*;
+    use crate::fixtures::{id, page, target};
 
     #[test]
     fn a_failed_over_target_says_so() {
-        let page: Page<Target> = parse(json!({"objects": [
-            {"id": "t1", "name": "fs1-OST0000", "kind": "ost", "filesystem": "fs1", "state": "mounted",
-             "volume_serial": "OST0", "primary_host": "oss1", "active_host": "oss2", "failed_over": true},
-            {"id": "t2", "name": "MGS", "kind": "mgt", "filesystem": null, "state": "unmounted",
-             "volume_serial": "MGT0", "primary_host": "mds1", "active_host": null, "failed_over": false}
-        ]}))
+        let page: Page<TargetView> = parse(page(vec![
+            target(
+                json!({"id": id(1), "name": "fs1-OST0000", "kind": "ost", "filesystem": "fs1", "state": "mounted",
+             "volume_serial": "OST0", "primary_host": "oss1", "active_host": "oss2", "failed_over": true}),
+            ),
+            target(
+                json!({"id": id(2), "name": "MGS", "kind": "mgt", "filesystem": null, "state": "unmounted",
+             "volume_serial": "MGT0", "primary_host": "mds1", "active_host": null, "failed_over": false}),
+            ),
+        ]))
         .unwrap();
         assert_eq!(
             output::render(table(&page.objects)),
-            "ID  NAME         KIND  FILESYSTEM  STATE      VOLUME  PRIMARY  ACTIVE\n\
-             t1  fs1-OST0000  ost   fs1         mounted    OST0    oss1     oss2 (failed over)\n\
-             t2  MGS          mgt   -           unmounted  MGT0    mds1     -"
+            format!(
+                "ID{:36}NAME         KIND  FILESYSTEM  STATE      VOLUME  PRIMARY  ACTIVE\n\
+                 {}  fs1-OST0000  ost   fs1         mounted    OST0    oss1     oss2 (failed over)\n\
+                 {}  MGS          mgt   -           unmounted  MGT0    mds1     -",
+                "",
+                id(1),
+                id(2)
+            )
         );
     }
 }

@@ -1,12 +1,14 @@
 //! `chroma token create|list|delete`: API tokens for scripts.
 
+use api_types::pages::Page;
+use chrono::{DateTime, Utc};
 use clap::Subcommand;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::Ctx;
+use crate::client::parse;
 use crate::error::Result;
-use crate::model::{parse, Page};
 use crate::output;
 
 /// What to do with API tokens.
@@ -35,9 +37,9 @@ struct Token {
     id: String,
     kind: String,
     name: String,
-    created_at: String,
-    expires_at: Option<String>,
-    last_used_at: Option<String>,
+    created_at: DateTime<Utc>,
+    expires_at: Option<DateTime<Utc>>,
+    last_used_at: Option<DateTime<Utc>>,
 }
 
 /// Runs a token subcommand.
@@ -67,9 +69,9 @@ pub async fn run(ctx: &Ctx, command: &TokenCommand) -> Result<()> {
                         t.id,
                         t.kind,
                         t.name,
-                        output::time(Some(&t.created_at)),
-                        output::time(t.expires_at.as_deref()),
-                        output::time(t.last_used_at.as_deref()),
+                        output::time(Some(t.created_at)),
+                        output::time(t.expires_at),
+                        output::time(t.last_used_at),
                     ]);
                 }
                 output::print(table);

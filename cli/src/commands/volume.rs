@@ -1,10 +1,12 @@
 //! `chroma volume list`.
 
+use api_types::pages::Page;
+use api_types::volumes::VolumeView;
 use clap::Subcommand;
 
 use super::Ctx;
+use crate::client::parse;
 use crate::error::Result;
-use crate::model::{parse, Page, Volume};
 use crate::output;
 
 /// What to do with volumes.
@@ -20,7 +22,7 @@ pub async fn run(ctx: &Ctx, command: &VolumeCommand) -> Result<()> {
         VolumeCommand::List => {
             let response = ctx.client.get("/api/volume").await?;
             ctx.show(&response, || {
-                let page: Page<Volume> = parse(response.clone())?;
+                let page: Page<VolumeView> = parse(response.clone())?;
                 output::print(table(&page.objects));
                 Ok(())
             })
@@ -29,18 +31,18 @@ pub async fn run(ctx: &Ctx, command: &VolumeCommand) -> Result<()> {
 }
 
 /// Volumes as a table.
-pub fn table(volumes: &[Volume]) -> comfy_table::Table {
+pub fn table(volumes: &[VolumeView]) -> comfy_table::Table {
     let mut table = output::table(["ID", "SERIAL", "SIZE", "TARGET", "SEEN ON"]);
     for v in volumes {
         let nodes: Vec<String> = v
             .nodes
             .iter()
-            .map(|n| format!("{}:{}", n.host.as_deref().unwrap_or(&n.host_id), n.path))
+            .map(|n| format!("{}:{}", crate::resolve::node_host(n), n.path))
             .collect();
         table.add_row(vec![
-            v.id.clone(),
+            v.id.to_string(),
             v.serial.clone(),
-            output::size(v.size_bytes),
+            output::size(u64::try_from(v.size_bytes).unwrap_or_default()),
             output::or_dash(v.target.as_deref()),
             output::list(&nodes),
         ]);
@@ -52,20 +54,25 @@ pub fn table(volumes: &[Volume]) -> comfy_table::Table {
 #[expect(clippy::unwrap_used, reason = "a failing test should panic with the error")]
 mod tests {
     use super::*;
+    use crate::fixtures::{id, page, volume};
     use serde_json::json;
 
     #[test]
     fn volumes_show_every_path() {
-        let page: Page<Volume> = parse(json!({"objects": [
-            {"id": "v1", "serial": "SER-A", "size_bytes": 1073741824u64, "target_id": "t1", "target": "fs1-OST0000",
-             "nodes": [{"host_id": "h1", "host": "oss1", "path": "/dev/sdb"},
-                       {"host_id": "h2", "host": "oss2", "path": "/dev/sdc"}]}
-        ]}))
+        let page: Page<VolumeView> = parse(page(vec![volume(json!(
+            {"id": id(1), "serial": "SER-A", "size_bytes": 1073741824u64, "target_id": id(21), "target": "fs1-OST0000",
+             "nodes": [{"host_id": id(11), "host": "oss1", "path": "/dev/sdb"},
+                       {"host_id": id(12), "host": "oss2", "path": "/dev/sdc"}]}
+        ))]))
         .unwrap();
         assert_eq!(
             output::render(table(&page.objects)),
-            "ID  SERIAL  SIZE     TARGET       SEEN ON\n\
-             v1  SER-A   1.0 GiB  fs1-OST0000  oss1:/dev/sdb, oss2:/dev/sdc"
+            format!(
+                "ID{:36}SERIAL  SIZE     TARGET       SEEN ON\n\
+                 {}  SER-A   1.0 GiB  fs1-OST0000  oss1:/dev/sdb, oss2:/dev/sdc",
+                "",
+                id(1)
+            )
         );
     }
 }

@@ -24,7 +24,7 @@ use uuid::Uuid;
 
 use crate::domain::{HostState, LnetState, TargetState};
 use crate::submission::{NewCommand, NewJob};
-use crate::Action;
+use crate::{Action, Item};
 
 /// What a user asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,19 +59,18 @@ impl Goal {
     /// any of them means their states are about to change, so a plan made
     /// now (even an empty one) could be wrong.
     pub fn items(&self, snapshot: &Snapshot) -> Vec<String> {
-        let target = |id: &Uuid| format!("target/{id}");
-        match self {
-            Goal::Target(id, _) | Goal::Failback(id) | Goal::Failover { target: id, .. } => vec![target(id)],
-            Goal::Host(id, _) => vec![format!("host/{id}"), format!("lnet/{id}")],
-            Goal::Lnet(id, _) => vec![format!("lnet/{id}")],
-            Goal::ConfigureLnet { host, .. } => vec![format!("host/{host}"), format!("lnet/{host}")],
+        let items = match self {
+            Goal::Target(id, _) | Goal::Failback(id) | Goal::Failover { target: id, .. } => vec![Item::Target(*id)],
+            Goal::Host(id, _) | Goal::ConfigureLnet { host: id, .. } => vec![Item::Host(*id), Item::Lnet(*id)],
+            Goal::Lnet(id, _) => vec![Item::Lnet(*id)],
             Goal::Filesystem(id, _) | Goal::ApplyConfParams(id) | Goal::Writeconf(id) => {
-                let mut items = vec![format!("filesystem/{id}")];
-                items.extend(snapshot.filesystems.get(id).map(|fs| target(&fs.mgs_id)));
-                items.extend(snapshot.filesystem_targets(*id).iter().map(|t| target(&t.id)));
+                let mut items = vec![Item::Filesystem(*id)];
+                items.extend(snapshot.filesystems.get(id).map(|fs| Item::Target(fs.mgs_id)));
+                items.extend(snapshot.filesystem_targets(*id).iter().map(|t| Item::Target(t.id)));
                 items
             }
-        }
+        };
+        items.into_iter().map(String::from).collect()
     }
 }
 

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::{Goal, Plan, PlanError, PlannedJob, Snapshot, TargetFacts};
 use crate::domain::{FilesystemState, HostState, LnetState, TargetKind, TargetState};
-use crate::Action;
+use crate::{Action, Item};
 
 /// The forward part of a target's graph, in order.
 const CHAIN: [TargetState; 5] = [
@@ -45,10 +45,6 @@ pub struct Planner<'a> {
     /// configuration logs go with it, not erased one by one.
     mgs_leaving: Option<Uuid>,
     jobs: Vec<PlannedJob>,
-}
-
-fn item(kind: &str, id: Uuid) -> String {
-    format!("{kind}/{id}")
 }
 
 impl<'a> Planner<'a> {
@@ -131,7 +127,7 @@ impl<'a> Planner<'a> {
     /// Brings a target to `want`; returns the job that gets it there.
     fn target(&mut self, id: Uuid, want: TargetState) -> Result<Option<usize>, PlanError> {
         let t = self.facts(id)?;
-        let object = item("target", id);
+        let object = Item::Target(id).to_string();
         let (current, _) = self.target_state(id);
         if current == want {
             return Ok(self.last.get(&object).copied());
@@ -166,7 +162,10 @@ impl<'a> Planner<'a> {
     fn target_at_least(&mut self, id: Uuid, want: TargetState) -> Result<Option<usize>, PlanError> {
         let (current, _) = self.target_state(id);
         if current >= want && current != TargetState::Removed {
-            return Ok(self.produced.get(&(item("target", id), want.to_string())).copied());
+            return Ok(self
+                .produced
+                .get(&(Item::Target(id).to_string(), want.to_string()))
+                .copied());
         }
         self.target(id, want)
     }
@@ -186,7 +185,10 @@ impl<'a> Planner<'a> {
         }
         let (from, _) = self.target_state(t.id);
         let primary = self.snap.host_label(t.primary_host_id);
-        let mut locks = vec![(item("target", t.id), true), (item("lnet", t.primary_host_id), false)];
+        let mut locks = vec![
+            (Item::Target(t.id).to_string(), true),
+            (Item::Lnet(t.primary_host_id).to_string(), false),
+        ];
         let mut wait_for = vec![self.lnet(t.primary_host_id, LnetState::LnetUp)?];
         let mgs = match t.kind {
             TargetKind::Mgt => None,
@@ -210,7 +212,7 @@ impl<'a> Planner<'a> {
                 }
                 for host in hosts {
                     wait_for.push(self.lnet(host, LnetState::LnetUp)?);
-                    locks.push((item("lnet", host), false));
+                    locks.push((Item::Lnet(host).to_string(), false));
                 }
                 (
                     format!("Format {} on {primary}", t.name),
@@ -220,7 +222,7 @@ impl<'a> Planner<'a> {
             TargetState::Registered => {
                 if let Some(mgs) = &mgs {
                     wait_for.push(self.target(mgs.id, TargetState::Mounted)?);
-                    locks.push((item("target", mgs.id), false));
+                    locks.push((Item::Target(mgs.id).to_string(), false));
                 }
                 if t.kind == TargetKind::Ost || (t.kind == TargetKind::Mdt && t.index != Some(0)) {
                     // MDT0 registers first: the MGS builds the client
@@ -242,7 +244,7 @@ impl<'a> Planner<'a> {
             TargetState::Mounted => {
                 if let Some(mgs) = &mgs {
                     wait_for.push(self.target(mgs.id, TargetState::Mounted)?);
-                    locks.push((item("target", mgs.id), false));
+                    locks.push((Item::Target(mgs.id).to_string(), false));
                 }
                 (
                     format!("Mount {} on {primary}", t.name),
@@ -260,7 +262,7 @@ impl<'a> Planner<'a> {
         };
         self.targets.insert(t.id, (to, host));
         Ok(self.add(Edge {
-            object: item("target", t.id),
+            object: Item::Target(t.id).to_string(),
             from: from.to_string(),
             to: to.to_string(),
             description,
@@ -277,12 +279,12 @@ impl<'a> Planner<'a> {
             .unwrap_or_default();
         self.targets.insert(t.id, (TargetState::Unmounted, None));
         self.add(Edge {
-            object: item("target", t.id),
+            object: Item::Target(t.id).to_string(),
             from: from.to_string(),
             to: TargetState::Unmounted.to_string(),
             description: format!("Unmount {}{place}", t.name),
             action: Action::UnmountTarget { target_id: t.id },
-            locks: vec![(item("target", t.id), true)],
+            locks: vec![(Item::Target(t.id).to_string(), true)],
             wait_for: Vec::new(),
         })
     }
@@ -318,12 +320,12 @@ impl<'a> Planner<'a> {
         }
         self.targets.insert(t.id, (TargetState::Removed, None));
         Ok(Some(self.add(Edge {
-            object: item("target", t.id),
+            object: Item::Target(t.id).to_string(),
             from: from.to_string(),
             to: TargetState::Removed.to_string(),
             description: format!("Remove {} (its data stays on the volume)", t.name),
             action: Action::RemoveTarget { target_id: t.id },
-            locks: vec![(item("target", t.id), true)],
+            locks: vec![(Item::Target(t.id).to_string(), true)],
             wait_for,
         })))
     }
@@ -373,7 +375,7 @@ impl<'a> Planner<'a> {
     /// Brings LNet on a host to `want`.
     fn lnet(&mut self, host: Uuid, want: LnetState) -> Result<Option<usize>, PlanError> {
         self.managed_host(host)?;
-        let object = item("lnet", host);
+        let object = Item::Lnet(host).to_string();
         let current = self.lnets.get(&host).copied().unwrap_or(LnetState::LnetUnknown);
         if current == want {
             return Ok(self.last.get(&object).copied());
@@ -422,7 +424,10 @@ impl<'a> Planner<'a> {
             to: want.to_string(),
             description,
             action,
-            locks: vec![(item("lnet", host), true), (item("host", host), false)],
+            locks: vec![
+                (Item::Lnet(host).to_string(), true),
+                (Item::Host(host).to_string(), false),
+            ],
             wait_for,
         })))
     }
@@ -457,12 +462,12 @@ impl<'a> Planner<'a> {
         }
         self.hosts.insert(id, want);
         Ok(Some(self.add(Edge {
-            object: item("host", id),
+            object: Item::Host(id).to_string(),
             from: current.to_string(),
             to: want.to_string(),
             description: format!("Remove host {label}"),
             action: Action::RemoveHost { host_id: id },
-            locks: vec![(item("host", id), true), (item("lnet", id), true)],
+            locks: vec![(Item::Host(id).to_string(), true), (Item::Lnet(id).to_string(), true)],
             wait_for: Vec::new(),
         })))
     }

@@ -306,8 +306,8 @@ fn failover_needs_lnet_on_the_destination_and_locks_it() {
     let moved = plan.jobs.len() - 1;
     assert!(after(&plan, moved, start));
     let locks = &plan.jobs[moved].locks;
-    assert!(locks.contains(&(format!("target/{ost}"), true)));
-    assert!(locks.contains(&(format!("lnet/{}", c.oss2), false)));
+    assert!(locks.contains(&(crate::Item::Target(ost).to_string(), true)));
+    assert!(locks.contains(&(crate::Item::Lnet(c.oss2).to_string(), false)));
 }
 
 #[test]
@@ -354,7 +354,7 @@ fn one_target_of_a_live_file_system_cannot_be_removed_alone() {
     assert!(matches!(alone, Err(PlanError::Conflict(m)) if m.contains("remove the file system")));
     let plan = Plan::new(&c.snap, &Goal::Target(c.mgt, TargetState::Unmounted)).unwrap();
     assert_eq!(plan.jobs.len(), 1, "unmounting the MGS touches nothing else");
-    assert_eq!(plan.locked_items(), vec![format!("target/{}", c.mgt)]);
+    assert_eq!(plan.locked_items(), vec![crate::Item::Target(c.mgt).to_string()]);
 }
 
 #[test]

@@ -4,6 +4,7 @@
 //! new when it completed later than that.
 
 use chrono::{DateTime, TimeDelta, Utc};
+use common::Item;
 use serde_json::json;
 
 use super::rules::{Kind, Member, Verdict};
@@ -125,7 +126,7 @@ pub fn verdict(cluster: &Cluster, member: &Member<'_>, node: &str, seen: &Seen) 
     let by = seen.by.as_deref().unwrap_or("another node");
     Verdict {
         kind: Kind::NodeFenced,
-        item: format!("host/{}", member.host.id),
+        item: Item::Host(member.host.id),
         active: true,
         message: format!(
             "{} was fenced ({}, carried out by {by}) at {}: HA cluster {} lost it and cut it off \

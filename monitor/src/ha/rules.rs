@@ -4,9 +4,10 @@
 //! resources). Fencing actions are decided in [`super::fences`].
 
 use common::pacemaker::{ClusterStatus, INFINITY};
+use common::Item;
 use serde_json::{json, Value};
 use std::collections::HashSet;
-use store::alerts::{Raise, Severity};
+use store::alerts::{AlertKind, Raise};
 
 use crate::inventory::{Cluster, Host, TargetRow};
 use crate::parse::Reading;
@@ -30,61 +31,18 @@ pub enum Kind {
     NodeFenced,
 }
 
-/// What an alert is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Object {
-    Host,
-    Cluster,
-    Target,
-}
-
 impl Kind {
-    pub const ALL: [Kind; 7] = [
-        Kind::DaemonStopped,
-        Kind::PeerMissing,
-        Kind::NoQuorum,
-        Kind::FencingMissing,
-        Kind::FencingDisabled,
-        Kind::ResourceFailed,
-        Kind::NodeFenced,
-    ];
-
-    /// The stored kind.
-    pub const fn as_str(self) -> &'static str {
+    /// The alert kind it is raised as.
+    pub const fn alert(self) -> AlertKind {
         match self {
-            Kind::DaemonStopped => "ha_daemon_stopped",
-            Kind::PeerMissing => "ha_peer_missing",
-            Kind::NoQuorum => "ha_no_quorum",
-            Kind::FencingMissing => "ha_fencing_missing",
-            Kind::FencingDisabled => "ha_fencing_disabled",
-            Kind::ResourceFailed => "ha_resource_failed",
-            Kind::NodeFenced => "ha_node_fenced",
+            Kind::DaemonStopped => AlertKind::HaDaemonStopped,
+            Kind::PeerMissing => AlertKind::HaPeerMissing,
+            Kind::NoQuorum => AlertKind::HaNoQuorum,
+            Kind::FencingMissing => AlertKind::HaFencingMissing,
+            Kind::FencingDisabled => AlertKind::HaFencingDisabled,
+            Kind::ResourceFailed => AlertKind::HaResourceFailed,
+            Kind::NodeFenced => AlertKind::HaNodeFenced,
         }
-    }
-
-    pub const fn severity(self) -> Severity {
-        match self {
-            Kind::FencingDisabled | Kind::NodeFenced => Severity::Warning,
-            _ => Severity::Error,
-        }
-    }
-
-    /// What its item names.
-    pub const fn object(self) -> Object {
-        match self {
-            Kind::DaemonStopped | Kind::PeerMissing | Kind::NodeFenced => Object::Host,
-            Kind::NoQuorum | Kind::FencingMissing | Kind::FencingDisabled => Object::Cluster,
-            Kind::ResourceFailed => Object::Target,
-        }
-    }
-
-    /// The stored kinds about `object`.
-    pub fn about(object: Object) -> Vec<String> {
-        Kind::ALL
-            .into_iter()
-            .filter(|k| k.object() == object)
-            .map(|k| k.as_str().to_owned())
-            .collect()
     }
 }
 
@@ -93,7 +51,7 @@ impl Kind {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Verdict {
     pub kind: Kind,
-    pub item: String,
+    pub item: common::Item,
     pub active: bool,
     pub message: String,
     pub details: Value,
@@ -101,10 +59,9 @@ pub struct Verdict {
 
 impl Verdict {
     /// The alert to raise.
-    pub fn raise(&self) -> Raise<'static> {
+    pub fn raise(&self) -> Raise {
         Raise {
-            kind: self.kind.as_str(),
-            severity: self.kind.severity(),
+            kind: self.kind.alert(),
             item: self.item.clone(),
             message: self.message.clone(),
             details: self.details.clone(),
@@ -130,8 +87,8 @@ impl<'a> Member<'a> {
         self.reading?.pacemaker.as_ref().filter(|s| s.dc.is_some())
     }
 
-    fn item(&self) -> String {
-        format!("host/{}", self.host.id)
+    fn item(&self) -> common::Item {
+        Item::Host(self.host.id)
     }
 }
 
@@ -151,7 +108,7 @@ pub fn evaluate(
     cluster: &Cluster,
     members: &[Member<'_>],
     targets: &[&TargetRow],
-    busy: &HashSet<String>,
+    busy: &HashSet<Item>,
 ) -> Vec<Verdict> {
     let mut out: Vec<Verdict> = members
         .iter()
@@ -169,7 +126,7 @@ pub fn evaluate(
     out.extend(quorum(cluster, observer, status));
     out.extend(fencing(cluster, status));
     for target in targets {
-        if !busy.contains(&format!("target/{}", target.id)) {
+        if !busy.contains(&Item::Target(target.id)) {
             out.extend(resource(target, members, status));
         }
     }
@@ -238,7 +195,7 @@ fn peer(cluster: &Cluster, member: Member<'_>, observer: Member<'_>, status: &Cl
 fn quorum(cluster: &Cluster, observer: Member<'_>, status: &ClusterStatus) -> Option<Verdict> {
     Some(Verdict {
         kind: Kind::NoQuorum,
-        item: format!("ha_cluster/{}", cluster.id),
+        item: Item::HaCluster(cluster.id),
         active: !status.quorate,
         message: format!(
             "HA cluster {} has no quorum as {} sees it: Pacemaker stops its resources and starts none",
@@ -251,7 +208,7 @@ fn quorum(cluster: &Cluster, observer: Member<'_>, status: &ClusterStatus) -> Op
 /// `ha_fencing_missing` and `ha_fencing_disabled`. Pacemaker's default
 /// for an unset `stonith-enabled` is true.
 fn fencing(cluster: &Cluster, status: &ClusterStatus) -> [Verdict; 2] {
-    let item = format!("ha_cluster/{}", cluster.id);
+    let item = Item::HaCluster(cluster.id);
     let devices = status.fence_devices();
     let enabled = status.stonith_enabled != Some(false);
     let details = json!({ "ha_cluster_id": cluster.id, "stonith_enabled": enabled, "fence_devices": devices });
@@ -317,7 +274,7 @@ fn resource(target: &TargetRow, members: &[Member<'_>], status: &ClusterStatus) 
         .collect();
     Some(Verdict {
         kind: Kind::ResourceFailed,
-        item: format!("target/{}", target.id),
+        item: Item::Target(target.id),
         active: !problems.is_empty(),
         message: format!(
             "{}'s Pacemaker resource {id} {}; a failover or failback cleans it up \
@@ -439,7 +396,7 @@ pub(crate) mod tests {
     fn find(verdicts: &[Verdict], kind: Kind, item: &str) -> Verdict {
         verdicts
             .iter()
-            .find(|v| v.kind == kind && v.item == item)
+            .find(|v| v.kind == kind && v.item.to_string() == item)
             .cloned()
             .unwrap_or_else(|| panic!("no {kind:?} on {item} in {verdicts:#?}"))
     }
@@ -487,7 +444,9 @@ pub(crate) mod tests {
     fn a_host_that_did_not_answer_keeps_its_daemon_alert() {
         let good = reading(Some(status()), ["active", "active"]);
         let all = verdicts(Some(&good), None);
-        assert!(!all.iter().any(|v| v.kind == Kind::DaemonStopped && v.item == OSS2));
+        assert!(!all
+            .iter()
+            .any(|v| v.kind == Kind::DaemonStopped && v.item.to_string() == OSS2));
     }
 
     #[test]
@@ -574,7 +533,7 @@ pub(crate) mod tests {
         s.resources.retain(|r| !r.is_fencing());
         let all = verdicts(Some(&reading(Some(s), ["active", "active"])), None);
         let v = find(&all, Kind::FencingDisabled, CLUSTER);
-        assert!(v.active && v.raise().severity == Severity::Warning);
+        assert!(v.active && v.raise().kind.severity() == store::alerts::Severity::Warning);
         assert!(v
             .message
             .starts_with("HA cluster demo runs without fencing: a split brain"));
@@ -656,8 +615,13 @@ pub(crate) mod tests {
                 reading: Some(&r),
             },
         ];
-        let busy = HashSet::from([OSS2.to_owned(), TARGET.to_owned()]);
+        let busy: HashSet<Item> = [OSS2, TARGET].iter().filter_map(|t| t.parse().ok()).collect();
+        assert_eq!(busy.len(), 2);
         let all = evaluate(&cluster(), &members, &[&target()], &busy);
-        assert!(!all.iter().any(|v| v.item == OSS2 || v.item == TARGET), "{all:#?}");
+        assert!(
+            !all.iter()
+                .any(|v| v.item.to_string() == OSS2 || v.item.to_string() == TARGET),
+            "{all:#?}"
+        );
     }
 }

@@ -13,9 +13,8 @@ use chrono::Utc;
 use common::Settings;
 use sea_orm::DatabaseConnection;
 use serde_json::{json, Map, Value};
-use store::alerts::{Raise, Severity};
+use store::alerts::{AlertKind, Raise, Severity};
 use store::metrics::{ObjectKind, Sample, SeriesKey, Writer};
-use store::sql::{execute, query};
 use store::storage::{Detected, PluginState};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
@@ -140,12 +139,7 @@ fn level_name(level: Level) -> &'static str {
 
 /// Tells consoles that storage changed.
 async fn notify(db: &DatabaseConnection) {
-    let _ = execute(
-        db,
-        "SELECT pg_notify('chroma_changes', $1)",
-        [json!({"kind": "storage"}).to_string().into()],
-    )
-    .await;
+    let _ = store::events::notify_change(db, &json!({"kind": "storage"})).await;
 }
 
 /// A resource's new statistics and changed attributes, from one answer.
@@ -401,19 +395,25 @@ impl Plugin {
             };
             let numbers = seen.numbers.get(&resource.id).unwrap_or(&empty);
             let raised = validate::alerts(def, &resource.class, &resource.attributes, numbers);
-            let item = format!("storage_resource/{id}");
-            let kinds: Vec<String> = raised.iter().map(|r| format!("storage_{}", r.name)).collect();
+            let item = common::Item::StorageResource(*id);
+            let kinds: Vec<AlertKind> = raised
+                .iter()
+                .map(|r| AlertKind::Storage {
+                    name: r.name.clone(),
+                    severity: severity(r.severity),
+                })
+                .collect();
             for (holds, kind) in raised.iter().zip(&kinds) {
-                holding.insert((*id, kind.clone()));
-                if seen.raised.contains(&(*id, kind.clone())) {
+                let key = (*id, kind.text().into_owned());
+                holding.insert(key.clone());
+                if seen.raised.contains(&key) {
                     continue;
                 }
                 let dependents = store::storage::dependents(&self.db, *id).await?;
                 store::alerts::raise(
                     &self.db,
                     Raise {
-                        kind,
-                        severity: severity(holds.severity),
+                        kind: kind.clone(),
                         item: item.clone(),
                         message: endangering(&holds.message, &dependents),
                         details: json!({
@@ -427,13 +427,7 @@ impl Plugin {
                 )
                 .await?;
             }
-            execute(
-                &self.db,
-                "UPDATE alert SET cleared_at = now()
-                  WHERE item = $1 AND cleared_at IS NULL AND kind LIKE 'storage\\_%' AND NOT (kind = ANY($2))",
-                [item.into(), kinds.into()],
-            )
-            .await?;
+            store::alerts::clear_storage_except(&self.db, &item, &kinds).await?;
         }
         seen.raised = holding;
         Ok(())
@@ -441,15 +435,7 @@ impl Plugin {
 
     /// Clears the alerts of the plugin's resources gone from its detection.
     async fn clear_removed(&self) -> anyhow::Result<()> {
-        execute(
-            &self.db,
-            "UPDATE alert SET cleared_at = now()
-              WHERE cleared_at IS NULL AND item IN (
-                  SELECT 'storage_resource/' || id FROM storage_resource
-                   WHERE plugin = $1 AND removed_at IS NOT NULL)",
-            [self.name().into()],
-        )
-        .await?;
+        store::alerts::clear_removed_storage(&self.db, self.name()).await?;
         Ok(())
     }
 }
@@ -527,25 +513,17 @@ fn severity(severity: protocol::Severity) -> Severity {
 
 /// The managed servers, as plugins are told of them.
 pub async fn hosts(db: &DatabaseConnection) -> anyhow::Result<Vec<HostInfo>> {
-    let rows = query(
-        db,
-        "SELECT id, COALESCE(nodename, address) AS name, address, port, fingerprint FROM host
-          WHERE state = 'managed' AND fingerprint IS NOT NULL ORDER BY name, id",
-        [],
-    )
-    .await?;
-    rows.iter()
-        .map(|r| {
-            let port: i32 = r.try_get("", "port")?;
-            Ok(HostInfo {
-                id: r.try_get("", "id")?,
-                name: r.try_get("", "name")?,
-                address: r.try_get("", "address")?,
-                port: u16::try_from(port).unwrap_or(22),
-                fingerprint: r.try_get("", "fingerprint")?,
-            })
+    Ok(store::hosts::managed_with_keys(db)
+        .await?
+        .into_iter()
+        .map(|h| HostInfo {
+            id: h.id,
+            name: h.name,
+            address: h.address,
+            port: u16::try_from(h.port).unwrap_or(22),
+            fingerprint: h.fingerprint,
         })
-        .collect()
+        .collect())
 }
 
 #[cfg(test)]

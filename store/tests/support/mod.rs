@@ -37,3 +37,38 @@ impl TestDb {
         Ok(())
     }
 }
+
+/// A managed host (fixture), a volume and the MGT mounted on it; the host
+/// and MGT ids.
+#[allow(dead_code)] // not every test binary uses it
+pub async fn mounted_mgt(db: &sea_orm::DatabaseConnection) -> anyhow::Result<(uuid::Uuid, uuid::Uuid)> {
+    let host = uuid::Uuid::now_v7();
+    store::hosts::insert_managed(
+        db,
+        &store::hosts::ManagedHost {
+            id: host,
+            address: "127.0.0.1".into(),
+            port: 3000,
+            fingerprint: "SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU".into(),
+            nodename: "mds1".into(),
+        },
+    )
+    .await?;
+    let volume = uuid::Uuid::now_v7();
+    store::volumes::insert_one(db, volume, "SERIAL0", 0).await?;
+    let mgt = uuid::Uuid::now_v7();
+    store::targets::insert_mounted(
+        db,
+        &store::targets::MountedTarget {
+            id: mgt,
+            kind: "mgt".into(),
+            index: None,
+            name: "MGS".into(),
+            volume_id: volume,
+            host_id: host,
+            filesystem_id: None,
+        },
+    )
+    .await?;
+    Ok((host, mgt))
+}

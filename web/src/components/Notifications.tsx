@@ -6,23 +6,13 @@ import { BellOutlined } from '@ant-design/icons';
 import { App, Badge, Button, Drawer, Empty, Space, Typography } from 'antd';
 import { useCallback, useEffect, useState } from 'react';
 import { Link } from 'react-router-dom';
-import { get, isFinal, type Command, type Page } from '../api';
+import { get, isFinal, type Command, type Narrow, type Page, type Schemas } from '../api';
 import { time } from '../format';
 import { useEveryChange } from '../stream';
 import StateTag from './StateTag';
 
-export interface AlertRecord {
-  id: string;
-  kind: string;
-  severity: string;
-  item: string;
-  message: string;
-  details: Record<string, unknown>;
-  raised_at: string;
-  cleared_at: string | null;
-  acknowledged_at: string | null;
-  acknowledged_by: string | null;
-}
+/** An alert. The document types `details` as any JSON; it is an object. */
+export type AlertRecord = Narrow<Schemas['AlertView'], { details: Record<string, unknown> }>;
 
 interface Note {
   key: string;

@@ -6,7 +6,7 @@
 import { App, Button, Flex, Popconfirm, Segmented, Select, Space, Table, Tag, Tooltip, Typography } from 'antd';
 import type { TableColumnsType, TableProps } from 'antd';
 import { useState, type HTMLAttributes, type Key } from 'react';
-import { get, post, type Page } from '../api';
+import { get, post, type Page, type Schemas } from '../api';
 import { useAuth } from '../auth';
 import ErrorNotice from '../components/ErrorNotice';
 import type { AlertRecord } from '../components/Notifications';
@@ -60,7 +60,7 @@ export default function Alerts() {
         await post(`/alert/${body}/acknowledge`);
         message.success('Alert acknowledged');
       } else {
-        const done = await post<{ acknowledged: string[] }>('/alert/acknowledge', body);
+        const done = await post<Schemas['AlertsAcknowledged']>('/alert/acknowledge', body satisfies Schemas['AlertSelection']);
         message.success(`${done.acknowledged.length} alert(s) acknowledged`);
         setSelected([]);
       }

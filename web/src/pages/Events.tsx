@@ -6,7 +6,7 @@
 import { Button, Flex, Space, Table, Tag, Tooltip, Typography } from 'antd';
 import type { TableColumnsType, TableProps } from 'antd';
 import type { HTMLAttributes } from 'react';
-import { get, type Page } from '../api';
+import { get, type Narrow, type Page, type Schemas } from '../api';
 import ErrorNotice from '../components/ErrorNotice';
 import { ago, time } from '../format';
 import { useLoad, useUrlState } from '../hooks';
@@ -14,15 +14,8 @@ import DetailsList, { hasDetails } from './records/DetailsList';
 import { anySet, ChoiceFilter, pagination, paging, TextFilter, TimeRange, useClampedOffset } from './records/filters';
 import { ItemLink, itemOfPath } from './records/links';
 
-interface EventRecord {
-  id: string;
-  at: string;
-  kind: string;
-  username: string | null;
-  item: string | null;
-  message: string;
-  details: Record<string, unknown>;
-}
+/** An event. The document types `details` as any JSON; it is an object. */
+type EventRecord = Narrow<Schemas['EventView'], { details: Record<string, unknown> }>;
 
 /** Kinds the database, the API and the scheduler record, with a colour each. */
 const KIND_COLOURS: Record<string, string> = {

@@ -12,12 +12,9 @@ import { anySet, pagination, paging, TextFilter, TimeRange, useClampedOffset } f
 import LogLines from './records/LogLines';
 import { LOG_SEVERITIES, type LogFilters, type LogLine } from './records/logTypes';
 import { useTail } from './records/useTail';
+import type { Host } from './configure/types';
 
-interface HostSummary {
-  id: string;
-  address: string;
-  nodename: string | null;
-}
+type HostSummary = Pick<Host, 'id' | 'address' | 'nodename'>;
 
 const SEVERITY_OPTIONS = LOG_SEVERITIES.map((s, i) => ({
   value: s,

@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 
 use super::servers::Server;
+use crate::error::ActionError;
 use crate::shared::Shared;
 
 /// blkid's exit status when it found nothing to report.
@@ -85,7 +86,7 @@ pub fn labels_target(label: &str, name: &str) -> bool {
 }
 
 /// Every labelled device `host` sees: `(device, label)`.
-pub async fn labels(shared: &Shared, host: &Server) -> Result<Vec<(String, String)>, String> {
+pub async fn labels(shared: &Shared, host: &Server) -> Result<Vec<(String, String)>, ActionError> {
     let argv = ["blkid", "-o", "export"];
     let output = host.exec(shared, &argv).await?;
     match output.exit_status {

@@ -11,9 +11,10 @@ use super::llog;
 use super::mounts;
 use super::servers::Server;
 use super::targets::{FilesystemRow, TargetRow};
+use crate::error::ActionError;
 use crate::shared::Shared;
 
-pub async fn run(shared: &Shared, filesystem_id: Uuid) -> Result<Value, String> {
+pub async fn run(shared: &Shared, filesystem_id: Uuid) -> Result<Value, ActionError> {
     let fs = FilesystemRow::load(shared, filesystem_id).await?;
     let wanted = wanted(&fs)?;
     let mgs = mgs_host(shared, &fs).await?;
@@ -39,7 +40,7 @@ async fn present(
     mgs: &Server,
     fsname: &str,
     wanted: &[(String, String)],
-) -> Result<BTreeMap<String, String>, String> {
+) -> Result<BTreeMap<String, String>, ActionError> {
     let client_log = format!("{fsname}-client");
     let stdout = mgs.check(shared, &["lctl", "llog_print", &client_log]).await?;
     let mut present = llog::conf_params(fsname, &llog::parse_records(&stdout));
@@ -55,28 +56,34 @@ async fn present(
 }
 
 /// The stored settings as `(key, value)` text, in key order.
-fn wanted(fs: &FilesystemRow) -> Result<Vec<(String, String)>, String> {
+fn wanted(fs: &FilesystemRow) -> Result<Vec<(String, String)>, ActionError> {
     let Some(object) = fs.conf_params.as_object() else {
-        return Err(format!("conf_params of {} is not a JSON object", fs.name));
+        return Err(ActionError::Bug(format!(
+            "conf_params of {} is not a JSON object",
+            fs.name
+        )));
     };
     object
         .iter()
         .map(|(key, value)| match value {
             Value::String(text) => Ok((key.clone(), text.clone())),
             Value::Number(_) | Value::Bool(_) => Ok((key.clone(), value.to_string())),
-            other => Err(format!("conf_param {key} of {} has no usable value: {other}", fs.name)),
+            other => Err(ActionError::Bug(format!(
+                "conf_param {key} of {} has no usable value: {other}",
+                fs.name
+            ))),
         })
         .collect()
 }
 
 /// The host the file system's MGS is mounted on now.
-pub(super) async fn mgs_host(shared: &Shared, fs: &FilesystemRow) -> Result<Server, String> {
+pub(super) async fn mgs_host(shared: &Shared, fs: &FilesystemRow) -> Result<Server, ActionError> {
     let mgt = TargetRow::load(shared, fs.mgs_id).await?;
     let hosts = mgt.hosts(shared).await?;
     let seen = mounts::locate(shared, &mgt, &hosts).await.complete(&mgt.name)?;
     seen.mounted
         .map(|(host, _)| host)
-        .ok_or_else(|| format!("the MGS of {} is not mounted on any of its hosts", fs.name))
+        .ok_or_else(|| ActionError::Refused(format!("the MGS of {} is not mounted on any of its hosts", fs.name)))
 }
 
 #[cfg(test)]
@@ -91,8 +98,8 @@ mod tests {
             conf_params: json!({"sys.timeout": 40, "llite.max_cached_mb": "512"}),
         };
         assert_eq!(
-            wanted(&fs),
-            Ok(vec![
+            wanted(&fs).ok(),
+            Some(vec![
                 ("llite.max_cached_mb".to_owned(), "512".to_owned()),
                 ("sys.timeout".to_owned(), "40".to_owned()),
             ])

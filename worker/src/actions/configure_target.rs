@@ -8,9 +8,10 @@ use uuid::Uuid;
 
 use super::ha::resource;
 use super::targets::{self, TargetRow};
+use crate::error::ActionError;
 use crate::shared::Shared;
 
-pub async fn run(shared: &Shared, target_id: Uuid) -> Result<Value, String> {
+pub async fn run(shared: &Shared, target_id: Uuid) -> Result<Value, ActionError> {
     let target = TargetRow::load(shared, target_id).await?;
     if target.ha_resource.is_some() {
         return resource::configure(shared, &target).await;

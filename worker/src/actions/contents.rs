@@ -9,6 +9,7 @@ use std::time::Duration;
 use super::blkid::{self, labels_target};
 use super::servers::Server;
 use super::targets::TargetRow;
+use crate::error::ActionError;
 use crate::shared::Shared;
 
 /// blkid's exit status when it found nothing to report.
@@ -82,14 +83,14 @@ pub fn locked(device: &str, argv: &[&str]) -> Vec<String> {
 }
 
 /// What `device` on `host` holds now, read without the lock.
-pub async fn read(shared: &Shared, host: &Server, device: &str) -> Result<Contents, String> {
+pub async fn read(shared: &Shared, host: &Server, device: &str) -> Result<Contents, ActionError> {
     let argv = ["blkid", "-p", "-o", "export", device];
     let output = host.exec(shared, &argv).await?;
     interpret(host, &argv, &output)
 }
 
 /// What `device` on `host` holds once no one else holds its lock.
-pub async fn read_locked(shared: &Shared, host: &Server, device: &str) -> Result<Contents, String> {
+pub async fn read_locked(shared: &Shared, host: &Server, device: &str) -> Result<Contents, ActionError> {
     let argv = locked_argv(device);
     let output = host.exec_for(shared, &argv, LOCKED_READ_TIMEOUT).await?;
     interpret(host, &argv, &output)
@@ -102,21 +103,21 @@ pub async fn require_target(
     target: &TargetRow,
     host: &Server,
     device: &str,
-) -> Result<Contents, String> {
+) -> Result<Contents, ActionError> {
     let found = read(shared, host, device).await?;
     if found.labels(&target.name) {
         return Ok(found);
     }
-    Err(format!(
+    Err(ActionError::Refused(format!(
         "volume {} ({device} on {}) holds {}, not {}; refusing to mount it",
         target.serial,
         host.name,
         found.describe(),
         target.name
-    ))
+    )))
 }
 
-fn interpret<S: AsRef<str>>(host: &Server, argv: &[S], output: &ExecOutput) -> Result<Contents, String> {
+fn interpret<S: AsRef<str>>(host: &Server, argv: &[S], output: &ExecOutput) -> Result<Contents, ActionError> {
     match output.exit_status {
         Some(0) => Ok(Contents::parse(&output.stdout)),
         Some(NOTHING_FOUND) if output.stdout.trim().is_empty() => Ok(Contents::default()),

@@ -15,10 +15,10 @@ use uuid::Uuid;
 use super::detect_pacemaker::{self, read_cib, HostCib};
 use super::detect_record::{self, Detected, DetectedFs};
 use super::mounts::{self, LustreMount};
-use super::servers::{db_error, Server};
+use super::servers::Server;
 use super::{blkid, llog};
+use crate::error::{db_error, ActionError};
 use crate::shared::Shared;
-use store::sql::query;
 
 /// What one host showed.
 pub(super) struct Scan {
@@ -27,7 +27,7 @@ pub(super) struct Scan {
     /// `(device, label)`.
     pub labels: Vec<(String, String)>,
     /// Its Pacemaker's Lustre primitives, or why it has none.
-    pub cib: Result<HostCib, String>,
+    pub cib: Result<HostCib, ActionError>,
 }
 
 /// `(host, device)` pairs.
@@ -36,7 +36,7 @@ type Devices = Vec<(Uuid, String)>;
 /// Known volume paths: `(volume, host, path)`, hosts in a stable order.
 pub(super) type VolumeNodes = Vec<(Uuid, Uuid, String)>;
 
-pub async fn run(shared: &Shared) -> Result<Value, String> {
+pub async fn run(shared: &Shared) -> Result<Value, ActionError> {
     let hosts = managed_hosts(shared).await?;
     let results = join_all(hosts.into_iter().map(|h| scan(shared, h))).await;
     let mut scans = Vec::new();
@@ -45,7 +45,7 @@ pub async fn run(shared: &Shared) -> Result<Value, String> {
         match result {
             Ok(scan) => {
                 if let Err(why) = &scan.cib {
-                    notes.push(why.clone());
+                    notes.push(why.to_string());
                 }
                 scans.push(scan);
             }
@@ -63,7 +63,7 @@ pub async fn run(shared: &Shared) -> Result<Value, String> {
                 found.extend(filesystems);
                 notes.extend(more);
             }
-            Err(why) => notes.push(why),
+            Err(why) => notes.push(why.to_string()),
         }
     }
     notes.extend(detect_pacemaker::adopt(&mut found, &scans, &nodes));
@@ -71,19 +71,14 @@ pub async fn run(shared: &Shared) -> Result<Value, String> {
 }
 
 /// Hosts Chroma manages.
-async fn managed_hosts(shared: &Shared) -> Result<Vec<Server>, String> {
-    let rows = query(
-        &shared.db,
-        "SELECT id FROM host WHERE state = 'managed' ORDER BY created_at, id",
-        [],
-    )
-    .await
-    .map_err(db_error("read the hosts"))?;
-    let ids: Vec<Uuid> = rows.iter().filter_map(|r| r.try_get("", "id").ok()).collect();
+async fn managed_hosts(shared: &Shared) -> Result<Vec<Server>, ActionError> {
+    let ids = store::hosts::managed_ids(&shared.db)
+        .await
+        .map_err(db_error("read the hosts"))?;
     Server::load_all(shared, &ids).await
 }
 
-async fn scan(shared: &Shared, host: Server) -> Result<Scan, String> {
+async fn scan(shared: &Shared, host: Server) -> Result<Scan, ActionError> {
     let mounts = mounts::list(shared, &host).await?;
     let labels = blkid::labels(shared, &host).await?;
     let cib = read_cib(shared, &host).await;
@@ -95,25 +90,11 @@ async fn scan(shared: &Shared, host: Server) -> Result<Scan, String> {
     })
 }
 
-async fn volume_nodes(shared: &Shared) -> Result<VolumeNodes, String> {
-    let rows = query(
-        &shared.db,
-        "SELECT vn.volume_id, vn.host_id, vn.path FROM volume_node vn JOIN host h ON h.id = vn.host_id
-         WHERE h.state <> 'removed' ORDER BY h.created_at, h.id",
-        [],
-    )
-    .await
-    .map_err(db_error("read the volumes"))?;
-    rows.iter()
-        .map(|r| {
-            Ok((
-                r.try_get("", "volume_id")?,
-                r.try_get("", "host_id")?,
-                r.try_get("", "path")?,
-            ))
-        })
-        .collect::<Result<_, sea_orm::DbErr>>()
-        .map_err(|e| format!("bad volume_node row: {e}"))
+async fn volume_nodes(shared: &Shared) -> Result<VolumeNodes, ActionError> {
+    let nodes = store::volumes::nodes_on_live_hosts(&shared.db)
+        .await
+        .map_err(db_error("read the volumes"))?;
+    Ok(nodes.into_iter().map(|n| (n.volume_id, n.host_id, n.path)).collect())
 }
 
 /// The file systems of the MGS mounted on `scan.host`, and notes on what
@@ -124,7 +105,7 @@ async fn read_mgs(
     mgs: &LustreMount,
     scans: &[Scan],
     nodes: &VolumeNodes,
-) -> Result<(Vec<DetectedFs>, Vec<String>), String> {
+) -> Result<(Vec<DetectedFs>, Vec<String>), ActionError> {
     let host = &scan.host;
     // An MDT formatted `--mgs --mdt` is its file system's MGS too.
     let (kind, index, name) = match mgs.svname.as_deref().and_then(llog::mdt_index) {
@@ -132,10 +113,10 @@ async fn read_mgs(
         None => ("mgt", None, "MGS".to_owned()),
     };
     let mgt = resolve(kind, index, &name, &[(host.id, mgs.device.clone())], None, nodes).ok_or_else(|| {
-        format!(
+        ActionError::Refused(format!(
             "the MGS on {} is on {}, which is not a known volume",
             host.name, mgs.device
-        )
+        ))
     })?;
     let logs = llog::parse_catlist(&host.check(shared, &["lctl", "llog_catlist"]).await?);
     let mut found = Vec::new();

@@ -11,6 +11,7 @@ use uuid::Uuid;
 use super::detect::{Scan, VolumeNodes};
 use super::detect_record::DetectedFs;
 use super::servers::Server;
+use crate::error::{db_error, ActionError};
 use crate::shared::Shared;
 
 /// Records on each detected target the Pacemaker primitive that runs it,
@@ -68,21 +69,29 @@ struct Place {
 /// The Lustre primitives `host`'s Pacemaker knows, or why it tells none:
 /// no Pacemaker there (`cibadmin` not found, 127), or it does not run (the
 /// first line it said).
-pub(super) async fn read_cib(shared: &Shared, host: &Server) -> Result<HostCib, String> {
+pub(super) async fn read_cib(shared: &Shared, host: &Server) -> Result<HostCib, ActionError> {
     let argv = ["cibadmin", "--query", "--scope", "resources"];
     let out = host.exec(shared, &argv).await?;
     let primitives = match out.exit_status {
         Some(0) => parse_primitives(&out.stdout)
-            .map_err(|e| format!("{}: cannot read the Pacemaker resources: {e}", host.name))?,
+            .map_err(|e| ActionError::Command(format!("{}: cannot read the Pacemaker resources: {e}", host.name)))?,
         // A CIB without a resources section.
         Some(105) => return Ok(HostCib::default()),
-        Some(127) => return Err(format!("{}: no Pacemaker (cibadmin not found)", host.name)),
+        Some(127) => {
+            return Err(ActionError::Command(format!(
+                "{}: no Pacemaker (cibadmin not found)",
+                host.name
+            )))
+        }
         _ => {
             let said = [out.stderr.as_str(), out.stdout.as_str()]
                 .into_iter()
                 .find_map(|text| text.lines().map(str::trim).find(|l| !l.is_empty()))
                 .map_or_else(|| format!("`{}` failed", argv.join(" ")), str::to_owned);
-            return Err(format!("{}: Pacemaker did not answer: {said}", host.name));
+            return Err(ActionError::Command(format!(
+                "{}: Pacemaker did not answer: {said}",
+                host.name
+            )));
         }
     };
     let mut paths: Vec<String> = primitives.iter().filter_map(|p| p.target.clone()).collect();
@@ -96,23 +105,16 @@ pub(super) async fn read_cib(shared: &Shared, host: &Server) -> Result<HostCib, 
 /// The device paths of `host`'s volumes as recorded (`/dev/mapper/mpatha`):
 /// resolved beside the primitives' links, since a multipath link resolves
 /// to `/dev/dm-N`, not to the map's name.
-async fn volume_paths(shared: &Shared, host: &Server) -> Result<Vec<String>, String> {
-    let rows = store::sql::query(
-        &shared.db,
-        "SELECT path FROM volume_node WHERE host_id = $1",
-        [host.id.into()],
-    )
-    .await
-    .map_err(|e| format!("cannot read the volumes of {}: {e}", host.name))?;
-    rows.iter()
-        .map(|r| r.try_get("", "path").map_err(|e| format!("bad volume_node row: {e}")))
-        .collect()
+async fn volume_paths(shared: &Shared, host: &Server) -> Result<Vec<String>, ActionError> {
+    store::volumes::paths_on_host(&shared.db, host.id)
+        .await
+        .map_err(db_error(format!("read the volumes of {}", host.name)))
 }
 
 /// The `ocf:lustre:Lustre` primitives in CIB XML (anywhere: in groups and
 /// clones too).
-fn parse_primitives(xml: &str) -> Result<Vec<LustrePrimitive>, String> {
-    let doc = roxmltree::Document::parse(xml).map_err(|e| e.to_string())?;
+fn parse_primitives(xml: &str) -> Result<Vec<LustrePrimitive>, roxmltree::Error> {
+    let doc = roxmltree::Document::parse(xml)?;
     let lustre = |n: &roxmltree::Node<'_, '_>| {
         n.has_tag_name("primitive")
             && n.attribute("class") == Some("ocf")

@@ -11,9 +11,8 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
-use super::servers::db_error;
+use crate::error::{db_error, ActionError};
 use crate::shared::Shared;
-use store::sql::{execute, query};
 
 /// A target as detected on the servers.
 #[derive(Debug, Clone)]
@@ -52,17 +51,11 @@ struct Report {
 }
 
 /// Inserts what is new in `found`; `notes` say what was left out and why.
-pub async fn record(shared: &Shared, found: &[DetectedFs], notes: Vec<String>) -> Result<Value, String> {
+pub async fn record(shared: &Shared, found: &[DetectedFs], notes: Vec<String>) -> Result<Value, ActionError> {
     let fail = db_error("record the detected file systems");
     let tx = shared.db.begin().await.map_err(&fail)?;
     // Two detections at once would both see a file system as new.
-    execute(
-        &tx,
-        "SELECT pg_advisory_xact_lock(hashtext('chroma.detect_filesystems'))",
-        [],
-    )
-    .await
-    .map_err(&fail)?;
+    store::filesystems::lock_detection(&tx).await.map_err(&fail)?;
     let mut report = Report {
         notes,
         ..Report::default()
@@ -102,13 +95,10 @@ async fn record_filesystem(
     let mgs_id = if combined {
         // Another file system registered with a combined MGS+MDT: that MDT
         // is recorded with its own file system, which comes first.
-        let rows = query(
-            tx,
-            "SELECT id FROM target WHERE volume_id = $1 AND name = $2 AND state <> 'removed'",
-            [fs.mgt.volume_id.into(), fs.mgt.name.clone().into()],
-        )
-        .await?;
-        rows.first().map(|r| r.try_get("", "id")).transpose()?
+        store::targets::live_on_volume(tx, fs.mgt.volume_id)
+            .await?
+            .filter(|t| t.name == fs.mgt.name)
+            .map(|t| t.id)
     } else {
         ensure_target(tx, &fs.mgt, None, report).await?
     };
@@ -118,7 +108,7 @@ async fn record_filesystem(
             .push(format!("{}: its MGS {} is not recorded", fs.name, fs.mgt.name));
         return Ok(());
     };
-    let fs_id = match find_filesystem(tx, &fs.name, mgs_id).await? {
+    let fs_id = match store::filesystems::live_id_on_mgs(tx, &fs.name, mgs_id).await? {
         Some(id) => id,
         None => match insert_filesystem(tx, fs, mgs_id).await? {
             Some(id) => {
@@ -150,17 +140,10 @@ fn suffix(svname: &str) -> &str {
 /// system is inserted first, under the MDT's id-to-be.
 async fn record_combined(tx: &DatabaseTransaction, fs: &DetectedFs, report: &mut Report) -> Result<(), sea_orm::DbErr> {
     let mdt = &fs.mgt;
-    let rows = query(
-        tx,
-        "SELECT id, name, filesystem_id FROM target WHERE volume_id = $1 AND state <> 'removed'",
-        [mdt.volume_id.into()],
-    )
-    .await?;
-    let fs_id = match rows.first() {
+    let fs_id = match store::targets::live_on_volume(tx, mdt.volume_id).await? {
         Some(row) => {
-            let name: String = row.try_get("", "name")?;
-            let fs_id: Option<Uuid> = row.try_get("", "filesystem_id")?;
-            match fs_id.filter(|_| name == mdt.name) {
+            let name = row.name;
+            match row.filesystem_id.filter(|_| name == mdt.name) {
                 Some(fs_id) => fs_id,
                 None => {
                     report
@@ -172,7 +155,7 @@ async fn record_combined(tx: &DatabaseTransaction, fs: &DetectedFs, report: &mut
         }
         None => {
             let mgs_id = Uuid::now_v7();
-            execute(tx, "SET CONSTRAINTS filesystem_mgs_id_fkey DEFERRED", []).await?;
+            store::filesystems::defer_mgs_check(tx).await?;
             let Some(fs_id) = insert_filesystem(tx, fs, mgs_id).await? else {
                 report
                     .notes
@@ -184,7 +167,7 @@ async fn record_combined(tx: &DatabaseTransaction, fs: &DetectedFs, report: &mut
                 .is_none()
             {
                 // Its MGS row would dangle and fail the whole commit.
-                execute(tx, "DELETE FROM filesystem WHERE id = $1", [fs_id.into()]).await?;
+                store::filesystems::delete(tx, fs_id).await?;
                 report
                     .notes
                     .push(format!("{}: conflicts with a recorded target", mdt.name));
@@ -210,14 +193,8 @@ async fn ensure_target(
     fs_id: Option<Uuid>,
     report: &mut Report,
 ) -> Result<Option<Uuid>, sea_orm::DbErr> {
-    let rows = query(
-        tx,
-        "SELECT id, name FROM target WHERE volume_id = $1 AND state <> 'removed'",
-        [t.volume_id.into()],
-    )
-    .await?;
-    if let Some(row) = rows.first() {
-        let (id, name): (Uuid, String) = (row.try_get("", "id")?, row.try_get("", "name")?);
+    if let Some(row) = store::targets::live_on_volume(tx, t.volume_id).await? {
+        let (id, name) = (row.id, row.name);
         if name != t.name {
             report
                 .notes
@@ -228,7 +205,7 @@ async fn ensure_target(
         return Ok(Some(id));
     }
     let ha_resource = match &t.ha_resource {
-        Some(id) => match resource_holder(tx, id).await? {
+        Some(id) => match store::targets::holder_of_resource(tx, id).await? {
             Some(holder) => {
                 report.notes.push(format!(
                     "{}: its Pacemaker resource {id} is recorded as {holder}'s; recorded with HA mode none",
@@ -267,18 +244,6 @@ fn push_once(list: &mut Vec<String>, name: &str) {
     }
 }
 
-/// The name of the target (of any state) that holds Pacemaker resource
-/// `id`: resource ids are unique across all targets.
-async fn resource_holder(tx: &DatabaseTransaction, id: &str) -> Result<Option<String>, sea_orm::DbErr> {
-    let rows = query(
-        tx,
-        "SELECT name FROM target WHERE ha_resource = $1",
-        [id.to_owned().into()],
-    )
-    .await?;
-    rows.first().map(|r| r.try_get("", "name")).transpose()
-}
-
 /// Inserts `t`, kept by Pacemaker as `ha_resource` if given.
 async fn insert_target(
     tx: &DatabaseTransaction,
@@ -287,41 +252,19 @@ async fn insert_target(
     fs_id: Option<Uuid>,
     ha_resource: Option<&str>,
 ) -> Result<Option<Uuid>, sea_orm::DbErr> {
-    let state = if t.active.is_some() { "mounted" } else { "unmounted" };
-    let ha_mode = if ha_resource.is_some() { "pacemaker" } else { "none" };
-    let rows = query(
-        tx,
-        "INSERT INTO target (id, kind, filesystem_id, target_index, name, volume_id, primary_host_id,
-                             failover_host_ids, active_host_id, state, managed, ha_mode, ha_resource)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, false, $11, $12)
-         ON CONFLICT DO NOTHING RETURNING id",
-        [
-            id.into(),
-            t.kind.to_owned().into(),
-            fs_id.into(),
-            t.index.into(),
-            t.name.clone().into(),
-            t.volume_id.into(),
-            t.primary.into(),
-            t.failovers.clone().into(),
-            t.active.into(),
-            state.to_owned().into(),
-            ha_mode.to_owned().into(),
-            ha_resource.map(str::to_owned).into(),
-        ],
-    )
-    .await?;
-    rows.first().map(|r| r.try_get("", "id")).transpose()
-}
-
-async fn find_filesystem(tx: &DatabaseTransaction, name: &str, mgs_id: Uuid) -> Result<Option<Uuid>, sea_orm::DbErr> {
-    let rows = query(
-        tx,
-        "SELECT id FROM filesystem WHERE name = $1 AND mgs_id = $2 AND NOT removed",
-        [name.to_owned().into(), mgs_id.into()],
-    )
-    .await?;
-    rows.first().map(|r| r.try_get("", "id")).transpose()
+    let new = store::targets::NewDetected {
+        id,
+        kind: t.kind.to_owned(),
+        filesystem_id: fs_id,
+        target_index: t.index,
+        name: t.name.clone(),
+        volume_id: t.volume_id,
+        primary_host_id: t.primary,
+        failover_host_ids: t.failovers.clone(),
+        active_host_id: t.active,
+        ha_resource: ha_resource.map(str::to_owned),
+    };
+    store::targets::insert_detected(tx, &new).await
 }
 
 async fn insert_filesystem(
@@ -334,19 +277,7 @@ async fn insert_filesystem(
         .iter()
         .map(|(k, v)| (k.clone(), Value::String(v.clone())))
         .collect();
-    let rows = query(
-        tx,
-        "INSERT INTO filesystem (id, name, mgs_id, managed, conf_params) VALUES ($1, $2, $3, false, $4)
-         ON CONFLICT DO NOTHING RETURNING id",
-        [
-            Uuid::now_v7().into(),
-            fs.name.clone().into(),
-            mgs_id.into(),
-            Value::Object(params).into(),
-        ],
-    )
-    .await?;
-    rows.first().map(|r| r.try_get("", "id")).transpose()
+    store::filesystems::insert_detected(tx, &fs.name, mgs_id, Value::Object(params)).await
 }
 
 #[cfg(test)]

@@ -23,6 +23,7 @@ use super::mkfs::{self, mkfs_argv};
 use super::servers::Server;
 use super::step;
 use super::targets::TargetRow;
+use crate::error::ActionError;
 use crate::shared::Shared;
 
 /// Formatting a large device takes a while, after waiting for its lock.
@@ -56,7 +57,7 @@ pub fn decide(marker: Option<&str>, reformat: bool, name: &str, now: &Contents) 
     }
 }
 
-pub async fn run(shared: &Shared, target_id: Uuid) -> Result<Value, String> {
+pub async fn run(shared: &Shared, target_id: Uuid) -> Result<Value, ActionError> {
     let target = TargetRow::load(shared, target_id).await?;
     let hosts = target.hosts(shared).await?;
     if target.zpool.is_some() {
@@ -64,7 +65,7 @@ pub async fn run(shared: &Shared, target_id: Uuid) -> Result<Value, String> {
     }
     let primary = hosts
         .first()
-        .ok_or_else(|| format!("{} has no primary host", target.name))?;
+        .ok_or_else(|| ActionError::Bug(format!("{} has no primary host", target.name)))?;
     let device = target.device_on(shared, primary).await?;
     let before = contents::read_locked(shared, primary, &device).await?;
     let marker = target.format_marker.as_deref();
@@ -77,13 +78,13 @@ pub async fn run(shared: &Shared, target_id: Uuid) -> Result<Value, String> {
             }));
         }
         Decision::Refuse => {
-            return Err(format!(
+            return Err(ActionError::Refused(format!(
                 "volume {} ({device} on {}) holds {}; refusing to overwrite it \
                  (create the target with reformat to format over it)",
                 target.serial,
                 primary.name,
                 before.describe()
-            ))
+            )))
         }
         Decision::Format { reformat } => reformat,
     };
@@ -108,7 +109,7 @@ async fn format(
     device: &str,
     spec: &mkfs::MkfsSpec,
     marker: &str,
-) -> Result<Value, String> {
+) -> Result<Value, ActionError> {
     let mkfs = mkfs_argv(spec, device);
     let mkfs: Vec<&str> = mkfs.iter().map(String::as_str).collect();
     let argv = contents::locked(device, &mkfs);
@@ -119,12 +120,12 @@ async fn format(
         if !output.success() {
             return Err(host.failed(&argv, &output));
         }
-        return Err(format!(
+        return Err(ActionError::Command(format!(
             "{}: mkfs.lustre succeeded but {device} holds {}, not a new file system labelled {}",
             host.name,
             after.describe(),
             super::blkid::first_time_label(&target.name)
-        ));
+        )));
     }
     record(shared, target, &after).await?;
     Ok(json!({
@@ -135,31 +136,25 @@ async fn format(
 
 /// Records the marker of the first attempt; fails if another attempt
 /// recorded one since the target was read. Returns the marker.
-pub(super) async fn mark(shared: &Shared, target: &TargetRow, uuid: &str) -> Result<String, String> {
-    let changed = step::update(
-        &shared.db,
-        "record the format marker",
-        "UPDATE target SET format_marker = $2 WHERE id = $1 AND format_marker IS NULL",
-        vec![target.id.into(), uuid.to_owned().into()],
-    )
+pub(super) async fn mark(shared: &Shared, target: &TargetRow, uuid: &str) -> Result<String, ActionError> {
+    let changed = step::update(&shared.db, "record the format marker", |fence| {
+        store::targets::set_format_marker(&shared.db, fence, target.id, uuid)
+    })
     .await?;
     if changed == 0 {
-        return Err(format!(
+        return Err(ActionError::Refused(format!(
             "another attempt began formatting {} meanwhile; not formatting it twice",
             target.name
-        ));
+        )));
     }
     Ok(uuid.to_owned())
 }
 
 /// Records the target as `formatted` with the file system found on it.
-pub(super) async fn record(shared: &Shared, target: &TargetRow, found: &Contents) -> Result<(), String> {
-    step::update(
-        &shared.db,
-        "record the target's state",
-        "UPDATE target SET state = 'formatted', active_host_id = NULL, fs_uuid = $2 WHERE id = $1",
-        vec![target.id.into(), found.uuid.clone().into()],
-    )
+pub(super) async fn record(shared: &Shared, target: &TargetRow, found: &Contents) -> Result<(), ActionError> {
+    step::update(&shared.db, "record the target's state", |fence| {
+        store::targets::record_formatted(&shared.db, fence, target.id, found.uuid.as_deref())
+    })
     .await?;
     Ok(())
 }

@@ -19,15 +19,16 @@ use super::mkfs::{self, zfs_mkfs_argv};
 use super::servers::Server;
 use super::targets::TargetRow;
 use super::{blkid, in_use, zfs};
+use crate::error::ActionError;
 use crate::shared::Shared;
 
-pub async fn run(shared: &Shared, target: &TargetRow, hosts: &[Server]) -> Result<Value, String> {
+pub async fn run(shared: &Shared, target: &TargetRow, hosts: &[Server]) -> Result<Value, ActionError> {
     let (Some(pool), Some(dataset)) = (target.zpool.as_deref(), target.dataset()) else {
-        return Err(format!("{} is not a ZFS target", target.name));
+        return Err(ActionError::Bug(format!("{} is not a ZFS target", target.name)));
     };
     let primary = hosts
         .first()
-        .ok_or_else(|| format!("{} has no primary host", target.name))?;
+        .ok_or_else(|| ActionError::Bug(format!("{} has no primary host", target.name)))?;
     let spec = mkfs::spec(shared, target, hosts, target.reformat).await?;
     // An earlier attempt created the pool (it left it imported, or its
     // label is on the volume): finish what it began. Looked for before
@@ -44,13 +45,13 @@ pub async fn run(shared: &Shared, target: &TargetRow, hosts: &[Server]) -> Resul
     }
     zfs::require_hostids(shared, hosts).await?;
     if target.format_marker.is_none() && before.holds_data() && !target.reformat {
-        return Err(format!(
+        return Err(ActionError::Refused(format!(
             "volume {} ({vdev} on {}) holds {}; refusing to overwrite it \
              (create the target with reformat to format over it)",
             target.serial,
             primary.name,
             before.describe()
-        ));
+        )));
     }
     in_use::refuse_if_in_use(shared, target).await?;
     if let Some((other, _)) = &member {
@@ -68,10 +69,10 @@ pub async fn run(shared: &Shared, target: &TargetRow, hosts: &[Server]) -> Resul
         if !output.success() {
             return Err(primary.failed(&argv, &output));
         }
-        return Err(format!(
+        return Err(ActionError::Command(format!(
             "{}: mkfs.lustre succeeded but pool {pool} is not imported there",
             primary.name
-        ));
+        )));
     }
     let guid = finish(shared, target, primary, pool, &dataset).await?;
     Ok(json!({
@@ -89,7 +90,7 @@ async fn resume(
     spec: &mkfs::MkfsSpec,
     pool: &str,
     dataset: &str,
-) -> Result<Value, String> {
+) -> Result<Value, ActionError> {
     if !labelled(shared, target, primary, dataset).await? {
         let argv = zfs_mkfs_argv(spec, dataset, None);
         primary.check_for(shared, &argv, MKFS_TIMEOUT).await?;
@@ -108,7 +109,7 @@ async fn finish(
     primary: &Server,
     pool: &str,
     dataset: &str,
-) -> Result<String, String> {
+) -> Result<String, ActionError> {
     require_labelled(shared, target, primary, dataset).await?;
     zfs::require_multihost(shared, primary, pool).await?;
     let guid = pool_guid(shared, primary, pool).await?;
@@ -119,7 +120,7 @@ async fn finish(
 
 /// The GUID of `pool`, imported on `host`: what the target records as its
 /// file-system id.
-async fn pool_guid(shared: &Shared, host: &Server, pool: &str) -> Result<String, String> {
+async fn pool_guid(shared: &Shared, host: &Server, pool: &str) -> Result<String, ActionError> {
     let out = host.check(shared, &["zpool", "list", "-H", "-o", "guid", pool]).await?;
     Ok(out.trim().to_owned())
 }
@@ -132,31 +133,36 @@ fn with_uuid(uuid: &str) -> Contents {
 }
 
 /// Whether `dataset` carries the target's label (either form).
-async fn labelled(shared: &Shared, target: &TargetRow, host: &Server, dataset: &str) -> Result<bool, String> {
+async fn labelled(shared: &Shared, target: &TargetRow, host: &Server, dataset: &str) -> Result<bool, ActionError> {
     Ok(zfs::svname(shared, host, dataset)
         .await?
         .is_some_and(|label| blkid::labels_target(&label, &target.name)))
 }
 
-async fn require_labelled(shared: &Shared, target: &TargetRow, host: &Server, dataset: &str) -> Result<(), String> {
+async fn require_labelled(
+    shared: &Shared,
+    target: &TargetRow,
+    host: &Server,
+    dataset: &str,
+) -> Result<(), ActionError> {
     if labelled(shared, target, host, dataset).await? {
         return Ok(());
     }
-    Err(format!(
+    Err(ActionError::Command(format!(
         "{}: mkfs.lustre ran but dataset {dataset} does not carry {}'s label",
         host.name, target.name
-    ))
+    )))
 }
 
 /// Fails when the volume is a vdev of pool `other` and a server seeing it
 /// has that pool imported: `zpool create -f` would destroy a live pool.
-pub(super) async fn refuse_if_pool_live(shared: &Shared, target: &TargetRow, other: &str) -> Result<(), String> {
+pub(super) async fn refuse_if_pool_live(shared: &Shared, target: &TargetRow, other: &str) -> Result<(), ActionError> {
     let viewers = in_use::viewers(shared, target).await?;
     match zfs::imported_on(shared, &viewers, other).await? {
-        Some(host) => Err(format!(
+        Some(host) => Err(ActionError::Refused(format!(
             "refusing to format volume {} for {}: it is a vdev of ZFS pool {other}, imported on {}",
             target.serial, target.name, host.name
-        )),
+        ))),
         None => Ok(()),
     }
 }

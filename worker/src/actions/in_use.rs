@@ -11,11 +11,11 @@
 //! the format: "unknown" is not "free".
 
 use futures::future::join_all;
-use store::sql::query;
 
 use super::mounts;
 use super::servers::Server;
 use super::targets::TargetRow;
+use crate::error::{db_error, ActionError};
 use crate::shared::Shared;
 
 /// One line of `mount`: `DEV on DIR type FSTYPE (OPTIONS)`.
@@ -53,18 +53,18 @@ fn of_device<'a>(canonical: &str, mounts: &'a [Mounted], resolved: &[String]) ->
 }
 
 /// What `host` does with `device`: `None` when nothing holds it there.
-async fn use_on(shared: &Shared, host: &Server, device: &str) -> Result<Option<String>, String> {
+async fn use_on(shared: &Shared, host: &Server, device: &str) -> Result<Option<String>, ActionError> {
     let mounts = parse_mount(&host.check(shared, &["mount"]).await?);
     let mut argv = vec!["readlink", "-f", "--", device];
     argv.extend(mounts.iter().map(|m| m.device.as_str()));
     let resolved: Vec<String> = host.check(shared, &argv).await?.lines().map(str::to_owned).collect();
     let (Some(canonical), true) = (resolved.first(), resolved.len() == mounts.len() + 1) else {
-        return Err(format!(
+        return Err(ActionError::Command(format!(
             "{}: readlink -f printed {} paths for {} devices",
             host.name,
             resolved.len(),
             mounts.len() + 1
-        ));
+        )));
     };
     let held = of_device(canonical, &mounts, &resolved[1..]);
     Ok(held
@@ -74,20 +74,12 @@ async fn use_on(shared: &Shared, host: &Server, device: &str) -> Result<Option<S
 
 /// The hosts that see the target's volume: its own and any other server
 /// (not removed) recorded with a path to it.
-pub async fn viewers(shared: &Shared, target: &TargetRow) -> Result<Vec<Server>, String> {
-    let rows = query(
-        &shared.db,
-        "SELECT vn.host_id FROM volume_node vn JOIN host h ON h.id = vn.host_id
-         WHERE vn.volume_id = $1 AND h.state <> 'removed'",
-        [target.volume_id.into()],
-    )
-    .await
-    .map_err(|e| format!("cannot read who sees volume {}: {e}", target.serial))?;
+pub async fn viewers(shared: &Shared, target: &TargetRow) -> Result<Vec<Server>, ActionError> {
+    let viewers = store::volumes::viewer_host_ids(&shared.db, target.volume_id)
+        .await
+        .map_err(db_error(format!("read who sees volume {}", target.serial)))?;
     let mut ids = target.host_ids();
-    for row in rows {
-        let id: uuid::Uuid = row
-            .try_get("", "host_id")
-            .map_err(|e| format!("cannot read who sees volume {}: {e}", target.serial))?;
+    for id in viewers {
         if !ids.contains(&id) {
             ids.push(id);
         }
@@ -97,7 +89,7 @@ pub async fn viewers(shared: &Shared, target: &TargetRow) -> Result<Vec<Server>,
 
 /// Fails naming the server and mount when the target's volume is mounted
 /// on any server that sees it, or when a server cannot be asked.
-pub async fn refuse_if_in_use(shared: &Shared, target: &TargetRow) -> Result<(), String> {
+pub async fn refuse_if_in_use(shared: &Shared, target: &TargetRow) -> Result<(), ActionError> {
     let hosts = viewers(shared, target).await?;
     let looks = join_all(hosts.iter().map(|host| async move {
         match target.find_device(shared, host).await? {
@@ -112,10 +104,10 @@ pub async fn refuse_if_in_use(shared: &Shared, target: &TargetRow) -> Result<(),
             Ok(Some(used)) => format!("it is {used}"),
             Err(e) => format!("cannot tell whether it is in use on {}: {e}", host.name),
         };
-        return Err(format!(
+        return Err(ActionError::Refused(format!(
             "refusing to format volume {} for {}: {why}",
             target.serial, target.name
-        ));
+        )));
     }
     Ok(())
 }

@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 use super::servers::Server;
 use super::{mounts, step};
+use crate::error::{db_error, ActionError};
 use crate::shared::Shared;
 
 const NET_SHOW: [&str; 3] = ["lnetctl", "net", "show"];
@@ -35,7 +36,7 @@ pub fn parse_nids(stdout: &str) -> Vec<String> {
 
 /// The host's NIDs, or `None` while LNet is down there (or its module is
 /// not even loaded: lnetctl then prints nothing and succeeds).
-pub async fn show(shared: &Shared, host: &Server) -> Result<Option<Vec<String>>, String> {
+pub async fn show(shared: &Shared, host: &Server) -> Result<Option<Vec<String>>, ActionError> {
     let output = host.exec(shared, &NET_SHOW).await?;
     let up = output.success() && !output.stdout.trim().is_empty();
     Ok(up.then(|| parse_nids(&output.stdout)))
@@ -43,25 +44,19 @@ pub async fn show(shared: &Shared, host: &Server) -> Result<Option<Vec<String>>,
 
 /// Records `lnet_up` with `nids`, or `lnet_down` keeping the NIDs; fenced
 /// by the step attempt.
-async fn record(shared: &Shared, host_id: Uuid, nids: Option<&[String]>) -> Result<(), String> {
+async fn record(shared: &Shared, host_id: Uuid, nids: Option<&[String]>) -> Result<(), ActionError> {
     let what = "record the LNet state";
     match nids {
         Some(nids) => {
-            step::update(
-                &shared.db,
-                what,
-                "UPDATE host SET lnet_state = 'lnet_up', nids = $2 WHERE id = $1",
-                vec![host_id.into(), nids.to_vec().into()],
-            )
+            step::update(&shared.db, what, |fence| {
+                store::hosts::record_lnet_up(&shared.db, fence, host_id, nids)
+            })
             .await?
         }
         None => {
-            step::update(
-                &shared.db,
-                what,
-                "UPDATE host SET lnet_state = 'lnet_down' WHERE id = $1",
-                vec![host_id.into()],
-            )
+            step::update(&shared.db, what, |fence| {
+                store::hosts::record_lnet_down(&shared.db, fence, host_id)
+            })
             .await?
         }
     };
@@ -69,7 +64,7 @@ async fn record(shared: &Shared, host_id: Uuid, nids: Option<&[String]>) -> Resu
 }
 
 /// Reads and records LNet's state on a reachable host (for `probe_host`).
-pub async fn refresh(shared: &Shared, host: &Server) -> Result<Value, String> {
+pub async fn refresh(shared: &Shared, host: &Server) -> Result<Value, ActionError> {
     let nids = show(shared, host).await?;
     record(shared, host.id, nids.as_deref()).await?;
     Ok(json!({ "lnet_up": nids.is_some(), "nids": nids.unwrap_or_else(|| host.nids.clone()) }))
@@ -81,7 +76,7 @@ pub async fn refresh(shared: &Shared, host: &Server) -> Result<Value, String> {
 /// ([`super::lnet_config`]), else `lnetctl lnet configure --all` (the
 /// module options' networks). Records the NIDs; `lnet_up`. A redelivered
 /// step finds LNet up and only records it again.
-pub async fn start(shared: &Shared, host_id: Uuid) -> Result<Value, String> {
+pub async fn start(shared: &Shared, host_id: Uuid) -> Result<Value, ActionError> {
     let host = Server::load(shared, host_id).await?;
     host.check(shared, &MODPROBE_LNET).await?;
     let before = show(shared, &host).await?.filter(|nids| !nids.is_empty());
@@ -99,42 +94,36 @@ pub async fn start(shared: &Shared, host_id: Uuid) -> Result<Value, String> {
     }
     let nids = parse_nids(&output.stdout);
     if nids.is_empty() {
-        return Err(format!(
+        return Err(ActionError::Command(format!(
             "LNet on {} has no network besides {LOOPBACK} after configuring it",
             host.name
-        ));
+        )));
     }
     record(shared, host_id, Some(&nids)).await?;
     Ok(json!({ "host": host.name, "configured": configured, "nids": nids }))
 }
 
 /// Whether Chroma configured the host's LNet networks (`/etc/lnet.conf`).
-async fn has_networks(shared: &Shared, host_id: Uuid) -> Result<bool, String> {
-    let rows = store::sql::query(
-        &shared.db,
-        "SELECT lnet_networks IS NOT NULL AS chosen FROM host WHERE id = $1",
-        [host_id.into()],
-    )
-    .await
-    .map_err(|e| format!("cannot read the host's LNet networks: {e}"))?;
-    rows.first()
-        .map(|r| r.try_get::<bool>("", "chosen"))
-        .transpose()
-        .map(|chosen| chosen.unwrap_or(false))
-        .map_err(|e| format!("bad host row: {e}"))
+async fn has_networks(shared: &Shared, host_id: Uuid) -> Result<bool, ActionError> {
+    store::hosts::has_lnet_networks(&shared.db, host_id)
+        .await
+        .map_err(db_error("read the host's LNet networks"))
 }
 
 /// `stop_lnet`: refuses while Lustre targets are mounted on the host, else
 /// unloads the Lustre modules and LNet with `lustre_rmmod` (a bare
 /// `lnetctl lnet unconfigure` gets EBUSY once ptlrpc is loaded); with
 /// nothing loaded it does nothing. `lnet_down`.
-pub async fn stop(shared: &Shared, host_id: Uuid) -> Result<Value, String> {
+pub async fn stop(shared: &Shared, host_id: Uuid) -> Result<Value, ActionError> {
     let host = Server::load(shared, host_id).await?;
     mounts::require_none(shared, &host, "stop LNet").await?;
     let up = show(shared, &host).await?.is_some();
     host.check(shared, &LUSTRE_RMMOD).await?;
     if show(shared, &host).await?.is_some() {
-        return Err(format!("LNet on {} is still up after lustre_rmmod", host.name));
+        return Err(ActionError::Command(format!(
+            "LNet on {} is still up after lustre_rmmod",
+            host.name
+        )));
     }
     record(shared, host_id, None).await?;
     Ok(json!({ "host": host.name, "unconfigured": up, "modules_unloaded": true }))

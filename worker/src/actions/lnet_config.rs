@@ -13,11 +13,12 @@ use uuid::Uuid;
 
 use super::servers::Server;
 use super::{lnet, mounts, step};
+use crate::error::ActionError;
 use crate::shared::Shared;
 
 /// `lnet.service`'s start, after the module is loaded: configure LNet
 /// without networks, then import the file's.
-pub async fn bring_up_from_file(shared: &Shared, host: &Server) -> Result<(), String> {
+pub async fn bring_up_from_file(shared: &Shared, host: &Server) -> Result<(), ActionError> {
     host.check(shared, &["modprobe", "lnet"]).await?;
     host.check(shared, &["lnetctl", "lnet", "configure"]).await?;
     host.check(shared, &["lnetctl", "import", LNET_CONF]).await?;
@@ -37,7 +38,7 @@ fn missing(networks: &[LnetNetwork], nids: &[String]) -> Vec<String> {
         .collect()
 }
 
-pub async fn run(shared: &Shared, host_id: Uuid, networks: &[LnetNetwork]) -> Result<Value, String> {
+pub async fn run(shared: &Shared, host_id: Uuid, networks: &[LnetNetwork]) -> Result<Value, ActionError> {
     let host = Server::load(shared, host_id).await?;
     mounts::require_none(shared, &host, "change LNet").await?;
     let previous = host.exec(shared, &["cat", LNET_CONF]).await?;
@@ -48,31 +49,29 @@ pub async fn run(shared: &Shared, host_id: Uuid, networks: &[LnetNetwork]) -> Re
         Ok(nids) => nids,
         Err(why) => return Err(undo(shared, &host, previous, why).await),
     };
-    let recorded = serde_json::to_value(networks).map_err(|e| format!("cannot record the networks: {e}"))?;
-    step::update(
-        &shared.db,
-        "record the LNet networks",
-        "UPDATE host SET lnet_networks = $2, nids = $3, lnet_state = 'lnet_up' WHERE id = $1",
-        vec![host_id.into(), recorded.into(), nids.clone().into()],
-    )
+    let recorded =
+        serde_json::to_value(networks).map_err(|e| ActionError::Bug(format!("cannot record the networks: {e}")))?;
+    step::update(&shared.db, "record the LNet networks", |fence| {
+        store::hosts::record_lnet_networks(&shared.db, fence, host_id, recorded, &nids)
+    })
     .await?;
     Ok(json!({ "host": host.name, "networks": networks, "nids": nids, "file": LNET_CONF }))
 }
 
 /// Reloads LNet from the file; the NIDs it then has, every network with one.
-async fn apply(shared: &Shared, host: &Server, networks: &[LnetNetwork]) -> Result<Vec<String>, String> {
+async fn apply(shared: &Shared, host: &Server, networks: &[LnetNetwork]) -> Result<Vec<String>, ActionError> {
     host.check(shared, &["lustre_rmmod"]).await?;
     bring_up_from_file(shared, host).await?;
     let nids = lnet::show(shared, host)
         .await?
-        .ok_or_else(|| format!("LNet on {} is not up after importing {LNET_CONF}", host.name))?;
+        .ok_or_else(|| ActionError::Command(format!("LNet on {} is not up after importing {LNET_CONF}", host.name)))?;
     let lacking = missing(networks, &nids);
     if !lacking.is_empty() {
-        return Err(format!(
+        return Err(ActionError::Command(format!(
             "LNet on {} has no NID on {} after importing {LNET_CONF} (is the interface up, with an address?)",
             host.name,
             lacking.join(", ")
-        ));
+        )));
     }
     Ok(nids)
 }
@@ -80,8 +79,9 @@ async fn apply(shared: &Shared, host: &Server, networks: &[LnetNetwork]) -> Resu
 /// After a failed change: the file as it was (when there was one), LNet
 /// taken down cleanly (half-configured is worse than down; starting it
 /// again uses the file as it was), and its state recorded, so Chroma and
-/// the server agree. Returns the error to report.
-async fn undo(shared: &Shared, host: &Server, previous: Option<String>, why: String) -> String {
+/// the server agree. Returns the error to report: `why`, with what was
+/// undone.
+async fn undo(shared: &Shared, host: &Server, previous: Option<String>, why: ActionError) -> ActionError {
     let file = match previous {
         Some(content) => match host.write_file(shared, LNET_CONF, "0644", content.as_bytes()).await {
             Ok(()) => format!("{LNET_CONF} is back as it was"),
@@ -91,14 +91,19 @@ async fn undo(shared: &Shared, host: &Server, previous: Option<String>, why: Str
     };
     let unloaded = match host.exec(shared, &["lustre_rmmod"]).await {
         Ok(out) if out.success() => "LNet taken down".to_owned(),
-        Ok(out) => host.failed(&["lustre_rmmod"], &out),
-        Err(e) => e,
+        Ok(out) => host.failed(&["lustre_rmmod"], &out).to_string(),
+        Err(e) => e.to_string(),
     };
     let state = match lnet::refresh(shared, host).await {
         Ok(seen) => format!("LNet now: {seen}"),
         Err(e) => format!("LNet's state could not be read: {e}"),
     };
-    format!("{why}; {file}; {unloaded}; {state}")
+    let message = format!("{why}; {file}; {unloaded}; {state}");
+    match why {
+        ActionError::Refused(_) => ActionError::Refused(message),
+        ActionError::Bug(_) => ActionError::Bug(message),
+        _ => ActionError::Command(message),
+    }
 }
 
 #[cfg(test)]

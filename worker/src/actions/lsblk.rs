@@ -20,6 +20,7 @@ pub mod tree;
 
 use super::mounts;
 use super::servers::Server;
+use crate::error::ActionError;
 use crate::shared::Shared;
 
 /// The listing command, the same for probing and for resolving.
@@ -50,7 +51,7 @@ pub struct Disk {
 }
 
 /// The listing of `host`, with its Lustre mounts kept usable.
-async fn listing(shared: &Shared, host: &Server) -> Result<tree::Devices, String> {
+async fn listing(shared: &Shared, host: &Server) -> Result<tree::Devices, ActionError> {
     let lustre: Vec<String> = mounts::list(shared, host)
         .await?
         .into_iter()
@@ -60,7 +61,7 @@ async fn listing(shared: &Shared, host: &Server) -> Result<tree::Devices, String
 }
 
 /// The volumes `host` offers now, one per identity.
-pub async fn disks(shared: &Shared, host: &Server) -> Result<Vec<Disk>, String> {
+pub async fn disks(shared: &Shared, host: &Server) -> Result<Vec<Disk>, ActionError> {
     let mut found: Vec<Disk> = Vec::new();
     for offered in listing(shared, host).await?.offered {
         if let Some(disk) = resolve(shared, host, offered).await? {
@@ -75,18 +76,18 @@ pub async fn disks(shared: &Shared, host: &Server) -> Result<Vec<Disk>, String> 
 /// The volume `serial` on `host` now, if it sees it; an error saying why
 /// when it sees it but something else uses it (the OS, a mount, swap,
 /// another storage layer).
-pub async fn volume_of(shared: &Shared, host: &Server, serial: &str) -> Result<Option<Disk>, String> {
+pub async fn volume_of(shared: &Shared, host: &Server, serial: &str) -> Result<Option<Disk>, ActionError> {
     find(shared, host, serial, false).await
 }
 
 /// Like [`volume_of`], but a vdev of a ZFS pool (which Chroma otherwise
 /// refuses) is the volume too: a ZFS target's own volume, its pool built
 /// on it.
-pub async fn vdev_of(shared: &Shared, host: &Server, serial: &str) -> Result<Option<Disk>, String> {
+pub async fn vdev_of(shared: &Shared, host: &Server, serial: &str) -> Result<Option<Disk>, ActionError> {
     find(shared, host, serial, true).await
 }
 
-async fn find(shared: &Shared, host: &Server, serial: &str, vdev: bool) -> Result<Option<Disk>, String> {
+async fn find(shared: &Shared, host: &Server, serial: &str, vdev: bool) -> Result<Option<Disk>, ActionError> {
     let listing = listing(shared, host).await?;
     for offered in listing.offered {
         if offered.serial.as_deref().is_some_and(|s| s != serial) {
@@ -105,17 +106,17 @@ async fn find(shared: &Shared, host: &Server, serial: &str, vdev: bool) -> Resul
             Some(offered) => Ok(resolve(shared, host, offered).await?.filter(|d| d.serial == serial)),
             None => Ok(None),
         },
-        Some(r) => Err(format!(
+        Some(r) => Err(ActionError::Refused(format!(
             "{} ({serial}) on {} is {}: Chroma will not use it",
             r.node, host.name, r.reason
-        )),
+        ))),
         None => Ok(None),
     }
 }
 
 /// `offered` with its identity and stable path, read from its udev links;
 /// `None` when it has no identity.
-async fn resolve(shared: &Shared, host: &Server, offered: tree::Offered) -> Result<Option<Disk>, String> {
+async fn resolve(shared: &Shared, host: &Server, offered: tree::Offered) -> Result<Option<Disk>, ActionError> {
     let links = by_id_links(shared, host, &offered.node).await?;
     let Some(serial) = offered.serial.clone().or_else(|| identity_link(&links)) else {
         return Ok(None);
@@ -129,7 +130,7 @@ async fn resolve(shared: &Shared, host: &Server, offered: tree::Offered) -> Resu
 }
 
 /// The `disk/by-id/` links udev gives `node`.
-async fn by_id_links(shared: &Shared, host: &Server, node: &str) -> Result<Vec<String>, String> {
+async fn by_id_links(shared: &Shared, host: &Server, node: &str) -> Result<Vec<String>, ActionError> {
     let name = format!("--name={node}");
     let out = host
         .exec(shared, &["udevadm", "info", "--query=symlink", &name])

@@ -3,6 +3,7 @@
 
 use super::servers::Server;
 use super::targets::{FilesystemRow, TargetRow};
+use crate::error::ActionError;
 use crate::shared::Shared;
 
 /// What `mkfs.lustre` needs besides the device.
@@ -57,7 +58,12 @@ pub fn zfs_mkfs_argv(spec: &MkfsSpec, dataset: &str, vdev: Option<&str>) -> Vec<
 
 /// Gathers the file-system name and the NIDs the target is formatted with;
 /// `reformat` adds `--reformat`.
-pub async fn spec(shared: &Shared, target: &TargetRow, hosts: &[Server], reformat: bool) -> Result<MkfsSpec, String> {
+pub async fn spec(
+    shared: &Shared,
+    target: &TargetRow,
+    hosts: &[Server],
+    reformat: bool,
+) -> Result<MkfsSpec, ActionError> {
     let service_nids = node_nids(hosts)?;
     let (fsname, mgs_nids) = match target.filesystem_id {
         None => (None, Vec::new()),
@@ -83,7 +89,7 @@ pub async fn spec(shared: &Shared, target: &TargetRow, hosts: &[Server], reforma
 
 /// Every NID of each host, comma-joined per host (Lustre's form for one
 /// node with several NIDs); fails naming a host where LNet is not up.
-fn node_nids(hosts: &[Server]) -> Result<Vec<String>, String> {
+fn node_nids(hosts: &[Server]) -> Result<Vec<String>, ActionError> {
     hosts
         .iter()
         .map(|h| h.require_nids().map(|nids| nids.join(",")))

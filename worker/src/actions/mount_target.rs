@@ -11,11 +11,12 @@ use uuid::Uuid;
 use super::register_target::MOUNT_TIMEOUT;
 use super::targets::{self, TargetRow};
 use super::{mounts, zfs};
+use crate::error::ActionError;
 use crate::shared::Shared;
 
 /// Mounts the target on its primary host unless it is mounted on one of its
 /// hosts already; `mounted` there.
-pub async fn mount(shared: &Shared, target_id: Uuid) -> Result<Value, String> {
+pub async fn mount(shared: &Shared, target_id: Uuid) -> Result<Value, ActionError> {
     let target = TargetRow::load(shared, target_id).await?;
     if target.ha_resource.is_some() {
         return super::ha::resource::start(shared, &target).await;
@@ -31,7 +32,7 @@ pub async fn mount(shared: &Shared, target_id: Uuid) -> Result<Value, String> {
     // exclusive (MMP), so the mount below would fail as busy.
     let primary = hosts
         .first()
-        .ok_or_else(|| format!("{} has no primary host", target.name))?;
+        .ok_or_else(|| ActionError::Bug(format!("{} has no primary host", target.name)))?;
     let (device, _) = zfs::open(shared, &target, primary).await?;
     let dir = target.mountpoint();
     primary.check(shared, &["mkdir", "-p", &dir]).await?;
@@ -47,7 +48,7 @@ pub async fn mount(shared: &Shared, target_id: Uuid) -> Result<Value, String> {
 }
 
 /// Unmounts the target wherever it is mounted; `unmounted`.
-pub async fn unmount(shared: &Shared, target_id: Uuid) -> Result<Value, String> {
+pub async fn unmount(shared: &Shared, target_id: Uuid) -> Result<Value, ActionError> {
     let target = TargetRow::load(shared, target_id).await?;
     if target.ha_resource.is_some() {
         return super::ha::resource::stop(shared, &target).await;

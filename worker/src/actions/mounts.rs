@@ -7,6 +7,7 @@ use futures::future::join_all;
 
 use super::servers::Server;
 use super::targets::TargetRow;
+use crate::error::ActionError;
 use crate::shared::Shared;
 
 /// One Lustre mount of a host.
@@ -31,12 +32,15 @@ pub struct Whereabouts {
 
 impl Whereabouts {
     /// Fails unless every host was asked (a target may hide on the others).
-    pub fn complete(self, name: &str) -> Result<Self, String> {
+    pub fn complete(self, name: &str) -> Result<Self, ActionError> {
         if self.mounted.is_some() || self.unknown.is_empty() {
             return Ok(self);
         }
         let why: Vec<String> = self.unknown.iter().map(|(_, why)| why.clone()).collect();
-        Err(format!("cannot tell whether {name} is mounted: {}", why.join("; ")))
+        Err(ActionError::Refused(format!(
+            "cannot tell whether {name} is mounted: {}",
+            why.join("; ")
+        )))
     }
 
     /// The hosts that could not be asked, for a step's output.
@@ -79,13 +83,13 @@ fn parse_line(line: &str) -> Option<LustreMount> {
 }
 
 /// The Lustre mounts of `host`.
-pub async fn list(shared: &Shared, host: &Server) -> Result<Vec<LustreMount>, String> {
+pub async fn list(shared: &Shared, host: &Server) -> Result<Vec<LustreMount>, ActionError> {
     Ok(parse_mounts(&host.check(shared, &["mount", "-t", "lustre"]).await?))
 }
 
 /// Fails with "cannot WHAT on HOST: Lustre targets are mounted there: …"
 /// unless no Lustre target is mounted on `host`.
-pub async fn require_none(shared: &Shared, host: &Server, what: &str) -> Result<(), String> {
+pub async fn require_none(shared: &Shared, host: &Server, what: &str) -> Result<(), ActionError> {
     let mounted = list(shared, host).await?;
     if mounted.is_empty() {
         return Ok(());
@@ -94,11 +98,11 @@ pub async fn require_none(shared: &Shared, host: &Server, what: &str) -> Result<
         .iter()
         .map(|m| m.svname.clone().unwrap_or_else(|| m.device.clone()))
         .collect();
-    Err(format!(
+    Err(ActionError::Refused(format!(
         "cannot {what} on {}: Lustre targets are mounted there: {}",
         host.name,
         names.join(", ")
-    ))
+    )))
 }
 
 /// Asks every host in `hosts` (in parallel) whether `target` is mounted
@@ -113,14 +117,14 @@ pub async fn locate(shared: &Shared, target: &TargetRow, hosts: &[Server]) -> Wh
                     found.mounted = Some((host.clone(), mount));
                 }
             }
-            Err(why) => found.unknown.push((host.name.clone(), why)),
+            Err(why) => found.unknown.push((host.name.clone(), why.to_string())),
         }
     }
     found
 }
 
 /// The mount of `target` on `host`: its service name on its volume.
-async fn look(shared: &Shared, target: &TargetRow, host: &Server) -> Result<Option<LustreMount>, String> {
+async fn look(shared: &Shared, target: &TargetRow, host: &Server) -> Result<Option<LustreMount>, ActionError> {
     let named: Vec<LustreMount> = list(shared, host)
         .await?
         .into_iter()
@@ -210,7 +214,11 @@ mod tests {
             unknown: vec![("oss2".into(), "oss2: connection refused".into())],
         };
         assert_eq!(unknown.unknown_hosts(), vec!["oss2"]);
-        let err = unknown.complete("fs1-OST0000").err().unwrap_or_default();
+        let err = unknown
+            .complete("fs1-OST0000")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(err.contains("cannot tell whether fs1-OST0000 is mounted: oss2: connection refused"));
         assert!(Whereabouts::default().complete("x").is_ok());
     }

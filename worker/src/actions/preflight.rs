@@ -20,12 +20,12 @@
 use chroma_ssh::ExecOutput;
 use common::preflight::{Check, Preflight};
 use serde_json::json;
-use store::alerts::{self, Raise, Severity};
-use store::sql::query;
+use store::alerts::{self, AlertKind, Raise};
 use uuid::Uuid;
 
-use super::servers::{db_error, Server};
+use super::servers::Server;
 use super::step;
+use crate::error::{db_error, ActionError};
 use crate::shared::Shared;
 
 /// Free space below which `/var/log` gets a warning: Lustre's debug
@@ -40,12 +40,9 @@ const SERVER_UTILITIES: [&str; 3] = ["mkfs.lustre", "mount.lustre", "tunefs.lust
 /// one object storage backend.
 const MODULES: [&str; 4] = ["lnet", "ptlrpc", "osd_ldiskfs", "osd_zfs"];
 
-/// The alert raised while a required check fails.
-pub const ALERT: &str = "host_preflight_failed";
-
 /// Runs every check on `host`, whose running kernel is `kernel`, stores
 /// the results and raises or clears the alert.
-pub async fn run(shared: &Shared, host: &Server, kernel: &str) -> Result<Preflight, String> {
+pub async fn run(shared: &Shared, host: &Server, kernel: &str) -> Result<Preflight, ActionError> {
     let lctl = host.exec(shared, &["lctl", "--version"]).await?;
     let mut utilities = Vec::new();
     for tool in SERVER_UTILITIES {
@@ -84,20 +81,17 @@ pub async fn run(shared: &Shared, host: &Server, kernel: &str) -> Result<Preflig
 }
 
 /// Stores the results and raises (or clears) the alert.
-async fn record(shared: &Shared, id: Uuid, label: &str, preflight: &Preflight) -> Result<(), String> {
-    let value = serde_json::to_value(preflight).map_err(|e| format!("cannot store the pre-flight results: {e}"))?;
-    step::update(
-        &shared.db,
-        "record the pre-flight results",
-        "UPDATE host SET preflight = $2, preflight_at = now() WHERE id = $1",
-        vec![id.into(), value.into()],
-    )
+async fn record(shared: &Shared, id: Uuid, label: &str, preflight: &Preflight) -> Result<(), ActionError> {
+    let value = serde_json::to_value(preflight)
+        .map_err(|e| ActionError::Bug(format!("cannot store the pre-flight results: {e}")))?;
+    step::update(&shared.db, "record the pre-flight results", |fence| {
+        store::hosts::record_preflight(&shared.db, fence, id, value)
+    })
     .await?;
     let failed = preflight.failed();
     let alert = Raise {
-        kind: ALERT,
-        severity: Severity::Error,
-        item: format!("host/{id}"),
+        kind: AlertKind::HostPreflightFailed,
+        item: common::Item::Host(id),
         message: format!(
             "{label} cannot serve Lustre: it failed the pre-flight checks {}",
             failed.join(", ")
@@ -261,29 +255,17 @@ struct HaContext {
 }
 
 impl HaContext {
-    async fn load(shared: &Shared, id: Uuid) -> Result<HaContext, String> {
-        let rows = query(
-            &shared.db,
-            "SELECT COALESCE(h.nodename, h.address) AS label, h.pacemaker_version, h.corosync_version,
-                    c.name AS cluster,
-                    ARRAY(SELECT DISTINCT COALESCE(o.nodename, o.address)
-                          FROM volume_node mine
-                          JOIN volume_node other ON other.volume_id = mine.volume_id AND other.host_id <> mine.host_id
-                          JOIN host o ON o.id = other.host_id AND o.state <> 'removed'
-                          WHERE mine.host_id = h.id) AS sharing
-             FROM host h LEFT JOIN ha_cluster c ON c.id = h.ha_cluster_id WHERE h.id = $1",
-            [id.into()],
-        )
-        .await
-        .map_err(db_error("read the host's HA stack"))?;
-        let row = rows.first().ok_or_else(|| format!("host {id} does not exist"))?;
-        let bad = |e: sea_orm::DbErr| format!("bad row for host {id}: {e}");
+    async fn load(shared: &Shared, id: Uuid) -> Result<HaContext, ActionError> {
+        let row = store::hosts::ha_context(&shared.db, id)
+            .await
+            .map_err(db_error("read the host's HA stack"))?
+            .ok_or_else(|| ActionError::Bug(format!("host {id} does not exist")))?;
         Ok(HaContext {
-            label: row.try_get("", "label").map_err(bad)?,
-            pacemaker: row.try_get("", "pacemaker_version").map_err(bad)?,
-            corosync: row.try_get("", "corosync_version").map_err(bad)?,
-            cluster: row.try_get("", "cluster").map_err(bad)?,
-            sharing: row.try_get("", "sharing").map_err(bad)?,
+            label: row.label,
+            pacemaker: row.pacemaker_version,
+            corosync: row.corosync_version,
+            cluster: row.cluster,
+            sharing: row.sharing,
         })
     }
 }
@@ -331,7 +313,7 @@ fn ha_stack(ha: &HaContext) -> Check {
 /// `timedatectl show -p NTPSynchronized --value` (`yes`/`no`), else
 /// `chronyc -n tracking`'s leap status: servers whose clocks disagree make
 /// Lustre's logs and recovery timeouts hard to follow.
-async fn time_sync(shared: &Shared, host: &Server) -> Result<Check, String> {
+async fn time_sync(shared: &Shared, host: &Server) -> Result<Check, ActionError> {
     let timedatectl = host
         .exec(shared, &["timedatectl", "show", "-p", "NTPSynchronized", "--value"])
         .await?;

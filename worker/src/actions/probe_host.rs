@@ -10,10 +10,10 @@ use uuid::Uuid;
 use super::lsblk::{self, Disk};
 use super::servers::{host_key_changed, Server};
 use super::{lnet, preflight, step};
+use crate::error::{db_error, ActionError};
 use crate::shared::Shared;
-use store::sql::{execute, query};
 
-pub async fn run(shared: &Shared, host_id: Uuid) -> Result<Value, String> {
+pub async fn run(shared: &Shared, host_id: Uuid) -> Result<Value, ActionError> {
     let mut host = Server::load(shared, host_id).await?;
     if host.fingerprint.is_none() {
         host.fingerprint = Some(pin_host_key(shared, &host).await?);
@@ -86,7 +86,7 @@ struct HaStack {
 
 /// Whether Pacemaker and corosync are installed (`crm_mon --version`,
 /// `corosync -v`), and the node name of a Pacemaker already running.
-async fn ha_stack(shared: &Shared, host: &Server) -> Result<HaStack, String> {
+async fn ha_stack(shared: &Shared, host: &Server) -> Result<HaStack, ActionError> {
     let first_line = |out: chroma_ssh::ExecOutput| {
         out.success()
             .then(|| out.stdout.lines().next().map(|l| l.trim().to_owned()))
@@ -108,23 +108,17 @@ async fn ha_stack(shared: &Shared, host: &Server) -> Result<HaStack, String> {
 
 /// Records the host's HA stack; a version is kept when its command gave
 /// no clear answer, and a node name when Pacemaker is only down for now.
-async fn record_ha(shared: &Shared, host_id: Uuid, ha: &HaStack) -> Result<(), String> {
-    step::update(
-        &shared.db,
-        "record the host's HA stack",
-        "UPDATE host SET pacemaker_version = CASE WHEN $5 THEN pacemaker_version ELSE $2 END,
-                         corosync_version = CASE WHEN $6 THEN corosync_version ELSE $3 END,
-                         ha_node = COALESCE($4, ha_node)
-         WHERE id = $1",
-        vec![
-            host_id.into(),
-            ha.pacemaker.version().into(),
-            ha.corosync.version().into(),
-            ha.node.clone().into(),
-            (ha.pacemaker == Known::Unknown).into(),
-            (ha.corosync == Known::Unknown).into(),
-        ],
-    )
+async fn record_ha(shared: &Shared, host_id: Uuid, ha: &HaStack) -> Result<(), ActionError> {
+    let seen = store::hosts::HaStackSeen {
+        pacemaker_version: ha.pacemaker.version(),
+        pacemaker_unknown: ha.pacemaker == Known::Unknown,
+        corosync_version: ha.corosync.version(),
+        corosync_unknown: ha.corosync == Known::Unknown,
+        ha_node: ha.node.clone(),
+    };
+    step::update(&shared.db, "record the host's HA stack", |fence| {
+        store::hosts::record_ha_stack(&shared.db, fence, host_id, &seen)
+    })
     .await?;
     Ok(())
 }
@@ -132,7 +126,7 @@ async fn record_ha(shared: &Shared, host_id: Uuid, ha: &HaStack) -> Result<(), S
 /// First contact: accept the key the server shows and pin it. If another
 /// probe pinned a different key meanwhile, that one stands and this one is
 /// reported as a changed key.
-async fn pin_host_key(shared: &Shared, host: &Server) -> Result<Fingerprint, String> {
+async fn pin_host_key(shared: &Shared, host: &Server) -> Result<Fingerprint, ActionError> {
     let target = &host.target;
     let (session, seen) = Session::connect(
         target,
@@ -141,29 +135,25 @@ async fn pin_host_key(shared: &Shared, host: &Server) -> Result<Fingerprint, Str
         &shared.ssh.config().timeouts,
     )
     .await
-    .map_err(|e| format!("{target}: {e}"))?;
+    .map_err(|source| ActionError::Ssh {
+        context: target.to_string(),
+        source: Box::new(source),
+    })?;
     let _ = session.close().await;
     // Only the first pin counts: a concurrent probe cannot replace it.
-    let rows = query(
-        &shared.db,
-        "UPDATE host SET fingerprint = COALESCE(fingerprint, $2) WHERE id = $1 RETURNING fingerprint",
-        [host.id.into(), seen.as_str().to_owned().into()],
-    )
-    .await
-    .map_err(|e| format!("cannot pin the host key: {e}"))?;
-    let stored: String = rows
-        .first()
-        .and_then(|r| r.try_get("", "fingerprint").ok())
-        .ok_or_else(|| format!("host {} disappeared", host.id))?;
+    let stored = store::hosts::pin_fingerprint(&shared.db, host.id, seen.as_str())
+        .await
+        .map_err(db_error("pin the host key"))?
+        .ok_or_else(|| ActionError::Bug(format!("host {} disappeared", host.id)))?;
     if stored != seen.as_str() {
         host_key_changed(shared, host.id, &host.name, &stored, seen.as_str()).await?;
-        return Err(format!(
+        return Err(ActionError::Refused(format!(
             "host key of {} changed: expected {stored}, server presented {}; refusing to connect",
             host.name,
             seen.as_str()
-        ));
+        )));
     }
-    Fingerprint::parse(&stored).map_err(|e| format!("bad stored fingerprint: {e}"))
+    Fingerprint::parse(&stored).map_err(|e| ActionError::Bug(format!("bad stored fingerprint: {e}")))
 }
 
 /// `lctl 2.15.3` → `2.15.3`.
@@ -179,21 +169,13 @@ async fn record(
     kernel: &str,
     lustre_version: Option<&str>,
     devices: &[Disk],
-) -> Result<(), String> {
+) -> Result<(), ActionError> {
     use sea_orm::TransactionTrait;
-    let fail = |e: sea_orm::DbErr| format!("cannot record the host: {e}");
-    let tx = shared.db.begin().await.map_err(fail)?;
-    step::update(
-        &tx,
-        "record the host",
-        "UPDATE host SET state = 'managed', nodename = $2, kernel = $3, lustre_version = $4 WHERE id = $1",
-        vec![
-            host_id.into(),
-            nodename.to_owned().into(),
-            kernel.to_owned().into(),
-            lustre_version.map(str::to_owned).into(),
-        ],
-    )
+    let fail = db_error("record the host");
+    let tx = shared.db.begin().await.map_err(&fail)?;
+    step::update(&tx, "record the host", |fence| {
+        store::hosts::record_managed(&tx, fence, host_id, nodename, kernel, lustre_version)
+    })
     .await?;
     // One row per volume: two paths to one LUN must not make the upsert
     // touch a row twice (PostgreSQL refuses that).
@@ -205,32 +187,17 @@ async fn record(
     }
     // The device node as lsblk and `mount` name it here; actions resolve
     // the stable by-id path when they act (see `lsblk`).
-    let paths: Vec<String> = unique.iter().map(|d| d.device.clone()).collect();
-    let serials: Vec<String> = unique.iter().map(|d| d.serial.clone()).collect();
-    let sizes: Vec<i64> = unique.iter().map(|d| d.size).collect();
-    let ids: Vec<Uuid> = unique.iter().map(|_| Uuid::now_v7()).collect();
-    execute(
-        &tx,
-        "INSERT INTO volume (id, serial, size_bytes)
-         SELECT * FROM unnest($1::uuid[], $2::text[], $3::bigint[])
-         ON CONFLICT (serial) DO UPDATE SET size_bytes = EXCLUDED.size_bytes",
-        [ids.into(), serials.clone().into(), sizes.into()],
-    )
-    .await
-    .map_err(fail)?;
-    execute(&tx, "DELETE FROM volume_node WHERE host_id = $1", [host_id.into()])
+    let seen: Vec<store::volumes::SeenVolume> = unique
+        .iter()
+        .map(|d| store::volumes::SeenVolume {
+            serial: d.serial.clone(),
+            size_bytes: d.size,
+            path: d.device.clone(),
+        })
+        .collect();
+    store::volumes::replace_on_host(&tx, host_id, &seen)
         .await
-        .map_err(fail)?;
-    execute(
-        &tx,
-        "INSERT INTO volume_node (volume_id, host_id, path)
-         SELECT v.id, $1, u.path FROM unnest($2::text[], $3::text[]) AS u(serial, path)
-         JOIN volume v ON v.serial = u.serial
-         ON CONFLICT (volume_id, host_id) DO UPDATE SET path = EXCLUDED.path",
-        [host_id.into(), serials.into(), paths.into()],
-    )
-    .await
-    .map_err(fail)?;
+        .map_err(&fail)?;
     tx.commit().await.map_err(fail)
 }
 

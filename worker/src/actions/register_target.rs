@@ -12,17 +12,18 @@ use uuid::Uuid;
 use super::servers::Server;
 use super::targets::{self, TargetRow};
 use super::{mounts, zfs};
+use crate::error::ActionError;
 use crate::shared::Shared;
 
 /// Mounting a target may wait for recovery or the MGS.
 pub const MOUNT_TIMEOUT: Duration = Duration::from_secs(600);
 
-pub async fn run(shared: &Shared, target_id: Uuid) -> Result<Value, String> {
+pub async fn run(shared: &Shared, target_id: Uuid) -> Result<Value, ActionError> {
     let target = TargetRow::load(shared, target_id).await?;
     let hosts = target.hosts(shared).await?;
     let primary = hosts
         .first()
-        .ok_or_else(|| format!("{} has no primary host", target.name))?;
+        .ok_or_else(|| ActionError::Bug(format!("{} has no primary host", target.name)))?;
     let seen = mounts::locate(shared, &target, &hosts).await;
     let (host, dir, mounted_now) = match seen.mounted {
         Some((host, mount)) => (host, mount.dir, false),
@@ -42,7 +43,11 @@ pub async fn run(shared: &Shared, target_id: Uuid) -> Result<Value, String> {
 
 /// Mounts the target on `primary` unless its label says it is registered
 /// already; returns where it mounted it.
-async fn mount_unregistered(shared: &Shared, target: &TargetRow, primary: &Server) -> Result<Option<String>, String> {
+async fn mount_unregistered(
+    shared: &Shared,
+    target: &TargetRow,
+    primary: &Server,
+) -> Result<Option<String>, ActionError> {
     let (device, label) = zfs::open(shared, target, primary).await?;
     // The MGT's label never changes; MDTs and OSTs lose the colon.
     if target.kind != "mgt" && label.as_deref() == Some(target.name.as_str()) {

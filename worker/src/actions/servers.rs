@@ -5,12 +5,11 @@
 //! `host_key_changed` alert and the command fails.
 
 use chroma_ssh::{ExecOutput, Fingerprint, SshError, Target};
-use sea_orm::DbErr;
 use std::time::Duration;
 use uuid::Uuid;
 
+use crate::error::{db_error, ActionError};
 use crate::shared::Shared;
-use store::sql::{execute, query};
 
 /// Longest an ordinary command may take.
 pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(120);
@@ -32,34 +31,26 @@ pub struct Server {
     pub ha_node: Option<String>,
 }
 
-/// Formats a database error as a step error.
-pub fn db_error(what: &'static str) -> impl Fn(DbErr) -> String {
-    move |e| format!("cannot {what}: {e}")
-}
-
 impl Server {
     /// Loads host `id`.
-    pub async fn load(shared: &Shared, id: Uuid) -> Result<Server, String> {
-        let rows = query(
-            &shared.db,
-            "SELECT address, port, fingerprint, nodename, nids, ha_node FROM host WHERE id = $1",
-            [id.into()],
-        )
-        .await
-        .map_err(db_error("read the host"))?;
-        let row = rows.first().ok_or_else(|| format!("host {id} does not exist"))?;
-        let bad = |e: DbErr| format!("bad row for host {id}: {e}");
-        let address: String = row.try_get("", "address").map_err(bad)?;
-        let port: i32 = row.try_get("", "port").map_err(bad)?;
-        let fingerprint: Option<String> = row.try_get("", "fingerprint").map_err(bad)?;
-        let nodename: Option<String> = row.try_get("", "nodename").map_err(bad)?;
-        let nids: Vec<String> = row.try_get("", "nids").map_err(bad)?;
-        let ha_node: Option<String> = row.try_get("", "ha_node").map_err(bad)?;
-        let port = u16::try_from(port).map_err(|e| format!("bad port of host {id}: {e}"))?;
+    pub async fn load(shared: &Shared, id: Uuid) -> Result<Server, ActionError> {
+        let row = store::hosts::connection(&shared.db, id)
+            .await
+            .map_err(db_error("read the host"))?
+            .ok_or_else(|| ActionError::Bug(format!("host {id} does not exist")))?;
+        let store::hosts::Connection {
+            address,
+            port,
+            fingerprint,
+            nodename,
+            nids,
+            ha_node,
+        } = row;
+        let port = u16::try_from(port).map_err(|e| ActionError::Bug(format!("bad port of host {id}: {e}")))?;
         let fingerprint = fingerprint
             .map(|f| Fingerprint::parse(&f))
             .transpose()
-            .map_err(|e| format!("bad stored fingerprint of host {id}: {e}"))?;
+            .map_err(|e| ActionError::Bug(format!("bad stored fingerprint of host {id}: {e}")))?;
         Ok(Server {
             id,
             name: nodename.unwrap_or_else(|| format!("{address}:{port}")),
@@ -71,7 +62,7 @@ impl Server {
     }
 
     /// Loads every host in `ids`, in that order.
-    pub async fn load_all(shared: &Shared, ids: &[Uuid]) -> Result<Vec<Server>, String> {
+    pub async fn load_all(shared: &Shared, ids: &[Uuid]) -> Result<Vec<Server>, ActionError> {
         let mut servers = Vec::with_capacity(ids.len());
         for id in ids {
             servers.push(Server::load(shared, *id).await?);
@@ -81,28 +72,28 @@ impl Server {
 
     /// Its Pacemaker node name, which every `crm_resource --node` and
     /// location constraint must use (never its host name).
-    pub fn node_name(&self) -> Result<&str, String> {
+    pub fn node_name(&self) -> Result<&str, ActionError> {
         self.ha_node.as_deref().ok_or_else(|| {
-            format!(
+            ActionError::Refused(format!(
                 "{} has no Pacemaker node name yet: set up its HA cluster first (chroma ha setup)",
                 self.name
-            )
+            ))
         })
     }
 
     /// Its NIDs, which mkfs.lustre and clients name it by; fails when it
     /// has none.
-    pub fn require_nids(&self) -> Result<&[String], String> {
+    pub fn require_nids(&self) -> Result<&[String], ActionError> {
         Some(self.nids.as_slice()).filter(|n| !n.is_empty()).ok_or_else(|| {
-            format!(
+            ActionError::Refused(format!(
                 "LNet is not up on {}: it has no NIDs (start LNet on it first)",
                 self.name
-            )
+            ))
         })
     }
 
     /// Runs `argv` within [`COMMAND_TIMEOUT`]; any exit status is `Ok`.
-    pub async fn exec<S: AsRef<str>>(&self, shared: &Shared, argv: &[S]) -> Result<ExecOutput, String> {
+    pub async fn exec<S: AsRef<str>>(&self, shared: &Shared, argv: &[S]) -> Result<ExecOutput, ActionError> {
         self.exec_for(shared, argv, COMMAND_TIMEOUT).await
     }
 
@@ -112,11 +103,11 @@ impl Server {
         shared: &Shared,
         argv: &[S],
         timeout: Duration,
-    ) -> Result<ExecOutput, String> {
+    ) -> Result<ExecOutput, ActionError> {
         let fingerprint = self
             .fingerprint
             .as_ref()
-            .ok_or_else(|| format!("host {} has not been probed", self.name))?;
+            .ok_or_else(|| ActionError::Refused(format!("host {} has not been probed", self.name)))?;
         match shared.ssh.exec(&self.target, fingerprint, argv, timeout).await {
             Ok(output) => {
                 super::transcript::record(&self.name, &shown(argv), &output);
@@ -126,7 +117,10 @@ impl Server {
                 if let SshError::HostKeyMismatch { expected, seen, .. } = &err {
                     host_key_changed(shared, self.id, &self.name, expected, seen).await?;
                 }
-                Err(format!("{}: `{}` failed: {err}", self.name, shown(argv)))
+                Err(ActionError::Ssh {
+                    context: format!("{}: `{}` failed", self.name, shown(argv)),
+                    source: Box::new(err),
+                })
             }
         }
     }
@@ -135,7 +129,7 @@ impl Server {
     /// (octal, `0600`), creating its directory: `install -D -m MODE
     /// /dev/stdin PATH` with the content on standard input, so nothing of
     /// it is ever on a command line.
-    pub async fn write_file(&self, shared: &Shared, path: &str, mode: &str, content: &[u8]) -> Result<(), String> {
+    pub async fn write_file(&self, shared: &Shared, path: &str, mode: &str, content: &[u8]) -> Result<(), ActionError> {
         let argv = ["install", "-D", "-m", mode, "/dev/stdin", path];
         let output = self.exec_with_input(shared, &argv, content).await?;
         if output.success() {
@@ -148,7 +142,12 @@ impl Server {
     /// standard input. Its output may echo the secret, so the transcript
     /// keeps the command and status only, and a failure says nothing of
     /// what it printed beyond its first line on stderr.
-    pub async fn exec_secret<S: AsRef<str>>(&self, shared: &Shared, argv: &[S], input: &[u8]) -> Result<(), String> {
+    pub async fn exec_secret<S: AsRef<str>>(
+        &self,
+        shared: &Shared,
+        argv: &[S],
+        input: &[u8],
+    ) -> Result<(), ActionError> {
         let output = self.send_input(shared, argv, input).await?;
         let mut kept = output.clone();
         kept.stdout = String::new();
@@ -168,7 +167,7 @@ impl Server {
         shared: &Shared,
         argv: &[S],
         input: &[u8],
-    ) -> Result<ExecOutput, String> {
+    ) -> Result<ExecOutput, ActionError> {
         let output = self.send_input(shared, argv, input).await?;
         super::transcript::record(&self.name, &shown(argv), &output);
         Ok(output)
@@ -176,20 +175,28 @@ impl Server {
 
     /// Runs `argv` with `input` on its standard input, recording nothing:
     /// the callers decide what the transcript may keep.
-    async fn send_input<S: AsRef<str>>(&self, shared: &Shared, argv: &[S], input: &[u8]) -> Result<ExecOutput, String> {
+    async fn send_input<S: AsRef<str>>(
+        &self,
+        shared: &Shared,
+        argv: &[S],
+        input: &[u8],
+    ) -> Result<ExecOutput, ActionError> {
         let fingerprint = self
             .fingerprint
             .as_ref()
-            .ok_or_else(|| format!("host {} has not been probed", self.name))?;
+            .ok_or_else(|| ActionError::Refused(format!("host {} has not been probed", self.name)))?;
         shared
             .ssh
             .exec_with_input(&self.target, fingerprint, argv, Some(input), COMMAND_TIMEOUT)
             .await
-            .map_err(|err| format!("{}: `{}` failed: {err}", self.name, shown(argv)))
+            .map_err(|err| ActionError::Ssh {
+                context: format!("{}: `{}` failed", self.name, shown(argv)),
+                source: Box::new(err),
+            })
     }
 
     /// Runs `argv`, which must exit with status 0; returns its stdout.
-    pub async fn check<S: AsRef<str>>(&self, shared: &Shared, argv: &[S]) -> Result<String, String> {
+    pub async fn check<S: AsRef<str>>(&self, shared: &Shared, argv: &[S]) -> Result<String, ActionError> {
         self.check_for(shared, argv, COMMAND_TIMEOUT).await
     }
 
@@ -199,7 +206,7 @@ impl Server {
         shared: &Shared,
         argv: &[S],
         timeout: Duration,
-    ) -> Result<String, String> {
+    ) -> Result<String, ActionError> {
         let output = self.exec_for(shared, argv, timeout).await?;
         if output.success() {
             return Ok(output.stdout);
@@ -209,7 +216,7 @@ impl Server {
 
     /// The error for `argv` having exited badly: host, command, status and
     /// what it printed on stderr (stdout when stderr is empty).
-    pub fn failed<S: AsRef<str>>(&self, argv: &[S], output: &ExecOutput) -> String {
+    pub fn failed<S: AsRef<str>>(&self, argv: &[S], output: &ExecOutput) -> ActionError {
         let status = match (&output.exit_status, &output.exit_signal) {
             (Some(code), _) => format!("status {code}"),
             (None, Some(signal)) => format!("signal {signal}"),
@@ -220,7 +227,7 @@ impl Server {
         } else {
             output.stderr.trim()
         };
-        format!("{}: `{}` exited with {status}: {said}", self.name, shown(argv))
+        ActionError::Command(format!("{}: `{}` exited with {status}: {said}", self.name, shown(argv)))
     }
 }
 
@@ -230,19 +237,25 @@ pub fn shown<S: AsRef<str>>(argv: &[S]) -> String {
 }
 
 /// Raises the `host_key_changed` alert of host `id` (once while active).
-pub async fn host_key_changed(shared: &Shared, id: Uuid, name: &str, expected: &str, seen: &str) -> Result<(), String> {
+pub async fn host_key_changed(
+    shared: &Shared,
+    id: Uuid,
+    name: &str,
+    expected: &str,
+    seen: &str,
+) -> Result<(), ActionError> {
     let message = format!(
         "host key of {name} changed: expected {expected}, the server presented {seen}; \
          Chroma refuses to connect until the key is checked"
     );
-    execute(
-        &shared.db,
-        "INSERT INTO alert (id, kind, severity, item, message)
-         VALUES ($1, 'host_key_changed', 'error', $2, $3)
-         ON CONFLICT (kind, item) WHERE cleared_at IS NULL DO NOTHING",
-        [Uuid::now_v7().into(), format!("host/{id}").into(), message.into()],
-    )
-    .await
-    .map_err(db_error("raise the host key alert"))?;
+    let alert = store::alerts::Raise {
+        kind: store::alerts::AlertKind::HostKeyChanged,
+        item: common::Item::Host(id),
+        message,
+        details: serde_json::json!({}),
+    };
+    store::alerts::raise(&shared.db, alert)
+        .await
+        .map_err(db_error("raise the host key alert"))?;
     Ok(())
 }

@@ -2,15 +2,15 @@
 //! A worker that lost its step (its heartbeat went stale and another worker
 //! claimed the next attempt) may still be running the action; what it saw
 //! is old news then, so its state writes must not land. Every recording
-//! `UPDATE` of an action goes through [`update`], which adds the condition
-//! that the step is still `running` this attempt.
+//! write of an action goes through [`update`], which passes the store the
+//! fence that the step is still `running` this attempt.
 
-use sea_orm::{ConnectionTrait, Value};
+use sea_orm::{ConnectionTrait, DbErr};
 use std::future::Future;
+use store::steps::Fence;
 use uuid::Uuid;
 
-use super::servers::db_error;
-use store::sql::{execute, query};
+use crate::error::{db_error, ActionError};
 
 /// The claim an action runs under.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,11 +25,18 @@ tokio::task_local! {
 
 impl StepAttempt {
     /// The error of a write refused because this attempt is stale.
-    pub fn taken_over(&self) -> String {
-        format!(
-            "attempt {} of step {} was taken over; not recording",
-            self.attempt, self.step_id
-        )
+    pub fn taken_over(&self) -> ActionError {
+        ActionError::TakenOver {
+            step_id: self.step_id,
+            attempt: self.attempt,
+        }
+    }
+
+    fn fence(self) -> Fence {
+        Fence {
+            step_id: self.step_id,
+            attempt: self.attempt,
+        }
     }
 }
 
@@ -44,43 +51,31 @@ pub fn current() -> Option<StepAttempt> {
     STEP.try_with(|step| *step).ok()
 }
 
-/// Runs the `UPDATE … WHERE …` statement `sql`, which must end with its
-/// condition (the fence is appended to it), and returns how many rows it
-/// changed. When nothing
-/// changed because the attempt is stale, fails with
+/// Runs the recording write `write`, given the fence of the current
+/// attempt (`None` outside a step), and returns how many rows it changed.
+/// When nothing changed because the attempt is stale, fails with
 /// [`StepAttempt::taken_over`]; `what` names the write in other errors.
-pub async fn update(
-    db: &impl ConnectionTrait,
-    what: &'static str,
-    sql: &str,
-    mut values: Vec<Value>,
-) -> Result<u64, String> {
-    let Some(step) = current() else {
-        return execute(db, sql, values).await.map_err(db_error(what));
-    };
-    let fenced = format!(
-        "{sql} AND EXISTS (SELECT 1 FROM step WHERE id = ${} AND attempts = ${} AND state = 'running')",
-        values.len() + 1,
-        values.len() + 2
-    );
-    values.extend([step.step_id.into(), step.attempt.into()]);
-    let changed = execute(db, &fenced, values).await.map_err(db_error(what))?;
-    if changed == 0 && !owns(db, step).await? {
-        return Err(step.taken_over());
+pub async fn update<C, W, F>(db: &C, what: &'static str, write: W) -> Result<u64, ActionError>
+where
+    C: ConnectionTrait,
+    W: FnOnce(Option<Fence>) -> F,
+    F: Future<Output = Result<u64, DbErr>>,
+{
+    let step = current();
+    let changed = write(step.map(StepAttempt::fence)).await.map_err(db_error(what))?;
+    if let Some(step) = step {
+        if changed == 0 && !owns(db, step).await? {
+            return Err(step.taken_over());
+        }
     }
     Ok(changed)
 }
 
 /// Whether `step` is still running this attempt.
-async fn owns(db: &impl ConnectionTrait, step: StepAttempt) -> Result<bool, String> {
-    let rows = query(
-        db,
-        "SELECT 1 AS one FROM step WHERE id = $1 AND attempts = $2 AND state = 'running'",
-        [step.step_id.into(), step.attempt.into()],
-    )
-    .await
-    .map_err(db_error("read the step"))?;
-    Ok(!rows.is_empty())
+async fn owns(db: &impl ConnectionTrait, step: StepAttempt) -> Result<bool, ActionError> {
+    store::steps::is_running_attempt(db, step.fence())
+        .await
+        .map_err(db_error("read the step"))
 }
 
 #[cfg(test)]
@@ -96,7 +91,7 @@ mod tests {
         assert_eq!(current(), None);
         assert_eq!(scope(step, async { current() }).await, Some(step));
         assert_eq!(
-            step.taken_over(),
+            step.taken_over().to_string(),
             format!("attempt 3 of step {} was taken over; not recording", Uuid::nil())
         );
     }

@@ -11,31 +11,24 @@ use plugin_host::validate;
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
-use super::servers::db_error;
+use crate::error::{db_error, ActionError};
 use crate::shared::Shared;
-use store::sql::query;
 
 /// Runs `action` with `args` on resource `resource_id`.
-pub async fn run(shared: &Shared, resource_id: Uuid, action: &str, args: &Map<String, Value>) -> Result<Value, String> {
-    let rows = query(
-        &shared.db,
-        "SELECT plugin, local_id FROM storage_resource WHERE id = $1 AND removed_at IS NULL",
-        [resource_id.into()],
-    )
-    .await
-    .map_err(db_error("read the storage resource"))?;
-    let row = rows
-        .first()
-        .ok_or_else(|| format!("storage resource {resource_id} is gone"))?;
-    let plugin: String = row
-        .try_get("", "plugin")
-        .map_err(db_error("read the storage resource"))?;
-    let local_id: String = row
-        .try_get("", "local_id")
-        .map_err(db_error("read the storage resource"))?;
+pub async fn run(
+    shared: &Shared,
+    resource_id: Uuid,
+    action: &str,
+    args: &Map<String, Value>,
+) -> Result<Value, ActionError> {
+    let (plugin, local_id) = store::storage::live_resource_of_plugin(&shared.db, resource_id)
+        .await
+        .map_err(db_error("read the storage resource"))?
+        .ok_or_else(|| ActionError::Refused(format!("storage resource {resource_id} is gone")))?;
     let path = shared.settings.plugin_dir.join(format!("{plugin}.json"));
-    let manifest = Manifest::load(&path).map_err(|e| format!("plugin {plugin}: {e}"))?;
-    let mut process = PluginProcess::spawn(&manifest).map_err(|e| format!("plugin {plugin}: {e}"))?;
+    let manifest = Manifest::load(&path).map_err(|e| ActionError::Refused(format!("plugin {plugin}: {e}")))?;
+    let mut process =
+        PluginProcess::spawn(&manifest).map_err(|e| ActionError::Command(format!("plugin {plugin}: {e}")))?;
     let outcome = configure(shared, &mut process, &plugin, &local_id, action, args).await;
     if let Err(e) = process.shutdown().await {
         tracing::warn!(plugin, "plugin did not stop cleanly: {e}");
@@ -50,8 +43,9 @@ async fn configure(
     local_id: &str,
     action: &str,
     args: &Map<String, Value>,
-) -> Result<Value, String> {
-    let failed = |e: &dyn std::fmt::Display| format!("plugin {plugin}: {e}");
+) -> Result<Value, ActionError> {
+    // The plugin's answer, whatever went wrong in talking to it.
+    let failed = |e: &dyn std::fmt::Display| ActionError::Command(format!("plugin {plugin}: {e}"));
     let hosts = plugin_host::service::hosts(&shared.db).await.map_err(|e| failed(&e))?;
     let params = InitializeParams {
         protocol: protocol::PROTOCOL_VERSION,
@@ -66,7 +60,7 @@ async fn configure(
         .map_err(|e| failed(&e))?;
     let def = validate::check_initialize(&answer, plugin).map_err(|e| failed(&format!("initialize: {e}")))?;
     if !def.has_level(Level::Configure) {
-        return Err(format!("plugin {plugin} offers no actions"));
+        return Err(ActionError::Refused(format!("plugin {plugin} offers no actions")));
     }
     let inventory = detect(process, &def).await.map_err(|e| failed(&e))?;
     let request = ConfigureParams {
@@ -94,10 +88,10 @@ async fn configure(
     Ok(json!({"plugin": plugin, "resource": local_id, "action": action, "message": done.message}))
 }
 
-async fn detect(process: &mut PluginProcess, def: &validate::Definition) -> Result<validate::Inventory, String> {
+async fn detect(process: &mut PluginProcess, def: &validate::Definition) -> Result<validate::Inventory, ActionError> {
     let answer = process
         .call(protocol::DETECT, json!({}), DETECT_LIMIT)
         .await
-        .map_err(|e| e.to_string())?;
-    validate::check_detect(def, &answer).map_err(|e| e.to_string())
+        .map_err(|e| ActionError::Command(e.to_string()))?;
+    validate::check_detect(def, &answer).map_err(|e| ActionError::Command(e.to_string()))
 }

@@ -1,14 +1,13 @@
 //! Targets and file systems as the actions read them from the database, and
 //! the one statement that records what a target was seen doing.
 
-use sea_orm::{DbErr, QueryResult};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::servers::{db_error, Server};
+use super::servers::Server;
 use super::{lsblk, step};
+use crate::error::{db_error, ActionError};
 use crate::shared::Shared;
-use store::sql::{execute, query};
 
 /// A target row.
 #[derive(Debug, Clone)]
@@ -49,41 +48,31 @@ pub struct FilesystemRow {
 
 impl TargetRow {
     /// Loads target `id` with its volume's serial.
-    pub async fn load(shared: &Shared, id: Uuid) -> Result<TargetRow, String> {
-        let rows = query(
-            &shared.db,
-            "SELECT t.kind, t.name, t.filesystem_id, t.target_index, t.volume_id, v.serial,
-                    t.primary_host_id, t.failover_host_ids, t.reformat, t.format_marker, t.ha_resource,
-                    t.format_options, t.zpool
-             FROM target t JOIN volume v ON v.id = t.volume_id WHERE t.id = $1",
-            [id.into()],
-        )
-        .await
-        .map_err(db_error("read the target"))?;
-        let row = rows.first().ok_or_else(|| format!("target {id} does not exist"))?;
-        Self::from_row(id, row).map_err(|e| format!("bad row for target {id}: {e}"))
-    }
-
-    fn from_row(id: Uuid, row: &QueryResult) -> Result<TargetRow, DbErr> {
+    pub async fn load(shared: &Shared, id: Uuid) -> Result<TargetRow, ActionError> {
+        let row = store::targets::for_action(&shared.db, id)
+            .await
+            .map_err(db_error("read the target"))?
+            .ok_or_else(|| ActionError::Bug(format!("target {id} does not exist")))?;
+        let format = row
+            .format_options
+            .map(serde_json::from_value)
+            .transpose()
+            .map_err(|e| ActionError::Bug(format!("bad row for target {id}: bad format options: {e}")))?;
         Ok(TargetRow {
             id,
-            kind: row.try_get("", "kind")?,
-            name: row.try_get("", "name")?,
-            filesystem_id: row.try_get("", "filesystem_id")?,
-            index: row.try_get("", "target_index")?,
-            volume_id: row.try_get("", "volume_id")?,
-            serial: row.try_get("", "serial")?,
-            primary: row.try_get("", "primary_host_id")?,
-            failovers: row.try_get("", "failover_host_ids")?,
-            reformat: row.try_get("", "reformat")?,
-            format_marker: row.try_get("", "format_marker")?,
-            ha_resource: row.try_get("", "ha_resource")?,
-            format: row
-                .try_get::<Option<serde_json::Value>>("", "format_options")?
-                .map(serde_json::from_value)
-                .transpose()
-                .map_err(|e| DbErr::Custom(format!("bad format options: {e}")))?,
-            zpool: row.try_get("", "zpool")?,
+            kind: row.kind,
+            name: row.name,
+            filesystem_id: row.filesystem_id,
+            index: row.target_index,
+            volume_id: row.volume_id,
+            serial: row.serial,
+            primary: row.primary_host_id,
+            failovers: row.failover_host_ids,
+            reformat: row.reformat,
+            format_marker: row.format_marker,
+            ha_resource: row.ha_resource,
+            format,
+            zpool: row.zpool,
         })
     }
 
@@ -101,28 +90,28 @@ impl TargetRow {
     }
 
     /// Loads the primary host first, then the failover hosts.
-    pub async fn hosts(&self, shared: &Shared) -> Result<Vec<Server>, String> {
+    pub async fn hosts(&self, shared: &Shared) -> Result<Vec<Server>, ActionError> {
         Server::load_all(shared, &self.host_ids()).await
     }
 
     /// The path of the target's volume on `host` now, found by its serial
     /// (`lsblk`): kernel names change across reboots, so the path recorded
     /// at probe time is only refreshed here, never trusted.
-    pub async fn device_on(&self, shared: &Shared, host: &Server) -> Result<String, String> {
+    pub async fn device_on(&self, shared: &Shared, host: &Server) -> Result<String, ActionError> {
         self.find_device(shared, host)
             .await?
-            .ok_or_else(|| format!("volume {} is not visible on {}", self.serial, host.name))
+            .ok_or_else(|| ActionError::Refused(format!("volume {} is not visible on {}", self.serial, host.name)))
     }
 
     /// Like [`Self::device_on`], but `None` when `host` does not see it.
     /// The path is the volume's stable by-id link (see [`lsblk`]).
-    pub async fn find_device(&self, shared: &Shared, host: &Server) -> Result<Option<String>, String> {
+    pub async fn find_device(&self, shared: &Shared, host: &Server) -> Result<Option<String>, ActionError> {
         Ok(self.find_volume(shared, host).await?.map(|v| v.path))
     }
 
     /// The volume as `host` sees it now (stable path and device node);
     /// refreshes the recorded device node.
-    pub async fn find_volume(&self, shared: &Shared, host: &Server) -> Result<Option<lsblk::Disk>, String> {
+    pub async fn find_volume(&self, shared: &Shared, host: &Server) -> Result<Option<lsblk::Disk>, ActionError> {
         let found = if self.zpool.is_some() {
             lsblk::vdev_of(shared, host, &self.serial).await?
         } else {
@@ -131,13 +120,9 @@ impl TargetRow {
         let Some(volume) = found else {
             return Ok(None);
         };
-        execute(
-            &shared.db,
-            "UPDATE volume_node SET path = $3 WHERE volume_id = $1 AND host_id = $2 AND path <> $3",
-            [self.volume_id.into(), host.id.into(), volume.device.clone().into()],
-        )
-        .await
-        .map_err(db_error("record the volume's path"))?;
+        store::volumes::refresh_path(&shared.db, self.volume_id, host.id, &volume.device)
+            .await
+            .map_err(db_error("record the volume's path"))?;
         Ok(Some(volume))
     }
 
@@ -149,33 +134,25 @@ impl TargetRow {
 
 impl FilesystemRow {
     /// Loads file system `id`.
-    pub async fn load(shared: &Shared, id: Uuid) -> Result<FilesystemRow, String> {
-        let rows = query(
-            &shared.db,
-            "SELECT name, mgs_id, conf_params FROM filesystem WHERE id = $1",
-            [id.into()],
-        )
-        .await
-        .map_err(db_error("read the file system"))?;
-        let row = rows.first().ok_or_else(|| format!("file system {id} does not exist"))?;
-        let bad = |e: DbErr| format!("bad row for file system {id}: {e}");
+    pub async fn load(shared: &Shared, id: Uuid) -> Result<FilesystemRow, ActionError> {
+        let row = store::filesystems::for_action(&shared.db, id)
+            .await
+            .map_err(db_error("read the file system"))?
+            .ok_or_else(|| ActionError::Bug(format!("file system {id} does not exist")))?;
         Ok(FilesystemRow {
-            name: row.try_get("", "name").map_err(bad)?,
-            mgs_id: row.try_get("", "mgs_id").map_err(bad)?,
-            conf_params: row.try_get("", "conf_params").map_err(bad)?,
+            name: row.name,
+            mgs_id: row.mgs_id,
+            conf_params: row.conf_params,
         })
     }
 }
 
 /// Records that target `id` was seen in `state`, mounted on `active` (or
 /// nowhere); fenced by the step attempt (see [`step::update`]).
-pub async fn record(shared: &Shared, id: Uuid, state: &str, active: Option<Uuid>) -> Result<(), String> {
-    step::update(
-        &shared.db,
-        "record the target's state",
-        "UPDATE target SET state = $2, active_host_id = $3 WHERE id = $1",
-        vec![id.into(), state.to_owned().into(), active.into()],
-    )
+pub async fn record(shared: &Shared, id: Uuid, state: &str, active: Option<Uuid>) -> Result<(), ActionError> {
+    step::update(&shared.db, "record the target's state", |fence| {
+        store::targets::record_seen_state(&shared.db, fence, id, state, active)
+    })
     .await?;
     Ok(())
 }

@@ -6,6 +6,8 @@ use serde_json::{json, Value};
 use std::cell::RefCell;
 use std::future::Future;
 
+use crate::error::ActionError;
+
 /// Most bytes of stdout or stderr kept per command.
 const MAX_TEXT: usize = 4_096;
 
@@ -14,31 +16,24 @@ tokio::task_local! {
 }
 
 /// An action that failed, with the commands it ran before failing.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ActionError {
-    pub error: String,
+#[derive(Debug, thiserror::Error)]
+#[error("{error}")]
+pub struct Failed {
+    pub error: ActionError,
     /// `{"commands": […]}`, or `None` when it ran none.
     pub output: Option<Value>,
 }
 
-impl std::fmt::Display for ActionError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.error)
-    }
-}
-
-impl std::error::Error for ActionError {}
-
 /// Runs an action, adding the commands it ran to its output as `commands`,
 /// whether it succeeds or fails.
-pub async fn capture(action: impl Future<Output = Result<Value, String>>) -> Result<Value, ActionError> {
+pub async fn capture(action: impl Future<Output = Result<Value, ActionError>>) -> Result<Value, Failed> {
     COMMANDS
         .scope(RefCell::new(Vec::new()), async move {
             let result = action.await;
             let commands = COMMANDS.with(|c| c.take());
             match result {
                 Ok(output) => Ok(with_commands(output, commands)),
-                Err(error) => Err(ActionError {
+                Err(error) => Err(Failed {
                     error,
                     output: (!commands.is_empty()).then(|| json!({ "commands": commands })),
                 }),
@@ -124,18 +119,18 @@ mod tests {
                 truncated: false,
             };
             record("oss1", "mount -t lustre /dev/sdb /mnt/x", &output);
-            Err("mount failed".to_owned())
+            Err(ActionError::Command("mount failed".to_owned()))
         })
         .await;
-        let err = failed.err().unwrap_or_else(|| ActionError {
-            error: String::new(),
+        let err = failed.err().unwrap_or_else(|| Failed {
+            error: ActionError::Bug(String::new()),
             output: None,
         });
         assert_eq!(err.to_string(), "mount failed");
         let output = err.output.unwrap_or_default();
         assert_eq!(output["commands"][0]["exit_status"], 16);
         assert_eq!(output["commands"][0]["stderr"], "busy\n");
-        let bare = capture(async { Err("no commands".to_owned()) }).await;
+        let bare = capture(async { Err(ActionError::Refused("no commands".to_owned())) }).await;
         assert_eq!(bare.err().map(|e| e.output), Some(None));
     }
 }

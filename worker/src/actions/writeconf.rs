@@ -16,6 +16,7 @@ use super::mkfs;
 use super::mounts;
 use super::targets::TargetRow;
 use super::zfs;
+use crate::error::ActionError;
 use crate::shared::Shared;
 
 /// The parameters NIDs are written as; everything else is kept.
@@ -50,19 +51,19 @@ fn tunefs_argv(spec: &mkfs::MkfsSpec, kept: &[String], device: &str) -> Vec<Stri
     argv
 }
 
-pub async fn run(shared: &Shared, target_id: Uuid) -> Result<Value, String> {
+pub async fn run(shared: &Shared, target_id: Uuid) -> Result<Value, ActionError> {
     let target = TargetRow::load(shared, target_id).await?;
     let hosts = target.hosts(shared).await?;
     let seen = mounts::locate(shared, &target, &hosts).await.complete(&target.name)?;
     if let Some((host, mount)) = seen.mounted {
-        return Err(format!(
+        return Err(ActionError::Refused(format!(
             "{} is mounted on {} at {}; a writeconf needs it unmounted",
             target.name, host.name, mount.dir
-        ));
+        )));
     }
     let host = hosts
         .first()
-        .ok_or_else(|| format!("{} has no primary host", target.name))?;
+        .ok_or_else(|| ActionError::Bug(format!("{} has no primary host", target.name)))?;
     let (device, _) = zfs::open(shared, &target, host).await?;
     let spec = mkfs::spec(shared, &target, &hosts, false).await?;
     let dryrun = host.check(shared, &["tunefs.lustre", "--dryrun", &device]).await?;

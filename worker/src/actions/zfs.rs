@@ -10,10 +10,11 @@
 
 use super::servers::Server;
 use super::targets::TargetRow;
+use crate::error::ActionError;
 use crate::shared::Shared;
 
 /// Whether `pool` is imported on `host` (`zpool list -H -o name POOL`).
-pub async fn imported(shared: &Shared, host: &Server, pool: &str) -> Result<bool, String> {
+pub async fn imported(shared: &Shared, host: &Server, pool: &str) -> Result<bool, ActionError> {
     let argv = ["zpool", "list", "-H", "-o", "name", pool];
     let out = host.exec(shared, &argv).await?;
     match out.exit_status {
@@ -26,7 +27,7 @@ pub async fn imported(shared: &Shared, host: &Server, pool: &str) -> Result<bool
 /// Imports `pool` on `host` unless it is imported there; whether it was
 /// imported now. An import zpool refuses (the pool is live on another
 /// server, or missing) fails naming why.
-pub async fn import(shared: &Shared, host: &Server, pool: &str) -> Result<bool, String> {
+pub async fn import(shared: &Shared, host: &Server, pool: &str) -> Result<bool, ActionError> {
     if imported(shared, host, pool).await? {
         return Ok(false);
     }
@@ -46,7 +47,7 @@ pub async fn import(shared: &Shared, host: &Server, pool: &str) -> Result<bool, 
 }
 
 /// Exports `pool` from `host` if it is imported there; whether it was.
-pub async fn export(shared: &Shared, host: &Server, pool: &str) -> Result<bool, String> {
+pub async fn export(shared: &Shared, host: &Server, pool: &str) -> Result<bool, ActionError> {
     if !imported(shared, host, pool).await? {
         return Ok(false);
     }
@@ -56,7 +57,7 @@ pub async fn export(shared: &Shared, host: &Server, pool: &str) -> Result<bool, 
 
 /// The dataset's `lustre:svname` (`fs1:OST0000` before registration),
 /// `None` when the dataset does not exist or has none.
-pub async fn svname(shared: &Shared, host: &Server, dataset: &str) -> Result<Option<String>, String> {
+pub async fn svname(shared: &Shared, host: &Server, dataset: &str) -> Result<Option<String>, ActionError> {
     let argv = ["zfs", "get", "-H", "-o", "value", "lustre:svname", dataset];
     let out = host.exec(shared, &argv).await?;
     match out.exit_status {
@@ -70,7 +71,7 @@ pub async fn svname(shared: &Shared, host: &Server, dataset: &str) -> Result<Opt
 /// there, which must be the target's: its volume's stable path (ldiskfs,
 /// label from blkid) or its dataset, its pool imported here first (ZFS,
 /// label from `lustre:svname`).
-pub async fn open(shared: &Shared, target: &TargetRow, host: &Server) -> Result<(String, Option<String>), String> {
+pub async fn open(shared: &Shared, target: &TargetRow, host: &Server) -> Result<(String, Option<String>), ActionError> {
     let (Some(pool), Some(dataset)) = (target.zpool.as_deref(), target.dataset()) else {
         let device = target.device_on(shared, host).await?;
         let found = super::contents::require_target(shared, target, host, &device).await?;
@@ -86,19 +87,19 @@ pub async fn open(shared: &Shared, target: &TargetRow, host: &Server) -> Result<
             // Not ours to keep: the partner may need it.
             let _ = export(shared, host, pool).await;
         }
-        return Err(format!(
+        return Err(ActionError::Refused(format!(
             "dataset {dataset} on {} is {}, not {}; refusing to mount it",
             host.name,
             label.map_or_else(|| "missing or not Lustre".to_owned(), |l| format!("labelled {l}")),
             target.name
-        ));
+        )));
     }
     Ok((dataset, label))
 }
 
 /// After `target` was unmounted on `host`: exports a ZFS target's pool so
 /// another server may import it.
-pub async fn release(shared: &Shared, target: &TargetRow, host: &Server) -> Result<(), String> {
+pub async fn release(shared: &Shared, target: &TargetRow, host: &Server) -> Result<(), ActionError> {
     if let Some(pool) = target.zpool.as_deref() {
         export(shared, host, pool).await?;
     }
@@ -108,7 +109,7 @@ pub async fn release(shared: &Shared, target: &TargetRow, host: &Server) -> Resu
 /// Exports a ZFS target's pool from whichever of `hosts` has it imported
 /// (the target being mounted nowhere): a redelivered unmount, or a
 /// removal, finds the pool an earlier attempt left behind.
-pub async fn release_anywhere(shared: &Shared, target: &TargetRow, hosts: &[Server]) -> Result<(), String> {
+pub async fn release_anywhere(shared: &Shared, target: &TargetRow, hosts: &[Server]) -> Result<(), ActionError> {
     if let Some(pool) = target.zpool.as_deref() {
         for host in hosts {
             export(shared, host, pool).await?;
@@ -120,41 +121,41 @@ pub async fn release_anywhere(shared: &Shared, target: &TargetRow, hosts: &[Serv
 /// `multihost` of `pool`, imported on `host`: `on` is what makes a forced
 /// import safe, and mkfs.lustre only sets it where the server has a
 /// hostid.
-pub async fn require_multihost(shared: &Shared, host: &Server, pool: &str) -> Result<(), String> {
+pub async fn require_multihost(shared: &Shared, host: &Server, pool: &str) -> Result<(), ActionError> {
     let value = host
         .check(shared, &["zpool", "get", "-H", "-o", "value", "multihost", pool])
         .await?;
     if value.trim() == "on" {
         return Ok(());
     }
-    Err(format!(
+    Err(ActionError::Refused(format!(
         "pool {pool} on {} has multihost {}: without it nothing stops two servers importing it at once; \
          give every server a unique hostid (`zgenhostid`) and run `zpool set multihost=on {pool}` there",
         host.name,
         value.trim()
-    ))
+    )))
 }
 
 /// Fails unless every one of `hosts` has its own, non-zero hostid
 /// (`hostid`, which reads `/etc/hostid`): multihost's activity check
 /// tells servers apart by it, so servers cloned with one hostid could
 /// import one pool at once.
-pub async fn require_hostids(shared: &Shared, hosts: &[Server]) -> Result<(), String> {
+pub async fn require_hostids(shared: &Shared, hosts: &[Server]) -> Result<(), ActionError> {
     let mut seen: Vec<(String, &str)> = Vec::new();
     for host in hosts {
         let id = host.check(shared, &["hostid"]).await?.trim().to_owned();
         if id.trim_start_matches('0').is_empty() {
-            return Err(format!(
+            return Err(ActionError::Refused(format!(
                 "{} has no hostid: ZFS cannot protect its pools from a second import; run `zgenhostid` there",
                 host.name
-            ));
+            )));
         }
         if let Some((_, other)) = seen.iter().find(|(seen_id, _)| *seen_id == id) {
-            return Err(format!(
+            return Err(ActionError::Refused(format!(
                 "{} and {other} share hostid {id} (cloned?): ZFS could import one pool on both; run \
                  `zgenhostid -f` on one of them",
                 host.name
-            ));
+            )));
         }
         seen.push((id, host.name.as_str()));
     }
@@ -165,10 +166,10 @@ pub async fn require_hostids(shared: &Shared, hosts: &[Server]) -> Result<(), St
 /// of the `zfs_member` that is the device itself or, as `zpool create`
 /// lays out a whole disk (a GPT with the pool in partition 1 and 8 MiB
 /// reserved in partition 9), one of its partitions. `None`: no pool.
-pub async fn member(shared: &Shared, host: &Server, device: &str) -> Result<Option<(String, String)>, String> {
+pub async fn member(shared: &Shared, host: &Server, device: &str) -> Result<Option<(String, String)>, ActionError> {
     let argv = ["lsblk", "-J", "-p", "-o", "NAME,FSTYPE,LABEL,UUID", device];
     let listing: serde_json::Value = serde_json::from_str(&host.check(shared, &argv).await?)
-        .map_err(|e| format!("{}: cannot parse {}: {e}", host.name, argv.join(" ")))?;
+        .map_err(|e| ActionError::Command(format!("{}: cannot parse {}: {e}", host.name, argv.join(" "))))?;
     Ok(find_member(&listing["blockdevices"]))
 }
 
@@ -184,7 +185,11 @@ fn find_member(nodes: &serde_json::Value) -> Option<(String, String)> {
 }
 
 /// Where `pool` is imported among `hosts`: the first that has it.
-pub async fn imported_on<'a>(shared: &Shared, hosts: &'a [Server], pool: &str) -> Result<Option<&'a Server>, String> {
+pub async fn imported_on<'a>(
+    shared: &Shared,
+    hosts: &'a [Server],
+    pool: &str,
+) -> Result<Option<&'a Server>, ActionError> {
     for host in hosts {
         if imported(shared, host, pool).await? {
             return Ok(Some(host));

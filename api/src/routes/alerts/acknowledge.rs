@@ -9,10 +9,11 @@
 use actix_web::{web, HttpResponse};
 use common::envelope::Envelope;
 use serde::{Deserialize, Serialize};
+use store::alerts::Acknowledge;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{AlertView, COLUMNS};
+use super::AlertView;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::routes::openapi::ErrorEnvelope;
@@ -20,24 +21,6 @@ use crate::state::AppState;
 
 /// Most alerts one bulk request names.
 const MAX_IDS: usize = 1000;
-
-/// Sets the acknowledgement of the alerts `which` selects (an SQL
-/// condition over `$2`) that have none, clearing failed-job alerts; `$1`
-/// is the user. Returns the rows changed.
-async fn mark(
-    db: &impl sea_orm::ConnectionTrait,
-    username: &str,
-    which: &str,
-    value: sea_orm::Value,
-) -> Result<Vec<sea_orm::QueryResult>, ApiError> {
-    let sql = format!(
-        "UPDATE alert SET acknowledged_at = now(), acknowledged_by = $1,
-             cleared_at = CASE WHEN kind IN ('job_failed', 'step_dead_lettered') THEN COALESCE(cleared_at, now()) ELSE cleared_at END
-         WHERE acknowledged_at IS NULL AND ({which})
-         RETURNING {COLUMNS}"
-    );
-    Ok(store::sql::query(db, &sql, [username.to_owned().into(), value]).await?)
-}
 
 /// Acknowledges one alert (200 and unchanged if it already was).
 #[utoipa::path(
@@ -57,9 +40,9 @@ pub async fn one(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = crate::routes::query::id(&path, "alert")?;
-    let changed = mark(&state.db, &caller.user.username, "id = $2", id.into()).await?;
-    let alert = match changed.first() {
-        Some(row) => AlertView::from_row(row)?,
+    let changed = store::alerts::acknowledge(&state.db, &caller.user.username, Acknowledge::One(id)).await?;
+    let alert = match changed.into_iter().next() {
+        Some(alert) => super::view(alert),
         None => super::load(&state.db, id)
             .await?
             .ok_or_else(|| ApiError::NotFound(format!("alert {id} does not exist")))?,
@@ -114,24 +97,20 @@ pub async fn many(
                     Some("ids"),
                 ));
             }
-            let missing = store::sql::query(
-                &state.db,
-                "SELECT w.id FROM unnest($1::uuid[]) AS w(id) WHERE NOT EXISTS (SELECT 1 FROM alert a WHERE a.id = w.id)",
-                [ids.clone().into()],
-            )
-            .await?
-            .iter()
-            .map(|r| r.try_get::<Uuid>("", "id").map(|id| id.to_string()))
-            .collect::<Result<Vec<_>, _>>()?;
+            let missing: Vec<String> = store::alerts::missing(&state.db, &ids)
+                .await?
+                .iter()
+                .map(Uuid::to_string)
+                .collect();
             if !missing.is_empty() {
                 return Err(ApiError::NotFound(format!(
                     "no alert {}; nothing was acknowledged",
                     missing.join(", ")
                 )));
             }
-            mark(&state.db, username, "id = ANY($2::uuid[])", ids.into()).await?
+            store::alerts::acknowledge(&state.db, username, Acknowledge::Many(ids)).await?
         }
-        (None, true) => mark(&state.db, username, "cleared_at IS NULL AND $2::boolean", true.into()).await?,
+        (None, true) => store::alerts::acknowledge(&state.db, username, Acknowledge::AllActive).await?,
         _ => {
             return Err(ApiError::bad(
                 "invalid_field",
@@ -140,9 +119,6 @@ pub async fn many(
             ))
         }
     };
-    let acknowledged = changed
-        .iter()
-        .map(|r| r.try_get::<Uuid>("", "id"))
-        .collect::<Result<Vec<_>, _>>()?;
+    let acknowledged = changed.iter().map(|a| a.id).collect();
     Ok(crate::respond::ok(AlertsAcknowledged { acknowledged }))
 }

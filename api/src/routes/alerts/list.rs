@@ -4,15 +4,16 @@ use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
 use common::envelope::Envelope;
 use serde::Deserialize;
+use store::alerts::{ListFilter, ListOrder};
 use utoipa::IntoParams;
 
-use super::{AlertView, COLUMNS};
+use super::AlertView;
 use crate::error::ApiError;
 use crate::routes::events::{check_time, contains_pattern};
 use crate::routes::openapi::ErrorEnvelope;
 use crate::routes::query::Paging;
 use crate::state::AppState;
-use crate::views::Page;
+use crate::views::{Page, PageMeta};
 
 /// Query parameters; any other is refused.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -78,9 +79,9 @@ pub async fn list(state: web::Data<AppState>, filters: web::Query<Filters>) -> R
         }
     }
     let order = match f.order_by.as_deref() {
-        None | Some("-raised_at") => "raised_at DESC, id DESC",
-        Some("raised_at") => "raised_at, id",
-        Some("severity") => "severity, raised_at DESC, id DESC",
+        None | Some("-raised_at") => ListOrder::Newest,
+        Some("raised_at") => ListOrder::Oldest,
+        Some("severity") => ListOrder::Severity,
         Some(other) => {
             return Err(ApiError::bad(
                 "invalid_query",
@@ -89,33 +90,29 @@ pub async fn list(state: web::Data<AppState>, filters: web::Query<Filters>) -> R
             ))
         }
     };
-    let filter = "($1::boolean IS NULL OR (cleared_at IS NULL) = $1) AND ($2::text IS NULL OR kind = $2)
-                  AND ($3::text IS NULL OR severity = $3) AND ($4::text IS NULL OR item = $4)
-                  AND ($5::boolean IS NULL OR (acknowledged_at IS NOT NULL) = $5)
-                  AND ($6::text IS NULL OR message ILIKE $6)
-                  AND ($7::timestamptz IS NULL OR raised_at >= $7)
-                  AND ($8::timestamptz IS NULL OR raised_at <= $8)";
-    let values = vec![
-        f.active.into(),
-        f.kind.clone().into(),
-        f.severity.clone().into(),
-        f.item.clone().into(),
-        f.acknowledged.into(),
-        f.q.as_deref().map(contains_pattern).into(),
-        f.since.into(),
-        f.until.into(),
-    ];
-    let selection = crate::routes::listing::Selection {
-        columns: COLUMNS,
-        table: "alert",
-        filter,
-        order,
-        values,
+    let filter = ListFilter {
+        active: f.active,
+        kind: f.kind,
+        severity: f.severity,
+        item: f.item,
+        acknowledged: f.acknowledged,
+        message_like: f.q.as_deref().map(contains_pattern),
+        since: f.since,
+        until: f.until,
     };
-    let (rows, meta) = crate::routes::listing::sql_page(&state.db, selection, limit, offset).await?;
-    let objects = rows
-        .iter()
-        .map(AlertView::from_row)
-        .collect::<Result<Vec<_>, sea_orm::DbErr>>()?;
+    let (alerts, total) = store::alerts::list(
+        &state.db,
+        &filter,
+        order,
+        i64::try_from(limit).unwrap_or(i64::MAX),
+        i64::try_from(offset).unwrap_or(i64::MAX),
+    )
+    .await?;
+    let objects = alerts.into_iter().map(super::view).collect();
+    let meta = PageMeta {
+        total_count: u64::try_from(total).unwrap_or(0),
+        limit,
+        offset,
+    };
     Ok(crate::respond::ok(Page { objects, meta }))
 }

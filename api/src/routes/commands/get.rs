@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::error::ApiError;
 use crate::routes::openapi::ErrorEnvelope;
 use crate::state::AppState;
-use crate::views::{CommandView, JobView, StepView};
+use crate::views::{self, CommandView, JobView, StepView};
 use store::entities::{command, job, step};
 
 /// Shows one command in full.
@@ -48,7 +48,7 @@ pub async fn load(db: &DatabaseConnection, id: Uuid) -> Result<CommandView, ApiE
         .all(db)
         .await?
     {
-        steps.entry(s.job_id).or_default().push(s.into());
+        steps.entry(s.job_id).or_default().push(views::step(s));
     }
     let jobs = jobs
         .into_iter()
@@ -56,9 +56,9 @@ pub async fn load(db: &DatabaseConnection, id: Uuid) -> Result<CommandView, ApiE
             let job_steps = steps.remove(&j.id).unwrap_or_default();
             JobView {
                 steps: Some(job_steps),
-                ..JobView::summary(j)
+                ..views::job_summary(j)
             }
         })
         .collect();
-    Ok(CommandView::new(found, jobs))
+    Ok(views::command(found, jobs))
 }

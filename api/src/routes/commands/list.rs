@@ -12,7 +12,7 @@ use crate::error::ApiError;
 use crate::routes::openapi::ErrorEnvelope;
 use crate::routes::query::Paging;
 use crate::state::AppState;
-use crate::views::{CommandView, JobView, Page, PageMeta};
+use crate::views::{self, CommandView, JobView, Page, PageMeta};
 use store::entities::{command, job};
 
 /// Query parameters; any other is refused.
@@ -92,13 +92,13 @@ pub async fn handle(state: web::Data<AppState>, query: web::Query<Filters>) -> R
         .all(&state.db)
         .await?
     {
-        jobs.entry(j.command_id).or_default().push(JobView::summary(j));
+        jobs.entry(j.command_id).or_default().push(views::job_summary(j));
     }
     let objects = commands
         .into_iter()
         .map(|c| {
             let command_jobs = jobs.remove(&c.id).unwrap_or_default();
-            CommandView::new(c, command_jobs)
+            views::command(c, command_jobs)
         })
         .collect();
     Ok(crate::respond::ok(Page {

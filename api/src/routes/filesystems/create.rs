@@ -20,7 +20,7 @@ use crate::error::ApiError;
 use crate::routes::openapi::ErrorEnvelope;
 use crate::routes::planning::{submit, DryRun, Planned, Submit};
 use crate::state::AppState;
-use store::sql::{execute, query};
+use store::filesystems::NameInUse;
 
 /// Most MDTs or OSTs one request may create.
 const MAX_TARGETS: usize = 1_000;
@@ -242,17 +242,10 @@ pub async fn handle(
 /// the configuration logs of a removed one of that name (its MGS refuses
 /// new targets of that name until `lctl erase_lcfg`).
 async fn taken(tx: &DatabaseTransaction, name: &FsName, mgs_id: Uuid) -> Result<(), ApiError> {
-    let rows = query(
-        tx,
-        "SELECT removed FROM filesystem WHERE name = $1 AND (NOT removed OR (mgs_id = $2 AND NOT logs_erased))",
-        [name.as_str().to_owned().into(), mgs_id.into()],
-    )
-    .await?;
-    let Some(row) = rows.first() else {
+    let Some(in_use) = store::filesystems::name_in_use(tx, name.as_str(), mgs_id).await? else {
         return Ok(());
     };
-    let removed: bool = row.try_get("", "removed")?;
-    Err(ApiError::Conflict(if removed {
+    Err(ApiError::Conflict(if in_use == NameInUse::LogsKept {
         format!(
             "the MGS still holds the configuration logs of the removed file system {}; choose another name",
             name.as_str()
@@ -264,18 +257,12 @@ async fn taken(tx: &DatabaseTransaction, name: &FsName, mgs_id: Uuid) -> Result<
 
 /// 409 unless the existing MGS is live and Chroma's to change.
 async fn check_existing_mgs(tx: &DatabaseTransaction, mgs_id: Uuid) -> Result<Option<FieldError>, ApiError> {
-    let rows = query(
-        tx,
-        "SELECT managed FROM target WHERE id = $1 AND kind = 'mgt' AND state <> 'removed'",
-        [mgs_id.into()],
-    )
-    .await?;
-    match rows.first() {
+    match store::targets::live_mgt_managed(tx, mgs_id).await? {
         None => Ok(Some(invalid("mgt.mgs_id".into(), format!("no MGS target {mgs_id}")))),
-        Some(row) if !row.try_get::<bool>("", "managed")? => Err(ApiError::Conflict(format!(
+        Some(false) => Err(ApiError::Conflict(format!(
             "MGS {mgs_id} is monitored only: Chroma did not create it and does not change it"
         ))),
-        Some(_) => Ok(None),
+        Some(true) => Ok(None),
     }
 }
 
@@ -284,19 +271,10 @@ async fn check_existing_mgs(tx: &DatabaseTransaction, mgs_id: Uuid) -> Result<Op
 async fn one_mgs_per_host(tx: &DatabaseTransaction, mgt: &NewTarget) -> Result<(), ApiError> {
     let mut hosts = vec![mgt.primary];
     hosts.extend(mgt.failover.iter().copied());
-    let rows = query(
-        tx,
-        "SELECT COALESCE(h.nodename, h.address) AS host FROM target t JOIN host h
-            ON h.id = t.primary_host_id OR h.id = ANY(t.failover_host_ids)
-         WHERE t.kind = 'mgt' AND t.state <> 'removed' AND h.id = ANY($1)",
-        [hosts.into()],
-    )
-    .await?;
-    match rows.first() {
+    match store::targets::mgs_host_among(tx, hosts).await? {
         None => Ok(()),
-        Some(row) => Err(ApiError::Conflict(format!(
-            "{} already serves an MGS, and a server runs one MGS at a time; use \"mgt\": {{\"mgs_id\"}}",
-            row.try_get::<String>("", "host")?
+        Some(host) => Err(ApiError::Conflict(format!(
+            "{host} already serves an MGS, and a server runs one MGS at a time; use \"mgt\": {{\"mgs_id\"}}"
         ))),
     }
 }
@@ -384,18 +362,10 @@ async fn check_targets(
         return Err(ApiError::Validation(errors));
     }
     let volumes: Vec<Uuid> = targets.iter().map(|t| t.volume_id).collect();
-    let used = query(
-        tx,
-        "SELECT v.serial, t.name FROM target t JOIN volume v ON v.id = t.volume_id
-         WHERE t.volume_id = ANY($1) AND t.state <> 'removed'",
-        [volumes.into()],
-    )
-    .await?;
-    if let Some(r) = used.first() {
-        let serial: String = r.try_get("", "serial")?;
-        let holder: String = r.try_get("", "name")?;
+    if let Some(used) = store::targets::used_volume_among(tx, volumes).await? {
         return Err(ApiError::Conflict(format!(
-            "volume {serial} is already used by {holder}"
+            "volume {} is already used by {}",
+            used.serial, used.target
         )));
     }
     if let Some(mgt) = targets.iter().find(|t| t.kind == TargetKind::Mgt) {
@@ -415,17 +385,11 @@ async fn check_target(
     field: &str,
     t: &TargetRequest,
 ) -> Result<Result<(Uuid, Vec<Uuid>), Vec<FieldError>>, ApiError> {
-    let rows = query(
-        tx,
-        "SELECT n.host_id, h.state FROM volume_node n JOIN host h ON h.id = n.host_id
-         WHERE n.volume_id = $1 ORDER BY COALESCE(h.nodename, h.address), h.port",
-        [t.volume_id.into()],
-    )
-    .await?;
-    let nodes: Vec<(Uuid, String)> = rows
-        .iter()
-        .map(|r| Ok((r.try_get("", "host_id")?, r.try_get("", "state")?)))
-        .collect::<Result<_, sea_orm::DbErr>>()?;
+    let nodes: Vec<(Uuid, String)> = store::volumes::seen_by(tx, t.volume_id)
+        .await?
+        .into_iter()
+        .map(|n| (n.host_id, n.state))
+        .collect();
     if nodes.is_empty() {
         return Ok(Err(vec![invalid(
             format!("{field}.volume_id"),
@@ -479,25 +443,16 @@ async fn without_zfs(
 ) -> Result<Option<FieldError>, ApiError> {
     let mut ids = vec![primary];
     ids.extend(failover);
-    let rows = query(
-        tx,
-        "SELECT COALESCE(h.nodename, h.address) AS name, c->>'message' AS message
-         FROM host h CROSS JOIN LATERAL jsonb_array_elements(COALESCE(h.preflight->'checks', '[]'::jsonb)) c
-         WHERE h.id = ANY($1) AND c->>'name' = 'zfs' AND c->>'status' <> 'pass'
-         ORDER BY array_position($1, h.id) LIMIT 1",
-        [ids.into()],
-    )
-    .await?;
-    let Some(row) = rows.first() else {
+    let Some(host) = store::hosts::first_without_zfs(tx, ids).await? else {
         return Ok(None);
     };
-    let name: String = row.try_get("", "name")?;
-    let message: Option<String> = row.try_get("", "message")?;
     Ok(Some(invalid(
         format!("{field}.backfstype"),
         format!(
-            "host {name} cannot run a ZFS target: {}",
-            message.unwrap_or_else(|| "its pre-flight check zfs did not pass".into())
+            "host {} cannot run a ZFS target: {}",
+            host.name,
+            host.message
+                .unwrap_or_else(|| "its pre-flight check zfs did not pass".into())
         ),
     )))
 }
@@ -511,48 +466,36 @@ async fn insert(
     conf_params: &BTreeMap<String, String>,
     targets: &mut [NewTarget],
 ) -> Result<(), ApiError> {
-    let insert_target = "INSERT INTO target (id, kind, filesystem_id, target_index, name, volume_id, primary_host_id,
-                                             failover_host_ids, reformat, ha_mode, ha_resource, format_options,
-                                             backfstype, zpool)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
     targets.sort_by_key(|t| t.kind != TargetKind::Mgt);
     let mut rest = targets.iter();
     if let Some(mgt) = targets.first().filter(|t| t.kind == TargetKind::Mgt) {
         rest.next();
-        execute(tx, insert_target, target_values(mgt, None)).await?;
+        store::targets::insert(tx, &stored(mgt, None)).await?;
     }
     let params = serde_json::to_value(conf_params).map_err(|e| ApiError::Internal(e.into()))?;
-    execute(
-        tx,
-        "INSERT INTO filesystem (id, name, mgs_id, conf_params) VALUES ($1, $2, $3, $4)",
-        [id.into(), name.as_str().to_owned().into(), mgs_id.into(), params.into()],
-    )
-    .await?;
+    store::filesystems::insert(tx, id, name.as_str(), mgs_id, params).await?;
     for t in rest {
-        execute(tx, insert_target, target_values(t, Some(id))).await?;
+        store::targets::insert(tx, &stored(t, Some(id))).await?;
     }
     Ok(())
 }
 
-fn target_values(t: &NewTarget, filesystem: Option<Uuid>) -> Vec<sea_orm::Value> {
-    vec![
-        t.id.into(),
-        t.kind.as_str().to_owned().into(),
-        filesystem.into(),
-        t.index.map(i32::from).into(),
-        t.name.clone().into(),
-        t.volume_id.into(),
-        t.primary.into(),
-        t.failover.clone().into(),
-        t.reformat.into(),
-        if t.ha_resource.is_some() { "pacemaker" } else { "none" }
-            .to_owned()
-            .into(),
-        t.ha_resource.clone().into(),
-        t.format.as_ref().and_then(|f| serde_json::to_value(f).ok()).into(),
-        t.backfstype.as_str().to_owned().into(),
-        (t.backfstype == Backfstype::Zfs)
-            .then(|| common::zfs::pool_name(&t.name, t.id))
-            .into(),
-    ]
+/// The row to store for `t`, in file system `filesystem` (None: a new MGT).
+fn stored(t: &NewTarget, filesystem: Option<Uuid>) -> store::targets::NewTarget {
+    store::targets::NewTarget {
+        id: t.id,
+        kind: t.kind.as_str().to_owned(),
+        filesystem_id: filesystem,
+        index: t.index.map(i32::from),
+        name: t.name.clone(),
+        volume_id: t.volume_id,
+        primary_host_id: t.primary,
+        failover_host_ids: t.failover.clone(),
+        reformat: t.reformat,
+        ha_mode: if t.ha_resource.is_some() { "pacemaker" } else { "none" }.to_owned(),
+        ha_resource: t.ha_resource.clone(),
+        format_options: t.format.as_ref().and_then(|f| serde_json::to_value(f).ok()),
+        backfstype: t.backfstype.as_str().to_owned(),
+        zpool: (t.backfstype == Backfstype::Zfs).then(|| common::zfs::pool_name(&t.name, t.id)),
+    }
 }

@@ -48,10 +48,13 @@ pub struct Filters {
 pub async fn handle(state: web::Data<AppState>, query: web::Query<Filters>) -> Result<HttpResponse, ApiError> {
     let f = query.into_inner();
     crate::routes::query::text(f.name.as_deref(), "name")?;
-    let filesystems = super::load(
+    let filesystems = store::filesystems::views(
         &state.db,
-        "($1 OR NOT f.removed) AND ($2::text IS NULL OR f.name = $2) AND ($3::bool IS NULL OR f.managed = $3)",
-        vec![f.removed.into(), f.name.into(), f.managed.into()],
+        store::filesystems::FilesystemSelection::Matching {
+            removed: f.removed,
+            name: f.name,
+            managed: f.managed,
+        },
     )
     .await?;
     let paging = Paging {

@@ -31,7 +31,6 @@ use crate::routes::openapi::ErrorEnvelope;
 use crate::routes::planning::{respond, submit, DryRun, Planned, Submit};
 use crate::routes::query::id;
 use crate::state::AppState;
-use store::sql::{execute, query};
 
 /// The body of a change.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -138,19 +137,9 @@ async fn views(
                 .collect()
         })
         .unwrap_or_default();
-    let rows = query(
-        &state.db,
-        "SELECT key, llog_value, live_value, observed_at FROM param_observation WHERE filesystem_id = $1",
-        [fs_id.into()],
-    )
-    .await?;
     let mut observed = BTreeMap::new();
-    for row in rows {
-        let key: String = row.try_get("", "key")?;
-        let llog: Option<String> = row.try_get("", "llog_value")?;
-        let live: Option<String> = row.try_get("", "live_value")?;
-        let at: chrono::DateTime<chrono::Utc> = row.try_get("", "observed_at")?;
-        observed.insert(key, (llog, live, at));
+    for o in store::params::observations(&state.db, fs_id).await? {
+        observed.insert(o.key, (o.llog_value, o.live_value, o.observed_at));
     }
     let keys: BTreeSet<&String> = stored.keys().chain(observed.keys()).collect();
     let mut out = Vec::new();
@@ -272,18 +261,11 @@ pub async fn put_for_target(
 /// The file system and name of the target `path` names.
 async fn target_of(state: &AppState, path: &str) -> Result<(Uuid, String), ApiError> {
     let target_id = id(path, "target")?;
-    let rows = query(
-        &state.db,
-        "SELECT filesystem_id, name FROM target WHERE id = $1",
-        [target_id.into()],
-    )
-    .await?;
-    let row = rows
-        .first()
+    let target = store::targets::name_and_filesystem(&state.db, target_id)
+        .await?
         .ok_or_else(|| ApiError::NotFound(format!("target {target_id} does not exist")))?;
-    let fs_id: Option<Uuid> = row.try_get("", "filesystem_id")?;
-    let name: String = row.try_get("", "name")?;
-    let fs_id = fs_id.ok_or_else(|| {
+    let name = target.name;
+    let fs_id = target.filesystem_id.ok_or_else(|| {
         ApiError::bad(
             "invalid_target",
             format!("{name} is a management target; its parameters belong to the file systems it serves"),
@@ -335,12 +317,7 @@ async fn set(
     let keys: Vec<String> = values.keys().cloned().collect();
     let tx = state.db.begin().await?;
     store::domain::lock_planning(&tx).await?;
-    execute(
-        &tx,
-        "UPDATE filesystem SET conf_params = conf_params || $2 WHERE id = $1",
-        [fs_id.into(), serde_json::Value::Object(values).into()],
-    )
-    .await?;
+    store::params::store_values(&tx, fs_id, serde_json::Value::Object(values)).await?;
     let planned = submit(Submit {
         goal: Goal::ApplyConfParams(fs_id),
         message: format!("Set {} on {}", keys.join(", "), fs.name),
@@ -390,7 +367,7 @@ pub async fn adopt(
     // its way: adopting would overwrite what that job is about to apply.
     let tx = state.db.begin().await?;
     store::domain::lock_planning(&tx).await?;
-    let pending = store::domain::unfinished_work(&tx, vec![format!("filesystem/{fs_id}")]).await?;
+    let pending = store::domain::unfinished_work(&tx, vec![common::Item::Filesystem(fs_id).to_string()]).await?;
     if let Some((_, description, command)) = pending.first() {
         return Err(ApiError::Conflict(format!(
             "{description} (command {command}) has not finished; adopt the log's values once it has"
@@ -424,12 +401,7 @@ pub async fn adopt(
             None => unset.push(p.key.clone()),
         }
     }
-    execute(
-        &tx,
-        "UPDATE filesystem SET conf_params = (conf_params - $3::text[]) || $2 WHERE id = $1",
-        [fs_id.into(), serde_json::Value::Object(set).into(), unset.into()],
-    )
-    .await?;
+    store::params::replace_values(&tx, fs_id, serde_json::Value::Object(set), unset).await?;
     tx.commit().await?;
     let fs = super::load_one(&state.db, fs_id).await?;
     Ok(ok(views(&state, fs_id, &fs.name, &fs.conf_params, None).await?))

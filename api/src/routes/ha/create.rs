@@ -19,7 +19,6 @@ use crate::error::ApiError;
 use crate::routes::openapi::ErrorEnvelope;
 use crate::routes::query::id;
 use crate::state::AppState;
-use store::sql::{execute, query};
 
 /// Most members a cluster may have (Pacemaker supports 32 corosync nodes).
 const MAX_MEMBERS: usize = 32;
@@ -152,35 +151,26 @@ fn check_fencing(fencing: &FencingRequest, members: &[Uuid], errors: &mut Vec<Fi
 /// Checks the members in the database: managed, HA stack installed, in no
 /// other live cluster.
 async fn check_members(tx: &DatabaseTransaction, ids: &[Uuid], errors: &mut Vec<FieldError>) -> Result<(), ApiError> {
-    let rows = query(
-        tx,
-        "SELECT h.id, h.state, h.pacemaker_version IS NOT NULL AS pacemaker, h.corosync_version IS NOT NULL AS corosync,
-                c.name AS cluster
-         FROM host h LEFT JOIN ha_cluster c ON c.id = h.ha_cluster_id AND c.state <> 'removed'
-         WHERE h.id = ANY($1)",
-        [ids.to_vec().into()],
-    )
-    .await?;
+    let found = store::ha::candidates(tx, ids).await?;
     for (i, host) in ids.iter().enumerate() {
         let field = format!("host_ids[{i}]");
         if ids[..i].contains(host) {
             errors.push(invalid(&field, "host named twice"));
             continue;
         }
-        let Some(r) = rows.iter().find(|r| r.try_get::<Uuid>("", "id").ok() == Some(*host)) else {
+        let Some(c) = found.iter().find(|c| c.host_id == *host) else {
             errors.push(invalid(&field, format!("no host {host}")));
             continue;
         };
-        let state: String = r.try_get("", "state")?;
-        if state != "managed" {
-            errors.push(invalid(&field, format!("host {host} is {state}, not managed")));
+        if c.state != "managed" {
+            errors.push(invalid(&field, format!("host {host} is {}, not managed", c.state)));
         }
-        for (tool, column) in [("Pacemaker", "pacemaker"), ("corosync", "corosync")] {
-            if !r.try_get::<bool>("", column)? {
+        for (tool, installed) in [("Pacemaker", c.pacemaker), ("corosync", c.corosync)] {
+            if !installed {
                 errors.push(invalid(&field, format!("host {host} has no {tool} installed (probed)")));
             }
         }
-        if let Some(cluster) = r.try_get::<Option<String>>("", "cluster")? {
+        if let Some(cluster) = &c.cluster {
             errors.push(invalid(
                 &field,
                 format!("host {host} is already a member of HA cluster {cluster}"),
@@ -192,8 +182,8 @@ async fn check_members(tx: &DatabaseTransaction, ids: &[Uuid], errors: &mut Vec<
 
 /// The setup command of cluster `id` (members locked for writing).
 fn setup_command(id: Uuid, name: &str, members: &[Uuid]) -> NewCommand {
-    let mut locks = vec![(format!("ha_cluster/{id}"), true)];
-    locks.extend(members.iter().map(|m| (format!("host/{m}"), true)));
+    let mut locks = vec![(common::Item::HaCluster(id).to_string(), true)];
+    locks.extend(members.iter().map(|m| (common::Item::Host(*m).to_string(), true)));
     NewCommand {
         message: format!("Set up HA cluster {name}"),
         jobs: vec![NewJob {
@@ -218,7 +208,7 @@ async fn submit(
     command: NewCommand,
 ) -> Result<HttpResponse, ApiError> {
     let stored = store::commands::insert(&tx, &command).await?;
-    let cluster = super::load(&tx, "c.id = $1", vec![id.into()])
+    let cluster = store::ha::cluster_views(&tx, store::ha::ClusterSelection::Id(id))
         .await?
         .into_iter()
         .next()
@@ -282,13 +272,7 @@ pub async fn handle(state: web::Data<AppState>, body: web::Json<ClusterRequest>)
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    let taken = query(
-        &tx,
-        "SELECT 1 FROM ha_cluster WHERE name = $1",
-        [request.name.clone().into()],
-    )
-    .await?;
-    if !taken.is_empty() {
+    if store::ha::name_taken(&tx, &request.name).await? {
         return Err(ApiError::Conflict(format!(
             "an HA cluster named {} exists",
             request.name
@@ -296,24 +280,9 @@ pub async fn handle(state: web::Data<AppState>, body: web::Json<ClusterRequest>)
     }
     let id = Uuid::now_v7();
     let authkey: Vec<u8> = (0..AUTHKEY_BYTES).map(|_| rand::random::<u8>()).collect();
-    execute(
-        &tx,
-        "INSERT INTO ha_cluster (id, name, fencing, authkey) VALUES ($1, $2, $3, $4)",
-        [
-            id.into(),
-            request.name.clone().into(),
-            fencing_json(&request.fencing)?.into(),
-            authkey.into(),
-        ],
-    )
-    .await?;
+    store::ha::insert_cluster(&tx, id, &request.name, fencing_json(&request.fencing)?, authkey).await?;
     for host in &request.host_ids {
-        execute(
-            &tx,
-            "UPDATE host SET ha_cluster_id = $2, ha_ring0_addr = $3 WHERE id = $1",
-            [(*host).into(), id.into(), request.ring0_addrs.get(host).cloned().into()],
-        )
-        .await?;
+        store::ha::add_member(&tx, *host, id, request.ring0_addrs.get(host).cloned()).await?;
     }
     let command = setup_command(id, &request.name, &request.host_ids);
     submit(&state, tx, id, command).await
@@ -342,37 +311,21 @@ pub async fn configure(
     let request = body.into_inner();
     let tx = state.db.begin().await?;
     store::domain::lock_planning(&tx).await?;
-    let rows = query(
-        &tx,
-        "SELECT name FROM ha_cluster WHERE id = $1 AND state <> 'removed'",
-        [id.into()],
-    )
-    .await?;
-    let name: String = rows
-        .first()
-        .ok_or_else(|| ApiError::NotFound(format!("no HA cluster {id}")))?
-        .try_get("", "name")?;
-    let members: Vec<Uuid> = query(
-        &tx,
-        "SELECT id FROM host WHERE ha_cluster_id = $1 AND state <> 'removed' ORDER BY id",
-        [id.into()],
-    )
-    .await?
-    .iter()
-    .map(|r| r.try_get("", "id"))
-    .collect::<Result<_, _>>()?;
+    let name = store::ha::live_name(&tx, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no HA cluster {id}")))?;
+    let members: Vec<Uuid> = store::ha::cluster_members(&tx, id)
+        .await?
+        .into_iter()
+        .map(|m| m.host_id)
+        .collect();
     if let Some(fencing) = &request.fencing {
         let mut errors = Vec::new();
         check_fencing(fencing, &members, &mut errors);
         if !errors.is_empty() {
             return Err(ApiError::Validation(errors));
         }
-        execute(
-            &tx,
-            "UPDATE ha_cluster SET fencing = $2 WHERE id = $1",
-            [id.into(), fencing_json(fencing)?.into()],
-        )
-        .await?;
+        store::ha::set_fencing(&tx, id, fencing_json(fencing)?).await?;
     }
     let command = setup_command(id, &name, &members);
     submit(&state, tx, id, command).await

@@ -40,7 +40,7 @@ pub struct Filters {
 )]
 pub async fn handle(state: web::Data<AppState>, query: web::Query<Filters>) -> Result<HttpResponse, ApiError> {
     let f = query.into_inner();
-    let clusters = super::load(&state.db, "c.state <> 'removed'", vec![]).await?;
+    let clusters = store::ha::cluster_views(&state.db, store::ha::ClusterSelection::Live).await?;
     let paging = Paging {
         limit: f.limit,
         offset: f.offset,
@@ -67,7 +67,7 @@ pub async fn handle(state: web::Data<AppState>, query: web::Query<Filters>) -> R
 )]
 pub async fn get(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let id = id(&path, "HA cluster")?;
-    let cluster = super::load(&state.db, "c.id = $1", vec![id.into()])
+    let cluster = store::ha::cluster_views(&state.db, store::ha::ClusterSelection::Id(id))
         .await?
         .into_iter()
         .next()

@@ -5,111 +5,10 @@
 pub mod create;
 pub mod list;
 
-use serde::Serialize;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::error::ApiError;
-use store::sql::query;
-
-/// A member of an HA cluster.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct ClusterMember {
-    pub host_id: Uuid,
-    pub nodename: Option<String>,
-    /// Its Pacemaker node name, once Pacemaker runs there.
-    pub ha_node: Option<String>,
-    /// Its corosync ring address.
-    pub ring0_addr: String,
-}
-
-/// An HA cluster as the API shows it.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct ClusterView {
-    pub id: Uuid,
-    pub name: String,
-    /// `pending` until its setup job has run, then `configured`.
-    pub state: String,
-    pub members: Vec<ClusterMember>,
-    /// The fencing asked for: `{"disabled": true}` or `{"devices": [...]}`
-    /// (device parameters are not shown: they hold BMC passwords).
-    #[schema(value_type = Object)]
-    pub fencing: serde_json::Value,
-    /// As Pacemaker last showed it; null before the first look.
-    pub stonith_enabled: Option<bool>,
-    pub fence_devices: i32,
-    pub quorate: Option<bool>,
-    pub seen_at: Option<chrono::DateTime<chrono::Utc>>,
-    pub created_at: chrono::DateTime<chrono::Utc>,
-}
-
-/// Clusters matching `filter` (a WHERE clause over `c.` and `$1`…), by name.
-pub async fn load(
-    db: &impl sea_orm::ConnectionTrait,
-    filter: &str,
-    values: Vec<sea_orm::Value>,
-) -> Result<Vec<ClusterView>, sea_orm::DbErr> {
-    let rows = query(
-        db,
-        &format!(
-            "SELECT c.id, c.name, c.state, c.fencing, c.stonith_enabled, c.fence_devices, c.quorate, c.seen_at,
-                    c.created_at
-             FROM ha_cluster c WHERE {filter} ORDER BY c.name"
-        ),
-        values,
-    )
-    .await?;
-    let mut clusters = Vec::with_capacity(rows.len());
-    for r in rows {
-        let id: Uuid = r.try_get("", "id")?;
-        let members = query(
-            db,
-            "SELECT id, nodename, ha_node, COALESCE(ha_ring0_addr, address) AS ring0 FROM host
-             WHERE ha_cluster_id = $1 AND state <> 'removed' ORDER BY id",
-            [id.into()],
-        )
-        .await?
-        .iter()
-        .map(|m| {
-            Ok(ClusterMember {
-                host_id: m.try_get("", "id")?,
-                nodename: m.try_get("", "nodename")?,
-                ha_node: m.try_get("", "ha_node")?,
-                ring0_addr: m.try_get("", "ring0")?,
-            })
-        })
-        .collect::<Result<Vec<_>, sea_orm::DbErr>>()?;
-        let fencing: serde_json::Value = r.try_get("", "fencing")?;
-        clusters.push(ClusterView {
-            id,
-            name: r.try_get("", "name")?,
-            state: r.try_get("", "state")?,
-            members,
-            fencing: redact(fencing),
-            stonith_enabled: r.try_get("", "stonith_enabled")?,
-            fence_devices: r.try_get("", "fence_devices")?,
-            quorate: r.try_get("", "quorate")?,
-            seen_at: r.try_get("", "seen_at")?,
-            created_at: r.try_get("", "created_at")?,
-        });
-    }
-    Ok(clusters)
-}
-
-/// The fencing as shown: each device's agent and host, and the names of
-/// its parameters without their values.
-fn redact(mut fencing: serde_json::Value) -> serde_json::Value {
-    if let Some(devices) = fencing.get_mut("devices").and_then(|d| d.as_array_mut()) {
-        for d in devices {
-            if let Some(params) = d.get_mut("params").and_then(|p| p.as_object_mut()) {
-                for v in params.values_mut() {
-                    *v = serde_json::Value::String("********".into());
-                }
-            }
-        }
-    }
-    fencing
-}
+pub use api_types::ha::{ClusterMember, ClusterView};
 
 /// Whether a new target on `primary` with `failover` servers is kept by
 /// Pacemaker: yes when it has a failover server and every one of its
@@ -131,26 +30,16 @@ pub async fn pacemaker_ready(
     }
     let mut ids = vec![primary];
     ids.extend_from_slice(failover);
-    let rows = query(
-        db,
-        "SELECT h.id, COALESCE(h.nodename, h.address) AS label,
-                h.pacemaker_version IS NOT NULL AND h.corosync_version IS NOT NULL AS has_stack,
-                c.id AS cluster_id, c.name AS cluster, c.state, c.stonith_enabled, c.fence_devices
-         FROM host h LEFT JOIN ha_cluster c ON c.id = h.ha_cluster_id
-         WHERE h.id = ANY($1)",
-        [ids.into()],
-    )
-    .await?;
+    let rows = store::ha::target_servers(db, ids).await?;
     let mut clusters = std::collections::BTreeSet::new();
     let mut outside = Vec::new();
     let mut bare = Vec::new();
     for r in &rows {
-        let label: String = r.try_get("", "label")?;
-        if r.try_get::<Option<Uuid>>("", "cluster_id")?.is_some() {
-            clusters.insert(r.try_get::<Uuid>("", "cluster_id")?);
+        if let Some(id) = r.cluster_id {
+            clusters.insert(id);
         }
-        if !r.try_get::<bool>("", "has_stack")? {
-            bare.push(label);
+        if !r.has_stack {
+            bare.push(r.label.clone());
         }
     }
     let refuse = |why: String| Err(ApiError::Conflict(format!("{target} cannot be created: {why}")));
@@ -169,12 +58,11 @@ pub async fn pacemaker_ready(
     }
     clusters.clear();
     for r in &rows {
-        let label: String = r.try_get("", "label")?;
-        match r.try_get::<Option<Uuid>>("", "cluster_id")? {
+        match r.cluster_id {
             Some(id) => {
                 clusters.insert(id);
             }
-            None => outside.push(label),
+            None => outside.push(r.label.clone()),
         }
     }
     if !outside.is_empty() {
@@ -188,15 +76,17 @@ pub async fn pacemaker_ready(
         return refuse("its servers are members of different HA clusters".into());
     }
     let r = &rows[0];
-    let cluster: String = r.try_get("", "cluster")?;
-    let state: String = r.try_get("", "state")?;
+    // Every server here belongs to the cluster, so its columns are set.
+    let unset = || ApiError::Internal(anyhow::anyhow!("HA cluster of {} has no name or state", r.label));
+    let cluster = r.cluster.clone().ok_or_else(unset)?;
+    let state = r.cluster_state.clone().ok_or_else(unset)?;
     if state != "configured" {
         return refuse(format!(
             "HA cluster {cluster} is {state}: its setup job has not finished"
         ));
     }
-    let stonith: Option<bool> = r.try_get("", "stonith_enabled")?;
-    let devices: i32 = r.try_get("", "fence_devices")?;
+    let stonith = r.stonith_enabled;
+    let devices = r.fence_devices.ok_or_else(unset)?;
     if stonith != Some(false) && devices == 0 {
         return refuse(format!(
             "HA cluster {cluster} has fencing enabled (stonith-enabled=true) and no fencing device, \

@@ -53,7 +53,7 @@ pub async fn patch(
 ) -> Result<HttpResponse, ApiError> {
     let id = id(&path, "host")?;
     let request = body.into_inner();
-    let host = super::load(&state.db, "id = $1", vec![id.into()])
+    let host = store::hosts::views(&state.db, store::hosts::HostSelection::Id(id))
         .await?
         .pop()
         .ok_or_else(|| ApiError::NotFound(format!("host {id} does not exist")))?;

@@ -16,7 +16,6 @@ use uuid::Uuid;
 use crate::error::ApiError;
 use crate::routes::openapi::ErrorEnvelope;
 use crate::state::AppState;
-use store::sql::query;
 
 /// The request body.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -75,7 +74,7 @@ fn probe_command(id: Uuid, address: &str, message: String) -> NewCommand {
             key: "probe".into(),
             description: format!("Connect to {address} and detect its Lustre software and devices"),
             steps: vec![Action::ProbeHost { host_id: id }],
-            locks: vec![(format!("host/{id}"), true)],
+            locks: vec![(common::Item::Host(id).to_string(), true)],
             wait_for: Vec::new(),
         }],
     }
@@ -120,33 +119,18 @@ pub async fn handle(state: web::Data<AppState>, body: web::Json<HostRequest>) ->
     let tx = state.db.begin().await?;
     // A removed host may be added again: it keeps its id, and the key is
     // pinned afresh.
-    let rows = query(
-        &tx,
-        "INSERT INTO host (id, address, port, fingerprint) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (address, port) DO UPDATE
-            SET state = 'unconfigured', fingerprint = EXCLUDED.fingerprint, lnet_state = 'lnet_unknown'
-            WHERE host.state = 'removed'
-         RETURNING id",
-        [
-            id.into(),
-            request.address.clone().into(),
-            i32::from(port).into(),
-            fingerprint.into(),
-        ],
-    )
-    .await?;
-    let Some(row) = rows.first() else {
+    let added = store::hosts::add(&tx, id, &request.address, port, fingerprint).await?;
+    let Some(id) = added else {
         return Err(ApiError::Conflict(format!(
             "host {}:{port} is already added",
             request.address
         )));
     };
-    let id: Uuid = row.try_get("", "id")?;
     let command = probe_command(id, &request.address, format!("Add host {}:{port}", request.address));
     let stored = store::commands::insert(&tx, &command).await?;
     tx.commit().await?;
     state.notify_scheduler(SchedulerMessage::CommandSubmitted { command_id: stored.id });
-    let host = super::load(&state.db, "id = $1", vec![id.into()])
+    let host = store::hosts::views(&state.db, store::hosts::HostSelection::Id(id))
         .await?
         .pop()
         .ok_or_else(|| ApiError::NotFound(format!("host {id} vanished")))?;
@@ -184,7 +168,7 @@ pub struct Probed {
 )]
 pub async fn probe(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let id = crate::routes::query::id(&path, "host")?;
-    let host = super::load(&state.db, "id = $1", vec![id.into()])
+    let host = store::hosts::views(&state.db, store::hosts::HostSelection::Id(id))
         .await?
         .pop()
         .ok_or_else(|| ApiError::NotFound(format!("host {id} does not exist")))?;

@@ -13,6 +13,7 @@ use crate::routes::openapi::ErrorEnvelope;
 use crate::routes::query::{id, Paging};
 use crate::state::AppState;
 use crate::views::Page;
+use store::hosts::HostSelection;
 
 /// Query parameters; any other is refused.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -55,10 +56,12 @@ pub async fn handle(state: web::Data<AppState>, query: web::Query<Filters>) -> R
             .parse::<LnetState>()
             .map_err(|e| ApiError::bad("invalid_query", format!("unknown LNet state: {e}"), Some("lnet_state")))?;
     }
-    let hosts = super::load(
+    let hosts = store::hosts::views(
         &state.db,
-        "($1::text IS NULL OR state = $1) AND ($2::text IS NULL OR lnet_state = $2)",
-        vec![f.state.into(), f.lnet_state.into()],
+        HostSelection::Matching {
+            state: f.state,
+            lnet_state: f.lnet_state,
+        },
     )
     .await?;
     let paging = Paging {
@@ -87,7 +90,7 @@ pub async fn handle(state: web::Data<AppState>, query: web::Query<Filters>) -> R
 )]
 pub async fn get(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let id = id(&path, "host")?;
-    let host = super::load(&state.db, "id = $1", vec![id.into()])
+    let host = store::hosts::views(&state.db, HostSelection::Id(id))
         .await?
         .pop()
         .ok_or_else(|| ApiError::NotFound(format!("host {id} does not exist")))?;

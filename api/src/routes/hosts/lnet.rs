@@ -55,7 +55,7 @@ pub async fn put(
     let request = body.into_inner();
     let networks = common::lnet::validate(&request.networks)
         .map_err(|(field, why)| ApiError::bad("invalid_field", why, Some(&field)))?;
-    let host = super::load(&state.db, "id = $1", vec![id.into()])
+    let host = store::hosts::views(&state.db, store::hosts::HostSelection::Id(id))
         .await?
         .pop()
         .ok_or_else(|| ApiError::NotFound(format!("host {id} does not exist")))?;

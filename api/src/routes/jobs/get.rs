@@ -8,9 +8,8 @@ use uuid::Uuid;
 use crate::error::ApiError;
 use crate::routes::openapi::ErrorEnvelope;
 use crate::state::AppState;
-use crate::views::{JobView, LockView};
+use crate::views::{self, JobView, LockView};
 use store::entities::{job, step};
-use store::sql::query;
 
 /// Shows one job in full.
 #[utoipa::path(
@@ -40,33 +39,19 @@ pub async fn load(db: &DatabaseConnection, id: Uuid) -> Result<JobView, ApiError
         .order_by_asc(step::Column::Idx)
         .all(db)
         .await?;
-    let locks = query(
-        db,
-        "SELECT item, write FROM job_lock WHERE job_id = $1 ORDER BY item",
-        [id.into()],
-    )
-    .await?
-    .iter()
-    .map(|r| {
-        Ok(LockView {
-            item: r.try_get("", "item")?,
-            write: r.try_get("", "write")?,
+    let locks = store::jobs::locks_of(db, id)
+        .await?
+        .into_iter()
+        .map(|l| LockView {
+            item: l.item,
+            write: l.write,
         })
-    })
-    .collect::<Result<Vec<_>, sea_orm::DbErr>>()?;
-    let wait_for = query(
-        db,
-        "SELECT j.key FROM job_dependency d JOIN job j ON j.id = d.depends_on WHERE d.job_id = $1 ORDER BY j.seq",
-        [id.into()],
-    )
-    .await?
-    .iter()
-    .map(|r| r.try_get("", "key"))
-    .collect::<Result<Vec<String>, _>>()?;
+        .collect();
+    let wait_for = store::jobs::dependency_keys(db, id).await?;
     Ok(JobView {
-        steps: Some(steps.into_iter().map(Into::into).collect()),
+        steps: Some(steps.into_iter().map(views::step).collect()),
         locks: Some(locks),
         wait_for: Some(wait_for),
-        ..JobView::summary(found)
+        ..views::job_summary(found)
     })
 }

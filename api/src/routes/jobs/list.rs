@@ -10,7 +10,7 @@ use crate::error::ApiError;
 use crate::routes::openapi::ErrorEnvelope;
 use crate::routes::query::{id, Paging};
 use crate::state::AppState;
-use crate::views::{JobView, Page, PageMeta};
+use crate::views::{self, JobView, Page, PageMeta};
 use store::entities::job;
 
 /// Query parameters; any other is refused.
@@ -85,7 +85,7 @@ pub async fn handle(state: web::Data<AppState>, query: web::Query<Filters>) -> R
         .all(&state.db)
         .await?
         .into_iter()
-        .map(JobView::summary)
+        .map(views::job_summary)
         .collect();
     Ok(crate::respond::ok(Page::<JobView> {
         objects,

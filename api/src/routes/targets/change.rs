@@ -14,6 +14,7 @@ use crate::routes::openapi::ErrorEnvelope;
 use crate::routes::planning::{change, DryRun, Planned};
 use crate::routes::query::id;
 use crate::state::AppState;
+use store::targets::TargetSelection;
 
 /// The body of a state change.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -38,7 +39,7 @@ pub struct FailoverRequest {
 }
 
 async fn name_of(state: &AppState, id: Uuid) -> Result<String, ApiError> {
-    super::load(&state.db, "t.id = $1", vec![id.into()])
+    store::targets::views(&state.db, TargetSelection::Id(id))
         .await?
         .pop()
         .map(|t| t.name)
@@ -107,7 +108,7 @@ pub async fn failover(
             .map_err(|e| ApiError::bad("invalid_json", e.to_string(), None))?
             .unwrap_or_default()
     };
-    let target = super::load(&state.db, "t.id = $1", vec![id.into()])
+    let target = store::targets::views(&state.db, TargetSelection::Id(id))
         .await?
         .pop()
         .ok_or_else(|| ApiError::NotFound(format!("target {id} does not exist")))?;

@@ -13,6 +13,7 @@ use crate::routes::openapi::ErrorEnvelope;
 use crate::routes::query::{id, Paging};
 use crate::state::AppState;
 use crate::views::Page;
+use store::targets::TargetSelection;
 
 /// Query parameters; any other is refused.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -59,12 +60,14 @@ pub async fn handle(state: web::Data<AppState>, query: web::Query<Filters>) -> R
             .parse::<common::domain::TargetState>()
             .map_err(|e| ApiError::bad("invalid_query", e, Some("state")))?;
     }
-    let targets = super::load(
+    let targets = store::targets::views(
         &state.db,
-        "($1::uuid IS NULL OR t.filesystem_id = $1) AND ($2::text IS NULL OR t.kind = $2)
-         AND ($3::text IS NULL OR t.state = $3)
-         AND ($4::uuid IS NULL OR t.primary_host_id = $4 OR $4 = ANY(t.failover_host_ids) OR t.active_host_id = $4)",
-        vec![f.filesystem_id.into(), f.kind.into(), f.state.into(), f.host_id.into()],
+        TargetSelection::Matching {
+            filesystem_id: f.filesystem_id,
+            kind: f.kind,
+            state: f.state,
+            host_id: f.host_id,
+        },
     )
     .await?;
     let paging = Paging {
@@ -101,7 +104,7 @@ pub async fn handle(state: web::Data<AppState>, query: web::Query<Filters>) -> R
 )]
 pub async fn get(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let id = id(&path, "target")?;
-    let target = super::load(&state.db, "t.id = $1", vec![id.into()])
+    let target = store::targets::views(&state.db, TargetSelection::Id(id))
         .await?
         .pop()
         .ok_or_else(|| ApiError::NotFound(format!("target {id} does not exist")))?;

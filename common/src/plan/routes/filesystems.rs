@@ -2,10 +2,11 @@
 
 use uuid::Uuid;
 
-use super::{item, Edge, Planner};
+use super::{Edge, Planner};
 use crate::domain::{FilesystemState, TargetKind, TargetState};
 use crate::plan::{FilesystemFacts, PlanError};
 use crate::Action;
+use crate::Item;
 
 impl Planner<'_> {
     pub(super) fn fs_facts(&self, id: Uuid) -> Result<FilesystemFacts, PlanError> {
@@ -70,12 +71,12 @@ impl Planner<'_> {
                     wait_for.push(Some(self.erase_configuration(&fs, wait_for.clone())?));
                 }
                 Ok(Some(self.add(Edge {
-                    object: item("filesystem", id),
+                    object: Item::Filesystem(id).to_string(),
                     from: "stopped".into(),
                     to: FilesystemState::Removed.to_string(),
                     description: format!("Remove file system {}", fs.name),
                     action: Action::RemoveFilesystem { filesystem_id: id },
-                    locks: vec![(item("filesystem", id), true)],
+                    locks: vec![(Item::Filesystem(id).to_string(), true)],
                     wait_for,
                 })))
             }
@@ -92,7 +93,7 @@ impl Planner<'_> {
         let mut wait_for = after;
         wait_for.push(self.target(fs.mgs_id, TargetState::Mounted)?);
         Ok(self.add(Edge {
-            object: item("filesystem", fs.id),
+            object: Item::Filesystem(fs.id).to_string(),
             from: "stopped".into(),
             to: "stopped".into(),
             description: format!(
@@ -100,7 +101,10 @@ impl Planner<'_> {
                 fs.name, fs.name
             ),
             action: Action::EraseConfiguration { filesystem_id: fs.id },
-            locks: vec![(item("filesystem", fs.id), true), (item("target", fs.mgs_id), false)],
+            locks: vec![
+                (Item::Filesystem(fs.id).to_string(), true),
+                (Item::Target(fs.mgs_id).to_string(), false),
+            ],
             wait_for,
         }))
     }
@@ -136,12 +140,15 @@ impl Planner<'_> {
     pub(super) fn conf_params_after(&mut self, fs: &FilesystemFacts, first: usize, description: String) -> usize {
         let everything = (first..self.jobs.len()).map(Some).collect();
         self.add(Edge {
-            object: item("filesystem", fs.id),
+            object: Item::Filesystem(fs.id).to_string(),
             from: "available".into(),
             to: "available".into(),
             description,
             action: Action::ApplyConfParams { filesystem_id: fs.id },
-            locks: vec![(item("filesystem", fs.id), true), (item("target", fs.mgs_id), false)],
+            locks: vec![
+                (Item::Filesystem(fs.id).to_string(), true),
+                (Item::Target(fs.mgs_id).to_string(), false),
+            ],
             wait_for: everything,
         })
     }
@@ -154,12 +161,15 @@ impl Planner<'_> {
         }
         let mgs = self.target(fs.mgs_id, TargetState::Mounted)?;
         self.add(Edge {
-            object: item("filesystem", id),
+            object: Item::Filesystem(id).to_string(),
             from: "available".into(),
             to: "available".into(),
             description: format!("Apply the conf_params of {}", fs.name),
             action: Action::ApplyConfParams { filesystem_id: id },
-            locks: vec![(item("filesystem", id), true), (item("target", fs.mgs_id), false)],
+            locks: vec![
+                (Item::Filesystem(id).to_string(), true),
+                (Item::Target(fs.mgs_id).to_string(), false),
+            ],
             wait_for: vec![mgs],
         });
         Ok(())
@@ -217,15 +227,15 @@ impl Planner<'_> {
         let lnet = self.lnet(destination, crate::domain::LnetState::LnetUp)?;
         self.targets.insert(target, (TargetState::Mounted, Some(destination)));
         self.add(Edge {
-            object: item("target", target),
+            object: Item::Target(target).to_string(),
             from: TargetState::Mounted.to_string(),
             to: TargetState::Mounted.to_string(),
             description,
             action,
             locks: vec![
-                (item("target", target), true),
-                (item("lnet", destination), false),
-                (item("host", destination), false),
+                (Item::Target(target).to_string(), true),
+                (Item::Lnet(destination).to_string(), false),
+                (Item::Host(destination).to_string(), false),
             ],
             wait_for: vec![lnet],
         });

@@ -6,11 +6,12 @@
 
 use uuid::Uuid;
 
-use super::{item, Edge, Planner};
+use super::{Edge, Planner};
 use crate::domain::{LnetState, TargetKind, TargetState};
 use crate::lnet::{describe, LnetNetwork};
 use crate::plan::PlanError;
 use crate::Action;
+use crate::Item;
 
 impl Planner<'_> {
     /// Configures `host`'s LNet networks. Refused while targets are
@@ -47,7 +48,7 @@ impl Planner<'_> {
         let current = self.lnets.get(&host).copied().unwrap_or(LnetState::LnetUnknown);
         self.lnets.insert(host, LnetState::LnetUp);
         self.add(Edge {
-            object: item("lnet", host),
+            object: Item::Lnet(host).to_string(),
             from: current.to_string(),
             to: LnetState::LnetUp.to_string(),
             description,
@@ -55,7 +56,10 @@ impl Planner<'_> {
                 host_id: host,
                 networks: networks.to_vec(),
             },
-            locks: vec![(item("lnet", host), true), (item("host", host), false)],
+            locks: vec![
+                (Item::Lnet(host).to_string(), true),
+                (Item::Host(host).to_string(), false),
+            ],
             wait_for: Vec::new(),
         });
         Ok(())
@@ -124,7 +128,7 @@ impl Planner<'_> {
         for (target, _) in &members {
             let t = self.facts(*target)?;
             rewritten.push(self.add(Edge {
-                object: item("target", t.id),
+                object: Item::Target(t.id).to_string(),
                 from: TargetState::Unmounted.to_string(),
                 to: TargetState::Unmounted.to_string(),
                 description: format!(
@@ -132,7 +136,7 @@ impl Planner<'_> {
                     t.name
                 ),
                 action: Action::WriteconfTarget { target_id: t.id },
-                locks: vec![(item("target", t.id), true)],
+                locks: vec![(Item::Target(t.id).to_string(), true)],
                 wait_for: vec![stopped],
             }));
         }

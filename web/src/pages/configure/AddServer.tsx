@@ -3,11 +3,11 @@
 // command that probes it.
 import { Alert, Button, Checkbox, Descriptions, Form, Input, InputNumber, Modal, Space, Steps, Typography } from 'antd';
 import { useState, useRef } from 'react';
-import { ApiError, post } from '../../api';
+import { ApiError, post, type Schemas } from '../../api';
 import ErrorNotice from '../../components/ErrorNotice';
 import CommandProgress from './CommandProgress';
 import PublicKey from './PublicKey';
-import type { Host, ScannedKey } from './types';
+import type { ScannedKey } from './types';
 
 interface Address {
   address: string;
@@ -26,7 +26,7 @@ export default function AddServer({ open, onClose }: { open: boolean; onClose: (
   const [form] = Form.useForm<Address>();
   const [scanned, setScanned] = useState<ScannedKey>();
   const [matches, setMatches] = useState(false);
-  const [added, setAdded] = useState<{ host: Host; command: string }>();
+  const [added, setAdded] = useState<Schemas['Added']>();
   const [error, setError] = useState<Error>();
   const [busy, setBusy] = useState(false);
   const step = added ? 2 : scanned ? 1 : 0;
@@ -66,7 +66,10 @@ export default function AddServer({ open, onClose }: { open: boolean; onClose: (
     setBusy(true);
     setError(undefined);
     try {
-      const key = await post<ScannedKey>('/host/scan', { address: values.address.trim(), port: values.port });
+      const key = await post<ScannedKey>('/host/scan', {
+        address: values.address.trim(),
+        port: values.port,
+      } satisfies Schemas['ScanRequest']);
       if (mine !== attempt.current) return;
       setScanned(key);
       setMatches(false);
@@ -83,11 +86,11 @@ export default function AddServer({ open, onClose }: { open: boolean; onClose: (
     setError(undefined);
     try {
       setAdded(
-        await post<{ host: Host; command: string }>('/host', {
+        await post<Schemas['Added']>('/host', {
           address: scanned.address,
           port: scanned.port,
           fingerprint: scanned.fingerprint,
-        }),
+        } satisfies Schemas['HostRequest']),
       );
     } catch (e) {
       fail(e);

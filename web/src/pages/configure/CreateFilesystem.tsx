@@ -5,7 +5,7 @@ import { Alert, Button, Checkbox, Drawer, Form, Input, Radio, Select, Space, Tab
 import { DeleteOutlined, PlusOutlined } from '@ant-design/icons';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { Link } from 'react-router-dom';
-import { ApiError, get, post, type Page } from '../../api';
+import { ApiError, get, post, type Narrow, type Page, type Schemas } from '../../api';
 import ErrorNotice from '../../components/ErrorNotice';
 import { bytes } from '../../format';
 import { useLoad } from '../../hooks';
@@ -22,9 +22,7 @@ import {
 } from './placement';
 import { hostLabel, type Filesystem, type Host, type Planned, type Target, type Volume } from './types';
 
-interface Created extends Planned {
-  filesystem: Filesystem | null;
-}
+type Created = Narrow<Schemas['Created'], { filesystem?: Filesystem | null }>;
 
 interface Options {
   volumes: Volume[];

@@ -23,7 +23,7 @@ export function parseNetworks(text: string): LnetNetwork[] {
     });
 }
 
-function asText(networks: LnetNetwork[] | null): string {
+function asText(networks: LnetNetwork[] | null | undefined): string {
   return (networks ?? []).map((n) => `${n.net}=${n.interfaces.join(',')}`).join(' ');
 }
 

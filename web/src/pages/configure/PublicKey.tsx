@@ -1,11 +1,11 @@
 // Chroma's public SSH key, to add to ~root/.ssh/authorized_keys on servers.
 import { Typography } from 'antd';
-import { get } from '../../api';
+import { get, type Schemas } from '../../api';
 import ErrorNotice from '../../components/ErrorNotice';
 import { useLoad } from '../../hooks';
 
 export default function PublicKey() {
-  const { data, error } = useLoad(() => get<{ public_key: string; fingerprint: string }>('/ssh_key'), []);
+  const { data, error } = useLoad(() => get<Schemas['PublicKey']>('/ssh_key'), []);
   return (
     <div data-testid="ssh-key">
       <ErrorNotice error={error} />

@@ -26,7 +26,7 @@ import { hostLabel, type HaCluster, type Host } from './types';
 
 /** Whether Pacemaker and corosync are installed, their versions on hover. */
 function HaStack({ host }: { host: Host }) {
-  const part = (name: string, version: string | null) => (
+  const part = (name: string, version: string | null | undefined) => (
     <Tooltip title={version ?? `${name} is not installed`}>
       <Tag color={version ? 'green' : undefined} data-installed={version ? 'true' : 'false'}>
         {version ? name : `no ${name}`}

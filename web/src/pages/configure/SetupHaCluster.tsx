@@ -6,7 +6,7 @@
 import { Alert, AutoComplete, Button, Card, Checkbox, Drawer, Form, Input, Select, Space, Typography } from 'antd';
 import { DeleteOutlined, PlusOutlined } from '@ant-design/icons';
 import { useMemo, useState } from 'react';
-import { ApiError, get, MAX_PAGE, post, type Page } from '../../api';
+import { ApiError, get, MAX_PAGE, post, type Page, type Schemas } from '../../api';
 import ErrorNotice from '../../components/ErrorNotice';
 import { useLoad } from '../../hooks';
 import CommandProgress from './CommandProgress';
@@ -155,7 +155,9 @@ export default function SetupHaCluster({ open, cluster, onClose }: { open: boole
     setError(undefined);
     try {
       if (cluster) {
-        setSubmitted(await post<HaSetupSubmitted>(`/ha_cluster/${cluster.id}/configure`, { fencing }));
+        setSubmitted(
+          await post<HaSetupSubmitted>(`/ha_cluster/${cluster.id}/configure`, { fencing } satisfies Schemas['ConfigureRequest']),
+        );
       } else {
         const ring0_addrs: Record<string, string> = {};
         for (const h of host_ids) {

@@ -2,7 +2,7 @@
 // failover hosts (by default the volume's nodes: the first primary, the
 // rest failover), and the mapping of the API's field errors
 // (`osts[1].primary_host_id`, `conf_params.sys.timeout`…) back to the form.
-import type { ApiError } from '../../api';
+import type { ApiError, Schemas } from '../../api';
 import type { Volume } from './types';
 
 export interface Placement {
@@ -56,8 +56,12 @@ export function chosenVolumes(values: FormValues, volumes: Map<string, Volume>):
 }
 
 /** The body of `POST /api/filesystem`. */
-export function requestBody(values: FormValues, volumes: Map<string, Volume>, placements: Record<string, Placement>) {
-  const target = (id: string) => {
+export function requestBody(
+  values: FormValues,
+  volumes: Map<string, Volume>,
+  placements: Record<string, Placement>,
+): Schemas['FilesystemRequest'] {
+  const target = (id: string): Schemas['TargetRequest'] => {
     const volume = volumes.get(id);
     const p = volume ? placementOf(placements, volume) : { failover: [], reformat: false };
     return {
@@ -65,7 +69,7 @@ export function requestBody(values: FormValues, volumes: Map<string, Volume>, pl
       primary_host_id: p.primary,
       failover_host_ids: p.failover,
       reformat: p.reformat,
-      ...(p.zfs ? { backfstype: 'zfs' } : {}),
+      ...(p.zfs ? { backfstype: 'zfs' as const } : {}),
     };
   };
   const conf_params: Record<string, string> = {};
@@ -74,7 +78,8 @@ export function requestBody(values: FormValues, volumes: Map<string, Volume>, pl
   }
   return {
     name: values.name?.trim() ?? '',
-    mgt: values.mgt_mode === 'existing' ? { mgs_id: values.mgs_id } : target(values.mgt_volume ?? ''),
+    // The form requires an MGS when an existing one is chosen.
+    mgt: values.mgt_mode === 'existing' ? { mgs_id: values.mgs_id as string } : target(values.mgt_volume ?? ''),
     mdts: (values.mdt_volumes ?? []).map(target),
     osts: (values.ost_volumes ?? []).map(target),
     conf_params,

@@ -1,39 +1,19 @@
-// The API's answers the Dashboard reads (see api/src/routes/{filesystems,
-// targets,hosts,metrics}).
+// The API's answers the Dashboard reads, as the OpenAPI document names them.
+
+import type { Schemas } from '../../api';
 
 export type { Filesystem, Host, Target } from '../configure/types';
 
 /** `[bucket start (RFC 3339), bucket average]`. */
-export type Point = [string, number];
+export type Point = Schemas['SeriesView']['points'][number];
 
-export interface Series {
-  /** Absent when the objects were combined (`reduce`) or one object was asked for. */
-  object_id?: string;
-  name: string;
-  unit: string;
-  points: Point[];
-}
+/** One metric's points; `object_id` is absent when the objects were combined (`reduce`) or one object was asked for. */
+export type Series = Schemas['SeriesView'];
 
 /** `GET /api/{kind}/metric` and `GET /api/{kind}/{id}/metric`. */
-export interface MetricsView {
-  begin: string;
-  end: string;
-  interval_seconds: number;
-  resolution: string;
-  series: Series[];
-}
+export type MetricsView = Schemas['MetricsView'];
 
-export interface JobUsage {
-  job: string;
-  read_bytes: number;
-  write_bytes: number;
-  bytes: number;
-  ops: number;
-}
+export type JobUsage = Schemas['JobUsageView'];
 
 /** `GET /api/target/{id}/job_stats`. */
-export interface JobStats {
-  begin: string;
-  end: string;
-  jobs: JobUsage[];
-}
+export type JobStats = Schemas['JobStatsView'];

@@ -1,17 +1,13 @@
 // The user's Dashboard layout, kept on the server as the `dashboard`
 // preference and saved a second after the last change.
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { ApiError, get, put } from '../../api';
+import { ApiError, get, put, type Schemas } from '../../api';
 import { DEFAULT_LAYOUT, parseLayout, toSaved, type Placement } from './layout';
 
 const PATH = '/preference/dashboard';
 const SAVE_AFTER_MS = 1000;
 
-interface Preference {
-  key: string;
-  value: unknown;
-  updated_at: string | null;
-}
+type Preference = Schemas['PreferenceView'];
 
 /** A 404 means the server has no preferences yet: the page works without. */
 const missing = (e: unknown) => e instanceof ApiError && e.status === 404;
@@ -41,7 +37,7 @@ export function useSavedLayout() {
     const next = pending.current;
     pending.current = undefined;
     if (!next) return;
-    put<Preference>(PATH, { value: toSaved(next) })
+    put<Preference>(PATH, { value: toSaved(next) } satisfies Schemas['NewPreference'])
       .then(() => setError(undefined))
       .catch((e: Error) => {
         if (!missing(e)) setError(e);

@@ -1,47 +1,20 @@
-// What `GET /api/command[/{id}]` and `GET /api/job/{id}` show (api/src/views.rs).
+// What `GET /api/command[/{id}]` and `GET /api/job/{id}` show, as the
+// OpenAPI document names them.
 
-export interface StepView {
-  id: string;
-  index: number;
-  action: string;
-  args: unknown;
-  /** pending → queued → running → succeeded | failed | cancelled */
-  state: string;
-  attempts: number;
-  worker: string | null;
-  queued_at: string | null;
-  started_at: string | null;
-  finished_at: string | null;
-  output: unknown;
-  error: string | null;
-}
+import type { Schemas } from '../../api';
 
-export interface JobView {
-  id: string;
-  command: string;
-  key: string;
-  description: string;
-  /** pending → waiting → running ⇄ paused → succeeded | failed | cancelled */
-  state: string;
-  error: string | null;
-  created_at: string;
-  started_at: string | null;
-  finished_at: string | null;
-  /** Only in a command's or a job's detail. */
-  steps?: StepView[];
-  locks?: { item: string; write: boolean }[];
-  wait_for?: string[];
-}
+/** A step: pending → queued → running → succeeded | failed | cancelled. */
+export type StepView = Schemas['StepView'];
 
-export interface CommandView {
-  id: string;
-  message: string;
-  /** pending, running, succeeded, failed, cancelled */
-  state: string;
-  created_at: string;
-  finished_at: string | null;
-  jobs: JobView[];
-}
+/**
+ * A job: pending → waiting → running ⇄ paused → succeeded | failed |
+ * cancelled. Its steps, locks and `wait_for` are only in a command's or a
+ * job's detail.
+ */
+export type JobView = Schemas['JobView'];
+
+/** A command: pending, running, succeeded, failed, cancelled. */
+export type CommandView = Schemas['CommandView'];
 
 export const COMMAND_STATES = ['pending', 'running', 'succeeded', 'failed', 'cancelled'];
 

@@ -7,7 +7,7 @@
 import { Alert, App, AutoComplete, Button, Card, Checkbox, Form, Input, Space, Typography } from 'antd';
 import { SaveOutlined } from '@ant-design/icons';
 import { useEffect, useMemo, useRef, useState } from 'react';
-import { ApiError, put } from '../../api';
+import { ApiError, put, type Schemas } from '../../api';
 import ErrorNotice from '../../components/ErrorNotice';
 import CommandProgress from './CommandProgress';
 import {
@@ -132,7 +132,7 @@ export default function ParamForm({ fs, target, catalogue, preset, onSaved }: Pr
     setError(undefined);
     const path = target ? `/target/${target.id}/params` : `/filesystem/${fs.id}/params`;
     try {
-      const planned = await put<Planned>(path, { params: { [trimmed]: value }, force, confirm });
+      const planned = await put<Planned>(path, { params: { [trimmed]: value }, force, confirm } satisfies Schemas['ParamsRequest']);
       setConfirmation(undefined);
       if (planned.command) {
         setCommand(planned.command);

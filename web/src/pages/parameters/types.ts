@@ -1,5 +1,8 @@
-// What the parameter routes show (api/src/routes/filesystems/params.rs and
-// common/src/params.rs).
+// What the parameter routes show, as the OpenAPI document names them. The
+// catalogue (`GET /api/param`) is not described there
+// beyond "an object", so its shape is written here.
+
+import type { Narrow, Schemas } from '../../api';
 
 export type ValueKind =
   | { type: 'integer'; min: number; max: number }
@@ -26,34 +29,15 @@ export interface ParamSpec {
 
 export type Drift = 'stored_vs_llog' | 'llog_vs_live';
 
-/** One parameter as Chroma, the MGS and the servers see it. */
-export interface ParamView {
-  key: string;
-  stored: string | null;
-  llog: string | null;
-  live: string | null;
-  observed_at: string | null;
-  drift: Drift[];
-  known: boolean;
-  spec: ParamSpec | null;
-}
+/**
+ * One parameter as Chroma, the MGS and the servers see it. The document
+ * types `drift` as strings and `spec` as any object; they are the drift
+ * kinds above and the parameter's catalogue entry.
+ */
+export type ParamView = Narrow<Schemas['ParamView'], { drift: Drift[]; spec?: ParamSpec | null }>;
 
-export interface TargetInfo {
-  id: string;
-  name: string;
-  /** `mgt`, `mdt`, `ost` */
-  kind: string;
-  filesystem_id: string | null;
-  state: string;
-}
-
-export interface FilesystemInfo {
-  id: string;
-  name: string;
-  state: string;
-  conf_params: Record<string, unknown>;
-  targets: TargetInfo[];
-}
+/** The file systems and targets parameters are set on. */
+export type { Filesystem as FilesystemInfo, Target as TargetInfo } from '../configure/types';
 
 /** What a `PUT …/params` answers. */
 export type { Plan as Planned } from '../../api';

@@ -1,14 +1,7 @@
-/** One server log line, as `GET /api/log` answers. */
-export interface LogLine {
-  /** Grows in the order lines are stored. */
-  id: number;
-  host_id: string;
-  nodename: string | null;
-  at: string;
-  severity: string;
-  source: string;
-  message: string;
-}
+import type { Schemas } from '../../api';
+
+/** One server log line, as `GET /api/log` answers; `id` grows in the order lines are stored. */
+export type LogLine = Schemas['LogView'];
 
 /** Syslog severities, most severe first (the API's order). */
 export const LOG_SEVERITIES = ['emerg', 'alert', 'crit', 'error', 'warning', 'notice', 'info', 'debug'];

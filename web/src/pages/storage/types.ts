@@ -1,5 +1,8 @@
-// The shapes the storage API answers (see api/src/routes/storage.rs) and
-// the class definitions plugins declare (docs/plugins.md).
+// The shapes the storage API answers, as the OpenAPI document names them,
+// and the class definitions plugins declare (docs/plugins.md), which the
+// document leaves as any JSON.
+
+import type { Narrow, Schemas } from '../../api';
 
 export interface AttributeDef {
   name: string;
@@ -32,56 +35,38 @@ export interface ClassDef {
   actions?: { name: string; label?: string }[];
 }
 
-/** `GET /api/storage_plugin`. */
-export interface Plugin {
-  name: string;
-  version: string | null;
-  levels: string[];
-  state: 'starting' | 'running' | 'restarting' | 'failed' | string;
-  error: string | null;
-  restarts: number;
-  started_at: string | null;
-  detected_at: string | null;
-  monitored_at: string | null;
-  classes: ClassDef[] | null;
-  resources: number;
-}
+/**
+ * `GET /api/storage_plugin`: `state` is `starting`, `running`,
+ * `restarting` or `failed`. The document types `classes` as any JSON; it
+ * is the plugin's class definitions.
+ */
+export type Plugin = Narrow<Schemas['PluginView'], { classes: ClassDef[] | null }>;
 
-/** `GET /api/storage_resource`. */
-export interface Resource {
-  id: string;
-  plugin: string;
-  class: string;
-  local_id: string;
-  parent_id: string | null;
-  attributes: Record<string, unknown>;
-  /** The latest value of each statistic (a list of counts for a histogram). */
-  statistics: Record<string, unknown>;
-  volume_id: string | null;
-  removed_at: string | null;
-  /** Its active alerts. */
-  alerts: number;
-}
+/**
+ * `GET /api/storage_resource`, with its active alerts. The document types
+ * `attributes` and `statistics` as any JSON; they are objects, the latter
+ * holding the latest value of each statistic (a list of counts for a
+ * histogram).
+ */
+export type Resource = Narrow<
+  Schemas['ResourceView'],
+  { attributes: Record<string, unknown>; statistics: Record<string, unknown> }
+>;
 
-export interface Related {
-  /** `built_on`, `same_as`… */
-  kind: string;
-  /** `to`: this resource stands on `resource`; `from`: `resource` stands on this one. */
-  direction: 'to' | 'from' | string;
-  resource: Resource;
-}
+/**
+ * `kind` is `built_on`, `same_as`…; `direction` `to`: this resource stands
+ * on `resource`; `from`: `resource` stands on this one.
+ */
+export type Related = Narrow<Schemas['Related'], { resource: Resource }>;
 
-/** `GET /api/storage_resource/{id}`. */
-export interface ResourceDetail extends Resource {
-  children: Resource[];
-  related: Related[];
-  /** Names of the Lustre targets and file systems that depend on it. */
-  targets: string[];
-  filesystems: string[];
-}
+/**
+ * `GET /api/storage_resource/{id}`, with the names of the Lustre targets
+ * and file systems that depend on it.
+ */
+export type ResourceDetail = Narrow<
+  Schemas['ResourceDetail'],
+  Pick<Resource, 'attributes' | 'statistics'> & { children: Resource[]; related: Related[] }
+>;
 
 /** `GET /api/target/{id}/storage`: `[from, to, kind]`, `from` stands on `to`. */
-export interface StoragePath {
-  resources: Resource[];
-  edges: [string, string, string][];
-}
+export type StoragePath = Narrow<Schemas['StoragePath'], { resources: Resource[] }>;

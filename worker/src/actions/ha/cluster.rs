@@ -8,18 +8,17 @@
 //! so a redelivered step resumes.
 
 use common::pacemaker::{self, CorosyncNode};
-use sea_orm::DbErr;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::time::Duration;
 use uuid::Uuid;
 
-use super::super::servers::{db_error, Server};
+use super::super::servers::Server;
 use super::super::step;
 use super::crm::{self, Look};
+use crate::error::{db_error, ActionError};
 use crate::shared::Shared;
-use store::sql::query;
 
 /// How long a new cluster may take until every member is online (the
 /// first election waits for Pacemaker's `dc-deadtime`, 20 s by default).
@@ -56,39 +55,27 @@ struct ClusterRow {
 }
 
 impl ClusterRow {
-    async fn load(shared: &Shared, id: Uuid) -> Result<ClusterRow, String> {
-        let rows = query(
-            &shared.db,
-            "SELECT name, fencing, authkey FROM ha_cluster WHERE id = $1",
-            [id.into()],
-        )
-        .await
-        .map_err(db_error("read the HA cluster"))?;
-        let row = rows.first().ok_or_else(|| format!("HA cluster {id} does not exist"))?;
-        let bad = |e: DbErr| format!("bad row for HA cluster {id}: {e}");
-        let fencing: Value = row.try_get("", "fencing").map_err(bad)?;
-        let fencing = serde_json::from_value(fencing).map_err(|e| format!("bad fencing of HA cluster {id}: {e}"))?;
-        let members = query(
-            &shared.db,
-            "SELECT id, COALESCE(ha_ring0_addr, address) AS ring0 FROM host
-             WHERE ha_cluster_id = $1 AND state <> 'removed' ORDER BY id",
-            [id.into()],
-        )
-        .await
-        .map_err(db_error("read the HA cluster's members"))?;
+    async fn load(shared: &Shared, id: Uuid) -> Result<ClusterRow, ActionError> {
+        let row = store::ha::cluster_setup(&shared.db, id)
+            .await
+            .map_err(db_error("read the HA cluster"))?
+            .ok_or_else(|| ActionError::Bug(format!("HA cluster {id} does not exist")))?;
+        let fencing = serde_json::from_value(row.fencing)
+            .map_err(|e| ActionError::Bug(format!("bad fencing of HA cluster {id}: {e}")))?;
+        let members = store::ha::cluster_members(&shared.db, id)
+            .await
+            .map_err(db_error("read the HA cluster's members"))?;
         let mut servers = Vec::new();
         for m in members {
-            let host: Uuid = m.try_get("", "id").map_err(bad)?;
-            let ring0: String = m.try_get("", "ring0").map_err(bad)?;
-            servers.push((Server::load(shared, host).await?, ring0));
+            servers.push((Server::load(shared, m.host_id).await?, m.ring0));
         }
         if servers.is_empty() {
-            return Err(format!("HA cluster {id} has no members"));
+            return Err(ActionError::Refused(format!("HA cluster {id} has no members")));
         }
         Ok(ClusterRow {
-            name: row.try_get("", "name").map_err(bad)?,
+            name: row.name,
             fencing,
-            authkey: row.try_get("", "authkey").map_err(bad)?,
+            authkey: row.authkey,
             members: servers,
         })
     }
@@ -100,13 +87,13 @@ impl ClusterRow {
 
 /// The name a member gets in corosync's node list: its fully qualified
 /// host name, as Pacemaker then calls it.
-async fn node_name(shared: &Shared, host: &Server) -> Result<String, String> {
+async fn node_name(shared: &Shared, host: &Server) -> Result<String, ActionError> {
     let fqdn = host.check(shared, &["hostname", "-f"]).await?.trim().to_owned();
     if !pacemaker::corosync_safe(&fqdn) {
-        return Err(format!(
+        return Err(ActionError::Refused(format!(
             "{}: `hostname -f` gave {fqdn:?}, which cannot name a cluster node",
             host.name
-        ));
+        )));
     }
     Ok(fqdn)
 }
@@ -114,17 +101,20 @@ async fn node_name(shared: &Shared, host: &Server) -> Result<String, String> {
 /// `configure_corosync`: writes the same configuration and authkey on
 /// every member, enables corosync and Pacemaker, and (re)starts corosync
 /// where its configuration changed.
-pub async fn configure_corosync(shared: &Shared, cluster_id: Uuid) -> Result<Value, String> {
+pub async fn configure_corosync(shared: &Shared, cluster_id: Uuid) -> Result<Value, ActionError> {
     let cluster = ClusterRow::load(shared, cluster_id).await?;
     let mut nodes = Vec::new();
     for (i, (host, ring0)) in cluster.members.iter().enumerate() {
         if !pacemaker::corosync_safe(ring0) {
-            return Err(format!("ring address {ring0:?} of {} is not an address", host.name));
+            return Err(ActionError::Refused(format!(
+                "ring address {ring0:?} of {} is not an address",
+                host.name
+            )));
         }
         nodes.push(CorosyncNode {
             name: node_name(shared, host).await?,
             ring0_addr: ring0.clone(),
-            nodeid: u32::try_from(i + 1).map_err(|e| e.to_string())?,
+            nodeid: u32::try_from(i + 1).map_err(|e| ActionError::Bug(e.to_string()))?,
         });
     }
     let conf = pacemaker::corosync_conf(&cluster.name, &nodes);
@@ -141,12 +131,12 @@ pub async fn configure_corosync(shared: &Shared, cluster_id: Uuid) -> Result<Val
             .await?
             .success();
         if active && !same {
-            return Err(format!(
+            return Err(ActionError::Refused(format!(
                 "corosync runs on {} with a configuration other than the one for HA cluster {}; Chroma does not \
                  restart it under running resources: stop Pacemaker and corosync there (moving its targets first), \
                  then run the setup again",
                 host.name, cluster.name
-            ));
+            )));
         }
         running.push(active);
     }
@@ -170,7 +160,7 @@ pub async fn configure_corosync(shared: &Shared, cluster_id: Uuid) -> Result<Val
 /// `start_pacemaker`: starts Pacemaker on every member, waits until each
 /// is an online member of one cluster with a designated controller, and
 /// records each host's node name as `crm_node -n` gives it.
-pub async fn start_pacemaker(shared: &Shared, cluster_id: Uuid) -> Result<Value, String> {
+pub async fn start_pacemaker(shared: &Shared, cluster_id: Uuid) -> Result<Value, ActionError> {
     let cluster = ClusterRow::load(shared, cluster_id).await?;
     let servers = cluster.servers();
     for host in &servers {
@@ -179,12 +169,9 @@ pub async fn start_pacemaker(shared: &Shared, cluster_id: Uuid) -> Result<Value,
     let mut names = Vec::new();
     for host in &servers {
         let name = wait_node_name(shared, host).await?;
-        step::update(
-            &shared.db,
-            "record the host's Pacemaker node name",
-            "UPDATE host SET ha_node = $2 WHERE id = $1",
-            vec![host.id.into(), name.clone().into()],
-        )
+        step::update(&shared.db, "record the host's Pacemaker node name", |fence| {
+            store::hosts::record_ha_node(&shared.db, fence, host.id, &name)
+        })
         .await?;
         names.push(name);
     }
@@ -208,7 +195,7 @@ pub async fn start_pacemaker(shared: &Shared, cluster_id: Uuid) -> Result<Value,
 }
 
 /// `crm_node -n` once the host's Pacemaker answers it.
-async fn wait_node_name(shared: &Shared, host: &Server) -> Result<String, String> {
+async fn wait_node_name(shared: &Shared, host: &Server) -> Result<String, ActionError> {
     let deadline = tokio::time::Instant::now() + FORM_WAIT;
     loop {
         let out = host.exec(shared, &["crm_node", "-n"]).await?;
@@ -224,7 +211,7 @@ async fn wait_node_name(shared: &Shared, host: &Server) -> Result<String, String
 }
 
 /// Sets cluster property `name` to `value` unless it has it.
-async fn property(shared: &Shared, via: &Server, name: &str, value: &str) -> Result<bool, String> {
+async fn property(shared: &Shared, via: &Server, name: &str, value: &str) -> Result<bool, ActionError> {
     let query = ["crm_attribute", "--type", "crm_config", "--name", name, "--query"];
     let now = via.exec(shared, &query).await?;
     if now.success() && now.stdout.split_whitespace().any(|w| w == format!("value={value}")) {
@@ -266,7 +253,7 @@ async fn fencing_devices(
     cluster: &ClusterRow,
     servers: &[Server],
     via: &Server,
-) -> Result<DeviceChanges, String> {
+) -> Result<DeviceChanges, ActionError> {
     let (_, status) = crm::status_any(shared, servers).await?;
     let present: Vec<String> = status
         .resources
@@ -277,10 +264,12 @@ async fn fencing_devices(
     let mut wanted = Vec::new();
     let mut changed = Vec::new();
     for device in &cluster.fencing.devices {
-        let host = servers
-            .iter()
-            .find(|s| s.id == device.host_id)
-            .ok_or_else(|| format!("fencing device for host {} which is not a member", device.host_id))?;
+        let host = servers.iter().find(|s| s.id == device.host_id).ok_or_else(|| {
+            ActionError::Bug(format!(
+                "fencing device for host {} which is not a member",
+                device.host_id
+            ))
+        })?;
         let node = host.node_name()?;
         let id = pacemaker::fence_id(node);
         let params: Vec<(String, String)> = device.params.clone().into_iter().collect();
@@ -306,7 +295,7 @@ async fn fencing_devices(
 }
 
 /// Deletes CIB element `tag` `id` (nothing if it is gone already).
-async fn delete_element(shared: &Shared, via: &Server, tag: &str, id: &str) -> Result<(), String> {
+async fn delete_element(shared: &Shared, via: &Server, tag: &str, id: &str) -> Result<(), ActionError> {
     let xml = pacemaker::element_ref(tag, id);
     via.check(shared, &["cibadmin", "--delete", "--xml-text", &xml]).await?;
     Ok(())
@@ -315,7 +304,7 @@ async fn delete_element(shared: &Shared, via: &Server, tag: &str, id: &str) -> R
 /// `configure_pacemaker`: cluster properties, then fencing as asked (a
 /// device per node, or fencing disabled), then what Pacemaker shows is
 /// recorded and the cluster is `configured`.
-pub async fn configure_pacemaker(shared: &Shared, cluster_id: Uuid) -> Result<Value, String> {
+pub async fn configure_pacemaker(shared: &Shared, cluster_id: Uuid) -> Result<Value, ActionError> {
     let cluster = ClusterRow::load(shared, cluster_id).await?;
     let servers = cluster.servers();
     let (via, _) = crm::status_any(shared, &servers).await?;
@@ -336,18 +325,14 @@ pub async fn configure_pacemaker(shared: &Shared, cluster_id: Uuid) -> Result<Va
         changed.push("stonith-enabled".into());
     }
     let (_, status) = crm::status_any(shared, &servers).await?;
-    step::update(
-        &shared.db,
-        "record the HA cluster",
-        "UPDATE ha_cluster SET state = 'configured', stonith_enabled = $2, fence_devices = $3,
-                quorate = $4, seen_at = now() WHERE id = $1",
-        vec![
-            cluster_id.into(),
-            status.stonith_enabled.into(),
-            i32::try_from(status.fence_devices()).unwrap_or(i32::MAX).into(),
-            status.quorate.into(),
-        ],
-    )
+    let seen = store::ha::ConfiguredStatus {
+        stonith_enabled: status.stonith_enabled,
+        fence_devices: i32::try_from(status.fence_devices()).unwrap_or(i32::MAX),
+        quorate: status.quorate,
+    };
+    step::update(&shared.db, "record the HA cluster", |fence| {
+        store::ha::record_configured(&shared.db, fence, cluster_id, seen)
+    })
     .await?;
     Ok(json!({
         "cluster": cluster.name,

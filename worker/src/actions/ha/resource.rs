@@ -12,6 +12,7 @@ use std::time::Duration;
 use super::super::servers::Server;
 use super::super::targets::{self, TargetRow};
 use super::crm::{self, Look};
+use crate::error::ActionError;
 use crate::shared::Shared;
 
 /// How long a start, stop or move may take to show in `crm_mon` (the
@@ -19,17 +20,17 @@ use crate::shared::Shared;
 const SETTLE: Duration = Duration::from_secs(330);
 
 /// The target's resource id, or why it has none.
-fn resource_of(target: &TargetRow) -> Result<&str, String> {
+fn resource_of(target: &TargetRow) -> Result<&str, ActionError> {
     target
         .ha_resource
         .as_deref()
-        .ok_or_else(|| format!("{} is not a Pacemaker resource (HA mode none)", target.name))
+        .ok_or_else(|| ActionError::Refused(format!("{} is not a Pacemaker resource (HA mode none)", target.name)))
 }
 
 /// The stable path of `device` on `host`: a `/dev/disk/by-id` link, which
 /// names the same storage on every server (kernel names like `/dev/sdb` do
 /// not). A multipath map's link is preferred over a single path's.
-async fn stable_path(shared: &Shared, host: &Server, device: &str) -> Result<String, String> {
+async fn stable_path(shared: &Shared, host: &Server, device: &str) -> Result<String, ActionError> {
     let stdout = host
         .check(
             shared,
@@ -52,17 +53,17 @@ async fn stable_path(shared: &Shared, host: &Server, device: &str) -> Result<Str
         .min_by_key(rank)
         .map(|l| format!("/dev/{l}"))
         .ok_or_else(|| {
-            format!(
+            ActionError::Refused(format!(
                 "{device} on {} has no /dev/disk/by-id link: Pacemaker needs a path that names the same storage on every server",
                 host.name
-            )
+            ))
         })
 }
 
 /// `configure_target` for a Pacemaker target: creates its primitive and
 /// location constraints (and a ZFS target's pool primitive) unless they
 /// exist; `unmounted`.
-pub async fn configure(shared: &Shared, target: &TargetRow) -> Result<Value, String> {
+pub async fn configure(shared: &Shared, target: &TargetRow) -> Result<Value, ActionError> {
     let id = resource_of(target)?;
     let hosts = target.hosts(shared).await?;
     let path = match target.dataset() {
@@ -94,7 +95,7 @@ pub async fn configure(shared: &Shared, target: &TargetRow) -> Result<Value, Str
 
 /// A ZFS target's pool primitive, colocated with and ordered before the
 /// target's; the ids created now.
-async fn create_pool(shared: &Shared, hosts: &[Server], id: &str, pool: &str) -> Result<Vec<String>, String> {
+async fn create_pool(shared: &Shared, hosts: &[Server], id: &str, pool: &str) -> Result<Vec<String>, ActionError> {
     let mut created = Vec::new();
     for e in pacemaker::pool_elements(id, pool, shared.settings.pacemaker_monitor_secs) {
         if create(shared, hosts, e.scope, e.tag, &e.id, &e.xml).await? {
@@ -108,10 +109,10 @@ async fn create_pool(shared: &Shared, hosts: &[Server], id: &str, pool: &str) ->
 
 /// The volume's stable path on the primary, checked to name the same
 /// volume on every other server of the target.
-async fn checked_path(shared: &Shared, target: &TargetRow, hosts: &[Server]) -> Result<String, String> {
+async fn checked_path(shared: &Shared, target: &TargetRow, hosts: &[Server]) -> Result<String, ActionError> {
     let primary = hosts
         .first()
-        .ok_or_else(|| format!("{} has no primary host", target.name))?;
+        .ok_or_else(|| ActionError::Bug(format!("{} has no primary host", target.name)))?;
     let device = target.device_on(shared, primary).await?;
     let path = stable_path(shared, primary, &device).await?;
     // Pacemaker mounts the same path wherever it runs the target.
@@ -124,13 +125,13 @@ async fn checked_path(shared: &Shared, target: &TargetRow, hosts: &[Server]) -> 
             .trim()
             .to_owned();
         if !seen.success() || seen.stdout.trim() != expected {
-            return Err(format!(
+            return Err(ActionError::Refused(format!(
                 "{path} does not name {}'s volume on {} (it resolves to {:?} there, the volume is {expected}): \
                  Pacemaker could not start it there",
                 target.name,
                 other.name,
                 seen.stdout.trim()
-            ));
+            )));
         }
     }
     Ok(path)
@@ -145,7 +146,7 @@ async fn create(
     tag: &str,
     id: &str,
     xml: &str,
-) -> Result<bool, String> {
+) -> Result<bool, ActionError> {
     let xpath = format!("//{tag}[@id='{id}']");
     let via = first_member(shared, hosts).await?;
     let found = via.exec(shared, &["cibadmin", "--query", "--xpath", &xpath]).await?;
@@ -161,12 +162,12 @@ async fn create(
 }
 
 /// The first of `hosts` whose Pacemaker answers.
-async fn first_member(shared: &Shared, hosts: &[Server]) -> Result<Server, String> {
+async fn first_member(shared: &Shared, hosts: &[Server]) -> Result<Server, ActionError> {
     crm::status_any(shared, hosts).await.map(|(host, _)| host)
 }
 
 /// Sets the resource's `target-role` meta attribute.
-async fn set_role(shared: &Shared, hosts: &[Server], id: &str, role: &str) -> Result<(), String> {
+async fn set_role(shared: &Shared, hosts: &[Server], id: &str, role: &str) -> Result<(), ActionError> {
     crm::crm_resource(
         shared,
         hosts,
@@ -226,7 +227,7 @@ fn stuck(status: &ClusterStatus, id: &str, hosts: &[Server]) -> Option<String> {
 
 /// `mount_target` for a Pacemaker target: `target-role=Started`, then waits
 /// until it runs; `mounted` where it does.
-pub async fn start(shared: &Shared, target: &TargetRow) -> Result<Value, String> {
+pub async fn start(shared: &Shared, target: &TargetRow) -> Result<Value, ActionError> {
     let id = resource_of(target)?;
     let hosts = target.hosts(shared).await?;
     let (_, before) = crm::status_any(shared, &hosts).await?;
@@ -234,14 +235,16 @@ pub async fn start(shared: &Shared, target: &TargetRow) -> Result<Value, String>
     set_role(shared, &hosts, id, "Started").await?;
     let node = crm::wait_for(shared, &hosts, SETTLE, |status| {
         let Some(resource) = status.resource(id) else {
-            return Err(format!("Pacemaker has no resource {id}; configure the target again"));
+            return Err(ActionError::Refused(format!(
+                "Pacemaker has no resource {id}; configure the target again"
+            )));
         };
         // Started and settled: a start still pending shows active too.
         if let Some(node) = resource.nodes.first().filter(|_| resource.runs_somewhere()) {
             return Ok(Look::Done(node.clone()));
         }
         match stuck(status, id, &hosts) {
-            Some(why) => Err(format!("{} cannot start: {why}", target.name)),
+            Some(why) => Err(ActionError::Command(format!("{} cannot start: {why}", target.name))),
             None => Ok(Look::NotYet(format!(
                 "{id} is not running yet (role {}{})",
                 resource.role,
@@ -250,14 +253,15 @@ pub async fn start(shared: &Shared, target: &TargetRow) -> Result<Value, String>
         }
     })
     .await?;
-    let host = host_of(&hosts, &node).ok_or_else(|| format!("{id} runs on {node}, which is none of its servers"))?;
+    let host = host_of(&hosts, &node)
+        .ok_or_else(|| ActionError::Command(format!("{id} runs on {node}, which is none of its servers")))?;
     targets::record(shared, target.id, "mounted", Some(host.id)).await?;
     Ok(json!({ "target": target.name, "resource": id, "host": host.name, "node": node, "mounted": !was_running }))
 }
 
 /// `unmount_target` for a Pacemaker target: `target-role=Stopped`, then
 /// waits until it runs nowhere; `unmounted`.
-pub async fn stop(shared: &Shared, target: &TargetRow) -> Result<Value, String> {
+pub async fn stop(shared: &Shared, target: &TargetRow) -> Result<Value, ActionError> {
     let id = resource_of(target)?;
     let hosts = target.hosts(shared).await?;
     let (_, before) = crm::status_any(shared, &hosts).await?;
@@ -283,13 +287,13 @@ pub async fn stop(shared: &Shared, target: &TargetRow) -> Result<Value, String> 
 /// would keep it off the node), moves it to `to`'s node, waits until it
 /// runs there, then clears the move constraint (stickiness keeps it
 /// there); `mounted` on `to`.
-pub async fn move_to(shared: &Shared, target: &TargetRow, to: uuid::Uuid) -> Result<Value, String> {
+pub async fn move_to(shared: &Shared, target: &TargetRow, to: uuid::Uuid) -> Result<Value, ActionError> {
     let id = resource_of(target)?;
     let hosts = target.hosts(shared).await?;
     let wanted = hosts
         .iter()
         .find(|h| h.id == to)
-        .ok_or_else(|| format!("host {to} is not a server of {}", target.name))?;
+        .ok_or_else(|| ActionError::Refused(format!("host {to} is not a server of {}", target.name)))?;
     let node = wanted.node_name()?.to_owned();
     crm::crm_resource(shared, &hosts, &["--cleanup", "--resource", id]).await?;
     if target.zpool.is_some() {
@@ -310,10 +314,14 @@ pub async fn move_to(shared: &Shared, target: &TargetRow, to: uuid::Uuid) -> Res
                 return Ok(Look::Done(()));
             }
             if let Some(why) = status.fencing_missing() {
-                return Err(format!("{} cannot move: {why}", target.name));
+                return Err(ActionError::Refused(format!("{} cannot move: {why}", target.name)));
             }
             if let Err(why) = &moved {
-                return Err(why.clone());
+                // Only a command's failure or no answer come from `crm_resource`.
+                return Err(match why {
+                    ActionError::Unreachable(m) => ActionError::Unreachable(m.clone()),
+                    other => ActionError::Command(other.to_string()),
+                });
             }
             Ok(Look::NotYet(format!("{id} is not running on {node} yet")))
         })
@@ -330,18 +338,18 @@ pub async fn move_to(shared: &Shared, target: &TargetRow, to: uuid::Uuid) -> Res
 /// `remove_target` for a Pacemaker target: refuses while it runs, then
 /// deletes its location constraints (Chroma's and any left by a move) and
 /// its primitive; deleting what is already gone succeeds.
-pub async fn remove(shared: &Shared, target: &TargetRow) -> Result<Value, String> {
+pub async fn remove(shared: &Shared, target: &TargetRow) -> Result<Value, ActionError> {
     let id = resource_of(target)?;
     let hosts = target.hosts(shared).await?;
     let (via, status) = crm::status_any(shared, &hosts).await?;
     let pool = target.zpool.as_ref().map(|_| pacemaker::pool_resource_id(id));
     for rid in std::iter::once(id).chain(pool.as_deref()) {
         if let Some(r) = status.resource(rid).filter(|r| r.active) {
-            return Err(format!(
+            return Err(ActionError::Refused(format!(
                 "{} still runs on {} ({rid}); stop it before removing it",
                 target.name,
                 r.nodes.join(", ")
-            ));
+            )));
         }
     }
     if status.resource(id).is_some() {

@@ -11,6 +11,7 @@
 //! volumes and md arrays get theirs from udev (`dm-uuid-LVM-…`,
 //! `md-uuid-…`) when their links are read.
 
+use crate::error::ActionError;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -85,8 +86,9 @@ pub struct Devices {
 
 /// Parses the listing; `lustre` are the device nodes mounted as Lustre
 /// targets, which stay usable (they are Chroma's own).
-pub fn parse(stdout: &str, lustre: &[String]) -> Result<Devices, String> {
-    let listing: Listing = serde_json::from_str(stdout).map_err(|e| format!("cannot parse lsblk output: {e}"))?;
+pub fn parse(stdout: &str, lustre: &[String]) -> Result<Devices, ActionError> {
+    let listing: Listing =
+        serde_json::from_str(stdout).map_err(|e| ActionError::Command(format!("cannot parse lsblk output: {e}")))?;
     let mut devices = Devices::default();
     for node in &listing.blockdevices {
         walk(node, None, lustre, &mut devices);

@@ -38,7 +38,7 @@ export default function HeatmapWidget({ onRemove }: WidgetProps) {
     const rowOf = new Map(osts.map((t, row) => [t.id, row]));
     const cells: Datum[] = [];
     for (const s of data.series) {
-      const row = s.object_id === undefined ? undefined : rowOf.get(s.object_id);
+      const row = s.object_id == null ? undefined : rowOf.get(s.object_id);
       if (row === undefined || s.name !== direction) continue;
       for (const [t, v] of s.points) {
         // A bucket that does not line up with `begin` still lands in a column.

@@ -2,12 +2,24 @@
 // session cookie set by `POST /api/session`. Every answer is the envelope
 // `{success, errors, response}`; a failure becomes an `ApiError` carrying
 // the API's own messages, which the pages show as they are.
+//
+// The shapes of what the API answers and accepts come from its OpenAPI
+// document: `./schema.ts` is generated from `GET /api/openapi.json` by
+// `scripts/web-types.sh` (never edit it by hand), and the console names
+// them through `Schemas`, e.g. `Schemas['TargetView']`.
 
-export interface ErrorItem {
-  code: string;
-  message: string;
-  field: string | null;
-}
+import type { components } from './schema';
+
+/** Every shape the OpenAPI document names, by its name there. */
+export type Schemas = components['schemas'];
+
+/**
+ * `T` with the fields of `U` typed as `U` says: for fields the document
+ * types loosely (any JSON, any string) whose shape the console relies on.
+ */
+export type Narrow<T, U> = Omit<T, keyof U> & U;
+
+export type ErrorItem = Schemas['ErrorBody'];
 
 export class ApiError extends Error {
   readonly status: number;
@@ -80,48 +92,30 @@ export function pageSize(text: string | null, fallback: number): number {
   return Number.isInteger(n) && n >= 1 && n <= MAX_PAGE ? n : fallback;
 }
 
+/** A page of a list (`Page_*` in the document): its objects and where it is. */
 export interface Page<T> {
   objects: T[];
-  meta: { total_count: number; limit: number; offset: number };
+  meta: Schemas['PageMeta'];
 }
 
-export type Role = 'readonly' | 'fsadmin' | 'superuser';
+export type Role = Schemas['RoleName'];
 
-export interface User {
-  id: string;
-  username: string;
-  role: Role;
-}
+/**
+ * A user. The document types `role` as any string; it is always one of
+ * the role names, which decide what the console shows.
+ */
+export type User = Narrow<Schemas['User'], { role: Role }>;
 
 /**
  * What a change answers (`PATCH`, failover, creation, parameters): the
- * jobs it runs, or with `?dry_run=true` would run, and its command.
+ * jobs it runs, or with `?dry_run=true` would run, and its command (null
+ * for a dry run, or when nothing needs doing).
  */
-export interface Plan {
-  /** Null for a dry run, or when nothing needs doing. */
-  command: string | null;
-  dry_run: boolean;
-  jobs: {
-    description: string;
-    object?: string;
-    from?: string | null;
-    to?: string | null;
-    wait_for?: number[];
-    confirmation?: string | null;
-  }[];
-  requires_confirmation: boolean;
-}
+export type Plan = Schemas['Planned'];
 
 const FINAL = new Set(['succeeded', 'failed', 'cancelled']);
 
 /** Whether a command, job or step can no longer change. */
 export const isFinal = (state: string) => FINAL.has(state);
 
-export interface Command {
-  id: string;
-  message: string;
-  state: string;
-  created_at: string;
-  finished_at?: string | null;
-  [key: string]: unknown;
-}
+export type Command = Schemas['CommandView'];
