@@ -11,10 +11,10 @@ pub mod lustre;
 pub mod processes;
 
 use anyhow::{bail, Context};
-use common::Settings;
 use reqwest::StatusCode;
 use secrecy::ExposeSecret;
 use serde_json::Value;
+use setup::Settings;
 use std::future::Future;
 use std::time::Duration;
 use tokio::task::JoinHandle;
@@ -141,7 +141,7 @@ impl TestEnv {
     /// Like [`TestEnv::start`], on the broker at `amqp_url`.
     pub async fn start_on(name: &str, amqp_url: Option<&str>) -> anyhow::Result<Self> {
         if std::env::var("TEST_LOG").is_ok() {
-            common::telemetry::init();
+            setup::telemetry::init();
         }
         let name = unique(name);
         let settings = test_settings(&name, amqp_url)?;

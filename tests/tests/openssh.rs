@@ -5,7 +5,7 @@
 
 #![expect(clippy::unwrap_used, reason = "a failing test should panic with the error")]
 
-#[path = "../../ssh/tests/common/mod.rs"]
+#[path = "../../crates/ssh/tests/common/mod.rs"]
 mod sshd;
 
 use integration_tests::TestEnv;

@@ -1411,7 +1411,7 @@ export interface components {
             stonith_enabled?: boolean | null;
         };
         /**
-         * @description The body, as documented: the shape of `common::submission::CommandRequest`
+         * @description The body, as documented: the shape of `lustre::submission::CommandRequest`
          *     (which lives where `utoipa` is not a dependency).
          */
         CommandRequest: {
@@ -2997,10 +2997,7 @@ export interface components {
             jobs: components["schemas"]["PlannedJob"][];
             requires_confirmation: boolean;
         };
-        /**
-         * @description One job of a plan, as documented: the shape `common::plan::PlannedJob`
-         *     serialises to (`common` does not depend on `utoipa`).
-         */
+        /** @description One job of a plan (built from the planner's `lustre::plan::PlannedJob`). */
         PlannedJob: {
             /**
              * @description Why this job needs the user's confirmation, when it changes an

@@ -1,0 +1,216 @@
+//! Typed settings read from the environment, with localhost defaults. A
+//! malformed value fails at start-up naming the variable.
+
+use secrecy::SecretString;
+use std::time::Duration;
+
+use wire::topology::Topology;
+
+/// A setting that could not be read.
+#[derive(Debug, thiserror::Error)]
+#[error("environment variable {name} is invalid: {reason}")]
+pub struct ConfigError {
+    pub name: &'static str,
+    pub reason: String,
+}
+
+/// Settings shared by every Chroma process.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// PostgreSQL URL (may carry a password, so it never prints).
+    pub database_url: SecretString,
+    /// RabbitMQ URL (may carry a password, so it never prints).
+    pub amqp_url: SecretString,
+    /// Address the API listens on.
+    pub bind: String,
+    /// Steps one worker runs at once; also its prefetch.
+    pub worker_concurrency: u16,
+    /// Prefix of every exchange and queue name.
+    pub queue_prefix: String,
+    /// Deliveries of one step message before it is dead-lettered.
+    pub delivery_limit: u32,
+    /// How often a worker heartbeats its running steps and checks for
+    /// cancellation.
+    pub heartbeat_interval: Duration,
+    /// A running step whose heartbeat is older than this is re-queued.
+    pub heartbeat_timeout: Duration,
+    /// A queued step not started within this is published again.
+    pub requeue_after: Duration,
+    /// How long a stopping worker lets running steps finish before it
+    /// hands them back.
+    pub drain_timeout: Duration,
+    /// How often the scheduler's recovery sweep runs.
+    pub sweep_interval: Duration,
+    /// Size of each process's database connection pool.
+    pub db_pool_size: u32,
+    /// Chroma's SSH private key (ed25519), created if missing.
+    pub ssh_key_path: std::path::PathBuf,
+    /// `CHROMA_ADMIN_PASSWORD`: on a first start with no user, the API
+    /// creates superuser `admin` with it.
+    pub admin_password: Option<SecretString>,
+    /// How long a login session lasts (`CHROMA_SESSION_HOURS`, default 12).
+    pub session_ttl: Duration,
+    /// How often the monitor polls every managed server
+    /// (`CHROMA_MONITOR_INTERVAL_MS`, default 10 s).
+    pub monitor_interval: Duration,
+    /// Percent of a target's space or inodes in use above which an alert
+    /// is raised (`CHROMA_USAGE_ALERT_PERCENT`, default 90).
+    pub usage_alert_percent: f64,
+    /// The web console's built files, served at `/` by the API
+    /// (`CHROMA_WEB_DIR`, default `web/dist`).
+    pub web_dir: std::path::PathBuf,
+    /// The storage plugins' manifests, one `*.json` each
+    /// (`CHROMA_PLUGIN_DIR`, default `plugins.d`; docs/plugins.md).
+    pub plugin_dir: std::path::PathBuf,
+    /// Interval of the monitor operation Chroma gives each target's
+    /// Pacemaker resource (`CHROMA_PACEMAKER_MONITOR_SECS`, default 20, as
+    /// Lustre's resource agent suggests).
+    pub pacemaker_monitor_secs: u32,
+}
+
+fn var(name: &'static str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn parsed<T: std::str::FromStr>(name: &'static str, default: T) -> Result<T, ConfigError>
+where
+    T::Err: std::fmt::Display,
+{
+    match var(name) {
+        None => Ok(default),
+        Some(text) => text.trim().parse().map_err(|e: T::Err| ConfigError {
+            name,
+            reason: format!("{text:?}: {e}"),
+        }),
+    }
+}
+
+fn millis(name: &'static str, default: u64) -> Result<Duration, ConfigError> {
+    let ms: u64 = parsed(name, default)?;
+    if ms == 0 {
+        return Err(ConfigError {
+            name,
+            reason: "must be greater than 0".into(),
+        });
+    }
+    Ok(Duration::from_millis(ms))
+}
+
+/// `$HOME/.local/share/chroma/id_ed25519`, or beside the working directory
+/// without a home.
+fn default_ssh_key_path() -> std::path::PathBuf {
+    let base = std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .map(std::path::PathBuf::from);
+    base.unwrap_or_else(|| ".".into())
+        .join(".local/share/chroma/id_ed25519")
+}
+
+impl Settings {
+    /// Reads every setting from the environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let queue_prefix = var("CHROMA_QUEUE_PREFIX").unwrap_or_else(|| "chroma".into());
+        if !queue_prefix
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        {
+            return Err(ConfigError {
+                name: "CHROMA_QUEUE_PREFIX",
+                reason: "only letters, digits, '-', '_' and '.' are allowed".into(),
+            });
+        }
+        let worker_concurrency: u16 = parsed("CHROMA_WORKER_CONCURRENCY", 4)?;
+        if worker_concurrency == 0 {
+            return Err(ConfigError {
+                name: "CHROMA_WORKER_CONCURRENCY",
+                reason: "must be at least 1".into(),
+            });
+        }
+        let delivery_limit: u32 = parsed("CHROMA_DELIVERY_LIMIT", 5)?;
+        if delivery_limit == 0 {
+            return Err(ConfigError {
+                name: "CHROMA_DELIVERY_LIMIT",
+                reason: "must be at least 1".into(),
+            });
+        }
+        let heartbeat_interval = millis("CHROMA_HEARTBEAT_MS", 1_000)?;
+        let heartbeat_timeout = millis("CHROMA_HEARTBEAT_TIMEOUT_MS", 10_000)?;
+        if heartbeat_timeout < heartbeat_interval * 3 {
+            return Err(ConfigError {
+                name: "CHROMA_HEARTBEAT_TIMEOUT_MS",
+                reason: format!(
+                    "must be at least three heartbeat intervals (CHROMA_HEARTBEAT_MS = {} ms)",
+                    heartbeat_interval.as_millis()
+                ),
+            });
+        }
+        let db_pool_size: u32 = parsed("CHROMA_DB_POOL_SIZE", 10)?;
+        if db_pool_size == 0 {
+            return Err(ConfigError {
+                name: "CHROMA_DB_POOL_SIZE",
+                reason: "must be at least 1".into(),
+            });
+        }
+        Ok(Self {
+            database_url: var("DATABASE_URL")
+                .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/chroma".into())
+                .into(),
+            amqp_url: var("AMQP_URL")
+                .unwrap_or_else(|| "amqp://guest:guest@127.0.0.1:5672/%2f".into())
+                .into(),
+            bind: var("CHROMA_BIND").unwrap_or_else(|| "127.0.0.1:8080".into()),
+            worker_concurrency,
+            queue_prefix,
+            delivery_limit,
+            heartbeat_interval,
+            heartbeat_timeout,
+            requeue_after: millis("CHROMA_REQUEUE_AFTER_MS", 60_000)?,
+            drain_timeout: millis("CHROMA_WORKER_DRAIN_MS", 8_000)?,
+            sweep_interval: millis("CHROMA_SWEEP_MS", 2_000)?,
+            db_pool_size,
+            ssh_key_path: match var("CHROMA_SSH_KEY") {
+                Some(path) => path.into(),
+                None => default_ssh_key_path(),
+            },
+            admin_password: var("CHROMA_ADMIN_PASSWORD").map(SecretString::from),
+            session_ttl: {
+                let hours: u64 = parsed("CHROMA_SESSION_HOURS", 12)?;
+                if hours == 0 || hours > 24 * 366 {
+                    return Err(ConfigError {
+                        name: "CHROMA_SESSION_HOURS",
+                        reason: "must be between 1 and 8784".into(),
+                    });
+                }
+                Duration::from_secs(hours * 3600)
+            },
+            monitor_interval: millis("CHROMA_MONITOR_INTERVAL_MS", 10_000)?,
+            usage_alert_percent: {
+                let percent: f64 = parsed("CHROMA_USAGE_ALERT_PERCENT", 90.0)?;
+                if !(1.0..=100.0).contains(&percent) {
+                    return Err(ConfigError {
+                        name: "CHROMA_USAGE_ALERT_PERCENT",
+                        reason: "must be between 1 and 100".into(),
+                    });
+                }
+                percent
+            },
+            web_dir: var("CHROMA_WEB_DIR").unwrap_or_else(|| "web/dist".into()).into(),
+            plugin_dir: var("CHROMA_PLUGIN_DIR").unwrap_or_else(|| "plugins.d".into()).into(),
+            pacemaker_monitor_secs: {
+                let secs: u32 = parsed("CHROMA_PACEMAKER_MONITOR_SECS", 20)?;
+                if !(1..=3600).contains(&secs) {
+                    return Err(ConfigError {
+                        name: "CHROMA_PACEMAKER_MONITOR_SECS",
+                        reason: "must be between 1 and 3600".into(),
+                    });
+                }
+                secs
+            },
+        })
+    }
+
+    /// The broker object names of this installation.
+    pub fn topology(&self) -> Topology {
+        Topology::new(&self.queue_prefix)
+    }
+}

@@ -1,0 +1,171 @@
+//! Storing a validated command with its jobs, steps, locks and
+//! dependencies, in one transaction.
+
+use lustre::submission::NewCommand;
+use sea_orm::{ConnectionTrait, DbErr, TransactionTrait, Value};
+use uuid::Uuid;
+
+use crate::sql::execute;
+
+/// What the API answers once a command is stored.
+#[derive(Debug, Clone)]
+pub struct StoredCommand {
+    pub id: Uuid,
+    /// `(id, key)` of each job, in submission order.
+    pub jobs: Vec<(Uuid, String)>,
+}
+
+/// Stores `command`; nothing is stored if any statement fails.
+#[tracing::instrument(skip_all, fields(jobs = command.jobs.len()))]
+pub async fn insert(db: &impl TransactionTrait, command: &NewCommand) -> Result<StoredCommand, DbErr> {
+    let tx = db.begin().await?;
+    let id = Uuid::now_v7();
+    execute(
+        &tx,
+        "INSERT INTO command (id, message) VALUES ($1, $2)",
+        [id.into(), command.message.clone().into()],
+    )
+    .await?;
+    let job_ids: Vec<Uuid> = command.jobs.iter().map(|_| Uuid::now_v7()).collect();
+    // One statement per job so that `seq` (submission order) follows the
+    // dependency order the request was sorted into.
+    for (job, job_id) in command.jobs.iter().zip(&job_ids) {
+        execute(
+            &tx,
+            "INSERT INTO job (id, command_id, key, description, step_count) VALUES ($1, $2, $3, $4, $5)",
+            [
+                (*job_id).into(),
+                id.into(),
+                job.key.clone().into(),
+                job.description.clone().into(),
+                i32::try_from(job.steps.len()).unwrap_or(i32::MAX).into(),
+            ],
+        )
+        .await?;
+    }
+    insert_steps(&tx, command, &job_ids).await?;
+    insert_locks(&tx, command, &job_ids).await?;
+    insert_dependencies(&tx, command, &job_ids).await?;
+    tx.commit().await?;
+    Ok(StoredCommand {
+        id,
+        jobs: job_ids
+            .into_iter()
+            .zip(command.jobs.iter().map(|j| j.key.clone()))
+            .collect(),
+    })
+}
+
+async fn insert_steps(tx: &impl ConnectionTrait, command: &NewCommand, job_ids: &[Uuid]) -> Result<(), DbErr> {
+    let (mut ids, mut jobs, mut idxs, mut actions, mut args) = (vec![], vec![], vec![], vec![], vec![]);
+    for (job, job_id) in command.jobs.iter().zip(job_ids) {
+        for (i, action) in job.steps.iter().enumerate() {
+            ids.push(Uuid::now_v7());
+            jobs.push(*job_id);
+            idxs.push(i32::try_from(i).unwrap_or(i32::MAX));
+            actions.push(action.name().to_owned());
+            args.push(action.args());
+        }
+    }
+    execute(
+        tx,
+        "INSERT INTO step (id, job_id, idx, action, args)
+         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::text[], $5::jsonb[])",
+        [ids.into(), jobs.into(), idxs.into(), actions.into(), Value::from(args)],
+    )
+    .await?;
+    Ok(())
+}
+
+async fn insert_locks(tx: &impl ConnectionTrait, command: &NewCommand, job_ids: &[Uuid]) -> Result<(), DbErr> {
+    let (mut jobs, mut items, mut writes) = (vec![], vec![], vec![]);
+    for (job, job_id) in command.jobs.iter().zip(job_ids) {
+        for (item, write) in &job.locks {
+            jobs.push(*job_id);
+            items.push(item.clone());
+            writes.push(*write);
+        }
+    }
+    if jobs.is_empty() {
+        return Ok(());
+    }
+    execute(
+        tx,
+        "INSERT INTO job_lock (job_id, item, write)
+         SELECT * FROM unnest($1::uuid[], $2::text[], $3::bool[])",
+        [jobs.into(), items.into(), writes.into()],
+    )
+    .await?;
+    Ok(())
+}
+
+async fn insert_dependencies(tx: &impl ConnectionTrait, command: &NewCommand, job_ids: &[Uuid]) -> Result<(), DbErr> {
+    let (mut jobs, mut depends_on) = (vec![], vec![]);
+    for (job, job_id) in command.jobs.iter().zip(job_ids) {
+        for &w in &job.wait_for {
+            jobs.push(*job_id);
+            depends_on.push(job_ids[w]);
+        }
+    }
+    if jobs.is_empty() {
+        return Ok(());
+    }
+    execute(
+        tx,
+        "INSERT INTO job_dependency (job_id, depends_on)
+         SELECT * FROM unnest($1::uuid[], $2::uuid[])",
+        [jobs.into(), depends_on.into()],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Up to `limit` commands still pending or running although none of their
+/// jobs is unfinished any more (a crash between finishing the last job and
+/// refreshing its command).
+pub async fn open_with_jobs_finished(db: &impl ConnectionTrait, limit: i64) -> Result<Vec<Uuid>, DbErr> {
+    let rows = crate::sql::query(
+        db,
+        "SELECT c.id FROM command c
+         WHERE c.state IN ('pending', 'running')
+           AND NOT EXISTS (SELECT 1 FROM job j WHERE j.command_id = c.id
+                           AND j.state IN ('pending', 'waiting', 'running', 'paused'))
+         LIMIT $1",
+        [limit.into()],
+    )
+    .await?;
+    rows.iter().map(|r| r.try_get("", "id")).collect()
+}
+
+/// How many commands reached a final state.
+pub async fn count_finished(db: &impl ConnectionTrait) -> Result<i64, DbErr> {
+    let rows = crate::sql::query(
+        db,
+        "SELECT count(*) AS n FROM command WHERE state IN ('succeeded', 'failed', 'cancelled')",
+        [],
+    )
+    .await?;
+    match rows.first() {
+        Some(row) => row.try_get("", "n"),
+        None => Ok(0),
+    }
+}
+
+/// How many commands are in each state, by state name (states with none
+/// left out).
+pub async fn count_by_state(db: &impl ConnectionTrait) -> Result<Vec<(lustre::CommandState, i64)>, DbErr> {
+    let rows = crate::sql::query(
+        db,
+        "SELECT state, count(*) AS n FROM command GROUP BY state ORDER BY state",
+        [],
+    )
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let state: String = row.try_get("", "state")?;
+            let state = lustre::CommandState::parse(&state)
+                .ok_or_else(|| DbErr::Type(format!("unknown command state {state:?}")))?;
+            Ok((state, row.try_get("", "n")?))
+        })
+        .collect()
+}

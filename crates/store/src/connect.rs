@@ -1,0 +1,97 @@
+//! Opening the database pool, creating the database if it is missing.
+
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr};
+use secrecy::ExposeSecret;
+use setup::Settings;
+use std::time::Duration;
+
+/// Opens a connection pool sized by `CHROMA_DB_POOL_SIZE`.
+pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
+    let mut options = ConnectOptions::new(settings.database_url.expose_secret().to_owned());
+    options
+        .max_connections(settings.db_pool_size)
+        .min_connections(1)
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(30))
+        .sqlx_logging(false);
+    Database::connect(options).await
+}
+
+/// Like [`connect`], but keeps trying for up to `patience` while the
+/// database is not there yet (services start in any order).
+pub async fn connect_patiently(settings: &Settings, patience: Duration) -> Result<DatabaseConnection, DbErr> {
+    let deadline = std::time::Instant::now() + patience;
+    loop {
+        match connect(settings).await {
+            Ok(db) => return Ok(db),
+            Err(err) if std::time::Instant::now() < deadline => {
+                tracing::warn!("database not ready, retrying: {err}");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            Err(err) => return Err(err),
+        }
+    }
+}
+
+/// Creates the database named in `url` if it does not exist, by connecting
+/// to the server's `postgres` database.
+pub async fn ensure_database(url: &str) -> Result<(), DbErr> {
+    let (server, name) =
+        split_database(url).ok_or_else(|| DbErr::Custom(format!("DATABASE_URL has no database name: {url}")))?;
+    let admin = Database::connect(format!("{server}/postgres")).await?;
+    let exists = admin
+        .query_one(crate::sql::stmt(
+            "SELECT 1 FROM pg_database WHERE datname = $1",
+            [name.clone().into()],
+        ))
+        .await?
+        .is_some();
+    if !exists {
+        let quoted = format!("\"{}\"", name.replace('"', "\"\""));
+        match admin.execute_unprepared(&format!("CREATE DATABASE {quoted}")).await {
+            Ok(_) => tracing::info!(database = %name, "created database"),
+            // Another process created it at the same moment.
+            Err(err) if err.to_string().contains("already exists") => {}
+            Err(err) => return Err(err),
+        }
+    }
+    admin.close().await
+}
+
+/// Splits `postgres://…/name?opts` into the server part and the name.
+fn split_database(url: &str) -> Option<(String, String)> {
+    let without_query = url.split('?').next()?;
+    let (server, name) = without_query.rsplit_once('/')?;
+    if name.is_empty() || server.ends_with('/') {
+        return None;
+    }
+    Some((server.to_owned(), name.to_owned()))
+}
+
+/// Drops the database named in `url` if it exists, ending its sessions
+/// (`WITH (FORCE)`), by connecting to the server's `postgres` database
+/// with `url`'s options.
+pub async fn drop_database(url: &str) -> Result<(), sea_orm::DbErr> {
+    let (server, name) = split_database(url)
+        .ok_or_else(|| sea_orm::DbErr::Custom(format!("DATABASE_URL has no database name: {url}")))?;
+    let options = url.split_once('?').map(|(_, o)| format!("?{o}")).unwrap_or_default();
+    let admin = sea_orm::Database::connect(format!("{server}/postgres{options}")).await?;
+    let quoted = format!("\"{}\"", name.replace('"', "\"\""));
+    sea_orm::ConnectionTrait::execute_unprepared(&admin, &format!("DROP DATABASE IF EXISTS {quoted} WITH (FORCE)"))
+        .await?;
+    admin.close().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_database;
+
+    #[test]
+    fn splits_name_from_server() {
+        assert_eq!(
+            split_database("postgres://u@h:5432/chroma?sslmode=disable"),
+            Some(("postgres://u@h:5432".into(), "chroma".into()))
+        );
+        assert_eq!(split_database("postgres://u@h:5432/"), None);
+    }
+}

@@ -1,0 +1,89 @@
+//! `store::commands` against a fresh migrated database: the recovery
+//! sweep's look for commands left open, and the counts a benchmark run
+//! reads back.
+
+mod support;
+
+use lustre::submission::{NewCommand, NewJob};
+use lustre::{Action, CommandState};
+use sea_orm::DatabaseConnection;
+use store::sql::execute;
+use uuid::Uuid;
+
+/// Stores a command of `jobs` one-step jobs; its id and its job ids.
+async fn command(db: &DatabaseConnection, jobs: usize) -> anyhow::Result<(Uuid, Vec<Uuid>)> {
+    let stored = store::commands::insert(
+        db,
+        &NewCommand {
+            message: "test".into(),
+            jobs: (0..jobs)
+                .map(|i| NewJob {
+                    key: i.to_string(),
+                    description: format!("job {i}"),
+                    steps: vec![Action::Noop],
+                    locks: vec![],
+                    wait_for: vec![],
+                })
+                .collect(),
+        },
+    )
+    .await?;
+    Ok((stored.id, stored.jobs.into_iter().map(|(id, _)| id).collect()))
+}
+
+async fn set_state(db: &DatabaseConnection, table: &str, id: Uuid, state: &str) -> anyhow::Result<()> {
+    execute(
+        db,
+        &format!("UPDATE {table} SET state = $2 WHERE id = $1"),
+        [id.into(), state.into()],
+    )
+    .await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn open_with_jobs_finished_lists_open_commands_whose_jobs_all_finished() -> anyhow::Result<()> {
+    let t = support::TestDb::new().await?;
+    let (stuck, stuck_jobs) = command(&t.db, 2).await?;
+    let (_, busy_jobs) = command(&t.db, 2).await?;
+    let (done, done_jobs) = command(&t.db, 1).await?;
+    set_state(&t.db, "command", stuck, "running").await?;
+    set_state(&t.db, "job", stuck_jobs[0], "succeeded").await?;
+    set_state(&t.db, "job", stuck_jobs[1], "failed").await?;
+    set_state(&t.db, "job", busy_jobs[0], "succeeded").await?;
+    set_state(&t.db, "job", done_jobs[0], "succeeded").await?;
+    set_state(&t.db, "command", done, "succeeded").await?;
+    assert_eq!(store::commands::open_with_jobs_finished(&t.db, 100).await?, vec![stuck]);
+    assert!(
+        store::commands::open_with_jobs_finished(&t.db, 0).await?.is_empty(),
+        "at most the limit"
+    );
+    t.drop().await
+}
+
+#[tokio::test]
+async fn count_finished_counts_commands_in_a_final_state() -> anyhow::Result<()> {
+    let t = support::TestDb::new().await?;
+    let mut ids = Vec::new();
+    for _ in 0..4 {
+        ids.push(command(&t.db, 1).await?.0);
+    }
+    set_state(&t.db, "command", ids[0], "succeeded").await?;
+    set_state(&t.db, "command", ids[1], "cancelled").await?;
+    set_state(&t.db, "command", ids[2], "running").await?;
+    assert_eq!(store::commands::count_finished(&t.db).await?, 2);
+    t.drop().await
+}
+
+#[tokio::test]
+async fn count_by_state_counts_commands_per_state() -> anyhow::Result<()> {
+    let t = support::TestDb::new().await?;
+    let (first, _) = command(&t.db, 1).await?;
+    command(&t.db, 1).await?;
+    set_state(&t.db, "command", first, "failed").await?;
+    assert_eq!(
+        store::commands::count_by_state(&t.db).await?,
+        vec![(CommandState::Failed, 1), (CommandState::Pending, 1)]
+    );
+    t.drop().await
+}

@@ -1,0 +1,170 @@
+//! `POST /api/session {"username", "password"}` logs in: a session token in
+//! the envelope (for scripts, as a Bearer token) and in an HttpOnly cookie
+//! (for the console). `GET` says who is logged in; `DELETE` logs out.
+
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::{web, HttpRequest, HttpResponse};
+use api_types::envelope::Envelope;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use store::users::User;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::auth::{new_token, password, token_hash, Caller, COOKIE};
+use crate::error::ApiError;
+use crate::routes::openapi::ErrorEnvelope;
+use crate::state::AppState;
+
+/// The login body.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Login {
+    username: String,
+    password: String,
+}
+
+/// A new session.
+#[derive(Serialize, ToSchema)]
+pub struct NewSession {
+    /// Send it as `Authorization: Bearer …`; it is also set as a cookie.
+    token: String,
+    expires_at: chrono::DateTime<chrono::Utc>,
+    user: User,
+}
+
+/// Who is logged in.
+#[derive(Serialize, ToSchema)]
+pub struct Whoami {
+    user: User,
+    /// The id of the token the request came with (see `GET /api/token`).
+    token_id: Uuid,
+}
+
+/// The answer to a logout.
+#[derive(Serialize, ToSchema)]
+pub struct LoggedOut {
+    logged_out: bool,
+}
+
+/// Logs in; 401 for a wrong name or password (the same answer for both),
+/// 429 after repeated failures.
+#[utoipa::path(
+    post,
+    path = "/api/session",
+    tag = "session",
+    request_body = Login,
+    responses(
+        (status = 200, description = "Logged in; the token is also set as an HttpOnly cookie",
+            body = Envelope<NewSession>),
+        (status = 400, description = "The body is not a login", body = ErrorEnvelope),
+        (status = 401, description = "Wrong user name or password", body = ErrorEnvelope),
+        (status = 429, description = "Too many failed logins; see Retry-After", body = ErrorEnvelope),
+    ),
+)]
+pub async fn create(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Json<Login>,
+) -> Result<HttpResponse, ApiError> {
+    let Login { username, password } = body.into_inner();
+    let address = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
+    let keys = vec![format!("user:{username}"), format!("ip:{address}")];
+    if let Some(wait) = state.logins.blocked(&keys) {
+        return Err(ApiError::TooManyRequests {
+            message: format!("too many failed logins; try again in {} s", wait.as_secs().max(1)),
+            retry_after_secs: wait.as_secs().max(1),
+        });
+    }
+    // A name no user can have (one with a NUL would fail the query) is
+    // looked up nowhere, and answered like any unknown name.
+    let plausible = crate::routes::users::check_username(&username).is_ok();
+    let found = if plausible {
+        store::users::with_password(&state.db, &username).await?
+    } else {
+        None
+    };
+    let verified = match &found {
+        Some((user, stored)) if !user.disabled => password::verify_blocking(password, stored.clone()).await?,
+        _ => false,
+    };
+    let (Some((user, _)), true) = (found, verified) else {
+        state.logins.failed(&keys);
+        let recorded = if plausible {
+            username.clone()
+        } else {
+            format!("{username:?}")
+        };
+        let _ = store::events::record(
+            &state.db,
+            store::events::EventKind::LoginFailed,
+            None,
+            &format!("failed login as {username:?} from {address}"),
+            json!({"username": recorded, "address": address}),
+        )
+        .await;
+        return Err(ApiError::Unauthenticated("wrong user name or password".into()));
+    };
+    state.logins.succeeded(&keys);
+    let token = new_token();
+    let ttl = chrono::Duration::from_std(state.settings.session_ttl).map_err(|e| ApiError::Internal(e.into()))?;
+    let expires_at = chrono::Utc::now() + ttl;
+    store::users::add_token(
+        &state.db,
+        user.id,
+        &token_hash(&token),
+        "session",
+        "login",
+        Some(expires_at),
+    )
+    .await?;
+    store::events::record(
+        &state.db,
+        store::events::EventKind::Login,
+        Some(&user),
+        &format!("{} logged in from {address}", user.username),
+        json!({"address": address}),
+    )
+    .await?;
+    let cookie = Cookie::build(COOKIE, token.clone())
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .max_age(actix_web::cookie::time::Duration::seconds(ttl.num_seconds()))
+        .finish();
+    Ok(HttpResponse::Ok().cookie(cookie).json(Envelope::ok(NewSession {
+        token,
+        expires_at,
+        user,
+    })))
+}
+
+/// Who the caller is.
+#[utoipa::path(
+    get,
+    path = "/api/session",
+    tag = "session",
+    responses((status = 200, description = "The caller and their token", body = Envelope<Whoami>)),
+)]
+pub async fn get(caller: Caller) -> Result<HttpResponse, ApiError> {
+    Ok(crate::respond::ok(Whoami {
+        user: caller.user,
+        token_id: caller.token_id,
+    }))
+}
+
+/// Logs out: revokes the token the request came with.
+#[utoipa::path(
+    delete,
+    path = "/api/session",
+    tag = "session",
+    responses((status = 200, description = "The token is revoked and the cookie removed", body = Envelope<LoggedOut>)),
+)]
+pub async fn delete(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
+    store::users::revoke(&state.db, caller.user.id, caller.token_id).await?;
+    let mut gone = Cookie::build(COOKIE, "").path("/").finish();
+    gone.make_removal();
+    Ok(HttpResponse::Ok()
+        .cookie(gone)
+        .json(Envelope::ok(LoggedOut { logged_out: true })))
+}

@@ -1,0 +1,12 @@
+//! `chroma-monitor`: polls the managed servers. SIGTERM stops it.
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    setup::telemetry::init();
+    let settings = setup::Settings::from_env()?;
+    let shutdown = setup::shutdown::on_signal();
+    monitor::Monitor::build(settings)
+        .await?
+        .run_until_stopped(shutdown)
+        .await
+}

@@ -1,0 +1,187 @@
+//! Recording step results: one statement per batch writes every result
+//! whose attempt still owns its step, one `StepsFinished` message tells the
+//! scheduler, and only then are the deliveries acknowledged.
+
+use broker::lapin::acker::Acker;
+use broker::lapin::options::{BasicAckOptions, BasicNackOptions};
+use futures::future::join_all;
+use sea_orm::DbErr;
+use serde_json::Value;
+use std::sync::Arc;
+use store::steps::StepResult;
+use tokio::sync::{mpsc, Semaphore};
+use uuid::Uuid;
+use wire::messages::{StepFinished, StepsFinished};
+
+use crate::claims;
+use crate::shared::Shared;
+
+/// Results recorded per statement at most.
+const BATCH: usize = 512;
+
+/// How a step attempt ended.
+#[derive(Debug)]
+pub enum Outcome {
+    Succeeded(Value),
+    /// Failed with `error`; `output` holds the commands it ran, if any.
+    Failed {
+        error: String,
+        output: Option<Value>,
+    },
+    /// Interrupted: the step was cancelled or taken over; nothing to record.
+    Interrupted,
+}
+
+/// A finished attempt waiting to be recorded and acknowledged.
+pub struct Finished {
+    pub step_id: Uuid,
+    pub job_id: Uuid,
+    pub attempt: i32,
+    pub outcome: Outcome,
+    pub acker: Acker,
+}
+
+/// Batches whose report and acks may be in flight at once: recording the
+/// next batch need not wait for the broker to confirm the previous one.
+const IN_FLIGHT: usize = 4;
+
+/// Records results as they arrive until every sender is gone.
+pub async fn run(shared: Arc<Shared>, mut finished: mpsc::UnboundedReceiver<Finished>) {
+    let permits = Arc::new(Semaphore::new(IN_FLIGHT));
+    loop {
+        let mut batch = Vec::with_capacity(BATCH);
+        if finished.recv_many(&mut batch, BATCH).await == 0 {
+            break;
+        }
+        let recorded = record_until_done(&shared, &batch).await;
+        let Ok(permit) = permits.clone().acquire_owned().await else {
+            return;
+        };
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            report_and_ack(&shared, batch, recorded).await;
+            drop(permit);
+        });
+    }
+    // Wait for the last reports before returning.
+    let _ = permits.acquire_many(IN_FLIGHT as u32).await;
+}
+
+/// Records a batch, retrying while the database is away: until written,
+/// the results exist only here.
+async fn record_until_done(shared: &Shared, batch: &[Finished]) -> Vec<StepFinished> {
+    loop {
+        match record(shared, batch).await {
+            Ok(recorded) => return recorded,
+            Err(err) => {
+                tracing::error!("cannot record {} step results, retrying: {err}", batch.len());
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            }
+        }
+    }
+}
+
+/// Tells the scheduler about recorded results, then acknowledges the
+/// batch's deliveries (requeues them if the report failed). Interrupted
+/// attempts being given back are released in the database first, so that
+/// another worker can claim them at once.
+async fn report_and_ack(shared: &Shared, batch: Vec<Finished>, recorded: Vec<StepFinished>) {
+    let published = recorded.is_empty()
+        || shared
+            .publisher
+            .publish_json(&shared.broker.topology().results, &[StepsFinished { steps: recorded }])
+            .await
+            .map_err(|err| tracing::warn!("cannot publish step results: {err}"))
+            .is_ok();
+    let given_back: Vec<(Uuid, i32)> = batch
+        .iter()
+        .filter(|f| matches!(f.outcome, Outcome::Interrupted) && shared.gives_back(f.step_id, f.attempt))
+        .map(|f| (f.step_id, f.attempt))
+        .collect();
+    if !given_back.is_empty() {
+        if let Err(err) = claims::release(&shared.db, &given_back).await {
+            tracing::warn!("cannot hand steps back; they are taken over when their heartbeat goes stale: {err}");
+        }
+    }
+    let requeue = BasicNackOptions {
+        requeue: true,
+        ..BasicNackOptions::default()
+    };
+    let acks = batch.iter().map(|f| async {
+        let outcome = if given_back.contains(&(f.step_id, f.attempt)) || !published {
+            // Given back, or not reported: redelivered, the step is claimed
+            // again or found finished and reported again.
+            f.acker.nack(requeue).await
+        } else {
+            f.acker.ack(BasicAckOptions::default()).await
+        };
+        if let Err(err) = outcome {
+            tracing::warn!(step_id = %f.step_id, "cannot acknowledge step message: {err}");
+        }
+    });
+    join_all(acks).await;
+    shared.forget(batch.iter().map(|f| (f.step_id, f.attempt)));
+}
+
+/// Writes the results whose attempt still owns a running step.
+async fn record(shared: &Shared, batch: &[Finished]) -> Result<Vec<StepFinished>, DbErr> {
+    // One lock order for every multi-row statement.
+    let mut batch: Vec<&Finished> = batch.iter().collect();
+    batch.sort_by_key(|f| f.step_id);
+    let results: Vec<StepResult> = batch
+        .into_iter()
+        .filter_map(|f| {
+            let (state, output, error) = match &f.outcome {
+                Outcome::Succeeded(output) => ("succeeded", Some(without_nul(output.clone())), None),
+                Outcome::Failed { error, output } => {
+                    ("failed", output.clone().map(without_nul), Some(error.replace('\0', "")))
+                }
+                Outcome::Interrupted => return None,
+            };
+            Some(StepResult {
+                step_id: f.step_id,
+                attempt: f.attempt,
+                state,
+                output,
+                error,
+            })
+        })
+        .collect();
+    let recorded = store::steps::record_results(&shared.db, &results).await?;
+    Ok(recorded
+        .into_iter()
+        .map(|r| StepFinished {
+            step_id: r.step_id,
+            job_id: r.job_id,
+            attempt: r.attempt,
+        })
+        .collect())
+}
+
+/// PostgreSQL refuses NUL characters in text and jsonb; a step's output
+/// (one day, a server's command output) must not wedge the recorder.
+fn without_nul(value: Value) -> Value {
+    match value {
+        Value::String(text) if text.contains('\0') => Value::String(text.replace('\0', "")),
+        Value::Array(items) => Value::Array(items.into_iter().map(without_nul).collect()),
+        Value::Object(fields) => Value::Object(
+            fields
+                .into_iter()
+                .map(|(k, v)| (k.replace('\0', ""), without_nul(v)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_nul;
+    use serde_json::json;
+
+    #[test]
+    fn strips_nul_everywhere() {
+        let dirty = json!({"a\u{0}": ["x\u{0}y", {"b": "\u{0}"}], "n": 1});
+        assert_eq!(without_nul(dirty), json!({"a": ["xy", {"b": ""}], "n": 1}));
+    }
+}
