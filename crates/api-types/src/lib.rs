@@ -15,4 +15,5 @@ pub mod pages;
 pub mod planning;
 pub mod storage;
 pub mod targets;
+pub mod users;
 pub mod volumes;

@@ -3,20 +3,11 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbErr};
-use serde::Serialize;
 use uuid::Uuid;
 
 use crate::sql::{execute, query};
 
-/// A user as the API shows and checks it.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct User {
-    pub id: Uuid,
-    pub username: String,
-    pub role: String,
-    pub disabled: bool,
-    pub created_at: DateTime<Utc>,
-}
+pub use api_types::users::{Token, User};
 
 fn user_of(r: &sea_orm::QueryResult) -> Result<User, DbErr> {
     Ok(User {
@@ -112,17 +103,6 @@ pub async fn update(
         .await?;
     }
     rows.first().map(user_of).transpose()
-}
-
-/// A token as its owner sees it (never the token itself).
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct Token {
-    pub id: Uuid,
-    pub kind: String,
-    pub name: String,
-    pub created_at: DateTime<Utc>,
-    pub expires_at: Option<DateTime<Utc>>,
-    pub last_used_at: Option<DateTime<Utc>>,
 }
 
 /// Stores a token by its hash.

@@ -20,6 +20,8 @@ const FS_ID: &str = "0191d5c2-7a3e-7c3b-9f6e-1c2d3e4f5a6b";
 const COMMAND_ID: &str = "0191d5c2-7a3e-7c3b-9f6e-00000000000c";
 const JOB_ID: &str = "0191d5c2-7a3e-7c3b-9f6e-00000000001a";
 const MGS_ID: &str = "0191d5c2-7a3e-7c3b-9f6e-00000000002b";
+const USER_ID: &str = "0191d5c2-7a3e-7c3b-9f6e-00000000003c";
+const TOKEN_ID: &str = "0191d5c2-7a3e-7c3b-9f6e-00000000004d";
 
 struct Fake {
     api_version: String,
@@ -59,7 +61,8 @@ async fn route(req: HttpRequest, body: web::Bytes, fake: web::Data<Fake>) -> Htt
                 ok(
                     200,
                     json!({"token": TOKEN, "expires_at": "2026-11-27T10:00:00Z",
-                           "user": {"username": body["username"], "role": "superuser"}}),
+                           "user": {"id": USER_ID, "username": body["username"], "role": "superuser",
+                                    "disabled": false, "created_at": "2026-11-26T09:00:00Z"}}),
                 )
             } else {
                 err(401, "unauthenticated", "wrong user name or password", None)
@@ -75,7 +78,12 @@ async fn route(req: HttpRequest, body: web::Bytes, fake: web::Data<Fake>) -> Htt
                             "available_transitions": ["stopped"], "locks": [], "targets": [],
                             "created_at": "2026-11-26T09:00:00Z"});
     match (method.as_str(), path.as_str()) {
-        ("GET", "/api/session") => ok(200, json!({"user": {"username": "admin", "role": "superuser"}})),
+        ("GET", "/api/session") => ok(
+            200,
+            json!({"user": {"id": USER_ID, "username": "admin", "role": "superuser", "disabled": false,
+                            "created_at": "2026-11-26T09:00:00Z"},
+                   "token_id": TOKEN_ID}),
+        ),
         ("DELETE", "/api/session") => ok(200, json!({"logged_out": true})),
         ("GET", "/api/filesystem") => ok(
             200,

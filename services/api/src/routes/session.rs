@@ -5,11 +5,10 @@
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::{web, HttpRequest, HttpResponse};
 use api_types::envelope::Envelope;
+use api_types::users::{NewSession, Whoami};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use store::users::User;
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 use crate::auth::{new_token, password, token_hash, Caller, COOKIE};
 use crate::error::ApiError;
@@ -22,23 +21,6 @@ use crate::state::AppState;
 pub struct Login {
     username: String,
     password: String,
-}
-
-/// A new session.
-#[derive(Serialize, ToSchema)]
-pub struct NewSession {
-    /// Send it as `Authorization: Bearer …`; it is also set as a cookie.
-    token: String,
-    expires_at: chrono::DateTime<chrono::Utc>,
-    user: User,
-}
-
-/// Who is logged in.
-#[derive(Serialize, ToSchema)]
-pub struct Whoami {
-    user: User,
-    /// The id of the token the request came with (see `GET /api/token`).
-    token_id: Uuid,
 }
 
 /// The answer to a logout.

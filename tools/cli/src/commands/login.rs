@@ -3,9 +3,8 @@
 
 use std::io::{BufRead, IsTerminal, Write};
 
-use chrono::{DateTime, Utc};
+use api_types::users::{NewSession, Whoami};
 use clap::Args;
-use serde::Deserialize;
 use serde_json::json;
 
 use super::Ctx;
@@ -22,32 +21,6 @@ pub struct LoginArgs {
     /// Read the password from the first line of standard input.
     #[arg(long)]
     pub password_stdin: bool,
-}
-
-/// Who a session belongs to.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct User {
-    username: String,
-    role: String,
-}
-
-/// `POST /api/session`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct Session {
-    token: String,
-    expires_at: Option<DateTime<Utc>>,
-    user: User,
-}
-
-/// `GET /api/session`: the session's user, at top level or under `user`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct WhoAmI {
-    username: Option<String>,
-    role: Option<String>,
-    user: Option<User>,
 }
 
 fn read_line(prompt: Option<&str>) -> Result<String> {
@@ -86,7 +59,7 @@ pub async fn login(ctx: &Ctx, args: &LoginArgs) -> Result<()> {
         .client
         .post("/api/session", &json!({"username": username, "password": password}))
         .await?;
-    let session: Session = parse(response.clone())?;
+    let session: NewSession = parse(response.clone())?;
     if session.token.is_empty() {
         return Err(CliError::Local("the server answered without a token".into()));
     }
@@ -103,10 +76,7 @@ pub async fn login(ctx: &Ctx, args: &LoginArgs) -> Result<()> {
         crate::output::json(&shown);
         return Ok(());
     }
-    let expires = session
-        .expires_at
-        .map(|at| format!(", session expires {}", crate::output::time(Some(at))))
-        .unwrap_or_default();
+    let expires = format!(", session expires {}", crate::output::time(Some(session.expires_at)));
     println!(
         "Logged in to {} as {} ({}){expires}.",
         ctx.client.url(),
@@ -137,12 +107,8 @@ pub async fn logout(ctx: &Ctx) -> Result<()> {
 pub async fn whoami(ctx: &Ctx) -> Result<()> {
     let response = ctx.client.get("/api/session").await?;
     ctx.show(&response, || {
-        let who: WhoAmI = parse(response.clone())?;
-        let (username, role) = match who.user {
-            Some(user) => (user.username, user.role),
-            None => (who.username.unwrap_or_default(), who.role.unwrap_or_default()),
-        };
-        println!("{username} ({role}) on {}", ctx.client.url());
+        let who: Whoami = parse(response.clone())?;
+        println!("{} ({}) on {}", who.user.username, who.user.role, ctx.client.url());
         Ok(())
     })
 }

@@ -1,9 +1,8 @@
 //! `chroma token create|list|delete`: API tokens for scripts.
 
 use api_types::pages::Page;
-use chrono::{DateTime, Utc};
+use api_types::users::Token;
 use clap::Subcommand;
-use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::Ctx;
@@ -31,17 +30,6 @@ pub enum TokenCommand {
     },
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct Token {
-    id: String,
-    kind: String,
-    name: String,
-    created_at: DateTime<Utc>,
-    expires_at: Option<DateTime<Utc>>,
-    last_used_at: Option<DateTime<Utc>>,
-}
-
 /// Runs a token subcommand.
 pub async fn run(ctx: &Ctx, command: &TokenCommand) -> Result<()> {
     match command {
@@ -66,7 +54,7 @@ pub async fn run(ctx: &Ctx, command: &TokenCommand) -> Result<()> {
                 let mut table = output::table(["ID", "KIND", "NAME", "CREATED", "EXPIRES", "LAST USED"]);
                 for t in page.objects {
                     table.add_row(vec![
-                        t.id,
+                        t.id.to_string(),
                         t.kind,
                         t.name,
                         output::time(Some(t.created_at)),
