@@ -26,6 +26,9 @@ pub enum Item {
     Job(Uuid),
     /// A command (the item of its outcome event).
     Command(Uuid),
+    /// File system detection, one at a time (two would record the same
+    /// objects); stored as `detect`.
+    Detection,
 }
 
 impl Item {
@@ -41,6 +44,7 @@ impl Item {
             Item::StoragePlugin(_) => "storage_plugin",
             Item::Job(_) => "job",
             Item::Command(_) => "command",
+            Item::Detection => "detect",
         }
     }
 }
@@ -57,6 +61,7 @@ impl fmt::Display for Item {
             | Item::Job(id)
             | Item::Command(id) => write!(f, "{}/{id}", self.kind()),
             Item::StoragePlugin(name) => write!(f, "storage_plugin/{name}"),
+            Item::Detection => f.write_str(self.kind()),
         }
     }
 }
@@ -71,6 +76,9 @@ impl FromStr for Item {
     type Err = String;
 
     fn from_str(text: &str) -> Result<Item, String> {
+        if text == Item::Detection.kind() {
+            return Ok(Item::Detection);
+        }
         let (kind, rest) = text.split_once('/').ok_or_else(|| format!("{text:?} is not KIND/ID"))?;
         if kind == "storage_plugin" {
             return if rest.is_empty() {
@@ -116,6 +124,8 @@ mod tests {
             assert!(text.starts_with(&format!("{}/", item.kind())), "{text}");
             assert_eq!(text.parse::<Item>(), Ok(item));
         }
+        assert_eq!(Item::Detection.to_string(), "detect");
+        assert_eq!("detect".parse::<Item>(), Ok(Item::Detection));
         assert_eq!(Item::Target(id).to_string(), format!("target/{id}"));
     }
 

@@ -169,3 +169,40 @@ pub async fn count_by_state(db: &impl ConnectionTrait) -> Result<Vec<(lustre::Co
         })
         .collect()
 }
+
+/// Command `id`, if it exists.
+pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<crate::entities::command::Model>, DbErr> {
+    use sea_orm::EntityTrait;
+    crate::entities::command::Entity::find_by_id(id).one(db).await
+}
+
+/// A page of commands (all, or those in `state`), by creation time (the
+/// newest first when `newest_first`), and how many there are in all.
+pub async fn page(
+    db: &impl ConnectionTrait,
+    state: Option<lustre::CommandState>,
+    newest_first: bool,
+    limit: u64,
+    offset: u64,
+) -> Result<(Vec<crate::entities::command::Model>, u64), DbErr> {
+    use crate::entities::command;
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+    let mut select = command::Entity::find();
+    if let Some(state) = state {
+        select = select.filter(command::Column::State.eq(state.as_str()));
+    }
+    let total = select.clone().count(db).await?;
+    let order = if newest_first {
+        sea_orm::Order::Desc
+    } else {
+        sea_orm::Order::Asc
+    };
+    let commands = select
+        .order_by(command::Column::CreatedAt, order.clone())
+        .order_by(command::Column::Id, order)
+        .limit(limit)
+        .offset(offset)
+        .all(db)
+        .await?;
+    Ok((commands, total))
+}

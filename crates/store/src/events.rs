@@ -201,15 +201,16 @@ pub async fn record_api_changes(
     .await
 }
 
-/// How many events of each kind were written since `since` (a UUIDv7:
-/// ids are time-ordered, so this is a primary-key range), by kind name.
+/// How many events of each kind happened at or after `since`, by kind
+/// name. By time, not by id: the state-change trigger's ids are random
+/// (`gen_random_uuid()`), not time-ordered.
 pub async fn count_by_kind_since(
     db: &impl sea_orm::ConnectionTrait,
-    since: uuid::Uuid,
+    since: chrono::DateTime<chrono::Utc>,
 ) -> Result<Vec<(String, i64)>, sea_orm::DbErr> {
     let rows = crate::sql::query(
         db,
-        "SELECT kind AS label, count(*) AS n FROM event WHERE id >= $1 GROUP BY kind",
+        "SELECT kind AS label, count(*) AS n FROM event WHERE at >= $1 GROUP BY kind",
         [since.into()],
     )
     .await?;

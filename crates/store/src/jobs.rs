@@ -325,3 +325,66 @@ pub async fn dependency_keys(
     .map(|r| r.try_get("", "key"))
     .collect()
 }
+
+/// Job `id`, if it exists.
+pub async fn get(
+    db: &impl sea_orm::ConnectionTrait,
+    id: uuid::Uuid,
+) -> Result<Option<crate::entities::job::Model>, sea_orm::DbErr> {
+    use sea_orm::EntityTrait;
+    crate::entities::job::Entity::find_by_id(id).one(db).await
+}
+
+/// The jobs of `commands`, in submission order.
+pub async fn of_commands(
+    db: &impl sea_orm::ConnectionTrait,
+    commands: Vec<uuid::Uuid>,
+) -> Result<Vec<crate::entities::job::Model>, sea_orm::DbErr> {
+    use crate::entities::job;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+    job::Entity::find()
+        .filter(job::Column::CommandId.is_in(commands))
+        .order_by_asc(job::Column::Seq)
+        .all(db)
+        .await
+}
+
+/// Which jobs a page of jobs holds.
+#[derive(Debug, Clone, Default)]
+pub struct JobFilter {
+    pub state: Option<lustre::JobState>,
+    pub command: Option<uuid::Uuid>,
+}
+
+/// A page of the jobs matching `filter` in submission order (the newest
+/// first when `newest_first`), and how many match in all.
+pub async fn page(
+    db: &impl sea_orm::ConnectionTrait,
+    filter: &JobFilter,
+    newest_first: bool,
+    limit: u64,
+    offset: u64,
+) -> Result<(Vec<crate::entities::job::Model>, u64), sea_orm::DbErr> {
+    use crate::entities::job;
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+    let mut select = job::Entity::find();
+    if let Some(state) = filter.state {
+        select = select.filter(job::Column::State.eq(state.as_str()));
+    }
+    if let Some(command) = filter.command {
+        select = select.filter(job::Column::CommandId.eq(command));
+    }
+    let total = select.clone().count(db).await?;
+    let order = if newest_first {
+        sea_orm::Order::Desc
+    } else {
+        sea_orm::Order::Asc
+    };
+    let jobs = select
+        .order_by(job::Column::Seq, order)
+        .limit(limit)
+        .offset(offset)
+        .all(db)
+        .await?;
+    Ok((jobs, total))
+}

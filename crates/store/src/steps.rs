@@ -688,3 +688,17 @@ pub async fn finished_per_second(db: &impl sea_orm::ConnectionTrait) -> Result<V
         .map(|r| Ok((r.try_get("", "sec")?, r.try_get("", "n")?)))
         .collect()
 }
+
+/// The steps of `jobs`, each job's in order.
+pub async fn of_jobs(
+    db: &impl sea_orm::ConnectionTrait,
+    jobs: Vec<uuid::Uuid>,
+) -> Result<Vec<crate::entities::step::Model>, sea_orm::DbErr> {
+    use crate::entities::step;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+    step::Entity::find()
+        .filter(step::Column::JobId.is_in(jobs))
+        .order_by_asc(step::Column::Idx)
+        .all(db)
+        .await
+}

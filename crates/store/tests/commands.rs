@@ -87,3 +87,86 @@ async fn count_by_state_counts_commands_per_state() -> anyhow::Result<()> {
     );
     t.drop().await
 }
+
+#[tokio::test]
+async fn get_finds_a_command_and_nothing_for_an_unknown_id() -> anyhow::Result<()> {
+    let t = support::TestDb::new().await?;
+    let (id, _) = command(&t.db, 1).await?;
+    let found = store::commands::get(&t.db, id).await?;
+    assert_eq!(found.map(|c| (c.id, c.message)), Some((id, "test".to_owned())));
+    assert!(store::commands::get(&t.db, Uuid::now_v7()).await?.is_none());
+    t.drop().await
+}
+
+#[tokio::test]
+async fn page_filters_by_state_orders_by_creation_and_counts_all() -> anyhow::Result<()> {
+    let t = support::TestDb::new().await?;
+    let (first, _) = command(&t.db, 1).await?;
+    let (second, _) = command(&t.db, 1).await?;
+    let (third, _) = command(&t.db, 1).await?;
+    set_state(&t.db, "command", second, "succeeded").await?;
+    let (oldest, total) = store::commands::page(&t.db, None, false, 2, 0).await?;
+    assert_eq!(
+        (oldest.iter().map(|c| c.id).collect::<Vec<_>>(), total),
+        (vec![first, second], 3)
+    );
+    let (newest, _) = store::commands::page(&t.db, None, true, 1, 0).await?;
+    assert_eq!(newest.iter().map(|c| c.id).collect::<Vec<_>>(), [third]);
+    let (done, total) = store::commands::page(&t.db, Some(CommandState::Succeeded), false, 10, 0).await?;
+    assert_eq!(
+        (done.iter().map(|c| c.id).collect::<Vec<_>>(), total),
+        (vec![second], 1)
+    );
+    t.drop().await
+}
+
+#[tokio::test]
+async fn jobs_of_commands_and_their_steps_come_in_order() -> anyhow::Result<()> {
+    let t = support::TestDb::new().await?;
+    let (id, jobs) = command(&t.db, 3).await?;
+    let (_, others) = command(&t.db, 1).await?;
+    let found = store::jobs::of_commands(&t.db, vec![id]).await?;
+    assert_eq!(found.iter().map(|j| j.id).collect::<Vec<_>>(), jobs);
+    let steps = store::steps::of_jobs(&t.db, vec![jobs[1]]).await?;
+    assert_eq!(
+        steps.iter().map(|s| (s.job_id, s.idx)).collect::<Vec<_>>(),
+        [(jobs[1], 0)]
+    );
+    let other = store::jobs::get(&t.db, others[0]).await?;
+    assert_eq!(other.map(|j| (j.id, j.key)), Some((others[0], "0".to_owned())));
+    assert!(store::jobs::get(&t.db, Uuid::now_v7()).await?.is_none());
+    t.drop().await
+}
+
+#[tokio::test]
+async fn job_page_filters_by_state_and_command() -> anyhow::Result<()> {
+    let t = support::TestDb::new().await?;
+    let (id, jobs) = command(&t.db, 2).await?;
+    let (_, others) = command(&t.db, 1).await?;
+    set_state(&t.db, "job", jobs[1], "running").await?;
+    let all = store::jobs::JobFilter::default();
+    let (page, total) = store::jobs::page(&t.db, &all, true, 1, 0).await?;
+    assert_eq!(
+        (page.iter().map(|j| j.id).collect::<Vec<_>>(), total),
+        (vec![others[0]], 3)
+    );
+    let of_command = store::jobs::JobFilter {
+        command: Some(id),
+        ..Default::default()
+    };
+    let (page, total) = store::jobs::page(&t.db, &of_command, false, 10, 0).await?;
+    assert_eq!(
+        (page.iter().map(|j| j.id).collect::<Vec<_>>(), total),
+        (jobs.clone(), 2)
+    );
+    let running = store::jobs::JobFilter {
+        state: Some(lustre::JobState::Running),
+        ..Default::default()
+    };
+    let (page, total) = store::jobs::page(&t.db, &running, false, 10, 0).await?;
+    assert_eq!(
+        (page.iter().map(|j| j.id).collect::<Vec<_>>(), total),
+        (vec![jobs[1]], 1)
+    );
+    t.drop().await
+}

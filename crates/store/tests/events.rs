@@ -325,9 +325,9 @@ async fn list_matches_an_item_and_a_message_pattern() -> anyhow::Result<()> {
 }
 
 #[tokio::test]
-async fn count_by_kind_since_counts_the_events_from_an_id_on() -> anyhow::Result<()> {
+async fn count_by_kind_since_counts_the_events_from_a_time_on() -> anyhow::Result<()> {
     let t = seed::estate().await?;
-    let since = Uuid::from_u128(0xa000_0000_0000_0000_0000_0000_0000_0062);
+    let since = chrono::DateTime::parse_from_rfc3339("2026-12-01T11:00:00Z")?.with_timezone(&chrono::Utc);
     let mut counts = store::events::count_by_kind_since(&t.db, since).await?;
     counts.sort();
     assert_eq!(counts, [("api_change".to_owned(), 1), ("login_failed".to_owned(), 1)]);

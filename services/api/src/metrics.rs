@@ -121,7 +121,8 @@ pub async fn get(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
         "Events of the last hour by kind (step_rescued, step_dead_lettered, api_change, login_failed, …)",
         &["kind"],
     )?;
-    for (label, n) in store::events::count_by_kind_since(&state.db, since).await? {
+    let since_time = chrono::Utc::now() - chrono::Duration::hours(1);
+    for (label, n) in store::events::count_by_kind_since(&state.db, since_time).await? {
         events.with_label_values(&[&label]).set(n);
     }
     let durations = GaugeVec::new(

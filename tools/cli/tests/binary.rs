@@ -112,6 +112,8 @@ async fn route(req: HttpRequest, body: web::Bytes, fake: web::Data<Fake>) -> Htt
                 json!({"command": COMMAND_ID, "dry_run": false, "requires_confirmation": true, "jobs": jobs}),
             )
         }
+        // Detection plans nothing: the answer names the command alone.
+        ("POST", "/api/filesystem/detect") => ok(202, json!({"command": COMMAND_ID})),
         ("GET", p) if p == format!("/api/command/{COMMAND_ID}") => {
             let polls = fake.polls.fetch_add(1, Ordering::SeqCst) + 1;
             let (state, job_state, error) = match (polls, fake.fails) {
@@ -262,6 +264,19 @@ fn a_change_needing_confirmation_asks_for_yes_then_waits() {
     assert_eq!(done.status.code(), Some(0), "{}", text(&done.stderr));
     assert!(text(&done.stdout).contains("File system fs1 stopped."));
     assert!(text(&done.stderr).contains("Unmount fs1-OST0000: succeeded"));
+}
+
+#[test]
+fn detection_waits_for_the_command_it_started() {
+    let run = Run::new(serve("1", false));
+    run.login();
+    let out = run.chroma(&["filesystem", "detect"], "");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("Detection finished"),
+        "{}",
+        text(&out.stdout)
+    );
 }
 
 #[test]

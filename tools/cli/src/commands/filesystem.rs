@@ -114,7 +114,7 @@ pub async fn run(ctx: &Ctx, command: &FilesystemCommand) -> Result<()> {
         }
         FilesystemCommand::Detect => {
             let response = ctx.client.post("/api/filesystem/detect", &json!({})).await?;
-            ctx.follow(response, "Detection finished; see `chroma filesystem list`.")
+            ctx.follow_started(response, "Detection finished; see `chroma filesystem list`.")
                 .await
                 .map(|_| ())
         }

@@ -75,7 +75,20 @@ impl Ctx {
             }
             return Ok(false);
         }
-        let Some(id) = started_command(&response) else {
+        self.wait_for_started(&response, done).await
+    }
+
+    /// Follows the answer to a request that starts a command without
+    /// planning one (detection): waits for it unless `--no-wait`.
+    pub async fn follow_started(&self, response: Value, done: &str) -> Result<bool> {
+        if self.json {
+            output::json(&response);
+        }
+        self.wait_for_started(&response, done).await
+    }
+
+    async fn wait_for_started(&self, response: &Value, done: &str) -> Result<bool> {
+        let Some(id) = started_command(response) else {
             if !self.json {
                 println!("Nothing to do: already so.");
             }

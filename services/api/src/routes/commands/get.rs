@@ -2,7 +2,7 @@
 
 use actix_web::{web, HttpResponse};
 use api_types::envelope::Envelope;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::DatabaseConnection;
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -10,7 +10,6 @@ use crate::error::ApiError;
 use crate::routes::openapi::ErrorEnvelope;
 use crate::state::AppState;
 use crate::views::{self, CommandView, JobView, StepView};
-use store::entities::{command, job, step};
 
 /// Shows one command in full.
 #[utoipa::path(
@@ -31,23 +30,13 @@ pub async fn handle(state: web::Data<AppState>, path: web::Path<String>) -> Resu
 
 /// A command with its jobs (submission order) and their steps.
 pub async fn load(db: &DatabaseConnection, id: Uuid) -> Result<CommandView, ApiError> {
-    let found = command::Entity::find_by_id(id)
-        .one(db)
+    let found = store::commands::get(db, id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("command {id} does not exist")))?;
-    let jobs = job::Entity::find()
-        .filter(job::Column::CommandId.eq(id))
-        .order_by_asc(job::Column::Seq)
-        .all(db)
-        .await?;
+    let jobs = store::jobs::of_commands(db, vec![id]).await?;
     let job_ids: Vec<Uuid> = jobs.iter().map(|j| j.id).collect();
     let mut steps: HashMap<Uuid, Vec<StepView>> = HashMap::new();
-    for s in step::Entity::find()
-        .filter(step::Column::JobId.is_in(job_ids))
-        .order_by_asc(step::Column::Idx)
-        .all(db)
-        .await?
-    {
+    for s in store::steps::of_jobs(db, job_ids).await? {
         steps.entry(s.job_id).or_default().push(views::step(s));
     }
     let jobs = jobs

@@ -2,7 +2,6 @@
 
 use actix_web::{web, HttpResponse};
 use api_types::envelope::Envelope;
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Deserialize;
 use std::collections::HashMap;
 use utoipa::IntoParams;
@@ -13,7 +12,6 @@ use crate::routes::openapi::ErrorEnvelope;
 use crate::routes::query::Paging;
 use crate::state::AppState;
 use crate::views::{self, CommandView, JobView, Page, PageMeta};
-use store::entities::{command, job};
 
 /// Query parameters; any other is refused.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -60,38 +58,20 @@ pub async fn handle(state: web::Data<AppState>, query: web::Query<Filters>) -> R
             ))
         }
     };
-    let mut select = command::Entity::find();
-    if let Some(wanted) = filters.state {
-        let parsed = lustre::CommandState::parse(&wanted).ok_or_else(|| {
+    let state_filter = match filters.state {
+        Some(wanted) => Some(lustre::CommandState::parse(&wanted).ok_or_else(|| {
             ApiError::bad(
                 "invalid_query",
                 format!("unknown command state {wanted:?}"),
                 Some("state"),
             )
-        })?;
-        select = select.filter(command::Column::State.eq(parsed.as_str()));
-    }
-    let total_count = select.clone().count(&state.db).await?;
-    let order = if newest_first {
-        sea_orm::Order::Desc
-    } else {
-        sea_orm::Order::Asc
+        })?),
+        None => None,
     };
-    let commands = select
-        .order_by(command::Column::CreatedAt, order.clone())
-        .order_by(command::Column::Id, order)
-        .limit(limit)
-        .offset(offset)
-        .all(&state.db)
-        .await?;
+    let (commands, total_count) = store::commands::page(&state.db, state_filter, newest_first, limit, offset).await?;
     let ids: Vec<Uuid> = commands.iter().map(|c| c.id).collect();
     let mut jobs: HashMap<Uuid, Vec<JobView>> = HashMap::new();
-    for j in job::Entity::find()
-        .filter(job::Column::CommandId.is_in(ids))
-        .order_by_asc(job::Column::Seq)
-        .all(&state.db)
-        .await?
-    {
+    for j in store::jobs::of_commands(&state.db, ids).await? {
         jobs.entry(j.command_id).or_default().push(views::job_summary(j));
     }
     let objects = commands

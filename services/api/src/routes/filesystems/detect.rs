@@ -38,7 +38,7 @@ pub async fn handle(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
             description: "Read the MGS configuration logs and record the file systems found".into(),
             steps: vec![Action::DetectFilesystems],
             // One detection at a time: two would insert the same objects.
-            locks: vec![("detect".into(), true)],
+            locks: vec![(lustre::Item::Detection.to_string(), true)],
             wait_for: Vec::new(),
         }],
     };

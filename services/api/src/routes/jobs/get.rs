@@ -2,14 +2,13 @@
 
 use actix_web::{web, HttpResponse};
 use api_types::envelope::Envelope;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use crate::error::ApiError;
 use crate::routes::openapi::ErrorEnvelope;
 use crate::state::AppState;
 use crate::views::{self, JobView, LockView};
-use store::entities::{job, step};
 
 /// Shows one job in full.
 #[utoipa::path(
@@ -30,15 +29,10 @@ pub async fn handle(state: web::Data<AppState>, path: web::Path<String>) -> Resu
 
 /// A job with its steps, locks and the keys of the jobs it waits for.
 pub async fn load(db: &DatabaseConnection, id: Uuid) -> Result<JobView, ApiError> {
-    let found = job::Entity::find_by_id(id)
-        .one(db)
+    let found = store::jobs::get(db, id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("job {id} does not exist")))?;
-    let steps = step::Entity::find()
-        .filter(step::Column::JobId.eq(id))
-        .order_by_asc(step::Column::Idx)
-        .all(db)
-        .await?;
+    let steps = store::steps::of_jobs(db, vec![id]).await?;
     let locks = store::jobs::locks_of(db, id)
         .await?
         .into_iter()

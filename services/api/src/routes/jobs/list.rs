@@ -2,7 +2,6 @@
 
 use actix_web::{web, HttpResponse};
 use api_types::envelope::Envelope;
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -11,7 +10,6 @@ use crate::routes::openapi::ErrorEnvelope;
 use crate::routes::query::{id, Paging};
 use crate::state::AppState;
 use crate::views::{self, JobView, Page, PageMeta};
-use store::entities::job;
 
 /// Query parameters; any other is refused.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -50,9 +48,9 @@ pub async fn handle(state: web::Data<AppState>, query: web::Query<Filters>) -> R
         offset: filters.offset,
     }
     .resolve()?;
-    let order = match filters.order_by.as_deref() {
-        None | Some("seq") => sea_orm::Order::Asc,
-        Some("-seq") => sea_orm::Order::Desc,
+    let newest_first = match filters.order_by.as_deref() {
+        None | Some("seq") => false,
+        Some("-seq") => true,
         Some(other) => {
             return Err(ApiError::bad(
                 "invalid_query",
@@ -61,11 +59,11 @@ pub async fn handle(state: web::Data<AppState>, query: web::Query<Filters>) -> R
             ))
         }
     };
-    let mut select = job::Entity::find();
+    let mut filter = store::jobs::JobFilter::default();
     if let Some(wanted) = filters.state {
         let parsed = lustre::JobState::parse(&wanted)
             .ok_or_else(|| ApiError::bad("invalid_query", format!("unknown job state {wanted:?}"), Some("state")))?;
-        select = select.filter(job::Column::State.eq(parsed.as_str()));
+        filter.state = Some(parsed);
     }
     if let Some(command) = filters.command {
         let command = id(&command, "command").map_err(|_| {
@@ -75,18 +73,10 @@ pub async fn handle(state: web::Data<AppState>, query: web::Query<Filters>) -> R
                 Some("command"),
             )
         })?;
-        select = select.filter(job::Column::CommandId.eq(command));
+        filter.command = Some(command);
     }
-    let total_count = select.clone().count(&state.db).await?;
-    let objects = select
-        .order_by(job::Column::Seq, order)
-        .limit(limit)
-        .offset(offset)
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .map(views::job_summary)
-        .collect();
+    let (jobs, total_count) = store::jobs::page(&state.db, &filter, newest_first, limit, offset).await?;
+    let objects = jobs.into_iter().map(views::job_summary).collect();
     Ok(crate::respond::ok(Page::<JobView> {
         objects,
         meta: PageMeta {
