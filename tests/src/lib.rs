@@ -140,11 +140,26 @@ impl TestEnv {
 
     /// Like [`TestEnv::start`], on the broker at `amqp_url`.
     pub async fn start_on(name: &str, amqp_url: Option<&str>) -> anyhow::Result<Self> {
+        Self::start_configured(name, amqp_url, |_| ()).await
+    }
+
+    /// Like [`TestEnv::start`], with the test's settings changed by
+    /// `configure` first (e.g. `trusted_proxies`).
+    pub async fn start_with(name: &str, configure: impl FnOnce(&mut Settings)) -> anyhow::Result<Self> {
+        Self::start_configured(name, None, configure).await
+    }
+
+    async fn start_configured(
+        name: &str,
+        amqp_url: Option<&str>,
+        configure: impl FnOnce(&mut Settings),
+    ) -> anyhow::Result<Self> {
         if std::env::var("TEST_LOG").is_ok() {
             setup::telemetry::init();
         }
         let name = unique(name);
-        let settings = test_settings(&name, amqp_url)?;
+        let mut settings = test_settings(&name, amqp_url)?;
+        configure(&mut settings);
         let app = api::Application::build(settings.clone()).await?;
         let base = format!("http://127.0.0.1:{}", app.port());
         let shutdown = CancellationToken::new();

@@ -282,3 +282,120 @@ async fn sessions_tokens_users_rate_limit_and_audit() -> anyhow::Result<()> {
     assert!(!lines.iter().any(|l| l.contains("a long password")));
     env.stop().await
 }
+
+/// Every user name, sorted.
+async fn usernames(env: &TestEnv) -> anyhow::Result<Vec<String>> {
+    let rows = store::sql::query(&env.db, "SELECT username FROM app_user", []).await?;
+    let mut names = rows
+        .iter()
+        .map(|r| r.try_get::<String>("", "username"))
+        .collect::<Result<Vec<String>, _>>()?;
+    names.sort();
+    Ok(names)
+}
+
+/// The session cookie of a fresh login as the test superuser.
+async fn session_cookie(env: &TestEnv) -> anyhow::Result<String> {
+    let response = reqwest::Client::new()
+        .post(format!("{}/api/session", env.base))
+        .json(&json!({"username": "admin", "password": integration_tests::ADMIN_PASSWORD}))
+        .send()
+        .await?;
+    let cookie = response
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    Ok(cookie.split(';').next().unwrap_or_default().to_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cookie_changes_must_come_from_the_api_origin() -> anyhow::Result<()> {
+    let env = TestEnv::start("authorigin").await?;
+    let cookie = session_cookie(&env).await?;
+    assert!(cookie.starts_with("chroma_session="), "{cookie}");
+    let client = reqwest::Client::new();
+    let user = |name: &str| json!({"username": name, "password": "a long password", "role": "readonly"});
+    let before = usernames(&env).await?;
+
+    // A page of another origin (another port of the same host is
+    // same-site, so the cookie goes along) is refused and changes nothing.
+    for (header, value) in [
+        ("origin", "http://evil.example".to_owned()),
+        ("origin", "http://127.0.0.1:1".to_owned()),
+        ("origin", "null".to_owned()),
+        ("referer", "http://evil.example/page".to_owned()),
+    ] {
+        let response = client
+            .post(format!("{}/api/user", env.base))
+            .header("cookie", &cookie)
+            .header(header, &value)
+            .json(&user("forged"))
+            .send()
+            .await?;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{header}: {value}");
+        let envelope: serde_json::Value = response.json().await?;
+        assert_eq!(envelope["success"], false, "{envelope}");
+        assert_eq!(envelope["errors"][0]["code"], "forbidden", "{envelope}");
+        let message = envelope["errors"][0]["message"].as_str().unwrap_or_default();
+        let refused = value.trim_end_matches("/page");
+        assert!(message.contains(refused), "the refused origin is not named: {message}");
+    }
+    // Without Origin or Referer, a cookie is not enough either.
+    let response = client
+        .post(format!("{}/api/user", env.base))
+        .header("cookie", &cookie)
+        .json(&user("forged"))
+        .send()
+        .await?;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let response = client
+        .patch(format!("{}/api/user/{}", env.base, uuid::Uuid::nil()))
+        .header("cookie", &cookie)
+        .header("origin", "http://evil.example")
+        .json(&json!({"disabled": true}))
+        .send()
+        .await?;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert_eq!(usernames(&env).await?, before, "a refused change was made");
+    // Reading with the cookie needs no origin.
+    let response = client
+        .get(format!("{}/api/user", env.base))
+        .header("cookie", &cookie)
+        .header("origin", "http://evil.example")
+        .send()
+        .await?;
+    assert_eq!(response.status(), StatusCode::OK);
+
+    // The console's own origin (or its page as Referer) is let through.
+    let response = client
+        .post(format!("{}/api/user", env.base))
+        .header("cookie", &cookie)
+        .header("origin", &env.base)
+        .json(&user("by-origin"))
+        .send()
+        .await?;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let response = client
+        .post(format!("{}/api/user", env.base))
+        .header("cookie", &cookie)
+        .header("referer", format!("{}/users?page=2", env.base))
+        .json(&user("by-referer"))
+        .send()
+        .await?;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    // A Bearer token is not sent by a browser on its own: no origin check.
+    let response = client
+        .post(format!("{}/api/user", env.base))
+        .bearer_auth(&env.token)
+        .header("origin", "http://evil.example")
+        .json(&user("by-token"))
+        .send()
+        .await?;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let mut expected = before.clone();
+    expected.extend(["by-origin", "by-referer", "by-token"].map(String::from));
+    expected.sort();
+    assert_eq!(usernames(&env).await?, expected);
+    env.stop().await
+}

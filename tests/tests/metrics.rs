@@ -36,3 +36,32 @@ async fn metrics_show_jobs_queues_requests_and_need_a_login() -> anyhow::Result<
     assert!(has("chroma_events_last_hour{kind=\"login\"}"), "{text}");
     env.stop().await
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invented_methods_are_counted_as_other() -> anyhow::Result<()> {
+    let env = TestEnv::start("metricsmethods").await?;
+    // Anonymous: these are counted before the login check refuses them.
+    let anonymous = reqwest::Client::new();
+    for name in ["FOOBAR", "BREW", "X-RANDOM-1"] {
+        let method = reqwest::Method::from_bytes(name.as_bytes())?;
+        for path in ["/api/host", "/metrics", "/no/such/page"] {
+            anonymous
+                .request(method.clone(), format!("{}{path}", env.base))
+                .send()
+                .await?;
+        }
+    }
+    let response = env.http.get(format!("{}/metrics", env.base)).send().await?;
+    assert_eq!(response.status(), StatusCode::OK);
+    let text = response.text().await?;
+    for name in ["FOOBAR", "BREW", "X-RANDOM-1"] {
+        assert!(!text.contains(name), "an invented method became a label:\n{text}");
+    }
+    let requests = |method: &str| {
+        text.lines()
+            .any(|l| l.starts_with(&format!("chroma_http_requests_total{{method=\"{method}\"")))
+    };
+    assert!(requests("other"), "{text}");
+    assert!(requests("POST"), "the login is still counted by its method:\n{text}");
+    env.stop().await
+}

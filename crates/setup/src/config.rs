@@ -66,6 +66,11 @@ pub struct Settings {
     /// Pacemaker resource (`CHROMA_PACEMAKER_MONITOR_SECS`, default 20, as
     /// Lustre's resource agent suggests).
     pub pacemaker_monitor_secs: u32,
+    /// Reverse proxies whose `X-Forwarded-For` names the real client
+    /// (`CHROMA_TRUSTED_PROXIES`, comma-separated addresses, default none):
+    /// failed logins are limited per client, so behind a proxy the API
+    /// must know which client it relays.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 fn var(name: &'static str) -> Option<String> {
@@ -94,6 +99,19 @@ fn millis(name: &'static str, default: u64) -> Result<Duration, ConfigError> {
         });
     }
     Ok(Duration::from_millis(ms))
+}
+
+/// Single IP addresses separated by commas (`CHROMA_TRUSTED_PROXIES`).
+fn addresses(name: &'static str, text: &str) -> Result<Vec<std::net::IpAddr>, ConfigError> {
+    text.split(',')
+        .map(|item| {
+            let item = item.trim();
+            item.parse().map_err(|e| ConfigError {
+                name,
+                reason: format!("{item:?}: {e} (give single IP addresses separated by commas)"),
+            })
+        })
+        .collect()
 }
 
 /// `$HOME/.local/share/chroma/id_ed25519`, or beside the working directory
@@ -206,11 +224,33 @@ impl Settings {
                 }
                 secs
             },
+            trusted_proxies: match var("CHROMA_TRUSTED_PROXIES") {
+                Some(text) => addresses("CHROMA_TRUSTED_PROXIES", &text)?,
+                None => Vec::new(),
+            },
         })
     }
 
     /// The broker object names of this installation.
     pub fn topology(&self) -> Topology {
         Topology::new(&self.queue_prefix)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trusted_proxies_are_single_addresses() {
+        let parsed = addresses("CHROMA_TRUSTED_PROXIES", " 10.0.0.1, ::1 ").unwrap_or_default();
+        assert_eq!(parsed.len(), 2);
+        for bad in ["10.0.0.0/8", "10.0.0.1,", "proxy.example.com"] {
+            let err = addresses("CHROMA_TRUSTED_PROXIES", bad).err().map(|e| e.to_string());
+            assert!(
+                err.as_deref().is_some_and(|e| e.contains("CHROMA_TRUSTED_PROXIES")),
+                "{bad}: {err:?}"
+            );
+        }
     }
 }

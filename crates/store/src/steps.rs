@@ -377,57 +377,6 @@ pub struct Liveness {
     pub stale: Option<bool>,
 }
 
-/// The liveness of step `id` against `heartbeat_timeout`; `None` if there
-/// is no such step.
-pub async fn liveness(
-    db: &impl sea_orm::ConnectionTrait,
-    id: uuid::Uuid,
-    heartbeat_timeout: std::time::Duration,
-) -> Result<Option<Liveness>, sea_orm::DbErr> {
-    let rows = crate::sql::query(
-        db,
-        "SELECT state, heartbeat_at, now() AS now,
-                heartbeat_at < now() - make_interval(secs => $2) AS stale
-         FROM step WHERE id = $1",
-        [id.into(), heartbeat_timeout.as_secs_f64().into()],
-    )
-    .await?;
-    let Some(row) = rows.first() else { return Ok(None) };
-    let state: String = row.try_get("", "state")?;
-    Ok(Some(Liveness {
-        state: lustre::StepState::parse(&state)
-            .ok_or_else(|| sea_orm::DbErr::Type(format!("unknown step state {state:?}")))?,
-        heartbeat_at: row.try_get("", "heartbeat_at")?,
-        now: row.try_get("", "now")?,
-        stale: row.try_get("", "stale")?,
-    }))
-}
-
-/// Fails step `id` with `reason` if nobody runs it: it is queued, or
-/// running with a heartbeat older than `heartbeat_timeout` (checked under
-/// the row lock, since a worker may just have taken it over). Returns how
-/// many rows changed (0 or 1).
-pub async fn fail_abandoned(
-    tx: &impl sea_orm::ConnectionTrait,
-    id: uuid::Uuid,
-    reason: &str,
-    heartbeat_timeout: std::time::Duration,
-) -> Result<u64, sea_orm::DbErr> {
-    crate::sql::execute(
-        tx,
-        "UPDATE step SET state = 'failed', finished_at = now(), heartbeat_at = NULL, error = $2
-         WHERE id = $1
-           AND (state = 'queued'
-                OR (state = 'running' AND heartbeat_at < now() - make_interval(secs => $3)))",
-        [
-            id.into(),
-            reason.to_owned().into(),
-            heartbeat_timeout.as_secs_f64().into(),
-        ],
-    )
-    .await
-}
-
 /// How many steps of running or paused jobs are in each state, by state
 /// name (states with none left out).
 pub async fn active_count_by_state(db: &impl sea_orm::ConnectionTrait) -> Result<Vec<(String, i64)>, sea_orm::DbErr> {
@@ -701,4 +650,100 @@ pub async fn of_jobs(
         .order_by_asc(step::Column::Idx)
         .all(db)
         .await
+}
+
+/// A step's attempt number beside its liveness: what a dead-lettered
+/// message is checked against.
+#[derive(Debug, Clone)]
+pub struct AttemptLiveness {
+    /// Claims made so far (the current attempt while it runs).
+    pub attempts: i32,
+    pub liveness: Liveness,
+}
+
+/// The attempt number and liveness of step `id` against
+/// `heartbeat_timeout`; `None` if there is no such step.
+pub async fn attempt_liveness(
+    db: &impl sea_orm::ConnectionTrait,
+    id: uuid::Uuid,
+    heartbeat_timeout: std::time::Duration,
+) -> Result<Option<AttemptLiveness>, sea_orm::DbErr> {
+    let rows = crate::sql::query(
+        db,
+        "SELECT state, attempts, heartbeat_at, now() AS now,
+                heartbeat_at < now() - make_interval(secs => $2) AS stale
+         FROM step WHERE id = $1",
+        [id.into(), heartbeat_timeout.as_secs_f64().into()],
+    )
+    .await?;
+    let Some(row) = rows.first() else { return Ok(None) };
+    let state: String = row.try_get("", "state")?;
+    Ok(Some(AttemptLiveness {
+        attempts: row.try_get("", "attempts")?,
+        liveness: Liveness {
+            state: lustre::StepState::parse(&state)
+                .ok_or_else(|| sea_orm::DbErr::Type(format!("unknown step state {state:?}")))?,
+            heartbeat_at: row.try_get("", "heartbeat_at")?,
+            now: row.try_get("", "now")?,
+            stale: row.try_get("", "stale")?,
+        },
+    }))
+}
+
+/// A delivery of a step message: the step and the attempt number the
+/// message was published at, and how many claims its deliveries can have
+/// made (each delivery claims at most once).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Delivered {
+    pub step_id: uuid::Uuid,
+    pub attempt: i32,
+    pub max_claims: i32,
+}
+
+/// A step failed by [`fail_dead_lettered`]: its job and action as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadLettered {
+    pub job_id: uuid::Uuid,
+    pub action: String,
+}
+
+/// Fails the step of `delivered` with `reason` if the dead-lettered
+/// message is still the step's own delivery and nobody runs it: the step
+/// is queued at exactly the message's attempt (nobody claimed it since),
+/// or running an attempt the message's own deliveries claimed (above the
+/// message's, by at most `max_claims`) with a heartbeat older than
+/// `heartbeat_timeout`. Checked under the row lock, since a worker may just
+/// have taken it over. Returns the failed step's job and action, or `None`
+/// when nothing changed.
+pub async fn fail_dead_lettered(
+    tx: &impl sea_orm::ConnectionTrait,
+    delivered: Delivered,
+    reason: &str,
+    heartbeat_timeout: std::time::Duration,
+) -> Result<Option<DeadLettered>, sea_orm::DbErr> {
+    let rows = crate::sql::query(
+        tx,
+        "UPDATE step SET state = 'failed', finished_at = now(), heartbeat_at = NULL, error = $2
+         WHERE id = $1
+           AND ((state = 'queued' AND attempts = $3)
+                OR (state = 'running' AND attempts > $3 AND attempts <= $3 + $4
+                    AND heartbeat_at < now() - make_interval(secs => $5)))
+         RETURNING job_id, action",
+        [
+            delivered.step_id.into(),
+            reason.to_owned().into(),
+            delivered.attempt.into(),
+            delivered.max_claims.into(),
+            heartbeat_timeout.as_secs_f64().into(),
+        ],
+    )
+    .await?;
+    rows.first()
+        .map(|row| {
+            Ok(DeadLettered {
+                job_id: row.try_get("", "job_id")?,
+                action: row.try_get("", "action")?,
+            })
+        })
+        .transpose()
 }

@@ -73,6 +73,11 @@ pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<User>, DbErr> {
 
 /// Changes a user's role, password hash or disabled flag (each when
 /// given); returns the user, or `None` if there is none.
+///
+/// A new password or disabling the user revokes every token they hold,
+/// sessions and API tokens alike, in the same statement: a token is no
+/// stronger than the password it was made under, and enabling the user
+/// again must not bring old tokens back.
 pub async fn update(
     db: &impl ConnectionTrait,
     id: Uuid,
@@ -82,9 +87,16 @@ pub async fn update(
 ) -> Result<Option<User>, DbErr> {
     let rows = query(
         db,
-        "UPDATE app_user SET role = COALESCE($2, role), password_hash = COALESCE($3, password_hash),
-                disabled = COALESCE($4, disabled)
-         WHERE id = $1 RETURNING id, username, role, disabled, created_at",
+        "WITH changed AS (
+             UPDATE app_user SET role = COALESCE($2, role), password_hash = COALESCE($3, password_hash),
+                    disabled = COALESCE($4, disabled)
+             WHERE id = $1 RETURNING id, username, role, disabled, created_at
+         ), revoked AS (
+             UPDATE api_token SET revoked_at = now()
+             WHERE user_id = (SELECT id FROM changed) AND revoked_at IS NULL
+               AND ($3::text IS NOT NULL OR $4::boolean IS TRUE)
+         )
+         SELECT id, username, role, disabled, created_at FROM changed",
         [
             id.into(),
             role.map(str::to_owned).into(),
@@ -93,15 +105,6 @@ pub async fn update(
         ],
     )
     .await?;
-    if disabled == Some(true) || password_hash.is_some() {
-        // A disabled user or a changed password ends every session.
-        execute(
-            db,
-            "UPDATE api_token SET revoked_at = now() WHERE user_id = $1 AND kind = 'session' AND revoked_at IS NULL",
-            [id.into()],
-        )
-        .await?;
-    }
     rows.first().map(user_of).transpose()
 }
 

@@ -593,3 +593,132 @@ async fn recent_duration_quantiles_are_none_without_succeeded_steps() -> anyhow:
     assert_eq!(rounded, Some(vec![10, 10, 10]));
     t.drop().await
 }
+
+/// Sets step `id`'s attempt count.
+async fn set_attempts(db: &DatabaseConnection, id: Uuid, attempts: i32) -> anyhow::Result<()> {
+    execute(
+        db,
+        "UPDATE step SET attempts = $2 WHERE id = $1",
+        [id.into(), attempts.into()],
+    )
+    .await?;
+    Ok(())
+}
+
+/// A dead-lettered delivery of step `id` published at `attempt`, whose
+/// deliveries claimed at most 3 times.
+fn delivered(id: Uuid, attempt: i32) -> store::steps::Delivered {
+    store::steps::Delivered {
+        step_id: id,
+        attempt,
+        max_claims: 3,
+    }
+}
+
+#[tokio::test]
+async fn attempt_liveness_reads_the_attempt_beside_the_heartbeat() -> anyhow::Result<()> {
+    let t = support::TestDb::new().await?;
+    let jobs = submit_jobs(&t.db, &[1]).await?;
+    let step = step_ids(&t.db, jobs[0]).await?[0];
+    set_running(&t.db, step, 4, Duration::from_secs(60)).await?;
+    let read = store::steps::attempt_liveness(&t.db, step, Duration::from_secs(30))
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no step"))?;
+    assert_eq!(read.attempts, 4);
+    assert_eq!(read.liveness.state, StepState::Running);
+    assert_eq!(read.liveness.stale, Some(true));
+    assert!(
+        store::steps::attempt_liveness(&t.db, Uuid::now_v7(), Duration::from_secs(30))
+            .await?
+            .is_none()
+    );
+    t.drop().await
+}
+
+#[tokio::test]
+async fn fail_dead_lettered_fails_a_queued_step_only_at_the_message_attempt() -> anyhow::Result<()> {
+    let t = support::TestDb::new().await?;
+    let jobs = submit_jobs(&t.db, &[1, 1]).await?;
+    let (current, later) = (step_ids(&t.db, jobs[0]).await?[0], step_ids(&t.db, jobs[1]).await?[0]);
+    for (step, attempts) in [(current, 2), (later, 3)] {
+        set_queued(&t.db, step, Duration::ZERO).await?;
+        set_attempts(&t.db, step, attempts).await?;
+    }
+    let timeout = Duration::from_secs(30);
+    let failed = store::steps::fail_dead_lettered(&t.db, delivered(current, 2), "dead", timeout).await?;
+    assert_eq!(
+        failed,
+        Some(store::steps::DeadLettered {
+            job_id: jobs[0],
+            action: "noop".into()
+        })
+    );
+    assert_eq!(
+        step_row(&t.db, current).await?,
+        ("failed".into(), None, Some("dead".into()))
+    );
+    // Queued again at a later attempt: a newer message stands for it.
+    assert_eq!(
+        store::steps::fail_dead_lettered(&t.db, delivered(later, 2), "dead", timeout).await?,
+        None
+    );
+    assert_eq!(step_row(&t.db, later).await?.0, "queued");
+    t.drop().await
+}
+
+#[tokio::test]
+async fn fail_dead_lettered_fails_a_silent_running_step_only_within_the_message_claims() -> anyhow::Result<()> {
+    let t = support::TestDb::new().await?;
+    let jobs = submit_jobs(&t.db, &[1, 1, 1, 1]).await?;
+    let mut steps = Vec::new();
+    for job in &jobs {
+        steps.push(step_ids(&t.db, *job).await?[0]);
+    }
+    let old = Duration::from_secs(60);
+    set_running(&t.db, steps[0], 3, old).await?;
+    set_running(&t.db, steps[1], 4, old).await?;
+    set_running(&t.db, steps[2], 1, old).await?;
+    set_running(&t.db, steps[3], 2, Duration::ZERO).await?;
+    let timeout = Duration::from_secs(30);
+    let fail = |step, attempt| store::steps::fail_dead_lettered(&t.db, delivered(step, attempt), "dead", timeout);
+    assert!(fail(steps[0], 0).await?.is_some(), "its third claim, silent");
+    assert_eq!(fail(steps[1], 0).await?, None, "more claims than its deliveries made");
+    assert_eq!(fail(steps[2], 1).await?, None, "not claimed since the message");
+    assert_eq!(fail(steps[3], 0).await?, None, "still heartbeating");
+    let states: Vec<String> = states_of(&t.db, &steps).await?;
+    assert_eq!(states, ["failed", "running", "running", "running"]);
+    t.drop().await
+}
+
+#[tokio::test]
+async fn fail_dead_lettered_leaves_finished_and_unknown_steps_alone() -> anyhow::Result<()> {
+    let t = support::TestDb::new().await?;
+    let jobs = submit_jobs(&t.db, &[1]).await?;
+    let step = step_ids(&t.db, jobs[0]).await?[0];
+    execute(
+        &t.db,
+        "UPDATE step SET state = 'succeeded', finished_at = now() WHERE id = $1",
+        [step.into()],
+    )
+    .await?;
+    let timeout = Duration::from_secs(30);
+    assert_eq!(
+        store::steps::fail_dead_lettered(&t.db, delivered(step, 0), "dead", timeout).await?,
+        None
+    );
+    assert_eq!(
+        store::steps::fail_dead_lettered(&t.db, delivered(Uuid::now_v7(), 0), "dead", timeout).await?,
+        None
+    );
+    assert_eq!(step_row(&t.db, step).await?, ("succeeded".into(), None, None));
+    t.drop().await
+}
+
+/// The states of `steps`, in order.
+async fn states_of(db: &DatabaseConnection, steps: &[Uuid]) -> anyhow::Result<Vec<String>> {
+    let mut states = Vec::with_capacity(steps.len());
+    for step in steps {
+        states.push(step_row(db, *step).await?.0);
+    }
+    Ok(states)
+}

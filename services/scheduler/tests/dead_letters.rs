@@ -1,10 +1,13 @@
 //! The dead-letter consumer against a real, migrated PostgreSQL database
-//! and the real RabbitMQ, one behaviour each: a dead-lettered step that
-//! nobody runs (queued, or running with a stale heartbeat) fails with its
-//! job, and the jobs waiting on it are cancelled; a dead-lettered copy of a
-//! step that already finished, or that a live worker still runs, changes
-//! nothing.
+//! and the real RabbitMQ, one behaviour each: a step message the broker
+//! dead-lettered for reaching the delivery limit fails its step when nobody
+//! runs it (queued, or running with a stale heartbeat), with its job, and
+//! the jobs waiting on it are cancelled; a dead-lettered copy of a step
+//! that already finished, that a live worker still runs, or that was queued
+//! again at a later attempt changes nothing, and neither does a message
+//! published straight to the dead-letter queue.
 
+use broker::lapin::options::{BasicGetOptions, BasicNackOptions};
 use lustre::submission::{NewCommand, NewJob};
 use lustre::Action;
 use migrations::MigratorTrait;
@@ -29,6 +32,8 @@ async fn engine() -> anyhow::Result<(Arc<Engine>, String)> {
     settings.queue_prefix = format!("test-dead-{suffix}");
     settings.heartbeat_interval = Duration::from_millis(100);
     settings.heartbeat_timeout = Duration::from_secs(2);
+    // Few deliveries before the broker dead-letters a message.
+    settings.delivery_limit = 1;
     store::ensure_database(&format!("{server}/{name}")).await?;
     let db = sea_orm::Database::connect(format!("{server}/{name}")).await?;
     migrations::Migrator::up(&db, None).await?;
@@ -84,8 +89,45 @@ async fn submit_and_grant(db: &DatabaseConnection, jobs: Vec<NewJob>) -> anyhow:
     Ok((stored.jobs.into_iter().map(|(id, _)| id).collect(), advanced.queued))
 }
 
-/// Dead-letters `steps` (publishes them to the dead-step queue, in order).
+/// Dead-letters `steps` as the broker does, in order: publishes each to
+/// the steps queue, then takes and returns it until its deliveries exceed
+/// the delivery limit and the broker moves it to the dead-letter exchange
+/// (workers dying while they hold it look the same to the broker).
 async fn dead_letter(engine: &Engine, steps: &[StepMessage]) -> anyhow::Result<()> {
+    let publisher = broker::Publisher::new(engine.broker.clone());
+    let channel = engine.broker.channel().await?;
+    let queue = engine.settings.topology().steps;
+    for step in steps {
+        publisher.publish_json(&queue, std::slice::from_ref(step)).await?;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        let mut deliveries = 0;
+        loop {
+            match channel.basic_get(&queue, BasicGetOptions::default()).await? {
+                Some(message) => {
+                    deliveries += 1;
+                    let requeue = BasicNackOptions {
+                        requeue: true,
+                        ..BasicNackOptions::default()
+                    };
+                    message.delivery.acker.nack(requeue).await?;
+                }
+                // Gone after more deliveries than the limit: dead-lettered.
+                None if deliveries > engine.settings.delivery_limit => break,
+                None => tokio::time::sleep(Duration::from_millis(20)).await,
+            }
+            anyhow::ensure!(
+                tokio::time::Instant::now() < deadline,
+                "step {} was still not dead-lettered after {deliveries} deliveries",
+                step.step_id
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Publishes `steps` straight to the dead-step queue, as anyone allowed to
+/// publish there could: the broker did not dead-letter them.
+async fn forge_dead_letters(engine: &Engine, steps: &[StepMessage]) -> anyhow::Result<()> {
     let publisher = broker::Publisher::new(engine.broker.clone());
     publisher
         .publish_json(&engine.settings.topology().dead_steps, steps)
@@ -263,5 +305,59 @@ async fn a_dead_lettered_copy_of_a_step_a_live_worker_runs_is_left_alone() -> an
     assert_eq!(step_state(&engine.db, step).await?, "running");
     assert_eq!(job_state(&engine.db, running[0]).await?, "running");
     assert_eq!(dead_letter_alerts(&engine.db, running[0]).await?, 0);
+    clean_up(engine, &name).await
+}
+
+#[tokio::test]
+async fn a_dead_letter_the_broker_did_not_make_changes_nothing() -> anyhow::Result<()> {
+    let (engine, name) = engine().await?;
+    let (forged, forged_steps) = submit_and_grant(&engine.db, vec![job("forged", "target/1", &[])]).await?;
+    let step = forged_steps[0].step_id;
+    let (witness, witness_steps) = submit_and_grant(&engine.db, vec![job("witness", "target/2", &[])]).await?;
+
+    let (shutdown, task) = consume(&engine);
+    forge_dead_letters(&engine, &forged_steps).await?;
+    dead_letter(&engine, &witness_steps).await?;
+    wait_for_job(&engine.db, witness[0], "failed").await?;
+    shutdown.cancel();
+    task.await?;
+
+    assert_eq!(step_state(&engine.db, step).await?, "queued");
+    assert_eq!(job_state(&engine.db, forged[0]).await?, "running");
+    assert_eq!(dead_letter_alerts(&engine.db, forged[0]).await?, 0);
+    clean_up(engine, &name).await
+}
+
+#[tokio::test]
+async fn a_dead_letter_of_an_older_attempt_changes_nothing() -> anyhow::Result<()> {
+    let (engine, name) = engine().await?;
+    let (rescued, rescued_steps) = submit_and_grant(&engine.db, vec![job("rescued", "target/1", &[])]).await?;
+    let step = rescued_steps[0].step_id;
+    // Attempt 1 ran from the first message and went silent; the recovery
+    // sweep queued the step again with a message of attempt 1.
+    store::steps::claim(&engine.db, &[step], "gone", Duration::from_secs(60)).await?;
+    execute(
+        &engine.db,
+        "UPDATE step SET heartbeat_at = now() - interval '1 minute' WHERE id = $1",
+        [step.into()],
+    )
+    .await?;
+    let requeued = store::steps::requeue_silent(&engine.db, Duration::from_secs(30), 10).await?;
+    assert_eq!(
+        requeued.iter().map(|m| (m.step_id, m.attempt)).collect::<Vec<_>>(),
+        [(step, 1)]
+    );
+    let (witness, witness_steps) = submit_and_grant(&engine.db, vec![job("witness", "target/2", &[])]).await?;
+
+    let (shutdown, task) = consume(&engine);
+    // The first message (attempt 0) reaches its delivery limit only now.
+    dead_letter(&engine, &[rescued_steps[0].clone(), witness_steps[0].clone()]).await?;
+    wait_for_job(&engine.db, witness[0], "failed").await?;
+    shutdown.cancel();
+    task.await?;
+
+    assert_eq!(step_state(&engine.db, step).await?, "queued");
+    assert_eq!(job_state(&engine.db, rescued[0]).await?, "running");
+    assert_eq!(dead_letter_alerts(&engine.db, rescued[0]).await?, 0);
     clean_up(engine, &name).await
 }

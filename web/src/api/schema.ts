@@ -1156,7 +1156,9 @@ export interface paths {
         get: operations["get_token"];
         put?: never;
         /**
-         * Creates an API token for the caller.
+         * Creates an API token for the caller; it expires after
+         *     `expires_in_days`, 90 days when not given, and is revoked when the
+         *     caller's password changes or the caller is disabled.
          * @description Needs the `readonly` role or higher.
          */
         post: operations["post_token"];
@@ -1224,8 +1226,9 @@ export interface paths {
         options?: never;
         head?: never;
         /**
-         * Changes a user; disabling one or changing their password ends their
-         *     sessions.
+         * Changes a user; disabling one or changing their password revokes all
+         *     their tokens, sessions and API tokens alike (enabling them again brings
+         *     none back).
          * @description Needs the `superuser` role or higher.
          */
         patch: operations["patch_user_id"];
@@ -1442,8 +1445,11 @@ export interface components {
         };
         /** @description A new API token: the only time its value is shown. */
         CreatedToken: {
-            /** Format: date-time */
-            expires_at?: string | null;
+            /**
+             * Format: date-time
+             * @description When it stops working: `expires_in_days` (90 by default) from now.
+             */
+            expires_at: string;
             /** Format: uuid */
             id: string;
             name: string;
@@ -1585,8 +1591,11 @@ export interface components {
             errors: components["schemas"]["ErrorBody"][];
             /** @description A new API token: the only time its value is shown. */
             response?: {
-                /** Format: date-time */
-                expires_at?: string | null;
+                /**
+                 * Format: date-time
+                 * @description When it stops working: `expires_in_days` (90 by default) from now.
+                 */
+                expires_at: string;
                 /** Format: uuid */
                 id: string;
                 name: string;
@@ -2909,7 +2918,8 @@ export interface components {
         NewToken: {
             /**
              * Format: int32
-             * @description Days until it expires (at most 3660 are used); none: until revoked.
+             * @description Days until it expires: 90 when not given, at most 3660 (more are
+             *     cut to 3660). Every API token expires.
              */
             expires_in_days?: number | null;
             /** @description 1 to 128 printable characters. */

@@ -1,5 +1,6 @@
-//! The middleware that authenticates every API request and checks the
-//! route's role (`routes::ENDPOINTS`), then writes each change that
+//! The middleware that authenticates every API request, refuses a change
+//! made with the session cookie from another origin (`origin`), and checks
+//! the route's role (`routes::ENDPOINTS`), then writes each change that
 //! succeeded to the audit trail with the user who made it.
 
 use actix_web::body::{BoxBody, MessageBody};
@@ -14,15 +15,15 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 /// The token a request carries: `Authorization: Bearer …`, else the
-/// session cookie.
-fn presented_token(req: &ServiceRequest) -> Option<String> {
+/// session cookie; and whether it came in the cookie.
+fn presented_token(req: &ServiceRequest) -> Option<(String, bool)> {
     let header = req
         .headers()
         .get(actix_web::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-        .map(|t| t.trim().to_owned());
-    header.or_else(|| req.cookie(COOKIE).map(|c| c.value().to_owned()))
+        .map(|t| (t.trim().to_owned(), false));
+    header.or_else(|| req.cookie(COOKIE).map(|c| (c.value().to_owned(), true)))
 }
 
 fn refuse(req: ServiceRequest, error: ApiError) -> ServiceResponse<BoxBody> {
@@ -46,12 +47,19 @@ pub async fn guard(
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
         return Ok(refuse(req, ApiError::Internal(anyhow::anyhow!("no application state"))));
     };
-    let Some(token) = presented_token(&req) else {
+    let Some((token, by_cookie)) = presented_token(&req) else {
         return Ok(refuse(
             req,
             ApiError::Unauthenticated("log in first: POST /api/session, then send the token as a Bearer token".into()),
         ));
     };
+    let changes = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    // A browser sends the cookie whichever page makes the request.
+    if by_cookie && changes {
+        if let Err(refused) = super::origin::check(&req) {
+            return Ok(refuse(req, refused));
+        }
+    }
     let found = match store::users::by_token(&state.db, &token_hash(&token)).await {
         Ok(found) => found,
         Err(e) => return Ok(refuse(req, e.into())),
@@ -77,7 +85,6 @@ pub async fn guard(
         );
         return Ok(refuse(req, ApiError::Forbidden(message)));
     }
-    let changes = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     let (method, path) = (req.method().to_string(), req.path().to_owned());
     let caller = Caller { user, role, token_id };
     req.extensions_mut().insert(caller.clone());

@@ -1,11 +1,13 @@
 //! Who may do what: users log in for a session token (or create API
 //! tokens), every request but a few public ones carries one, and each route
 //! says which role it needs (`routes::ENDPOINTS`). Passwords are hashed
-//! with argon2id; tokens are random and stored as their SHA-256.
+//! with argon2id; tokens are random and stored as their SHA-256. A change
+//! made with the session cookie must come from the API's own origin.
 
 pub mod audit;
 pub mod guard;
 pub mod limiter;
+pub mod origin;
 pub mod password;
 
 use actix_web::{FromRequest, HttpMessage, HttpRequest};

@@ -36,19 +36,67 @@ pub fn verify(password: &str, stored: &str) -> bool {
         .is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
 }
 
-/// Hashes on a blocking thread: argon2 takes tens of milliseconds.
-pub async fn hash_blocking(password: String) -> Result<String, crate::error::ApiError> {
-    actix_web::web::block(move || hash(&password))
+/// Argon2 runs (hashes and verifications) at once: each holds 19 MiB.
+fn parallel_runs() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .min(4)
+}
+
+/// How long a password check waits for its turn before it answers 429.
+pub const TURN_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Bounds the argon2 runs in flight; the rest wait their turn briefly.
+pub struct Gate {
+    permits: std::sync::Arc<tokio::sync::Semaphore>,
+    wait: std::time::Duration,
+}
+
+impl Gate {
+    /// At most `permits` runs at once; a run waits at most `wait`.
+    pub fn new(permits: usize, wait: std::time::Duration) -> Self {
+        Self {
+            permits: std::sync::Arc::new(tokio::sync::Semaphore::new(permits)),
+            wait,
+        }
+    }
+
+    /// Runs `work` on a blocking thread when a permit is free, or answers
+    /// 429 after the wait. The permit goes with the work, so a request
+    /// dropped meanwhile does not free it early.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, crate::error::ApiError> {
+        let permit = tokio::time::timeout(self.wait, self.permits.clone().acquire_owned())
+            .await
+            .map_err(|_| crate::error::ApiError::TooManyRequests {
+                message: "too many password checks at once; try again".into(),
+                retry_after_secs: 1,
+            })?
+            .map_err(|e| crate::error::ApiError::Internal(e.into()))?;
+        actix_web::web::block(move || {
+            let _permit = permit;
+            work()
+        })
         .await
-        .map_err(|e| crate::error::ApiError::Internal(e.into()))?
+        .map_err(|e| crate::error::ApiError::Internal(e.into()))
+    }
+}
+
+/// The process's gate: memory is the process's.
+static GATE: std::sync::LazyLock<Gate> = std::sync::LazyLock::new(|| Gate::new(parallel_runs(), TURN_WAIT));
+
+/// Hashes on a blocking thread, in turn: argon2 takes tens of milliseconds.
+pub async fn hash_blocking(password: String) -> Result<String, crate::error::ApiError> {
+    GATE.run(move || hash(&password))
+        .await?
         .map_err(|e| crate::error::ApiError::Internal(anyhow::anyhow!(e)))
 }
 
-/// Verifies on a blocking thread.
+/// Verifies on a blocking thread, in turn.
 pub async fn verify_blocking(password: String, stored: String) -> Result<bool, crate::error::ApiError> {
-    actix_web::web::block(move || verify(&password, &stored))
-        .await
-        .map_err(|e| crate::error::ApiError::Internal(e.into()))
+    GATE.run(move || verify(&password, &stored)).await
 }
 
 #[cfg(test)]
@@ -64,5 +112,34 @@ mod tests {
         assert!(!verify("anything", "not a hash"));
         assert!(check("short").is_err());
         assert!(check("long enough!").is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_run_waits_its_turn_then_is_refused() {
+        let gate = Gate::new(1, std::time::Duration::from_millis(200));
+        let (started_tx, started_rx) = std::sync::mpsc::channel();
+        let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+        let held = {
+            let gate = Gate {
+                permits: gate.permits.clone(),
+                wait: gate.wait,
+            };
+            tokio::spawn(async move {
+                gate.run(move || {
+                    let _ = started_tx.send(());
+                    let _ = release_rx.recv();
+                })
+                .await
+            })
+        };
+        let _ = tokio::task::spawn_blocking(move || started_rx.recv()).await;
+        let refused = gate.run(|| ()).await;
+        assert!(
+            matches!(refused, Err(crate::error::ApiError::TooManyRequests { .. })),
+            "{refused:?}"
+        );
+        let _ = release_tx.send(());
+        assert!(held.await.is_ok_and(|r| r.is_ok()));
+        assert!(gate.run(|| ()).await.is_ok());
     }
 }

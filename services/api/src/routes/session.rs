@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
-use crate::auth::{new_token, password, token_hash, Caller, COOKIE};
+use crate::auth::{limiter, new_token, password, token_hash, Caller, User, COOKIE};
 use crate::error::ApiError;
 use crate::routes::openapi::ErrorEnvelope;
 use crate::state::AppState;
@@ -50,28 +50,30 @@ pub async fn create(
     body: web::Json<Login>,
 ) -> Result<HttpResponse, ApiError> {
     let Login { username, password } = body.into_inner();
-    let address = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
-    let keys = vec![format!("user:{username}"), format!("ip:{address}")];
-    if let Some(wait) = state.logins.blocked(&keys) {
-        return Err(ApiError::TooManyRequests {
+    let client = limiter::client_address(&req, &state.settings.trusted_proxies);
+    let address = client.to_string();
+    // A name no user can have (one with a NUL would fail the query) is
+    // looked up nowhere, and answered like any unknown name; such names
+    // are counted together, so junk of any length is not kept.
+    let plausible = crate::routes::users::check_username(&username).is_ok();
+    let counted_as = if plausible { username.as_str() } else { "" };
+    // Counted as a failure before the password is checked, so concurrent
+    // guesses cannot all get past the limit.
+    let attempt = state
+        .logins
+        .reserve(counted_as, client)
+        .map_err(|wait| ApiError::TooManyRequests {
             message: format!("too many failed logins; try again in {} s", wait.as_secs().max(1)),
             retry_after_secs: wait.as_secs().max(1),
-        });
-    }
-    // A name no user can have (one with a NUL would fail the query) is
-    // looked up nowhere, and answered like any unknown name.
-    let plausible = crate::routes::users::check_username(&username).is_ok();
-    let found = if plausible {
-        store::users::with_password(&state.db, &username).await?
-    } else {
-        None
+        })?;
+    let user = match check(&state, plausible, &username, password).await {
+        Ok(user) => user,
+        Err(err) => {
+            state.logins.release(attempt);
+            return Err(err);
+        }
     };
-    let verified = match &found {
-        Some((user, stored)) if !user.disabled => password::verify_blocking(password, stored.clone()).await?,
-        _ => false,
-    };
-    let (Some((user, _)), true) = (found, verified) else {
-        state.logins.failed(&keys);
+    let Some(user) = user else {
         let recorded = if plausible {
             username.clone()
         } else {
@@ -87,7 +89,7 @@ pub async fn create(
         .await;
         return Err(ApiError::Unauthenticated("wrong user name or password".into()));
     };
-    state.logins.succeeded(&keys);
+    state.logins.succeeded(attempt);
     let token = new_token();
     let ttl = chrono::Duration::from_std(state.settings.session_ttl).map_err(|e| ApiError::Internal(e.into()))?;
     let expires_at = chrono::Utc::now() + ttl;
@@ -119,6 +121,21 @@ pub async fn create(
         expires_at,
         user,
     })))
+}
+
+/// The enabled user with this name and password, if any.
+async fn check(state: &AppState, plausible: bool, username: &str, password: String) -> Result<Option<User>, ApiError> {
+    let found = if plausible {
+        store::users::with_password(&state.db, username).await?
+    } else {
+        None
+    };
+    match found {
+        Some((user, stored)) if !user.disabled => {
+            Ok(password::verify_blocking(password, stored).await?.then_some(user))
+        }
+        _ => Ok(None),
+    }
 }
 
 /// Who the caller is.

@@ -1,5 +1,8 @@
 //! `/api/token`: API tokens for automation. Each user creates, lists and
-//! revokes their own; a token is shown once, when created.
+//! revokes their own; a token is shown once, when created. Every API
+//! token expires: after [`DEFAULT_EXPIRY_DAYS`] unless the request asks for
+//! fewer or more days (at most [`MAX_EXPIRY_DAYS`]). A new password or a
+//! disabled user revokes them all (`store::users::update`).
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
@@ -15,6 +18,12 @@ use crate::routes::openapi::ErrorEnvelope;
 use crate::routes::query::id;
 use crate::state::AppState;
 use crate::views::Page;
+
+/// Days an API token lives when created without `expires_in_days`.
+pub const DEFAULT_EXPIRY_DAYS: u32 = 90;
+
+/// The most days an API token lives; longer requests are cut to this.
+pub const MAX_EXPIRY_DAYS: u32 = 3_660;
 
 /// List parameters; any other is refused.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -37,7 +46,8 @@ pub struct NewToken {
     /// 1 to 128 printable characters.
     #[schema(min_length = 1, max_length = 128)]
     name: String,
-    /// Days until it expires (at most 3660 are used); none: until revoked.
+    /// Days until it expires: 90 when not given, at most 3660 (more are
+    /// cut to 3660). Every API token expires.
     #[schema(minimum = 1)]
     expires_in_days: Option<u32>,
 }
@@ -49,7 +59,8 @@ pub struct CreatedToken {
     /// Send it as `Authorization: Bearer …`.
     token: String,
     name: String,
-    expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// When it stops working: `expires_in_days` (90 by default) from now.
+    expires_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// The answer to a revocation.
@@ -59,7 +70,9 @@ pub struct Revoked {
     revoked: bool,
 }
 
-/// Creates an API token for the caller.
+/// Creates an API token for the caller; it expires after
+/// `expires_in_days`, 90 days when not given, and is revoked when the
+/// caller's password changes or the caller is disabled.
 #[utoipa::path(
     post,
     path = "/api/token",
@@ -85,20 +98,27 @@ pub async fn create(
             Some("name"),
         ));
     }
-    let expires_at = match expires_in_days {
-        Some(0) => {
+    let days = match expires_in_days.unwrap_or(DEFAULT_EXPIRY_DAYS) {
+        0 => {
             return Err(ApiError::bad(
                 "invalid_field",
                 "must be at least 1",
                 Some("expires_in_days"),
             ))
         }
-        Some(days) => Some(chrono::Utc::now() + chrono::Duration::days(i64::from(days.min(3_660)))),
-        None => None,
+        days => days.min(MAX_EXPIRY_DAYS),
     };
+    let expires_at = chrono::Utc::now() + chrono::Duration::days(i64::from(days));
     let token = new_token();
-    let token_id =
-        store::users::add_token(&state.db, caller.user.id, &token_hash(&token), "api", &name, expires_at).await?;
+    let token_id = store::users::add_token(
+        &state.db,
+        caller.user.id,
+        &token_hash(&token),
+        "api",
+        &name,
+        Some(expires_at),
+    )
+    .await?;
     Ok(crate::respond::with_status(
         StatusCode::CREATED,
         CreatedToken {

@@ -1,5 +1,6 @@
 //! `/api/user`: superusers create users, list them, and change a user's
-//! role, password or disabled flag.
+//! role, password or disabled flag (the last two revoke the user's
+//! sessions and API tokens).
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
@@ -148,8 +149,9 @@ pub async fn list(state: web::Data<AppState>, params: web::Query<ListParams>) ->
     )
 }
 
-/// Changes a user; disabling one or changing their password ends their
-/// sessions.
+/// Changes a user; disabling one or changing their password revokes all
+/// their tokens, sessions and API tokens alike (enabling them again brings
+/// none back).
 #[utoipa::path(
     patch,
     path = "/api/user/{id}",

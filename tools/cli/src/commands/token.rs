@@ -17,7 +17,7 @@ pub enum TokenCommand {
     Create {
         /// What the token is for.
         name: String,
-        /// Days until it expires (default: until revoked).
+        /// Days until it expires (default: 90; at most 3660).
         #[arg(long)]
         expires_in_days: Option<u32>,
     },
@@ -42,8 +42,14 @@ pub async fn run(ctx: &Ctx, command: &TokenCommand) -> Result<()> {
             ctx.show(&response, || {
                 let token = response.get("token").and_then(Value::as_str).unwrap_or_default();
                 let id = response.get("id").and_then(Value::as_str).unwrap_or_default();
+                let expires = response
+                    .get("expires_at")
+                    .and_then(|v| serde_json::from_value(v.clone()).ok());
                 println!("{token}");
-                eprintln!("Token {id} created; it is shown only now. Use it as CHROMA_TOKEN or --token.");
+                eprintln!(
+                    "Token {id} created, expires {}; it is shown only now. Use it as CHROMA_TOKEN or --token.",
+                    output::time(expires)
+                );
                 Ok(())
             })
         }
