@@ -50,7 +50,10 @@ impl KeyPair {
     #[tracing::instrument(skip_all, fields(path = %path.display()))]
     pub fn load_or_create(path: &Path) -> Result<Self, SshError> {
         let pair = match fs::read_to_string(path) {
-            Ok(text) => Self::parse(path, &text)?,
+            Ok(text) => {
+                refuse_open_permissions(path)?;
+                Self::parse(path, &text)?
+            }
             Err(err) if err.kind() == ErrorKind::NotFound => Self::create(path)?,
             Err(source) => return Err(key_io(path, source)),
         };
@@ -174,12 +177,46 @@ fn key_io(path: &Path, source: std::io::Error) -> SshError {
     }
 }
 
+/// Refuses a private key that its group or others may read or write, as
+/// OpenSSH's client does ("UNPROTECTED PRIVATE KEY FILE"): anyone who can
+/// read it can log in to every server Chroma manages.
+fn refuse_open_permissions(path: &Path) -> Result<(), SshError> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = fs::metadata(path).map_err(|e| key_io(path, e))?.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        return Err(SshError::KeyInvalid {
+            path: path.to_owned(),
+            message: format!(
+                "the private key is open to other users (mode {mode:04o}); make it private: chmod 600 {}",
+                path.display()
+            ),
+        });
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 #[expect(clippy::unwrap_used, reason = "a failing test should panic with the error")]
 mod tests {
     use std::os::unix::fs::PermissionsExt;
 
     use super::*;
+
+    #[test]
+    fn a_key_others_can_read_is_refused_with_the_fix() {
+        let dir = temp_dir("open");
+        let path = dir.join("id_ed25519");
+        KeyPair::load_or_create(&path).unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+        let refused = KeyPair::load_or_create(&path).err().unwrap().to_string();
+        assert!(
+            refused.contains("mode 0644") && refused.contains(&format!("chmod 600 {}", path.display())),
+            "{refused}"
+        );
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
+        assert!(KeyPair::load_or_create(&path).is_ok());
+        fs::remove_dir_all(dir).unwrap();
+    }
 
     fn temp_dir(name: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!(
@@ -238,10 +275,13 @@ mod tests {
         let dir = temp_dir("bad");
         let path = dir.join("id_ed25519");
         fs::write(&path, "not a key").unwrap();
-        assert!(matches!(
-            KeyPair::load_or_create(&path),
-            Err(SshError::KeyInvalid { .. })
-        ));
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
+        let refused = KeyPair::load_or_create(&path);
+        assert!(matches!(refused, Err(SshError::KeyInvalid { .. })));
+        assert!(
+            !refused.err().unwrap().to_string().contains("chmod"),
+            "refused for its content"
+        );
         fs::remove_dir_all(&dir).unwrap();
     }
 
