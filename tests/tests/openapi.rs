@@ -1,14 +1,17 @@
 //! `GET /api/openapi.json` describes the server as it really is: every route
 //! with its method and security, and a schema-driven fuzz of every
-//! operation (schemathesis) finds no server error and no response that
-//! breaks the document.
+//! operation (schemathesis) against a seeded simulated cluster (a running
+//! file system, a failed-over target, alerts, commands) finds no server
+//! error and no response that breaks the document.
 //!
 //! schemathesis comes from PyPI: `scripts/test.sh` installs a pinned version
 //! in `target/venv` and points `SCHEMATHESIS` at it; otherwise the one on
 //! `PATH` is used. Without it this test fails, it never skips.
 
-use integration_tests::TestEnv;
+use integration_tests::lustre::{change, filesystem_request, LONG};
+use integration_tests::{alerts, command, job, TestEnv};
 use reqwest::{Method, StatusCode};
+use serde_json::json;
 use std::time::Duration;
 
 /// Operations left out of the fuzz, because they would break the test's
@@ -27,7 +30,7 @@ const NOT_FUZZED: [&str; 4] = ["delete_session", "patch_user_id", "get_stream", 
 const EXAMPLES: &str = "100";
 
 /// The whole fuzz must finish within this.
-const FUZZ_TIMEOUT: Duration = Duration::from_secs(240);
+const FUZZ_TIMEOUT: Duration = Duration::from_secs(480);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_document_lists_every_route_with_its_security() -> anyhow::Result<()> {
@@ -64,8 +67,13 @@ async fn the_document_lists_every_route_with_its_security() -> anyhow::Result<()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_schema_driven_fuzz_finds_no_server_error_and_no_schema_break() -> anyhow::Result<()> {
-    let env = TestEnv::start("openapi_fuzz").await?;
+async fn a_schema_driven_fuzz_of_a_seeded_cluster_finds_no_server_error_and_no_schema_break() -> anyhow::Result<()> {
+    let mut env = TestEnv::start("openapi_fuzz").await?;
+    let (_cluster, _state, seeded) = seed(&mut env).await?;
+    let scratch = std::env::temp_dir().join(format!("chroma-schemathesis-{}", env.name));
+    std::fs::create_dir_all(&scratch)?;
+    let config = scratch.join("schemathesis.toml");
+    std::fs::write(&config, seeded.config())?;
     let mut program = std::env::var("SCHEMATHESIS").unwrap_or_else(|_| "schemathesis".into());
     // It runs in a scratch directory: a relative path must not depend on that.
     if program.contains('/') {
@@ -75,6 +83,8 @@ async fn a_schema_driven_fuzz_finds_no_server_error_and_no_schema_break() -> any
     }
     let mut command = tokio::process::Command::new(&program);
     command
+        .arg("--config-file")
+        .arg(&config)
         .arg("run")
         .arg(format!("{}/api/openapi.json", env.base))
         .args(["--header", &format!("Authorization: Bearer {}", env.token)])
@@ -86,12 +96,13 @@ async fn a_schema_driven_fuzz_finds_no_server_error_and_no_schema_break() -> any
         .args(["--workers", "1"])
         // Nothing kept between runs: no database of examples, and what it
         // caches goes to a scratch directory rather than the source tree.
-        .args(["--generation-database", "none"]);
+        .args(["--generation-database", "none"])
+        // Every request it sent, to check that the fuzz reached the seed.
+        .args(["--report", "ndjson", "--report-ndjson-path"])
+        .arg(scratch.join("events.ndjson"));
     for operation in NOT_FUZZED {
         command.args(["--exclude-operation-id", operation]);
     }
-    let scratch = std::env::temp_dir().join(format!("chroma-schemathesis-{}", env.name));
-    std::fs::create_dir_all(&scratch)?;
     command.current_dir(&scratch).env("NO_COLOR", "1").kill_on_drop(true);
     let started = std::time::Instant::now();
     let output = match tokio::time::timeout(FUZZ_TIMEOUT, command.output()).await {
@@ -109,8 +120,18 @@ async fn a_schema_driven_fuzz_finds_no_server_error_and_no_schema_break() -> any
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
+    let sent = std::fs::read_to_string(scratch.join("events.ndjson")).unwrap_or_default();
     let _ = std::fs::remove_dir_all(&scratch);
     assert!(output.status.success(), "{report}");
+    // Operations on each kind of object reached the seeded ones, not only
+    // random ids that answer 404.
+    for (kind, ids) in &seeded.ids {
+        let reached = ids
+            .iter()
+            .filter(|id| sent.contains(&format!("/api/{kind}/{id}")))
+            .count();
+        assert!(reached > 0, "no request reached a seeded {kind} ({ids:?})\n{report}");
+    }
     if std::env::var("TEST_LOG").is_ok() {
         eprintln!("{report}");
     }
@@ -119,4 +140,94 @@ async fn a_schema_driven_fuzz_finds_no_server_error_and_no_schema_break() -> any
     let (status, _) = env.get("/api/session").await?;
     assert_eq!(status, StatusCode::OK);
     env.stop().await
+}
+
+/// The ids of the objects a seeded cluster holds, by kind: the fuzz puts
+/// them into path parameters (most of the time) so that operations reach
+/// real file systems, targets, hosts, alerts, commands and jobs rather
+/// than answering 404 to random ids.
+struct Seeded {
+    ids: Vec<(&'static str, Vec<String>)>,
+}
+
+impl Seeded {
+    /// A schemathesis configuration binding each kind's `{id}` to its ids.
+    /// Deletions keep random ids: removing the seeded file system or hosts
+    /// first would leave the other operations nothing to reach.
+    fn config(&self) -> String {
+        let mut toml = String::new();
+        for (kind, ids) in &self.ids {
+            let values: Vec<String> = ids.iter().map(|id| format!("\"{id}\"")).collect();
+            toml.push_str(&format!("[dictionaries.{kind}]\nvalues = [{}]\n\n", values.join(", ")));
+        }
+        for (kind, _) in &self.ids {
+            toml.push_str(&format!(
+                "[[operations]]\ninclude-path-regex = '/{kind}/\\{{id\\}}'\nexclude-method = \"DELETE\"\n\
+                 parameters = {{ \"path.id\" = {{ dictionary = \"{kind}\", probability = 0.8 }} }}\n\n"
+            ));
+        }
+        toml
+    }
+}
+
+/// Ids of the objects listed at `path`.
+async fn ids(env: &TestEnv, path: &str) -> anyhow::Result<Vec<String>> {
+    let (status, envelope) = env.get(path).await?;
+    anyhow::ensure!(status == StatusCode::OK, "GET {path} answered {status}: {envelope}");
+    Ok(envelope["response"]["objects"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|o| o["id"].as_str().map(str::to_owned))
+        .collect())
+}
+
+/// A simulated cluster under management with what an operator's tables
+/// hold: a running file system on an HA pair (targets, volumes, parameters),
+/// a target failed over (its alert raised), a failed job (its alert),
+/// commands, jobs, events, statistics and server logs.
+async fn seed(env: &mut TestEnv) -> anyhow::Result<(lustre_sim::ClusterHandle, std::path::PathBuf, Seeded)> {
+    env.scheduler().await?;
+    env.worker(8).await?;
+    env.monitor(Duration::from_secs(1)).await?;
+    let (cluster, state) = env.simulated_cluster(&["mds1", "oss1", "oss2"]).await?;
+    let hosts = env.add_hosts(&cluster).await?;
+    let request = filesystem_request(env, &hosts, "fuzzfs").await?;
+    let created = change(env, "POST", "/api/filesystem", request).await?;
+    anyhow::ensure!(created["state"] == "succeeded", "creating the file system: {created}");
+    let (_, targets) = env.get("/api/target?kind=ost").await?;
+    let ost = targets["response"]["objects"][0]["id"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow::anyhow!("no OST: {targets}"))?;
+    let moved = change(env, "POST", &format!("/api/target/{ost}/failover"), json!({})).await?;
+    anyhow::ensure!(moved["state"] == "succeeded", "failing over: {moved}");
+    alerts::alert_raised(env, "target_failed_over", &format!("target/{ost}")).await?;
+    let failing = env
+        .submit(&command(
+            "a failing job",
+            &[job(
+                "f",
+                json!([{"action": "fail", "args": {"message": "seeded"}}]),
+                json!([]),
+                &[],
+            )],
+        ))
+        .await?;
+    env.finished(&failing, LONG).await?;
+    let mut seeded = Seeded { ids: Vec::new() };
+    for (kind, path) in [
+        ("filesystem", "/api/filesystem"),
+        ("target", "/api/target"),
+        ("host", "/api/host"),
+        ("ha_cluster", "/api/ha_cluster"),
+        ("alert", "/api/alert"),
+        ("command", "/api/command"),
+        ("job", "/api/job"),
+    ] {
+        let found = ids(env, path).await?;
+        anyhow::ensure!(!found.is_empty(), "the seeded cluster has nothing at {path}");
+        seeded.ids.push((kind, found));
+    }
+    Ok((cluster, state, seeded))
 }
