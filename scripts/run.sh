@@ -12,6 +12,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/services.sh
 source scripts/services.sh
+# shellcheck source=scripts/demo-auth.sh
+source scripts/demo-auth.sh
 
 cargo build --release --bins
 scripts/web.sh
@@ -36,12 +38,13 @@ cp "$key.pub" "$sim_dir/authorized_keys"
 
 # The demo's superuser: admin, with a password generated once and kept
 # beside the demo cluster (or CHROMA_ADMIN_PASSWORD if set). It is created
-# on the API's first start and printed below.
+# on the API's first start and printed below. Only the API gets it, in its
+# environment; it is never a process argument (scripts/demo-auth.sh).
 if [ -z "${CHROMA_ADMIN_PASSWORD:-}" ]; then
   [ -s "$sim_dir/admin-password" ] || (umask 077; head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$sim_dir/admin-password")
   CHROMA_ADMIN_PASSWORD=$(cat "$sim_dir/admin-password")
 fi
-export CHROMA_ADMIN_PASSWORD
+export -n CHROMA_ADMIN_PASSWORD
 
 # Storage plugins (docs/plugins.md): the Linux block devices of the
 # managed servers, and a simulated RAID array whose LUNs are the demo
@@ -52,8 +55,17 @@ mkdir -p "$plugin_dir"
 cat > "$plugin_dir/linux.json" <<JSON
 {"name": "linux", "command": ["$PWD/$bin/chroma-plugin-linux"], "detect_interval_seconds": 30, "monitor_interval_seconds": 10}
 JSON
+# Run as root, Chroma runs plugins as an unprivileged user
+# (CHROMA_PLUGIN_USER, docs/plugins.md): the array's state lives in a
+# directory that user may write.
+raid_dir=$sim_dir/sim-raid
+mkdir -p "$raid_dir"
+if [ "$(id -u)" = 0 ]; then
+  plugin_user=${CHROMA_PLUGIN_USER:-$(id -u chroma-plugin >/dev/null 2>&1 && echo chroma-plugin || echo nobody)}
+  chown -R "$plugin_user:" "$raid_dir"
+fi
 cat > "$plugin_dir/sim-raid.json" <<JSON
-{"name": "sim-raid", "command": ["$PWD/$bin/chroma-plugin-sim-raid", "--state", "$sim_dir/sim-raid.state"], "detect_interval_seconds": 30, "monitor_interval_seconds": 10}
+{"name": "sim-raid", "command": ["$PWD/$bin/chroma-plugin-sim-raid", "--state", "$raid_dir/sim-raid.state"], "detect_interval_seconds": 30, "monitor_interval_seconds": 10}
 JSON
 
 pids=()
@@ -70,7 +82,7 @@ trap stop INT TERM EXIT
 "$bin/lustre-sim" --state-dir "$sim_dir" --hosts mds1,oss1,oss2 --no-pacemaker mds1 \
   --base-port "${CHROMA_SIM_BASE_PORT:-2200}" \
   --authorized-keys "$sim_dir/authorized_keys" > "$sim_dir/hosts.txt" & pids+=($!)
-"$bin/chroma-api" & pids+=($!)
+CHROMA_ADMIN_PASSWORD=$CHROMA_ADMIN_PASSWORD "$bin/chroma-api" & pids+=($!)
 "$bin/chroma-scheduler" & pids+=($!)
 CHROMA_WORKER_ID=${HOSTNAME:-local}-worker-1 "$bin/chroma-worker" & pids+=($!)
 CHROMA_WORKER_ID=${HOSTNAME:-local}-worker-2 "$bin/chroma-worker" & pids+=($!)
@@ -81,12 +93,13 @@ for _ in $(seq 1 100); do
   if curl -fsS "http://$bind/api/health" >/dev/null 2>&1 && [ "$(wc -l < "$sim_dir/hosts.txt")" -ge 3 ]; then break; fi
   sleep 0.2
 done
-# Log in as the demo's superuser; the token authorises the calls below.
-token=$(curl -fsS -X POST "http://$bind/api/session" -H 'content-type: application/json' \
-  -d "{\"username\": \"admin\", \"password\": \"$CHROMA_ADMIN_PASSWORD\"}" \
-  | sed -n 's/.*"token":"\([0-9a-f]*\)".*/\1/p' || true)
-[ -n "$token" ] || echo "run: cannot log in as admin (was the database created with another CHROMA_ADMIN_PASSWORD?)" >&2
-auth=(-H "authorization: Bearer $token")
+# Log in as the demo's superuser; the token authorises the calls below,
+# read by curl from a file so that no process argument shows it.
+auth_header=$sim_dir/auth-header
+demo_login "$bind" "$auth_header" \
+  || echo "run: cannot log in as admin (was the database created with another CHROMA_ADMIN_PASSWORD?)" >&2
+token=$(sed -n 's/^authorization: Bearer //p' "$auth_header" 2>/dev/null || true)
+auth=(-H @"$auth_header")
 # Add the demo cluster's hosts (already added ones answer 409).
 while read -r name address fingerprint; do
   port=${address##*:}
@@ -173,7 +186,7 @@ oss1 and oss2 are Pacemaker cluster demo-ha (mds1 has no Pacemaker); see it with
   ssh -i $key -p 2201 -o StrictHostKeyChecking=no root@127.0.0.1 crm_mon -1 --output-as=xml
   $bin/lustre-sim --state-dir $sim_dir fault oss1 failover demo-OST0000   # Pacemaker fails it over
 Storage plugins in $plugin_dir (the console's Storage page); fail a disk of the simulated array:
-  $bin/chroma-plugin-sim-raid --state $sim_dir/sim-raid.state fault disk 7 fail   # then: ... disk 7 ok
+  $bin/chroma-plugin-sim-raid --state $raid_dir/sim-raid.state fault disk 7 fail   # then: ... disk 7 ok
 Try:
   TOKEN=$token
   curl -s -H "authorization: Bearer \$TOKEN" http://$bind/api/filesystem   # the demo file system, created for you

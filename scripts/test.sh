@@ -55,6 +55,9 @@ step "docker-compose config"
 # The check needs the one required variable; any value will do.
 CHROMA_ADMIN_PASSWORD=compose-check docker-compose -f docker-compose.yml config -q
 
+step "the demo's secrets stay out of process arguments"
+scripts/test-demo-auth.sh
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 step "cargo clippy"

@@ -9,6 +9,7 @@ pub mod alerts;
 pub mod ha_lab;
 pub mod lustre;
 pub mod processes;
+pub mod proxy;
 
 use anyhow::{bail, Context};
 use reqwest::StatusCode;
@@ -116,7 +117,18 @@ pub const ADMIN_PASSWORD: &str = "test-admin-password";
 
 /// Logs in at the API at `base`; returns the session token.
 pub async fn login(base: &str, username: &str, password: &str) -> anyhow::Result<String> {
-    let response = reqwest::Client::new()
+    login_with(&reqwest::Client::new(), base, username, password).await
+}
+
+/// Like [`login`], with `client` (e.g. one that trusts the API's TLS
+/// certificate).
+pub async fn login_with(
+    client: &reqwest::Client,
+    base: &str,
+    username: &str,
+    password: &str,
+) -> anyhow::Result<String> {
+    let response = client
         .post(format!("{base}/api/session"))
         .json(&serde_json::json!({"username": username, "password": password}))
         .send()
@@ -130,6 +142,17 @@ pub async fn login(base: &str, username: &str, password: &str) -> anyhow::Result
         .as_str()
         .map(str::to_owned)
         .context("no token in the login answer")
+}
+
+/// A client for the API `settings` start: when it serves HTTPS
+/// (`settings.tls`), one that trusts its certificate (self-signed in tests).
+pub fn client_builder(settings: &Settings) -> anyhow::Result<reqwest::ClientBuilder> {
+    let mut builder = reqwest::Client::builder().timeout(Duration::from_secs(30));
+    if let Some(tls) = &settings.tls {
+        let pem = std::fs::read(&tls.cert).with_context(|| format!("failed to read {}", tls.cert.display()))?;
+        builder = builder.add_root_certificate(reqwest::Certificate::from_pem(&pem)?);
+    }
+    Ok(builder)
 }
 
 impl TestEnv {
@@ -161,21 +184,19 @@ impl TestEnv {
         let mut settings = test_settings(&name, amqp_url)?;
         configure(&mut settings);
         let app = api::Application::build(settings.clone()).await?;
-        let base = format!("http://127.0.0.1:{}", app.port());
+        let scheme = if settings.tls.is_some() { "https" } else { "http" };
+        let base = format!("{scheme}://127.0.0.1:{}", app.port());
         let shutdown = CancellationToken::new();
         let tasks = vec![tokio::spawn(app.run_until_stopped(shutdown.clone()))];
         let db = store::connect(&settings).await?;
         api::create_user(&db, "admin", ADMIN_PASSWORD, api::auth::Role::Superuser).await?;
-        let token = login(&base, "admin", ADMIN_PASSWORD).await?;
+        let token = login_with(&client_builder(&settings)?.build()?, &base, "admin", ADMIN_PASSWORD).await?;
         let mut headers = reqwest::header::HeaderMap::new();
         headers.insert(
             reqwest::header::AUTHORIZATION,
             reqwest::header::HeaderValue::from_str(&format!("Bearer {token}"))?,
         );
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(30))
-            .default_headers(headers)
-            .build()?;
+        let http = client_builder(&settings)?.default_headers(headers).build()?;
         Ok(Self {
             name,
             settings,

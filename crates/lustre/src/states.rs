@@ -58,11 +58,14 @@ string_enum!(
 );
 
 string_enum!(
-    /// A step: `pending → queued → running → succeeded | failed | cancelled`.
+    /// A step: `pending → queued → running → succeeded | failed | cancelled`;
+    /// a running step being cancelled is `cancelling` until its command
+    /// has really stopped, and its job keeps its locks until then.
     StepState {
         Pending => "pending",
         Queued => "queued",
         Running => "running",
+        Cancelling => "cancelling",
         Succeeded => "succeeded",
         Failed => "failed",
         Cancelled => "cancelled",

@@ -27,6 +27,8 @@ mod m20261206_000023_drop_job_failed_alert;
 mod m20261206_000024_drop_command_outcome_event;
 mod m20261206_000025_define_change_stream;
 mod m20261206_000026_define_state_events;
+mod m20261206_000028_add_log_line_received_at;
+mod m20261206_000030_add_step_cancelling;
 
 /// Runs one or more SQL statements: every schema change here is plain DDL.
 async fn run_sql(manager: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {
@@ -65,6 +67,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000024_drop_command_outcome_event::Migration),
             Box::new(m20261206_000025_define_change_stream::Migration),
             Box::new(m20261206_000026_define_state_events::Migration),
+            Box::new(m20261206_000028_add_log_line_received_at::Migration),
+            Box::new(m20261206_000030_add_step_cancelling::Migration),
         ]
     }
 }

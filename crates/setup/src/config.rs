@@ -71,6 +71,86 @@ pub struct Settings {
     /// failed logins are limited per client, so behind a proxy the API
     /// must know which client it relays.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// The certificate and key the API serves HTTPS with
+    /// (`CHROMA_TLS_CERT`, `CHROMA_TLS_KEY`, both or neither; default
+    /// none: plain HTTP, e.g. behind a reverse proxy that serves TLS).
+    pub tls: Option<TlsFiles>,
+    /// How long each kind of history is kept (`CHROMA_RETAIN_*_DAYS`).
+    pub retention: Retention,
+    /// Journal lines stored per managed server per second, on average
+    /// (`CHROMA_JOURNAL_LINES_PER_SEC`, default 100); more are dropped
+    /// and counted.
+    pub journal_lines_per_sec: u32,
+    /// Journal lines a server may send at once above that rate
+    /// (`CHROMA_JOURNAL_BURST`, default 5000).
+    pub journal_burst: u32,
+}
+
+/// How long Chroma keeps each kind of history before the scheduler
+/// deletes it (docs/data.md, "Retention"), in days, from 1 to 36500.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Retention {
+    /// API tokens and sessions after they expired or were revoked
+    /// (`CHROMA_RETAIN_TOKENS_DAYS`, default 30).
+    pub tokens: Duration,
+    /// Events (`CHROMA_RETAIN_EVENTS_DAYS`, default 90).
+    pub events: Duration,
+    /// Alerts after they cleared (`CHROMA_RETAIN_ALERTS_DAYS`, default 90).
+    pub alerts: Duration,
+    /// Commands, with their jobs and steps, after they finished
+    /// (`CHROMA_RETAIN_COMMANDS_DAYS`, default 90).
+    pub commands: Duration,
+    /// Storage resources after their plugin stopped reporting them, with
+    /// their statistics series (`CHROMA_RETAIN_STORAGE_DAYS`, default 30).
+    pub storage: Duration,
+    /// Server log lines after Chroma received them
+    /// (`CHROMA_RETAIN_LOGS_DAYS`, default 30).
+    pub logs: Duration,
+}
+
+impl Retention {
+    fn from_env() -> Result<Self, ConfigError> {
+        Ok(Self {
+            tokens: days("CHROMA_RETAIN_TOKENS_DAYS", 30)?,
+            events: days("CHROMA_RETAIN_EVENTS_DAYS", 90)?,
+            alerts: days("CHROMA_RETAIN_ALERTS_DAYS", 90)?,
+            commands: days("CHROMA_RETAIN_COMMANDS_DAYS", 90)?,
+            storage: days("CHROMA_RETAIN_STORAGE_DAYS", 30)?,
+            logs: days("CHROMA_RETAIN_LOGS_DAYS", 30)?,
+        })
+    }
+}
+
+fn days(name: &'static str, default: u64) -> Result<Duration, ConfigError> {
+    let days: u64 = parsed(name, default)?;
+    if !(1..=36_500).contains(&days) {
+        return Err(ConfigError {
+            name,
+            reason: "must be between 1 and 36500 days".into(),
+        });
+    }
+    Ok(Duration::from_secs(days * 24 * 3600))
+}
+
+fn at_least_one(name: &'static str, default: u32) -> Result<u32, ConfigError> {
+    let n: u32 = parsed(name, default)?;
+    if n == 0 {
+        return Err(ConfigError {
+            name,
+            reason: "must be at least 1".into(),
+        });
+    }
+    Ok(n)
+}
+
+/// PEM files the API serves HTTPS with; the API reads and checks them at
+/// start, naming the variable of a file it cannot use.
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    /// `CHROMA_TLS_CERT`: the server's certificate, then any intermediates.
+    pub cert: std::path::PathBuf,
+    /// `CHROMA_TLS_KEY`: the certificate's private key.
+    pub key: std::path::PathBuf,
 }
 
 fn var(name: &'static str) -> Option<String> {
@@ -112,6 +192,26 @@ fn addresses(name: &'static str, text: &str) -> Result<Vec<std::net::IpAddr>, Co
             })
         })
         .collect()
+}
+
+/// `CHROMA_TLS_CERT` and `CHROMA_TLS_KEY`: both or neither.
+fn tls_files() -> Result<Option<TlsFiles>, ConfigError> {
+    let missing = |name, other| ConfigError {
+        name,
+        reason: format!(
+            "is not set, but {other} is: HTTPS needs both the certificate and its private key \
+             (PEM files); set both or neither"
+        ),
+    };
+    match (var("CHROMA_TLS_CERT"), var("CHROMA_TLS_KEY")) {
+        (None, None) => Ok(None),
+        (Some(cert), Some(key)) => Ok(Some(TlsFiles {
+            cert: cert.into(),
+            key: key.into(),
+        })),
+        (Some(_), None) => Err(missing("CHROMA_TLS_KEY", "CHROMA_TLS_CERT")),
+        (None, Some(_)) => Err(missing("CHROMA_TLS_CERT", "CHROMA_TLS_KEY")),
+    }
 }
 
 /// `$HOME/.local/share/chroma/id_ed25519`, or beside the working directory
@@ -228,6 +328,10 @@ impl Settings {
                 Some(text) => addresses("CHROMA_TRUSTED_PROXIES", &text)?,
                 None => Vec::new(),
             },
+            tls: tls_files()?,
+            retention: Retention::from_env()?,
+            journal_lines_per_sec: at_least_one("CHROMA_JOURNAL_LINES_PER_SEC", 100)?,
+            journal_burst: at_least_one("CHROMA_JOURNAL_BURST", 5000)?,
         })
     }
 

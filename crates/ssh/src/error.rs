@@ -112,6 +112,17 @@ pub enum SshError {
         /// The command timeout.
         timeout: Duration,
     },
+    /// The command was interrupted ([`crate::Interrupt`]): killed if it
+    /// had started, and `stopped` unless it could not be seen to end.
+    #[error("command {command:?} on {target} was interrupted{}", if *stopped { "" } else { "; it may still be running" })]
+    Interrupted {
+        /// `user@address:port`.
+        target: String,
+        /// The command line.
+        command: String,
+        /// Whether the server reported the command ended (or it never started).
+        stopped: bool,
+    },
     /// No pooled session became free in time.
     #[error("timed out waiting for a free SSH session to {target}")]
     PoolTimeout {
@@ -145,6 +156,7 @@ impl SshError {
             Self::ChannelOpen { .. } => "ssh_channel_open",
             Self::Channel { .. } => "ssh_channel",
             Self::CommandTimeout { .. } => "ssh_command_timeout",
+            Self::Interrupted { .. } => "ssh_interrupted",
             Self::PoolTimeout { .. } => "ssh_pool_timeout",
             Self::Pool { .. } => "ssh_pool",
         }
@@ -153,6 +165,9 @@ impl SshError {
     /// Whether the session this error came from should be thrown away
     /// rather than returned to a pool.
     pub(crate) fn breaks_session(&self) -> bool {
-        !matches!(self, Self::InvalidCommand { .. } | Self::CommandTimeout { .. })
+        !matches!(
+            self,
+            Self::InvalidCommand { .. } | Self::CommandTimeout { .. } | Self::Interrupted { stopped: true, .. }
+        )
     }
 }

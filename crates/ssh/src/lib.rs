@@ -11,6 +11,7 @@
 //!   verification, connect and command timeouts.
 //! - [`output`]: a command's stdout, stderr and exit status or signal.
 //! - [`pool`]: a small pool of sessions per host, so steps reuse connections.
+//! - [`interrupt`]: stopping a running remote command for real.
 //!
 //! ```no_run
 //! use std::time::Duration;
@@ -37,6 +38,7 @@
 pub mod error;
 pub mod fingerprint;
 pub mod follow;
+pub mod interrupt;
 pub mod keys;
 pub mod output;
 pub mod pool;
@@ -47,6 +49,7 @@ pub mod session;
 pub use error::SshError;
 pub use fingerprint::Fingerprint;
 pub use follow::Follow;
+pub use interrupt::Interrupt;
 pub use keys::{default_key_path, KeyPair, KEY_PATH_ENV};
 pub use output::{ExecOutput, MAX_STREAM_BYTES};
 pub use pool::{PoolConfig, Pools};

@@ -17,6 +17,7 @@ use russh::{Disconnect, Sig};
 use tokio::net::TcpStream;
 
 use crate::follow::Follow;
+use crate::interrupt::{Interrupt, KILL_GRACE, KILL_SIBLINGS, SIGNAL_GRACE};
 use crate::output::Collected;
 use crate::{command_line, ExecOutput, Fingerprint, KeyPair, SshError};
 
@@ -176,7 +177,9 @@ impl Session {
     /// Run `argv` (quoted with [`command_line`]) and collect its output until
     /// the server closes the channel. A command still running after `timeout`
     /// is sent `KILL`, its channel closed, and [`SshError::CommandTimeout`]
-    /// returned; the session stays usable.
+    /// returned; the session stays usable. Inside an
+    /// [`Interrupt::scope`], an interrupt kills the command and waits for
+    /// its end ([`SshError::Interrupted`]).
     ///
     /// OpenSSH ignores the `KILL` request on root logins (it only signals
     /// sessions under privilege separation), and a command that never writes
@@ -199,6 +202,15 @@ impl Session {
     ) -> Result<ExecOutput, SshError> {
         let command = command_line(argv)?;
         let target = self.target.to_string();
+        let interrupt = crate::interrupt::current();
+        if interrupt.as_ref().is_some_and(Interrupt::is_interrupted) {
+            return Err(SshError::Interrupted {
+                target,
+                command,
+                stopped: true,
+            });
+        }
+        let _running = interrupt.as_ref().map(Interrupt::enter);
         let deadline = tokio::time::Instant::now() + timeout;
         // A server that vanished without closing TCP never answers the open
         // request; bound it by the command's deadline. Nothing has run yet.
@@ -233,9 +245,31 @@ impl Session {
         }
 
         let mut collected = Collected::default();
-        let finished = tokio::time::timeout_at(deadline, collected.read(&mut channel)).await;
+        let finished = tokio::time::timeout_at(deadline, async {
+            match &interrupt {
+                None => collected.read(&mut channel).await.map(|()| false),
+                Some(interrupt) => tokio::select! {
+                    read = collected.read(&mut channel) => read.map(|()| false),
+                    () = interrupt.interrupted() => Ok(true),
+                },
+            }
+        })
+        .await;
         match finished {
-            Ok(Ok(())) => Ok(collected.into_output()),
+            Ok(Ok(true)) => {
+                let stopped = self.kill(&mut channel, &mut collected, &command).await;
+                if !stopped {
+                    if let Some(interrupt) = &interrupt {
+                        interrupt.mark_unconfirmed();
+                    }
+                }
+                Err(SshError::Interrupted {
+                    target,
+                    command,
+                    stopped,
+                })
+            }
+            Ok(Ok(false)) => Ok(collected.into_output()),
             Ok(Err(reason)) => Err(channel_error(reason)),
             Err(_) => {
                 tracing::warn!(%command, ?timeout, "command timed out; closing its channel");
@@ -250,6 +284,35 @@ impl Session {
                 })
             }
         }
+    }
+
+    /// Kills the command of `channel` (see [`crate::interrupt`]): the
+    /// `signal` request, then a process-group kill from a second channel;
+    /// `true` once the server closed the channel.
+    async fn kill(&self, channel: &mut russh::Channel<client::Msg>, collected: &mut Collected, command: &str) -> bool {
+        tracing::info!(%command, "interrupting command");
+        let _ = channel.signal(Sig::KILL).await;
+        if tokio::time::timeout(SIGNAL_GRACE, collected.read(channel))
+            .await
+            .is_ok()
+        {
+            return true;
+        }
+        tracing::info!(%command, "the server ignored the signal request; killing its process group");
+        let killed = tokio::time::timeout(KILL_GRACE, async {
+            let killer = self.handle.channel_open_session().await.ok()?;
+            killer.exec(true, KILL_SIBLINGS.as_bytes()).await.ok()?;
+            let mut killer = killer;
+            let _ = Collected::default().read(&mut killer).await;
+            Some(())
+        });
+        let _ = killed.await;
+        let closed = tokio::time::timeout(KILL_GRACE, collected.read(channel)).await.is_ok();
+        if !closed {
+            tracing::error!(%command, "an interrupted command did not end; it may still run on the server");
+            let _ = channel.close().await;
+        }
+        closed
     }
 
     /// Start `argv` (quoted with [`command_line`]) and read its standard

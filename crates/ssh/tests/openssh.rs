@@ -367,3 +367,63 @@ async fn pool_waits_for_a_free_session_then_times_out() {
         .success());
     assert_eq!(sshd.accepted_logins(), 1);
 }
+
+/// Whether a process with exactly `argv` runs on this machine.
+fn process_runs(argv: &[&str]) -> bool {
+    let wanted: Vec<u8> = argv.iter().flat_map(|arg| arg.bytes().chain([0])).collect();
+    std::fs::read_dir("/proc").into_iter().flatten().flatten().any(|entry| {
+        entry.file_name().to_string_lossy().parse::<i32>().is_ok()
+            && std::fs::read(entry.path().join("cmdline")).is_ok_and(|cmdline| cmdline == wanted)
+    })
+}
+
+#[tokio::test]
+async fn an_interrupted_command_is_killed_before_its_effect() {
+    let sshd = Sshd::start().await;
+    let session = connect(&sshd).await;
+    let file = sshd.dir.0.join("effect");
+    // A distinctive duration so this test can find its own remote process.
+    let duration = format!("30.{}", rand::random::<u32>());
+    let script = format!("sleep {duration}; touch {}", file.display());
+    let interrupt = chroma_ssh::Interrupt::new();
+    let running = {
+        let interrupt = interrupt.clone();
+        let script = script.clone();
+        tokio::spawn(async move {
+            interrupt
+                .scope(async { session.exec(&["sh", "-c", &script], COMMAND_TIMEOUT * 6).await })
+                .await
+        })
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !process_runs(&["sleep", &duration]) {
+        assert!(Instant::now() < deadline, "the remote sleep never started");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let started = Instant::now();
+    interrupt.interrupt();
+    let err = running.await.unwrap().unwrap_err();
+    assert!(
+        matches!(err, SshError::Interrupted { stopped: true, .. }),
+        "{err:?}\nsshd log:\n{}",
+        sshd.log()
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert!(!interrupt.unconfirmed());
+    // Nothing of the command is left: no sleep, no shell, and never its effect.
+    assert!(
+        !process_runs(&["sleep", &duration]),
+        "the remote sleep outlived its interrupt"
+    );
+    assert!(
+        !process_runs(&["sh", "-c", &script]),
+        "the remote shell outlived its interrupt"
+    );
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(!file.exists(), "the interrupted command went on to its effect");
+    common::kill_processes(&["sleep", &duration]).await;
+}

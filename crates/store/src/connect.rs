@@ -82,9 +82,37 @@ pub async fn drop_database(url: &str) -> Result<(), sea_orm::DbErr> {
     admin.close().await
 }
 
+/// Whether `err` says the database could not be reached or went away
+/// under a statement (a connection that broke, a server shutting down or
+/// restarting, no connection to be had), rather than that the statement
+/// itself was wrong: the caller may answer "unavailable" and try again.
+pub fn is_unavailable(err: &DbErr) -> bool {
+    use sea_orm::{RuntimeErr, SqlxError};
+    let sqlx = match err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return true,
+        DbErr::Query(RuntimeErr::SqlxError(sqlx)) | DbErr::Exec(RuntimeErr::SqlxError(sqlx)) => sqlx,
+        _ => return false,
+    };
+    match sqlx {
+        SqlxError::Io(_)
+        | SqlxError::Tls(_)
+        | SqlxError::PoolTimedOut
+        | SqlxError::PoolClosed
+        | SqlxError::WorkerCrashed => true,
+        // SQLSTATE class 08 (connection exception), 57P01–57P03 (the server
+        // is shutting down, crashed or starting), 53300 (too many
+        // connections).
+        SqlxError::Database(db) => db
+            .code()
+            .is_some_and(|code| code.starts_with("08") || matches!(&*code, "57P01" | "57P02" | "57P03" | "53300")),
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::split_database;
+    use super::*;
+    use sea_orm::{RuntimeErr, SqlxError};
 
     #[test]
     fn splits_name_from_server() {
@@ -93,5 +121,25 @@ mod tests {
             Some(("postgres://u@h:5432".into(), "chroma".into()))
         );
         assert_eq!(split_database("postgres://u@h:5432/"), None);
+    }
+
+    #[test]
+    fn a_connection_broken_under_a_statement_is_unavailable_not_a_bug() {
+        let eof = || {
+            SqlxError::Io(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "got 0 bytes at EOF",
+            ))
+        };
+        assert!(is_unavailable(&DbErr::Query(RuntimeErr::SqlxError(eof()))));
+        assert!(is_unavailable(&DbErr::Exec(RuntimeErr::SqlxError(eof()))));
+        assert!(is_unavailable(&DbErr::Query(RuntimeErr::SqlxError(
+            SqlxError::PoolTimedOut
+        ))));
+        assert!(!is_unavailable(&DbErr::Query(RuntimeErr::SqlxError(
+            SqlxError::RowNotFound
+        ))));
+        assert!(!is_unavailable(&DbErr::Custom("bad".into())));
+        assert!(!is_unavailable(&DbErr::RecordNotFound("x".into())));
     }
 }

@@ -40,9 +40,11 @@ async fn locked_state(tx: &impl ConnectionTrait, table: &'static str, id: Uuid) 
 }
 
 /// Cancels the jobs in `ids` and every unfinished job that waits on them,
-/// directly or not, with their unfinished steps. A running step's worker
-/// sees the cancellation at its next heartbeat and interrupts it. Returns
-/// the commands touched.
+/// directly or not, with their unfinished steps. A running step becomes
+/// `cancelling`: its worker sees that at its next heartbeat, kills the
+/// step's remote command and records the step `cancelled` once it has
+/// really stopped; until then the job keeps its locks. Returns the
+/// commands touched.
 pub async fn cancel_jobs(tx: &impl ConnectionTrait, ids: &[Uuid], reason: &str) -> Result<Vec<Uuid>, DbErr> {
     let rows = query(
         tx,
@@ -69,12 +71,25 @@ pub async fn cancel_jobs(tx: &impl ConnectionTrait, ids: &[Uuid], reason: &str) 
     commands.dedup();
     execute(
         tx,
-        "UPDATE step SET state = 'cancelled', finished_at = now()
+        "UPDATE step SET state = CASE WHEN state = 'running' THEN 'cancelling' ELSE 'cancelled' END,
+                         finished_at = CASE WHEN state = 'running' THEN NULL ELSE now() END
          WHERE job_id = ANY($1) AND state IN ('pending', 'queued', 'running')",
         [cancelled.into()],
     )
     .await?;
     Ok(commands)
+}
+
+/// Whether any job in `ids` is cancelled: a result reported for one means
+/// its `cancelling` step stopped, freeing the locks the job kept.
+pub async fn any_cancelled(tx: &impl ConnectionTrait, ids: &[Uuid]) -> Result<bool, DbErr> {
+    let rows = query(
+        tx,
+        "SELECT 1 AS one FROM job WHERE id = ANY($1) AND state = 'cancelled' LIMIT 1",
+        [ids.to_vec().into()],
+    )
+    .await?;
+    Ok(!rows.is_empty())
 }
 
 /// Cancels the unfinished jobs that wait (directly or not) on `ids`,

@@ -479,6 +479,39 @@ pub async fn managed_with_keys(db: &impl sea_orm::ConnectionTrait) -> Result<Vec
         .collect()
 }
 
+/// A host as recorded at an address, whatever its state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AtAddress {
+    pub id: uuid::Uuid,
+    /// `removed` for a host removed before, which [`add`] adds again.
+    pub state: String,
+    /// The host key pinned when it was managed; a removed host keeps it.
+    pub fingerprint: Option<String>,
+}
+
+/// The host recorded at `address:port`, removed or not.
+pub async fn at_address(
+    db: &impl sea_orm::ConnectionTrait,
+    address: &str,
+    port: u16,
+) -> Result<Option<AtAddress>, sea_orm::DbErr> {
+    let rows = crate::sql::query(
+        db,
+        "SELECT id, state, fingerprint FROM host WHERE address = $1 AND port = $2",
+        [address.into(), i32::from(port).into()],
+    )
+    .await?;
+    rows.first()
+        .map(|r| {
+            Ok(AtAddress {
+                id: r.try_get("", "id")?,
+                state: r.try_get("", "state")?,
+                fingerprint: r.try_get("", "fingerprint")?,
+            })
+        })
+        .transpose()
+}
+
 /// Adds the host at `address:port` with `fingerprint` pinned (None: pinned
 /// at first contact) under `id`, or adds a removed one again, keeping its
 /// id, with its state, key and LNet state reset. Returns its id, or None

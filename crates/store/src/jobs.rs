@@ -30,8 +30,9 @@ pub struct GrantCandidate {
     /// Submission order.
     pub seq: i64,
     /// Every job it waits for succeeded, and no conflicting lock on its
-    /// items is held by a running or paused job or requested by an
-    /// unfinished job submitted earlier.
+    /// items is held by a running or paused job (or a cancelled one whose
+    /// step is still `cancelling`) or requested by an unfinished job
+    /// submitted earlier.
     pub runnable: bool,
 }
 
@@ -50,7 +51,9 @@ pub async fn grant_candidates(tx: &impl ConnectionTrait, after: i64, limit: i64)
                 JOIN job oj ON oj.id = o.job_id
                 WHERE l.job_id = j.id
                   AND (oj.state IN ('running', 'paused')
-                       OR (oj.state IN ('pending', 'waiting') AND oj.seq < j.seq))) AS runnable
+                       OR (oj.state IN ('pending', 'waiting') AND oj.seq < j.seq)
+                       -- A cancelled job holds its locks until its step stopped.
+                       OR EXISTS (SELECT 1 FROM step cs WHERE cs.job_id = oj.id AND cs.state = 'cancelling'))) AS runnable
          FROM job j
          WHERE j.state IN ('pending', 'waiting') AND j.seq > $2
          ORDER BY j.seq

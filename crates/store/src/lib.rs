@@ -18,6 +18,7 @@ pub mod metric_query;
 pub mod metrics;
 pub mod params;
 pub mod preferences;
+pub mod retention;
 pub mod sql;
 pub mod steps;
 pub mod storage;
@@ -25,5 +26,5 @@ pub mod targets;
 pub mod users;
 pub mod volumes;
 
-pub use connect::{connect, connect_patiently, ensure_database};
+pub use connect::{connect, connect_patiently, ensure_database, is_unavailable};
 pub use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr};

@@ -22,6 +22,19 @@ pub async fn append_journal(
     let Some(last) = lines.last() else {
         return Ok(());
     };
+    append_journal_read_to(db, host_id, lines, &last.cursor).await
+}
+
+/// Stores `lines` of host `host_id` in one statement (a line already
+/// stored, by its cursor, is skipped) and moves the host's journal cursor
+/// to `read_to`: the last line read, which may be one not stored (the
+/// monitor drops lines over a server's rate limit).
+pub async fn append_journal_read_to(
+    db: &impl sea_orm::ConnectionTrait,
+    host_id: uuid::Uuid,
+    lines: &[JournalLine],
+    read_to: &str,
+) -> Result<(), sea_orm::DbErr> {
     let n = lines.len();
     let (mut times, mut severities, mut sources) =
         (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
@@ -33,25 +46,27 @@ pub async fn append_journal(
         messages.push(line.message.clone());
         cursors.push(line.cursor.clone());
     }
-    crate::sql::execute(
-        db,
-        "INSERT INTO log_line (host_id, at, severity, source, message, cursor)
-         SELECT $1, * FROM unnest($2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[])
-         ON CONFLICT (host_id, cursor) DO NOTHING",
-        [
-            host_id.into(),
-            times.into(),
-            severities.into(),
-            sources.into(),
-            messages.into(),
-            cursors.into(),
-        ],
-    )
-    .await?;
+    if n > 0 {
+        crate::sql::execute(
+            db,
+            "INSERT INTO log_line (host_id, at, severity, source, message, cursor)
+             SELECT $1, * FROM unnest($2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[])
+             ON CONFLICT (host_id, cursor) DO NOTHING",
+            [
+                host_id.into(),
+                times.into(),
+                severities.into(),
+                sources.into(),
+                messages.into(),
+                cursors.into(),
+            ],
+        )
+        .await?;
+    }
     crate::sql::execute(
         db,
         "UPDATE host SET journal_cursor = $2 WHERE id = $1",
-        [host_id.into(), last.cursor.clone().into()],
+        [host_id.into(), read_to.into()],
     )
     .await?;
     Ok(())

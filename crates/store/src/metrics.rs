@@ -18,8 +18,6 @@ pub const MINUTE_RETENTION: Duration = Duration::from_secs(35 * 24 * 3600);
 pub const HOUR_RETENTION: Duration = Duration::from_secs(400 * 24 * 3600);
 /// Per-job samples are kept this long.
 pub const JOB_RETENTION: Duration = Duration::from_secs(7 * 24 * 3600);
-/// Server log lines are kept this long.
-pub const LOG_RETENTION: Duration = Duration::from_secs(30 * 24 * 3600);
 
 /// The kind of object a metric describes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -268,6 +266,7 @@ async fn roll<C: ConnectionTrait + TransactionTrait>(
 }
 
 /// Deletes what is older than its retention; returns the rows deleted.
+/// (Log lines expire by the time Chroma received them: `store::retention`.)
 pub async fn expire(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
     let mut deleted = 0;
     for (table, keep) in [
@@ -275,7 +274,6 @@ pub async fn expire(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
         ("metric_minute", MINUTE_RETENTION),
         ("metric_hour", HOUR_RETENTION),
         ("metric_job", JOB_RETENTION),
-        ("log_line", LOG_RETENTION),
     ] {
         deleted += execute(
             db,

@@ -162,8 +162,10 @@ pub async fn release(db: &impl sea_orm::ConnectionTrait, steps: &[(uuid::Uuid, i
 }
 
 /// Refreshes the heartbeat of the attempts `steps` (`(id, attempt)`) that
-/// are still running; returns their ids (a missing one was cancelled or
-/// taken over).
+/// are still running or being cancelled; returns the ids of the running
+/// ones (a missing one is being cancelled, was cancelled or taken over: its
+/// worker interrupts it, and goes on heartbeating a cancelling one until
+/// its command has stopped).
 pub async fn heartbeat(
     db: &impl sea_orm::ConnectionTrait,
     steps: &[(uuid::Uuid, i32)],
@@ -173,12 +175,18 @@ pub async fn heartbeat(
         db,
         "UPDATE step SET heartbeat_at = now()
          FROM unnest($1::uuid[], $2::int[]) AS u(id, attempt)
-         WHERE step.id = u.id AND step.attempts = u.attempt AND step.state = 'running'
-         RETURNING step.id",
+         WHERE step.id = u.id AND step.attempts = u.attempt AND step.state IN ('running', 'cancelling')
+         RETURNING step.id, step.state",
         [ids.into(), attempts.into()],
     )
     .await?;
-    rows.iter().map(|r| r.try_get("", "id")).collect()
+    let mut running = Vec::with_capacity(rows.len());
+    for row in rows {
+        if row.try_get::<String>("", "state")? == "running" {
+            running.push(row.try_get("", "id")?);
+        }
+    }
+    Ok(running)
 }
 
 /// The result of one step attempt, to record.
@@ -186,7 +194,8 @@ pub async fn heartbeat(
 pub struct StepResult {
     pub step_id: uuid::Uuid,
     pub attempt: i32,
-    /// `succeeded` or `failed`.
+    /// `succeeded` or `failed`; `cancelled` for an attempt interrupted
+    /// whose command has stopped (it lands only on a `cancelling` step).
     pub state: &'static str,
     pub output: Option<serde_json::Value>,
     pub error: Option<String>,
@@ -201,9 +210,11 @@ pub struct Recorded {
 }
 
 /// Records `results` in one statement, each only while its attempt still
-/// owns its running step (the caller orders them by step id, the one lock
-/// order); returns those recorded. An empty JSON `null` output or empty
-/// error is stored as NULL.
+/// owns its running or cancelling step (the caller orders them by step id,
+/// the one lock order); returns those recorded. A `cancelling` step ends
+/// `cancelled` whatever its attempt's outcome, since its command has
+/// stopped; a `cancelled` result lands only on a `cancelling` step. An
+/// empty JSON `null` output or empty error is stored as NULL.
 pub async fn record_results(
     db: &impl sea_orm::ConnectionTrait,
     results: &[StepResult],
@@ -223,11 +234,13 @@ pub async fn record_results(
     }
     let rows = crate::sql::query(
         db,
-        "UPDATE step SET state = u.state, output = NULLIF(u.output, 'null'::jsonb), error = NULLIF(u.error, ''),
+        "UPDATE step SET state = CASE WHEN step.state = 'cancelling' THEN 'cancelled' ELSE u.state END,
+                         output = NULLIF(u.output, 'null'::jsonb), error = NULLIF(u.error, ''),
                          finished_at = now(), heartbeat_at = NULL
          FROM unnest($1::uuid[], $2::int[], $3::text[], $4::jsonb[], $5::text[])
               AS u(id, attempt, state, output, error)
-         WHERE step.id = u.id AND step.attempts = u.attempt AND step.state = 'running'
+         WHERE step.id = u.id AND step.attempts = u.attempt
+           AND (step.state = 'cancelling' OR (step.state = 'running' AND u.state <> 'cancelled'))
          RETURNING step.id, step.job_id, step.attempts",
         [
             ids.into(),
@@ -341,6 +354,49 @@ pub async fn fail_silent(
     )
     .await?;
     rows.iter().map(|r| r.try_get("", "job_id")).collect()
+}
+
+/// A `cancelling` step whose worker stopped heartbeating.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Abandoned {
+    pub step_id: uuid::Uuid,
+    pub job_id: uuid::Uuid,
+    /// The worker's last heartbeat.
+    pub heartbeat_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Ends up to `limit` `cancelling` steps whose heartbeat is older than
+/// `silent` as `cancelled`: their worker died before it saw the command
+/// stop, and nobody else can. Whether the command still runs on its server
+/// cannot be known; the error says so. Returns the steps ended.
+pub async fn cancel_abandoned(
+    db: &impl sea_orm::ConnectionTrait,
+    silent: std::time::Duration,
+    limit: i64,
+) -> Result<Vec<Abandoned>, sea_orm::DbErr> {
+    let rows = crate::sql::query(
+        db,
+        "WITH doomed AS (
+             SELECT id, heartbeat_at FROM step
+             WHERE state = 'cancelling' AND heartbeat_at < now() - make_interval(secs => $1)
+             LIMIT $2 FOR UPDATE SKIP LOCKED)
+         UPDATE step SET state = 'cancelled', finished_at = now(), heartbeat_at = NULL,
+                         error = 'cancelled; its worker stopped heartbeating before it saw the command stop, '
+                                 || 'so the command may have gone on running on its server'
+         FROM doomed WHERE step.id = doomed.id
+         RETURNING step.id, step.job_id, doomed.heartbeat_at",
+        [silent.as_secs_f64().into(), limit.into()],
+    )
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(Abandoned {
+                step_id: row.try_get("", "id")?,
+                job_id: row.try_get("", "job_id")?,
+                heartbeat_at: row.try_get("", "heartbeat_at")?,
+            })
+        })
+        .collect()
 }
 
 /// Queues again up to `limit` running steps (of running or paused jobs)

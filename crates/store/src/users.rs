@@ -200,3 +200,18 @@ pub async fn revoke(db: &impl ConnectionTrait, user_id: Uuid, token_id: Uuid) ->
     .await?;
     Ok(changed > 0)
 }
+
+/// Whether token `token_id` still authenticates: not revoked, not expired,
+/// and its user not disabled (what [`by_token`] requires). A live stream
+/// asks this again and again, so it does not mark the token used.
+pub async fn token_is_live(db: &impl ConnectionTrait, token_id: Uuid) -> Result<bool, DbErr> {
+    let rows = query(
+        db,
+        "SELECT 1 FROM api_token t JOIN app_user u ON u.id = t.user_id
+         WHERE t.id = $1 AND t.revoked_at IS NULL
+           AND (t.expires_at IS NULL OR t.expires_at > now()) AND NOT u.disabled",
+        [token_id.into()],
+    )
+    .await?;
+    Ok(!rows.is_empty())
+}

@@ -128,3 +128,44 @@ async fn refresh_commands_succeeds_a_command_whose_jobs_all_succeeded() -> anyho
     );
     t.drop().await
 }
+
+#[tokio::test]
+async fn cancel_jobs_leaves_a_running_step_cancelling_until_it_stopped() -> anyhow::Result<()> {
+    let t = support::TestDb::new().await?;
+    let (command, jobs) = command(&t.db, &[&[]]).await?;
+    set_job(&t.db, jobs[0], "running").await?;
+    execute(
+        &t.db,
+        "UPDATE step SET state = 'running', attempts = 1, worker = 'w', started_at = now(), heartbeat_at = now()
+         WHERE job_id = $1",
+        [jobs[0].into()],
+    )
+    .await?;
+    let touched = store::control::cancel_jobs(&t.db, &jobs, "cancelled by user").await?;
+    assert_eq!(touched, vec![command]);
+    // The user sees the job cancelled at once; its step runs on until its
+    // worker saw the command stop.
+    assert_eq!(state(&t.db, "job", jobs[0]).await?, "cancelled");
+    let rows = query(
+        &t.db,
+        "SELECT state, finished_at IS NULL AS open, worker FROM step WHERE job_id = $1",
+        [jobs[0].into()],
+    )
+    .await?;
+    let row = rows.first().ok_or_else(|| anyhow::anyhow!("no step"))?;
+    assert_eq!(row.try_get::<String>("", "state")?, "cancelling");
+    assert!(row.try_get::<bool>("", "open")?);
+    assert_eq!(row.try_get::<Option<String>>("", "worker")?.as_deref(), Some("w"));
+    t.drop().await
+}
+
+#[tokio::test]
+async fn any_cancelled_tells_whether_a_job_among_them_is_cancelled() -> anyhow::Result<()> {
+    let t = support::TestDb::new().await?;
+    let (_, jobs) = command(&t.db, &[&[], &[]]).await?;
+    set_job(&t.db, jobs[0], "succeeded").await?;
+    assert!(!store::control::any_cancelled(&t.db, &jobs).await?);
+    set_job(&t.db, jobs[1], "cancelled").await?;
+    assert!(store::control::any_cancelled(&t.db, &jobs).await?);
+    t.drop().await
+}

@@ -357,3 +357,32 @@ async fn first_without_zfs_names_the_first_host_whose_zfs_check_failed() -> anyh
     assert_eq!(store::hosts::first_without_zfs(&t.db, vec![seed::OSS1]).await?, None);
     t.drop().await
 }
+
+#[tokio::test]
+async fn a_removed_host_keeps_its_pinned_key_for_the_next_add() -> anyhow::Result<()> {
+    let t = support::TestDb::new().await?;
+    assert_eq!(store::hosts::at_address(&t.db, "10.0.0.9", 22).await?, None);
+    let id = uuid::Uuid::now_v7();
+    store::hosts::add(&t.db, id, "10.0.0.9", 22, None).await?;
+    store::hosts::pin_fingerprint(&t.db, id, "SHA256:old").await?;
+    store::hosts::record_removed(&t.db, None, id).await?;
+    let removed = store::hosts::at_address(&t.db, "10.0.0.9", 22).await?;
+    assert_eq!(
+        removed,
+        Some(store::hosts::AtAddress {
+            id,
+            state: "removed".into(),
+            fingerprint: Some("SHA256:old".into()),
+        })
+    );
+    assert_eq!(store::hosts::at_address(&t.db, "10.0.0.9", 2222).await?, None);
+    // Added again with the key the caller chose: the same host, that key.
+    let again = store::hosts::add(&t.db, uuid::Uuid::now_v7(), "10.0.0.9", 22, Some("SHA256:old".into())).await?;
+    assert_eq!(again, Some(id));
+    let added = store::hosts::at_address(&t.db, "10.0.0.9", 22).await?;
+    assert_eq!(
+        added.map(|h| (h.state, h.fingerprint)),
+        Some(("unconfigured".into(), Some("SHA256:old".into())))
+    );
+    t.drop().await
+}

@@ -133,3 +133,18 @@ async fn list_matches_a_message_pattern_and_a_host() -> anyhow::Result<()> {
     assert_eq!((lines.len(), total), (1, 1));
     t.drop().await
 }
+
+#[tokio::test]
+async fn lines_read_but_not_stored_still_move_the_cursor_past_them() -> anyhow::Result<()> {
+    let (t, host) = with_host().await?;
+    let when = at("2026-12-06T10:00:00Z")?;
+    // Lines c1 to c9 were read; only c1 is kept.
+    store::logs::append_journal_read_to(&t.db, host, &[line(when, "kernel", "one", "c1")], "c9").await?;
+    assert_eq!(count(&t).await?, 1);
+    assert_eq!(store::logs::journal_cursor(&t.db, host).await?.as_deref(), Some("c9"));
+    // None kept at all.
+    store::logs::append_journal_read_to(&t.db, host, &[], "c20").await?;
+    assert_eq!(count(&t).await?, 1);
+    assert_eq!(store::logs::journal_cursor(&t.db, host).await?.as_deref(), Some("c20"));
+    t.drop().await
+}

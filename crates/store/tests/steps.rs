@@ -722,3 +722,121 @@ async fn states_of(db: &DatabaseConnection, steps: &[Uuid]) -> anyhow::Result<Ve
     }
     Ok(states)
 }
+
+/// Job `job` cancelled while its first step runs (attempt 1, heartbeat
+/// `age` ago): the step is `cancelling`. Returns the step.
+async fn cancelling_step(db: &DatabaseConnection, job: Uuid, age: Duration) -> anyhow::Result<Uuid> {
+    set_job_state(db, job, "running").await?;
+    let step = step_ids(db, job).await?[0];
+    set_running(db, step, 1, age).await?;
+    store::control::cancel_jobs(db, &[job], "cancelled by user").await?;
+    Ok(step)
+}
+
+#[tokio::test]
+async fn heartbeat_keeps_a_cancelling_step_alive_but_does_not_return_it() -> anyhow::Result<()> {
+    let t = support::TestDb::new().await?;
+    let jobs = submit_jobs(&t.db, &[1]).await?;
+    let step = cancelling_step(&t.db, jobs[0], Duration::from_secs(60)).await?;
+    let running = store::steps::heartbeat(&t.db, &[(step, 1)]).await?;
+    assert!(running.is_empty(), "a cancelling step is interrupted by its worker");
+    // Refreshed all the same, so that recovery leaves it to its worker.
+    let ended = store::steps::cancel_abandoned(&t.db, Duration::from_secs(30), 10).await?;
+    assert!(ended.is_empty(), "{ended:?}");
+    assert_eq!(step_row(&t.db, step).await?.0, "cancelling");
+    t.drop().await
+}
+
+#[tokio::test]
+async fn record_results_ends_a_cancelling_step_cancelled_whatever_its_outcome() -> anyhow::Result<()> {
+    let t = support::TestDb::new().await?;
+    let jobs = submit_jobs(&t.db, &[1, 1, 1]).await?;
+    let mut steps = Vec::new();
+    for job in &jobs {
+        steps.push(cancelling_step(&t.db, *job, Duration::ZERO).await?);
+    }
+    // A plain running step: a `cancelled` result never lands on it.
+    let running_jobs = submit_jobs(&t.db, &[1]).await?;
+    set_job_state(&t.db, running_jobs[0], "running").await?;
+    let running = step_ids(&t.db, running_jobs[0]).await?[0];
+    set_running(&t.db, running, 1, Duration::ZERO).await?;
+    let result = |step_id, attempt, state| store::steps::StepResult {
+        step_id,
+        attempt,
+        state,
+        output: None,
+        error: None,
+    };
+    let mut results = vec![
+        result(steps[0], 1, "cancelled"),
+        result(steps[1], 1, "succeeded"),
+        // An older attempt's result changes nothing.
+        result(steps[2], 0, "cancelled"),
+        result(running, 1, "cancelled"),
+    ];
+    results.sort_by_key(|r| r.step_id);
+    let mut recorded: Vec<Uuid> = store::steps::record_results(&t.db, &results)
+        .await?
+        .into_iter()
+        .map(|r| r.step_id)
+        .collect();
+    recorded.sort();
+    let mut expected = vec![steps[0], steps[1]];
+    expected.sort();
+    assert_eq!(recorded, expected);
+    assert_eq!(
+        states_of(&t.db, &steps).await?,
+        ["cancelled", "cancelled", "cancelling"]
+    );
+    assert_eq!(step_row(&t.db, running).await?.0, "running");
+    t.drop().await
+}
+
+#[tokio::test]
+async fn cancel_abandoned_ends_only_cancelling_steps_whose_heartbeat_is_stale() -> anyhow::Result<()> {
+    let t = support::TestDb::new().await?;
+    let jobs = submit_jobs(&t.db, &[1, 1, 1]).await?;
+    let stale = cancelling_step(&t.db, jobs[0], Duration::from_secs(60)).await?;
+    let fresh = cancelling_step(&t.db, jobs[1], Duration::from_secs(1)).await?;
+    set_job_state(&t.db, jobs[2], "running").await?;
+    let silent_running = step_ids(&t.db, jobs[2]).await?[0];
+    set_running(&t.db, silent_running, 1, Duration::from_secs(60)).await?;
+    let ended = store::steps::cancel_abandoned(&t.db, Duration::from_secs(30), 10).await?;
+    assert_eq!(ended.len(), 1, "{ended:?}");
+    assert_eq!((ended[0].step_id, ended[0].job_id), (stale, jobs[0]));
+    assert!(ended[0].heartbeat_at.is_some());
+    let (state, _, error) = step_row(&t.db, stale).await?;
+    assert_eq!(state, "cancelled");
+    assert!(error.unwrap_or_default().contains("may have gone on running"));
+    assert_eq!(step_row(&t.db, fresh).await?.0, "cancelling");
+    assert_eq!(step_row(&t.db, silent_running).await?.0, "running");
+    t.drop().await
+}
+
+#[tokio::test]
+async fn a_cancelled_job_keeps_its_locks_while_its_step_is_cancelling() -> anyhow::Result<()> {
+    let t = support::TestDb::new().await?;
+    // Two commands, each one job locking `target/0` for writing.
+    let first = submit_jobs(&t.db, &[1]).await?[0];
+    let second = submit_jobs(&t.db, &[1]).await?[0];
+    let step = cancelling_step(&t.db, first, Duration::ZERO).await?;
+    let runnable = |db: DatabaseConnection| async move {
+        let candidates = store::jobs::grant_candidates(&db, 0, 10).await?;
+        anyhow::Ok(candidates.into_iter().find(|c| c.id == second).map(|c| c.runnable))
+    };
+    assert_eq!(
+        runnable(t.db.clone()).await?,
+        Some(false),
+        "granted beside a cancelling step"
+    );
+    let stopped = store::steps::StepResult {
+        step_id: step,
+        attempt: 1,
+        state: "cancelled",
+        output: None,
+        error: None,
+    };
+    store::steps::record_results(&t.db, &[stopped]).await?;
+    assert_eq!(runnable(t.db.clone()).await?, Some(true));
+    t.drop().await
+}

@@ -89,3 +89,47 @@ async fn update_leaves_other_users_tokens_alone() -> anyhow::Result<()> {
         .is_none());
     t.drop().await
 }
+
+#[tokio::test]
+async fn token_is_live_until_revoked_expired_or_its_user_disabled() -> anyhow::Result<()> {
+    let t = support::TestDb::new().await?;
+    let id = user_with_tokens(&t.db).await?;
+    let token = |hash: &'static str| {
+        let db = &t.db;
+        async move {
+            store::users::by_token(db, hash)
+                .await?
+                .map(|(_, token_id)| token_id)
+                .ok_or_else(|| anyhow::anyhow!("{hash} does not authenticate"))
+        }
+    };
+    let (session, api) = (token("session-hash").await?, token("api-hash").await?);
+    assert!(store::users::token_is_live(&t.db, session).await?);
+    assert!(store::users::revoke(&t.db, id, session).await?);
+    assert!(!store::users::token_is_live(&t.db, session).await?, "a revoked token");
+    assert!(store::users::token_is_live(&t.db, api).await?);
+
+    let expired = store::users::add_token(
+        &t.db,
+        id,
+        "old-hash",
+        "api",
+        "old",
+        Some(Utc::now() - Duration::seconds(1)),
+    )
+    .await?;
+    assert!(!store::users::token_is_live(&t.db, expired).await?, "an expired token");
+    assert!(
+        !store::users::token_is_live(&t.db, Uuid::now_v7()).await?,
+        "no such token"
+    );
+
+    // Disabling revokes the tokens; a token left unrevoked (as one written
+    // before that rule) is dead too while its user is disabled.
+    store::sql::execute(&t.db, "UPDATE app_user SET disabled = true WHERE id = $1", [id.into()]).await?;
+    assert!(
+        !store::users::token_is_live(&t.db, api).await?,
+        "a disabled user's token"
+    );
+    t.drop().await
+}

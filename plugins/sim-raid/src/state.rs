@@ -305,13 +305,47 @@ impl StateFile {
         tmp_name.push(format!(".tmp.{}", std::process::id()));
         let tmp = PathBuf::from(tmp_name);
         std::fs::write(&tmp, text).with_context(|| format!("failed to write {}", tmp.display()))?;
+        keep_owner(&self.path, &tmp);
         std::fs::rename(&tmp, &self.path).with_context(|| format!("failed to rename {}", tmp.display()))
+    }
+}
+
+/// Gives `new` the owner of `old` when they differ: `fault`, run by root,
+/// must not take the file from the plugin, which Chroma may run as a user
+/// of its own (docs/plugins.md). Only root can; anyone else keeps the file.
+fn keep_owner(old: &Path, new: &Path) {
+    use std::os::unix::fs::MetadataExt as _;
+    let (Ok(old_meta), Ok(new_meta)) = (std::fs::metadata(old), std::fs::metadata(new)) else {
+        return;
+    };
+    if (old_meta.uid(), old_meta.gid()) != (new_meta.uid(), new_meta.gid()) {
+        let _ = std::os::unix::fs::chown(new, Some(old_meta.uid()), Some(old_meta.gid()));
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn saving_keeps_the_files_owner() -> anyhow::Result<()> {
+        use std::os::unix::fs::MetadataExt as _;
+        let dir = std::env::temp_dir().join(format!("sim-raid-owner-{}-{}", std::process::id(), now_secs()));
+        std::fs::create_dir_all(&dir)?;
+        let file = StateFile::new(dir.join("array.state"), Vec::new());
+        let array = file.load()?;
+        // Given to another user, as the plugin's user owns it when Chroma
+        // runs plugins as one; only root can change an owner.
+        let (uid, gid) = (65534, 65534);
+        if std::os::unix::fs::chown(file.path(), Some(uid), Some(gid)).is_err() {
+            return Ok(());
+        }
+        file.save(&array)?;
+        let meta = std::fs::metadata(file.path())?;
+        assert_eq!((meta.uid(), meta.gid()), (uid, gid));
+        std::fs::remove_dir_all(&dir)?;
+        Ok(())
+    }
 
     #[test]
     fn a_new_array_matches_the_demo_cluster() {

@@ -32,6 +32,10 @@ pub enum ApiError {
     /// `"confirm": true`.
     #[error("{0}")]
     ConfirmationRequired(String),
+    /// A host added before presents another host key; repeat with the
+    /// new `fingerprint` once it is checked, or `replace_key`.
+    #[error("{0}")]
+    HostKeyChanged(String),
     #[error("{0}")]
     Unavailable(String),
     #[error("internal error")]
@@ -74,6 +78,7 @@ impl ApiError {
             ApiError::ConfirmationRequired(message) => {
                 one("confirmation_required", message.clone(), Some("confirm".into()))
             }
+            ApiError::HostKeyChanged(message) => one("host_key_changed", message.clone(), Some("fingerprint".into())),
             ApiError::Unavailable(message) => one("unavailable", message.clone(), None),
             ApiError::Internal(_) => one(
                 "internal_error",
@@ -92,7 +97,9 @@ impl ResponseError for ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::Conflict(_) | ApiError::ConfirmationRequired(_) => StatusCode::CONFLICT,
+            ApiError::Conflict(_) | ApiError::ConfirmationRequired(_) | ApiError::HostKeyChanged(_) => {
+                StatusCode::CONFLICT
+            }
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -115,13 +122,13 @@ impl ResponseError for ApiError {
 
 impl From<sea_orm::DbErr> for ApiError {
     fn from(err: sea_orm::DbErr) -> Self {
-        match err {
-            sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_) => {
-                tracing::error!("database unavailable: {err}");
-                ApiError::Unavailable("the database is unavailable; try again shortly".into())
-            }
-            other => ApiError::Internal(other.into()),
+        // A connection lost under a statement (the server restarting) is
+        // an outage to retry, not Chroma's bug.
+        if store::is_unavailable(&err) {
+            tracing::error!("database unavailable: {err}");
+            return ApiError::Unavailable("the database is unavailable; try again shortly".into());
         }
+        ApiError::Internal(err.into())
     }
 }
 

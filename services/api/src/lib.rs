@@ -6,10 +6,12 @@ pub mod auth;
 pub mod console;
 pub mod error;
 pub mod extractors;
+pub mod headers;
 pub mod metrics;
 pub mod respond;
 pub mod routes;
 pub mod state;
+pub mod tls;
 pub mod views;
 
 use actix_web::dev::Server;
@@ -91,13 +93,18 @@ pub struct Application {
 
 impl Application {
     /// Migrates the database, connects, and binds `CHROMA_BIND` (port 0
-    /// picks a free port).
+    /// picks a free port), serving HTTPS if `CHROMA_TLS_CERT` and
+    /// `CHROMA_TLS_KEY` are set.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        // Checked first: a certificate that cannot be served stops the
+        // start before anything is changed.
+        let tls = settings.tls.as_ref().map(tls::server_config).transpose()?;
         migrate(&settings).await?;
         let db = store::connect(&settings)
             .await
             .context("failed to connect to the database")?;
         bootstrap_admin(&settings, &db).await?;
+        auth::password::prepare_dummy().await;
         let broker = Broker::new(&settings).context("failed to set up the broker pool")?;
         let listener =
             TcpListener::bind(&settings.bind).with_context(|| format!("failed to bind {}", settings.bind))?;
@@ -110,6 +117,7 @@ impl Application {
             App::new()
                 .wrap(actix_web::middleware::from_fn(auth::guard::guard))
                 .wrap(actix_web::middleware::from_fn(metrics::count))
+                .wrap(actix_web::middleware::from_fn(headers::secure))
                 .wrap(tracing_actix_web::TracingLogger::default())
                 .app_data(state.clone())
                 .app_data(extractors::json_config())
@@ -119,12 +127,14 @@ impl Application {
                 .route("/metrics", web::get().to(metrics::get))
                 .configure(|cfg| console::configure(cfg, &web_dir))
                 .default_service(web::to(extractors::not_found))
-        })
-        .listen(listener)?
-        .disable_signals()
-        .shutdown_timeout(10)
-        .run();
-        tracing::info!(port, "API listening");
+        });
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let server = match tls {
+            Some(config) => server.listen_rustls_0_23(listener, config)?,
+            None => server.listen(listener)?,
+        };
+        let server = server.disable_signals().shutdown_timeout(10).run();
+        tracing::info!(port, scheme, "API listening");
         Ok(Self {
             port,
             server,

@@ -33,7 +33,7 @@ use round::Recorder;
 
 /// How often statistics are rolled up.
 const ROLLUP_EVERY: Duration = Duration::from_secs(60);
-/// How often old statistics and log lines are deleted.
+/// How often old statistics are deleted (log lines: the scheduler's retention).
 const EXPIRE_EVERY: Duration = Duration::from_secs(600);
 /// Shortest time between the starts of two rounds a journal line started.
 const MIN_GAP: Duration = Duration::from_secs(1);
@@ -57,10 +57,15 @@ impl Monitor {
         let db = store::connect_patiently(&settings, Duration::from_secs(60)).await?;
         let key = chroma_ssh::KeyPair::load_or_create(&settings.ssh_key_path)
             .with_context(|| format!("failed to load the SSH key {}", settings.ssh_key_path.display()))?;
-        let watchers = watch::Watchers::new(db.clone(), key.clone());
+        let journal = std::sync::Arc::new(journal::Limits::new(
+            settings.journal_lines_per_sec,
+            settings.journal_burst,
+        ));
+        let watchers = watch::Watchers::new(db.clone(), key.clone(), journal.clone());
         let ssh = chroma_ssh::Pools::new(key, chroma_ssh::PoolConfig::default());
         let recorder = Recorder {
             usage_alert_percent: settings.usage_alert_percent,
+            journal,
             ..Recorder::default()
         };
         Ok(Monitor {

@@ -106,6 +106,8 @@ pub struct Recorder {
     pub rates: Rates,
     /// Percent of space or inodes in use that raises an alert.
     pub usage_alert_percent: f64,
+    /// Each server's budget of journal lines, shared with the live streams.
+    pub journal: std::sync::Arc<crate::journal::Limits>,
 }
 
 impl Recorder {
@@ -127,7 +129,7 @@ impl Recorder {
                     summary.log_lines += reading.journal.len();
                     readings.insert(p.host.id, reading);
                     let lnet_busy = busy.contains(&Item::Lnet(p.host.id));
-                    host_answered(db, &p.host, reading, at, lnet_busy).await?;
+                    host_answered(db, &self.journal, &p.host, reading, at, lnet_busy).await?;
                 }
                 Err(failure) => {
                     summary.hosts_failed += 1;
@@ -216,6 +218,7 @@ impl Recorder {
 /// A reachable server: contact time, journal, LNet.
 async fn host_answered(
     db: &DatabaseConnection,
+    journal: &crate::journal::Limits,
     host: &Host,
     reading: &Reading,
     at: DateTime<Utc>,
@@ -236,7 +239,7 @@ async fn host_answered(
         },
     )
     .await?;
-    crate::journal::store(db, host.id, &reading.journal).await?;
+    crate::journal::store(db, journal, host.id, &host.name, &reading.journal).await?;
     store::hosts::record_contact(db, host.id, at).await?;
     // A job starting or stopping LNet changes it on purpose.
     if lnet_busy {

@@ -19,6 +19,10 @@ use crate::parse::JournalLine;
 
 /// Wait between attempts to start a stream that failed.
 const RETRY: Duration = Duration::from_secs(5);
+/// How long lines that follow one another are gathered into one batch.
+const BATCH_WINDOW: Duration = Duration::from_millis(200);
+/// Most lines in one batch.
+const BATCH_LINES: usize = 1000;
 /// How long a round waits after a wake-up for the rest of a burst.
 pub const SETTLE: Duration = Duration::from_millis(200);
 
@@ -30,14 +34,16 @@ pub struct Watchers {
     pub wake: Arc<Notify>,
     live: Arc<Mutex<HashSet<Uuid>>>,
     tasks: HashMap<Uuid, (Host, CancellationToken, JoinHandle<()>)>,
+    journal: Arc<crate::journal::Limits>,
 }
 
 impl Watchers {
     /// No streams yet.
-    pub fn new(db: DatabaseConnection, key: chroma_ssh::KeyPair) -> Watchers {
+    pub fn new(db: DatabaseConnection, key: chroma_ssh::KeyPair, journal: Arc<crate::journal::Limits>) -> Watchers {
         Watchers {
             db,
             key,
+            journal,
             wake: Arc::new(Notify::new()),
             live: Arc::default(),
             tasks: HashMap::new(),
@@ -73,6 +79,7 @@ impl Watchers {
                 host: host.clone(),
                 wake: self.wake.clone(),
                 live: self.live.clone(),
+                journal: self.journal.clone(),
             };
             let task = tokio::spawn(stream.run(stop.clone()));
             self.tasks.insert(host.id, (host.clone(), stop, task));
@@ -94,6 +101,7 @@ struct Stream {
     host: Host,
     wake: Arc<Notify>,
     live: Arc<Mutex<HashSet<Uuid>>>,
+    journal: Arc<crate::journal::Limits>,
 }
 
 impl Stream {
@@ -145,14 +153,30 @@ impl Stream {
         let mut lines = session.follow(&argv, timeouts.connect).await?;
         self.set_live(true);
         tracing::debug!(host = %self.host.name, "journal stream started");
-        while let Some(line) = lines.next_line().await? {
-            tracing::trace!(host = %self.host.name, %line, "journal line");
+        while let Some(first) = lines.next_line().await? {
+            // What else has come already, or comes within a moment: one
+            // statement stores the batch, not one per line.
+            let mut text = first;
+            let mut count = 1;
+            let deadline = tokio::time::Instant::now() + BATCH_WINDOW;
+            while count < BATCH_LINES {
+                match tokio::time::timeout_at(deadline, lines.next_line()).await {
+                    Ok(Ok(Some(line))) => {
+                        text.push('\n');
+                        text.push_str(&line);
+                        count += 1;
+                    }
+                    // The stream ended or broke: store what came, then the outer read says so.
+                    Ok(Ok(None) | Err(_)) | Err(_) => break,
+                }
+            }
+            tracing::trace!(host = %self.host.name, lines = count, "journal lines");
             let mut problems = Vec::new();
-            let parsed = crate::parse::journal(&line, &mut problems);
+            let parsed = crate::parse::journal(&text, &mut problems);
             if !problems.is_empty() {
                 tracing::warn!(host = %self.host.name, ?problems, "unreadable journal line");
             }
-            crate::journal::store(&self.db, self.host.id, &parsed).await?;
+            crate::journal::store(&self.db, &self.journal, self.host.id, &self.host.name, &parsed).await?;
             if parsed.iter().any(calls_for_a_round) {
                 self.wake.notify_one();
             }

@@ -4,5 +4,6 @@
 
 pub mod process;
 pub mod protocol;
+pub mod sandbox;
 pub mod service;
 pub mod validate;

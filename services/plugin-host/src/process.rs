@@ -4,6 +4,11 @@
 //! the method's time limit. A plugin that does not answer in time, writes a
 //! line that is not JSON or answers with the wrong shape is killed: the
 //! caller restarts it. A JSON-RPC error answer leaves it running.
+//!
+//! A plugin reaches nothing of Chroma's secrets ([`crate::sandbox`]): a
+//! cleared environment, an undumpable parent, and where Chroma runs as
+//! root, a user of its own with its own copy of the SSH key, handed over
+//! at `initialize`.
 
 use std::io;
 use std::process::{ExitStatus, Stdio};
@@ -17,6 +22,7 @@ use tokio::task::JoinHandle;
 use crate::protocol::{
     Manifest, RpcError, CONFIGURE, DETECT, INITIALIZE, JSONRPC_VERSION, MAX_LINE_BYTES, MONITOR, SHUTDOWN,
 };
+use crate::sandbox::{self, KeyCopy, PluginUser};
 
 /// Time limits per method (docs/plugins.md).
 pub const INITIALIZE_LIMIT: Duration = Duration::from_secs(10);
@@ -107,6 +113,10 @@ pub struct PluginProcess {
     lines: u64,
     /// False once a call failed in a way that leaves the conversation out of step.
     usable: bool,
+    /// The user it runs as, when not Chroma's own.
+    user: Option<PluginUser>,
+    /// Its copy of the SSH key, when it runs as another user.
+    key: Option<KeyCopy>,
 }
 
 impl PluginProcess {
@@ -121,12 +131,23 @@ impl PluginProcess {
             .command
             .split_first()
             .ok_or_else(|| spawn_error(io::Error::new(io::ErrorKind::InvalidInput, "the command is empty")))?;
+        let user = sandbox::plugin_user().map_err(|e| spawn_error(io::Error::other(e)))?;
+        sandbox::protect_this_process();
         let mut command = Command::new(program);
         command.args(args).env_clear();
         for key in INHERITED_ENV {
             if let Some(value) = std::env::var_os(key) {
                 command.env(key, value);
             }
+        }
+        if let Some(user) = &user {
+            // Without supplementary groups: std drops them when root sets a uid.
+            command
+                .uid(user.uid)
+                .gid(user.gid)
+                .env("HOME", &user.home)
+                .env("USER", &user.name)
+                .env("LOGNAME", &user.name);
         }
         command
             .envs(&manifest.env)
@@ -144,7 +165,8 @@ impl PluginProcess {
         let group = ProcessGroup(child.id().and_then(|pid| i32::try_from(pid).ok()));
         let name = manifest.name.clone();
         let stderr = tokio::spawn(async move { log_stderr(name, BufReader::new(stderr)).await });
-        tracing::info!(plugin = %manifest.name, pid = child.id(), "plugin started");
+        let as_user = user.as_ref().map(|u| u.name.as_str());
+        tracing::info!(plugin = %manifest.name, pid = child.id(), user = as_user, "plugin started");
         Ok(Self {
             name: manifest.name.clone(),
             child,
@@ -155,6 +177,8 @@ impl PluginProcess {
             next_id: 1,
             lines: 0,
             usable: true,
+            user,
+            key: None,
         })
     }
 
@@ -179,6 +203,7 @@ impl PluginProcess {
             });
         }
         self.usable = false;
+        let params = self.hand_over_key(method, params);
         let result = match tokio::time::timeout(limit, self.exchange(method, params)).await {
             Ok(result) => result,
             Err(_) => Err(PluginError::Timeout {
@@ -194,6 +219,32 @@ impl PluginProcess {
             }
         }
         result
+    }
+
+    /// At `initialize`, a plugin running as another user is given its own
+    /// copy of the SSH key: it cannot read Chroma's.
+    fn hand_over_key(&mut self, method: &str, mut params: Value) -> Value {
+        let Some(user) = self.user.as_ref().filter(|_| method == INITIALIZE) else {
+            return params;
+        };
+        let Some(key) = params
+            .get("ssh_key")
+            .and_then(Value::as_str)
+            .map(std::path::PathBuf::from)
+        else {
+            return params;
+        };
+        match KeyCopy::new(&key, user) {
+            Ok(copy) => {
+                params["ssh_key"] = json!(copy.path());
+                self.key = Some(copy);
+            }
+            // A missing key stays missing; the plugin says what it needs.
+            Err(e) => {
+                tracing::warn!(plugin = %self.name, key = %key.display(), "cannot copy the SSH key for the plugin: {e}")
+            }
+        }
+        params
     }
 
     async fn exchange(&mut self, method: &str, params: Value) -> Result<Value, PluginError> {

@@ -8,14 +8,15 @@ use sea_orm::{ConnectionTrait, DbErr};
 use uuid::Uuid;
 use wire::messages::StepMessage;
 
-use store::control::{cancel_dependents, refresh_commands};
+use store::control::{any_cancelled, cancel_dependents, refresh_commands};
 
 /// What one advance did.
 #[derive(Debug, Default)]
 pub struct Advanced {
     /// Steps now `queued`, to publish once the transaction commits.
     pub queued: Vec<StepMessage>,
-    /// Whether any job finished, releasing its locks.
+    /// Whether any job finished, releasing its locks (or a cancelled job's
+    /// `cancelling` step stopped, releasing the locks it kept).
     pub released: bool,
 }
 
@@ -25,6 +26,9 @@ pub async fn advance(tx: &impl ConnectionTrait, job_ids: &[Uuid]) -> Result<Adva
     job_ids.sort();
     job_ids.dedup();
     let jobs = store::jobs::lock_progress(tx, &job_ids).await?;
+    // A cancelled job's step reported: it stopped, freeing the locks the
+    // job kept while it was cancelling.
+    let stopped_cancelling = jobs.len() < job_ids.len() && any_cancelled(tx, &job_ids).await?;
     let (mut to_queue, mut succeeded, mut failed, mut failed_errors, mut commands) =
         (vec![], vec![], vec![], vec![], vec![]);
     for job in jobs {
@@ -43,7 +47,10 @@ pub async fn advance(tx: &impl ConnectionTrait, job_ids: &[Uuid]) -> Result<Adva
             Some(_) => {}
         }
     }
-    let mut advanced = Advanced::default();
+    let mut advanced = Advanced {
+        released: stopped_cancelling,
+        ..Advanced::default()
+    };
     if !to_queue.is_empty() {
         advanced.queued = store::steps::queue_pending(tx, &to_queue).await?;
     }

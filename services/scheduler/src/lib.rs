@@ -12,6 +12,7 @@ pub mod locks;
 pub mod notifications;
 pub mod recovery;
 pub mod results;
+pub mod retention;
 
 use anyhow::Context;
 use broker::Broker;
@@ -47,6 +48,7 @@ impl Scheduler {
             tokio::spawn(dead_letters::run(self.engine.clone(), shutdown.clone())),
             tokio::spawn(grants::run(self.engine.clone(), shutdown.clone())),
             tokio::spawn(recovery::run(self.engine.clone(), shutdown.clone())),
+            tokio::spawn(retention::run(self.engine.clone(), shutdown.clone())),
         ];
         for task in loops {
             task.await.context("a scheduler loop panicked")?;

@@ -3,7 +3,9 @@
 //! A job may start when every job it waits for has succeeded and, for each
 //! item it locks, no conflicting lock (a write on either side) is held by a
 //! running or paused job, or requested by an unfinished job submitted
-//! earlier. Locks on one item are thereby granted in submission order, and
+//! earlier. A cancelled job whose step is still `cancelling` (its command
+//! may still run on a server) holds its locks until that step stopped.
+//! Locks on one item are thereby granted in submission order, and
 //! readers share. Passes are serialised by a transaction-scoped advisory
 //! lock, so several schedulers never grant conflicting locks twice.
 

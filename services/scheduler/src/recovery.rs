@@ -1,6 +1,7 @@
 //! Recovery sweeps that reconcile PostgreSQL with the queues after any
 //! process died at any point: jobs nobody granted, running jobs with no step
-//! in flight, and queued steps whose message was lost. Everything they do is
+//! in flight, queued steps whose message was lost, and cancelling steps
+//! whose worker died. Everything they do is
 //! idempotent, so a sweep racing the normal path changes nothing twice.
 
 use std::sync::Arc;
@@ -56,6 +57,14 @@ pub async fn sweep(engine: &Engine, republish_after: Duration) -> Result<(), sea
         );
         engine.publish_steps(rescued).await;
     }
+    let abandoned = end_abandoned_cancels(engine).await?;
+    if abandoned > 0 {
+        tracing::warn!(
+            steps = abandoned,
+            "ended cancelling steps whose worker stopped heartbeating; their commands cannot be proven stopped"
+        );
+        engine.grant_wanted.notify_one();
+    }
     let lost = unstarted_steps(engine, republish_after).await?;
     if !lost.is_empty() {
         tracing::info!(steps = lost.len(), "publishing queued steps again");
@@ -92,6 +101,37 @@ async fn unstarted_steps(engine: &Engine, older_than: Duration) -> Result<Vec<St
         .await?;
     }
     Ok(rescued)
+}
+
+/// `cancelling` steps whose worker stopped heartbeating for the heartbeat
+/// timeout: nobody is left to see their command stop (a cancelling step is
+/// never taken over), so they end `cancelled`, freeing their job's locks,
+/// with an event. A dead worker's remote command cannot be proven stopped:
+/// if the server outlived the worker, it may still run. Returns how many.
+async fn end_abandoned_cancels(engine: &Engine) -> Result<usize, sea_orm::DbErr> {
+    let silent = engine.settings.heartbeat_timeout;
+    let ended = store::steps::cancel_abandoned(&engine.db, silent, SWEEP_LIMIT).await?;
+    for step in &ended {
+        let message = format!(
+            "step {} of job {} was being cancelled when its worker stopped heartbeating; it is cancelled now, \
+             but its command may have gone on running on its server",
+            step.step_id, step.job_id
+        );
+        let details = serde_json::json!({
+            "step_id": step.step_id,
+            "job_id": step.job_id,
+            "last_heartbeat": step.heartbeat_at,
+        });
+        store::events::record(
+            &engine.db,
+            store::events::EventKind::StepRescued,
+            None,
+            &message,
+            details,
+        )
+        .await?;
+    }
+    Ok(ended.len())
 }
 
 /// Commands left unfinished although all their jobs finished.

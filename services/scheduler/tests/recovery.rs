@@ -134,3 +134,61 @@ async fn a_silent_step_is_queued_and_published_again_then_fails_at_the_delivery_
     );
     clean_up(engine, &name).await
 }
+
+#[tokio::test]
+async fn a_cancelling_step_of_a_dead_worker_is_cancelled_with_an_event_and_frees_its_locks() -> anyhow::Result<()> {
+    let (engine, name) = engine().await?;
+    // A job cancelled while its worker ran the step, then the worker died.
+    let (job, step) = silent_step(&engine.db, 1).await?;
+    store::control::cancel_jobs(&engine.db, &[job], "cancelled by user").await?;
+    assert_eq!(
+        one(&engine.db, "SELECT state FROM step WHERE id = $1", step).await?,
+        "cancelling"
+    );
+    // A job that wants the same lock waits for the step to end.
+    let next = store::commands::insert(
+        &engine.db,
+        &NewCommand {
+            message: "next".into(),
+            jobs: vec![NewJob {
+                key: "0".into(),
+                description: "next".into(),
+                steps: vec![Action::Noop],
+                locks: vec![("host/1".into(), true)],
+                wait_for: vec![],
+            }],
+        },
+    )
+    .await?
+    .jobs[0]
+        .0;
+    scheduler::grants::pass(&engine).await?;
+    assert_eq!(
+        one(&engine.db, "SELECT state FROM job WHERE id = $1", next).await?,
+        "waiting"
+    );
+
+    scheduler::recovery::sweep(&engine, Duration::from_secs(3600)).await?;
+    assert_eq!(
+        one(&engine.db, "SELECT state FROM step WHERE id = $1", step).await?,
+        "cancelled"
+    );
+    let events = query(
+        &engine.db,
+        "SELECT message FROM event WHERE kind = 'step_rescued' AND details->>'step_id' = $1",
+        [step.to_string().into()],
+    )
+    .await?;
+    let message: String = events
+        .first()
+        .ok_or_else(|| anyhow::anyhow!("no event for the abandoned cancel"))?
+        .try_get("", "message")?;
+    assert!(message.contains("may have gone on running"), "{message}");
+    // The next sweep's grant pass (or the one it asked for) starts the next job.
+    scheduler::grants::pass(&engine).await?;
+    assert_eq!(
+        one(&engine.db, "SELECT state FROM job WHERE id = $1", next).await?,
+        "running"
+    );
+    clean_up(engine, &name).await
+}

@@ -8,6 +8,21 @@ use std::collections::HashMap;
 use std::time::Duration;
 use uuid::Uuid;
 
+/// Runs the database call `call` within `deadline`: a hung connection
+/// must not hold up the worker's bookkeeping past its fence (see
+/// [`crate::heartbeat`]). A call that overran is an error, whether or not
+/// the database applied it; every caller's statement is safe to repeat.
+pub async fn bounded<T>(
+    deadline: Duration,
+    call: impl std::future::Future<Output = Result<T, DbErr>>,
+) -> Result<T, DbErr> {
+    tokio::time::timeout(deadline, call).await.unwrap_or_else(|_| {
+        Err(DbErr::Custom(format!(
+            "no answer from the database within {deadline:?}"
+        )))
+    })
+}
+
 /// A step this worker now owns.
 pub use store::steps::Claimed;
 
@@ -49,6 +64,9 @@ pub async fn classify(db: &DatabaseConnection, ids: &[Uuid]) -> Result<HashMap<U
                 attempt: row.attempts,
             },
             "running" => Verdict::Hold,
+            // Its worker is stopping it, or died doing so (the recovery
+            // sweep ends it): nothing to run.
+            "cancelling" => Verdict::Drop,
             "queued" if job_state == "paused" => {
                 unqueue.push(id);
                 Verdict::Drop

@@ -116,7 +116,8 @@ async fn take(
     let mut ids: Vec<Uuid> = by_step.keys().copied().collect();
     ids.sort();
     let stale = shared.settings.heartbeat_timeout;
-    let claimed = match claims::claim(&shared.db, &ids, &shared.worker_id, stale).await {
+    let deadline = crate::heartbeat::db_deadline(shared);
+    let claimed = match claims::bounded(deadline, claims::claim(&shared.db, &ids, &shared.worker_id, stale)).await {
         Ok(claimed) => claimed,
         Err(err) => {
             tracing::warn!(steps = ids.len(), "cannot claim steps, retrying: {err}");
@@ -132,7 +133,7 @@ async fn take(
         return Ok(Vec::new());
     }
     let ids: Vec<Uuid> = by_step.keys().copied().collect();
-    let verdicts = match claims::classify(&shared.db, &ids).await {
+    let verdicts = match claims::bounded(deadline, claims::classify(&shared.db, &ids)).await {
         Ok(verdicts) => verdicts,
         Err(err) => {
             tracing::warn!(steps = ids.len(), "cannot look up steps, retrying: {err}");
@@ -196,16 +197,7 @@ fn start(
                 error: format!("cannot run step: {err}"),
                 output: None,
             },
-            Ok(action) => tokio::select! {
-                () = cancel.cancelled() => Outcome::Interrupted,
-                result = crate::actions::run_step(&shared, step, &action) => match result {
-                    Ok(output) => Outcome::Succeeded(output),
-                    Err(failed) => Outcome::Failed {
-                        error: failed.error.to_string(),
-                        output: failed.output,
-                    },
-                },
-            },
+            Ok(action) => act(&shared, step, &action, &cancel).await,
         };
         shared.ended(claimed.step_id, claimed.attempt);
         // The receiver lives as long as the worker; if it is gone the
@@ -218,6 +210,44 @@ fn start(
             acker: delivery.acker,
         });
     });
+}
+
+/// How long an interrupted action has to end: its remote command is
+/// killed and seen to stop within [`chroma_ssh::interrupt`]'s bounds.
+const STOP_GRACE: Duration = Duration::from_secs(25);
+
+/// Runs `action` for attempt `step` until it ends or `cancel` fires. An
+/// interrupted action is not simply dropped, which would leave its remote
+/// command running: its exec kills the command and waits for its end, and
+/// the outcome says whether it was seen to stop.
+async fn act(shared: &Shared, step: StepAttempt, action: &Action, cancel: &CancellationToken) -> Outcome {
+    let interrupt = chroma_ssh::Interrupt::new();
+    let acting = interrupt.scope(crate::actions::run_step(shared, step, action));
+    tokio::pin!(acting);
+    let result = tokio::select! {
+        () = cancel.cancelled() => None,
+        result = &mut acting => Some(result),
+    };
+    match result {
+        Some(Ok(output)) => Outcome::Succeeded(output),
+        Some(Err(failed)) => Outcome::Failed {
+            error: failed.error.to_string(),
+            output: failed.output,
+        },
+        None => {
+            interrupt.interrupt();
+            let ended = tokio::time::timeout(STOP_GRACE, &mut acting).await.is_ok();
+            // Dropped while no command ran, the action left nothing behind.
+            let stopped = !interrupt.unconfirmed() && (ended || interrupt.running() == 0);
+            if !stopped {
+                tracing::error!(
+                    step_id = %step.step_id,
+                    "an interrupted step's command was not seen to stop; it may still run on its server"
+                );
+            }
+            Outcome::Interrupted { stopped }
+        }
+    }
 }
 
 /// Waits for running steps to finish, up to the grace period; then

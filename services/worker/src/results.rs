@@ -28,8 +28,13 @@ pub enum Outcome {
         error: String,
         output: Option<Value>,
     },
-    /// Interrupted: the step was cancelled or taken over; nothing to record.
-    Interrupted,
+    /// Interrupted: the step is being cancelled, was taken over or is
+    /// given back. `stopped` once its remote command (if any) was seen to
+    /// end: a `cancelling` step is then recorded `cancelled`; otherwise it
+    /// stays `cancelling`, holding its locks, until the recovery sweep.
+    Interrupted {
+        stopped: bool,
+    },
 }
 
 /// A finished attempt waiting to be recorded and acknowledged.
@@ -71,7 +76,7 @@ pub async fn run(shared: Arc<Shared>, mut finished: mpsc::UnboundedReceiver<Fini
 /// the results exist only here.
 async fn record_until_done(shared: &Shared, batch: &[Finished]) -> Vec<StepFinished> {
     loop {
-        match record(shared, batch).await {
+        match claims::bounded(crate::heartbeat::db_deadline(shared), record(shared, batch)).await {
             Ok(recorded) => return recorded,
             Err(err) => {
                 tracing::error!("cannot record {} step results, retrying: {err}", batch.len());
@@ -95,11 +100,12 @@ async fn report_and_ack(shared: &Shared, batch: Vec<Finished>, recorded: Vec<Ste
             .is_ok();
     let given_back: Vec<(Uuid, i32)> = batch
         .iter()
-        .filter(|f| matches!(f.outcome, Outcome::Interrupted) && shared.gives_back(f.step_id, f.attempt))
+        .filter(|f| matches!(f.outcome, Outcome::Interrupted { .. }) && shared.gives_back(f.step_id, f.attempt))
         .map(|f| (f.step_id, f.attempt))
         .collect();
     if !given_back.is_empty() {
-        if let Err(err) = claims::release(&shared.db, &given_back).await {
+        let deadline = crate::heartbeat::db_deadline(shared);
+        if let Err(err) = claims::bounded(deadline, claims::release(&shared.db, &given_back)).await {
             tracing::warn!("cannot hand steps back; they are taken over when their heartbeat goes stale: {err}");
         }
     }
@@ -136,7 +142,15 @@ async fn record(shared: &Shared, batch: &[Finished]) -> Result<Vec<StepFinished>
                 Outcome::Failed { error, output } => {
                     ("failed", output.clone().map(without_nul), Some(error.replace('\0', "")))
                 }
-                Outcome::Interrupted => return None,
+                // Lands only on a step being cancelled (see record_results).
+                // Not when giving steps back: the database may be away, and
+                // the recovery sweep ends a cancelling step left behind.
+                Outcome::Interrupted { stopped: true } if !shared.gives_back(f.step_id, f.attempt) => (
+                    "cancelled",
+                    None,
+                    Some("cancelled; stopped before it finished".to_owned()),
+                ),
+                Outcome::Interrupted { .. } => return None,
             };
             Some(StepResult {
                 step_id: f.step_id,

@@ -52,6 +52,10 @@ enum Command {
     Serve,
     /// Print the cluster state as JSON.
     Show,
+    /// Print the side-effect counters as JSON: per device its formats,
+    /// mounts and moves (failovers and failbacks), and the `lctl
+    /// conf_param` records written.
+    Counters,
     /// Inject a fault: HOST down | up | reboot | slow MS | fail-next COMMAND | failover TARGET |
     /// fail-start RESOURCE |
     /// log PRIORITY IDENTIFIER MESSAGE… | fill TARGET PERCENT|off.
@@ -83,6 +87,14 @@ async fn main() -> anyhow::Result<()> {
             println!(
                 "{}",
                 serde_json::to_string_pretty(&state).context("failed to print state")?
+            );
+            Ok(())
+        }
+        Some(Command::Counters) => {
+            let counters = lustre_sim::state::counters(&cli.state_dir)?;
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&counters).context("failed to print counters")?
             );
             Ok(())
         }

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use russh::server::{Auth, Msg, PublicKeyOffer, Session, VerifiedPublicKey};
-use russh::{Channel, ChannelId, Disconnect, MethodKind, MethodSet};
+use russh::{Channel, ChannelId, Disconnect, MethodKind, MethodSet, Sig};
 use tokio::net::TcpListener;
 use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
@@ -267,6 +267,7 @@ impl HostServer {
             authorized_keys: self.authorized_keys.clone(),
             closing: HashMap::new(),
             waiting_stdin: HashMap::new(),
+            signals: HashMap::new(),
         };
         let session = match russh::server::run_stream(self.config.clone(), socket, handler).await {
             Ok(session) => session,
@@ -338,6 +339,8 @@ struct SessionHandler {
     /// Exec requests that read stdin (`install … /dev/stdin PATH`): the
     /// line and the channel data so far; they run at the channel's EOF.
     waiting_stdin: HashMap<ChannelId, (String, Vec<u8>)>,
+    /// Kills a channel's running command on a `signal` request.
+    signals: HashMap<ChannelId, oneshot::Sender<Sig>>,
 }
 
 impl russh::server::Handler for SessionHandler {
@@ -386,6 +389,25 @@ impl russh::server::Handler for SessionHandler {
             let _ = closing.send(());
         }
         self.waiting_stdin.remove(&channel);
+        // Like sshd, closing the channel does not stop its command.
+        self.signals.remove(&channel);
+        Ok(())
+    }
+
+    /// The `signal` request (RFC 4254 §6.9), answered the way OpenSSH's
+    /// `session_signal_req` does for sessions it may signal: the command's
+    /// process group gets the signal. A command still in its slow-fault
+    /// delay dies before its effect; the channel then reports the signal
+    /// (`exit-signal`) and closes.
+    async fn signal(&mut self, channel: ChannelId, signal: Sig, _session: &mut Session) -> Result<(), Self::Error> {
+        tracing::debug!(host = %self.host, ?signal, "signal request");
+        self.waiting_stdin.remove(&channel);
+        if let Some(kill) = self.signals.remove(&channel) {
+            let _ = kill.send(signal);
+        }
+        if let Some(closing) = self.closing.remove(&channel) {
+            let _ = closing.send(());
+        }
         Ok(())
     }
 
@@ -402,9 +424,11 @@ impl russh::server::Handler for SessionHandler {
             let handle = session.handle();
             let simulator = self.simulator.clone();
             let host = self.host.clone();
+            let (kill, killed) = oneshot::channel();
+            self.signals.insert(channel, kill);
             tokio::spawn(async move {
-                let out = simulator.run_line_with_stdin(&host, &line, Some(&stdin)).await;
-                reply(&handle, channel, out).await;
+                let run = simulator.run_line_with_stdin(&host, &line, Some(&stdin));
+                run_killable(&handle, channel, run, killed).await;
             });
         }
         Ok(())
@@ -444,6 +468,8 @@ impl russh::server::Handler for SessionHandler {
         let host = self.host.clone();
         let (closing, closed) = oneshot::channel();
         self.closing.insert(channel, closing);
+        let (kill, killed) = oneshot::channel();
+        self.signals.insert(channel, kill);
         tokio::spawn(async move {
             // Subscribed first, so no change after the start goes unseen.
             let changes = simulator.subscribe();
@@ -457,10 +483,31 @@ impl russh::server::Handler for SessionHandler {
                 follow_journal(&simulator, &host, stream, out, follow).await;
                 return;
             }
-            let out = simulator.run_line(&host, &line).await;
-            reply(&handle, channel, out).await;
+            run_killable(&handle, channel, simulator.run_line(&host, &line), killed).await;
         });
         Ok(())
+    }
+}
+
+/// Runs a command until it ends, then replies; a signal first kills it:
+/// what it had not done yet (the whole of it during a slow fault's delay)
+/// never happens, and the channel reports the signal, as sshd does for a
+/// killed process.
+async fn run_killable(
+    handle: &russh::server::Handle,
+    channel: ChannelId,
+    run: impl std::future::Future<Output = crate::commands::Output>,
+    mut killed: oneshot::Receiver<Sig>,
+) {
+    tokio::select! {
+        out = run => reply(handle, channel, out).await,
+        Ok(signal) = &mut killed => {
+            let _ = handle
+                .exit_signal_request(channel, signal, false, String::new(), String::new())
+                .await;
+            let _ = handle.eof(channel).await;
+            let _ = handle.close(channel).await;
+        }
     }
 }
 

@@ -66,6 +66,53 @@ pub struct ClusterState {
     /// ZFS pools, oldest first (see [`crate::zfs`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub zpools: Vec<crate::zfs::Zpool>,
+    /// Side effects that really ran (`lustre-sim counters`).
+    #[serde(default)]
+    pub counters: Counters,
+}
+
+/// Side effects counted as they really happen, so a test can prove that
+/// no step ran twice: mounts and moves per device (a Pacemaker start is a
+/// mount too), and `lctl conf_param` records written. Formats are
+/// [`Device::format_count`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counters {
+    /// By device serial.
+    #[serde(default)]
+    pub devices: BTreeMap<String, DeviceCounters>,
+    /// Records written by `lctl conf_param`, by `DEVICE.PARAM=VALUE` as
+    /// given (`fs1.sys.timeout=40`; `-d` writes `fs1.sys.timeout=`).
+    #[serde(default)]
+    pub conf_params: BTreeMap<String, u64>,
+}
+
+/// What happened to one device.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceCounters {
+    /// Successful mounts, on any host.
+    pub mounts: u64,
+    /// Mounts on another host than the one it was last mounted on (a
+    /// failover or a failback).
+    pub moves: u64,
+    /// Where it was last mounted.
+    pub last_host: Option<String>,
+}
+
+impl Counters {
+    /// Counts a mount of device `serial` on `host`.
+    pub fn mounted(&mut self, serial: &str, host: &str) {
+        let device = self.devices.entry(serial.to_owned()).or_default();
+        device.mounts += 1;
+        if device.last_host.as_deref().is_some_and(|last| last != host) {
+            device.moves += 1;
+        }
+        device.last_host = Some(host.to_owned());
+    }
+
+    /// Counts a record written by `lctl conf_param`.
+    pub fn conf_param(&mut self, param: &str) {
+        *self.conf_params.entry(param.to_owned()).or_default() += 1;
+    }
 }
 
 /// A file written on a host.
@@ -353,6 +400,7 @@ impl ClusterState {
             files: BTreeMap::new(),
             ha: crate::pacemaker::Ha::default(),
             zpools: Vec::new(),
+            counters: Counters::default(),
         };
         let names: Vec<String> = state.hosts.iter().map(|h| h.name.clone()).collect();
         for name in names {
@@ -609,6 +657,31 @@ impl StateStore {
         write_atomically(&self.dir.join(STATE_FILE), text.as_bytes())?;
         self.journals.save(&state.journals)
     }
+}
+
+/// Reads the side-effect counters of a (running or stopped) simulator as
+/// JSON (what `lustre-sim counters` prints): per device its label, formats,
+/// mounts and moves; and the `lctl conf_param` records written.
+pub fn counters(state_dir: &Path) -> anyhow::Result<serde_json::Value> {
+    let state = StateStore::new(state_dir)?
+        .load()?
+        .with_context(|| format!("{} holds no cluster", state_dir.display()))?;
+    let devices: Vec<serde_json::Value> = state
+        .devices
+        .values()
+        .map(|d| {
+            let counted = state.counters.devices.get(&d.serial).cloned().unwrap_or_default();
+            serde_json::json!({
+                "serial": d.serial,
+                "label": d.target.as_ref().map(Target::svname),
+                "formats": d.format_count,
+                "mounts": counted.mounts,
+                "moves": counted.moves,
+                "mounted_on": state.mount_of(&d.serial).map(|m| m.host.clone()),
+            })
+        })
+        .collect();
+    Ok(serde_json::json!({"devices": devices, "conf_params": state.counters.conf_params}))
 }
 
 /// Writes `bytes` to `path` through a temporary file and a rename, so a

@@ -98,7 +98,8 @@ export interface paths {
         get: operations["get_command"];
         put?: never;
         /**
-         * Stores a valid command; nothing is stored for an invalid one.
+         * Stores a valid command of diagnostic actions (superusers only);
+         *     nothing is stored for an invalid one.
          * @description Needs the `fsadmin` role or higher.
          */
         post: operations["post_command"];
@@ -156,7 +157,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Events matching the filters.
+         * Events matching the filters. The name a failed login tried
+         *     (`details.username` of a `login_failed` event) shows to superusers only.
          * @description Needs the `readonly` role or higher.
          */
         get: operations["get_event"];
@@ -481,7 +483,8 @@ export interface paths {
         get: operations["get_host"];
         put?: never;
         /**
-         * Adds a host; 409 if that address and port are already added.
+         * Adds a host; 409 if that address and port are already added, or if a
+         *     host removed from there presents another key than it had.
          * @description Needs the `superuser` role or higher.
          */
         post: operations["post_host"];
@@ -938,7 +941,7 @@ export interface paths {
         };
         /**
          * Streams changes until the client goes away.
-         * @description A live stream of changes as Server-Sent Events (`event: hello`, then `event: change` with a JSON `data` line per committed change, `event: lagged` when the client fell behind). It never ends.
+         * @description A live stream of changes as Server-Sent Events (`event: hello`, then `event: change` with a JSON `data` line per committed change, `event: lagged` when the client fell behind). It ends with `event: ended` within a keep-alive (15 s) of its token being revoked or expiring, or its user being disabled; it never ends otherwise.
          *
          *     Needs the `readonly` role or higher.
          */
@@ -2686,6 +2689,12 @@ export interface components {
              * @description The SSH port (default 22).
              */
             port?: number | null;
+            /**
+             * @description For a host added before whose key has changed: forget the key
+             *     pinned then and pin the one seen at first contact (prefer giving
+             *     the new `fingerprint`, checked on the server).
+             */
+            replace_key?: boolean;
         };
         /** @description A server as the API shows it. */
         HostView: {
@@ -2982,7 +2991,10 @@ export interface components {
         ParamsRequest: {
             /** @description Go ahead although it changes objects the request did not name. */
             confirm?: boolean;
-            /** @description Store a parameter Chroma does not know (still checked for form). */
+            /**
+             * @description Store a parameter Chroma does not know (still checked for form);
+             *     superusers only.
+             */
             force?: boolean;
             /**
              * @description At least one parameter: `{"sys.timeout": "40"}`, or for one target
@@ -3770,7 +3782,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role is below fsadmin */
+            /** @description The caller is not a superuser */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4500,7 +4512,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role is below fsadmin */
+            /** @description An upcall program or a forced unknown parameter, by a caller who is not a superuser */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4824,7 +4836,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role is below fsadmin */
+            /** @description An upcall program or a forced unknown parameter, by a caller who is not a superuser */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5453,7 +5465,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description That address and port are already added */
+            /** @description That address and port are already added, or (`host_key_changed`) a host added before there presents another host key: give its new `fingerprint` or `replace_key` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -7993,7 +8005,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role is below fsadmin */
+            /** @description An upcall program or a forced unknown parameter, by a caller who is not a superuser */
             403: {
                 headers: {
                     [name: string]: unknown;

@@ -13,6 +13,7 @@ const COLOURS: Record<string, string> = {
   paused: 'purple',
   failed: 'red',
   unavailable: 'orange',
+  cancelling: 'volcano',
   cancelled: 'default',
   stopped: 'default',
   unmounted: 'default',

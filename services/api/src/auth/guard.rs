@@ -56,7 +56,7 @@ pub async fn guard(
     let changes = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     // A browser sends the cookie whichever page makes the request.
     if by_cookie && changes {
-        if let Err(refused) = super::origin::check(&req) {
+        if let Err(refused) = super::origin::check(&req, &state.settings.trusted_proxies) {
             return Ok(refuse(req, refused));
         }
     }

@@ -6,7 +6,8 @@
 //! so token requests are not checked.
 
 use actix_web::dev::ServiceRequest;
-use actix_web::http::header::{ORIGIN, REFERER};
+use actix_web::http::header::{HOST, ORIGIN, REFERER};
+use std::net::IpAddr;
 
 use crate::error::ApiError;
 
@@ -30,23 +31,38 @@ fn origin_of(url: &str) -> Option<String> {
 }
 
 /// The origin of the API as this request reached it: its scheme and
-/// `Host` (or what a proxy forwarded as such).
-fn own_origin(req: &ServiceRequest) -> String {
-    let info = req.connection_info();
-    let own = format!("{}://{}", info.scheme(), info.host());
+/// `Host`, or what a trusted proxy (`CHROMA_TRUSTED_PROXIES`) forwarded as
+/// such; anyone else's `Forwarded`/`X-Forwarded-*` headers are ignored.
+fn own_origin(req: &ServiceRequest, trusted: &[IpAddr]) -> String {
+    let from_proxy = req
+        .peer_addr()
+        .is_some_and(|peer| trusted.contains(&peer.ip().to_canonical()));
+    let own = if from_proxy {
+        let info = req.connection_info();
+        format!("{}://{}", info.scheme(), info.host())
+    } else {
+        let config = req.app_config();
+        let scheme = if config.secure() { "https" } else { "http" };
+        let host = req
+            .headers()
+            .get(HOST)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_else(|| config.host());
+        format!("{scheme}://{host}")
+    };
     origin_of(&own).unwrap_or(own)
 }
 
 /// Lets a cookie-authenticated change through only if its `Origin` (or,
 /// without one, its `Referer`) is the API's own origin.
-pub fn check(req: &ServiceRequest) -> Result<(), ApiError> {
+pub fn check(req: &ServiceRequest, trusted: &[IpAddr]) -> Result<(), ApiError> {
     let header = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
     let claimed = match (header(ORIGIN), header(REFERER)) {
         (Some(origin), _) => Some(origin_of(origin).unwrap_or_else(|| origin.trim().to_owned())),
         (None, Some(referer)) => Some(origin_of(referer).unwrap_or_else(|| referer.trim().to_owned())),
         (None, None) => None,
     };
-    let own = own_origin(req);
+    let own = own_origin(req, trusted);
     match claimed {
         Some(claimed) if claimed == own => Ok(()),
         Some(claimed) => Err(ApiError::Forbidden(format!(
@@ -67,13 +83,40 @@ mod tests {
     use actix_web::test::TestRequest;
 
     fn checked(headers: &[(&str, &str)]) -> Result<(), ApiError> {
+        checked_from("192.0.2.7:40000", &[], headers)
+    }
+
+    /// A change from `peer`, with `trusted` as the trusted proxies.
+    fn checked_from(peer: &str, trusted: &[IpAddr], headers: &[(&str, &str)]) -> Result<(), ApiError> {
+        let peer = peer.parse().map_err(|e| ApiError::Internal(anyhow::anyhow!("{e}")))?;
         let mut request = TestRequest::post()
             .uri("/api/user")
+            .peer_addr(peer)
             .insert_header(("host", "chroma.example:8080"));
         for header in headers {
             request = request.insert_header(*header);
         }
-        check(&request.to_srv_request())
+        check(&request.to_srv_request(), trusted)
+    }
+
+    #[test]
+    fn only_a_trusted_proxy_may_say_which_host_and_scheme_the_browser_used() {
+        let proxy: IpAddr = [10, 0, 0, 1].into();
+        let forwarded = [
+            ("x-forwarded-host", "chroma.site"),
+            ("x-forwarded-proto", "https"),
+            ("origin", "https://chroma.site"),
+        ];
+        assert!(checked_from("10.0.0.1:5000", &[proxy], &forwarded).is_ok());
+        // The same headers from anyone else do not change the API's origin.
+        assert!(matches!(
+            checked_from("10.0.0.2:5000", &[proxy], &forwarded),
+            Err(ApiError::Forbidden(_))
+        ));
+        assert!(matches!(
+            checked(&[("x-forwarded-host", "evil.example"), ("origin", "http://evil.example")]),
+            Err(ApiError::Forbidden(_))
+        ));
     }
 
     #[test]

@@ -32,8 +32,54 @@ pub fn hash(password: &str) -> Result<String, String> {
 
 /// Whether `password` matches the stored PHC string.
 pub fn verify(password: &str, stored: &str) -> bool {
+    VERIFICATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     PasswordHash::new(stored)
         .is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+}
+
+/// Password verifications this process has run.
+static VERIFICATIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// How many password verifications this process has run (each one an
+/// argon2 run, whether the user exists or not).
+pub fn verifications() -> u64 {
+    VERIFICATIONS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// A hash of a random password, with the parameters of every stored hash,
+/// made once: a login as a name no user has is verified against it, so it
+/// takes as long as a wrong password for a real user and the time of the
+/// answer does not tell which names exist.
+static DUMMY: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let random: [u8; 16] = rand::random();
+    let password: String = random.iter().map(|b| format!("{b:02x}")).collect();
+    hash(&password).unwrap_or_default()
+});
+
+/// Makes the dummy hash now (at start-up), so the first login as an
+/// unknown name does not take the extra time of making it.
+pub async fn prepare_dummy() {
+    let _ = tokio::task::spawn_blocking(|| DUMMY.len()).await;
+}
+
+/// The enabled user among `found` (the user of the name given, with their
+/// stored hash) whose password `password` is; one argon2 verification
+/// whether or not there is such a user, or it is disabled.
+pub async fn check_login(
+    found: Option<(store::users::User, String)>,
+    password: String,
+) -> Result<Option<store::users::User>, crate::error::ApiError> {
+    match found {
+        Some((user, stored)) => {
+            let right = verify_blocking(password, stored).await?;
+            Ok((right && !user.disabled).then_some(user))
+        }
+        None => {
+            let dummy = GATE.run(|| DUMMY.clone()).await?;
+            verify_blocking(password, dummy).await?;
+            Ok(None)
+        }
+    }
 }
 
 /// Argon2 runs (hashes and verifications) at once: each holds 19 MiB.
@@ -112,6 +158,14 @@ mod tests {
         assert!(!verify("anything", "not a hash"));
         assert!(check("short").is_err());
         assert!(check("long enough!").is_ok());
+    }
+
+    #[test]
+    fn the_dummy_hash_has_the_parameters_of_real_ones() {
+        let real = hash("correct horse battery").unwrap_or_default();
+        let params = |phc: &str| phc.rsplitn(3, '$').nth(2).map(str::to_owned);
+        assert!(params(&real).is_some());
+        assert_eq!(params(&DUMMY), params(&real));
     }
 
     #[tokio::test]

@@ -1,6 +1,10 @@
 //! `GET /api/event`: the event log (logins, every change made through the
 //! API with its user, state changes and command outcomes the database
 //! records), newest first.
+//!
+//! The name a failed login tried is often a password typed in the wrong
+//! box: it is kept in the event's details (`username`), which superusers
+//! alone see; others see `failed login from ADDRESS` and the address.
 
 use actix_web::{web, HttpResponse};
 use api_types::envelope::Envelope;
@@ -8,6 +12,7 @@ use chrono::Datelike;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use crate::auth::{Caller, Role};
 use crate::error::ApiError;
 use crate::routes::openapi::ErrorEnvelope;
 use crate::routes::query::Paging;
@@ -71,7 +76,8 @@ pub struct Filters {
 
 pub use api_types::events::EventView;
 
-/// Events matching the filters.
+/// Events matching the filters. The name a failed login tried
+/// (`details.username` of a `login_failed` event) shows to superusers only.
 #[utoipa::path(
     get,
     path = "/api/event",
@@ -82,7 +88,11 @@ pub use api_types::events::EventView;
         (status = 400, description = "A parameter is invalid", body = ErrorEnvelope),
     ),
 )]
-pub async fn list(state: web::Data<AppState>, filters: web::Query<Filters>) -> Result<HttpResponse, ApiError> {
+pub async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    filters: web::Query<Filters>,
+) -> Result<HttpResponse, ApiError> {
     let f = filters.into_inner();
     let (limit, offset) = Paging {
         limit: f.limit,
@@ -114,7 +124,7 @@ pub async fn list(state: web::Data<AppState>, filters: web::Query<Filters>) -> R
         item: f.item,
         message_like: f.q.as_deref().map(contains_pattern),
     };
-    let (objects, total) = store::events::list(
+    let (mut objects, total) = store::events::list(
         &state.db,
         &filter,
         order,
@@ -122,6 +132,9 @@ pub async fn list(state: web::Data<AppState>, filters: web::Query<Filters>) -> R
         i64::try_from(offset).unwrap_or(i64::MAX),
     )
     .await?;
+    if caller.role < Role::Superuser {
+        objects.iter_mut().for_each(hide_login_name);
+    }
     let meta = PageMeta {
         total_count: u64::try_from(total).unwrap_or(0),
         limit,
@@ -130,9 +143,47 @@ pub async fn list(state: web::Data<AppState>, filters: web::Query<Filters>) -> R
     Ok(crate::respond::ok(Page { objects, meta }))
 }
 
+/// A failed login as a user who is not a superuser sees it: the name
+/// tried left out, of the message too (events recorded before it was
+/// kept out of the message had it there).
+fn hide_login_name(event: &mut EventView) {
+    if event.kind != store::events::EventKind::LoginFailed.as_str() {
+        return;
+    }
+    let address = event.details["address"]
+        .as_str()
+        .unwrap_or("an unknown address")
+        .to_owned();
+    event.message = format!("failed login from {address}");
+    event.details = serde_json::json!({"address": address});
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failed_logins_name_is_hidden() {
+        let mut event = EventView {
+            id: uuid::Uuid::nil(),
+            at: chrono::Utc::now(),
+            kind: "login_failed".into(),
+            username: None,
+            item: None,
+            message: "failed login as \"hunter2\" from 192.0.2.1".into(),
+            details: serde_json::json!({"username": "hunter2", "address": "192.0.2.1"}),
+        };
+        hide_login_name(&mut event);
+        assert_eq!(event.message, "failed login from 192.0.2.1");
+        assert_eq!(event.details, serde_json::json!({"address": "192.0.2.1"}));
+        let mut login = EventView {
+            kind: "login".into(),
+            message: "ops logged in from 192.0.2.1".into(),
+            ..event
+        };
+        hide_login_name(&mut login);
+        assert_eq!(login.message, "ops logged in from 192.0.2.1");
+    }
 
     #[test]
     fn text_search_takes_wildcards_literally() {

@@ -62,7 +62,7 @@ fn table() -> Vec<(Method, &'static str, Access, Route)> {
         (M::POST, "/user", SUPER, web::post().to(users::create)),
         (M::PATCH, "/user/{id}", SUPER, web::patch().to(users::update)),
         (M::GET, "/command", READ, web::get().to(commands::list::handle)),
-        (M::POST, "/command", FS, web::post().to(commands::create::handle)),
+        (M::POST, "/command", SUPER, web::post().to(commands::create::handle)),
         (M::GET, "/command/{id}", READ, web::get().to(commands::get::handle)),
         (
             M::POST,

@@ -7,6 +7,11 @@
 //! from PostgreSQL (`LISTEN chroma_changes`, fed by triggers), so every API
 //! process streams every change, whoever made it. A client too slow to
 //! keep up gets `event: lagged` and should re-read what it shows.
+//!
+//! The caller's token is checked again at every keep-alive: once it is
+//! revoked (a logout, a new password, a disabled user) or has expired, the
+//! stream sends `event: ended` and ends, so a user locked out stops
+//! receiving changes within a keep-alive.
 
 use actix_web::web::Bytes;
 use actix_web::{web, HttpResponse};
@@ -14,11 +19,13 @@ use serde::Deserialize;
 use std::time::Duration;
 use tokio::sync::broadcast;
 
+use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// How often an idle stream sends a comment so proxies keep it open.
-const KEEPALIVE: Duration = Duration::from_secs(15);
+/// How often a stream sends a comment so proxies keep it open, and checks
+/// that its token is still live.
+pub const KEEPALIVE: Duration = Duration::from_secs(15);
 /// Kinds of change a client may ask for.
 const KINDS: [&str; 13] = [
     "command",
@@ -63,7 +70,9 @@ fn wanted(payload: &str, kinds: &[String]) -> bool {
     path = "/api/stream",
     tag = "event",
     description = "A live stream of changes as Server-Sent Events (`event: hello`, then `event: change` with a \
-        JSON `data` line per committed change, `event: lagged` when the client fell behind). It never ends.",
+        JSON `data` line per committed change, `event: lagged` when the client fell behind). It ends with \
+        `event: ended` within a keep-alive (15 s) of its token being revoked or expiring, or its user \
+        being disabled; it never ends otherwise.",
     params(("kinds" = Option<String>, Query,
         description = "Comma-separated kinds: command, job, step, host, target, filesystem, alert, event (not command outcomes: see command), log_line (a batch of server log lines), metrics (a monitoring round was recorded), params (parameters were read back), storage, ha_cluster (an HA cluster's state, quorum or fencing changed); all when absent")),
     responses(
@@ -71,7 +80,11 @@ fn wanted(payload: &str, kinds: &[String]) -> bool {
         (status = 400, description = "An unknown kind or parameter", body = super::openapi::ErrorEnvelope),
     ),
 )]
-pub async fn get(state: web::Data<AppState>, query: web::Query<Filters>) -> Result<HttpResponse, ApiError> {
+pub async fn get(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<Filters>,
+) -> Result<HttpResponse, ApiError> {
     let kinds: Vec<String> = match query.into_inner().kinds {
         None => Vec::new(),
         Some(list) => list.split(',').map(|k| k.trim().to_owned()).collect(),
@@ -89,25 +102,26 @@ pub async fn get(state: web::Data<AppState>, query: web::Query<Filters>) -> Resu
         "hello",
         &format!("{{\"api_version\":\"{}\"}}", super::version::API_VERSION),
     );
-    let changes = futures::stream::unfold((receiver, kinds), move |(mut receiver, kinds)| {
+    // The check runs on its own clock: a busy stream never idles into a
+    // keep-alive, and must end as soon as an idle one.
+    let mut checks = tokio::time::interval_at(tokio::time::Instant::now() + KEEPALIVE, KEEPALIVE);
+    checks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let open = Open {
+        receiver,
+        kinds,
+        checks,
+        token_id: caller.token_id,
+        db: state.db.clone(),
+        ended: false,
+    };
+    let changes = futures::stream::unfold(open, move |mut open| {
         let closing = closing.clone();
         async move {
-            loop {
-                let next = tokio::select! {
-                    _ = closing.cancelled() => return None,
-                    next = tokio::time::timeout(KEEPALIVE, receiver.recv()) => next,
-                };
-                let bytes = match next {
-                    Err(_) => Bytes::from_static(b": keepalive\n\n"),
-                    Ok(Ok(payload)) if wanted(&payload, &kinds) => frame("change", &payload),
-                    Ok(Ok(_)) => continue,
-                    Ok(Err(broadcast::error::RecvError::Lagged(missed))) => {
-                        frame("lagged", &format!("{{\"missed\":{missed}}}"))
-                    }
-                    Ok(Err(broadcast::error::RecvError::Closed)) => return None,
-                };
-                return Some((Ok::<_, actix_web::Error>(bytes), (receiver, kinds)));
+            if open.ended {
+                return None;
             }
+            let bytes = open.next(&closing).await?;
+            Some((Ok::<_, actix_web::Error>(bytes), open))
         }
     });
     let stream = futures::StreamExt::chain(futures::stream::once(async move { Ok(hello) }), changes);
@@ -116,6 +130,52 @@ pub async fn get(state: web::Data<AppState>, query: web::Query<Filters>) -> Resu
         .insert_header(("cache-control", "no-cache"))
         .insert_header(("x-accel-buffering", "no"))
         .streaming(stream))
+}
+
+/// An open stream: what it listens to and whose token it serves.
+struct Open {
+    receiver: broadcast::Receiver<String>,
+    kinds: Vec<String>,
+    checks: tokio::time::Interval,
+    token_id: uuid::Uuid,
+    db: sea_orm::DatabaseConnection,
+    /// The last frame (`ended`) is sent: the stream ends after it.
+    ended: bool,
+}
+
+impl Open {
+    /// The next frame, or None when the stream ends without one.
+    async fn next(&mut self, closing: &tokio_util::sync::CancellationToken) -> Option<Bytes> {
+        loop {
+            let next = tokio::select! {
+                _ = closing.cancelled() => return None,
+                _ = self.checks.tick() => {
+                    return Some(match store::users::token_is_live(&self.db, self.token_id).await {
+                        Ok(true) => Bytes::from_static(b": keepalive\n\n"),
+                        Ok(false) => {
+                            self.ended = true;
+                            frame("ended", r#"{"reason":"the token is revoked or expired, or its user disabled; log in again"}"#)
+                        }
+                        // A database outage does not end streams; the next
+                        // keep-alive checks again.
+                        Err(e) => {
+                            tracing::warn!("cannot check a stream's token: {e}");
+                            Bytes::from_static(b": keepalive\n\n")
+                        }
+                    });
+                }
+                next = self.receiver.recv() => next,
+            };
+            return Some(match next {
+                Ok(payload) if wanted(&payload, &self.kinds) => frame("change", &payload),
+                Ok(_) => continue,
+                Err(broadcast::error::RecvError::Lagged(missed)) => {
+                    frame("lagged", &format!("{{\"missed\":{missed}}}"))
+                }
+                Err(broadcast::error::RecvError::Closed) => return None,
+            });
+        }
+    }
 }
 
 /// Forwards change-stream notifications ([`store::events::CHANGE_CHANNEL`])

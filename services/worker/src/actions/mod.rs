@@ -71,7 +71,15 @@ fn act<'a>(shared: &'a Shared, action: &'a Action) -> Acting<'a> {
     match action {
         Action::Noop => Box::pin(std::future::ready(Ok(json!({})))),
         Action::Sleep { ms } => Box::pin(async move {
-            tokio::time::sleep(Duration::from_millis(*ms)).await;
+            let sleep = tokio::time::sleep(Duration::from_millis(*ms));
+            match chroma_ssh::interrupt::current() {
+                // Interrupted, it ends at once: it left nothing running.
+                Some(interrupt) => tokio::select! {
+                    () = sleep => {}
+                    () = interrupt.interrupted() => return Err(ActionError::Refused("interrupted".into())),
+                },
+                None => sleep.await,
+            }
             Ok(json!({ "slept_ms": ms }))
         }),
         Action::Fail { message } => Box::pin(std::future::ready(Err(ActionError::Refused(message.clone())))),

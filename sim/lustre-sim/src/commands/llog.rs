@@ -60,7 +60,10 @@ pub fn conf_param(args: &[String], ctx: &mut Context<'_>) -> Output {
         return invalid();
     };
     match config_log::write_param(ctx.state.llogs_mut(&mgs), &fs, &device, &param) {
-        Ok(()) => Output::ok(""),
+        Ok(()) => {
+            ctx.state.counters.conf_param(&format!("{device}.{param}"));
+            Output::ok("")
+        }
         Err(Refused::Invalid) => invalid(),
         Err(Refused::NoDevice) => Output::fail("error: conf_param: No such device\n", 19),
     }

@@ -170,6 +170,7 @@ pub(crate) fn mount_device(device: &str, dir: &str, ctx: &mut Context<'_>) -> Ou
         since: now_us / 1_000_000,
         tunables: Default::default(),
     });
+    ctx.state.counters.mounted(&serial, &host);
     console::mounted(ctx.state, &host, &serial, target.first_time, now_us);
     if target.first_time || target.writeconf {
         register(&target, &mgs, ctx);
@@ -284,6 +285,22 @@ mod tests {
             client.contains("event: attach, device: fs1-OST0000-osc, type: osc"),
             "{client}"
         );
+    }
+
+    #[test]
+    fn mounts_and_moves_are_counted_and_refused_mounts_are_not() {
+        let mut state = cluster();
+        format_fs(&mut state);
+        assert_eq!(run(&mut state, "mds1", "mount -t lustre /dev/sdb /mnt/mgs").code, 0);
+        assert_eq!(run(&mut state, "oss1", "mount -t lustre /dev/sdb /mnt/ost0").code, 0);
+        assert_eq!(run(&mut state, "oss1", "mount -t lustre /dev/sdb /mnt/ost0").code, 114);
+        assert_eq!(run(&mut state, "oss1", "umount /mnt/ost0").code, 0);
+        assert_eq!(run(&mut state, "oss2", "mount -t lustre /dev/sdb /mnt/ost0").code, 0);
+        let serial = state.resolve_device("oss1", "/dev/sdb").unwrap();
+        let counted = &state.counters.devices[&serial];
+        assert_eq!((counted.mounts, counted.moves), (2, 1));
+        assert_eq!(run(&mut state, "mds1", "lctl conf_param fs1.sys.timeout=40").code, 0);
+        assert_eq!(state.counters.conf_params["fs1.sys.timeout=40"], 1);
     }
 
     #[test]

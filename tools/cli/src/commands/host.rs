@@ -24,6 +24,11 @@ pub enum HostCommand {
         /// The SSH host key to expect (`SHA256:…`); refused if it shows another.
         #[arg(long)]
         fingerprint: Option<String>,
+        /// For a server added before whose host key changed (it was
+        /// reinstalled): pin whatever key it shows now instead of refusing.
+        /// Prefer `--fingerprint` with the new key, checked on the server.
+        #[arg(long, conflicts_with = "fingerprint")]
+        replace_key: bool,
     },
     /// List servers.
     List {
@@ -82,7 +87,8 @@ pub async fn run(ctx: &Ctx, command: &HostCommand) -> Result<()> {
             address,
             port,
             fingerprint,
-        } => add(ctx, address, *port, fingerprint.as_deref()).await,
+            replace_key,
+        } => add(ctx, address, *port, fingerprint.as_deref(), *replace_key).await,
         HostCommand::List { state } => {
             let query: Vec<(&str, String)> = state.iter().map(|s| ("state", s.clone())).collect();
             let response = ctx.client.get_query("/api/host", &query).await?;
@@ -134,13 +140,19 @@ pub async fn run(ctx: &Ctx, command: &HostCommand) -> Result<()> {
     }
 }
 
-async fn add(ctx: &Ctx, address: &str, port: Option<u16>, fingerprint: Option<&str>) -> Result<()> {
+/// Adds a server; a server added before that shows another host key is
+/// refused (the API's `host_key_changed` says both keys and these flags)
+/// unless `fingerprint` names the new key or `replace_key` is set.
+async fn add(ctx: &Ctx, address: &str, port: Option<u16>, fingerprint: Option<&str>, replace_key: bool) -> Result<()> {
     let mut body = json!({ "address": address });
     if let Some(port) = port {
         body["port"] = json!(port);
     }
     if let Some(fingerprint) = fingerprint {
         body["fingerprint"] = json!(fingerprint);
+    }
+    if replace_key {
+        body["replace_key"] = json!(true);
     }
     let response = ctx.client.post("/api/host", &body).await?;
     if ctx.json {

@@ -26,7 +26,7 @@ export function CancelCommand({ command, onDone }: { command: CommandView; onDon
       consequence={
         <p>
           “{command.message}”: {unfinished === 1 ? 'its unfinished job is' : `its ${unfinished} unfinished jobs are`}{' '}
-          cancelled. A running step is interrupted, which can leave its object half-changed.
+          cancelled. A running step is interrupted: its command on the server is killed, which can leave its object half-changed, and the job keeps its locks until that command has stopped.
         </p>
       }
       onDone={() => onDone?.()}

@@ -3,7 +3,11 @@
 
 import type { Schemas } from '../../api';
 
-/** A step: pending → queued → running → succeeded | failed | cancelled. */
+/**
+ * A step: pending → queued → running → succeeded | failed | cancelled; a
+ * running step being cancelled is `cancelling` until its command on the
+ * server has stopped (its job keeps its locks until then).
+ */
 export type StepView = Schemas['StepView'];
 
 /**

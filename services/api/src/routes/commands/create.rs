@@ -1,4 +1,8 @@
 //! `POST /api/command`: validate, store, notify the scheduler, answer 202.
+//! Only superusers: such a command runs the engine's diagnostic actions
+//! with any locks its jobs name, so it can hold a write lock on any object
+//! (an fsadmin changes objects through their own routes, which plan the
+//! locks).
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
@@ -91,7 +95,8 @@ pub struct LockRequestSchema {
     write: bool,
 }
 
-/// Stores a valid command; nothing is stored for an invalid one.
+/// Stores a valid command of diagnostic actions (superusers only);
+/// nothing is stored for an invalid one.
 #[utoipa::path(
     post,
     path = "/api/command",
@@ -112,6 +117,7 @@ pub struct LockRequestSchema {
                     parameters(("id" = "$response.body#/response/jobs/0/id")))),
             )),
         (status = 400, description = "The body is invalid; nothing is stored", body = ErrorEnvelope),
+        (status = 403, description = "The caller is not a superuser", body = ErrorEnvelope),
     ),
 )]
 pub async fn handle(state: web::Data<AppState>, body: web::Json<CommandRequest>) -> Result<HttpResponse, ApiError> {

@@ -14,6 +14,11 @@
 //!   drift is to `PUT` Chroma's value again).
 //! - `GET|PUT /api/target/{id}/params`: the same for one MDT or OST, with
 //!   keys given without the target's name (`ost.sync_journal`).
+//!
+//! Two kinds of change are a superuser's alone, because they run a program
+//! as root on the servers: naming a program in an upcall parameter
+//! (`mdt.identity_upcall=/path`; `NONE` is anyone's), and forcing a
+//! parameter Chroma does not know (it may be any upcall or a path).
 
 use actix_web::{web, HttpResponse};
 use api_types::envelope::Envelope;
@@ -25,6 +30,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::auth::{Caller, Role};
 use crate::error::ApiError;
 use crate::respond::ok;
 use crate::routes::openapi::ErrorEnvelope;
@@ -41,7 +47,8 @@ pub struct ParamsRequest {
     /// without the target's name).
     #[serde(alias = "conf_params")]
     params: BTreeMap<String, String>,
-    /// Store a parameter Chroma does not know (still checked for form).
+    /// Store a parameter Chroma does not know (still checked for form);
+    /// superusers only.
     #[serde(default)]
     force: bool,
     /// Go ahead although it changes objects the request did not name.
@@ -189,6 +196,8 @@ async fn views(
         (status = 202, description = "The parameters are stored and their application submitted",
             body = Envelope<Planned>),
         (status = 400, description = "The id or a parameter is invalid; nothing was stored", body = ErrorEnvelope),
+        (status = 403, description = "An upcall program or a forced unknown parameter, by a caller who is not a superuser",
+            body = ErrorEnvelope),
         (status = 404, description = "No such file system", body = ErrorEnvelope),
         (status = 409, description = "Unfinished work on the objects it touches, or `confirm` is needed",
             body = ErrorEnvelope),
@@ -196,12 +205,13 @@ async fn views(
 )]
 pub async fn put(
     state: web::Data<AppState>,
+    caller: Caller,
     path: web::Path<String>,
     query: web::Query<DryRun>,
     body: web::Json<ParamsRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let fs_id = id(&path, "file system")?;
-    set(&state, fs_id, None, body.into_inner(), query.dry_run).await
+    set(&state, &caller, fs_id, None, body.into_inner(), query.dry_run).await
 }
 
 /// The same as `PUT /api/filesystem/{id}/params`, with the body's
@@ -217,6 +227,8 @@ pub async fn put(
         (status = 202, description = "The parameters are stored and their application submitted",
             body = Envelope<Planned>),
         (status = 400, description = "The id or a parameter is invalid; nothing was stored", body = ErrorEnvelope),
+        (status = 403, description = "An upcall program or a forced unknown parameter, by a caller who is not a superuser",
+            body = ErrorEnvelope),
         (status = 404, description = "No such file system", body = ErrorEnvelope),
         (status = 409, description = "Unfinished work on the objects it touches, or `confirm` is needed",
             body = ErrorEnvelope),
@@ -224,11 +236,12 @@ pub async fn put(
 )]
 pub async fn put_conf_params(
     state: web::Data<AppState>,
+    caller: Caller,
     path: web::Path<String>,
     query: web::Query<DryRun>,
     body: web::Json<ParamsRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    put(state, path, query, body).await
+    put(state, caller, path, query, body).await
 }
 
 /// Stores and applies parameters of one MDT or OST.
@@ -243,6 +256,8 @@ pub async fn put_conf_params(
         (status = 202, description = "The parameters are stored and their application submitted",
             body = Envelope<Planned>),
         (status = 400, description = "The id or a parameter is invalid; nothing was stored", body = ErrorEnvelope),
+        (status = 403, description = "An upcall program or a forced unknown parameter, by a caller who is not a superuser",
+            body = ErrorEnvelope),
         (status = 404, description = "No such target", body = ErrorEnvelope),
         (status = 409, description = "Unfinished work on the objects it touches, or `confirm` is needed",
             body = ErrorEnvelope),
@@ -250,12 +265,13 @@ pub async fn put_conf_params(
 )]
 pub async fn put_for_target(
     state: web::Data<AppState>,
+    caller: Caller,
     path: web::Path<String>,
     query: web::Query<DryRun>,
     body: web::Json<ParamsRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let (fs_id, target) = target_of(&state, &path).await?;
-    set(&state, fs_id, Some(&target), body.into_inner(), query.dry_run).await
+    set(&state, &caller, fs_id, Some(&target), body.into_inner(), query.dry_run).await
 }
 
 /// The file system and name of the target `path` names.
@@ -275,8 +291,27 @@ async fn target_of(state: &AppState, path: &str) -> Result<(Uuid, String), ApiEr
     Ok((fs_id, name))
 }
 
+/// Why setting `key` to `value` (as validated) runs a program as root on
+/// a server, if it does: a superuser's change alone.
+fn runs_a_program(key: &str, value: &str, spec: Option<&lustre::params::ParamSpec>) -> Option<String> {
+    use lustre::params::{TextFormat, ValueKind};
+    match spec {
+        None => Some(format!(
+            "{key} is not a parameter Chroma knows; forcing one may name any program the servers run as root"
+        )),
+        Some(spec) => match spec.kind {
+            ValueKind::Text {
+                format: TextFormat::UpcallPath,
+                ..
+            } if value != "NONE" => Some(format!("{key}={value} names a program the servers run as root")),
+            _ => None,
+        },
+    }
+}
+
 async fn set(
     state: &AppState,
+    caller: &Caller,
     fs_id: Uuid,
     target: Option<&str>,
     request: ParamsRequest,
@@ -292,6 +327,7 @@ async fn set(
         });
     }
     let mut values = serde_json::Map::new();
+    let mut privileged = Vec::new();
     for (given, value) in &request.params {
         let key = target.map_or_else(|| given.clone(), |t| format!("{t}.{given}"));
         let field = format!("params.{given}");
@@ -302,6 +338,7 @@ async fn set(
                     message: format!("{} is not a target of {}", t.name, fs.name),
                 }),
                 None => {
+                    privileged.extend(runs_a_program(&v.key, &v.value, v.spec));
                     values.insert(v.key, serde_json::Value::String(v.value));
                 }
             },
@@ -313,6 +350,14 @@ async fn set(
     }
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
+    }
+    if caller.role < Role::Superuser && !privileged.is_empty() {
+        return Err(ApiError::Forbidden(format!(
+            "{} is {}; only a superuser may set this: {}",
+            caller.user.username,
+            caller.role.as_str(),
+            privileged.join("; ")
+        )));
     }
     let keys: Vec<String> = values.keys().cloned().collect();
     let tx = state.db.begin().await?;

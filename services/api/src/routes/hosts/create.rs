@@ -1,6 +1,13 @@
-//! `POST /api/host {"address", "port"?, "fingerprint"?}`: record the host
-//! and submit the command that connects to it, pins (or checks) its host
-//! key and detects its software and devices. Answers 202.
+//! `POST /api/host {"address", "port"?, "fingerprint"?, "replace_key"?}`:
+//! record the host and submit the command that connects to it, pins (or
+//! checks) its host key and detects its software and devices. Answers 202.
+//!
+//! A host removed before keeps the key pinned when it was managed. Added
+//! again without a fingerprint, it keeps that key if the server still
+//! presents it (or cannot be reached now: the probe then checks it);
+//! another key is refused with 409 `host_key_changed` naming both, until
+//! the request carries the new fingerprint or `replace_key`. A new key is
+//! never pinned silently.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
@@ -31,6 +38,11 @@ pub struct HostRequest {
     /// the key seen at first contact is pinned.
     #[schema(pattern = "^SHA256:[A-Za-z0-9+/]{43}$")]
     fingerprint: Option<String>,
+    /// For a host added before whose key has changed: forget the key
+    /// pinned then and pin the one seen at first contact (prefer giving
+    /// the new `fingerprint`, checked on the server).
+    #[serde(default)]
+    replace_key: bool,
 }
 
 /// The host as recorded, and the command that probes it.
@@ -66,6 +78,52 @@ pub(crate) fn check_address(address: &str) -> Result<(), ApiError> {
     }
 }
 
+/// How long reading a removed host's key again may take.
+const SCAN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The key to pin for a host added again: the old one while the server
+/// still presents it (or cannot be read now), never another one silently.
+/// `None` for an address never added, or one whose old host had no key.
+async fn key_of_removed(state: &AppState, address: &str, port: u16) -> Result<Option<String>, ApiError> {
+    let known = store::hosts::at_address(&state.db, address, port).await?;
+    let Some(old) = known.filter(|h| h.state == "removed").and_then(|h| h.fingerprint) else {
+        return Ok(None);
+    };
+    let target = chroma_ssh::Target::new(address.to_owned(), port, "root");
+    let (seen, algorithm) = match chroma_ssh::scan_host_key(&target, SCAN_TIMEOUT).await {
+        Ok(scanned) => (scanned.fingerprint.as_str().to_owned(), scanned.algorithm),
+        Err(e) => {
+            // The probe connects with the old key pinned, and fails if the
+            // server has another.
+            tracing::info!("cannot read the host key of {address}:{port} again ({e}); keeping {old} pinned");
+            return Ok(Some(old));
+        }
+    };
+    if seen == old {
+        return Ok(Some(old));
+    }
+    let file = key_file(&algorithm);
+    Err(ApiError::HostKeyChanged(format!(
+        "{address}:{port} was added before with host key {old}; it now presents {seen}. \
+         If the server was reinstalled, check the new key on it (ssh-keygen -lf {file}) \
+         and add it again with fingerprint {seen} (chroma host add --fingerprint {seen}), \
+         or with replace_key (chroma host add --replace-key); nothing was changed"
+    )))
+}
+
+/// Where a server keeps its public host key of `algorithm` (`ssh-ed25519`).
+fn key_file(algorithm: &str) -> &'static str {
+    if algorithm.contains("ed25519") {
+        "/etc/ssh/ssh_host_ed25519_key.pub"
+    } else if algorithm.starts_with("ecdsa") {
+        "/etc/ssh/ssh_host_ecdsa_key.pub"
+    } else if algorithm.contains("rsa") {
+        "/etc/ssh/ssh_host_rsa_key.pub"
+    } else {
+        "/etc/ssh/ssh_host_*_key.pub"
+    }
+}
+
 /// The command that probes host `id`, described by `message`.
 fn probe_command(id: Uuid, address: &str, message: String) -> NewCommand {
     NewCommand {
@@ -80,7 +138,8 @@ fn probe_command(id: Uuid, address: &str, message: String) -> NewCommand {
     }
 }
 
-/// Adds a host; 409 if that address and port are already added.
+/// Adds a host; 409 if that address and port are already added, or if a
+/// host removed from there presents another key than it had.
 #[utoipa::path(
     post,
     path = "/api/host",
@@ -96,7 +155,9 @@ fn probe_command(id: Uuid, address: &str, message: String) -> NewCommand {
                     parameters(("id" = "$response.body#/response/command")))),
             )),
         (status = 400, description = "The body is invalid", body = ErrorEnvelope),
-        (status = 409, description = "That address and port are already added", body = ErrorEnvelope),
+        (status = 409, description = "That address and port are already added, or (`host_key_changed`) a host \
+            added before there presents another host key: give its new `fingerprint` or `replace_key`",
+            body = ErrorEnvelope),
     ),
 )]
 pub async fn handle(state: web::Data<AppState>, body: web::Json<HostRequest>) -> Result<HttpResponse, ApiError> {
@@ -113,12 +174,13 @@ pub async fn handle(state: web::Data<AppState>, body: web::Json<HostRequest>) ->
                 .as_str()
                 .to_owned(),
         ),
-        None => None,
+        None if request.replace_key => None,
+        None => key_of_removed(&state, &request.address, port).await?,
     };
     let id = Uuid::now_v7();
     let tx = state.db.begin().await?;
-    // A removed host may be added again: it keeps its id, and the key is
-    // pinned afresh.
+    // A removed host may be added again: it keeps its id, and the key
+    // chosen above.
     let added = store::hosts::add(&tx, id, &request.address, port, fingerprint).await?;
     let Some(id) = added else {
         return Err(ApiError::Conflict(format!(
