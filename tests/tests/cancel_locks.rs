@@ -119,3 +119,83 @@ async fn a_cancelled_steps_command_is_killed_before_a_conflicting_job_starts() -
     cluster.shutdown().await;
     env.stop().await
 }
+
+/// The state of the first job of command `id`, and of its first step.
+async fn first_job(env: &TestEnv, id: &str) -> anyhow::Result<(String, String)> {
+    let command = env.command(id).await?;
+    let job = &command["jobs"][0];
+    Ok((
+        job["state"].as_str().unwrap_or_default().to_owned(),
+        job["steps"][0]["state"].as_str().unwrap_or_default().to_owned(),
+    ))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_steps_command_that_survives_its_kill_keeps_the_locks_until_it_ends() -> anyhow::Result<()> {
+    /// Long enough that the command is killed, not waited out.
+    const STUCK_MS: u64 = 60_000;
+    /// How long the server ignores kills: past every bound of the kill
+    /// before this fix (signal, process-group kill, their waits) plus the
+    /// heartbeat timeout and a recovery sweep, after which the step was
+    /// let go and its locks released with its command still running.
+    const IGNORED: Duration = Duration::from_secs(30);
+    let mut env = TestEnv::start("cancelstuck").await?;
+    env.scheduler().await?;
+    env.worker(2).await?;
+    let (cluster, state) = env.simulated_cluster(&["oss1"]).await?;
+    let host = env.add_hosts(&cluster).await?.remove(0);
+    lustre_sim::inject_fault(&state, "oss1", lustre_sim::FaultCommand::Slow(STUCK_MS))?;
+    lustre_sim::inject_fault(&state, "oss1", lustre_sim::FaultCommand::Unkillable)?;
+    let first = start_lnet(&env, &host).await?;
+    let lock = json!([{"item": format!("lnet/{host}"), "write": true}]);
+    let a = env.command(&first).await?["jobs"][0]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    wait_for(LONG, "the step to run", || async {
+        Ok((step_of(&env, &a).await?["state"] == "running").then_some(()))
+    })
+    .await?;
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    let (status, envelope) = env.post(&format!("/api/job/{a}/cancel"), &json!({})).await?;
+    assert_eq!(status, StatusCode::OK, "{envelope}");
+    let noop = json!([{"action": "noop"}]);
+    let second = env.submit(&command("next", &[job("b", noop, lock, &[])])).await?;
+
+    // While the server ignores the kill, the step is cancelling and the
+    // conflicting job waits for its lock.
+    let ignoring_until = tokio::time::Instant::now() + IGNORED;
+    while tokio::time::Instant::now() < ignoring_until {
+        let stuck = step_of(&env, &a).await?;
+        assert_eq!(stuck["state"], "cancelling", "the unkillable step: {stuck}");
+        let (job_state, step_state) = first_job(&env, &second).await?;
+        assert!(
+            matches!(job_state.as_str(), "pending" | "waiting") && step_state == "pending",
+            "the conflicting job started ({job_state}, its step {step_state}) while the cancelled step's command ran"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+
+    // Kills work again: the worker's next kill stops the command, and only
+    // then does the conflicting job run.
+    lustre_sim::inject_fault(&state, "oss1", lustre_sim::FaultCommand::Killable)?;
+    let second = env.finished(&second, LONG).await?;
+    assert_eq!(second["state"], "succeeded", "{second}");
+    let first = env.finished(&first, LONG).await?;
+    let stopped = &first["jobs"][0]["steps"][0];
+    assert_eq!(stopped["state"], "cancelled", "{stopped}");
+    let stopped_at = time(&stopped["finished_at"])?;
+    let next_started = time(&second["jobs"][0]["steps"][0]["started_at"])?;
+    assert!(
+        next_started >= stopped_at,
+        "the conflicting job started at {next_started}, before the cancelled step stopped at {stopped_at}"
+    );
+    let loaded = modules(&state, "oss1")?;
+    assert!(
+        !loaded.contains(&"lnet".to_owned()),
+        "the cancelled command went on to load LNet: {loaded:?}"
+    );
+    lustre_sim::inject_fault(&state, "oss1", lustre_sim::FaultCommand::Slow(0))?;
+    cluster.shutdown().await;
+    env.stop().await
+}

@@ -1,10 +1,12 @@
 //! A worker whose database connection hangs (no error, no answer) must
 //! stop the steps it can no longer heartbeat within the fence interval:
 //! the scheduler and other workers take them over once the heartbeat goes
-//! stale, and two workers must never run one step's command at once.
+//! stale, and two workers must never run one step's command at once. Once
+//! the database answers again, the worker heartbeats and runs steps as
+//! before.
 
 use integration_tests::proxy::Proxy;
-use integration_tests::{wait_for, TestEnv};
+use integration_tests::{command, job, wait_for, TestEnv};
 use reqwest::{StatusCode, Url};
 use secrecy::ExposeSecret;
 use serde_json::{json, Value};
@@ -97,12 +99,19 @@ async fn a_worker_whose_database_hangs_stops_its_step_and_another_completes_it_o
     );
 
     // Another worker takes the step over and completes it.
-    let _survivor = env.spawn("chroma-worker", &[("CHROMA_WORKER_ID", "survivor")])?;
+    let survivor = env.spawn("chroma-worker", &[("CHROMA_WORKER_ID", "survivor")])?;
     let done = env.finished(&id, LONG).await?;
     assert_eq!(done["state"], "succeeded", "{done}");
     let step = first_step(&env, &id).await?;
     assert_eq!(step["worker"], "survivor", "{step}");
     assert!(lnet_loaded(&state, "oss1")?);
+
+    // New work arrives for the frozen worker alone, still in the outage
+    // and while it still holds the step it gave up.
+    survivor.terminate(Duration::from_secs(20)).await?;
+    let sleep = || json!([{"action": "sleep", "args": {"ms": 1_500}}]);
+    let jobs: Vec<Value> = (0..4).map(|i| job(&i.to_string(), sleep(), json!([]), &[])).collect();
+    let later = env.submit(&command("after the thaw", &jobs)).await?;
 
     // Thawed, the frozen worker's late work changes nothing.
     proxy.thaw();
@@ -118,6 +127,19 @@ async fn a_worker_whose_database_hangs_stops_its_step_and_another_completes_it_o
         (&step["state"], &step["worker"], &step["attempts"], &step["finished_at"]),
         "the frozen worker's late result landed: {after}"
     );
+
+    // And it heartbeats again: it runs the new steps to completion, each
+    // once, rather than fencing every step it claims.
+    let later = env.finished(&later, LONG).await?;
+    assert_eq!(later["state"], "succeeded", "{later}");
+    for job in later["jobs"].as_array().into_iter().flatten() {
+        let step = &job["steps"][0];
+        assert_eq!(
+            (&step["state"], &step["worker"], &step["attempts"]),
+            (&json!("succeeded"), &json!("frozen"), &json!(1)),
+            "a step after the thaw was fenced or run twice: {step}"
+        );
+    }
     lustre_sim::inject_fault(&state, "oss1", lustre_sim::FaultCommand::Slow(0))?;
     frozen.crash().await?;
     cluster.shutdown().await;

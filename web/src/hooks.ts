@@ -95,9 +95,17 @@ export function useTick(ms: number) {
 type CommandShape = Pick<Command, 'state' | 'jobs'>;
 
 /**
+ * Whether a step of `command` is still `cancelling`: its command may be
+ * final (cancelled) while the step's remote command is being killed.
+ */
+function stillCancelling(command: CommandShape): boolean {
+  return command.jobs.some((j) => (j.steps ?? []).some((s) => s.state === 'cancelling'));
+}
+
+/**
  * `GET /api/command/{id}` (the command with its jobs and steps), re-read
  * only on changes of that command, its jobs and their steps, and no more
- * once it has finished.
+ * once it has finished and none of its steps is still `cancelling`.
  */
 export function useCommand<T extends CommandShape>(id: string | undefined): Loaded<T> {
   const current = useRef<T>(undefined);
@@ -107,7 +115,7 @@ export function useCommand<T extends CommandShape>(id: string | undefined): Load
     ['command', 'job', 'step'],
     (change) => {
       const command = current.current;
-      if (command && isFinal(command.state)) return false;
+      if (command && isFinal(command.state) && !stillCancelling(command)) return false;
       if (change.kind === 'command') return change.id === id;
       if (change.kind === 'job') return change.command_id === id;
       return !!command?.jobs.some((j) => j.id === change.job_id);

@@ -29,6 +29,7 @@ mod m20261206_000025_define_change_stream;
 mod m20261206_000026_define_state_events;
 mod m20261206_000028_add_log_line_received_at;
 mod m20261206_000030_add_step_cancelling;
+mod m20261206_000031_hide_failed_login_names;
 
 /// Runs one or more SQL statements: every schema change here is plain DDL.
 async fn run_sql(manager: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {
@@ -69,6 +70,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000026_define_state_events::Migration),
             Box::new(m20261206_000028_add_log_line_received_at::Migration),
             Box::new(m20261206_000030_add_step_cancelling::Migration),
+            Box::new(m20261206_000031_hide_failed_login_names::Migration),
         ]
     }
 }

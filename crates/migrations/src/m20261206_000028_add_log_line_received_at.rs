@@ -3,8 +3,10 @@ use sea_orm_migration::prelude::*;
 /// When Chroma stored each log line, by its own clock: lines expire by it,
 /// not by the time a server claims (`at`), which a wrong clock on a
 /// server would push into the past or the future (docs/data.md,
-/// "Retention"). Lines stored before it count as received at their
-/// server's time, or now if that is in the future.
+/// "Retention"). Lines stored before it count as received now, when the
+/// migration runs: their server's time cannot be trusted for them either,
+/// and a clock that was behind would have the first retention run delete
+/// them at once.
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -13,10 +15,7 @@ impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         crate::run_sql(
             manager,
-            "ALTER TABLE log_line ADD COLUMN received_at timestamptz;
-             UPDATE log_line SET received_at = least(at, now());
-             ALTER TABLE log_line ALTER COLUMN received_at SET DEFAULT now(),
-                                  ALTER COLUMN received_at SET NOT NULL;
+            "ALTER TABLE log_line ADD COLUMN received_at timestamptz NOT NULL DEFAULT now();
              CREATE INDEX log_line_received_at ON log_line (received_at);",
         )
         .await

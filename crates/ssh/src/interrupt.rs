@@ -20,9 +20,20 @@
 //!    sibling of the killer's own shell. A pooled connection runs one
 //!    command at a time, so the only sibling is the interrupted command.
 //!
-//! The command is stopped once the server closes its channel. If it does
-//! not within the bounds here, the interrupt is marked
-//! [`Interrupt::unconfirmed`] and the exec fails all the same.
+//!    The kill is refused unless the connection's process (`$PPID`) is
+//!    sshd's (`sshd`, `sshd-session`) and not init, so that it can never
+//!    reach unrelated process groups.
+//!
+//! The command is stopped once the server closes its channel. Until then
+//! the kill is repeated with a growing pause, then the exec waits for the
+//! end however long it takes: the caller goes on holding the command (a
+//! worker, its step and the step's locks). Only a connection lost first
+//! leaves the interrupt [`Interrupt::unconfirmed`].
+//!
+//! Limitation: only the command's own processes are killed. Work it handed
+//! to another service (`systemctl start`, `pcs resource enable`, a mount
+//! helper that systemd runs) goes on after its client is killed; the
+//! service's own state shows what became of it.
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -34,13 +45,27 @@ use tokio_util::sync::CancellationToken;
 /// How long the server has to close the channel after the `signal` request.
 pub const SIGNAL_GRACE: Duration = Duration::from_secs(2);
 
-/// How long the process-group kill and the channel's close may take.
-pub const KILL_GRACE: Duration = Duration::from_secs(10);
+/// How long one process-group kill may take to run.
+pub const KILLER_GRACE: Duration = Duration::from_secs(2);
+
+/// The pause after the first process-group kill before the next; it
+/// doubles each round up to [`KILL_RETRY_MAX`].
+pub const KILL_RETRY_FIRST: Duration = Duration::from_secs(1);
+
+/// The longest pause between kills.
+pub const KILL_RETRY_MAX: Duration = Duration::from_secs(15);
+
+/// How many process-group kills are tried before only waiting.
+pub const KILL_ROUNDS: u32 = 8;
 
 /// The command line that kills, by process group, every session of this
-/// SSH connection other than its own shell (see the module comment).
-pub const KILL_SIBLINGS: &str =
-    r#"for p in $(pgrep -P "$PPID"); do [ "$p" = "$$" ] || kill -KILL -- "-$p" 2>/dev/null; done; true"#;
+/// SSH connection other than its own shell (see the module comment). It
+/// does nothing unless its parent is sshd's connection process.
+pub const KILL_SIBLINGS: &str = concat!(
+    r#"[ "$PPID" -gt 1 ] 2>/dev/null || exit 0; "#,
+    r#"case "$(cat /proc/$PPID/comm 2>/dev/null)" in sshd*) ;; *) exit 0 ;; esac; "#,
+    r#"for p in $(pgrep -P "$PPID"); do [ "$p" = "$$" ] || kill -KILL -- "-$p" 2>/dev/null; done; true"#,
+);
 
 /// A handle that interrupts the commands run in its scope.
 #[derive(Debug, Clone, Default)]
@@ -115,4 +140,28 @@ impl Drop for Running {
 /// The handle of the scope the current task runs in, if any.
 pub fn current() -> Option<Interrupt> {
     CURRENT.try_with(Clone::clone).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::KILL_SIBLINGS;
+    use std::process::Command;
+
+    /// Run from a process that is not sshd (this test), the kill leaves
+    /// that process's other children alone.
+    #[test]
+    fn the_sibling_kill_does_nothing_outside_sshd() -> std::io::Result<()> {
+        // Its own session and process group, as sshd makes each exec.
+        let mut bystander = Command::new("setsid").args(["sleep", "30"]).spawn()?;
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        // bash, root's usual login shell, whose `kill` takes `--`.
+        let status = Command::new("bash").args(["-c", KILL_SIBLINGS]).status()?;
+        assert!(status.success());
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let survived = bystander.try_wait()?.is_none();
+        bystander.kill()?;
+        bystander.wait()?;
+        assert!(survived, "the kill reached a process group outside sshd");
+        Ok(())
+    }
 }

@@ -17,7 +17,9 @@ use russh::{Disconnect, Sig};
 use tokio::net::TcpStream;
 
 use crate::follow::Follow;
-use crate::interrupt::{Interrupt, KILL_GRACE, KILL_SIBLINGS, SIGNAL_GRACE};
+use crate::interrupt::{
+    Interrupt, KILLER_GRACE, KILL_RETRY_FIRST, KILL_RETRY_MAX, KILL_ROUNDS, KILL_SIBLINGS, SIGNAL_GRACE,
+};
 use crate::output::Collected;
 use crate::{command_line, ExecOutput, Fingerprint, KeyPair, SshError};
 
@@ -287,32 +289,46 @@ impl Session {
     }
 
     /// Kills the command of `channel` (see [`crate::interrupt`]): the
-    /// `signal` request, then a process-group kill from a second channel;
-    /// `true` once the server closed the channel.
+    /// `signal` request, then process-group kills from a second channel,
+    /// again and again with a growing pause ([`KILL_ROUNDS`] times), then
+    /// waits for the command to end however long it takes: while the
+    /// connection lives, the caller holds on to the command (and its
+    /// step's locks). `true` once the server closed the channel; `false`
+    /// only when the connection was lost first, so whether the command
+    /// still runs is unknown.
     async fn kill(&self, channel: &mut russh::Channel<client::Msg>, collected: &mut Collected, command: &str) -> bool {
         tracing::info!(%command, "interrupting command");
         let _ = channel.signal(Sig::KILL).await;
-        if tokio::time::timeout(SIGNAL_GRACE, collected.read(channel))
-            .await
-            .is_ok()
-        {
-            return true;
+        if let Ok(read) = tokio::time::timeout(SIGNAL_GRACE, collected.read(channel)).await {
+            return read.is_ok();
         }
-        tracing::info!(%command, "the server ignored the signal request; killing its process group");
-        let killed = tokio::time::timeout(KILL_GRACE, async {
-            let killer = self.handle.channel_open_session().await.ok()?;
-            killer.exec(true, KILL_SIBLINGS.as_bytes()).await.ok()?;
-            let mut killer = killer;
-            let _ = Collected::default().read(&mut killer).await;
-            Some(())
-        });
-        let _ = killed.await;
-        let closed = tokio::time::timeout(KILL_GRACE, collected.read(channel)).await.is_ok();
-        if !closed {
-            tracing::error!(%command, "an interrupted command did not end; it may still run on the server");
-            let _ = channel.close().await;
+        let mut pause = KILL_RETRY_FIRST;
+        for round in 1..=KILL_ROUNDS {
+            tracing::info!(%command, round, "the command outlived its kill; killing its process group");
+            let _ = tokio::time::timeout(KILLER_GRACE, async {
+                let killer = self.handle.channel_open_session().await.ok()?;
+                killer.exec(true, KILL_SIBLINGS.as_bytes()).await.ok()?;
+                let mut killer = killer;
+                let _ = Collected::default().read(&mut killer).await;
+                Some(())
+            })
+            .await;
+            if let Ok(read) = tokio::time::timeout(pause, collected.read(channel)).await {
+                return read.is_ok();
+            }
+            tracing::warn!(%command, round, "the interrupted command has not ended; killing it again in {pause:?}");
+            let _ = channel.signal(Sig::KILL).await;
+            pause = (pause * 2).min(KILL_RETRY_MAX);
         }
-        closed
+        loop {
+            tracing::error!(
+                %command,
+                "an interrupted command outlived {KILL_ROUNDS} kills; waiting for it to end, its step holding its locks"
+            );
+            if let Ok(read) = tokio::time::timeout(KILL_RETRY_MAX, collected.read(channel)).await {
+                return read.is_ok();
+            }
+        }
     }
 
     /// Start `argv` (quoted with [`command_line`]) and read its standard

@@ -101,7 +101,8 @@ pub async fn snapshot(db: &impl ConnectionTrait) -> Result<Snapshot, DbErr> {
 
 pub use api_types::locks::HeldLock;
 
-/// The locks held on `items`, by item.
+/// The locks held on `items`, by item: those of running and paused jobs,
+/// and of cancelled jobs whose step is still being stopped (`cancelling`).
 pub async fn held_locks(
     db: &impl ConnectionTrait,
     items: Vec<String>,
@@ -110,7 +111,9 @@ pub async fn held_locks(
         db,
         "SELECT l.item, l.write, j.id, j.command_id, j.description
          FROM job_lock l JOIN job j ON j.id = l.job_id
-         WHERE l.item = ANY($1) AND j.state IN ('running', 'paused')
+         WHERE l.item = ANY($1)
+           AND (j.state IN ('running', 'paused')
+                OR EXISTS (SELECT 1 FROM step s WHERE s.job_id = j.id AND s.state = 'cancelling'))
          ORDER BY j.seq",
         [items.into()],
     )
@@ -131,7 +134,8 @@ pub async fn held_locks(
 
 /// Unfinished jobs that lock any of `items`: `(item, job description,
 /// command id)`. A new plan for those objects would be planned from states
-/// that are about to change.
+/// that are about to change. A cancelled job whose step is still being
+/// stopped counts: its command may yet change them.
 pub async fn unfinished_work(
     db: &impl ConnectionTrait,
     items: Vec<String>,
@@ -140,7 +144,9 @@ pub async fn unfinished_work(
         db,
         "SELECT l.item, j.description, j.command_id
          FROM job_lock l JOIN job j ON j.id = l.job_id
-         WHERE l.item = ANY($1) AND l.write AND j.state IN ('pending', 'waiting', 'running', 'paused')
+         WHERE l.item = ANY($1) AND l.write
+           AND (j.state IN ('pending', 'waiting', 'running', 'paused')
+                OR EXISTS (SELECT 1 FROM step s WHERE s.job_id = j.id AND s.state = 'cancelling'))
          ORDER BY j.seq",
         [items.into()],
     )

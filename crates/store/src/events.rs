@@ -26,11 +26,14 @@ pub enum EventKind {
     StepRescued,
     /// A step's message reached the dead-letter queue and the step failed.
     StepDeadLettered,
+    /// A step being cancelled lost its worker before its command was seen
+    /// to stop; it ended cancelled, and its command may have run on.
+    StepCancelAbandoned,
 }
 
 impl EventKind {
     /// Every kind, in declaration order.
-    pub const ALL: [EventKind; 9] = [
+    pub const ALL: [EventKind; 10] = [
         EventKind::StateChanged,
         EventKind::CommandSucceeded,
         EventKind::CommandFailed,
@@ -40,6 +43,7 @@ impl EventKind {
         EventKind::LoginFailed,
         EventKind::StepRescued,
         EventKind::StepDeadLettered,
+        EventKind::StepCancelAbandoned,
     ];
 
     /// The stored name.
@@ -54,6 +58,7 @@ impl EventKind {
             EventKind::LoginFailed => "login_failed",
             EventKind::StepRescued => "step_rescued",
             EventKind::StepDeadLettered => "step_dead_lettered",
+            EventKind::StepCancelAbandoned => "step_cancel_abandoned",
         }
     }
 

@@ -1,7 +1,7 @@
 //! Retention: what Chroma deletes once it is older than its setting
-//! (docs/data.md, "Retention"). Each function deletes at most `batch`
-//! rows, so no statement holds its locks for long or grows a huge
-//! transaction, and returns how many it deleted: call it again until it
+//! (docs/data.md, "Retention"). Each statement deletes at most `batch`
+//! rows, so none holds its locks for long or grows a huge transaction;
+//! each function returns how many rows it deleted: call it again until it
 //! deletes fewer than `batch`. Times are Chroma's: a cut-off is compared
 //! with what Chroma wrote, never with a time a managed server reported.
 
@@ -71,13 +71,44 @@ pub async fn delete_finished_commands(
     .await
 }
 
+/// The tables of statistics samples, keyed by `series_id`; they have no
+/// foreign key to `metric_series`, so deleting a series leaves its samples.
+const SAMPLE_TABLES: [&str; 3] = ["metric_raw", "metric_minute", "metric_hour"];
+
 /// Storage resources their plugin stopped reporting before
-/// `removed_before`, with their relationships and statistics series.
+/// `removed_before`, with their relationships, statistics series and the
+/// series' samples. The samples go first, at most `batch` per table per
+/// call; the resources and series once none are left, so a series is
+/// never deleted before its samples. Returns the rows deleted, resources
+/// and samples.
 pub async fn delete_removed_storage(
     db: &impl ConnectionTrait,
     removed_before: DateTime<Utc>,
     batch: u64,
 ) -> Result<u64, DbErr> {
+    let mut samples = 0;
+    let mut more_samples = false;
+    for table in SAMPLE_TABLES {
+        let n = execute(
+            db,
+            &format!(
+                "DELETE FROM {table} WHERE (series_id, at) IN (
+                     SELECT m.series_id, m.at
+                       FROM {table} m
+                       JOIN metric_series s ON s.id = m.series_id
+                       JOIN storage_resource r ON s.object_kind = 'storage_resource' AND s.object_id = r.id
+                      WHERE r.removed_at < $1
+                      LIMIT $2)"
+            ),
+            [removed_before.into(), limit(batch).into()],
+        )
+        .await?;
+        samples += n;
+        more_samples |= n >= batch;
+    }
+    if more_samples {
+        return Ok(samples);
+    }
     let rows = query(
         db,
         "WITH gone AS (
@@ -92,7 +123,7 @@ pub async fn delete_removed_storage(
     )
     .await?;
     let n: i64 = rows.first().map(|r| r.try_get("", "n")).transpose()?.unwrap_or(0);
-    Ok(u64::try_from(n).unwrap_or(0))
+    Ok(samples + u64::try_from(n).unwrap_or(0))
 }
 
 /// Log lines Chroma received before `received_before`, whatever time

@@ -439,7 +439,7 @@ pub async fn active_count_by_state(db: &impl sea_orm::ConnectionTrait) -> Result
     let rows = crate::sql::query(
         db,
         "SELECT s.state AS label, count(*) AS n FROM step s JOIN job j ON j.id = s.job_id
-                  WHERE j.state IN ('running', 'paused') GROUP BY s.state",
+                  WHERE j.state IN ('running', 'paused') OR s.state = 'cancelling' GROUP BY s.state",
         [],
     )
     .await?;

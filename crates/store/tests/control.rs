@@ -169,3 +169,53 @@ async fn any_cancelled_tells_whether_a_job_among_them_is_cancelled() -> anyhow::
     assert!(store::control::any_cancelled(&t.db, &jobs).await?);
     t.drop().await
 }
+
+#[tokio::test]
+async fn a_cancelled_job_with_a_cancelling_step_still_holds_its_locks() -> anyhow::Result<()> {
+    let t = support::TestDb::new().await?;
+    let item = "lnet/oss1".to_owned();
+    let stored = store::commands::insert(
+        &t.db,
+        &NewCommand {
+            message: "test".into(),
+            jobs: vec![NewJob {
+                key: "0".into(),
+                description: "Start LNet".into(),
+                steps: vec![Action::Noop],
+                locks: vec![(item.clone(), true)],
+                wait_for: vec![],
+            }],
+        },
+    )
+    .await?;
+    let job = stored.jobs[0].0;
+    set_job(&t.db, job, "running").await?;
+    execute(
+        &t.db,
+        "UPDATE step SET state = 'running', attempts = 1, worker = 'w', started_at = now(), heartbeat_at = now()
+         WHERE job_id = $1",
+        [job.into()],
+    )
+    .await?;
+    store::control::cancel_jobs(&t.db, &[job], "cancelled by user").await?;
+    assert_eq!(state(&t.db, "job", job).await?, "cancelled");
+
+    // While its command is being killed, the job holds its lock and is
+    // unfinished work for a new plan.
+    let held = store::domain::held_locks(&t.db, vec![item.clone()]).await?;
+    let holders: Vec<Uuid> = held.get(&item).into_iter().flatten().map(|l| l.job_id).collect();
+    assert_eq!(holders, [job]);
+    let unfinished = store::domain::unfinished_work(&t.db, vec![item.clone()]).await?;
+    assert_eq!(unfinished, [(item.clone(), "Start LNet".to_owned(), stored.id)]);
+
+    // Once the step stopped, neither.
+    execute(
+        &t.db,
+        "UPDATE step SET state = 'cancelled' WHERE job_id = $1",
+        [job.into()],
+    )
+    .await?;
+    assert!(store::domain::held_locks(&t.db, vec![item.clone()]).await?.is_empty());
+    assert!(store::domain::unfinished_work(&t.db, vec![item]).await?.is_empty());
+    t.drop().await
+}

@@ -333,3 +333,34 @@ async fn count_by_kind_since_counts_the_events_from_a_time_on() -> anyhow::Resul
     assert_eq!(counts, [("api_change".to_owned(), 1), ("login_failed".to_owned(), 1)]);
     t.drop().await
 }
+
+#[tokio::test]
+async fn failed_logins_recorded_with_the_name_in_the_message_lose_it_from_the_message() -> anyhow::Result<()> {
+    use migrations::MigratorTrait;
+    let test = support::TestDb::new().await?;
+    let db = &test.db;
+    // Back to before the rewrite, with an event of the old form.
+    migrations::Migrator::down(db, Some(1)).await?;
+    db.execute_unprepared(&format!(
+        "INSERT INTO event (id, kind, message, details) VALUES ('{}', 'login_failed',
+             'failed login as \"hunter2\" from 192.0.2.7', '{{\"username\": \"hunter2\", \"address\": \"192.0.2.7\"}}')",
+        Uuid::now_v7()
+    ))
+    .await?;
+    migrations::Migrator::up(db, None).await?;
+    let row = db
+        .query_one(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            "SELECT message, details FROM event WHERE kind = 'login_failed'",
+        ))
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the event is gone"))?;
+    let message: String = row.try_get("", "message")?;
+    let details: Value = row.try_get("", "details")?;
+    assert_eq!(message, "failed login from 192.0.2.7");
+    assert_eq!(
+        details["username"], "hunter2",
+        "the superuser's copy of the name is kept"
+    );
+    test.drop().await
+}

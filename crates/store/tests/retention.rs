@@ -211,3 +211,86 @@ async fn log_lines_expire_by_when_chroma_received_them_not_by_the_servers_clock(
     assert_eq!(left[0].try_get::<String>("", "cursor")?, "behind");
     t.drop().await
 }
+
+#[tokio::test]
+async fn removed_storage_takes_its_statistics_samples_a_batch_at_a_time() -> anyhow::Result<()> {
+    let t = support::TestDb::new().await?;
+    // Three samples in each table for a resource removed long ago, and
+    // for one still reported.
+    run(
+        &t,
+        "INSERT INTO storage_plugin (name, state) VALUES ('raid', 'running');
+         INSERT INTO storage_resource (id, plugin, local_id, class, attributes, removed_at) VALUES
+           ('00000000-0000-0000-0000-000000000001', 'raid', 'disk-1', 'disk', '{}', now() - interval '100 days'),
+           ('00000000-0000-0000-0000-000000000002', 'raid', 'disk-2', 'disk', '{}', NULL);
+         INSERT INTO metric_series (object_kind, object_id, name)
+             SELECT 'storage_resource', id, 'temperature' FROM storage_resource;
+         INSERT INTO metric_raw (series_id, at, value)
+             SELECT s.id, now() - n * interval '1 minute', n FROM metric_series s, generate_series(1, 3) n;
+         INSERT INTO metric_minute (series_id, at, value, min, max, samples)
+             SELECT s.id, now() - n * interval '1 hour', n, n, n, 1 FROM metric_series s, generate_series(1, 3) n;
+         INSERT INTO metric_hour (series_id, at, value, min, max, samples)
+             SELECT s.id, now() - n * interval '1 day', n, n, n, 1 FROM metric_series s, generate_series(1, 3) n;",
+    )
+    .await?;
+    let kept_series = ids(
+        &t,
+        "SELECT id::text AS id FROM metric_series WHERE object_id = '00000000-0000-0000-0000-000000000002'",
+    )
+    .await?;
+    // Two of each table's three samples, and a full batch says there is more.
+    assert_eq!(
+        store::retention::delete_removed_storage(&t.db, month_ago(), 2).await?,
+        6
+    );
+    // The last sample of each, then the resource and its series.
+    assert_eq!(
+        store::retention::delete_removed_storage(&t.db, month_ago(), 2).await?,
+        4
+    );
+    assert_eq!(
+        store::retention::delete_removed_storage(&t.db, month_ago(), 2).await?,
+        0
+    );
+
+    assert_eq!(
+        ids(&t, "SELECT id::text AS id FROM storage_resource").await?,
+        ["00000000-0000-0000-0000-000000000002"]
+    );
+    assert_eq!(ids(&t, "SELECT id::text AS id FROM metric_series").await?, kept_series);
+    for table in ["metric_raw", "metric_minute", "metric_hour"] {
+        let left = ids(&t, &format!("SELECT series_id::text AS id FROM {table}")).await?;
+        assert_eq!(left, vec![kept_series[0].clone(); 3], "{table}: the samples left");
+    }
+    t.drop().await
+}
+
+#[tokio::test]
+async fn log_lines_stored_before_received_at_existed_count_as_received_by_the_migration() -> anyhow::Result<()> {
+    use migrations::MigratorTrait;
+    let t = support::TestDb::new().await?;
+    // Back to before the column, with a line from a server whose clock was
+    // years behind.
+    let names: Vec<String> = migrations::Migrator::migrations()
+        .iter()
+        .map(|m| m.name().to_owned())
+        .collect();
+    let added = names
+        .iter()
+        .position(|n| n == "m20261206_000028_add_log_line_received_at")
+        .ok_or_else(|| anyhow::anyhow!("no migration adds log_line.received_at"))?;
+    migrations::Migrator::down(&t.db, Some(u32::try_from(names.len() - added)?)).await?;
+    run(
+        &t,
+        "INSERT INTO host (id, address, port) VALUES ('00000000-0000-0000-0000-000000000001', 'oss1', 22);
+         INSERT INTO log_line (host_id, at, severity, source, message, cursor) VALUES
+           ('00000000-0000-0000-0000-000000000001', now() - interval '3650 days', 'info', 'kernel', 'old', 'behind');",
+    )
+    .await?;
+    migrations::Migrator::up(&t.db, None).await?;
+    // The first retention run keeps it: Chroma has had it for no time.
+    assert_eq!(store::retention::delete_log_lines(&t.db, month_ago(), 100).await?, 0);
+    let left = store::sql::query(&t.db, "SELECT cursor FROM log_line", []).await?;
+    assert_eq!(left.len(), 1);
+    t.drop().await
+}

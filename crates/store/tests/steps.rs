@@ -840,3 +840,15 @@ async fn a_cancelled_job_keeps_its_locks_while_its_step_is_cancelling() -> anyho
     assert_eq!(runnable(t.db.clone()).await?, Some(true));
     t.drop().await
 }
+
+#[tokio::test]
+async fn active_count_by_state_counts_a_cancelled_jobs_cancelling_step() -> anyhow::Result<()> {
+    let t = support::TestDb::new().await?;
+    let jobs = submit_jobs(&t.db, &[1]).await?;
+    cancelling_step(&t.db, jobs[0], Duration::from_secs(1)).await?;
+    assert_eq!(
+        store::steps::active_count_by_state(&t.db).await?,
+        [("cancelling".to_owned(), 1)]
+    );
+    t.drop().await
+}

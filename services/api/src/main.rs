@@ -11,6 +11,7 @@ const USAGE: &str = "usage: chroma-api [serve] | migrate | create-user [--superu
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    setup::process::make_undumpable();
     setup::telemetry::init();
     let settings = setup::Settings::from_env()?;
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -3,6 +3,7 @@
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    setup::process::make_undumpable();
     setup::telemetry::init();
     let settings = setup::Settings::from_env()?;
     let shutdown = setup::shutdown::on_signal();

@@ -132,7 +132,7 @@ impl PluginProcess {
             .split_first()
             .ok_or_else(|| spawn_error(io::Error::new(io::ErrorKind::InvalidInput, "the command is empty")))?;
         let user = sandbox::plugin_user().map_err(|e| spawn_error(io::Error::other(e)))?;
-        sandbox::protect_this_process();
+        setup::process::make_undumpable();
         let mut command = Command::new(program);
         command.args(args).env_clear();
         for key in INHERITED_ENV {

@@ -7,10 +7,11 @@
 //!
 //! - its environment is cleared ([`crate::process`] passes only `PATH`,
 //!   `HOME`, locale and time zone variables and the manifest's `env`);
-//! - the process that starts plugins makes itself undumpable
-//!   (`PR_SET_DUMPABLE` 0), so Linux refuses `/proc/PID/environ` and
-//!   `/proc/PID/mem` of it to any process without `CAP_SYS_PTRACE`, even
-//!   one of the same user;
+//! - every Chroma service makes itself undumpable at start-up
+//!   ([`setup::process::make_undumpable`], `PR_SET_DUMPABLE` 0), so Linux
+//!   refuses `/proc/PID/environ` and `/proc/PID/mem` of the API, the
+//!   scheduler, the monitor, the workers and this host to any process
+//!   without `CAP_SYS_PTRACE`, even one of the same user;
 //! - where Chroma runs as root (which has `CAP_SYS_PTRACE`), a plugin runs
 //!   as an unprivileged user instead ([`USER_VAR`]), without supplementary
 //!   groups or capabilities. It is given its own copy of Chroma's SSH key
@@ -50,7 +51,7 @@ pub enum SandboxError {
 }
 
 /// Who plugins run as: `None` when Chroma itself is not root (a plugin then
-/// runs as Chroma's user, which cannot read the undumpable parent).
+/// runs as Chroma's user, which cannot read any undumpable Chroma service).
 /// Read once per process.
 pub fn plugin_user() -> Result<Option<PluginUser>, SandboxError> {
     static USER: OnceLock<Result<Option<PluginUser>, SandboxError>> = OnceLock::new();
@@ -83,17 +84,6 @@ fn resolve(requested: Option<&str>) -> Result<PluginUser, SandboxError> {
         gid: user.gid.as_raw(),
         home: user.dir,
     })
-}
-
-/// Makes this process undumpable, once: its `/proc/PID/environ` and memory
-/// are then closed to its plugins (and to core dumps).
-pub fn protect_this_process() {
-    static DONE: OnceLock<()> = OnceLock::new();
-    DONE.get_or_init(|| {
-        if let Err(e) = nix::sys::prctl::set_dumpable(false) {
-            tracing::warn!("cannot make this process undumpable, plugins may read its environment: {e}");
-        }
-    });
 }
 
 /// A copy of Chroma's SSH key that only the plugin user can read, in a

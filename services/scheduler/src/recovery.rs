@@ -124,7 +124,7 @@ async fn end_abandoned_cancels(engine: &Engine) -> Result<usize, sea_orm::DbErr>
         });
         store::events::record(
             &engine.db,
-            store::events::EventKind::StepRescued,
+            store::events::EventKind::StepCancelAbandoned,
             None,
             &message,
             details,

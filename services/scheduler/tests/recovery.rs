@@ -175,7 +175,7 @@ async fn a_cancelling_step_of_a_dead_worker_is_cancelled_with_an_event_and_frees
     );
     let events = query(
         &engine.db,
-        "SELECT message FROM event WHERE kind = 'step_rescued' AND details->>'step_id' = $1",
+        "SELECT message FROM event WHERE kind = 'step_cancel_abandoned' AND details->>'step_id' = $1",
         [step.to_string().into()],
     )
     .await?;

@@ -212,14 +212,17 @@ fn start(
     });
 }
 
-/// How long an interrupted action has to end: its remote command is
-/// killed and seen to stop within [`chroma_ssh::interrupt`]'s bounds.
+/// How long an interrupted action has to end when no remote command of it
+/// runs; one whose command is being killed is waited for as long as that
+/// takes (see [`chroma_ssh::interrupt`]).
 const STOP_GRACE: Duration = Duration::from_secs(25);
 
 /// Runs `action` for attempt `step` until it ends or `cancel` fires. An
 /// interrupted action is not simply dropped, which would leave its remote
 /// command running: its exec kills the command and waits for its end, and
-/// the outcome says whether it was seen to stop.
+/// the outcome says whether it was seen to stop. Meanwhile the attempt is
+/// held here and heartbeaten, so a step being cancelled keeps its job's
+/// locks for as long as its command may run and this worker lives.
 async fn act(shared: &Shared, step: StepAttempt, action: &Action, cancel: &CancellationToken) -> Outcome {
     let interrupt = chroma_ssh::Interrupt::new();
     let acting = interrupt.scope(crate::actions::run_step(shared, step, action));
@@ -236,7 +239,15 @@ async fn act(shared: &Shared, step: StepAttempt, action: &Action, cancel: &Cance
         },
         None => {
             interrupt.interrupt();
-            let ended = tokio::time::timeout(STOP_GRACE, &mut acting).await.is_ok();
+            let mut ended = tokio::time::timeout(STOP_GRACE, &mut acting).await.is_ok();
+            if !ended && interrupt.running() > 0 {
+                tracing::warn!(
+                    step_id = %step.step_id,
+                    "an interrupted step's command is still being killed; holding the step until it ends"
+                );
+                let _ = (&mut acting).await;
+                ended = true;
+            }
             // Dropped while no command ran, the action left nothing behind.
             let stopped = !interrupt.unconfirmed() && (ended || interrupt.running() == 0);
             if !stopped {

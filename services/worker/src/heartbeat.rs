@@ -21,10 +21,11 @@ use crate::claims;
 use crate::shared::Shared;
 
 /// How long a database statement of the worker's own bookkeeping (claims,
-/// heartbeats, results) may take: well under the fence interval, so a hung
-/// connection is noticed while the worker still owns its steps.
+/// heartbeats, results) may take: a third of the fence interval, so a hung
+/// connection is noticed while the worker still owns its steps, with room
+/// for a slow statement on a loaded machine.
 pub fn db_deadline(shared: &Shared) -> Duration {
-    shared.settings.heartbeat_interval.min(fence_interval(shared) / 4)
+    fence_interval(shared) / 3
 }
 
 /// How long a worker may go without a heartbeat before it stops its steps.
@@ -38,6 +39,10 @@ pub async fn run(shared: Arc<Shared>, stop: CancellationToken) {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let fence_after = fence_interval(&shared);
     let mut last_ok = Instant::now();
+    // Fenced during the current outage: the fence fires once on time, and
+    // afterwards only after a heartbeat failed (for steps claimed since),
+    // never in a race with a heartbeat that is about to succeed.
+    let mut fenced = false;
     loop {
         tokio::select! {
             () = stop.cancelled() => return,
@@ -46,20 +51,33 @@ pub async fn run(shared: Arc<Shared>, stop: CancellationToken) {
         let steps = shared.snapshot();
         if steps.is_empty() {
             last_ok = Instant::now();
+            fenced = false;
             continue;
         }
-        let beat = tokio::time::timeout(db_deadline(&shared), claims::heartbeat(&shared.db, &steps));
-        let outcome = tokio::select! {
-            outcome = beat => outcome,
-            // The fence fires on time even while the statement hangs.
-            () = tokio::time::sleep_until(last_ok + fence_after) => {
-                fence(&shared, &steps, last_ok);
-                continue;
+        let beat = claims::heartbeat(&shared.db, &steps);
+        tokio::pin!(beat);
+        let deadline = tokio::time::sleep(db_deadline(&shared));
+        tokio::pin!(deadline);
+        let outcome = loop {
+            tokio::select! {
+                outcome = &mut beat => break Some(outcome),
+                () = &mut deadline => break None,
+                // The fence fires on time even while the statement hangs;
+                // the heartbeat goes on, and a success ends the outage.
+                () = tokio::time::sleep_until(last_ok + fence_after), if !fenced => {
+                    fence(&shared, &steps, last_ok);
+                    fenced = true;
+                }
             }
         };
+        let beat_ok = matches!(outcome, Some(Ok(_)));
         match outcome {
-            Ok(Ok(owned)) => {
+            Some(Ok(owned)) => {
+                if fenced {
+                    tracing::info!("heartbeat back after {:?}", last_ok.elapsed());
+                }
                 last_ok = Instant::now();
+                fenced = false;
                 let owned: HashSet<Uuid> = owned.into_iter().collect();
                 let lost: Vec<(Uuid, i32)> = steps.iter().copied().filter(|(id, _)| !owned.contains(id)).collect();
                 // Ended attempts whose result was just recorded are not lost.
@@ -68,18 +86,16 @@ pub async fn run(shared: Arc<Shared>, stop: CancellationToken) {
                     tracing::info!(steps = stopped, "interrupted cancelling, cancelled or taken-over steps");
                 }
             }
-            Ok(Err(err)) => {
-                tracing::warn!("heartbeat failed: {err}");
-                if last_ok.elapsed() >= fence_after {
-                    fence(&shared, &steps, last_ok);
-                }
-            }
-            Err(_) => {
-                tracing::warn!("heartbeat timed out after {:?}", db_deadline(&shared));
-                if last_ok.elapsed() >= fence_after {
-                    fence(&shared, &steps, last_ok);
-                }
-            }
+            // Not yet a failure: the fence decides by the time since the
+            // last good heartbeat.
+            Some(Err(err)) => tracing::warn!("heartbeat failed: {err}"),
+            None => tracing::warn!("heartbeat not answered within {:?}", db_deadline(&shared)),
+        }
+        if !beat_ok && last_ok.elapsed() >= fence_after {
+            // Steps claimed since the last fence and sent with this
+            // heartbeat are stopped too.
+            fence(&shared, &steps, last_ok);
+            fenced = true;
         }
     }
 }

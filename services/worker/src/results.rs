@@ -30,8 +30,11 @@ pub enum Outcome {
     },
     /// Interrupted: the step is being cancelled, was taken over or is
     /// given back. `stopped` once its remote command (if any) was seen to
-    /// end: a `cancelling` step is then recorded `cancelled`; otherwise it
-    /// stays `cancelling`, holding its locks, until the recovery sweep.
+    /// end: a `cancelling` step is then recorded `cancelled`. A live worker
+    /// keeps killing a command not seen to stop (see `consume::act`); only
+    /// when it cannot (its connection is gone) is the attempt let go, and
+    /// the step stays `cancelling`, holding its locks, until the recovery
+    /// sweep finds its heartbeat stale.
     Interrupted {
         stopped: bool,
     },
@@ -73,17 +76,62 @@ pub async fn run(shared: Arc<Shared>, mut finished: mpsc::UnboundedReceiver<Fini
 }
 
 /// Records a batch, retrying while the database is away: until written,
-/// the results exist only here.
+/// the results exist only here. A try that overran its deadline may have
+/// committed all the same; the retry then finds those results already in
+/// place, and reports them too, so the scheduler hears of every one.
 async fn record_until_done(shared: &Shared, batch: &[Finished]) -> Vec<StepFinished> {
+    let mut retried = false;
     loop {
-        match claims::bounded(crate::heartbeat::db_deadline(shared), record(shared, batch)).await {
+        let deadline = crate::heartbeat::db_deadline(shared);
+        let recorded = claims::bounded(deadline, async {
+            let results = results(batch);
+            let recorded = record(shared, &results).await?;
+            if retried {
+                already_recorded(shared, &results, recorded).await
+            } else {
+                Ok(recorded)
+            }
+        })
+        .await;
+        match recorded {
             Ok(recorded) => return recorded,
             Err(err) => {
                 tracing::error!("cannot record {} step results, retrying: {err}", batch.len());
+                retried = true;
                 tokio::time::sleep(std::time::Duration::from_millis(500)).await;
             }
         }
     }
+}
+
+/// Adds to `recorded` the `results` an earlier try wrote: their step ended
+/// in that state at that attempt.
+async fn already_recorded(
+    shared: &Shared,
+    results: &[StepResult],
+    mut recorded: Vec<StepFinished>,
+) -> Result<Vec<StepFinished>, DbErr> {
+    let missing: Vec<Uuid> = results
+        .iter()
+        .map(|r| r.step_id)
+        .filter(|id| !recorded.iter().any(|f| f.step_id == *id))
+        .collect();
+    if missing.is_empty() {
+        return Ok(recorded);
+    }
+    for row in store::steps::states_with_jobs(&shared.db, &missing).await? {
+        let written = results
+            .iter()
+            .any(|r| r.step_id == row.step_id && r.attempt == row.attempts && r.state == row.state);
+        if written {
+            recorded.push(StepFinished {
+                step_id: row.step_id,
+                job_id: row.job_id,
+                attempt: row.attempts,
+            });
+        }
+    }
+    Ok(recorded)
 }
 
 /// Tells the scheduler about recorded results, then acknowledges the
@@ -91,6 +139,7 @@ async fn record_until_done(shared: &Shared, batch: &[Finished]) -> Vec<StepFinis
 /// attempts being given back are released in the database first, so that
 /// another worker can claim them at once.
 async fn report_and_ack(shared: &Shared, batch: Vec<Finished>, recorded: Vec<StepFinished>) {
+    let done: Vec<(Uuid, i32)> = recorded.iter().map(|r| (r.step_id, r.attempt)).collect();
     let published = recorded.is_empty()
         || shared
             .publisher
@@ -101,6 +150,8 @@ async fn report_and_ack(shared: &Shared, batch: Vec<Finished>, recorded: Vec<Ste
     let given_back: Vec<(Uuid, i32)> = batch
         .iter()
         .filter(|f| matches!(f.outcome, Outcome::Interrupted { .. }) && shared.gives_back(f.step_id, f.attempt))
+        // A cancelling step recorded `cancelled` is done, not given back.
+        .filter(|f| !done.contains(&(f.step_id, f.attempt)))
         .map(|f| (f.step_id, f.attempt))
         .collect();
     if !given_back.is_empty() {
@@ -129,12 +180,12 @@ async fn report_and_ack(shared: &Shared, batch: Vec<Finished>, recorded: Vec<Ste
     shared.forget(batch.iter().map(|f| (f.step_id, f.attempt)));
 }
 
-/// Writes the results whose attempt still owns a running step.
-async fn record(shared: &Shared, batch: &[Finished]) -> Result<Vec<StepFinished>, DbErr> {
+/// The results of a batch to write, in one lock order.
+fn results(batch: &[Finished]) -> Vec<StepResult> {
     // One lock order for every multi-row statement.
     let mut batch: Vec<&Finished> = batch.iter().collect();
     batch.sort_by_key(|f| f.step_id);
-    let results: Vec<StepResult> = batch
+    batch
         .into_iter()
         .filter_map(|f| {
             let (state, output, error) = match &f.outcome {
@@ -142,15 +193,17 @@ async fn record(shared: &Shared, batch: &[Finished]) -> Result<Vec<StepFinished>
                 Outcome::Failed { error, output } => {
                     ("failed", output.clone().map(without_nul), Some(error.replace('\0', "")))
                 }
-                // Lands only on a step being cancelled (see record_results).
-                // Not when giving steps back: the database may be away, and
-                // the recovery sweep ends a cancelling step left behind.
-                Outcome::Interrupted { stopped: true } if !shared.gives_back(f.step_id, f.attempt) => (
+                // Lands only on a step being cancelled (see record_results),
+                // whether or not the attempt is also being given back: a
+                // running step given back is released instead.
+                Outcome::Interrupted { stopped: true } => (
                     "cancelled",
                     None,
                     Some("cancelled; stopped before it finished".to_owned()),
                 ),
-                Outcome::Interrupted { .. } => return None,
+                // Its command may still run: nothing to record, and a live
+                // worker does not get here (see consume::act).
+                Outcome::Interrupted { stopped: false } => return None,
             };
             Some(StepResult {
                 step_id: f.step_id,
@@ -160,8 +213,12 @@ async fn record(shared: &Shared, batch: &[Finished]) -> Result<Vec<StepFinished>
                 error,
             })
         })
-        .collect();
-    let recorded = store::steps::record_results(&shared.db, &results).await?;
+        .collect()
+}
+
+/// Writes the results whose attempt still owns its step.
+async fn record(shared: &Shared, results: &[StepResult]) -> Result<Vec<StepFinished>, DbErr> {
+    let recorded = store::steps::record_results(&shared.db, results).await?;
     Ok(recorded
         .into_iter()
         .map(|r| StepFinished {

@@ -105,13 +105,18 @@ impl Shared {
     }
 
     /// Interrupts the attempts in `steps` whose action still runs; with
-    /// `give_back`, they go back to the queue. Returns how many it stopped.
+    /// `give_back`, they go back to the queue. An attempt already
+    /// interrupted keeps the reason it was first interrupted for (a step
+    /// being cancelled stays a cancel). Returns how many it stopped.
     pub fn interrupt(&self, steps: &[(Uuid, i32)], give_back: bool) -> usize {
         let mut running = self.running();
         let mut stopped = 0;
         for (id, attempt) in steps {
-            if let Some(step) = running.get_mut(id).filter(|s| s.attempt == *attempt && !s.ended) {
-                step.give_back |= give_back;
+            if let Some(step) = running
+                .get_mut(id)
+                .filter(|s| s.attempt == *attempt && !s.ended && !s.cancel.is_cancelled())
+            {
+                step.give_back = give_back;
                 step.cancel.cancel();
                 stopped += 1;
             }

@@ -32,6 +32,11 @@ pub struct HostFaults {
     /// Extra milliseconds every command takes.
     #[serde(default)]
     pub slow_ms: u64,
+    /// Running commands survive kills: the SSH `signal` request is
+    /// ignored (and the process-group kill, which the simulator never
+    /// honours anyway), until the fault is lifted; a later signal kills.
+    #[serde(default)]
+    pub unkillable: bool,
     /// Commands whose next invocation fails once.
     #[serde(default)]
     pub fail_next: Vec<FailNext>,
@@ -90,6 +95,10 @@ pub enum FaultCommand {
     Reboot,
     /// Slow every command by this many milliseconds (0 clears).
     Slow(u64),
+    /// Running commands survive kills until [`FaultCommand::Killable`].
+    Unkillable,
+    /// Kills work again.
+    Killable,
     /// Fail the next invocation of this command once.
     FailNext(String),
     /// Fail the Pacemaker resource holding this target where it runs, once.
@@ -153,7 +162,8 @@ fn parse_percent(word: &str) -> anyhow::Result<Option<u8>> {
 }
 
 impl FaultCommand {
-    /// Parses `down`, `up`, `reboot`, `slow MS`, `fail-next COMMAND`, `failover TARGET`,
+    /// Parses `down`, `up`, `reboot`, `slow MS`, `unkillable`, `killable`,
+    /// `fail-next COMMAND`, `failover TARGET`,
     /// `fail-start RESOURCE`,
     /// `log PRIORITY IDENTIFIER MESSAGE…`, `fill TARGET PERCENT|off`.
     pub fn parse(words: &[String]) -> anyhow::Result<FaultCommand> {
@@ -161,6 +171,8 @@ impl FaultCommand {
             [w] if w == "down" => Ok(FaultCommand::Down),
             [w] if w == "up" => Ok(FaultCommand::Up),
             [w] if w == "reboot" => Ok(FaultCommand::Reboot),
+            [w] if w == "unkillable" => Ok(FaultCommand::Unkillable),
+            [w] if w == "killable" => Ok(FaultCommand::Killable),
             [w, ms] if w == "slow" => Ok(FaultCommand::Slow(ms.parse().context("slow takes milliseconds")?)),
             [w, cmd] if w == "fail-next" => Ok(FaultCommand::FailNext(cmd.clone())),
             [w, target] if w == "failover" => Ok(FaultCommand::Failover(target.clone())),
@@ -175,7 +187,7 @@ impl FaultCommand {
                 percent: parse_percent(percent)?,
             }),
             _ => anyhow::bail!(
-                "expected one of: down, up, reboot, slow MS, fail-next COMMAND, failover TARGET, \
+                "expected one of: down, up, reboot, slow MS, unkillable, killable, fail-next COMMAND, failover TARGET, \
                  fail-start RESOURCE, log PRIORITY IDENTIFIER MESSAGE…, fill TARGET PERCENT|off"
             ),
         }
@@ -228,6 +240,8 @@ impl Faults {
                 entry.slow_ms = 0;
             }
             FaultCommand::Slow(ms) => entry.slow_ms = ms,
+            FaultCommand::Unkillable => entry.unkillable = true,
+            FaultCommand::Killable => entry.unkillable = false,
             FaultCommand::Reboot => {
                 let id = next_id(entry);
                 entry.reboot.push(id);
@@ -312,6 +326,8 @@ mod tests {
             FaultCommand::FailNext("mkfs.lustre".into())
         );
         assert!(FaultCommand::parse(&w("slow fast")).is_err());
+        assert_eq!(FaultCommand::parse(&w("unkillable")).unwrap(), FaultCommand::Unkillable);
+        assert_eq!(FaultCommand::parse(&w("killable")).unwrap(), FaultCommand::Killable);
         assert!(FaultCommand::parse(&w("explode")).is_err());
         assert_eq!(
             FaultCommand::parse(&w("log err kernel LustreError: fs1-OST0001: disk full")).unwrap(),

@@ -56,7 +56,8 @@ enum Command {
     /// mounts and moves (failovers and failbacks), and the `lctl
     /// conf_param` records written.
     Counters,
-    /// Inject a fault: HOST down | up | reboot | slow MS | fail-next COMMAND | failover TARGET |
+    /// Inject a fault: HOST down | up | reboot | slow MS | unkillable | killable |
+    /// fail-next COMMAND | failover TARGET |
     /// fail-start RESOURCE |
     /// log PRIORITY IDENTIFIER MESSAGE… | fill TARGET PERCENT|off.
     Fault {

@@ -398,9 +398,15 @@ impl russh::server::Handler for SessionHandler {
     /// `session_signal_req` does for sessions it may signal: the command's
     /// process group gets the signal. A command still in its slow-fault
     /// delay dies before its effect; the channel then reports the signal
-    /// (`exit-signal`) and closes.
+    /// (`exit-signal`) and closes. Under the `unkillable` fault the
+    /// request is ignored and the command runs on; a signal after the
+    /// fault is lifted kills it.
     async fn signal(&mut self, channel: ChannelId, signal: Sig, _session: &mut Session) -> Result<(), Self::Error> {
         tracing::debug!(host = %self.host, ?signal, "signal request");
+        if self.simulator.faults().host(&self.host).unkillable {
+            tracing::info!(host = %self.host, ?signal, "unkillable fault: ignoring the signal request");
+            return Ok(());
+        }
         self.waiting_stdin.remove(&channel);
         if let Some(kill) = self.signals.remove(&channel) {
             let _ = kill.send(signal);

@@ -96,6 +96,10 @@ pub struct DeviceCounters {
     pub moves: u64,
     /// Where it was last mounted.
     pub last_host: Option<String>,
+    /// When each counted mount happened, oldest first (the chaos suite
+    /// matches each mount to a step that could have caused it).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mounted_at: Vec<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Counters {
@@ -103,6 +107,7 @@ impl Counters {
     pub fn mounted(&mut self, serial: &str, host: &str) {
         let device = self.devices.entry(serial.to_owned()).or_default();
         device.mounts += 1;
+        device.mounted_at.push(chrono::Utc::now());
         if device.last_host.as_deref().is_some_and(|last| last != host) {
             device.moves += 1;
         }
@@ -677,6 +682,7 @@ pub fn counters(state_dir: &Path) -> anyhow::Result<serde_json::Value> {
                 "formats": d.format_count,
                 "mounts": counted.mounts,
                 "moves": counted.moves,
+                "mounted_at": counted.mounted_at,
                 "mounted_on": state.mount_of(&d.serial).map(|m| m.host.clone()),
             })
         })

@@ -50,6 +50,16 @@ pub fn print(
     for ((kind, status), message) in &outcome.refusal_samples {
         println!("    e.g. {} refused {status}: {message}", kind.name());
     }
+    let cancels: Vec<String> = outcome
+        .cancels
+        .iter()
+        .map(|((kind, route, status), n)| format!("{n}× {} by {route} → {status}", kind.name()))
+        .collect();
+    println!(
+        "  cancellations asked: {} ({})",
+        outcome.cancels.values().sum::<u64>(),
+        cancels.join(", ")
+    );
     let states: Vec<String> = final_states.iter().map(|(s, n)| format!("{s} {n}")).collect();
     println!("  accepted commands' final states: {}", states.join(", "));
     println!("faults injected: {}", faults.len());

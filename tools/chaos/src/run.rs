@@ -85,9 +85,16 @@ async fn drive(args: &Args, stack: &Arc<Mutex<Stack>>, started: Instant) -> anyh
     );
     let mut ids: Vec<String> = outcome.accepted.iter().map(|a| a.id.clone()).collect();
     ids.extend(cluster.commands.iter().cloned());
+    let settle_deadline = tokio::time::Instant::now() + Duration::from_secs(args.settle_timeout);
     let unfinished = workload::wait_final(&api, &ids, Duration::from_secs(args.settle_timeout)).await?;
 
-    let history = history::read(&api).await?;
+    let mut history = history::read(&api).await?;
+    // A cancelled job's `cancelling` step may still be stopping: give it
+    // the rest of the settle time (what is left then is stuck).
+    let cancelling = history::settle_steps(&api, &mut history, settle_deadline).await?;
+    if cancelling > 0 {
+        println!("  waited for {cancelling} finished jobs' steps still in flight (cancelling)");
+    }
     let (counters_after, live_workers) = {
         let mut s = stack.lock().await;
         (s.sim.counters()?, s.live_workers())

@@ -57,6 +57,23 @@ pub struct Outcome {
     pub unanswered: u64,
     /// The first refusal's message of each kind and status.
     pub refusal_samples: BTreeMap<(Kind, u16), String>,
+    /// Cancellations asked for, by kind of command, route (`command` or
+    /// `job`) and the status answered (0: no answer).
+    pub cancels: BTreeMap<(Kind, &'static str, u16), u64>,
+}
+
+/// Share of accepted commands cancelled shortly after submission, in
+/// percent.
+const CANCEL_PERCENT: u64 = 10;
+
+/// A cancellation to ask for once its time has come.
+struct Cancel {
+    command: String,
+    kind: Kind,
+    due: tokio::time::Instant,
+    /// Cancel its first job (`POST /api/job/{id}/cancel`) rather than the
+    /// command.
+    job: bool,
 }
 
 /// Where the model thinks an OST is.
@@ -103,12 +120,15 @@ pub async fn run(api: &Api, cluster: &Cluster, stream: &Stream, rng: &mut Rng) -
     let mut outcome = Outcome::default();
     // Unfinished command → the slot it moves, if any.
     let mut pending: HashMap<String, Option<usize>> = HashMap::new();
+    let mut cancels: Vec<Cancel> = Vec::new();
     for n in 0..count {
+        cancel_due(api, &mut cancels, &mut outcome).await;
         if n % 4 == 0 {
             settle(api, &mut pending, &mut slots).await?;
         }
         while pending.len() >= in_flight {
             settle(api, &mut pending, &mut slots).await?;
+            cancel_due(api, &mut cancels, &mut outcome).await;
             if pending.len() >= in_flight {
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
@@ -134,6 +154,23 @@ pub async fn run(api: &Api, cluster: &Cluster, stream: &Stream, rng: &mut Rng) -
                     slots[i].stale = true;
                 }
                 pending.insert(id.clone(), slot);
+                if rng.percent(CANCEL_PERCENT) {
+                    // A diagnostic's sleeps last up to 400 ms; a Lustre
+                    // step takes longer (more under a slowed server): both
+                    // are often cancelled mid-step (some are still waiting
+                    // for their locks, some already finished).
+                    let ms = if kind == Kind::Diagnostic {
+                        rng.between(0, 300)
+                    } else {
+                        rng.between(50, 1_000)
+                    };
+                    cancels.push(Cancel {
+                        command: id.clone(),
+                        kind,
+                        due: tokio::time::Instant::now() + Duration::from_millis(ms),
+                        job: rng.percent(30),
+                    });
+                }
                 outcome.accepted.push(Accepted { id, kind });
             }
             Ok((status, envelope)) => {
@@ -155,12 +192,51 @@ pub async fn run(api: &Api, cluster: &Cluster, stream: &Stream, rng: &mut Rng) -
                 }
             }
         }
-        tokio::time::sleep(stream.pace).await;
+        // Wait out the pace, asking for due cancellations on the way, so
+        // a cancellation lands while its command still runs.
+        let paced = tokio::time::Instant::now() + stream.pace;
+        loop {
+            let next = cancels.iter().map(|c| c.due).min().map_or(paced, |due| due.min(paced));
+            tokio::time::sleep_until(next).await;
+            cancel_due(api, &mut cancels, &mut outcome).await;
+            if tokio::time::Instant::now() >= paced {
+                break;
+            }
+        }
         if (n + 1) % 100 == 0 {
             println!("  submitted {} commands, {} accepted", n + 1, outcome.accepted.len());
         }
     }
+    while !cancels.is_empty() {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        cancel_due(api, &mut cancels, &mut outcome).await;
+    }
     Ok(outcome)
+}
+
+/// Asks for the cancellations whose time has come. A refusal (the command
+/// already finished) is counted like any answer; so is no answer.
+async fn cancel_due(api: &Api, cancels: &mut Vec<Cancel>, outcome: &mut Outcome) {
+    let now = tokio::time::Instant::now();
+    let (due, later): (Vec<Cancel>, Vec<Cancel>) = std::mem::take(cancels).into_iter().partition(|c| c.due <= now);
+    *cancels = later;
+    for c in due {
+        let (route, answer) = if c.job {
+            let job = match api.fetch(&format!("/api/command/{}", c.command)).await {
+                Ok(command) => command["jobs"][0]["id"].as_str().map(str::to_owned),
+                Err(_) => None,
+            };
+            match job {
+                Some(job) => ("job", api.post(&format!("/api/job/{job}/cancel"), &json!({})).await),
+                None => ("job", Err(anyhow::anyhow!("no job to cancel"))),
+            }
+        } else {
+            let path = format!("/api/command/{}/cancel", c.command);
+            ("command", api.post(&path, &json!({})).await)
+        };
+        let status = answer.map(|(status, _)| status.as_u16()).unwrap_or(0);
+        *outcome.cancels.entry((c.kind, route, status)).or_default() += 1;
+    }
 }
 
 enum Request {

@@ -28,6 +28,7 @@ const KIND_COLOURS: Record<string, string> = {
   login_failed: 'orange',
   step_rescued: 'gold',
   step_dead_lettered: 'red',
+  step_cancel_abandoned: 'orange',
 };
 const KINDS = Object.keys(KIND_COLOURS).map((k) => ({ value: k, label: k.replace(/_/g, ' ') }));
 
