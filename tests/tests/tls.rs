@@ -376,3 +376,60 @@ async fn a_certificate_or_key_it_cannot_use_stops_the_start_naming_the_variable(
     }
     Ok(())
 }
+
+/// Runs the `chroma` CLI with `args` and a config file of its own →
+/// (exit code, stdout, stderr).
+async fn chroma(config: &Path, args: &[&str]) -> anyhow::Result<(Option<i32>, String, String)> {
+    let output = tokio::process::Command::new(binary_dir()?.join("chroma"))
+        .args(args)
+        .env("CHROMA_CONFIG", config)
+        .env_remove("CHROMA_URL")
+        .env_remove("CHROMA_TOKEN")
+        .env_remove("CHROMA_CACERT")
+        .stdin(Stdio::null())
+        .output()
+        .await?;
+    Ok((
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    ))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_trusts_a_self_signed_certificate_it_is_given_and_no_other() -> anyhow::Result<()> {
+    let scratch = Scratch::new("cli")?;
+    let files = scratch.self_signed("server")?;
+    let cert = files.cert.clone();
+    let env = TestEnv::start_with("tlscli", |settings| settings.tls = Some(files)).await?;
+    let config = scratch.0.join("cli.json");
+    let base = ["--url", env.base.as_str(), "--token", env.token.as_str()];
+
+    let (code, stdout, stderr) = chroma(&config, &[&base[..], &["whoami"]].concat()).await?;
+    assert_ne!(code, Some(0), "a self-signed certificate was trusted unasked: {stdout}");
+    assert!(stderr.to_lowercase().contains("certificate"), "{stderr}");
+
+    let cacert = cert.to_string_lossy().into_owned();
+    let (code, stdout, stderr) = chroma(&config, &[&base[..], &["--cacert", &cacert, "whoami"]].concat()).await?;
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("admin"), "{stdout}");
+
+    let other = scratch.self_signed("other")?.cert.to_string_lossy().into_owned();
+    let (code, _, stderr) = chroma(&config, &[&base[..], &["--cacert", &other, "whoami"]].concat()).await?;
+    assert_ne!(code, Some(0), "another certificate's CA was accepted");
+    assert!(stderr.to_lowercase().contains("certificate"), "{stderr}");
+
+    let key = env
+        .settings
+        .tls
+        .as_ref()
+        .map(|t| t.key.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let (code, _, stderr) = chroma(&config, &[&base[..], &["--cacert", &key, "whoami"]].concat()).await?;
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--cacert") && stderr.contains("no certificate"),
+        "{stderr}"
+    );
+    env.stop().await
+}

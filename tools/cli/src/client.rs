@@ -59,18 +59,45 @@ impl Client {
                 "--url {base:?} must start with http:// or https://"
             )));
         }
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(120))
-            .user_agent(concat!("chroma-cli/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| CliError::Local(format!("failed to set up HTTP: {e}")))?;
+        let http = Self::http(Vec::new())?;
         Ok(Self {
             base,
             token,
             http,
             version_checked: Arc::new(OnceCell::new()),
         })
+    }
+
+    /// The same client, trusting the certificate authorities in the PEM
+    /// file `path` besides the public ones (`--cacert`).
+    pub fn trusting(self, path: &std::path::Path) -> Result<Self> {
+        let pem = std::fs::read(path)
+            .map_err(|e| CliError::Usage(format!("--cacert {}: cannot read it: {e}", path.display())))?;
+        let authorities = reqwest::Certificate::from_pem_bundle(&pem)
+            .map_err(|e| CliError::Usage(format!("--cacert {}: not PEM certificates: {e}", path.display())))?;
+        if authorities.is_empty() {
+            return Err(CliError::Usage(format!(
+                "--cacert {}: holds no certificate",
+                path.display()
+            )));
+        }
+        Ok(Self {
+            http: Self::http(authorities)?,
+            ..self
+        })
+    }
+
+    fn http(authorities: Vec<reqwest::Certificate>) -> Result<reqwest::Client> {
+        let mut builder = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(120))
+            .user_agent(concat!("chroma-cli/", env!("CARGO_PKG_VERSION")));
+        for authority in authorities {
+            builder = builder.add_root_certificate(authority);
+        }
+        builder
+            .build()
+            .map_err(|e| CliError::Local(format!("failed to set up HTTP: {e}")))
     }
 
     /// The server's base URL.
@@ -188,6 +215,9 @@ impl Client {
         while let Some(cause) = source {
             reason = cause.to_string();
             source = cause.source();
+        }
+        if reason.contains("certificate") {
+            reason.push_str(" (a server with a self-signed or private CA's certificate: give the CA with --cacert)");
         }
         CliError::Unreachable {
             url: self.base.clone(),

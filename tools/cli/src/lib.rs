@@ -48,6 +48,11 @@ pub struct Cli {
         help_heading = "Global options"
     )]
     pub token: Option<String>,
+    /// PEM file of certificate authorities to trust besides the public
+    /// ones, for a server whose certificate is self-signed or from a
+    /// private CA.
+    #[arg(long, global = true, env = "CHROMA_CACERT", help_heading = "Global options")]
+    pub cacert: Option<std::path::PathBuf>,
     /// Print the server's JSON response instead of tables.
     #[arg(long, global = true, help_heading = "Global options")]
     pub json: bool,
@@ -152,6 +157,10 @@ pub async fn execute(cli: Cli) -> Result<()> {
         token
     };
     let client = client::Client::new(&url, token)?;
+    let client = match &cli.cacert {
+        Some(path) => client.trusting(path)?,
+        None => client,
+    };
     let ctx = Ctx {
         client,
         json: cli.json,
