@@ -293,9 +293,11 @@ async fn a_step_whose_message_was_lost_is_published_again() -> anyhow::Result<()
     let purged = channel
         .queue_purge(&env.settings.topology().steps, Default::default())
         .await?;
+    // One copy, or two when the recovery sweep published it again before
+    // the purge (a slow machine): either way no copy is left.
     anyhow::ensure!(
-        purged == 1,
-        "expected the one step message in the queue, found {purged}"
+        (1..=2).contains(&purged),
+        "expected the step's message in the queue, found {purged}"
     );
     channel.close(200, "purged").await?;
     env.worker(2).await?;
