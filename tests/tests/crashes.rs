@@ -287,12 +287,18 @@ async fn a_step_whose_message_was_lost_is_published_again() -> anyhow::Result<()
         Ok((first_step(&env, &id).await?["state"] == "queued").then_some(()))
     })
     .await?;
-    // The broker loses the message (as a purge by an operator would).
+    // The broker loses the message (as a purge by an operator would). The
+    // step is marked queued just before its message is published, so wait
+    // for the message to be there.
     let broker = broker::Broker::new(&env.settings)?;
     let channel = broker.channel().await?;
-    let purged = channel
-        .queue_purge(&env.settings.topology().steps, Default::default())
-        .await?;
+    let purged = wait_for(LONG, "the step's message to be purged", || async {
+        let purged = channel
+            .queue_purge(&env.settings.topology().steps, Default::default())
+            .await?;
+        Ok((purged > 0).then_some(purged))
+    })
+    .await?;
     // One copy, or two when the recovery sweep published it again before
     // the purge (a slow machine): either way no copy is left.
     anyhow::ensure!(
