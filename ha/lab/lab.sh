@@ -105,6 +105,20 @@ recorded_pid_alive() {
         [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != Z ]
 }
 
+# Waits until process $1 runs program $2 (a just-forked child shows its
+# parent's name until it execs, for longer on a loaded machine); fails when
+# it exits first or after $3 seconds.
+exec_seen() {
+    local deadline=$(($(date +%s) + $3))
+    until [ "$(cat "/proc/$1/comm" 2>/dev/null)" = "$2" ]; do
+        if [ ! -d "/proc/$1" ] || [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = Z ] ||
+            [ "$(date +%s)" -ge "$deadline" ]; then
+            return 1
+        fi
+        sleep 0.05
+    done
+}
+
 wait_gone() {
     # $1: pid, $2: seconds
     local deadline=$(($(date +%s) + $2))
@@ -535,6 +549,7 @@ systemctl_start() {
             setsid corosync -f >>"$nd/log/corosync.log" 2>&1 </dev/null &
             pid=$!
             echo "$pid" >/run/lab/corosync.pid
+            exec_seen "$pid" corosync 30 || true
             # Type=notify in the real unit: ready once the CFG service answers.
             deadline=$(($(date +%s) + 30))
             until corosync-cfgtool -s >/dev/null 2>&1; do
@@ -556,6 +571,7 @@ systemctl_start() {
                 setsid pacemakerd >>"$nd/log/pacemakerd.log" 2>&1 </dev/null &
             pid=$!
             echo "$pid" >/run/lab/pacemaker.pid
+            exec_seen "$pid" pacemakerd 30 || true
             sleep 0.2
             if ! unit_active pacemaker; then
                 echo "Job for pacemaker.service failed because the control process exited with error code." >&2

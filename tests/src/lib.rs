@@ -411,14 +411,23 @@ impl TestEnv {
         Ok(envelope["response"].clone())
     }
 
-    /// Waits until the command is finished; returns it.
+    /// Waits until the command is finished; returns it. On a timeout the
+    /// error shows the command as it stands (its jobs, steps and outputs),
+    /// so a hang says where it hangs.
     pub async fn finished(&self, id: &str, timeout: Duration) -> anyhow::Result<Value> {
-        wait_for(timeout, &format!("command {id} to finish"), || async {
+        let waited = wait_for(timeout, &format!("command {id} to finish"), || async {
             let command = self.command(id).await?;
             let state = command["state"].as_str().unwrap_or_default().to_owned();
             Ok(matches!(state.as_str(), "succeeded" | "failed" | "cancelled").then_some(command))
         })
-        .await
+        .await;
+        match waited {
+            Err(e) => match self.command(id).await {
+                Ok(now) => Err(e.context(format!("the command as it stands: {now}"))),
+                Err(_) => Err(e),
+            },
+            done => done,
+        }
     }
 
     /// Stops what this test started and drops its database and queues.
