@@ -477,6 +477,10 @@ node_init() {
     [ -d /var/lib/heartbeat ] && /usr/bin/mount --bind "$nd/var-lib-heartbeat" /var/lib/heartbeat
     /usr/bin/mount --bind "$DIR/hosts" /etc/hosts
     /usr/bin/mount --bind "$nd/mnt" /mnt
+    # The machine's root ~/.bashrc must not run in a node's shells: bash
+    # reads it for every command sshd runs, and one here ran `pyenv
+    # rehash`, which waits up to 60 s on a lock. A node's is empty.
+    [ -f /root/.bashrc ] && /usr/bin/mount --bind /dev/null /root/.bashrc
     /usr/bin/mount --bind "$nd/sbin" /usr/local/sbin
     [ -e /usr/bin/systemctl ] && /usr/bin/mount --bind "$nd/sbin/systemctl" /usr/bin/systemctl
     # The host's OCF providers plus lustre, without touching the host's tree.
