@@ -6,6 +6,7 @@
 //! built binaries (`cargo build --bins` first).
 
 pub mod alerts;
+pub mod cli;
 pub mod ha_lab;
 pub mod lustre;
 pub mod processes;

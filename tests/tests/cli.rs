@@ -16,22 +16,6 @@ use tokio::io::AsyncWriteExt;
 /// How long one `chroma` call may take: it waits for the work it starts.
 const CALL: Duration = Duration::from_secs(180);
 
-/// The `chroma` binary, next to this test's `deps/` directory.
-fn chroma_binary() -> anyhow::Result<PathBuf> {
-    let exe = std::env::current_exe()?;
-    let path = exe
-        .parent()
-        .and_then(Path::parent)
-        .map(|dir| dir.join("chroma"))
-        .ok_or_else(|| anyhow::anyhow!("cannot find the build directory from {}", exe.display()))?;
-    anyhow::ensure!(
-        path.exists(),
-        "{} is missing: run `cargo build -p chroma-cli --bins` first",
-        path.display()
-    );
-    Ok(path)
-}
-
 /// What one `chroma` call did.
 #[derive(Debug)]
 struct Run {
@@ -65,7 +49,7 @@ struct Operator {
 impl Operator {
     fn new(url: &str, config: PathBuf) -> anyhow::Result<Self> {
         Ok(Self {
-            binary: chroma_binary()?,
+            binary: integration_tests::cli::chroma_binary()?,
             url: url.to_owned(),
             config,
         })

@@ -5,11 +5,15 @@
 //! draw, creates a second file system from the form and watches its
 //! command finish, cancels a job, sees a failover alert arrive without a
 //! reload, is refused a bad parameter value, follows a target down to its
-//! disks and sees a failed disk alerted, and saves a screenshot of
-//! each page. `scripts/test.sh` builds the console and installs Chromium
+//! disks and sees a failed disk alerted, grows `demo` by an OST on a fourth
+//! server (then drains and removes it), creates, changes and destroys an
+//! OST pool, mounts `demo` as a client on a chosen host and unmounts it,
+//! enforces quotas and sets a user's limit that the user is over, enables
+//! HSM, runs a copytool and archives, releases and restores a file, and
+//! saves a screenshot of each page. `scripts/test.sh` builds the console and installs Chromium
 //! first; `UPDATE_SCREENSHOTS=1` also writes them to `docs/screenshots/`.
 
-use integration_tests::lustre::{filesystem_request, ha_pair, shipped_plugins, LONG};
+use integration_tests::lustre::{by_hand, filesystem_request, ha_pair, shipped_plugins, LONG};
 use integration_tests::processes::binary_dir;
 use integration_tests::{TestEnv, ADMIN_PASSWORD};
 use reqwest::StatusCode;
@@ -19,7 +23,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 /// The whole browser script, at most.
-const SCRIPT_TIMEOUT: Duration = Duration::from_secs(600);
+const SCRIPT_TIMEOUT: Duration = Duration::from_secs(900);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_console_runs_the_cluster_from_a_browser() -> anyhow::Result<()> {
@@ -41,7 +45,9 @@ async fn the_console_runs_the_cluster_from_a_browser() -> anyhow::Result<()> {
     env.scheduler().await?;
     env.worker(8).await?;
     env.monitor(Duration::from_secs(1)).await?;
-    let (cluster, state) = env.simulated_cluster(&["mds1", "oss1", "oss2"]).await?;
+    // oss3 (its own four volumes, no failover partner) is where the browser
+    // adds an OST to `demo` and mounts it as a client.
+    let (cluster, state) = env.simulated_cluster(&["mds1", "oss1", "oss2", "oss3"]).await?;
     let hosts = env.add_hosts(&cluster).await?;
     // The demo file system, as scripts/run.sh creates it; the browser
     // creates a second one on the devices left.
@@ -53,6 +59,13 @@ async fn the_console_runs_the_cluster_from_a_browser() -> anyhow::Result<()> {
     let command = envelope["response"]["command"].as_str().unwrap_or_default().to_owned();
     let done = env.finished(&command, LONG).await?;
     assert_eq!(done["state"], "succeeded", "{done}");
+    files_for_quotas_and_hsm(
+        &env,
+        &cluster,
+        &hosts,
+        envelope["response"]["filesystem"]["id"].as_str(),
+    )
+    .await?;
 
     // The storage plugins: Linux devices and the simulated RAID array.
     let raid_state = std::env::temp_dir().join(format!("chroma-sim-raid-{}.state", env.name));
@@ -93,6 +106,39 @@ async fn the_console_runs_the_cluster_from_a_browser() -> anyhow::Result<()> {
     stop_plugins.cancel();
     plugin_service.await??;
     env.stop().await
+}
+
+/// What the browser's quota and HSM sections work on, made as an operator
+/// would on a client: `demo` mounted on mds1 (through the API), a 12 MiB
+/// file of uid 1000 (`/u/f`) and a 4 MiB file to archive (`/d/f`), and the
+/// archive root `/srv/archive` on oss3, where the browser runs a copytool.
+async fn files_for_quotas_and_hsm(
+    env: &TestEnv,
+    cluster: &lustre_sim::ClusterHandle,
+    hosts: &[String],
+    fs_id: Option<&str>,
+) -> anyhow::Result<()> {
+    let fs_id = fs_id.ok_or_else(|| anyhow::anyhow!("demo has no id"))?;
+    let mount = serde_json::json!({"host_id": hosts[0], "filesystem_id": fs_id, "mountpoint": "/mnt/demo"});
+    let (status, envelope) = env.post("/api/client_mount", &mount).await?;
+    anyhow::ensure!(status == StatusCode::ACCEPTED, "client mount: {status} {envelope}");
+    let command = envelope["response"]["command"].as_str().unwrap_or_default().to_owned();
+    let done = env.finished(&command, LONG).await?;
+    anyhow::ensure!(done["state"] == "succeeded", "client mount: {done}");
+    let argv = |words: &[&str]| words.iter().map(|w| (*w).to_owned()).collect::<Vec<String>>();
+    by_hand(
+        env,
+        &cluster.hosts[0],
+        &[
+            argv(&["mkdir", "/mnt/demo/u"]),
+            argv(&["truncate", "-s", "12M", "/mnt/demo/u/f"]),
+            argv(&["chown", "1000:1000", "/mnt/demo/u/f"]),
+            argv(&["mkdir", "/mnt/demo/d"]),
+            argv(&["truncate", "-s", "4M", "/mnt/demo/d/f"]),
+        ],
+    )
+    .await?;
+    by_hand(env, &cluster.hosts[3], &[argv(&["mkdir", "-p", "/srv/archive"])]).await
 }
 
 /// The API serves the console's files to anyone (they hold no data), every

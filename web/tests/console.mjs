@@ -263,6 +263,174 @@ try {
   const second = (await api(page, 'GET', '/filesystem?name=second')).envelope.response.objects[0];
   assert.equal(second?.state, 'available', `the new file system is available: ${JSON.stringify(second)}`);
 
+  begin('an OST is added to the running demo file system from its Targets tab');
+  const freeNow = (await api(page, 'GET', '/volume?free=true&limit=1000')).envelope.response.objects;
+  const spare = freeNow.find((v) => v.nodes.length === 1 && v.nodes[0].host === 'oss3');
+  assert.ok(spare, `oss3 has a free volume: ${JSON.stringify(freeNow)}`);
+  await page.goto(`${BASE}/configure/filesystems/${demo.id}`);
+  await page.getByTestId('target-row-demo-OST0000').waitFor();
+  await page.getByTestId('add-target').click();
+  await choose(page, 'add-target-volume', spare.serial);
+  // Its only server is primary, with nothing to fail over to.
+  await page.getByTestId('add-target-primary').filter({ hasText: 'oss3' }).waitFor();
+  await page.getByTestId('add-target-preview').click();
+  await page.getByTestId('preview').getByTestId('plan').filter({ hasText: /demo-OST0004/ }).waitFor();
+  await shot(page, 'configure-add-target');
+  await page.getByTestId('add-target-submit').click();
+  await page.getByTestId('added-target').filter({ hasText: 'demo-OST0004' }).waitFor();
+  await page.locator('.ant-modal [data-testid="command-progress"][data-state="succeeded"]').waitFor({ timeout: 180_000 });
+  await page.keyboard.press('Escape');
+  await page.getByTestId('target-row-demo-OST0004').locator('[data-state="mounted"]').waitFor();
+  const fsAfterAdd = (await api(page, 'GET', `/filesystem/${demo.id}`)).envelope.response;
+  assert.equal(fsAfterAdd.state, 'available', `demo stayed available: ${fsAfterAdd.state}`);
+
+  begin('the new OST is drained, then removed after saying its files lose their objects');
+  await page.getByTestId('target-drain-demo-OST0004').click();
+  await page.getByTestId('plan').filter({ hasText: /max_create_count/ }).waitFor();
+  await page.getByTestId('confirm').click();
+  await page.getByTestId('target-drained-demo-OST0004').waitFor();
+  await page.getByTestId('target-removed-demo-OST0004').click();
+  await page.getByTestId('remove-warning').filter({ hasText: /lose/ }).first().waitFor();
+  assert.ok(await page.getByTestId('confirm').isDisabled(), 'removing waits for the user to say they understand');
+  await shot(page, 'configure-remove-ost');
+  await page.getByTestId('remove-understood').click();
+  await page.getByTestId('confirm').click();
+  await until('demo-OST0004 is removed', async () => {
+    const row = page.getByTestId('target-row-demo-OST0004');
+    return (await row.count()) === 0 || (await row.locator('[data-state="removed"]').count()) > 0;
+  }, 180_000);
+  const ost4 = (await api(page, 'GET', `/target?filesystem_id=${demo.id}&kind=ost&limit=1000`)).envelope.response.objects.find(
+    (t) => t.name === 'demo-OST0004',
+  );
+  assert.ok(!ost4 || ost4.state === 'removed', `demo-OST0004 is gone: ${JSON.stringify(ost4)}`);
+
+  begin('a pool of two OSTs is created from the Pools tab and shown with its space');
+  await page.getByTestId('tab-pools').click();
+  await page.waitForURL(/tab=pools/);
+  await page.getByTestId('create-pool').click();
+  await page.getByTestId('pool-name').fill('fast');
+  await choose(page, 'pool-osts', 'demo-OST0000');
+  await choose(page, 'pool-osts', 'demo-OST0001');
+  await page.getByTestId('pool-preview').click();
+  await page.getByTestId('preview').getByTestId('plan').filter({ hasText: /fast/ }).waitFor();
+  await page.getByTestId('pool-submit').click();
+  await page.locator('.ant-modal [data-testid="command-progress"][data-state="succeeded"]').waitFor({ timeout: 120_000 });
+  await page.keyboard.press('Escape');
+  const poolOsts = page.getByTestId('pool-osts-fast');
+  await poolOsts.filter({ hasText: 'demo-OST0000' }).filter({ hasText: 'demo-OST0001' }).waitFor();
+  await until('the pool shows its space', async () => Number((await page.getByTestId('pool-space-fast').getAttribute('data-total')) ?? 0) > 0);
+  await shot(page, 'configure-pools');
+
+  begin('the pool\'s OSTs are changed, then it is destroyed');
+  await page.getByTestId('pool-change-fast').click();
+  await choose(page, 'pool-change-osts', 'demo-OST0002');
+  await page.getByTestId('pool-change-preview').click();
+  await page.getByTestId('preview').getByTestId('plan').waitFor();
+  await page.getByTestId('pool-change-submit').click();
+  await page.locator('.ant-modal [data-testid="command-progress"][data-state="succeeded"]').waitFor({ timeout: 120_000 });
+  await page.keyboard.press('Escape');
+  await poolOsts.filter({ hasText: 'demo-OST0002' }).waitFor();
+  await page.getByTestId('pool-destroy-fast').click();
+  await page.getByTestId('plan').waitFor();
+  await page.getByTestId('confirm').click();
+  await page.getByTestId('pool-row-fast').waitFor({ state: 'detached', timeout: 120_000 });
+
+  begin('demo is mounted as a client on a chosen host from the Client mounts tab, unmounted and mounted again');
+  await page.getByTestId('tab-clients').click();
+  await page.waitForURL(/tab=clients/);
+  await page.getByTestId('add-client-mount').click();
+  await choose(page, 'client-mount-host', 'oss3');
+  await page.getByTestId('client-mount-preview').click();
+  await page.getByTestId('preview').getByTestId('plan').waitFor();
+  await page.getByTestId('client-mount-submit').click();
+  await page.locator('.ant-modal [data-testid="command-progress"][data-state="succeeded"]').waitFor({ timeout: 120_000 });
+  await page.keyboard.press('Escape');
+  await page.locator('[data-testid="client-row-oss3"][data-state="mounted"]').waitFor();
+  await page.getByTestId('client-row-oss3').filter({ hasText: '/mnt/demo' }).waitFor();
+  await shot(page, 'configure-client-mounts');
+  await page.getByTestId('client-unmount-oss3').click();
+  await page.getByTestId('plan').waitFor();
+  await page.getByTestId('confirm').click();
+  await page.locator('[data-testid="client-row-oss3"][data-state="unmounted"]').waitFor({ timeout: 120_000 });
+  await page.getByTestId('client-remount-oss3').click();
+  await page.getByTestId('plan').waitFor();
+  await page.getByTestId('confirm').click();
+  await page.locator('[data-testid="client-row-oss3"][data-state="mounted"]').waitFor({ timeout: 120_000 });
+
+  // tests/tests/console.rs mounted demo on mds1 too and wrote /u/f (12 MiB,
+  // uid 1000) and /d/f there.
+  begin('user quotas are enforced and a limit the user is over is shown from the Quotas tab');
+  await page.getByTestId('tab-quotas').click();
+  await page.waitForURL(/tab=quotas/);
+  await page.getByTestId('quota-enforcement').click();
+  await page.getByTestId('quota-enforce-ost').getByText('User').click();
+  await page.getByTestId('quota-enforce-mdt').getByText('User').click();
+  await page.getByTestId('quota-enforce-preview').click();
+  await page.getByTestId('preview').getByTestId('plan').waitFor();
+  await page.getByTestId('quota-enforce-submit').click();
+  await page.locator('.ant-modal [data-testid="command-progress"][data-state="succeeded"]').waitFor({ timeout: 120_000 });
+  await page.keyboard.press('Escape');
+  await page.getByTestId('set-quota').click();
+  await page.getByTestId('quota-id').fill('1000');
+  await page.getByTestId('quota-block-soft').fill('0.01');
+  await page.getByTestId('quota-block-hard').fill('1');
+  await page.getByTestId('quota-preview').click();
+  await page.getByTestId('preview').getByTestId('plan').waitFor();
+  await page.getByTestId('quota-submit').click();
+  await page.locator('.ant-modal [data-testid="command-progress"][data-state="succeeded"]').waitFor({ timeout: 120_000 });
+  await page.keyboard.press('Escape');
+  await page.getByTestId('quota-row-user-1000').waitFor();
+  // 12 MiB used against a soft limit of about 10 MiB, once the monitor reads it.
+  await page.locator('[data-testid="quota-over-user-1000"][data-over="soft"]').waitFor({ timeout: 120_000 });
+  await shot(page, 'configure-quotas');
+
+  begin('HSM is enabled, a copytool runs and a file is archived, released and restored from the HSM tab');
+  await page.getByTestId('tab-hsm').click();
+  await page.waitForURL(/tab=hsm/);
+  await page.getByTestId('hsm-enable').click();
+  await page.getByTestId('plan').waitFor();
+  await page.getByTestId('confirm').click();
+  await page.locator('[data-testid="hsm-control"][data-state="enabled"]').waitFor({ timeout: 120_000 });
+  await page.getByTestId('add-copytool').click();
+  await choose(page, 'copytool-mount', 'oss3');
+  await page.getByTestId('copytool-archive-path').fill('/srv/archive');
+  await page.getByTestId('copytool-preview').click();
+  await page.getByTestId('preview').getByTestId('plan').waitFor();
+  await page.getByTestId('copytool-submit').click();
+  await page.locator('.ant-modal [data-testid="command-progress"][data-state="succeeded"]').waitFor({ timeout: 120_000 });
+  await page.keyboard.press('Escape');
+  await page.locator('[data-testid="copytool-state-1"][data-state="started"]').waitFor({ timeout: 120_000 });
+  await page.getByTestId('hsm-path').fill('/d/f');
+  const hsmRequest = async (action, state) => {
+    await page.getByTestId('hsm-action').getByText(action).click();
+    await page.getByTestId('hsm-request').click();
+    await page.getByTestId('preview').getByTestId('plan').waitFor();
+    await page.getByTestId('hsm-request-submit').click();
+    await page.locator('.ant-modal [data-testid="command-progress"][data-state="succeeded"]').waitFor({ timeout: 120_000 });
+    await page.keyboard.press('Escape');
+    await until(`/d/f shows ${state}`, async () => state((await page.getByTestId('hsm-file-state').getAttribute('data-states')) ?? ''));
+  };
+  await hsmRequest('Archive', (s) => s.split(' ').includes('archived') && !s.split(' ').includes('released'));
+  await hsmRequest('Release', (s) => s.split(' ').includes('released'));
+  await shot(page, 'configure-hsm');
+  await hsmRequest('Restore', (s) => s.split(' ').includes('archived') && !s.split(' ').includes('released'));
+  await page.getByTestId('hsm-actions').filter({ hasText: 'ARCHIVE' }).waitFor();
+
+  begin('the copytool is stopped and removed, then the client mount it used');
+  await page.getByTestId('copytool-stop-1').click();
+  await page.getByTestId('plan').waitFor();
+  await page.getByTestId('confirm').click();
+  await page.locator('[data-testid="copytool-state-1"][data-state="stopped"]').waitFor({ timeout: 120_000 });
+  await page.getByTestId('copytool-remove-1').click();
+  await page.getByTestId('plan').waitFor();
+  await page.getByTestId('confirm').click();
+  await page.getByTestId('copytool-row-1').waitFor({ state: 'detached', timeout: 120_000 });
+  await page.getByTestId('tab-clients').click();
+  await page.getByTestId('client-remove-oss3').click();
+  await page.getByTestId('plan').waitFor();
+  await page.getByTestId('confirm').click();
+  await page.getByTestId('client-row-oss3').waitFor({ state: 'detached', timeout: 120_000 });
+
   begin('the configuration pages show targets, servers and volumes');
   await page.goto(`${BASE}/configure/filesystems/${demo.id}`);
   await page.getByTestId('target-row-demo-OST0000').waitFor();
@@ -385,6 +553,19 @@ try {
   await view.goto(`${BASE}/configure/filesystems/${demo.id}`);
   await view.getByTestId('target-row-demo-OST0000').waitFor();
   assert.equal(await view.getByRole('button', { name: /unmount|fail over|remove|stop/i }).count(), 0, 'no target actions');
+  assert.equal(await view.getByTestId('add-target').count(), 0, 'no add target button');
+  await view.goto(`${BASE}/configure/filesystems/${demo.id}?tab=pools`);
+  await view.getByTestId('pools').waitFor();
+  assert.equal(await view.getByTestId('create-pool').count(), 0, 'no create pool button');
+  await view.goto(`${BASE}/configure/filesystems/${demo.id}?tab=clients`);
+  await view.getByTestId('client-mounts').waitFor();
+  assert.equal(await view.getByTestId('add-client-mount').count(), 0, 'no client mount button');
+  await view.goto(`${BASE}/configure/filesystems/${demo.id}?tab=quotas`);
+  await view.getByTestId('quotas').waitFor();
+  assert.equal(await view.getByTestId('set-quota').count(), 0, 'no set quota button');
+  await view.goto(`${BASE}/configure/filesystems/${demo.id}?tab=hsm`);
+  await view.getByTestId('hsm-control').waitFor();
+  assert.equal(await view.getByRole('button', { name: /enable|disable|add copytool|archive|stop|start|remove/i }).count(), 0, 'no HSM actions');
   await view.goto(`${BASE}/configure/ha-clusters`);
   await view.getByTestId('ha-cluster-row-demo-ha').waitFor();
   assert.equal(await view.getByRole('button', { name: /set up|run setup|fencing/i }).count(), 0, 'no HA cluster actions');

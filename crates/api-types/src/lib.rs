@@ -3,16 +3,21 @@
 //! from the database, and the CLI reads them.
 
 pub mod alerts;
+pub mod client_mounts;
 pub mod commands;
+pub mod data;
 pub mod envelope;
 pub mod events;
 pub mod filesystems;
 pub mod ha;
 pub mod hosts;
+pub mod hsm;
 pub mod locks;
 pub mod logs;
+pub mod ost_pools;
 pub mod pages;
 pub mod planning;
+pub mod quotas;
 pub mod storage;
 pub mod targets;
 pub mod users;

@@ -37,6 +37,10 @@ pub struct TargetView {
     pub backfstype: String,
     /// A ZFS target's pool (its dataset is `zpool/ost0003`).
     pub zpool: Option<String>,
+    /// An OST whose MDTs create no new objects on it
+    /// (`max_create_count=0`), ready to be emptied with `lfs migrate`.
+    #[serde(default)]
+    pub drained: bool,
     pub available_transitions: Vec<String>,
     pub locks: Vec<HeldLock>,
     pub created_at: chrono::DateTime<chrono::Utc>,

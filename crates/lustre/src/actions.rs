@@ -62,12 +62,105 @@ pub enum Action {
     WriteconfTarget { target_id: uuid::Uuid },
     /// Forgets an unmounted target; `removed`. Data on the volume is kept.
     RemoveTarget { target_id: uuid::Uuid },
+    /// Stops new object creation on an OST from every MDT, persistently
+    /// (`lctl set_param -P osp.FS-OSTxxxx-osc-MDT*.max_create_count=0` on
+    /// the MGS); records it drained.
+    DrainOst { target_id: uuid::Uuid },
+    /// Lets the MDTs create objects on a drained OST again
+    /// (`max_create_count=20000`, Lustre's default); records it undrained.
+    UndrainOst { target_id: uuid::Uuid },
+    /// Deactivates an OST permanently for clients and MDTs
+    /// (`lctl conf_param FS-OSTxxxx.osc.active=0` on the MGS), before it is
+    /// removed from a live file system.
+    DeactivateOst { target_id: uuid::Uuid },
     /// Applies a file system's stored `conf_params` on its MGS with
     /// `lctl conf_param`, skipping those already in the configuration llog.
     ApplyConfParams { filesystem_id: uuid::Uuid },
     /// Erases a stopped file system's configuration logs on its MGS
     /// (`lctl erase_lcfg FSNAME`), so its name can be used again there.
     EraseConfiguration { filesystem_id: uuid::Uuid },
+    /// Creates an OST pool on its file system's MGS (`lctl pool_new`) with
+    /// these OSTs (`lctl pool_add`), doing only what `lctl pool_list` shows
+    /// missing; records what it reads back.
+    CreatePool {
+        pool_id: uuid::Uuid,
+        ost_ids: Vec<uuid::Uuid>,
+    },
+    /// Gives a pool exactly these OSTs (`lctl pool_add`/`pool_remove` for
+    /// the difference from `lctl pool_list`); records what it reads back.
+    ChangePool {
+        pool_id: uuid::Uuid,
+        ost_ids: Vec<uuid::Uuid>,
+    },
+    /// Removes a pool's OSTs, then the pool (`lctl pool_remove`,
+    /// `pool_destroy`), unless `lctl pool_list` shows it gone; `removed`.
+    DestroyPool { pool_id: uuid::Uuid },
+    /// Mounts a Lustre client (`mount -t lustre MGSNIDS:/FS DIR`) unless
+    /// `/proc/mounts` shows it mounted, keeps its `/etc/fstab` line, and
+    /// records what `/proc/mounts` shows.
+    MountClient { client_mount_id: uuid::Uuid },
+    /// Unmounts a Lustre client unless `/proc/mounts` shows it unmounted,
+    /// drops its `/etc/fstab` line, and records it `unmounted`.
+    UnmountClient { client_mount_id: uuid::Uuid },
+    /// Unmounts a Lustre client if mounted, drops its `/etc/fstab` line,
+    /// and records it `removed`.
+    RemoveClientMount { client_mount_id: uuid::Uuid },
+    /// A mirror job on one file through a client mount: reads the layout
+    /// (`lfs getstripe`), creates or extends only what is missing, resyncs
+    /// stale mirrors, and records the layout it reads back.
+    MirrorFile(crate::data::MirrorArgs),
+    /// Moves the files under a path off OSTs through a client mount
+    /// (`lfs find --ost`, then `lfs migrate -o` on the files it lists)
+    /// until `lfs find` lists none.
+    MigrateFiles(crate::data::MigrateArgs),
+    /// Sets a directory's default striping with a pool (`lfs setstripe -p`)
+    /// unless `lfs getstripe` shows it set.
+    SetStriping(crate::data::StripeArgs),
+    /// Sets a file system's HSM coordinator (`hsm_control`) on every MDT,
+    /// persistently (`lctl set_param -P mdt.FS-MDT*.hsm_control=…` on the
+    /// MGS), waits until each MDT shows it, and records what they show.
+    SetHsmControl {
+        filesystem_id: uuid::Uuid,
+        control: crate::hsm::HsmControl,
+    },
+    /// Issues an HSM request for one file from a client
+    /// (`lfs hsm_archive|hsm_release|hsm_restore`) and follows
+    /// `lfs hsm_state` and the coordinator's `hsm.actions` until it is done,
+    /// failing when the coordinator reports it FAILED or CANCELED.
+    HsmRequest {
+        filesystem_id: uuid::Uuid,
+        client_mount_id: uuid::Uuid,
+        action: crate::hsm::HsmAction,
+        path: String,
+        archive_id: Option<u32>,
+    },
+    /// Starts a POSIX copytool (`lhsmtool_posix --daemon`) on its client
+    /// host unless `pgrep` shows it running; records its pid, `started`.
+    StartCopytool { copytool_id: uuid::Uuid },
+    /// Stops a copytool (`kill PID`) and waits until it is gone; `stopped`.
+    StopCopytool { copytool_id: uuid::Uuid },
+    /// Stops a copytool if it runs and forgets it; `removed`.
+    RemoveCopytool { copytool_id: uuid::Uuid },
+    /// Sets the quota types a file system enforces on its MGS (`lctl
+    /// conf_param FS.quota.ost=OST` and `FS.quota.mdt=MDT`, letters of `ugp`
+    /// or `none`) and records them.
+    SetQuotaEnforcement {
+        filesystem_id: uuid::Uuid,
+        ost: String,
+        mdt: String,
+    },
+    /// Sets a quota's stored limits with `lfs setquota` on a mounted client
+    /// mount and records what `lfs quota` reads back; `set`.
+    SetQuota {
+        quota_id: uuid::Uuid,
+        client_mount_id: uuid::Uuid,
+    },
+    /// Clears a quota's limits (`lfs setquota` with every limit 0) on a
+    /// mounted client mount; `removed`.
+    ClearQuota {
+        quota_id: uuid::Uuid,
+        client_mount_id: uuid::Uuid,
+    },
     /// Marks a file system whose targets are all removed as removed.
     RemoveFilesystem { filesystem_id: uuid::Uuid },
     /// Forgets a host that holds no live target; `removed`.
@@ -138,6 +231,12 @@ struct HostArgs {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct ClientMountArgs {
+    client_mount_id: uuid::Uuid,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct TargetArgs {
     target_id: uuid::Uuid,
 }
@@ -164,6 +263,43 @@ struct LnetArgs {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct PoolArgs {
+    pool_id: uuid::Uuid,
+    #[serde(default)]
+    ost_ids: Option<Vec<uuid::Uuid>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct QuotaEnforcementArgs {
+    filesystem_id: uuid::Uuid,
+    ost: String,
+    mdt: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct QuotaArgs {
+    quota_id: uuid::Uuid,
+    client_mount_id: uuid::Uuid,
+}
+
+/// A quota enforcement setting: `none`, or letters of `ugp` in that order,
+/// each once (what `lctl conf_param FS.quota.ost=` takes, see
+/// docs/lustre-sim-formats.md).
+pub fn check_quota_types(value: &str) -> Result<(), String> {
+    let ok = value == "none" || (!value.is_empty() && ["u", "g", "p", "ug", "up", "gp", "ugp"].contains(&value));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{value:?} is not a quota type setting: give letters of \"ugp\" in that order (u user, g group, p project), or \"none\""
+        ))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct FilesystemArgs {
     filesystem_id: uuid::Uuid,
 }
@@ -186,8 +322,28 @@ pub const KNOWN: &[&str] = &[
     "failback_target",
     "writeconf_target",
     "remove_target",
+    "drain_ost",
+    "undrain_ost",
+    "deactivate_ost",
     "apply_conf_params",
     "erase_configuration",
+    "create_pool",
+    "change_pool",
+    "destroy_pool",
+    "mount_client",
+    "unmount_client",
+    "remove_client_mount",
+    "mirror_file",
+    "migrate_files",
+    "set_striping",
+    "set_hsm_control",
+    "hsm_request",
+    "start_copytool",
+    "stop_copytool",
+    "remove_copytool",
+    "set_quota_enforcement",
+    "set_quota",
+    "clear_quota",
     "remove_filesystem",
     "remove_host",
     "detect_filesystems",
@@ -254,6 +410,9 @@ impl Action {
             "unmount_target" => target("unmount_target", args).map(|target_id| Action::UnmountTarget { target_id }),
             "failback_target" => target("failback_target", args).map(|target_id| Action::FailbackTarget { target_id }),
             "remove_target" => target("remove_target", args).map(|target_id| Action::RemoveTarget { target_id }),
+            "drain_ost" => target("drain_ost", args).map(|target_id| Action::DrainOst { target_id }),
+            "undrain_ost" => target("undrain_ost", args).map(|target_id| Action::UndrainOst { target_id }),
+            "deactivate_ost" => target("deactivate_ost", args).map(|target_id| Action::DeactivateOst { target_id }),
             "writeconf_target" => {
                 target("writeconf_target", args).map(|target_id| Action::WriteconfTarget { target_id })
             }
@@ -281,6 +440,49 @@ impl Action {
                 filesystem("remove_filesystem", args).map(|filesystem_id| Action::RemoveFilesystem { filesystem_id })
             }
             "detect_filesystems" => args_of::<NoArgs>("detect_filesystems", args).map(|_| Action::DetectFilesystems),
+            "create_pool" | "change_pool" | "destroy_pool" => pool(name, args),
+            "mount_client" => {
+                client_mount("mount_client", args).map(|client_mount_id| Action::MountClient { client_mount_id })
+            }
+            "unmount_client" => {
+                client_mount("unmount_client", args).map(|client_mount_id| Action::UnmountClient { client_mount_id })
+            }
+            "remove_client_mount" => client_mount("remove_client_mount", args)
+                .map(|client_mount_id| Action::RemoveClientMount { client_mount_id }),
+            "mirror_file" => args_of("mirror_file", args).map(Action::MirrorFile),
+            "migrate_files" => args_of("migrate_files", args).map(Action::MigrateFiles),
+            "set_striping" => args_of("set_striping", args).map(Action::SetStriping),
+            "set_quota_enforcement" => {
+                let a: QuotaEnforcementArgs = args_of("set_quota_enforcement", args)?;
+                for (field, value) in [("ost", &a.ost), ("mdt", &a.mdt)] {
+                    check_quota_types(value).map_err(|why| ActionError::BadArgs {
+                        action: "set_quota_enforcement",
+                        reason: format!("{field}: {why}"),
+                    })?;
+                }
+                Ok(Action::SetQuotaEnforcement {
+                    filesystem_id: a.filesystem_id,
+                    ost: a.ost,
+                    mdt: a.mdt,
+                })
+            }
+            "set_quota" => {
+                let a: QuotaArgs = args_of("set_quota", args)?;
+                Ok(Action::SetQuota {
+                    quota_id: a.quota_id,
+                    client_mount_id: a.client_mount_id,
+                })
+            }
+            "clear_quota" => {
+                let a: QuotaArgs = args_of("clear_quota", args)?;
+                Ok(Action::ClearQuota {
+                    quota_id: a.quota_id,
+                    client_mount_id: a.client_mount_id,
+                })
+            }
+            "set_hsm_control" | "hsm_request" | "start_copytool" | "stop_copytool" | "remove_copytool" => {
+                crate::hsm::parse_action(name, args)
+            }
             "storage_action" => args_of::<StorageArgs>("storage_action", args).map(|a| Action::StorageAction {
                 resource_id: a.resource_id,
                 action: a.action,
@@ -323,11 +525,31 @@ impl Action {
             Action::FailoverTarget { .. } => "failover_target",
             Action::FailbackTarget { .. } => "failback_target",
             Action::RemoveTarget { .. } => "remove_target",
+            Action::DrainOst { .. } => "drain_ost",
+            Action::UndrainOst { .. } => "undrain_ost",
+            Action::DeactivateOst { .. } => "deactivate_ost",
             Action::WriteconfTarget { .. } => "writeconf_target",
             Action::ConfigureLnet { .. } => "configure_lnet",
             Action::ApplyConfParams { .. } => "apply_conf_params",
             Action::EraseConfiguration { .. } => "erase_configuration",
             Action::RemoveFilesystem { .. } => "remove_filesystem",
+            Action::CreatePool { .. } => "create_pool",
+            Action::MountClient { .. } => "mount_client",
+            Action::UnmountClient { .. } => "unmount_client",
+            Action::RemoveClientMount { .. } => "remove_client_mount",
+            Action::MirrorFile(_) => "mirror_file",
+            Action::MigrateFiles(_) => "migrate_files",
+            Action::SetStriping(_) => "set_striping",
+            Action::SetHsmControl { .. } => "set_hsm_control",
+            Action::HsmRequest { .. } => "hsm_request",
+            Action::StartCopytool { .. } => "start_copytool",
+            Action::StopCopytool { .. } => "stop_copytool",
+            Action::RemoveCopytool { .. } => "remove_copytool",
+            Action::SetQuotaEnforcement { .. } => "set_quota_enforcement",
+            Action::SetQuota { .. } => "set_quota",
+            Action::ClearQuota { .. } => "clear_quota",
+            Action::ChangePool { .. } => "change_pool",
+            Action::DestroyPool { .. } => "destroy_pool",
             Action::RemoveHost { .. } => "remove_host",
             Action::DetectFilesystems => "detect_filesystems",
             Action::StorageAction { .. } => "storage_action",
@@ -350,12 +572,40 @@ fn host(action: &'static str, args: &serde_json::Value) -> Result<uuid::Uuid, Ac
     args_of::<HostArgs>(action, args).map(|a| a.host_id)
 }
 
+fn client_mount(action: &'static str, args: &serde_json::Value) -> Result<uuid::Uuid, ActionError> {
+    args_of::<ClientMountArgs>(action, args).map(|a| a.client_mount_id)
+}
+
 fn target(action: &'static str, args: &serde_json::Value) -> Result<uuid::Uuid, ActionError> {
     args_of::<TargetArgs>(action, args).map(|a| a.target_id)
 }
 
 fn cluster(action: &'static str, args: &serde_json::Value) -> Result<uuid::Uuid, ActionError> {
     args_of::<ClusterArgs>(action, args).map(|a| a.cluster_id)
+}
+
+/// The three pool actions: create and change name the OSTs, destroy does
+/// not.
+fn pool(name: &str, args: &serde_json::Value) -> Result<Action, ActionError> {
+    let action: &'static str = match name {
+        "create_pool" => "create_pool",
+        "change_pool" => "change_pool",
+        _ => "destroy_pool",
+    };
+    let PoolArgs { pool_id, ost_ids } = args_of(action, args)?;
+    match (action, ost_ids) {
+        ("create_pool", Some(ost_ids)) => Ok(Action::CreatePool { pool_id, ost_ids }),
+        ("change_pool", Some(ost_ids)) => Ok(Action::ChangePool { pool_id, ost_ids }),
+        ("destroy_pool", None) => Ok(Action::DestroyPool { pool_id }),
+        (_, ost_ids) => Err(ActionError::BadArgs {
+            action,
+            reason: if ost_ids.is_some() {
+                "destroy_pool takes no ost_ids".into()
+            } else {
+                "missing field `ost_ids`".into()
+            },
+        }),
+    }
 }
 
 fn filesystem(action: &'static str, args: &serde_json::Value) -> Result<uuid::Uuid, ActionError> {
@@ -390,7 +640,21 @@ mod tests {
                 "configure_lnet" => json!({"host_id": id, "networks": [{"net": "tcp", "interfaces": ["eth0"]}]}),
                 n if n.ends_with("_host") || n.ends_with("_lnet") => json!({"host_id": id}),
                 n if n.ends_with("_target") => json!({"target_id": id}),
+                n if n.ends_with("_ost") => json!({"target_id": id}),
                 "configure_corosync" | "start_pacemaker" | "configure_pacemaker" => json!({"cluster_id": id}),
+                "create_pool" | "change_pool" => json!({"pool_id": id, "ost_ids": [id]}),
+                "destroy_pool" => json!({"pool_id": id}),
+                "mount_client" | "unmount_client" | "remove_client_mount" => json!({"client_mount_id": id}),
+                "mirror_file" => json!({"client_mount_id": id, "path": "/f", "op": "create", "pools": ["a", "b"]}),
+                "migrate_files" => json!({"client_mount_id": id, "path": "/d", "exclude_osts": [1], "osts": [0, 2]}),
+                "set_striping" => json!({"client_mount_id": id, "path": "/d", "pool": "flash", "stripe_count": 2}),
+                "set_hsm_control" => json!({"filesystem_id": id, "control": "enabled"}),
+                "hsm_request" => {
+                    json!({"filesystem_id": id, "client_mount_id": id, "action": "archive", "path": "/d/f", "archive_id": 1})
+                }
+                n if n.ends_with("_copytool") => json!({"copytool_id": id}),
+                "set_quota_enforcement" => json!({"filesystem_id": id, "ost": "ug", "mdt": "none"}),
+                "set_quota" | "clear_quota" => json!({"quota_id": id, "client_mount_id": id}),
                 _ => json!({"filesystem_id": id}),
             };
             let action = Action::parse(name, &args).unwrap_or_else(|e| panic!("{name}: {e}"));

@@ -26,6 +26,15 @@ pub enum Item {
     Job(Uuid),
     /// A command (the item of its outcome event).
     Command(Uuid),
+    /// An OST pool of a file system; stored as `ost_pool/ID`.
+    OstPool(Uuid),
+    /// A Lustre client mount on a host; stored as `client_mount/ID`.
+    ClientMount(Uuid),
+    /// A user's, group's or project's quota on a file system; stored as
+    /// `quota/ID`.
+    Quota(Uuid),
+    /// An HSM copytool on a client host; stored as `copytool/ID`.
+    Copytool(Uuid),
     /// File system detection, one at a time (two would record the same
     /// objects); stored as `detect`.
     Detection,
@@ -44,6 +53,10 @@ impl Item {
             Item::StoragePlugin(_) => "storage_plugin",
             Item::Job(_) => "job",
             Item::Command(_) => "command",
+            Item::OstPool(_) => "ost_pool",
+            Item::ClientMount(_) => "client_mount",
+            Item::Copytool(_) => "copytool",
+            Item::Quota(_) => "quota",
             Item::Detection => "detect",
         }
     }
@@ -59,7 +72,11 @@ impl fmt::Display for Item {
             | Item::HaCluster(id)
             | Item::StorageResource(id)
             | Item::Job(id)
-            | Item::Command(id) => write!(f, "{}/{id}", self.kind()),
+            | Item::Command(id)
+            | Item::OstPool(id)
+            | Item::ClientMount(id)
+            | Item::Quota(id)
+            | Item::Copytool(id) => write!(f, "{}/{id}", self.kind()),
             Item::StoragePlugin(name) => write!(f, "storage_plugin/{name}"),
             Item::Detection => f.write_str(self.kind()),
         }
@@ -97,6 +114,10 @@ impl FromStr for Item {
             "storage_resource" => Item::StorageResource(id),
             "job" => Item::Job(id),
             "command" => Item::Command(id),
+            "ost_pool" => Item::OstPool(id),
+            "client_mount" => Item::ClientMount(id),
+            "copytool" => Item::Copytool(id),
+            "quota" => Item::Quota(id),
             other => return Err(format!("{other:?} is not a kind of object")),
         })
     }
@@ -119,6 +140,10 @@ mod tests {
             Item::StoragePlugin("sim-raid".into()),
             Item::Job(id),
             Item::Command(id),
+            Item::OstPool(id),
+            Item::ClientMount(id),
+            Item::Quota(id),
+            Item::Copytool(id),
         ] {
             let text = item.to_string();
             assert!(text.starts_with(&format!("{}/", item.kind())), "{text}");

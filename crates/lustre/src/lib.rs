@@ -8,8 +8,10 @@
 //! `openapi` feature adds the OpenAPI schemas of the types the API shows.
 
 pub mod actions;
+pub mod data;
 pub mod domain;
 pub mod format;
+pub mod hsm;
 pub mod items;
 pub mod llog;
 pub mod lnet;
@@ -17,6 +19,7 @@ pub mod pacemaker;
 pub mod params;
 pub mod plan;
 pub mod preflight;
+pub mod quota;
 pub mod states;
 pub mod submission;
 pub mod zfs;

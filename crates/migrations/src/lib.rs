@@ -30,6 +30,12 @@ mod m20261206_000026_define_state_events;
 mod m20261206_000028_add_log_line_received_at;
 mod m20261206_000030_add_step_cancelling;
 mod m20261206_000031_hide_failed_login_names;
+mod m20261206_000032_add_target_drained;
+mod m20261206_000033_create_ost_pool;
+mod m20261206_000034_create_client_mount;
+mod m20261206_000035_create_quota;
+mod m20261206_000036_create_copytool;
+mod m20261206_000037_create_data_layout;
 
 /// Runs one or more SQL statements: every schema change here is plain DDL.
 async fn run_sql(manager: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {
@@ -71,6 +77,12 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000028_add_log_line_received_at::Migration),
             Box::new(m20261206_000030_add_step_cancelling::Migration),
             Box::new(m20261206_000031_hide_failed_login_names::Migration),
+            Box::new(m20261206_000032_add_target_drained::Migration),
+            Box::new(m20261206_000033_create_ost_pool::Migration),
+            Box::new(m20261206_000034_create_client_mount::Migration),
+            Box::new(m20261206_000035_create_quota::Migration),
+            Box::new(m20261206_000036_create_copytool::Migration),
+            Box::new(m20261206_000037_create_data_layout::Migration),
         ]
     }
 }

@@ -71,6 +71,13 @@ pub enum AlertKind {
     HaResourceFailed,
     /// A member was fenced (`host/ID`).
     HaNodeFenced,
+    /// A user, group or project uses more than its quota's soft limit, as
+    /// last read (`quota/ID`); cleared when back under.
+    QuotaSoftLimitExceeded,
+    /// An HSM copytool Chroma keeps started is not running on its host
+    /// (`copytool/ID`); the monitor submits a restart, and clears it once
+    /// the copytool runs again.
+    CopytoolFailed,
     /// A job failed (`job/ID`); cleared when acknowledged.
     JobFailed,
     /// A step was dead-lettered (`job/ID`); cleared when acknowledged.
@@ -121,6 +128,8 @@ impl AlertKind {
             AlertKind::HaFencingDisabled => "ha_fencing_disabled",
             AlertKind::HaResourceFailed => "ha_resource_failed",
             AlertKind::HaNodeFenced => "ha_node_fenced",
+            AlertKind::QuotaSoftLimitExceeded => "quota_soft_limit_exceeded",
+            AlertKind::CopytoolFailed => "copytool_failed",
             AlertKind::JobFailed => "job_failed",
             AlertKind::StepDeadLettered => "step_dead_lettered",
             AlertKind::Storage { name, .. } => return Cow::Owned(format!("{STORAGE_PREFIX}{name}")),
@@ -133,6 +142,7 @@ impl AlertKind {
             AlertKind::TargetFailedOver
             | AlertKind::SpaceHigh
             | AlertKind::InodesHigh
+            | AlertKind::QuotaSoftLimitExceeded
             | AlertKind::HaFencingDisabled
             | AlertKind::HaNodeFenced => Severity::Warning,
             AlertKind::Storage { severity, .. } => *severity,
@@ -263,7 +273,8 @@ pub async fn clear_removed_objects(db: &impl ConnectionTrait) -> Result<u64, DbE
          WHERE cleared_at IS NULL AND item IN (
              SELECT 'host/' || id FROM host WHERE state = 'removed'
              UNION ALL SELECT 'target/' || id FROM target WHERE state = 'removed'
-             UNION ALL SELECT 'ha_cluster/' || id FROM ha_cluster WHERE state = 'removed')",
+             UNION ALL SELECT 'ha_cluster/' || id FROM ha_cluster WHERE state = 'removed'
+             UNION ALL SELECT 'quota/' || id FROM quota WHERE state = 'removed')",
         [],
     )
     .await

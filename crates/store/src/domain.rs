@@ -53,7 +53,7 @@ pub async fn snapshot(db: &impl ConnectionTrait) -> Result<Snapshot, DbErr> {
     for r in query(
         db,
         "SELECT id, name, kind, filesystem_id, target_index, primary_host_id, failover_host_ids,
-                active_host_id, state, managed, ha_mode = 'pacemaker' AS pacemaker
+                active_host_id, state, managed, ha_mode = 'pacemaker' AS pacemaker, drained
          FROM target",
         [],
     )
@@ -76,6 +76,9 @@ pub async fn snapshot(db: &impl ConnectionTrait) -> Result<Snapshot, DbErr> {
             managed: r.try_get("", "managed")?,
             pacemaker: r.try_get("", "pacemaker")?,
         };
+        if r.try_get::<bool>("", "drained")? {
+            snap.drained.insert(id);
+        }
         snap.targets.insert(id, facts);
     }
     for r in query(

@@ -77,6 +77,9 @@ pub async fn views(
                 .iter()
                 .filter(|t| t.filesystem_id == Some(id) && t.state != "removed")
                 .map(parse)
+                // A target not yet registered (being added, or whose
+                // addition failed) is no part of the file system yet.
+                .filter(|s| *s >= TargetState::Registered)
                 .collect();
             let state = lustre::plan::filesystem_state(removed, mgs_state, &members);
             let own: Vec<TargetView> = targets

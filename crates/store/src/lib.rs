@@ -3,21 +3,26 @@
 //! state inside transactions. PostgreSQL is the source of truth.
 
 pub mod alerts;
+pub mod client_mounts;
 pub mod commands;
 pub mod connect;
 pub mod control;
+pub mod data_layouts;
 pub mod domain;
 pub mod entities;
 pub mod events;
 pub mod filesystems;
 pub mod ha;
 pub mod hosts;
+pub mod hsm;
 pub mod jobs;
 pub mod logs;
 pub mod metric_query;
 pub mod metrics;
+pub mod ost_pools;
 pub mod params;
 pub mod preferences;
+pub mod quotas;
 pub mod retention;
 pub mod sql;
 pub mod steps;

@@ -60,7 +60,7 @@ pub async fn views(
             "SELECT t.id, t.name, t.kind, t.filesystem_id, f.name AS filesystem, t.target_index, t.volume_id,
                     v.serial, t.primary_host_id, ph.nodename AS primary_host, t.failover_host_ids,
                     t.active_host_id, ah.nodename AS active_host, t.state, t.managed, t.ha_mode, t.ha_resource, t.backfstype, t.zpool,
-                    t.created_at
+                    t.drained, t.created_at
              FROM target t
              JOIN volume v ON v.id = t.volume_id
              JOIN host ph ON ph.id = t.primary_host_id
@@ -109,6 +109,7 @@ pub async fn views(
                 ha_resource: r.try_get("", "ha_resource")?,
                 backfstype: r.try_get("", "backfstype")?,
                 zpool: r.try_get("", "zpool")?,
+                drained: r.try_get("", "drained")?,
                 available_transitions: lustre::plan::target_transitions(parsed, managed)
                     .into_iter()
                     .map(String::from)
@@ -221,7 +222,9 @@ pub async fn record_seen_state(
 ) -> Result<u64, sea_orm::DbErr> {
     crate::steps::fenced_execute(
         db,
-        "UPDATE target SET state = $2, active_host_id = $3 WHERE id = $1",
+        "UPDATE target SET state = $2, active_host_id = $3,
+                never_registered = never_registered AND $2 IN ('unformatted', 'formatted', 'removed')
+         WHERE id = $1",
         vec![id.into(), state.to_owned().into(), active.into()],
         fence,
     )
@@ -560,8 +563,8 @@ pub async fn insert(db: &impl sea_orm::ConnectionTrait, t: &NewTarget) -> Result
         db,
         "INSERT INTO target (id, kind, filesystem_id, target_index, name, volume_id, primary_host_id,
                                              failover_host_ids, reformat, ha_mode, ha_resource, format_options,
-                                             backfstype, zpool)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                                             backfstype, zpool, never_registered)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, true)",
         [
             t.id.into(),
             t.kind.clone().into(),
@@ -678,4 +681,60 @@ pub async fn volume_of(
 ) -> Result<Option<uuid::Uuid>, sea_orm::DbErr> {
     let rows = crate::sql::query(db, "SELECT volume_id FROM target WHERE id = $1", [id.into()]).await?;
     rows.first().map(|r| r.try_get("", "volume_id")).transpose()
+}
+
+/// Records whether OST `id` is drained (its MDTs create no new objects on
+/// it); fenced by `fence`. Returns the rows changed.
+pub async fn record_drained(
+    db: &impl sea_orm::ConnectionTrait,
+    fence: Option<crate::steps::Fence>,
+    id: uuid::Uuid,
+    drained: bool,
+) -> Result<u64, sea_orm::DbErr> {
+    crate::steps::fenced_execute(
+        db,
+        "UPDATE target SET drained = $2 WHERE id = $1 AND kind = 'ost'",
+        vec![id.into(), drained.into()],
+        fence,
+    )
+    .await
+}
+
+/// The indices of file system `filesystem_id`'s targets of `kind`, sorted:
+/// those of live targets, and of removed ones that had registered (the MGS
+/// keeps a registered target's index; one removed before registering never
+/// reached it, so its index is free again).
+pub async fn indices_in_filesystem(
+    db: &impl sea_orm::ConnectionTrait,
+    filesystem_id: uuid::Uuid,
+    kind: &str,
+) -> Result<Vec<i32>, sea_orm::DbErr> {
+    let rows = crate::sql::query(
+        db,
+        "SELECT target_index FROM target
+         WHERE filesystem_id = $1 AND kind = $2 AND target_index IS NOT NULL
+           AND NOT (state = 'removed' AND never_registered)
+         ORDER BY target_index",
+        [filesystem_id.into(), kind.to_owned().into()],
+    )
+    .await?;
+    rows.iter().map(|r| r.try_get("", "target_index")).collect()
+}
+
+/// Whether file system `filesystem_id` has a target named `name` that was
+/// removed after registering: the MGS still lists it (its index stays
+/// taken), but Chroma removed it and must not take it back.
+pub async fn removed_from_filesystem(
+    db: &impl sea_orm::ConnectionTrait,
+    filesystem_id: uuid::Uuid,
+    name: &str,
+) -> Result<bool, sea_orm::DbErr> {
+    let rows = crate::sql::query(
+        db,
+        "SELECT 1 AS one FROM target
+         WHERE filesystem_id = $1 AND name = $2 AND state = 'removed' AND NOT never_registered",
+        [filesystem_id.into(), name.to_owned().into()],
+    )
+    .await?;
+    Ok(!rows.is_empty())
 }

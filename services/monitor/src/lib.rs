@@ -12,12 +12,14 @@
 //! Several monitors may run (each would poll every server); what they
 //! write is keyed so that a duplicate sample or alert is not stored twice.
 
+pub mod copytools;
 pub mod ha;
 pub mod inventory;
 pub mod journal;
 pub mod params;
 pub mod parse;
 pub mod poll;
+pub mod quotas;
 pub mod rates;
 pub mod round;
 pub mod samples;
@@ -145,6 +147,12 @@ impl Monitor {
         let polled = round::poll_all(&self.ssh, inventory.hosts.clone(), timeout, |id| watchers.is_live(id)).await;
         let (summary, locations) = self.recorder.record(&self.db, &inventory, &polled, at).await?;
         tracing::debug!(?summary, "monitoring round recorded");
+        if let Err(e) = quotas::observe(&self.db, &self.ssh, &inventory, timeout).await {
+            tracing::warn!("cannot read quota usage: {e:#}");
+        }
+        if let Err(e) = copytools::observe(&self.db, &self.ssh, &inventory, timeout).await {
+            tracing::warn!("cannot look for copytools: {e:#}");
+        }
         if read_params {
             params::observe(&self.db, &self.ssh, &inventory, &locations, timeout).await?;
         }

@@ -22,6 +22,7 @@ pub fn apply(state: &mut ClusterState, faults: &Faults, now_us: u64) -> bool {
     changed |= log_lines(state, faults, now_us);
     changed |= crate::runtime::reboots(state, faults, now_us);
     changed |= scheduler::tick(state, faults, now_us);
+    changed |= crate::hsm::tick(state, now_us);
     changed
 }
 
@@ -76,6 +77,7 @@ fn downs_and_ups(state: &mut ClusterState, faults: &Faults, now_us: u64) -> bool
         } else {
             tracing::info!(host, "host back up: rebooted");
             state.pools_lost(&host);
+            state.clients_lost(&host);
             state.boot(&host, now_us);
             console::restarted(state, &host, now_us);
             scheduler::host_booted(state, &host, now_us);

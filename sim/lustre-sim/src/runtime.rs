@@ -104,6 +104,7 @@ impl ClusterState {
         }
         self.unload_all_modules(host);
         self.pools_lost(host);
+        self.clients_lost(host);
         self.boot(host, now_us);
         scheduler::host_booted(self, host, now_us);
     }

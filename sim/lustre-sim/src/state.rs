@@ -69,6 +69,13 @@ pub struct ClusterState {
     /// Side effects that really ran (`lustre-sim counters`).
     #[serde(default)]
     pub counters: Counters,
+    /// Lustre client mounts and the namespace they see (see
+    /// [`crate::namespace`]).
+    #[serde(default)]
+    pub clients: crate::namespace::Clients,
+    /// HSM coordinators, requests, copytools (see [`crate::hsm`]).
+    #[serde(default)]
+    pub hsm: crate::hsm::Hsm,
 }
 
 /// Side effects counted as they really happen, so a test can prove that
@@ -406,6 +413,8 @@ impl ClusterState {
             ha: crate::pacemaker::Ha::default(),
             zpools: Vec::new(),
             counters: Counters::default(),
+            clients: Default::default(),
+            hsm: Default::default(),
         };
         let names: Vec<String> = state.hosts.iter().map(|h| h.name.clone()).collect();
         for name in names {

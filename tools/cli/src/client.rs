@@ -146,6 +146,11 @@ impl Client {
         self.send(Method::DELETE, path, &[], None).await
     }
 
+    /// `DELETE` that plans a change (`?dry_run=true` when asked).
+    pub async fn delete_planned(&self, path: &str, dry_run: bool) -> Result<Value> {
+        self.send(Method::DELETE, path, &dry_run_query(dry_run), None).await
+    }
+
     /// Fails unless the server speaks our major API version. A server too
     /// old to answer `/api/version` is let through.
     pub async fn check_version(&self) -> Result<()> {

@@ -99,6 +99,24 @@ pub enum Noun {
     /// File system parameters (conf_params).
     #[command(subcommand)]
     Param(ParamCommand),
+    /// OST pools.
+    #[command(subcommand)]
+    Pool(commands::pool::PoolCommand),
+    /// FLR mirrors of a file: create, extend, resync, show.
+    #[command(subcommand)]
+    Mirror(commands::mirror::MirrorCommand),
+    /// Data jobs: migrate files off OSTs, stripe a directory over a pool.
+    #[command(subcommand)]
+    Data(commands::data::DataCommand),
+    /// Lustre quotas: limits, usage, enforcement.
+    #[command(subcommand)]
+    Quota(commands::quota::QuotaCommand),
+    /// Lustre HSM: the coordinator, copytools, archive/release/restore.
+    #[command(subcommand)]
+    Hsm(commands::hsm::HsmCommand),
+    /// Lustre client mounts on managed hosts.
+    #[command(subcommand)]
+    Client(commands::client::ClientCommand),
     /// Commands: the jobs one request started.
     #[command(subcommand)]
     Command(CommandCommand),
@@ -184,6 +202,12 @@ async fn dispatch(ctx: &Ctx, noun: &Noun) -> Result<()> {
         Noun::Filesystem(c) => commands::filesystem::run(ctx, c).await,
         Noun::Target(c) => commands::target::run(ctx, c).await,
         Noun::Param(c) => commands::param::run(ctx, c).await,
+        Noun::Pool(c) => commands::pool::run(ctx, c).await,
+        Noun::Mirror(c) => commands::mirror::run(ctx, c).await,
+        Noun::Data(c) => commands::data::run(ctx, c).await,
+        Noun::Quota(c) => commands::quota::run(ctx, c).await,
+        Noun::Client(c) => commands::client::run(ctx, c).await,
+        Noun::Hsm(c) => commands::hsm::run(ctx, c).await,
         Noun::Command(c) => commands::command::run(ctx, c).await,
         Noun::Job(c) => commands::job::run(ctx, c).await,
         Noun::Alert(c) => commands::alert::run(ctx, c).await,

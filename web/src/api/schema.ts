@@ -84,6 +84,52 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/client_mount": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every live client mount (not removed), oldest first.
+         * @description Needs the `readonly` role or higher.
+         */
+        get: operations["get_client_mount"];
+        put?: never;
+        /**
+         * Stores the mount (`unmounted`) and plans mounting it.
+         * @description Needs the `fsadmin` role or higher.
+         */
+        post: operations["post_client_mount"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/client_mount/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One client mount.
+         * @description Needs the `readonly` role or higher.
+         */
+        get: operations["get_client_mount_id"];
+        put?: never;
+        post?: never;
+        /** @description Needs the `fsadmin` role or higher. */
+        delete: operations["delete_client_mount_id"];
+        options?: never;
+        head?: never;
+        /** @description Needs the `fsadmin` role or higher. */
+        patch: operations["patch_client_mount_id"];
+        trace?: never;
+    };
     "/api/command": {
         parameters: {
             query?: never;
@@ -100,7 +146,7 @@ export interface paths {
         /**
          * Stores a valid command of diagnostic actions (superusers only);
          *     nothing is stored for an invalid one.
-         * @description Needs the `fsadmin` role or higher.
+         * @description Needs the `superuser` role or higher.
          */
         post: operations["post_command"];
         delete?: never;
@@ -147,6 +193,58 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/copytool": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every live copytool (not removed), oldest first.
+         * @description Needs the `readonly` role or higher.
+         */
+        get: operations["get_copytool"];
+        put?: never;
+        /**
+         * Stores the copytool (`stopped`) and plans starting it.
+         * @description Needs the `fsadmin` role or higher.
+         */
+        post: operations["post_copytool"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/copytool/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One copytool.
+         * @description Needs the `readonly` role or higher.
+         */
+        get: operations["get_copytool_id"];
+        put?: never;
+        post?: never;
+        /**
+         * Stops a copytool if it runs and forgets it.
+         * @description Needs the `fsadmin` role or higher.
+         */
+        delete: operations["delete_copytool_id"];
+        options?: never;
+        head?: never;
+        /**
+         * Starts or stops a copytool.
+         * @description Needs the `fsadmin` role or higher.
+         */
+        patch: operations["patch_copytool_id"];
         trace?: never;
     };
     "/api/event": {
@@ -279,6 +377,68 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/filesystem/{id}/hsm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The coordinator of a file system as its MDTs last showed it.
+         * @description Needs the `readonly` role or higher.
+         */
+        get: operations["get_filesystem_id_hsm"];
+        /**
+         * Enables or disables the coordinator on every MDT.
+         * @description Needs the `fsadmin` role or higher.
+         */
+        put: operations["put_filesystem_id_hsm"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/filesystem/{id}/hsm/request": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Needs the `fsadmin` role or higher. */
+        post: operations["post_filesystem_id_hsm_request"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/filesystem/{id}/hsm/state": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A file's HSM state as `lfs hsm_state` last showed it (read by the HSM
+         *     requests that named it).
+         * @description Needs the `readonly` role or higher.
+         */
+        get: operations["get_filesystem_id_hsm_state"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/filesystem/{id}/job_stats": {
         parameters: {
             query?: never;
@@ -291,6 +451,26 @@ export interface paths {
          * @description Needs the `readonly` role or higher.
          */
         get: operations["get_filesystem_id_job_stats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/filesystem/{id}/layout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The layout last read of a file.
+         * @description Needs the `readonly` role or higher.
+         */
+        get: operations["get_filesystem_id_layout"];
         put?: never;
         post?: never;
         delete?: never;
@@ -315,6 +495,46 @@ export interface paths {
         get: operations["get_filesystem_id_metric"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/filesystem/{id}/migrate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Plans the migration.
+         * @description Needs the `fsadmin` role or higher.
+         */
+        post: operations["post_filesystem_id_migrate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/filesystem/{id}/mirror": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Plans the mirror job.
+         * @description Needs the `fsadmin` role or higher.
+         */
+        post: operations["post_filesystem_id_mirror"];
         delete?: never;
         options?: never;
         head?: never;
@@ -360,6 +580,46 @@ export interface paths {
          * @description Needs the `fsadmin` role or higher.
          */
         post: operations["post_filesystem_id_params_adopt"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/filesystem/{id}/quota": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Plans setting the enforcement on the file system's MGS.
+         * @description Needs the `fsadmin` role or higher.
+         */
+        put: operations["put_filesystem_id_quota"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/filesystem/{id}/stripe": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Plans the striping job.
+         * @description Needs the `fsadmin` role or higher.
+         */
+        post: operations["post_filesystem_id_stripe"];
         delete?: never;
         options?: never;
         head?: never;
@@ -758,6 +1018,58 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/ost_pool": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every live pool (not removed), by file system and name.
+         * @description Needs the `readonly` role or higher.
+         */
+        get: operations["get_ost_pool"];
+        put?: never;
+        /**
+         * Stores the pool (`new`) and plans its creation.
+         * @description Needs the `fsadmin` role or higher.
+         */
+        post: operations["post_ost_pool"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ost_pool/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One pool.
+         * @description Needs the `readonly` role or higher.
+         */
+        get: operations["get_ost_pool_id"];
+        put?: never;
+        post?: never;
+        /**
+         * Plans the pool's destruction.
+         * @description Needs the `fsadmin` role or higher.
+         */
+        delete: operations["delete_ost_pool_id"];
+        options?: never;
+        head?: never;
+        /**
+         * Plans the pool's new membership.
+         * @description Needs the `fsadmin` role or higher.
+         */
+        patch: operations["patch_ost_pool_id"];
+        trace?: never;
+    };
     "/api/param": {
         parameters: {
             query?: never;
@@ -797,6 +1109,54 @@ export interface paths {
         put: operations["put_preference_key"];
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/quota": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every live quota with its usage as last read, oldest first.
+         * @description Needs the `readonly` role or higher.
+         */
+        get: operations["get_quota"];
+        put?: never;
+        /**
+         * Stores the limits and plans `lfs setquota` on a mounted client mount.
+         * @description Needs the `fsadmin` role or higher.
+         */
+        post: operations["post_quota"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/quota/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One quota.
+         * @description Needs the `readonly` role or higher.
+         */
+        get: operations["get_quota_id"];
+        put?: never;
+        post?: never;
+        /**
+         * Plans clearing a quota's limits (`lfs setquota` with every limit 0).
+         * @description Needs the `fsadmin` role or higher.
+         */
+        delete: operations["delete_quota_id"];
         options?: never;
         head?: never;
         patch?: never;
@@ -967,7 +1327,11 @@ export interface paths {
          */
         get: operations["get_target"];
         put?: never;
-        post?: never;
+        /**
+         * Records the target and submits its addition.
+         * @description Needs the `fsadmin` role or higher.
+         */
+        post: operations["post_target"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1017,6 +1381,26 @@ export interface paths {
          * @description Needs the `fsadmin` role or higher.
          */
         patch: operations["patch_target_id"];
+        trace?: never;
+    };
+    "/api/target/{id}/drain": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Stops new object creation on an OST from every MDT.
+         * @description Needs the `fsadmin` role or higher.
+         */
+        post: operations["post_target_id_drain"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/target/{id}/failback": {
@@ -1139,6 +1523,26 @@ export interface paths {
         get: operations["get_target_id_storage"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/target/{id}/undrain": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Lets the MDTs create objects on a drained OST again.
+         * @description Needs the `fsadmin` role or higher.
+         */
+        post: operations["post_target_id_undrain"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1292,6 +1696,36 @@ export interface components {
             /** Format: uuid */
             command: string;
         };
+        /** @description The request body. */
+        AddTargetRequest: {
+            /** @description `ldiskfs` (the default) or `zfs`. */
+            backfstype?: components["schemas"]["Backfstype"];
+            /** @description By default every other host that sees the volume. */
+            failover_host_ids?: string[] | null;
+            /**
+             * Format: uuid
+             * @description The live file system to grow.
+             */
+            filesystem_id: string;
+            format?: null | components["schemas"]["FormatOptions"];
+            /**
+             * Format: int32
+             * @description By default the lowest index of that kind the file system has never
+             *     used (a removed target's index stays taken at the MGS).
+             */
+            index?: number | null;
+            /** @description `ost` or `mdt` (an MDT of index 1 or more: DNE). */
+            kind: string;
+            /**
+             * Format: uuid
+             * @description By default the first host that sees the volume.
+             */
+            primary_host_id?: string | null;
+            /** @description Format over Lustre data already on the volume. */
+            reformat?: boolean;
+            /** Format: uuid */
+            volume_id: string;
+        };
         /** @description The host as recorded, and the command that probes it. */
         Added: {
             /** Format: uuid */
@@ -1368,6 +1802,47 @@ export interface components {
          * @enum {string}
          */
         CheckStatus: "pass" | "warn" | "fail";
+        /** @description `PATCH /api/client_mount/{id}`. */
+        ClientMountChange: {
+            /** @description `mounted` or `unmounted`. */
+            state: string;
+        };
+        /**
+         * @description What `POST /api/client_mount` answers: the mount (null for a dry run)
+         *     and the plan.
+         */
+        ClientMountCreated: components["schemas"]["Planned"] & {
+            client_mount?: null | components["schemas"]["ClientMountView"];
+        };
+        /** @description A client mount of a file system on a managed host. */
+        ClientMountView: {
+            /** Format: date-time */
+            created_at: string;
+            /** Format: uuid */
+            filesystem_id: string;
+            filesystem_name: string;
+            /** Format: uuid */
+            host_id: string;
+            /** @description The host's node name (or address when not yet probed). */
+            host_name: string;
+            /** Format: uuid */
+            id: string;
+            /** @description Absolute path on the host. */
+            mountpoint: string;
+            /** @description Lustre client mount options (`flock,user_xattr`); empty for the defaults. */
+            options: string;
+            /** @description Kept in the host's `/etc/fstab` while mounted. */
+            persistent: boolean;
+            /**
+             * @description The mount source as last mounted: the MGS NIDs and the file system
+             *     (`10.0.0.1@tcp:10.0.0.4@tcp:/fs1`).
+             */
+            source?: string | null;
+            /** @description `unmounted`, `mounted` (as last read from the host's `/proc/mounts`) or `removed`. */
+            state: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
         /** @description A member of an HA cluster. */
         ClusterMember: {
             /** @description Its Pacemaker node name, once Pacemaker runs there. */
@@ -1441,6 +1916,50 @@ export interface components {
         /** @description The request body of `POST /api/ha_cluster/{id}/configure`. */
         ConfigureRequest: {
             fencing?: null | components["schemas"]["FencingRequest"];
+        };
+        /** @description `PATCH /api/copytool/{id}`. */
+        CopytoolChange: {
+            /** @description `started` or `stopped`. */
+            state: string;
+        };
+        /** @description What `POST /api/copytool` answers. */
+        CopytoolCreated: components["schemas"]["Planned"] & {
+            copytool?: null | components["schemas"]["CopytoolView"];
+        };
+        /** @description A POSIX copytool (`lhsmtool_posix --daemon`) Chroma runs on a client host. */
+        CopytoolView: {
+            /**
+             * Format: int32
+             * @description The archive id it serves (1 to 32).
+             */
+            archive_id: number;
+            /** @description Its archive root (`--hsm-root`). */
+            archive_path: string;
+            /**
+             * Format: uuid
+             * @description The client mount it runs on (and holds).
+             */
+            client_mount_id: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: uuid */
+            filesystem_id: string;
+            filesystem_name: string;
+            /** Format: uuid */
+            host_id: string;
+            host_name: string;
+            /** Format: uuid */
+            id: string;
+            mountpoint: string;
+            /**
+             * Format: int32
+             * @description Its process id while started.
+             */
+            pid?: number | null;
+            /** @description `stopped`, `started`, `failed` (found gone while it should run) or `removed`. */
+            state: string;
+            /** Format: date-time */
+            updated_at: string;
         };
         /** @description The file system (null for a dry run) and its plan. */
         Created: components["schemas"]["Planned"] & {
@@ -1536,6 +2055,52 @@ export interface components {
             success: boolean;
         };
         /** @description `{"success": bool, "errors": [...], "response": ...}`. */
+        Envelope_ClientMountCreated: {
+            errors: components["schemas"]["ErrorBody"][];
+            /**
+             * @description What `POST /api/client_mount` answers: the mount (null for a dry run)
+             *     and the plan.
+             */
+            response?: components["schemas"]["Planned"] & {
+                client_mount?: null | components["schemas"]["ClientMountView"];
+            };
+            success: boolean;
+        };
+        /** @description `{"success": bool, "errors": [...], "response": ...}`. */
+        Envelope_ClientMountView: {
+            errors: components["schemas"]["ErrorBody"][];
+            /** @description A client mount of a file system on a managed host. */
+            response?: {
+                /** Format: date-time */
+                created_at: string;
+                /** Format: uuid */
+                filesystem_id: string;
+                filesystem_name: string;
+                /** Format: uuid */
+                host_id: string;
+                /** @description The host's node name (or address when not yet probed). */
+                host_name: string;
+                /** Format: uuid */
+                id: string;
+                /** @description Absolute path on the host. */
+                mountpoint: string;
+                /** @description Lustre client mount options (`flock,user_xattr`); empty for the defaults. */
+                options: string;
+                /** @description Kept in the host's `/etc/fstab` while mounted. */
+                persistent: boolean;
+                /**
+                 * @description The mount source as last mounted: the MGS NIDs and the file system
+                 *     (`10.0.0.1@tcp:10.0.0.4@tcp:/fs1`).
+                 */
+                source?: string | null;
+                /** @description `unmounted`, `mounted` (as last read from the host's `/proc/mounts`) or `removed`. */
+                state: string;
+                /** Format: date-time */
+                updated_at: string;
+            };
+            success: boolean;
+        };
+        /** @description `{"success": bool, "errors": [...], "response": ...}`. */
         Envelope_ClusterView: {
             errors: components["schemas"]["ErrorBody"][];
             /** @description An HA cluster as the API shows it. */
@@ -1577,6 +2142,55 @@ export interface components {
                 jobs: components["schemas"]["JobView"][];
                 message: string;
                 state: string;
+            };
+            success: boolean;
+        };
+        /** @description `{"success": bool, "errors": [...], "response": ...}`. */
+        Envelope_CopytoolCreated: {
+            errors: components["schemas"]["ErrorBody"][];
+            /** @description What `POST /api/copytool` answers. */
+            response?: components["schemas"]["Planned"] & {
+                copytool?: null | components["schemas"]["CopytoolView"];
+            };
+            success: boolean;
+        };
+        /** @description `{"success": bool, "errors": [...], "response": ...}`. */
+        Envelope_CopytoolView: {
+            errors: components["schemas"]["ErrorBody"][];
+            /** @description A POSIX copytool (`lhsmtool_posix --daemon`) Chroma runs on a client host. */
+            response?: {
+                /**
+                 * Format: int32
+                 * @description The archive id it serves (1 to 32).
+                 */
+                archive_id: number;
+                /** @description Its archive root (`--hsm-root`). */
+                archive_path: string;
+                /**
+                 * Format: uuid
+                 * @description The client mount it runs on (and holds).
+                 */
+                client_mount_id: string;
+                /** Format: date-time */
+                created_at: string;
+                /** Format: uuid */
+                filesystem_id: string;
+                filesystem_name: string;
+                /** Format: uuid */
+                host_id: string;
+                host_name: string;
+                /** Format: uuid */
+                id: string;
+                mountpoint: string;
+                /**
+                 * Format: int32
+                 * @description Its process id while started.
+                 */
+                pid?: number | null;
+                /** @description `stopped`, `started`, `failed` (found gone while it should run) or `removed`. */
+                state: string;
+                /** Format: date-time */
+                updated_at: string;
             };
             success: boolean;
         };
@@ -1716,6 +2330,62 @@ export interface components {
             success: boolean;
         };
         /** @description `{"success": bool, "errors": [...], "response": ...}`. */
+        Envelope_HsmFileState: {
+            errors: components["schemas"]["ErrorBody"][];
+            /**
+             * @description `GET /api/filesystem/{id}/hsm/state?path=`: a file's HSM state as
+             *     `lfs hsm_state` last showed it.
+             */
+            response?: {
+                /**
+                 * Format: int32
+                 * @description 0 for none.
+                 */
+                archive_id: number;
+                fid?: string | null;
+                /** Format: uuid */
+                filesystem_id: string;
+                /**
+                 * Format: int32
+                 * @description `HS_*` flags (`0x9`: exists archived).
+                 */
+                flags: number;
+                path: string;
+                /** Format: date-time */
+                read_at: string;
+                /** @description `released`, `exists`, `dirty`, `archived`, … as `lfs` prints them. */
+                states: string[];
+            };
+            success: boolean;
+        };
+        /** @description `{"success": bool, "errors": [...], "response": ...}`. */
+        Envelope_HsmStatus: {
+            errors: components["schemas"]["ErrorBody"][];
+            /** @description `GET /api/filesystem/{id}/hsm`. */
+            response?: {
+                /** @description Every record of the actions llog (waiting, running and recently finished). */
+                actions: components["schemas"]["HsmActionView"][];
+                /** @description The requests an agent is working on (`hsm.active_requests` lines). */
+                active_requests: string[];
+                agents: components["schemas"]["HsmAgentView"][];
+                /**
+                 * @description `enabled`, `disabled`, `stopped` (as the MDTs last showed), or
+                 *     `unknown` before Chroma read it.
+                 */
+                control: string;
+                /** @description The file system's copytools. */
+                copytools: components["schemas"]["CopytoolView"][];
+                /** Format: uuid */
+                filesystem_id: string;
+                /**
+                 * Format: date-time
+                 * @description When the servers were last read (null: never).
+                 */
+                read_at?: string | null;
+            };
+            success: boolean;
+        };
+        /** @description `{"success": bool, "errors": [...], "response": ...}`. */
         Envelope_JobStatsView: {
             errors: components["schemas"]["ErrorBody"][];
             /** @description The busiest jobs of a range. */
@@ -1752,6 +2422,29 @@ export interface components {
                 steps?: components["schemas"]["StepView"][] | null;
                 /** @description Keys of the jobs this one waits for. */
                 wait_for?: string[] | null;
+            };
+            success: boolean;
+        };
+        /** @description `{"success": bool, "errors": [...], "response": ...}`. */
+        Envelope_LayoutView: {
+            errors: components["schemas"]["ErrorBody"][];
+            /** @description A file's layout as a data job last read it. */
+            response?: {
+                /** Format: uuid */
+                filesystem_id: string;
+                /**
+                 * Format: int32
+                 * @description `lcm_layout_gen`: changes with every layout change.
+                 */
+                layout_gen: number;
+                /** @description The mirrors (one for a plain file). */
+                mirrors: components["schemas"]["MirrorView"][];
+                path: string;
+                /**
+                 * Format: date-time
+                 * @description When it was read (`lfs getstripe`).
+                 */
+                read_at: string;
             };
             success: boolean;
         };
@@ -1804,6 +2497,50 @@ export interface components {
                 /** @description Send it as `Authorization: Bearer …`; it is also set as a cookie. */
                 token: string;
                 user: components["schemas"]["User"];
+            };
+            success: boolean;
+        };
+        /** @description `{"success": bool, "errors": [...], "response": ...}`. */
+        Envelope_OstPoolCreated: {
+            errors: components["schemas"]["ErrorBody"][];
+            /**
+             * @description What `POST /api/ost_pool` answers: the pool (null for a dry run) and
+             *     the plan.
+             */
+            response?: components["schemas"]["Planned"] & {
+                pool?: null | components["schemas"]["OstPoolView"];
+            };
+            success: boolean;
+        };
+        /** @description `{"success": bool, "errors": [...], "response": ...}`. */
+        Envelope_OstPoolView: {
+            errors: components["schemas"]["ErrorBody"][];
+            /** @description An OST pool with its OSTs and their space. */
+            response?: {
+                /**
+                 * Format: double
+                 * @description The sum of its OSTs' latest free space, in bytes.
+                 */
+                bytes_free?: number | null;
+                /**
+                 * Format: double
+                 * @description The sum of its OSTs' latest total space, in bytes (null while none
+                 *     has a sample).
+                 */
+                bytes_total?: number | null;
+                /** Format: date-time */
+                created_at: string;
+                /** Format: uuid */
+                filesystem_id: string;
+                filesystem_name: string;
+                /** Format: uuid */
+                id: string;
+                /** @description The pool's name; Lustre calls it `FILESYSTEM.NAME`. */
+                name: string;
+                /** @description Its OSTs as last read back from the MGS (`lctl pool_list`), by name. */
+                osts: components["schemas"]["OstPoolMember"][];
+                /** @description `new` (not yet on the MGS), `available` or `removed`. */
+                state: string;
             };
             success: boolean;
         };
@@ -2153,6 +2890,11 @@ export interface components {
                     backfstype: string;
                     /** Format: date-time */
                     created_at: string;
+                    /**
+                     * @description An OST whose MDTs create no new objects on it
+                     *     (`max_create_count=0`), ready to be emptied with `lfs migrate`.
+                     */
+                    drained?: boolean;
                     /** @description True when it runs on a failover host. */
                     failed_over: boolean;
                     failover_host_ids: string[];
@@ -2304,6 +3046,77 @@ export interface components {
             success: boolean;
         };
         /** @description `{"success": bool, "errors": [...], "response": ...}`. */
+        Envelope_QuotaChanged: {
+            errors: components["schemas"]["ErrorBody"][];
+            /** @description What a quota change answers: the quota (null for a dry run) and the plan. */
+            response?: components["schemas"]["Planned"] & {
+                quota?: null | components["schemas"]["QuotaView"];
+            };
+            success: boolean;
+        };
+        /** @description `{"success": bool, "errors": [...], "response": ...}`. */
+        Envelope_QuotaView: {
+            errors: components["schemas"]["ErrorBody"][];
+            /**
+             * @description A user's, group's or project's limits on a file system, with its usage
+             *     as the monitor last read it.
+             */
+            response?: {
+                /**
+                 * @description The grace left once over a soft limit, as `lfs quota` prints it
+                 *     (`6d23h59m`, `none` when spent); null when not over.
+                 */
+                block_grace_left?: string | null;
+                /**
+                 * Format: int64
+                 * @description KiB.
+                 */
+                block_hard: number;
+                /**
+                 * Format: int64
+                 * @description KiB.
+                 */
+                block_soft: number;
+                /**
+                 * Format: int64
+                 * @description KiB used, as last read (`lfs quota`); null until read.
+                 */
+                block_used?: number | null;
+                /** Format: date-time */
+                created_at: string;
+                /** Format: uuid */
+                filesystem_id: string;
+                filesystem_name: string;
+                /** Format: uuid */
+                id: string;
+                inode_grace_left?: string | null;
+                /** Format: int64 */
+                inode_hard: number;
+                /** Format: int64 */
+                inode_soft: number;
+                /** Format: int64 */
+                inode_used?: number | null;
+                /** @description `user`, `group` or `project`. */
+                kind: string;
+                /** @description Usage at or above a hard limit. */
+                over_hard: boolean;
+                /** @description Usage above a soft limit. */
+                over_soft: boolean;
+                /**
+                 * Format: int64
+                 * @description The uid, gid or project id.
+                 */
+                qid: number;
+                /** Format: date-time */
+                read_at?: string | null;
+                /** @description `new` (its job has not run), `set` or `removed`. */
+                state: string;
+                /** Format: date-time */
+                updated_at: string;
+            };
+            success: boolean;
+        };
+        /** @description `{"success": bool, "errors": [...], "response": ...}`. */
         Envelope_ResourceDetail: {
             errors: components["schemas"]["ErrorBody"][];
             /** @description A resource with everything around it. */
@@ -2386,6 +3199,15 @@ export interface components {
             success: boolean;
         };
         /** @description `{"success": bool, "errors": [...], "response": ...}`. */
+        Envelope_TargetAdded: {
+            errors: components["schemas"]["ErrorBody"][];
+            /** @description The target (null for a dry run) and its plan. */
+            response?: components["schemas"]["Planned"] & {
+                target?: null | components["schemas"]["TargetView"];
+            };
+            success: boolean;
+        };
+        /** @description `{"success": bool, "errors": [...], "response": ...}`. */
         Envelope_TargetView: {
             errors: components["schemas"]["ErrorBody"][];
             /** @description A target as the API shows it. */
@@ -2401,6 +3223,11 @@ export interface components {
                 backfstype: string;
                 /** Format: date-time */
                 created_at: string;
+                /**
+                 * @description An OST whose MDTs create no new objects on it
+                 *     (`max_create_count=0`), ready to be emptied with `lfs migrate`.
+                 */
+                drained?: boolean;
                 /** @description True when it runs on a failover host. */
                 failed_over: boolean;
                 failover_host_ids: string[];
@@ -2451,6 +3278,109 @@ export interface components {
             success: boolean;
         };
         /** @description `{"success": bool, "errors": [...], "response": ...}`. */
+        Envelope_Vec_ClientMountView: {
+            errors: components["schemas"]["ErrorBody"][];
+            response?: {
+                /** Format: date-time */
+                created_at: string;
+                /** Format: uuid */
+                filesystem_id: string;
+                filesystem_name: string;
+                /** Format: uuid */
+                host_id: string;
+                /** @description The host's node name (or address when not yet probed). */
+                host_name: string;
+                /** Format: uuid */
+                id: string;
+                /** @description Absolute path on the host. */
+                mountpoint: string;
+                /** @description Lustre client mount options (`flock,user_xattr`); empty for the defaults. */
+                options: string;
+                /** @description Kept in the host's `/etc/fstab` while mounted. */
+                persistent: boolean;
+                /**
+                 * @description The mount source as last mounted: the MGS NIDs and the file system
+                 *     (`10.0.0.1@tcp:10.0.0.4@tcp:/fs1`).
+                 */
+                source?: string | null;
+                /** @description `unmounted`, `mounted` (as last read from the host's `/proc/mounts`) or `removed`. */
+                state: string;
+                /** Format: date-time */
+                updated_at: string;
+            }[];
+            success: boolean;
+        };
+        /** @description `{"success": bool, "errors": [...], "response": ...}`. */
+        Envelope_Vec_CopytoolView: {
+            errors: components["schemas"]["ErrorBody"][];
+            response?: {
+                /**
+                 * Format: int32
+                 * @description The archive id it serves (1 to 32).
+                 */
+                archive_id: number;
+                /** @description Its archive root (`--hsm-root`). */
+                archive_path: string;
+                /**
+                 * Format: uuid
+                 * @description The client mount it runs on (and holds).
+                 */
+                client_mount_id: string;
+                /** Format: date-time */
+                created_at: string;
+                /** Format: uuid */
+                filesystem_id: string;
+                filesystem_name: string;
+                /** Format: uuid */
+                host_id: string;
+                host_name: string;
+                /** Format: uuid */
+                id: string;
+                mountpoint: string;
+                /**
+                 * Format: int32
+                 * @description Its process id while started.
+                 */
+                pid?: number | null;
+                /** @description `stopped`, `started`, `failed` (found gone while it should run) or `removed`. */
+                state: string;
+                /** Format: date-time */
+                updated_at: string;
+            }[];
+            success: boolean;
+        };
+        /** @description `{"success": bool, "errors": [...], "response": ...}`. */
+        Envelope_Vec_OstPoolView: {
+            errors: components["schemas"]["ErrorBody"][];
+            response?: {
+                /**
+                 * Format: double
+                 * @description The sum of its OSTs' latest free space, in bytes.
+                 */
+                bytes_free?: number | null;
+                /**
+                 * Format: double
+                 * @description The sum of its OSTs' latest total space, in bytes (null while none
+                 *     has a sample).
+                 */
+                bytes_total?: number | null;
+                /** Format: date-time */
+                created_at: string;
+                /** Format: uuid */
+                filesystem_id: string;
+                filesystem_name: string;
+                /** Format: uuid */
+                id: string;
+                /** @description The pool's name; Lustre calls it `FILESYSTEM.NAME`. */
+                name: string;
+                /** @description Its OSTs as last read back from the MGS (`lctl pool_list`), by name. */
+                osts: components["schemas"]["OstPoolMember"][];
+                /** @description `new` (not yet on the MGS), `available` or `removed`. */
+                state: string;
+            }[];
+            success: boolean;
+        };
+        /** @description `{"success": bool, "errors": [...], "response": ...}`. */
         Envelope_Vec_ParamView: {
             errors: components["schemas"]["ErrorBody"][];
             response?: {
@@ -2480,6 +3410,64 @@ export interface components {
                 spec?: Record<string, unknown> | null;
                 /** @description The value Chroma stores and applies. */
                 stored?: string | null;
+            }[];
+            success: boolean;
+        };
+        /** @description `{"success": bool, "errors": [...], "response": ...}`. */
+        Envelope_Vec_QuotaView: {
+            errors: components["schemas"]["ErrorBody"][];
+            response?: {
+                /**
+                 * @description The grace left once over a soft limit, as `lfs quota` prints it
+                 *     (`6d23h59m`, `none` when spent); null when not over.
+                 */
+                block_grace_left?: string | null;
+                /**
+                 * Format: int64
+                 * @description KiB.
+                 */
+                block_hard: number;
+                /**
+                 * Format: int64
+                 * @description KiB.
+                 */
+                block_soft: number;
+                /**
+                 * Format: int64
+                 * @description KiB used, as last read (`lfs quota`); null until read.
+                 */
+                block_used?: number | null;
+                /** Format: date-time */
+                created_at: string;
+                /** Format: uuid */
+                filesystem_id: string;
+                filesystem_name: string;
+                /** Format: uuid */
+                id: string;
+                inode_grace_left?: string | null;
+                /** Format: int64 */
+                inode_hard: number;
+                /** Format: int64 */
+                inode_soft: number;
+                /** Format: int64 */
+                inode_used?: number | null;
+                /** @description `user`, `group` or `project`. */
+                kind: string;
+                /** @description Usage at or above a hard limit. */
+                over_hard: boolean;
+                /** @description Usage above a soft limit. */
+                over_soft: boolean;
+                /**
+                 * Format: int64
+                 * @description The uid, gid or project id.
+                 */
+                qid: number;
+                /** Format: date-time */
+                read_at?: string | null;
+                /** @description `new` (its job has not run), `set` or `removed`. */
+                state: string;
+                /** Format: date-time */
+                updated_at: string;
             }[];
             success: boolean;
         };
@@ -2750,6 +3738,92 @@ export interface components {
             serves_lustre: boolean;
             state: string;
         };
+        /** @description A coordinator request (`hsm.actions`). */
+        HsmActionView: {
+            /** @description `ARCHIVE`, `RESTORE`, `REMOVE`, `CANCEL`. */
+            action: string;
+            /** Format: int32 */
+            archive_id: number;
+            cookie: string;
+            fid: string;
+            /** @description `WAITING`, `STARTED`, `SUCCEED`, `FAILED` or `CANCELED`. */
+            status: string;
+        };
+        /** @description An agent registered with the coordinator (`hsm.agents`). */
+        HsmAgentView: {
+            /** @description Archive ids it serves; empty for any. */
+            archive_ids: number[];
+            /** Format: int32 */
+            current: number;
+            /** Format: int32 */
+            errors: number;
+            /** Format: int32 */
+            ok: number;
+            uuid: string;
+        };
+        /** @description `PUT /api/filesystem/{id}/hsm`. */
+        HsmControlChange: {
+            /** @description `enabled` or `disabled`. */
+            control: string;
+        };
+        /**
+         * @description `GET /api/filesystem/{id}/hsm/state?path=`: a file's HSM state as
+         *     `lfs hsm_state` last showed it.
+         */
+        HsmFileState: {
+            /**
+             * Format: int32
+             * @description 0 for none.
+             */
+            archive_id: number;
+            fid?: string | null;
+            /** Format: uuid */
+            filesystem_id: string;
+            /**
+             * Format: int32
+             * @description `HS_*` flags (`0x9`: exists archived).
+             */
+            flags: number;
+            path: string;
+            /** Format: date-time */
+            read_at: string;
+            /** @description `released`, `exists`, `dirty`, `archived`, … as `lfs` prints them. */
+            states: string[];
+        };
+        /** @description `POST /api/filesystem/{id}/hsm/request`. */
+        HsmRequestBody: {
+            /** @description `archive`, `release` or `restore`. */
+            action: string;
+            /**
+             * Format: int32
+             * @description Archive to copy to (archive only; default: the file's, else 1).
+             */
+            archive_id?: number | null;
+            /** @description Absolute path inside the file system (`/dir/file`, relative to a client's mount point). */
+            path: string;
+        };
+        /** @description `GET /api/filesystem/{id}/hsm`. */
+        HsmStatus: {
+            /** @description Every record of the actions llog (waiting, running and recently finished). */
+            actions: components["schemas"]["HsmActionView"][];
+            /** @description The requests an agent is working on (`hsm.active_requests` lines). */
+            active_requests: string[];
+            agents: components["schemas"]["HsmAgentView"][];
+            /**
+             * @description `enabled`, `disabled`, `stopped` (as the MDTs last showed), or
+             *     `unknown` before Chroma read it.
+             */
+            control: string;
+            /** @description The file system's copytools. */
+            copytools: components["schemas"]["CopytoolView"][];
+            /** Format: uuid */
+            filesystem_id: string;
+            /**
+             * Format: date-time
+             * @description When the servers were last read (null: never).
+             */
+            read_at?: string | null;
+        };
         /** @description One job of a command. */
         JobRequest: {
             description?: string;
@@ -2823,6 +3897,24 @@ export interface components {
             steps?: components["schemas"]["StepView"][] | null;
             /** @description Keys of the jobs this one waits for. */
             wait_for?: string[] | null;
+        };
+        /** @description A file's layout as a data job last read it. */
+        LayoutView: {
+            /** Format: uuid */
+            filesystem_id: string;
+            /**
+             * Format: int32
+             * @description `lcm_layout_gen`: changes with every layout change.
+             */
+            layout_gen: number;
+            /** @description The mirrors (one for a plain file). */
+            mirrors: components["schemas"]["MirrorView"][];
+            path: string;
+            /**
+             * Format: date-time
+             * @description When it was read (`lfs getstripe`).
+             */
+            read_at: string;
         };
         /** @description The networks, in the order LNet should configure them. */
         LnetConfig: {
@@ -2910,10 +4002,128 @@ export interface components {
         };
         /** @description `mgt` as documented: a new MGT or an existing MGS. */
         MgtSchema: components["schemas"]["TargetRequest"] | components["schemas"]["ExistingMgs"];
+        /** @description `POST /api/filesystem/{id}/migrate`. */
+        MigrateRequest: {
+            /** @description Move objects off these OSTs (only files with objects there move). */
+            exclude_ost_ids?: string[];
+            /**
+             * @description A directory (its files, recursively) or a file inside the file
+             *     system.
+             */
+            path: string;
+            /** @description Move the files into this pool. */
+            pool?: string | null;
+            /**
+             * Format: int32
+             * @description Stripes per migrated file (default: as many as it has).
+             */
+            stripe_count?: number | null;
+        };
+        /**
+         * @description What to do to a file's mirrors.
+         * @enum {string}
+         */
+        MirrorAction: "create" | "extend" | "resync" | "verify";
+        /** @description `POST /api/filesystem/{id}/mirror`. */
+        MirrorRequest: {
+            action: components["schemas"]["MirrorAction"];
+            /**
+             * @description The mirrors to create or add (create: at least two); none for
+             *     resync and verify.
+             */
+            mirrors?: components["schemas"]["MirrorSpec"][];
+            /** @description Path inside the file system (`/dir/file`), absolute, no `..`. */
+            path: string;
+        };
+        /** @description One mirror asked for. */
+        MirrorSpec: {
+            /** @description The OST pool the mirror's objects go to (each mirror on its own). */
+            pool: string;
+        };
+        /** @description One mirror of a file. */
+        MirrorView: {
+            /** @description `lcme_flags` (`init`, `stale`, `prefer`). */
+            flags: string[];
+            /**
+             * Format: int32
+             * @description `lcme_mirror_id` (0 for a plain file).
+             */
+            id: number;
+            /** @description The OST indexes of its objects. */
+            ost_indexes: number[];
+            pool?: string | null;
+            /** @description Out of date since a write, until a resync. */
+            stale: boolean;
+            /** Format: int32 */
+            stripe_count: number;
+            /** Format: int64 */
+            stripe_size: number;
+        };
+        /** @description `POST /api/client_mount`. */
+        NewClientMount: {
+            /** Format: uuid */
+            filesystem_id: string;
+            /** Format: uuid */
+            host_id: string;
+            /** @description Absolute path, no `..`, letters, digits, `.`, `_`, `-` and `/`. */
+            mountpoint: string;
+            /** @description Comma-separated Lustre client options (see README: client mounts). */
+            options?: string | null;
+        };
+        /** @description `POST /api/copytool`. */
+        NewCopytool: {
+            /**
+             * Format: int32
+             * @description 1 to 32.
+             */
+            archive_id: number;
+            /** @description Absolute directory on the client host (letters, digits, `.`, `_`, `-`, `/`). */
+            archive_path: string;
+            /**
+             * Format: uuid
+             * @description A mounted client mount: the copytool runs on its host.
+             */
+            client_mount_id: string;
+        };
+        /** @description `POST /api/ost_pool`. */
+        NewOstPool: {
+            /** Format: uuid */
+            filesystem_id: string;
+            /** @description 1 to 15 letters, digits, `_` or `-`; not `ignore`, `inherit` or `none`. */
+            name: string;
+            /** @description The OSTs to put in it. */
+            ost_ids?: string[];
+        };
         /** @description The body of `PUT`. */
         NewPreference: {
             /** @description Any JSON value up to 64 KiB. */
             value: unknown;
+        };
+        /** @description `POST /api/quota`: set limits for one id (0 clears a limit). */
+        NewQuota: {
+            /**
+             * Format: int64
+             * @description KiB.
+             */
+            block_hard?: number;
+            /**
+             * Format: int64
+             * @description KiB.
+             */
+            block_soft?: number;
+            /** Format: uuid */
+            filesystem_id: string;
+            /**
+             * Format: int64
+             * @description The uid, gid or project id (1 to 4294967294; root cannot be limited).
+             */
+            id: number;
+            /** Format: int64 */
+            inode_hard?: number;
+            /** Format: int64 */
+            inode_soft?: number;
+            /** @description `user`, `group` or `project`. */
+            kind: string;
         };
         /** @description A new session. */
         NewSession: {
@@ -2948,6 +4158,55 @@ export interface components {
             /** Format: uuid */
             host_id: string;
             path: string;
+        };
+        /** @description `PATCH /api/ost_pool/{id}`: the pool's new membership. */
+        OstPoolChange: {
+            ost_ids: string[];
+        };
+        /**
+         * @description What `POST /api/ost_pool` answers: the pool (null for a dry run) and
+         *     the plan.
+         */
+        OstPoolCreated: components["schemas"]["Planned"] & {
+            pool?: null | components["schemas"]["OstPoolView"];
+        };
+        /** @description One OST of a pool. */
+        OstPoolMember: {
+            /** Format: double */
+            bytes_free?: number | null;
+            /** Format: double */
+            bytes_total?: number | null;
+            /** Format: uuid */
+            id: string;
+            /** @description `FS-OSTxxxx`. */
+            name: string;
+        };
+        /** @description An OST pool with its OSTs and their space. */
+        OstPoolView: {
+            /**
+             * Format: double
+             * @description The sum of its OSTs' latest free space, in bytes.
+             */
+            bytes_free?: number | null;
+            /**
+             * Format: double
+             * @description The sum of its OSTs' latest total space, in bytes (null while none
+             *     has a sample).
+             */
+            bytes_total?: number | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: uuid */
+            filesystem_id: string;
+            filesystem_name: string;
+            /** Format: uuid */
+            id: string;
+            /** @description The pool's name; Lustre calls it `FILESYSTEM.NAME`. */
+            name: string;
+            /** @description Its OSTs as last read back from the MGS (`lctl pool_list`), by name. */
+            osts: components["schemas"]["OstPoolMember"][];
+            /** @description `new` (not yet on the MGS), `available` or `removed`. */
+            state: string;
         };
         /** @description Where a page sits in the whole list. */
         PageMeta: {
@@ -3082,6 +4341,77 @@ export interface components {
             fingerprint: string;
             /** @description One `authorized_keys` line. */
             public_key: string;
+        };
+        /** @description What a quota change answers: the quota (null for a dry run) and the plan. */
+        QuotaChanged: components["schemas"]["Planned"] & {
+            quota?: null | components["schemas"]["QuotaView"];
+        };
+        /**
+         * @description `PUT /api/filesystem/{id}/quota`: the quota types enforced (letters of
+         *     `ugp`, or `none`).
+         */
+        QuotaEnforcement: {
+            /** @description Inode quotas, enforced on the MDTs. */
+            mdt: string;
+            /** @description Block quotas, enforced on the OSTs. */
+            ost: string;
+        };
+        /**
+         * @description A user's, group's or project's limits on a file system, with its usage
+         *     as the monitor last read it.
+         */
+        QuotaView: {
+            /**
+             * @description The grace left once over a soft limit, as `lfs quota` prints it
+             *     (`6d23h59m`, `none` when spent); null when not over.
+             */
+            block_grace_left?: string | null;
+            /**
+             * Format: int64
+             * @description KiB.
+             */
+            block_hard: number;
+            /**
+             * Format: int64
+             * @description KiB.
+             */
+            block_soft: number;
+            /**
+             * Format: int64
+             * @description KiB used, as last read (`lfs quota`); null until read.
+             */
+            block_used?: number | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: uuid */
+            filesystem_id: string;
+            filesystem_name: string;
+            /** Format: uuid */
+            id: string;
+            inode_grace_left?: string | null;
+            /** Format: int64 */
+            inode_hard: number;
+            /** Format: int64 */
+            inode_soft: number;
+            /** Format: int64 */
+            inode_used?: number | null;
+            /** @description `user`, `group` or `project`. */
+            kind: string;
+            /** @description Usage at or above a hard limit. */
+            over_hard: boolean;
+            /** @description Usage above a soft limit. */
+            over_soft: boolean;
+            /**
+             * Format: int64
+             * @description The uid, gid or project id.
+             */
+            qid: number;
+            /** Format: date-time */
+            read_at?: string | null;
+            /** @description `new` (its job has not run), `set` or `removed`. */
+            state: string;
+            /** Format: date-time */
+            updated_at: string;
         };
         /** @description A relationship as seen from one resource. */
         Related: {
@@ -3234,6 +4564,23 @@ export interface components {
             /** @description Every resource on the way, each once. */
             resources: components["schemas"]["ResourceView"][];
         };
+        /** @description `POST /api/filesystem/{id}/stripe`: a directory's default layout. */
+        StripeRequest: {
+            /** @description A directory inside the file system. */
+            path: string;
+            /** @description New files under it go to this pool's OSTs. */
+            pool: string;
+            /**
+             * Format: int32
+             * @description Stripes per new file, `-1` for every OST of the pool.
+             */
+            stripe_count?: number | null;
+            /**
+             * Format: int64
+             * @description Bytes per stripe: a multiple of 64 KiB below 4 GiB.
+             */
+            stripe_size?: number | null;
+        };
         /** @description A stored command. */
         Submitted: {
             /** Format: uuid */
@@ -3249,6 +4596,10 @@ export interface components {
             key: string;
             /** @description `pending`. */
             state: string;
+        };
+        /** @description The target (null for a dry run) and its plan. */
+        TargetAdded: components["schemas"]["Planned"] & {
+            target?: null | components["schemas"]["TargetView"];
         };
         /** @description A target to create on a volume. */
         TargetRequest: {
@@ -3283,6 +4634,11 @@ export interface components {
             backfstype: string;
             /** Format: date-time */
             created_at: string;
+            /**
+             * @description An OST whose MDTs create no new objects on it
+             *     (`max_create_count=0`), ready to be emptied with `lfs migrate`.
+             */
+            drained?: boolean;
             /** @description True when it runs on a failover host. */
             failed_over: boolean;
             failover_host_ids: string[];
@@ -3677,6 +5033,398 @@ export interface operations {
             };
         };
     };
+    get_client_mount: {
+        parameters: {
+            query?: {
+                /** @description Only the mounts on this host. */
+                host_id?: string;
+                /** @description Only the mounts of this file system. */
+                filesystem_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The client mounts */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_Vec_ClientMountView"];
+                };
+            };
+            /** @description A parameter is invalid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The caller's role is below readonly */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency (the database) is unavailable; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    post_client_mount: {
+        parameters: {
+            query?: {
+                /** @description Answer the jobs it would take, and change nothing. */
+                dry_run?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewClientMount"];
+            };
+        };
+        responses: {
+            /** @description A dry run: the jobs it would take */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_ClientMountCreated"];
+                };
+            };
+            /** @description The mount and its command */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_ClientMountCreated"];
+                };
+            };
+            /** @description The mount point, the options, the host or the file system is refused */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The caller's role is below fsadmin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The host has a client mount there, the file system is not running, or work is unfinished */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency (the database) is unavailable; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    get_client_mount_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The client mount's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The client mount */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_ClientMountView"];
+                };
+            };
+            /** @description The id is not a UUID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The caller's role is below readonly */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such client mount */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency (the database) is unavailable; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    delete_client_mount_id: {
+        parameters: {
+            query?: {
+                /** @description Answer the jobs it would take, and change nothing. */
+                dry_run?: boolean;
+            };
+            header?: never;
+            path: {
+                /** @description The client mount's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A dry run: the job it would take */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_Planned"];
+                };
+            };
+            /** @description The command is stored */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_Planned"];
+                };
+            };
+            /** @description The mount is removed already */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The caller's role is below fsadmin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such client mount */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Work on the mount is unfinished */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency (the database) is unavailable; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    patch_client_mount_id: {
+        parameters: {
+            query?: {
+                /** @description Answer the jobs it would take, and change nothing. */
+                dry_run?: boolean;
+            };
+            header?: never;
+            path: {
+                /** @description The client mount's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ClientMountChange"];
+            };
+        };
+        responses: {
+            /** @description A dry run: the job it would take */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_Planned"];
+                };
+            };
+            /** @description The command is stored */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_Planned"];
+                };
+            };
+            /** @description The state is not mounted or unmounted, or the mount is removed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The caller's role is below fsadmin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such client mount */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The file system is not running, the host is not managed, or work on the mount is unfinished */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency (the database) is unavailable; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     get_command: {
         parameters: {
             query?: {
@@ -3928,6 +5676,396 @@ export interface operations {
                 };
             };
             /** @description The command already finished */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency (the database) is unavailable; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    get_copytool: {
+        parameters: {
+            query?: {
+                /** @description Only the copytools of this file system. */
+                filesystem_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The copytools */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_Vec_CopytoolView"];
+                };
+            };
+            /** @description A parameter is invalid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The caller's role is below readonly */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency (the database) is unavailable; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    post_copytool: {
+        parameters: {
+            query?: {
+                /** @description Answer the jobs it would take, and change nothing. */
+                dry_run?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewCopytool"];
+            };
+        };
+        responses: {
+            /** @description A dry run: the job it would take */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_CopytoolCreated"];
+                };
+            };
+            /** @description The copytool and its command */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_CopytoolCreated"];
+                };
+            };
+            /** @description The archive id, the archive path or the client mount is refused */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The caller's role is below fsadmin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The client mount is not mounted, the host has a copytool for that archive, the file system is not running, or work is unfinished */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency (the database) is unavailable; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    get_copytool_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The copytool's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The copytool */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_CopytoolView"];
+                };
+            };
+            /** @description The id is not a UUID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The caller's role is below readonly */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such copytool */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency (the database) is unavailable; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    delete_copytool_id: {
+        parameters: {
+            query?: {
+                /** @description Answer the jobs it would take, and change nothing. */
+                dry_run?: boolean;
+            };
+            header?: never;
+            path: {
+                /** @description The copytool's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A dry run: the job it would take */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_Planned"];
+                };
+            };
+            /** @description The command is stored */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_Planned"];
+                };
+            };
+            /** @description The copytool is removed already */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The caller's role is below fsadmin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such copytool */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Work on the copytool is unfinished */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency (the database) is unavailable; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    patch_copytool_id: {
+        parameters: {
+            query?: {
+                /** @description Answer the jobs it would take, and change nothing. */
+                dry_run?: boolean;
+            };
+            header?: never;
+            path: {
+                /** @description The copytool's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CopytoolChange"];
+            };
+        };
+        responses: {
+            /** @description A dry run, or nothing to do: the jobs */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_Planned"];
+                };
+            };
+            /** @description The command is stored */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_Planned"];
+                };
+            };
+            /** @description The state is not started or stopped, or the copytool is removed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The caller's role is below fsadmin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such copytool */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The file system is not running, or work on the copytool is unfinished */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4550,6 +6688,331 @@ export interface operations {
             };
         };
     };
+    get_filesystem_id_hsm: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The file system's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The coordinator, its agents and requests, and the copytools */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_HsmStatus"];
+                };
+            };
+            /** @description The id is not a UUID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The caller's role is below readonly */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such file system */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency (the database) is unavailable; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    put_filesystem_id_hsm: {
+        parameters: {
+            query?: {
+                /** @description Answer the jobs it would take, and change nothing. */
+                dry_run?: boolean;
+            };
+            header?: never;
+            path: {
+                /** @description The file system's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HsmControlChange"];
+            };
+        };
+        responses: {
+            /** @description A dry run: the job it would take */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_Planned"];
+                };
+            };
+            /** @description The command is stored */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_Planned"];
+                };
+            };
+            /** @description control is not enabled or disabled */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The caller's role is below fsadmin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such file system */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The file system is not running, is monitored only, or work on it is unfinished */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency (the database) is unavailable; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    post_filesystem_id_hsm_request: {
+        parameters: {
+            query?: {
+                /** @description Answer the jobs it would take, and change nothing. */
+                dry_run?: boolean;
+            };
+            header?: never;
+            path: {
+                /** @description The file system's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HsmRequestBody"];
+            };
+        };
+        responses: {
+            /** @description A dry run: the job it would take */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_Planned"];
+                };
+            };
+            /** @description The command is stored */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_Planned"];
+                };
+            };
+            /** @description The action, path or archive id is refused */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The caller's role is below fsadmin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such file system */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The coordinator is not enabled, no started copytool serves the archive, no client mount is mounted, or the file system is not running */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency (the database) is unavailable; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    get_filesystem_id_hsm_state: {
+        parameters: {
+            query: {
+                /** @description Absolute path inside the file system. */
+                path: string;
+            };
+            header?: never;
+            path: {
+                /** @description The file system's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file's HSM state */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_HsmFileState"];
+                };
+            };
+            /** @description The path is refused */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The caller's role is below readonly */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such file system, or no request read this file */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency (the database) is unavailable; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     get_filesystem_id_job_stats: {
         parameters: {
             query?: {
@@ -4611,6 +7074,76 @@ export interface operations {
                 };
             };
             /** @description No such file system */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency (the database) is unavailable; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    get_filesystem_id_layout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The file system's id */
+                id: string;
+                /** @description Path inside the file system of a file. */
+                path: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The layout */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_LayoutView"];
+                };
+            };
+            /** @description The path is refused */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The caller's role is below readonly */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such file system, or no layout read of that path yet */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4695,6 +7228,192 @@ export interface operations {
             };
             /** @description No such file system */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency (the database) is unavailable; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    post_filesystem_id_migrate: {
+        parameters: {
+            query?: {
+                /** @description Answer the jobs it would take, and change nothing. */
+                dry_run?: boolean;
+            };
+            header?: never;
+            path: {
+                /** @description The file system's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MigrateRequest"];
+            };
+        };
+        responses: {
+            /** @description A dry run: the job it would take */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_Planned"];
+                };
+            };
+            /** @description The command is stored: its id and job */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_Planned"];
+                };
+            };
+            /** @description The path, an OST, the pool or the stripe count is refused */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The caller's role is below fsadmin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such file system */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No mounted client mount, no OST left to move onto, or unfinished work */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency (the database) is unavailable; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    post_filesystem_id_mirror: {
+        parameters: {
+            query?: {
+                /** @description Answer the jobs it would take, and change nothing. */
+                dry_run?: boolean;
+            };
+            header?: never;
+            path: {
+                /** @description The file system's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MirrorRequest"];
+            };
+        };
+        responses: {
+            /** @description A dry run: the job it would take */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_Planned"];
+                };
+            };
+            /** @description The command is stored: its id and job */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_Planned"];
+                };
+            };
+            /** @description The path, a pool or the mirrors are refused (unknown pool, another file system's, two mirrors on one pool) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The caller's role is below fsadmin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such file system */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No mounted client mount, or unfinished work on it */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4936,6 +7655,192 @@ export interface operations {
                 };
             };
             /** @description A change of the file system is still running */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency (the database) is unavailable; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    put_filesystem_id_quota: {
+        parameters: {
+            query?: {
+                /** @description Answer the jobs it would take, and change nothing. */
+                dry_run?: boolean;
+            };
+            header?: never;
+            path: {
+                /** @description The file system's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["QuotaEnforcement"];
+            };
+        };
+        responses: {
+            /** @description A dry run: the job it would take */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_Planned"];
+                };
+            };
+            /** @description The command is stored */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_Planned"];
+                };
+            };
+            /** @description A setting is not letters of ugp nor none */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The caller's role is below fsadmin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such file system */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The MGS is not mounted, or work is unfinished */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency (the database) is unavailable; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    post_filesystem_id_stripe: {
+        parameters: {
+            query?: {
+                /** @description Answer the jobs it would take, and change nothing. */
+                dry_run?: boolean;
+            };
+            header?: never;
+            path: {
+                /** @description The file system's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StripeRequest"];
+            };
+        };
+        responses: {
+            /** @description A dry run: the job it would take */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_Planned"];
+                };
+            };
+            /** @description The command is stored: its id and job */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_Planned"];
+                };
+            };
+            /** @description The path, the pool, the stripe count or size is refused */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The caller's role is below fsadmin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such file system */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No mounted client mount, or unfinished work on it */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6514,6 +9419,396 @@ export interface operations {
             };
         };
     };
+    get_ost_pool: {
+        parameters: {
+            query?: {
+                /** @description Only the pools of this file system. */
+                filesystem_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The pools with their OSTs and space */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_Vec_OstPoolView"];
+                };
+            };
+            /** @description A parameter is invalid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The caller's role is below readonly */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency (the database) is unavailable; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    post_ost_pool: {
+        parameters: {
+            query?: {
+                /** @description Answer the jobs it would take, and change nothing. */
+                dry_run?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewOstPool"];
+            };
+        };
+        responses: {
+            /** @description A dry run: the job it would take */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_OstPoolCreated"];
+                };
+            };
+            /** @description The pool and its command */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_OstPoolCreated"];
+                };
+            };
+            /** @description The name, the file system or an OST is refused */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The caller's role is below fsadmin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The file system has a pool of that name, is not running, or has unfinished work */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency (the database) is unavailable; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    get_ost_pool_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The pool's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The pool */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_OstPoolView"];
+                };
+            };
+            /** @description The id is not a UUID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The caller's role is below readonly */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such pool */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency (the database) is unavailable; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    delete_ost_pool_id: {
+        parameters: {
+            query?: {
+                /** @description Answer the jobs it would take, and change nothing. */
+                dry_run?: boolean;
+            };
+            header?: never;
+            path: {
+                /** @description The pool's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A dry run: the job it would take */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_Planned"];
+                };
+            };
+            /** @description The command is stored */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_Planned"];
+                };
+            };
+            /** @description The pool is removed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The caller's role is below fsadmin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such pool */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The file system is not running, or work on the pool is unfinished */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency (the database) is unavailable; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    patch_ost_pool_id: {
+        parameters: {
+            query?: {
+                /** @description Answer the jobs it would take, and change nothing. */
+                dry_run?: boolean;
+            };
+            header?: never;
+            path: {
+                /** @description The pool's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OstPoolChange"];
+            };
+        };
+        responses: {
+            /** @description A dry run: the job it would take */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_Planned"];
+                };
+            };
+            /** @description The command is stored */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_Planned"];
+                };
+            };
+            /** @description An OST is refused, or the pool is removed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The caller's role is below fsadmin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such pool */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The file system is not running, or work on the pool is unfinished */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency (the database) is unavailable; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     get_param: {
         parameters: {
             query?: never;
@@ -6665,6 +9960,305 @@ export interface operations {
             };
             /** @description The caller's role is below readonly */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency (the database) is unavailable; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    get_quota: {
+        parameters: {
+            query?: {
+                /** @description Only the quotas of this file system. */
+                filesystem_id?: string;
+                /** @description Only those whose usage (as last read) is over a soft or hard limit. */
+                over?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The quotas */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_Vec_QuotaView"];
+                };
+            };
+            /** @description A parameter is invalid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The caller's role is below readonly */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency (the database) is unavailable; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    post_quota: {
+        parameters: {
+            query?: {
+                /** @description Answer the jobs it would take, and change nothing. */
+                dry_run?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewQuota"];
+            };
+        };
+        responses: {
+            /** @description A dry run: the job it would take */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_QuotaChanged"];
+                };
+            };
+            /** @description The quota and its command */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_QuotaChanged"];
+                };
+            };
+            /** @description The kind, id, a limit or the file system is refused */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The caller's role is below fsadmin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The file system does not enforce that quota type, has no mounted client mount, is not running, or work is unfinished */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency (the database) is unavailable; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    get_quota_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The quota's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The quota */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_QuotaView"];
+                };
+            };
+            /** @description The id is not a UUID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The caller's role is below readonly */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such quota */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency (the database) is unavailable; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    delete_quota_id: {
+        parameters: {
+            query?: {
+                /** @description Answer the jobs it would take, and change nothing. */
+                dry_run?: boolean;
+            };
+            header?: never;
+            path: {
+                /** @description The quota's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A dry run: the job it would take */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_Planned"];
+                };
+            };
+            /** @description The command is stored */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_Planned"];
+                };
+            };
+            /** @description The quota is removed already */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The caller's role is below fsadmin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such quota */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No mounted client mount, the file system is not running, or work is unfinished */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7296,6 +10890,87 @@ export interface operations {
             };
         };
     };
+    post_target: {
+        parameters: {
+            query?: {
+                /** @description Answer the jobs it would take, and change nothing. */
+                dry_run?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AddTargetRequest"];
+            };
+        };
+        responses: {
+            /** @description A dry run: the jobs it would take */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_TargetAdded"];
+                };
+            };
+            /** @description The target is recorded and its addition submitted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_TargetAdded"];
+                };
+            };
+            /** @description The body is invalid (the field is named); nothing is stored */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The caller's role is below fsadmin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The index or the volume is taken, the file system is monitored only, or the objects it touches have unfinished work */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency (the database) is unavailable; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     get_target_metric: {
         parameters: {
             query: {
@@ -7519,6 +11194,95 @@ export interface operations {
                 };
             };
             /** @description Unfinished work on the objects it touches, or `confirm` is needed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency (the database) is unavailable; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    post_target_id_drain: {
+        parameters: {
+            query?: {
+                /** @description Answer the jobs it would take, and change nothing. */
+                dry_run?: boolean;
+            };
+            header?: never;
+            path: {
+                /** @description The OST's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A dry run: the jobs it would take */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_Planned"];
+                };
+            };
+            /** @description The command is stored: its id and jobs */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_Planned"];
+                };
+            };
+            /** @description The id is invalid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The caller's role is below fsadmin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such target */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The target is not an OST of a live file system, is monitored only, or the objects it touches have unfinished work */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -8093,6 +11857,95 @@ export interface operations {
             };
             /** @description No such target */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency (the database) is unavailable; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    post_target_id_undrain: {
+        parameters: {
+            query?: {
+                /** @description Answer the jobs it would take, and change nothing. */
+                dry_run?: boolean;
+            };
+            header?: never;
+            path: {
+                /** @description The OST's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A dry run: the jobs it would take */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_Planned"];
+                };
+            };
+            /** @description The command is stored: its id and jobs */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_Planned"];
+                };
+            };
+            /** @description The id is invalid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The caller's role is below fsadmin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such target */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The target is not an OST of a live file system, is monitored only, or the objects it touches have unfinished work */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

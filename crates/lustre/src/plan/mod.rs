@@ -14,6 +14,11 @@ mod routes;
 mod snapshot;
 mod transitions;
 
+pub use routes::clients::{check_client_mountpoint, check_client_options, ClientMountFacts, ClientMountState};
+pub use routes::data::DataRequest;
+pub use routes::hsm::{CopytoolFacts, HsmRequestFacts};
+pub use routes::pools::{check_pool_name, PoolFacts};
+pub use routes::quotas::QuotaFacts;
 pub use snapshot::{FilesystemFacts, HostFacts, Snapshot, TargetFacts};
 pub use transitions::{
     filesystem_state, filesystem_transitions, host_transitions, lnet_transitions, target_transitions,
@@ -52,6 +57,59 @@ pub enum Goal {
     /// Regenerate a file system's configuration with its servers' current
     /// NIDs (writeconf every MDT and OST, restart in order).
     Writeconf(Uuid),
+    /// Stop (`drained`) or resume new object creation on an OST from every
+    /// MDT of its file system.
+    Drain {
+        target: Uuid,
+        drained: bool,
+    },
+    /// Create an OST pool (stored `new`) with these OSTs.
+    CreatePool {
+        pool: PoolFacts,
+        ost_ids: Vec<Uuid>,
+    },
+    /// Give a pool exactly these OSTs.
+    ChangePool {
+        pool: PoolFacts,
+        ost_ids: Vec<Uuid>,
+    },
+    /// Remove a pool's OSTs and destroy it.
+    DestroyPool(PoolFacts),
+    /// Bring a Lustre client mount to a state (mounting plans LNet up on
+    /// its host first).
+    ClientMount {
+        mount: ClientMountFacts,
+        want: ClientMountState,
+    },
+    /// A data job (mirrors, migration, striping) through a mounted client
+    /// mount.
+    Data {
+        mount: ClientMountFacts,
+        request: DataRequest,
+    },
+    /// Set the quota types a file system enforces (on its MGS).
+    QuotaEnforcement {
+        filesystem: Uuid,
+        ost: String,
+        mdt: String,
+    },
+    /// Set (or, with `clear`, clear) a quota's limits from a client mount.
+    Quota {
+        quota: QuotaFacts,
+        clear: bool,
+    },
+    /// Set a file system's HSM coordinator on every MDT.
+    HsmControl {
+        filesystem: Uuid,
+        control: crate::hsm::HsmControl,
+    },
+    /// Bring a copytool to `started`, `stopped` or `removed`.
+    Copytool {
+        copytool: CopytoolFacts,
+        want: String,
+    },
+    /// One HSM request, followed to its end.
+    HsmRequest(HsmRequestFacts),
 }
 
 impl Goal {
@@ -60,9 +118,26 @@ impl Goal {
     /// now (even an empty one) could be wrong.
     pub fn items(&self, snapshot: &Snapshot) -> Vec<String> {
         let items = match self {
-            Goal::Target(id, _) | Goal::Failback(id) | Goal::Failover { target: id, .. } => vec![Item::Target(*id)],
+            Goal::Target(id, _) | Goal::Failback(id) | Goal::Failover { target: id, .. } => {
+                let mut items = vec![Item::Target(*id)];
+                items.extend(routes::targets::joining_items(snapshot, *id));
+                items
+            }
             Goal::Host(id, _) | Goal::ConfigureLnet { host: id, .. } => vec![Item::Host(*id), Item::Lnet(*id)],
             Goal::Lnet(id, _) => vec![Item::Lnet(*id)],
+            Goal::Drain { target, .. } => vec![Item::Target(*target)],
+            Goal::CreatePool { pool, .. } | Goal::ChangePool { pool, .. } | Goal::DestroyPool(pool) => {
+                vec![Item::OstPool(pool.id)]
+            }
+            Goal::ClientMount { mount, .. } => vec![Item::ClientMount(mount.id), Item::Lnet(mount.host_id)],
+            Goal::Data { mount, .. } => vec![Item::ClientMount(mount.id)],
+            Goal::QuotaEnforcement { filesystem, .. } => vec![Item::Filesystem(*filesystem)],
+            Goal::Quota { quota, .. } => vec![Item::Quota(quota.id), Item::ClientMount(quota.client_mount_id)],
+            Goal::HsmControl { filesystem, .. } => vec![Item::Filesystem(*filesystem)],
+            Goal::Copytool { copytool, .. } => {
+                vec![Item::Copytool(copytool.id), Item::ClientMount(copytool.client_mount_id)]
+            }
+            Goal::HsmRequest(r) => vec![Item::ClientMount(r.client_mount_id)],
             Goal::Filesystem(id, _) | Goal::ApplyConfParams(id) | Goal::Writeconf(id) => {
                 let mut items = vec![Item::Filesystem(*id)];
                 items.extend(snapshot.filesystems.get(id).map(|fs| Item::Target(fs.mgs_id)));
@@ -155,3 +230,7 @@ impl Plan {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_grow;
+#[cfg(test)]
+mod tests_pools;

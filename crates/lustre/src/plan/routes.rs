@@ -70,7 +70,7 @@ impl<'a> Planner<'a> {
     pub fn reach(mut self, goal: &Goal) -> Result<Plan, PlanError> {
         match goal {
             Goal::Target(id, TargetState::Removed) => self.remove_alone(*id)?,
-            Goal::Target(id, state) => self.target(*id, *state).map(drop)?,
+            Goal::Target(id, state) => self.target_goal(*id, *state)?,
             Goal::Host(id, state) => self.host(*id, *state).map(drop)?,
             Goal::Lnet(id, state) => self.lnet(*id, *state).map(drop)?,
             Goal::Filesystem(id, state) => self.filesystem(*id, *state).map(drop)?,
@@ -79,6 +79,17 @@ impl<'a> Planner<'a> {
             Goal::Failback(target) => self.failover(*target, None)?,
             Goal::ConfigureLnet { host, networks } => self.configure_lnet(*host, networks)?,
             Goal::Writeconf(id) => self.writeconf(*id)?,
+            Goal::Drain { target, drained } => self.drain(*target, *drained)?,
+            Goal::CreatePool { pool, ost_ids } => self.pool_job(pool, pools::Change::Create(ost_ids))?,
+            Goal::ChangePool { pool, ost_ids } => self.pool_job(pool, pools::Change::Members(ost_ids))?,
+            Goal::DestroyPool(pool) => self.pool_job(pool, pools::Change::Destroy)?,
+            Goal::ClientMount { mount, want } => self.client_mount(mount, *want)?,
+            Goal::Data { mount, request } => self.data_job(mount, request)?,
+            Goal::QuotaEnforcement { filesystem, ost, mdt } => self.quota_enforcement(*filesystem, ost, mdt)?,
+            Goal::Quota { quota, clear } => self.quota(quota, *clear)?,
+            Goal::HsmControl { filesystem, control } => self.hsm_control(*filesystem, *control)?,
+            Goal::Copytool { copytool, want } => self.copytool(copytool, want)?,
+            Goal::HsmRequest(request) => self.hsm_request(request)?,
         }
         Ok(Plan { jobs: self.jobs })
     }
@@ -330,19 +341,28 @@ impl<'a> Planner<'a> {
         })))
     }
 
-    /// Removing one target by itself: only an MGT, or a target whose file
-    /// system is already removed. An MDT or OST of a live file system goes
-    /// with the file system (deactivating an OST first is not built).
+    /// Removing one target by itself: an MGT, a target whose file system
+    /// is already removed, or an OST of a live file system (deactivated
+    /// first, see `targets.rs`). An MDT of a live file system goes with the
+    /// file system.
     fn remove_alone(&mut self, id: Uuid) -> Result<(), PlanError> {
         let t = self.facts(id)?;
         let live_fs = t
             .filesystem_id
             .and_then(|fs| self.snap.filesystems.get(&fs))
             .filter(|fs| !fs.removed);
+        if live_fs.is_some() && t.kind == TargetKind::Ost {
+            return self.remove_ost(id);
+        }
+        // An MDT added to a live file system that never registered (a
+        // failed add) is no part of it yet.
+        if live_fs.is_some() && self.target_state(id).0 < TargetState::Registered {
+            return self.target(id, TargetState::Removed).map(drop);
+        }
         if let Some(fs) = live_fs {
             return Err(PlanError::Conflict(format!(
-                "{} belongs to file system {}; remove the file system (removing one target of a live file \
-                 system is not supported)",
+                "{} belongs to file system {}; remove the file system (an MDT leaves a live file system \
+                 only with it)",
                 t.name, fs.name
             )));
         }
@@ -473,5 +493,11 @@ impl<'a> Planner<'a> {
     }
 }
 
+pub(super) mod clients;
+pub(super) mod data;
 mod filesystems;
+pub(super) mod hsm;
 mod networks;
+pub(super) mod pools;
+pub(super) mod quotas;
+pub(super) mod targets;

@@ -53,6 +53,8 @@ pub struct Snapshot {
     pub hosts: BTreeMap<Uuid, HostFacts>,
     pub targets: BTreeMap<Uuid, TargetFacts>,
     pub filesystems: BTreeMap<Uuid, FilesystemFacts>,
+    /// The OSTs drained: their MDTs create no new objects on them.
+    pub drained: std::collections::BTreeSet<Uuid>,
 }
 
 impl Snapshot {

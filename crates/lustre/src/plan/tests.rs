@@ -350,7 +350,7 @@ fn a_second_mdt_registers_after_mdt0_and_starting_reapplies_conf_params() {
 #[test]
 fn one_target_of_a_live_file_system_cannot_be_removed_alone() {
     let c = cluster(TargetState::Mounted);
-    let alone = Plan::new(&c.snap, &Goal::Target(c.osts[1], TargetState::Removed));
+    let alone = Plan::new(&c.snap, &Goal::Target(c.mdt, TargetState::Removed));
     assert!(matches!(alone, Err(PlanError::Conflict(m)) if m.contains("remove the file system")));
     let plan = Plan::new(&c.snap, &Goal::Target(c.mgt, TargetState::Unmounted)).unwrap();
     assert_eq!(plan.jobs.len(), 1, "unmounting the MGS touches nothing else");

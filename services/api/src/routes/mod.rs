@@ -3,20 +3,25 @@
 //! route cannot be added without saying who may call it.
 
 pub mod alerts;
+pub mod client_mounts;
 pub mod commands;
+pub mod data;
 pub mod events;
 pub mod filesystems;
 pub mod ha;
 pub mod health;
 pub mod hosts;
+pub mod hsm;
 pub mod jobs;
 pub mod listing;
 pub mod logs;
 pub mod metrics;
 pub mod openapi;
+pub mod ost_pools;
 pub mod planning;
 pub mod preferences;
 pub mod query;
+pub mod quotas;
 pub mod session;
 pub mod ssh_key;
 pub mod storage;
@@ -135,12 +140,115 @@ fn table() -> Vec<(Method, &'static str, Access, Route)> {
             web::post().to(filesystems::writeconf::post),
         ),
         (
+            M::POST,
+            "/filesystem/{id}/mirror",
+            FS,
+            web::post().to(data::mirror::post),
+        ),
+        (
+            M::GET,
+            "/filesystem/{id}/layout",
+            READ,
+            web::get().to(data::layout::get),
+        ),
+        (
+            M::POST,
+            "/filesystem/{id}/migrate",
+            FS,
+            web::post().to(data::migrate::post),
+        ),
+        (
+            M::POST,
+            "/filesystem/{id}/stripe",
+            FS,
+            web::post().to(data::stripe::post),
+        ),
+        (
             M::PUT,
             "/filesystem/{id}/conf_params",
             FS,
             web::put().to(filesystems::params::put_conf_params),
         ),
         (M::GET, "/param", READ, web::get().to(filesystems::params::known)),
+        (M::GET, "/ost_pool", READ, web::get().to(ost_pools::list::handle)),
+        (M::POST, "/ost_pool", FS, web::post().to(ost_pools::create::handle)),
+        (M::GET, "/ost_pool/{id}", READ, web::get().to(ost_pools::list::get)),
+        (
+            M::PATCH,
+            "/ost_pool/{id}",
+            FS,
+            web::patch().to(ost_pools::change::patch),
+        ),
+        (
+            M::DELETE,
+            "/ost_pool/{id}",
+            FS,
+            web::delete().to(ost_pools::change::delete),
+        ),
+        (
+            M::GET,
+            "/client_mount",
+            READ,
+            web::get().to(client_mounts::list::handle),
+        ),
+        (
+            M::POST,
+            "/client_mount",
+            FS,
+            web::post().to(client_mounts::create::handle),
+        ),
+        (
+            M::GET,
+            "/client_mount/{id}",
+            READ,
+            web::get().to(client_mounts::list::get),
+        ),
+        (
+            M::PATCH,
+            "/client_mount/{id}",
+            FS,
+            web::patch().to(client_mounts::change::patch),
+        ),
+        (
+            M::DELETE,
+            "/client_mount/{id}",
+            FS,
+            web::delete().to(client_mounts::change::delete),
+        ),
+        (
+            M::PUT,
+            "/filesystem/{id}/quota",
+            FS,
+            web::put().to(quotas::enforce::handle),
+        ),
+        (M::GET, "/quota", READ, web::get().to(quotas::list::handle)),
+        (M::GET, "/copytool", READ, web::get().to(hsm::copytools::list)),
+        (M::POST, "/copytool", FS, web::post().to(hsm::copytools::create)),
+        (M::GET, "/copytool/{id}", READ, web::get().to(hsm::copytools::get)),
+        (M::PATCH, "/copytool/{id}", FS, web::patch().to(hsm::copytools::patch)),
+        (
+            M::DELETE,
+            "/copytool/{id}",
+            FS,
+            web::delete().to(hsm::copytools::delete),
+        ),
+        (M::GET, "/filesystem/{id}/hsm", READ, web::get().to(hsm::status::get)),
+        (M::PUT, "/filesystem/{id}/hsm", FS, web::put().to(hsm::status::put)),
+        (
+            M::GET,
+            "/filesystem/{id}/hsm/state",
+            READ,
+            web::get().to(hsm::status::file),
+        ),
+        (
+            M::POST,
+            "/filesystem/{id}/hsm/request",
+            FS,
+            web::post().to(hsm::request::post),
+        ),
+        (M::POST, "/quota", FS, web::post().to(quotas::set::handle)),
+        (M::GET, "/quota/{id}", READ, web::get().to(quotas::list::get)),
+        (M::DELETE, "/quota/{id}", FS, web::delete().to(quotas::set::delete)),
         (
             M::GET,
             "/filesystem/{id}/params",
@@ -172,6 +280,14 @@ fn table() -> Vec<(Method, &'static str, Access, Route)> {
             web::put().to(filesystems::params::put_for_target),
         ),
         (M::GET, "/target", READ, web::get().to(targets::list::handle)),
+        (M::POST, "/target", FS, web::post().to(targets::add::handle)),
+        (M::POST, "/target/{id}/drain", FS, web::post().to(targets::drain::drain)),
+        (
+            M::POST,
+            "/target/{id}/undrain",
+            FS,
+            web::post().to(targets::drain::undrain),
+        ),
         (M::GET, "/target/metric", READ, web::get().to(metrics::all::targets)),
         (M::GET, "/target/{id}", READ, web::get().to(targets::list::get)),
         (

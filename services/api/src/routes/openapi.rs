@@ -17,6 +17,11 @@ use utoipa::openapi::security::{
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
 
+use super::client_mounts;
+use super::data;
+use super::hsm;
+use super::ost_pools;
+use super::quotas;
 use super::{
     alerts, commands, events, filesystems, health, hosts, jobs, session, ssh_key, stream, targets, tokens, users,
 };
@@ -89,6 +94,37 @@ use crate::auth::{Access, COOKIE};
         targets::change::patch,
         targets::change::failover,
         targets::change::failback,
+        targets::add::handle,
+        targets::drain::drain,
+        targets::drain::undrain,
+        ost_pools::list::handle,
+        ost_pools::list::get,
+        ost_pools::create::handle,
+        ost_pools::change::patch,
+        ost_pools::change::delete,
+        client_mounts::list::handle,
+        client_mounts::list::get,
+        client_mounts::create::handle,
+        client_mounts::change::patch,
+        client_mounts::change::delete,
+        hsm::copytools::list,
+        hsm::copytools::get,
+        hsm::copytools::create,
+        hsm::copytools::patch,
+        hsm::copytools::delete,
+        hsm::status::get,
+        hsm::status::put,
+        hsm::status::file,
+        hsm::request::post,
+        quotas::enforce::handle,
+        quotas::list::handle,
+        quotas::list::get,
+        quotas::set::handle,
+        quotas::set::delete,
+        data::mirror::post,
+        data::layout::get,
+        data::migrate::post,
+        data::stripe::post,
         alerts::list::list,
         alerts::get,
         alerts::acknowledge::one,

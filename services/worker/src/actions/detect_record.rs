@@ -204,6 +204,14 @@ async fn ensure_target(
         push_once(&mut report.targets, &t.name);
         return Ok(Some(id));
     }
+    if let Some(fs) = fs_id {
+        if store::targets::removed_from_filesystem(tx, fs, &t.name).await? {
+            report
+                .notes
+                .push(format!("{}: removed from its file system; not taken back", t.name));
+            return Ok(None);
+        }
+    }
     let ha_resource = match &t.ha_resource {
         Some(id) => match store::targets::holder_of_resource(tx, id).await? {
             Some(holder) => {

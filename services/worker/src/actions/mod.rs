@@ -4,16 +4,20 @@
 //! argument.
 
 mod blkid;
+mod client_mount;
 mod conf_params;
 mod configure_target;
 mod contents;
+mod data;
 mod detect;
 mod detect_pacemaker;
 mod detect_record;
+mod drain;
 mod failover;
 mod format_target;
 mod format_zfs;
 mod ha;
+mod hsm;
 mod in_use;
 pub use lustre::llog;
 mod lnet;
@@ -22,8 +26,10 @@ mod lsblk;
 mod mkfs;
 mod mount_target;
 mod mounts;
+mod pools;
 mod preflight;
 mod probe_host;
+mod quotas;
 mod register_target;
 mod remove;
 mod servers;
@@ -96,9 +102,57 @@ fn act<'a>(shared: &'a Shared, action: &'a Action) -> Acting<'a> {
         Action::FailoverTarget { target_id, host_id } => Box::pin(failover::failover(shared, *target_id, *host_id)),
         Action::FailbackTarget { target_id } => Box::pin(failover::failback(shared, *target_id)),
         Action::RemoveTarget { target_id } => Box::pin(remove::target(shared, *target_id)),
+        Action::DrainOst { target_id } => Box::pin(drain::set_drained(shared, *target_id, true)),
+        Action::UndrainOst { target_id } => Box::pin(drain::set_drained(shared, *target_id, false)),
+        Action::DeactivateOst { target_id } => Box::pin(drain::deactivate(shared, *target_id)),
         Action::ApplyConfParams { filesystem_id } => Box::pin(conf_params::run(shared, *filesystem_id)),
         Action::EraseConfiguration { filesystem_id } => Box::pin(remove::erase_configuration(shared, *filesystem_id)),
         Action::RemoveFilesystem { filesystem_id } => Box::pin(remove::filesystem(shared, *filesystem_id)),
+        Action::CreatePool { pool_id, ost_ids } | Action::ChangePool { pool_id, ost_ids } => {
+            Box::pin(pools::ensure(shared, *pool_id, ost_ids))
+        }
+        Action::DestroyPool { pool_id } => Box::pin(pools::destroy(shared, *pool_id)),
+        Action::MountClient { client_mount_id } => Box::pin(client_mount::mount(shared, *client_mount_id)),
+        Action::UnmountClient { client_mount_id } => Box::pin(client_mount::unmount(shared, *client_mount_id, false)),
+        Action::RemoveClientMount { client_mount_id } => {
+            Box::pin(client_mount::unmount(shared, *client_mount_id, true))
+        }
+        Action::MirrorFile(args) => Box::pin(data::mirror(shared, args)),
+        Action::MigrateFiles(args) => Box::pin(data::migrate(shared, args)),
+        Action::SetStriping(args) => Box::pin(data::stripe(shared, args)),
+        Action::SetQuotaEnforcement {
+            filesystem_id,
+            ost,
+            mdt,
+        } => Box::pin(quotas::enforce(shared, *filesystem_id, ost, mdt)),
+        Action::SetQuota {
+            quota_id,
+            client_mount_id,
+        } => Box::pin(quotas::apply(shared, *quota_id, *client_mount_id, false)),
+        Action::ClearQuota {
+            quota_id,
+            client_mount_id,
+        } => Box::pin(quotas::apply(shared, *quota_id, *client_mount_id, true)),
+        Action::SetHsmControl { filesystem_id, control } => {
+            Box::pin(hsm::set_control(shared, *filesystem_id, *control))
+        }
+        Action::HsmRequest {
+            filesystem_id,
+            client_mount_id,
+            action,
+            path,
+            archive_id,
+        } => Box::pin(hsm::request(
+            shared,
+            *filesystem_id,
+            *client_mount_id,
+            *action,
+            path,
+            *archive_id,
+        )),
+        Action::StartCopytool { copytool_id } => Box::pin(hsm::start(shared, *copytool_id)),
+        Action::StopCopytool { copytool_id } => Box::pin(hsm::stop(shared, *copytool_id, false)),
+        Action::RemoveCopytool { copytool_id } => Box::pin(hsm::stop(shared, *copytool_id, true)),
         Action::RemoveHost { host_id } => Box::pin(remove::host(shared, *host_id)),
         Action::DetectFilesystems => Box::pin(detect::run(shared)),
         Action::ConfigureCorosync { cluster_id } => Box::pin(ha::cluster::configure_corosync(shared, *cluster_id)),

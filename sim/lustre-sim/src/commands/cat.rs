@@ -15,6 +15,18 @@ pub fn run(args: &[String], ctx: &mut Context<'_>) -> Output {
         match file.as_str() {
             "/proc/stat" => out.stdout.push_str(&proc_stat::render(ctx.state, &ctx.host, now)),
             "/proc/meminfo" => out.stdout.push_str(&meminfo::render(ctx.state, &ctx.host, now)),
+            "/proc/mounts" | "/etc/mtab" | "/proc/self/mounts" => {
+                out.stdout.push_str(&super::mount_client::proc_mounts(ctx))
+            }
+            "/etc/fstab"
+                if ctx
+                    .state
+                    .files
+                    .get(&ctx.host)
+                    .is_none_or(|f| !f.contains_key("/etc/fstab")) =>
+            {
+                out.stdout.push_str(super::mount_client::DEFAULT_FSTAB)
+            }
             other if ctx.state.files.get(&ctx.host).is_some_and(|f| f.contains_key(other)) => {
                 if let Some(file) = ctx.state.files.get(&ctx.host).and_then(|f| f.get(other)) {
                     out.stdout.push_str(&file.content);

@@ -347,6 +347,9 @@ pub fn write_param(
             Ok(())
         }
         "quota" => {
+            if !super::lfs_quota::valid_quota_param(param) {
+                return Err(Refused::Invalid);
+            }
             let mut servers = server_logs(logs, fs, "MDT");
             servers.extend(server_logs(logs, fs, "OST"));
             for log in servers {

@@ -12,8 +12,9 @@ use super::{pacemaker, Context, Output, KERNEL_RELEASE};
 
 /// The commands the `lustre` package installs (lustre-release
 /// `lustre.spec.in`), as the simulator answers them.
-pub const LUSTRE_TOOLS: [&str; 6] = [
+pub const LUSTRE_TOOLS: [&str; 7] = [
     "lctl",
+    "lfs",
     "lnetctl",
     "mkfs.lustre",
     "tunefs.lustre",

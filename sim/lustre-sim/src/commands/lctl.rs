@@ -21,6 +21,9 @@ pub fn run(args: &[String], ctx: &mut Context<'_>) -> Output {
         Some("conf_param") => llog::conf_param(rest, ctx),
         Some("llog_catlist") => llog::catlist(ctx),
         Some("llog_print") => llog::print(rest, ctx),
+        Some(cmd @ ("pool_new" | "pool_add" | "pool_remove" | "pool_destroy" | "pool_list")) => {
+            super::pool::run(cmd, rest, ctx)
+        }
         Some(cmd @ ("erase_lcfg" | "lcfg_erase")) => erase_lcfg(cmd, rest, ctx),
         Some("--version") | Some("version") => Output::ok(format!("lctl {LUSTRE_VERSION}\n")),
         Some("dl") | Some("device_list") => Output::ok(device_list(ctx)),

@@ -67,6 +67,10 @@ pub fn set_param(args: &[String], ctx: &mut Context<'_>) -> Output {
             ));
             continue;
         };
+        if let Some(done) = crate::hsm::set_control(pattern, value, permanent, ctx) {
+            out.append(done);
+            continue;
+        }
         if permanent {
             out.append(super::llog::record_set_param(pattern, value, ctx));
             continue;
@@ -88,7 +92,7 @@ pub fn set_param(args: &[String], ctx: &mut Context<'_>) -> Output {
                 devices
                     .get(&m.serial)
                     .and_then(|d| d.target.as_ref())
-                    .is_some_and(|t| name.contains(&t.svname()))
+                    .is_some_and(|t| name.contains(&t.svname()) || super::osp::of_mdt(&name, t))
             });
             if let Some(mount) = mount {
                 mount.tunables.insert(name.clone(), value.to_string());

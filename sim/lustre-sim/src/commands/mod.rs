@@ -5,6 +5,7 @@
 pub mod blkid;
 pub mod cat;
 pub mod cibadmin;
+pub mod client_files;
 pub mod command;
 pub mod conf_values;
 pub mod config_log;
@@ -18,6 +19,7 @@ pub mod df;
 pub mod flock;
 pub mod held;
 pub mod hostname;
+pub mod hsm_tool;
 pub mod install;
 pub mod installed;
 pub mod journal_output;
@@ -26,6 +28,12 @@ pub mod kmod;
 pub mod lctl;
 pub mod lctl_param;
 pub mod ldd;
+pub mod lfs;
+pub mod lfs_df;
+pub mod lfs_hsm;
+pub mod lfs_migrate;
+pub mod lfs_mirror;
+pub mod lfs_quota;
 pub mod llog;
 pub mod lnet_nets;
 pub mod lnetctl;
@@ -39,9 +47,12 @@ pub mod mkfs_zfs;
 pub mod modinfo;
 pub mod modules;
 pub mod mount;
+pub mod mount_client;
 pub mod multipath;
+pub mod osp;
 pub mod pacemaker;
 pub mod params;
+pub mod pool;
 pub mod proc_stat;
 pub mod readlink;
 pub mod stonith_admin;
@@ -165,6 +176,16 @@ pub fn dispatch_with_stdin(argv: &[String], ctx: &mut Context<'_>, stdin: Option
         "multipath" => multipath::run(args, ctx),
         "install" => install::run(args, ctx, stdin),
         "mkdir" => mkdir::run(args, ctx),
+        "lfs" => lfs::run(args, ctx),
+        "truncate" => client_files::size("truncate", args, false, ctx),
+        "fallocate" => client_files::size("fallocate", args, true, ctx),
+        "chown" => client_files::chown(args, ctx),
+        "rm" => client_files::rm(args, ctx),
+        "lhsmtool_posix" => hsm_tool::copytool(args, ctx),
+        "pgrep" => hsm_tool::pgrep(args, ctx),
+        "kill" => hsm_tool::kill(args, ctx),
+        "ps" => hsm_tool::ps(args, ctx),
+        "dd" => lfs_mirror::dd(args, ctx),
         "readlink" => readlink::run(args, ctx),
         "cat" => cat::run(args, ctx),
         "journalctl" => journalctl::run(args, ctx),
@@ -195,7 +216,10 @@ pub fn is_read_only(argv: &[String]) -> bool {
         "uname" | "echo" | "true" | "false" | "cat" | "journalctl" | "crm_mon" | "crm_node" | "lsblk" | "blkid"
         | "readlink" | "udevadm" | "lsmod" => base != "udevadm" || first == Some("info"),
         "corosync" => first == Some("-v"),
+        "lfs" => matches!(first, Some("df" | "getstripe" | "quota")),
         "modinfo" | "timedatectl" | "df" | "hostid" => true,
+        // The copytool processes (`crate::hsm`): the monitor looks every round.
+        "pgrep" | "ps" => true,
         "zpool" | "zfs" => matches!(first, Some("list" | "get")),
         "command" => first == Some("-v"),
         "cibadmin" => args.iter().any(|a| a == "--query" || a == "-Q"),

@@ -1,21 +1,29 @@
 //! `mount -t lustre DEVICE DIR`: starts a target. The device must be
 //! formatted, not mounted anywhere (shared devices are exclusive, like
-//! ldiskfs with MMP), and an MDT or OST needs its MGS running. Plain
-//! `mount` lists the Lustre mounts of the host.
+//! ldiskfs with MMP), and an MDT or OST needs its MGS running. A source
+//! with `:/` (`NID:/fs`) is a client mount ([`mount_client`]). Plain
+//! `mount` lists the Lustre mounts of the host, targets then clients.
 
-use super::{config_log, console, Context, Output};
+use super::{config_log, console, mount_client, Context, Output};
 use crate::state::{now_micros, Llogs, Mount, Target};
 
 /// Runs `mount [-t lustre] [-o OPTS] DEVICE DIR` or `mount` alone.
 pub fn run(args: &[String], ctx: &mut Context<'_>) -> Output {
     let mut fstype = None;
     let mut positional = Vec::new();
+    let mut opts = String::new();
     let mut iter = args.iter();
     while let Some(arg) = iter.next() {
         match arg.as_str() {
             "-t" => fstype = iter.next().cloned(),
             "-o" => {
-                iter.next();
+                if let Some(o) = iter.next() {
+                    opts = if opts.is_empty() {
+                        o.clone()
+                    } else {
+                        format!("{opts},{o}")
+                    };
+                }
             }
             "-v" | "-n" => {}
             other if other.starts_with("-t") => fstype = Some(other[2..].to_string()),
@@ -26,6 +34,9 @@ pub fn run(args: &[String], ctx: &mut Context<'_>) -> Output {
     match positional.as_slice() {
         [] => list(ctx),
         [device, dir] => match fstype.as_deref() {
+            Some("lustre") | None if mount_client::is_client_source(device) => {
+                mount_client::mount(device, dir, &opts, ctx)
+            }
             Some("lustre" | "lustre_tgt") | None => mount_device(device, dir, ctx),
             Some(other) => Output::fail(format!("mount: {dir}: unknown filesystem type '{other}'.\n"), 32),
         },
@@ -35,6 +46,21 @@ pub fn run(args: &[String], ctx: &mut Context<'_>) -> Output {
 
 fn list(ctx: &Context<'_>) -> Output {
     let mut out = String::new();
+    for (source, dir, opts) in target_mounts(ctx) {
+        out.push_str(&format!("{source} on {dir} type lustre ({opts})\n"));
+    }
+    for m in ctx.state.clients.mounts.iter().filter(|m| m.host == ctx.host) {
+        out.push_str(&format!(
+            "{} on {} type lustre ({})\n",
+            m.source, m.mountpoint, m.options
+        ));
+    }
+    Output::ok(out)
+}
+
+/// The targets mounted on `ctx.host`: `(source, mount point, options)`.
+pub(crate) fn target_mounts(ctx: &Context<'_>) -> Vec<(String, String, String)> {
+    let mut out = Vec::new();
     for m in ctx.state.mounts.iter().filter(|m| m.host == ctx.host) {
         let dev = &ctx.state.devices[&m.serial];
         let Some(target) = dev.target.as_ref() else {
@@ -44,13 +70,9 @@ fn list(ctx: &Context<'_>) -> Output {
             Some(dataset) => dataset.clone(),
             None => dev.paths.get(&ctx.host).cloned().unwrap_or_default(),
         };
-        out.push_str(&format!(
-            "{path} on {} type lustre ({})\n",
-            m.mountpoint,
-            options(target)
-        ));
+        out.push((path, m.mountpoint.clone(), options(target)));
     }
-    Output::ok(out)
+    out
 }
 
 /// The options a server mount shows: `ro`, `svname=`, `nosvc` for an MGS

@@ -47,8 +47,13 @@ pub fn table(ctx: &Context<'_>, now: u64) -> Vec<Param> {
         target_params(&mut out, m, target, space, path, now);
         if let Some(mgs) = &mgs {
             persistent.extend(conf_values::for_target(ctx.state.llogs(mgs), target));
+            if target.mdt {
+                out.extend(super::osp::params(ctx.state.llogs(mgs), target));
+            }
         }
     }
+    // Each client mount of a target's file system is one more export.
+    ctx.state.count_client_exports(&mut out);
     for (name, value) in persistent {
         if let Some(entry) = out.iter_mut().find(|(n, _)| *n == name) {
             entry.1 = value;
@@ -71,6 +76,13 @@ pub fn table(ctx: &Context<'_>, now: u64) -> Vec<Param> {
                 Some(entry) => entry.1.clone_from(v),
                 None => out.push((k.clone(), v.clone())),
             }
+        }
+    }
+    // HSM coordinators of the MDTs here (their state over any raw value).
+    for (k, v) in crate::hsm::params(ctx.state, &ctx.host) {
+        match out.iter_mut().find(|(name, _)| *name == k) {
+            Some(entry) => entry.1 = v,
+            None => out.push((k, v)),
         }
     }
     out

@@ -1,4 +1,5 @@
-//! `umount DIR|DEVICE`: stops a target mounted on this host.
+//! `umount DIR|DEVICE`: unmounts a Lustre client mount
+//! ([`super::mount_client::umount`]) or stops a target mounted on this host.
 
 use super::{console, Context, Output};
 use crate::state::now_micros;
@@ -12,6 +13,10 @@ pub fn run(args: &[String], ctx: &mut Context<'_>) -> Output {
         );
     };
     let force = args.iter().any(|a| a == "-f" || a == "--force");
+    let lazy = args.iter().any(|a| a == "-l" || a == "--lazy");
+    if let Some(out) = super::mount_client::umount(what, lazy, ctx) {
+        return out;
+    }
     let serial = ctx.state.resolve_device(&ctx.host, what);
     let mounted = ctx
         .state

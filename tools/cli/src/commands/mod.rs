@@ -3,14 +3,20 @@
 //! starts work is followed.
 
 pub mod alert;
+pub mod client;
 pub mod command;
+pub mod data;
 pub mod event;
 pub mod filesystem;
 pub mod ha;
 pub mod host;
+pub mod hsm;
 pub mod job;
 pub mod login;
+pub mod mirror;
 pub mod param;
+pub mod pool;
+pub mod quota;
 pub mod target;
 pub mod token;
 pub mod volume;

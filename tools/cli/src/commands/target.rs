@@ -1,4 +1,4 @@
-//! `chroma target list|show|start|stop|failover|failback`.
+//! `chroma target list|show|add|start|stop|failover|failback|drain|undrain|remove`.
 
 use api_types::hosts::HostView;
 use api_types::pages::Page;
@@ -51,6 +51,50 @@ pub enum TargetCommand {
         /// Id or name (fs1-OST0000).
         target: String,
     },
+    /// Add an OST or MDT to a live file system (formatted, registered with
+    /// its MGS and mounted while the file system stays available).
+    Add {
+        /// The file system (id or name).
+        #[arg(long)]
+        filesystem: String,
+        /// `ost`, or `mdt` for one more MDT (DNE).
+        #[arg(long, value_enum)]
+        kind: AddKind,
+        /// The volume (id, serial or HOST:PATH).
+        #[arg(long)]
+        volume: String,
+        /// Its primary host (default: the first host that sees the volume).
+        #[arg(long)]
+        primary: Option<String>,
+        /// Its index (default: the lowest the file system never used).
+        #[arg(long)]
+        index: Option<u32>,
+    },
+    /// Stop new object creation on an OST from every MDT (before its files
+    /// are migrated off it and it is removed).
+    Drain {
+        /// Id or name (fs1-OST0003).
+        target: String,
+    },
+    /// Let the MDTs create objects on a drained OST again.
+    Undrain {
+        /// Id or name (fs1-OST0003).
+        target: String,
+    },
+    /// Remove an OST from its live file system: deactivated for good, then
+    /// unmounted and forgotten. Files with objects on it lose them unless
+    /// migrated first; needs --yes.
+    Remove {
+        /// Id or name (fs1-OST0003).
+        target: String,
+    },
+}
+
+/// A kind of target that can join a live file system.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum AddKind {
+    Mdt,
+    Ost,
 }
 
 /// A kind of target.
@@ -114,6 +158,16 @@ pub async fn run(ctx: &Ctx, command: &TargetCommand) -> Result<()> {
                 .await
                 .map(|_| ())
         }
+        TargetCommand::Add {
+            filesystem,
+            kind,
+            volume,
+            primary,
+            index,
+        } => add(ctx, filesystem, *kind, volume, primary.as_deref(), *index).await,
+        TargetCommand::Drain { target } => drain(ctx, target, true).await,
+        TargetCommand::Undrain { target } => drain(ctx, target, false).await,
+        TargetCommand::Remove { target } => set(ctx, target, "removed").await,
         TargetCommand::Failback { target } => {
             let id = resolve::target_id(&ctx.client, target).await?;
             let path = format!("/api/target/{id}/failback");
@@ -123,6 +177,58 @@ pub async fn run(ctx: &Ctx, command: &TargetCommand) -> Result<()> {
                 .map(|_| ())
         }
     }
+}
+
+async fn add(
+    ctx: &Ctx,
+    filesystem: &str,
+    kind: AddKind,
+    volume: &str,
+    primary: Option<&str>,
+    index: Option<u32>,
+) -> Result<()> {
+    let filesystem_id = resolve::filesystem_id(&ctx.client, filesystem).await?;
+    let volume_id = if resolve::is_id(volume) {
+        volume.to_owned()
+    } else {
+        resolve::volume(&resolve::volumes(&ctx.client).await?, volume)?
+            .id
+            .to_string()
+    };
+    let kind = match kind {
+        AddKind::Mdt => "mdt",
+        AddKind::Ost => "ost",
+    };
+    let mut body = json!({ "filesystem_id": filesystem_id, "kind": kind, "volume_id": volume_id });
+    if let Some(primary) = primary {
+        body["primary_host_id"] = json!(resolve::host_id(&ctx.client, primary).await?);
+    }
+    if let Some(index) = index {
+        body["index"] = json!(index);
+    }
+    let response = ctx.client.post_planned("/api/target", &body, ctx.dry_run).await?;
+    let name = response
+        .pointer("/target/name")
+        .and_then(serde_json::Value::as_str)
+        .map_or_else(|| format!("The new {kind}"), str::to_owned);
+    ctx.follow(response, &format!("{name} is added to {filesystem}."))
+        .await
+        .map(|_| ())
+}
+
+async fn drain(ctx: &Ctx, target: &str, drained: bool) -> Result<()> {
+    let id = resolve::target_id(&ctx.client, target).await?;
+    let (verb, done) = if drained {
+        (
+            "drain",
+            format!("{target} is drained: no new objects are created on it."),
+        )
+    } else {
+        ("undrain", format!("{target} takes new objects again."))
+    };
+    let path = format!("/api/target/{id}/{verb}");
+    let response = ctx.client.post_planned(&path, &json!({}), ctx.dry_run).await?;
+    ctx.follow(response, &done).await.map(|_| ())
 }
 
 async fn set(ctx: &Ctx, target: &str, state: &str) -> Result<()> {
@@ -187,6 +293,10 @@ pub fn details(t: &TargetView, hosts: &[HostView]) -> String {
         ("Kind", t.kind.clone()),
         ("File system", output::or_dash(t.filesystem.as_deref())),
         ("State", t.state.clone()),
+        (
+            "Drained",
+            if t.drained { "yes (no new objects)" } else { "no" }.to_owned(),
+        ),
         (
             "Managed",
             if t.managed { "yes" } else { "no (watched only)" }.to_owned(),

@@ -1,61 +1,32 @@
-// One file system: a summary with its actions, then its MGT, MDTs and
-// OSTs with their hosts and actions.
-import { Breadcrumb, Card, Descriptions, Empty, Space, Spin, Tag, Typography } from 'antd';
+// One file system: a summary with its actions, then tabs: its MGT, MDTs
+// and OSTs with their hosts and actions (and adding one), its OST pools,
+// its client mounts, its quotas and its HSM.
+import { Breadcrumb, Card, Descriptions, Empty, Space, Spin, Tabs, Tag, Typography } from 'antd';
 import { Link, useParams } from 'react-router-dom';
 import { get, type Page } from '../../api';
 import { useAuth } from '../../auth';
 import ErrorNotice from '../../components/ErrorNotice';
 import StateTag from '../../components/StateTag';
 import { time } from '../../format';
-import { useLoad } from '../../hooks';
+import { useLoad, useUrlState } from '../../hooks';
+import ClientMountsTab from './filesystem/ClientMountsTab';
+import HsmTab from './filesystem/HsmTab';
+import PoolsTab from './filesystem/PoolsTab';
+import QuotasTab from './filesystem/QuotasTab';
+import TargetsTab from './filesystem/TargetsTab';
 import { Busy, FilesystemActions } from './Filesystems';
 import RecentCommand, { useRecentCommand } from './RecentCommand';
-import { useTableUrl } from './table';
-import TargetTable from './TargetTable';
-import type { Filesystem, Host, Target } from './types';
+import type { Filesystem, Host } from './types';
 
-/** The MDTs or OSTs of one file system, paged, sorted and filtered by the API. */
-function MemberTargets({
-  fsId,
-  kind,
-  hosts,
-  admin,
-  onDone,
-}: {
-  fsId: string;
-  kind: 'mdt' | 'ost';
-  hosts: Map<string, Host>;
-  admin: boolean;
-  onDone: (response: unknown) => void;
-}) {
-  const table = useTableUrl(`${kind}_`, 20);
-  const state = table.filter('state');
-  const { data, error, loading } = useLoad(
-    () => get<Page<Target>>('/target', { filesystem_id: fsId, kind, state, ...table.query }),
-    [fsId, kind, state, JSON.stringify(table.query)],
-    ['target'],
-  );
-  return (
-    <Card size="small" title={kind === 'mdt' ? 'Metadata targets (MDTs)' : 'Object storage targets (OSTs)'} style={{ marginBottom: 12 }}>
-      <ErrorNotice error={error} />
-      <TargetTable
-        targets={data?.objects}
-        total={data?.meta.total_count}
-        loading={loading}
-        hosts={hosts}
-        table={table}
-        admin={admin}
-        onDone={onDone}
-      />
-    </Card>
-  );
-}
+const TABS = ['targets', 'pools', 'clients', 'quotas', 'hsm'];
 
 export default function FilesystemDetail() {
   const { id = '' } = useParams();
   const { can } = useAuth();
   const admin = can('fsadmin');
   const recent = useRecentCommand();
+  const [url, setUrl] = useUrlState();
+  const tab = TABS.includes(url.get('tab') ?? '') ? (url.get('tab') as string) : 'targets';
   const { data: fs, error, loading } = useLoad(() => get<Filesystem>(`/filesystem/${id}`), [id], ['filesystem', 'target']);
   const hostList = useLoad(() => get<Page<Host>>('/host', { limit: 1000 }), [], ['host']);
   const hosts = new Map((hostList.data?.objects ?? []).map((h) => [h.id, h]));
@@ -70,6 +41,7 @@ export default function FilesystemDetail() {
   }
   const mgt = fs.targets.filter((t) => t.id === fs.mgs_id);
   const params = Object.entries(fs.conf_params ?? {});
+  const live = (kind: string) => fs.targets.filter((t) => t.kind === kind && t.state !== 'removed').length;
 
   return (
     <>
@@ -123,7 +95,7 @@ export default function FilesystemDetail() {
             {
               key: 'targets',
               label: 'Targets',
-              children: `${fs.targets.filter((t) => t.kind === 'mdt').length} MDT, ${fs.targets.filter((t) => t.kind === 'ost').length} OST`,
+              children: `${live('mdt')} MDT, ${live('ost')} OST`,
             },
             { key: 'created', label: 'Created', children: time(fs.created_at) },
             {
@@ -145,17 +117,37 @@ export default function FilesystemDetail() {
           ]}
         />
       </Card>
-      <Card size="small" title="Management target (MGT)" style={{ marginBottom: 12 }}>
-        <TargetTable
-          targets={mgt}
-          loading={loading}
-          hosts={hosts}
-          admin={admin}
-          onDone={recent.follow}
-        />
-      </Card>
-      <MemberTargets fsId={fs.id} kind="mdt" hosts={hosts} admin={admin} onDone={recent.follow} />
-      <MemberTargets fsId={fs.id} kind="ost" hosts={hosts} admin={admin} onDone={recent.follow} />
+      <Tabs
+        activeKey={tab}
+        onChange={(key) => setUrl({ tab: key === 'targets' ? null : key })}
+        items={[
+          {
+            key: 'targets',
+            label: <span data-testid="tab-targets">Targets</span>,
+            children: <TargetsTab fs={fs} hosts={hosts} admin={admin} loading={loading} onDone={recent.follow} />,
+          },
+          {
+            key: 'pools',
+            label: <span data-testid="tab-pools">OST pools</span>,
+            children: <PoolsTab fs={fs} admin={admin} onDone={recent.follow} />,
+          },
+          {
+            key: 'clients',
+            label: <span data-testid="tab-clients">Client mounts</span>,
+            children: <ClientMountsTab fs={fs} admin={admin} onDone={recent.follow} />,
+          },
+          {
+            key: 'quotas',
+            label: <span data-testid="tab-quotas">Quotas</span>,
+            children: <QuotasTab fs={fs} admin={admin} onDone={recent.follow} />,
+          },
+          {
+            key: 'hsm',
+            label: <span data-testid="tab-hsm">HSM</span>,
+            children: <HsmTab fs={fs} admin={admin} onDone={recent.follow} />,
+          },
+        ]}
+      />
     </>
   );
 }

@@ -7,6 +7,8 @@ import type { HTMLAttributes } from 'react';
 import { Link } from 'react-router-dom';
 import ConfirmAction from '../../components/ConfirmAction';
 import StateTag from '../../components/StateTag';
+import DrainActions from './filesystem/DrainActions';
+import RemoveTarget from './filesystem/RemoveTarget';
 import { Busy } from './Filesystems';
 import type { TableUrl } from './table';
 import { hostLabel, type Host, type Target } from './types';
@@ -33,22 +35,26 @@ export function TargetActions({
   const movable = target.ha_mode === 'pacemaker';
   return (
     <Space size={4} wrap>
-      {target.available_transitions.map((state) => (
-        <ConfirmAction
-          key={state}
-          size="small"
-          danger={state === 'removed'}
-          title={`${VERBS[state] ?? `Set ${state}`} ${target.name}`}
-          method="PATCH"
-          path={`/target/${target.id}`}
-          body={{ state }}
-          confirmField
-          onDone={onDone}
-          data-testid={`target-${state}-${target.name}`}
-        >
-          {VERBS[state] ?? state}
-        </ConfirmAction>
-      ))}
+      {target.available_transitions.map((state) =>
+        state === 'removed' ? (
+          <RemoveTarget key={state} target={target} onDone={onDone} />
+        ) : (
+          <ConfirmAction
+            key={state}
+            size="small"
+            title={`${VERBS[state] ?? `Set ${state}`} ${target.name}`}
+            method="PATCH"
+            path={`/target/${target.id}`}
+            body={{ state }}
+            confirmField
+            onDone={onDone}
+            data-testid={`target-${state}-${target.name}`}
+          >
+            {VERBS[state] ?? state}
+          </ConfirmAction>
+        ),
+      )}
+      <DrainActions target={target} onDone={onDone} />
       {movable &&
         target.state === 'mounted' &&
         !target.failed_over &&
@@ -139,6 +145,13 @@ export default function TargetTable({ targets, total, loading, hosts, table, adm
       render: (name: string, t) => (
         <Space size={4}>
           {name}
+          {t.drained && (
+            <Tooltip title="The MDTs create no new objects on it (max_create_count=0); migrate files off it before removing it">
+              <Tag color="gold" data-testid={`target-drained-${t.name}`}>
+                drained
+              </Tag>
+            </Tooltip>
+          )}
           <Busy locks={t.locks} />
         </Space>
       ),

@@ -29,6 +29,7 @@ export const KINDS = [
   'target_failed_over',
   'space_high',
   'inodes_high',
+  'quota_soft_limit_exceeded',
   'job_failed',
   'step_dead_lettered',
   'storage_disk_failed',

@@ -19,6 +19,7 @@ use uuid::Uuid;
 use crate::error::ApiError;
 use crate::routes::openapi::ErrorEnvelope;
 use crate::routes::planning::{submit, DryRun, Planned, Submit};
+use crate::routes::targets::checks::{check, ha_resource, invalid, volumes_unused, Placement, TargetRequest};
 use crate::state::AppState;
 use store::filesystems::NameInUse;
 
@@ -86,42 +87,20 @@ impl MgtRequest {
     }
 }
 
-/// A target to create on a volume.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TargetRequest {
-    volume_id: Uuid,
-    /// By default the first host that sees the volume.
-    primary_host_id: Option<Uuid>,
-    /// By default every other host that sees the volume.
-    failover_host_ids: Option<Vec<Uuid>>,
-    /// Format over Lustre data already on the volume.
-    #[serde(default)]
-    reformat: bool,
-    /// ldiskfs options for `mke2fs` (inode size, bytes per inode, RAID
-    /// stride and stripe width), checked before anything is stored.
-    #[serde(default)]
-    format: Option<lustre::format::FormatOptions>,
-    /// `ldiskfs` (the default) or `zfs`: a dataset in a zpool built on the
-    /// volume, imported on the server that mounts the target.
-    #[serde(default)]
-    backfstype: lustre::zfs::Backfstype,
-}
-
 /// A target checked against the database, ready to insert.
-struct NewTarget {
-    id: Uuid,
-    kind: TargetKind,
-    index: Option<u16>,
-    name: String,
-    volume_id: Uuid,
-    primary: Uuid,
-    failover: Vec<Uuid>,
-    reformat: bool,
-    format: Option<lustre::format::FormatOptions>,
-    backfstype: lustre::zfs::Backfstype,
+pub(crate) struct NewTarget {
+    pub id: Uuid,
+    pub kind: TargetKind,
+    pub index: Option<u16>,
+    pub name: String,
+    pub volume_id: Uuid,
+    pub primary: Uuid,
+    pub failover: Vec<Uuid>,
+    pub reformat: bool,
+    pub format: Option<lustre::format::FormatOptions>,
+    pub backfstype: lustre::zfs::Backfstype,
     /// Its Pacemaker primitive when its HA mode is `pacemaker`.
-    ha_resource: Option<String>,
+    pub ha_resource: Option<String>,
 }
 
 /// The file system (null for a dry run) and its plan.
@@ -130,13 +109,6 @@ pub struct Created {
     filesystem: Option<super::FilesystemView>,
     #[serde(flatten)]
     planned: Planned,
-}
-
-fn invalid(field: String, message: impl Into<String>) -> FieldError {
-    FieldError {
-        field,
-        message: message.into(),
-    }
 }
 
 /// Checks the parameters given at creation against Chroma's table (see
@@ -317,28 +289,8 @@ async fn check_targets(
             ));
             continue;
         }
-        if let Some(Err((option, why))) = t.format.as_ref().map(lustre::format::FormatOptions::check) {
-            errors.push(invalid(format!("{field}.format.{option}"), why));
-            continue;
-        }
-        if t.backfstype == Backfstype::Zfs && t.format.as_ref().is_some_and(|f| !f.is_empty()) {
-            errors.push(invalid(
-                format!("{field}.format"),
-                "ldiskfs format options do not apply to a zfs target",
-            ));
-            continue;
-        }
-        let checked = match check_target(tx, &field, t).await? {
-            Ok((primary, failover)) if t.backfstype == Backfstype::Zfs => {
-                match without_zfs(tx, &field, primary, &failover).await? {
-                    Some(e) => Err(vec![e]),
-                    None => Ok((primary, failover)),
-                }
-            }
-            other => other,
-        };
-        match checked {
-            Ok((primary, failover)) => targets.push(NewTarget {
+        match check(tx, &field, t).await? {
+            Ok(Placement { primary, failover }) => targets.push(NewTarget {
                 id: if kind == TargetKind::Mgt {
                     mgs_id
                 } else {
@@ -362,99 +314,18 @@ async fn check_targets(
         return Err(ApiError::Validation(errors));
     }
     let volumes: Vec<Uuid> = targets.iter().map(|t| t.volume_id).collect();
-    if let Some(used) = store::targets::used_volume_among(tx, volumes).await? {
-        return Err(ApiError::Conflict(format!(
-            "volume {} is already used by {}",
-            used.serial, used.target
-        )));
-    }
+    volumes_unused(tx, volumes, None).await?;
     if let Some(mgt) = targets.iter().find(|t| t.kind == TargetKind::Mgt) {
         one_mgs_per_host(tx, mgt).await?;
     }
     for t in &mut targets {
-        if crate::routes::ha::pacemaker_ready(tx, &t.name, t.primary, &t.failover).await? {
-            t.ha_resource = Some(lustre::pacemaker::resource_id(&t.name, t.id));
-        }
+        let placement = Placement {
+            primary: t.primary,
+            failover: t.failover.clone(),
+        };
+        t.ha_resource = ha_resource(tx, &t.name, t.id, &placement).await?;
     }
     Ok((mgs_id, targets))
-}
-
-/// The hosts of one target: `Ok(Err(field errors))` when they are wrong.
-async fn check_target(
-    tx: &DatabaseTransaction,
-    field: &str,
-    t: &TargetRequest,
-) -> Result<Result<(Uuid, Vec<Uuid>), Vec<FieldError>>, ApiError> {
-    let nodes: Vec<(Uuid, String)> = store::volumes::seen_by(tx, t.volume_id)
-        .await?
-        .into_iter()
-        .map(|n| (n.host_id, n.state))
-        .collect();
-    if nodes.is_empty() {
-        return Ok(Err(vec![invalid(
-            format!("{field}.volume_id"),
-            format!("no volume {} on any managed host", t.volume_id),
-        )]));
-    }
-    let is_node = |h: &Uuid| nodes.iter().any(|(n, _)| n == h);
-    let primary = t.primary_host_id.unwrap_or(nodes[0].0);
-    let failover = t
-        .failover_host_ids
-        .clone()
-        .unwrap_or_else(|| nodes.iter().map(|(n, _)| *n).filter(|n| *n != primary).collect());
-    let mut errors = Vec::new();
-    if !is_node(&primary) {
-        errors.push(invalid(
-            format!("{field}.primary_host_id"),
-            format!("host {primary} does not see volume {}", t.volume_id),
-        ));
-    }
-    for (i, h) in failover.iter().enumerate() {
-        if !is_node(h) || *h == primary || failover[..i].contains(h) {
-            errors.push(invalid(
-                format!("{field}.failover_host_ids[{i}]"),
-                format!("host {h} is not another host that sees volume {}", t.volume_id),
-            ));
-        }
-    }
-    for (host, state) in &nodes {
-        if (*host == primary || failover.contains(host)) && state != "managed" {
-            errors.push(invalid(
-                format!("{field}.volume_id"),
-                format!("host {host} is {state}, not managed"),
-            ));
-        }
-    }
-    Ok(if errors.is_empty() {
-        Ok((primary, failover))
-    } else {
-        Err(errors)
-    })
-}
-
-/// A ZFS target's hosts must all have ZFS: the first whose pre-flight
-/// `zfs` check did not pass is named (a host probed before that check
-/// existed is not refused: mkfs.lustre and zpool say what is missing).
-async fn without_zfs(
-    tx: &DatabaseTransaction,
-    field: &str,
-    primary: Uuid,
-    failover: &[Uuid],
-) -> Result<Option<FieldError>, ApiError> {
-    let mut ids = vec![primary];
-    ids.extend(failover);
-    let Some(host) = store::hosts::first_without_zfs(tx, ids).await? else {
-        return Ok(None);
-    };
-    Ok(Some(invalid(
-        format!("{field}.backfstype"),
-        format!(
-            "host {} cannot run a ZFS target: {}",
-            host.name,
-            host.message
-                .unwrap_or_else(|| "its pre-flight check zfs did not pass".into())
-        ),
-    )))
 }
 
 /// Inserts the file system and its targets (the MGT, when new, first).
@@ -481,7 +352,7 @@ async fn insert(
 }
 
 /// The row to store for `t`, in file system `filesystem` (None: a new MGT).
-fn stored(t: &NewTarget, filesystem: Option<Uuid>) -> store::targets::NewTarget {
+pub(crate) fn stored(t: &NewTarget, filesystem: Option<Uuid>) -> store::targets::NewTarget {
     store::targets::NewTarget {
         id: t.id,
         kind: t.kind.as_str().to_owned(),

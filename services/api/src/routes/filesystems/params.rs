@@ -159,7 +159,18 @@ async fn views(
             .get(key)
             .cloned()
             .map_or((None, None, None), |(l, v, a)| (l, v, Some(a)));
-        let stored = stored.get(key).cloned();
+        let mut stored = stored.get(key).cloned();
+        // Removing an OST deactivates it for good: Chroma's own setting
+        // (`FS-OSTxxxx.osc.active`, and its copy in each MDT's log,
+        // `FS-OSTxxxx-osc-MDTyyyy.osc.active`).
+        let deactivated = key
+            .strip_suffix(".osc.active")
+            .map(|d| d.split_once("-osc-").map_or(d, |(ost, _)| ost));
+        if let Some(ost) = deactivated.filter(|_| stored.is_none()) {
+            if store::targets::removed_from_filesystem(&state.db, fs_id, ost).await? {
+                stored = Some("0".to_owned());
+            }
+        }
         let mut drift = Vec::new();
         if at.is_some() && stored != llog {
             drift.push("stored_vs_llog");

@@ -38,7 +38,8 @@ pub struct FailoverRequest {
     pub confirm: bool,
 }
 
-async fn name_of(state: &AppState, id: Uuid) -> Result<String, ApiError> {
+/// Target `id`'s name; 404 when there is no such target.
+pub(super) async fn name_of(state: &AppState, id: Uuid) -> Result<String, ApiError> {
     store::targets::views(&state.db, TargetSelection::Id(id))
         .await?
         .pop()
