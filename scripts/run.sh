@@ -52,9 +52,10 @@ export -n CHROMA_ADMIN_PASSWORD
 plugin_dir=${CHROMA_PLUGIN_DIR:-$sim_dir/plugins.d}
 export CHROMA_PLUGIN_DIR=$plugin_dir
 mkdir -p "$plugin_dir"
-cat > "$plugin_dir/linux.json" <<JSON
-{"name": "linux", "command": ["$PWD/$bin/chroma-plugin-linux"], "detect_interval_seconds": 30, "monitor_interval_seconds": 10}
-JSON
+# linux.json is the packages' manifest (packaging/etc/plugins.d) with the
+# plugin's path in this tree.
+sed "s|\"/usr/bin/chroma-plugin-linux\"|\"$PWD/$bin/chroma-plugin-linux\"|" \
+  packaging/etc/plugins.d/linux.json > "$plugin_dir/linux.json"
 # Run as root, Chroma runs plugins as an unprivileged user
 # (CHROMA_PLUGIN_USER, docs/plugins.md): the array's state lives in a
 # directory that user may write.

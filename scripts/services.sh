@@ -14,6 +14,8 @@
 #   scripts/services.sh            check/install/start, exit non-zero on failure
 #   source scripts/services.sh     the same, and also puts cargo on the PATH
 #                                  of the calling shell
+#   source scripts/services.sh --lib   only defines apt_install (below) for
+#                                  the calling script; checks nothing
 #
 # Environment:
 #   SERVICES_TIMEOUT   seconds to wait for each service to accept connections
@@ -26,6 +28,20 @@
 # tells you what to change (or export PGPASSWORD / use DATABASE_URL with a
 # password). The application creates its database (DATABASE_URL, default
 # .../chroma) itself on start-up (store::connect::ensure_database).
+
+# apt_install PACKAGE...: installs Debian packages with apt-get, running
+# apt-get update first, once per run: CHROMA_APT_UPDATED, exported, tells
+# the scripts this one starts that the lists are fresh.
+apt_install() {
+  local sudo=
+  if [[ $(id -u) -ne 0 ]] && command -v sudo >/dev/null; then sudo=sudo; fi
+  echo "apt: installing $*" >&2
+  if [[ -z ${CHROMA_APT_UPDATED:-} ]]; then
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null || return 1
+    export CHROMA_APT_UPDATED=1
+  fi
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
 
 _services_main() {
   set -euo pipefail
@@ -91,11 +107,7 @@ _services_main() {
     pkgs+=(rabbitmq-server)
   fi
   if (( ${#pkgs[@]} )); then
-    say "installing ${pkgs[*]} (apt-get)..."
-    $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq \
-      || fail "apt-get update failed"
-    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${pkgs[@]}" >/dev/null \
-      || fail "apt-get install ${pkgs[*]} failed"
+    apt_install "${pkgs[@]}" || fail "apt-get install ${pkgs[*]} failed"
   fi
   export PATH="$PATH:/usr/sbin:/sbin"
 
@@ -150,6 +162,9 @@ if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
   if [[ ":$_services_orig_path:" != *":$HOME/.cargo/bin:"* ]] && [[ -f "$HOME/.cargo/env" ]]; then
     echo "services: note: cargo is not on your shell's PATH; run: source ~/.cargo/env" >&2
   fi
+elif [[ ${1:-} == --lib ]]; then
+  # sourced for apt_install only
+  unset -f _services_main
 else
   # sourced: keep the caller's shell options (the work runs in a subshell),
   # then put cargo on the caller's PATH

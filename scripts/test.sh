@@ -38,6 +38,13 @@ if ! target/venv/bin/schemathesis --version 2>/dev/null | grep -qF "version $SCH
   target/venv/bin/pip install -q --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 export SCHEMATHESIS="$PWD/target/venv/bin/schemathesis"
+# The alert delivery test (tests/tests/alert_delivery.rs) runs an SMTP
+# server with STARTTLS and AUTH: aiosmtpd, pinned, in the same virtualenv.
+AIOSMTPD_VERSION=1.4.6
+if ! target/venv/bin/python3 -c "import sys, aiosmtpd; sys.exit(aiosmtpd.__version__ != '$AIOSMTPD_VERSION')" 2>/dev/null; then
+  step "installing aiosmtpd $AIOSMTPD_VERSION (the alert delivery test)"
+  target/venv/bin/pip install -q --disable-pip-version-check "aiosmtpd==$AIOSMTPD_VERSION"
+fi
 # The console's browser tests (tests/tests/console.rs) drive Debian's
 # Chromium with playwright-core (from web/package-lock.json).
 if ! command -v chromium >/dev/null; then
@@ -52,8 +59,9 @@ scripts/web.sh
 export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
 
 step "docker-compose config"
-# The check needs the one required variable; any value will do.
-CHROMA_ADMIN_PASSWORD=compose-check docker-compose -f docker-compose.yml config -q
+# The check needs the required secrets (.env.example); any values will do.
+POSTGRES_PASSWORD=check CHROMA_DB_PASSWORD=check RABBITMQ_PASSWORD=check CHROMA_ADMIN_PASSWORD=check \
+  docker-compose -f docker-compose.yml -f deploy/compose.lustre-sim.yml config -q
 
 step "the demo's secrets stay out of process arguments"
 scripts/test-demo-auth.sh
@@ -64,6 +72,10 @@ step "cargo clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 step "cargo build --bins"
 cargo build --workspace --bins --quiet
+step "Debian packages: build, install into a clean root, start the services"
+scripts/test-deb.sh
+step "containers: images without a registry, the compose stack under podman (3 workers, one killed)"
+scripts/test-compose.sh
 step "cargo test"
 cargo test --workspace --quiet -- --test-threads="${TEST_THREADS:-2}"
 step "all passed"

@@ -7,6 +7,7 @@
 
 pub mod alerts;
 pub mod cli;
+pub mod data_setup;
 pub mod ha_lab;
 pub mod lustre;
 pub mod processes;
@@ -71,6 +72,9 @@ pub fn test_settings(name: &str, amqp_url: Option<&str>) -> anyhow::Result<Setti
     // Pacemaker's monitor of each target every 3 s, not 20: tests see a
     // target recovered behind Chroma's back in seconds.
     settings.pacemaker_monitor_secs = 3;
+    // Webhooks go nowhere but this machine (the OpenAPI fuzz subscribes
+    // whatever URLs it makes up).
+    settings.alert_delivery.webhook_hosts = Some(vec!["127.0.0.1".into(), "localhost".into()]);
     // The console as scripts/test.sh built it (the browser tests load it).
     settings.web_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../web/dist");
     settings.ssh_key_path = std::env::temp_dir()
@@ -82,7 +86,8 @@ pub fn test_settings(name: &str, amqp_url: Option<&str>) -> anyhow::Result<Setti
 /// The environment variables that give a child process `settings`.
 pub fn settings_env(settings: &Settings) -> Vec<(String, String)> {
     let ms = |d: Duration| d.as_millis().to_string();
-    vec![
+    let webhook_hosts = settings.alert_delivery.webhook_hosts.as_ref().map(|h| h.join(","));
+    let mut env = vec![
         ("DATABASE_URL".into(), settings.database_url.expose_secret().to_owned()),
         ("AMQP_URL".into(), settings.amqp_url.expose_secret().to_owned()),
         ("CHROMA_QUEUE_PREFIX".into(), settings.queue_prefix.clone()),
@@ -110,7 +115,9 @@ pub fn settings_env(settings: &Settings) -> Vec<(String, String)> {
             "CHROMA_PACEMAKER_MONITOR_SECS".into(),
             settings.pacemaker_monitor_secs.to_string(),
         ),
-    ]
+    ];
+    env.extend(webhook_hosts.map(|hosts| ("CHROMA_ALERT_WEBHOOK_HOSTS".to_owned(), hosts)));
+    env
 }
 
 /// The test superuser's password.

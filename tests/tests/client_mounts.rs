@@ -9,7 +9,7 @@
 
 use integration_tests::cli::run_chroma;
 use integration_tests::lustre::{volumes_request, LONG};
-use integration_tests::{TestEnv, ADMIN_PASSWORD};
+use integration_tests::{wait_for, TestEnv, ADMIN_PASSWORD};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::path::Path;
@@ -43,7 +43,10 @@ async fn done(env: &TestEnv, status: StatusCode, envelope: &Value) -> anyhow::Re
 async fn mounts(env: &TestEnv) -> anyhow::Result<Vec<Value>> {
     let (status, envelope) = env.get("/api/client_mount").await?;
     anyhow::ensure!(status == StatusCode::OK, "{envelope}");
-    Ok(envelope["response"].as_array().cloned().unwrap_or_default())
+    envelope["response"]["objects"]
+        .as_array()
+        .cloned()
+        .ok_or_else(|| anyhow::anyhow!("not a page: {envelope}"))
 }
 
 const SOURCE: &str = "10.0.0.1@tcp:/fs1";
@@ -54,7 +57,8 @@ async fn a_client_is_mounted_unmounted_remounted_and_removed() -> anyhow::Result
     env.scheduler().await?;
     env.worker(4).await?;
     let names = ["mds1", "oss1", "oss2", "cli1"];
-    let (cluster, _state) = env.simulated_cluster_without_pacemaker(&names, &names).await?;
+    env.monitor(Duration::from_secs(1)).await?;
+    let (cluster, state) = env.simulated_cluster_without_pacemaker(&names, &names).await?;
     let (mds, client) = (&cluster.hosts[0], &cluster.hosts[3]);
     let hosts = env.add_hosts(&cluster).await?;
     let request = volumes_request(&env, &hosts, "fs1").await?;
@@ -159,6 +163,20 @@ async fn a_client_is_mounted_unmounted_remounted_and_removed() -> anyhow::Result
         .unwrap_or_default()
         .starts_with("mountpoint:"));
 
+    // So is a mount point inside a client mount, or over a target's.
+    let mds1 = hosts[0].clone();
+    for (host, dir, other) in [(&cli1, "/mnt/fs1/sub", "/mnt/fs1"), (&mds1, "/mnt", "/mnt/MGS")] {
+        let body = json!({"host_id": host, "filesystem_id": fs_id, "mountpoint": dir});
+        let (status, envelope) = env.post("/api/client_mount", &body).await?;
+        assert_eq!(status, StatusCode::CONFLICT, "{envelope}");
+        let message = envelope["errors"][0]["message"].as_str().unwrap_or_default();
+        assert!(
+            message.starts_with("mountpoint:") && message.ends_with(&format!("overlaps the mount at {other}")),
+            "{message}"
+        );
+    }
+    assert_eq!(mounts(&env).await?.len(), 1);
+
     // Unmount, then mount again.
     let (status, envelope) = env.patch(&path, &json!({"state": "unmounted"})).await?;
     done(&env, status, &envelope).await?;
@@ -175,12 +193,28 @@ async fn a_client_is_mounted_unmounted_remounted_and_removed() -> anyhow::Result
     assert!(cat(&env, client, "/proc/mounts").await?.contains(&line));
     assert!(cat(&env, client, "/etc/fstab").await?.ends_with(&fstab_line));
 
-    // A stopped file system takes no new client.
+    lost_and_back_after_a_reboot(&env, &state, client, &id).await?;
+
+    // Stopping the file system unmounts its client first, once confirmed;
+    // a stopped file system takes no new client.
+    let fs_path = format!("/api/filesystem/{fs_id}");
+    let (status, envelope) = env.patch(&fs_path, &json!({"state": "stopped"})).await?;
+    assert_eq!(status, StatusCode::CONFLICT, "{envelope}");
+    assert_eq!(envelope["errors"][0]["code"], "confirmation_required", "{envelope}");
+    assert!(
+        envelope["errors"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Stopping file system fs1 unmounts the client of fs1 on cli1 at /mnt/fs1"),
+        "{envelope}"
+    );
     let (status, envelope) = env
-        .patch(&format!("/api/filesystem/{fs_id}"), &json!({"state": "stopped"}))
+        .patch(&fs_path, &json!({"state": "stopped", "confirm": true}))
         .await?;
     {
         done(&env, status, &envelope).await?;
+        assert!(!cat(&env, client, "/proc/mounts").await?.contains("/mnt/fs1"));
+        assert_eq!(env.get(&path).await?.1["response"]["state"], "unmounted");
         let other = json!({"host_id": cli1, "filesystem_id": fs_id, "mountpoint": "/mnt/other"});
         let (status, envelope) = env.post("/api/client_mount", &other).await?;
         assert_eq!(status, StatusCode::CONFLICT, "{envelope}");
@@ -192,6 +226,8 @@ async fn a_client_is_mounted_unmounted_remounted_and_removed() -> anyhow::Result
         let (status, envelope) = env
             .patch(&format!("/api/filesystem/{fs_id}"), &json!({"state": "available"}))
             .await?;
+        done(&env, status, &envelope).await?;
+        let (status, envelope) = env.patch(&path, &json!({"state": "mounted"})).await?;
         done(&env, status, &envelope).await?;
     }
 
@@ -205,6 +241,65 @@ async fn a_client_is_mounted_unmounted_remounted_and_removed() -> anyhow::Result
 
     cli_round_trip(&env, client).await?;
     env.stop().await
+}
+
+/// The active `client_mount_lost` alerts of mount `id`.
+async fn lost_alerts(env: &TestEnv, id: &str) -> anyhow::Result<Vec<Value>> {
+    let (_, alerts) = env
+        .get(&format!(
+            "/api/alert?active=true&kind=client_mount_lost&item=client_mount/{id}"
+        ))
+        .await?;
+    Ok(alerts["response"]["objects"].as_array().cloned().unwrap_or_default())
+}
+
+/// Mount `id` (fs1 on cli1 at /mnt/fs1, mounted) is unmounted behind
+/// Chroma's back: the monitor records it unmounted and raises
+/// `client_mount_lost`; cli1 reboots, its fstab line mounts it again, and
+/// the alert clears.
+async fn lost_and_back_after_a_reboot(
+    env: &TestEnv,
+    state: &std::path::Path,
+    client: &lustre_sim::HostEndpoint,
+    id: &str,
+) -> anyhow::Result<()> {
+    let path = format!("/api/client_mount/{id}");
+    let wait = Duration::from_secs(30);
+    let (code, _) = on_host(env, client, &["umount", "/mnt/fs1"]).await?;
+    assert_eq!(code, 0);
+    let alert = wait_for(wait, "the client_mount_lost alert", || async {
+        Ok(lost_alerts(env, id).await?.first().cloned())
+    })
+    .await?;
+    assert_eq!(
+        alert["message"], "fs1 is not mounted on cli1 at /mnt/fs1, where Chroma keeps it mounted",
+        "{alert}"
+    );
+    assert_eq!(env.get(&path).await?.1["response"]["state"], "unmounted");
+    // Still kept mounted: unmounting it through Chroma is a job (it drops
+    // the fstab line and the alert), shown in a dry run.
+    let (status, envelope) = env
+        .patch(&format!("{path}?dry_run=true"), &json!({"state": "unmounted"}))
+        .await?;
+    assert_eq!(status, StatusCode::OK, "{envelope}");
+    assert_eq!(
+        envelope["response"]["jobs"][0]["description"], "Unmount file system fs1 from cli1 at /mnt/fs1",
+        "{envelope}"
+    );
+    lustre_sim::inject_fault(state, "cli1", lustre_sim::FaultCommand::Reboot)?;
+    wait_for(wait, "the mount back after cli1's reboot", || async {
+        let (_, shown) = env.get(&path).await?;
+        Ok((shown["response"]["state"] == "mounted").then_some(()))
+    })
+    .await?;
+    wait_for(wait, "the client_mount_lost alert to clear", || async {
+        Ok(lost_alerts(env, id).await?.is_empty().then_some(()))
+    })
+    .await?;
+    assert!(cat(env, client, "/proc/mounts")
+        .await?
+        .contains(&format!("{SOURCE} /mnt/fs1 lustre ")));
+    Ok(())
 }
 
 async fn cli_round_trip(env: &TestEnv, client: &lustre_sim::HostEndpoint) -> anyhow::Result<()> {

@@ -6,7 +6,8 @@
 //! (deactivated for good: `osp.*.active=0` on every MDT, kept across an MDT
 //! restart), after a dry run that warns about the files that lose objects
 //! and a refusal without `confirm`. Bad requests are refused naming the
-//! field, with nothing stored. Last, the same through the `chroma` CLI.
+//! field, with nothing stored. Last, the same through the `chroma` CLI,
+//! which also adds an OST with a failover host on a removed OST's volume.
 
 use integration_tests::lustre::{mounted_on, simulator, volumes_request, LONG};
 use integration_tests::{wait_for, TestEnv};
@@ -436,5 +437,82 @@ async fn cli(env: &TestEnv, state: &Path, serial: &str) -> anyhow::Result<()> {
     )
     .await?;
     assert_eq!(code, Some(2), "clap refuses kind mgt: {stderr}");
+    cli_failover(env, state).await
+}
+
+/// `chroma target add` with every option: OST0003's old volume (shared by
+/// oss1 and oss2, still holding OST0003's data, hence `--reformat`) comes
+/// back as a new OST with a failover host; bad values are refused first,
+/// creating nothing.
+async fn cli_failover(env: &TestEnv, state: &Path) -> anyhow::Result<()> {
+    let old = target_named(env, "grow-OST0003").await?;
+    let serial = old["volume_serial"].as_str().unwrap_or_default().to_owned();
+    let add = |extra: &[&str]| -> Vec<String> {
+        [
+            "target",
+            "add",
+            "--filesystem",
+            "grow",
+            "--kind",
+            "ost",
+            "--volume",
+            &serial,
+        ]
+        .iter()
+        .chain(extra)
+        .map(|s| (*s).to_owned())
+        .collect()
+    };
+    let count = target_count(env).await?;
+    for (extra, code, says) in [
+        (
+            &["--backfstype", "btrfs"][..],
+            2,
+            "invalid value 'btrfs' for '--backfstype <FSTYPE>'",
+        ),
+        (&["--index", "65535"][..], 2, "65535 is not in 0..=65534"),
+        (&["--failover", "oss2", "--no-failover"][..], 2, "cannot be used with"),
+        (&["--failover", "nosuchhost"][..], 1, "nosuchhost"),
+        (
+            &["--primary", "oss1", "--failover", "oss3"][..],
+            1,
+            "is not another host that sees volume",
+        ),
+    ] {
+        let args = add(extra);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (got, stdout, stderr) = chroma(env, &args).await?;
+        assert_eq!(got, Some(code), "{args:?}: {stdout}\n{stderr}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+        assert_eq!(target_count(env).await?, count, "{args:?} stored a target");
+    }
+    let args = add(&[
+        "--primary",
+        "oss1",
+        "--failover",
+        "oss2",
+        "--index",
+        "7",
+        "--reformat",
+        "--backfstype",
+        "ldiskfs",
+    ]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (code, stdout, stderr) = chroma(env, &args).await?;
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("grow-OST0007 is added to grow"), "{stdout}");
+    assert_eq!(mounted_on(state, "grow-OST0007")?.as_deref(), Some("oss1"));
+    let new = target_named(env, "grow-OST0007").await?;
+    assert_eq!(new["volume_serial"], serial.as_str(), "{new}");
+    assert_eq!(new["backfstype"], "ldiskfs", "{new}");
+    assert_eq!(new["primary_host"], "oss1", "{new}");
+    assert_eq!(new["failover_host_ids"].as_array().map(Vec::len), Some(1), "{new}");
+    let (code, stdout, _) = chroma(env, &["target", "show", "grow-OST0007"]).await?;
+    assert_eq!(code, Some(0));
+    let failover_line = stdout
+        .lines()
+        .find(|l| l.contains("Failover hosts"))
+        .unwrap_or_default();
+    assert!(failover_line.contains("oss2"), "{stdout}");
     Ok(())
 }

@@ -2,12 +2,14 @@
 //! with a client mount, the coordinator is enabled from the MGS, a POSIX
 //! copytool is started on the client host (a process `pgrep` sees, holding
 //! the mount), and a file is archived (its copy appears under the archive
-//! root), released and restored, each request a job followed to its end
-//! and each state seen through `GET …/hsm/state`. Requests the
-//! coordinator could never serve (no copytool for the archive, the
-//! coordinator disabled) and bad paths are refused with nothing run.
+//! root), released, restored and its archive copy removed, each request a
+//! job followed to its end and each state seen through `GET …/hsm/state`.
+//! Requests the coordinator could never serve (no copytool for the
+//! archive, the coordinator disabled) and bad paths are refused with
+//! nothing run.
 
-use integration_tests::lustre::{volumes_request, LONG};
+use integration_tests::data_setup::filesystem_with_client;
+use integration_tests::lustre::LONG;
 use integration_tests::{wait_for, TestEnv};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -88,17 +90,9 @@ async fn a_file_is_archived_released_and_restored_through_a_copytool() -> anyhow
     env.scheduler().await?;
     env.worker(4).await?;
     env.monitor(Duration::from_secs(1)).await?;
-    let names = ["mds1", "oss1", "oss2", "cli1"];
-    let (cluster, _state) = env.simulated_cluster_without_pacemaker(&names, &names).await?;
-    let (mds, client) = (&cluster.hosts[0], &cluster.hosts[3]);
-    let hosts = env.add_hosts(&cluster).await?;
-    let request = volumes_request(&env, &hosts, "fs1").await?;
-    let (status, envelope) = env.post("/api/filesystem", &request).await?;
-    done(&env, status, &envelope).await?;
-    let fs_id = envelope["response"]["filesystem"]["id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
+    let setup = filesystem_with_client(&mut env).await?;
+    let (cluster, fs_id) = (&setup.cluster, setup.fs_id.clone());
+    let (mds, client) = (&cluster.hosts[0], setup.client());
     let hsm = format!("/api/filesystem/{fs_id}/hsm");
     let req = format!("{hsm}/request");
     let archive = json!({"action": "archive", "path": "/d/f", "archive_id": 1});
@@ -139,13 +133,7 @@ async fn a_file_is_archived_released_and_restored_through_a_copytool() -> anyhow
     assert_eq!(envelope["response"]["control"], "enabled", "{envelope}");
 
     // A client mount, a file on it, an archive root on the client host.
-    let mount = json!({"host_id": hosts[3], "filesystem_id": fs_id, "mountpoint": "/mnt/fs1"});
-    let (status, envelope) = env.post("/api/client_mount", &mount).await?;
-    done(&env, status, &envelope).await?;
-    let mount_id = envelope["response"]["client_mount"]["id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
+    let mount_id = setup.mount(&env).await?;
     ok_on(&env, client, &["mkdir", "/mnt/fs1/d"]).await?;
     ok_on(&env, client, &["truncate", "-s", "4M", "/mnt/fs1/d/f"]).await?;
     ok_on(&env, client, &["mkdir", "-p", "/srv/archive"]).await?;
@@ -223,9 +211,14 @@ async fn a_file_is_archived_released_and_restored_through_a_copytool() -> anyhow
     assert_eq!(ct["state"], "started", "{ct}");
     let pid = ct["pid"].as_i64().unwrap_or_default();
     let seen = ok_on(&env, client, &["pgrep", "-a", "-f", "lhsmtool_posix"]).await?;
+    // Started detached from the SSH channel (lustre-sim holds a channel a
+    // daemon's output is left on, as sshd does), with its own pid file.
     assert_eq!(
         seen,
-        format!("{pid} lhsmtool_posix --daemon --hsm-root /srv/archive --archive 1 /mnt/fs1\n")
+        format!(
+            "{pid} lhsmtool_posix --daemon --pid-file /var/run/chroma-copytool-{ct_id}.pid \
+             --hsm-root /srv/archive --archive 1 /mnt/fs1\n"
+        )
     );
     let (code, _, stderr) = on_host(&env, client, &["umount", "/mnt/fs1"]).await?;
     assert_eq!((code, stderr.as_str()), (32, "umount: /mnt/fs1: target is busy.\n"));
@@ -258,11 +251,32 @@ async fn a_file_is_archived_released_and_restored_through_a_copytool() -> anyhow
     done(&env, status, &envelope).await?;
     let state = hsm_state(&env, &fs_id, "/d/f").await?;
     assert_eq!(state["states"], json!(["released", "exists", "archived"]), "{state}");
+    // A released file's data is only in the archive: its copy is not
+    // removed (2.15 `mdt_hsm_is_action_compat`), nothing is run.
+    let remove = json!({"action": "remove", "path": "/d/f"});
+    refused(&env, Method::POST, &req, &remove, StatusCode::CONFLICT, Some("path")).await?;
 
     let (status, envelope) = env.post(&req, &json!({"action": "restore", "path": "/d/f"})).await?;
     done(&env, status, &envelope).await?;
     let state = hsm_state(&env, &fs_id, "/d/f").await?;
     assert_eq!(state["states"], json!(["exists", "archived"]), "{state}");
+
+    // Restored, its archive copy can go: the copytool deletes it and the
+    // file is no longer archived.
+    let (status, envelope) = env.post(&req, &remove).await?;
+    done(&env, status, &envelope).await?;
+    let state = hsm_state(&env, &fs_id, "/d/f").await?;
+    assert_eq!(state["states"], json!([]), "{state}");
+    let shown = ok_on(&env, client, &["lfs", "hsm_state", "/mnt/fs1/d/f"]).await?;
+    assert!(shown.starts_with("/mnt/fs1/d/f: (0x00000000)"), "{shown}");
+    let (_, envelope) = env.get(&hsm).await?;
+    let actions = envelope["response"]["actions"].as_array().cloned().unwrap_or_default();
+    assert!(
+        actions
+            .iter()
+            .any(|a| a["action"] == "REMOVE" && a["status"] == "SUCCEED"),
+        "{envelope}"
+    );
 
     // A copytool that dies is restarted by the monitor, alerted while down.
     let item = format!("copytool/{ct_id}");
@@ -328,7 +342,31 @@ async fn a_file_is_archived_released_and_restored_through_a_copytool() -> anyhow
     )
     .await?;
 
-    // Stopping the copytool ends its process and frees the mount.
+    // A copytool that dies while the coordinator is disabled is not
+    // restarted: the alert says why.
+    ok_on(&env, client, &["kill", &new_pid.to_string()]).await?;
+    let alert = wait_for(WAIT, "the held-back copytool_failed alert", || async {
+        let (_, alerts) = env
+            .get(&format!("/api/alert?active=true&kind=copytool_failed&item={item}"))
+            .await?;
+        Ok(alerts["response"]["objects"]
+            .as_array()
+            .and_then(|a| a.first().cloned())
+            .filter(|a| a["message"].as_str().is_some_and(|m| m.contains("not restarted"))))
+    })
+    .await?;
+    assert_eq!(
+        alert["message"],
+        "the copytool of fs1 archive 1 on cli1 is not running; not restarted while the HSM coordinator of fs1 is disabled",
+        "{alert}"
+    );
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let (code, _, _) = on_host(&env, client, &["pgrep", "-f", "lhsmtool_posix"]).await?;
+    assert_eq!(code, 1, "the copytool was restarted under a disabled coordinator");
+    let (_, envelope) = env.get(&format!("/api/copytool/{ct_id}")).await?;
+    assert_eq!(envelope["response"]["state"], "failed");
+
+    // Stopping the copytool records it stopped and ends its alert.
     let (status, envelope) = env
         .patch(&format!("/api/copytool/{ct_id}"), &json!({"state": "stopped"}))
         .await?;
@@ -337,5 +375,87 @@ async fn a_file_is_archived_released_and_restored_through_a_copytool() -> anyhow
     assert_eq!(code, 1, "the copytool still runs");
     let (_, envelope) = env.get(&format!("/api/copytool/{ct_id}")).await?;
     assert_eq!(envelope["response"]["state"], "stopped");
+    let (_, alerts) = env
+        .get(&format!("/api/alert?active=true&kind=copytool_failed&item={item}"))
+        .await?;
+    assert_eq!(alerts["response"]["objects"], json!([]), "{alerts}");
+
+    // Why the worker redirects: a copytool started with its output on the
+    // SSH channel keeps the channel open (`daemon(1, 1)`), so the command
+    // never returns.
+    let key = chroma_ssh::KeyPair::load_or_create(&env.settings.ssh_key_path)?;
+    let target = chroma_ssh::Target::new("127.0.0.1", client.addr.port(), "root");
+    let policy = chroma_ssh::HostKeyPolicy::Pinned(chroma_ssh::Fingerprint::parse(&client.fingerprint)?);
+    let (session, _) = chroma_ssh::Session::connect(&target, &key, policy, &Default::default()).await?;
+    let bare = [
+        "lhsmtool_posix",
+        "--daemon",
+        "--hsm-root",
+        "/srv/archive",
+        "--archive",
+        "2",
+        "/mnt/fs1",
+    ];
+    let hung = session.exec(&bare, Duration::from_secs(2)).await;
+    assert!(
+        matches!(hung, Err(chroma_ssh::SshError::CommandTimeout { .. })),
+        "{hung:?}"
+    );
+    let _ = session.close().await;
+    let left = ok_on(&env, client, &["pgrep", "-f", "lhsmtool_posix"]).await?;
+    ok_on(&env, client, &["kill", left.trim()]).await?;
+
+    // The word is always set persistently, even when the MDTs already
+    // show it (here set without -P, which an MDT restart forgets).
+    ok_on(&env, mds, &["lctl", "set_param", "mdt.fs1-MDT0000.hsm_control=enabled"]).await?;
+    let persisted = |log: String| {
+        log.lines()
+            .filter(|l| l.contains("hsm_control") && l.contains("value: enabled"))
+            .count()
+    };
+    let params = ["lctl", "--device", "MGS", "llog_print", "params"];
+    let before = persisted(ok_on(&env, mds, &params).await?);
+    let (status, envelope) = env
+        .call(
+            Method::PUT,
+            &hsm,
+            Some(&env.token),
+            Some(&json!({"control": "enabled"})),
+        )
+        .await?;
+    done(&env, status, &envelope).await?;
+    assert_eq!(persisted(ok_on(&env, mds, &params).await?), before + 1);
+
+    // purge cancels every request, once, without -P; shutdown stops the
+    // coordinator, which reads back as stopped.
+    ok_on(&env, client, &["lfs", "hsm_archive", "-a", "5", "/mnt/fs1/d/g"]).await?;
+    let (status, envelope) = env
+        .call(Method::PUT, &hsm, Some(&env.token), Some(&json!({"control": "purge"})))
+        .await?;
+    done(&env, status, &envelope).await?;
+    let (_, envelope) = env.get(&hsm).await?;
+    let actions = envelope["response"]["actions"].as_array().cloned().unwrap_or_default();
+    assert!(
+        actions
+            .iter()
+            .any(|a| a["archive_id"] == 5 && a["status"] == "CANCELED"),
+        "{envelope}"
+    );
+    assert!(!actions.iter().any(|a| a["status"] == "WAITING"), "{envelope}");
+    let log = ok_on(&env, mds, &params).await?;
+    assert!(!log.contains("purge"), "purge was made persistent: {log}");
+    let (status, envelope) = env
+        .call(
+            Method::PUT,
+            &hsm,
+            Some(&env.token),
+            Some(&json!({"control": "shutdown"})),
+        )
+        .await?;
+    done(&env, status, &envelope).await?;
+    let (_, envelope) = env.get(&hsm).await?;
+    assert_eq!(envelope["response"]["control"], "stopped", "{envelope}");
+    let shown = ok_on(&env, mds, &["lctl", "get_param", "-n", "mdt.fs1-MDT0000.hsm_control"]).await?;
+    assert_eq!(shown, "stopped\n");
     Ok(())
 }

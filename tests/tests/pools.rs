@@ -5,8 +5,9 @@
 //! duplicate names are refused with nothing stored or run; then the same
 //! round trip through the `chroma` command line.
 
+use integration_tests::alerts::alert_raised;
 use integration_tests::cli::run_chroma;
-use integration_tests::lustre::{filesystem_request, LONG};
+use integration_tests::lustre::{filesystem_request, volumes_request, LONG};
 use integration_tests::{wait_for, TestEnv, ADMIN_PASSWORD};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -33,7 +34,10 @@ async fn pool_list(env: &TestEnv, mds: &lustre_sim::HostEndpoint, arg: &str) -> 
 async fn pools(env: &TestEnv) -> anyhow::Result<Vec<Value>> {
     let (status, envelope) = env.get("/api/ost_pool").await?;
     anyhow::ensure!(status == StatusCode::OK, "{envelope}");
-    Ok(envelope["response"].as_array().cloned().unwrap_or_default())
+    envelope["response"]["objects"]
+        .as_array()
+        .cloned()
+        .ok_or_else(|| anyhow::anyhow!("not a page: {envelope}"))
 }
 
 fn target_id(fs: &Value, name: &str) -> String {
@@ -191,6 +195,29 @@ async fn pools_are_created_changed_and_destroyed_on_the_mgs() -> anyhow::Result<
         .patch(&format!("/api/ost_pool/{pool_id}"), &json!({"ost_ids": [foreign]}))
         .await?;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{envelope}");
+    assert_eq!(envelope["errors"][0]["field"], "ost_ids[0]", "{envelope}");
+    let (_, envelope) = env.get(&format!("/api/ost_pool/{pool_id}")).await?;
+    let names: Vec<&str> = envelope["response"]["osts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|o| o["name"].as_str())
+        .collect();
+    assert_eq!(
+        names,
+        ["fs1-OST0001", "fs1-OST0002"],
+        "a refused change changed the pool"
+    );
+    // The same members again: nothing to do, no command.
+    let (status, envelope) = env
+        .patch(
+            &format!("/api/ost_pool/{pool_id}"),
+            &json!({"ost_ids": [ost(2), ost(1)]}),
+        )
+        .await?;
+    assert_eq!(status, StatusCode::OK, "{envelope}");
+    assert_eq!(envelope["response"]["command"], Value::Null, "{envelope}");
+    assert_eq!(envelope["response"]["jobs"], json!([]), "{envelope}");
 
     // Destroyed: its OSTs removed first.
     let (status, envelope) = env
@@ -250,6 +277,122 @@ async fn cli_round_trip(env: &TestEnv, mds: &lustre_sim::HostEndpoint) -> anyhow
     assert!(destroyed.contains("Pool fs1.slow destroyed."), "{destroyed}");
     assert_eq!(pool_list(env, mds, "fs1").await?, "Pools from fs1:\n");
     let listed: Value = serde_json::from_str(&ok(&["pool", "list", "--json"]).await?)?;
-    assert_eq!(listed, json!([]));
+    assert_eq!(listed["objects"], json!([]), "{listed}");
     Ok(())
+}
+
+/// The names of a pool's OSTs as the API shows them.
+async fn pool_osts(env: &TestEnv, pool_id: &str) -> anyhow::Result<Vec<String>> {
+    let (_, envelope) = env.get(&format!("/api/ost_pool/{pool_id}")).await?;
+    Ok(envelope["response"]["osts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|o| o["name"].as_str().map(str::to_owned))
+        .collect())
+}
+
+/// An OST in two pools whose server is dead is removed: the dry run shows
+/// it taken out of each pool (`lctl pool_remove`), warns of the pool left
+/// empty and of the server that does not answer, and the removal succeeds
+/// with the MGS's pools no longer naming it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ost_in_pools_on_a_dead_server_is_removed_from_them() -> anyhow::Result<()> {
+    let mut env = TestEnv::start("pools_removal").await?;
+    env.scheduler().await?;
+    env.worker(4).await?;
+    env.monitor(Duration::from_secs(1)).await?;
+    let names = ["mds1", "oss1", "oss2"];
+    let (cluster, state) = env.simulated_cluster_without_pacemaker(&names, &names).await?;
+    let mds = &cluster.hosts[0];
+    let hosts = env.add_hosts(&cluster).await?;
+    let request = volumes_request(&env, &hosts, "fs1").await?;
+    let (status, envelope) = env.post("/api/filesystem", &request).await?;
+    done(&env, status, envelope.clone()).await?;
+    let fs_id = envelope["response"]["filesystem"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let (_, fs) = env.get(&format!("/api/filesystem/{fs_id}")).await?;
+    let fs = fs["response"].clone();
+    let ost = |i: u32| target_id(&fs, &format!("fs1-OST{i:04x}"));
+    // OST0001's primary server is oss2 (its failover oss1).
+    let mut pool_ids = Vec::new();
+    for (name, osts) in [("fast", vec![ost(0), ost(1)]), ("solo", vec![ost(1)])] {
+        let body = json!({"filesystem_id": fs_id, "name": name, "ost_ids": osts});
+        let (status, envelope) = env.post("/api/ost_pool", &body).await?;
+        pool_ids.push(
+            envelope["response"]["pool"]["id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+        );
+        done(&env, status, envelope).await?;
+    }
+
+    // A pool made by hand on the MGS with other OSTs is not taken over.
+    for argv in [
+        ["lctl", "pool_new", "fs1.manual"].as_slice(),
+        &["lctl", "pool_add", "fs1.manual", "OST0002"],
+    ] {
+        assert_eq!(on_host(&env, mds, argv).await?.0, 0, "{argv:?}");
+    }
+    let body = json!({"filesystem_id": fs_id, "name": "manual", "ost_ids": [ost(3)]});
+    let (status, envelope) = env.post("/api/ost_pool", &body).await?;
+    assert_eq!(status, StatusCode::ACCEPTED, "{envelope}");
+    let command = envelope["response"]["command"].as_str().unwrap_or_default().to_owned();
+    let finished = env.finished(&command, LONG).await?;
+    assert_eq!(finished["state"], "failed", "{finished}");
+    assert!(
+        finished
+            .to_string()
+            .contains("Chroma does not take over a pool made by hand"),
+        "{finished}"
+    );
+    assert_eq!(
+        pool_list(&env, mds, "fs1.manual").await?,
+        "Pool: fs1.manual\nfs1-OST0002_UUID\n",
+        "the hand-made pool was changed"
+    );
+
+    lustre_sim::inject_fault(&state, "oss2", lustre_sim::FaultCommand::Down)?;
+    alert_raised(&env, "host_unreachable", &format!("host/{}", hosts[2])).await?;
+
+    let removal = format!("/api/target/{}", ost(1));
+    let (status, dry) = env
+        .patch(&format!("{removal}?dry_run=true"), &json!({"state": "removed"}))
+        .await?;
+    assert_eq!(status, StatusCode::OK, "{dry}");
+    let jobs = dry["response"]["jobs"].as_array().cloned().unwrap_or_default();
+    let descriptions: Vec<&str> = jobs.iter().filter_map(|j| j["description"].as_str()).collect();
+    for pool in ["fast", "solo"] {
+        let command = format!("lctl pool_remove fs1.{pool} fs1-OST0001");
+        assert!(
+            descriptions.iter().any(|d| d.contains(&command)),
+            "no {command}: {descriptions:?}"
+        );
+    }
+    let warning = jobs[0]["confirmation"].as_str().unwrap_or_default();
+    assert!(warning.contains("pool fs1.solo with no OST"), "{warning}");
+    assert!(
+        warning.contains("oss2 unreachable: if it returns with fs1-OST0001 mounted, unmount it by hand"),
+        "{warning}"
+    );
+
+    let (status, envelope) = env
+        .patch(&removal, &json!({"state": "removed", "confirm": true}))
+        .await?;
+    done(&env, status, envelope).await?;
+    let (_, target) = env.get(&removal).await?;
+    assert_eq!(target["response"]["state"], "removed", "{target}");
+    assert_eq!(
+        pool_list(&env, mds, "fs1.fast").await?,
+        "Pool: fs1.fast\nfs1-OST0000_UUID\n"
+    );
+    assert_eq!(pool_list(&env, mds, "fs1.solo").await?, "Pool: fs1.solo\n");
+    assert_eq!(pool_osts(&env, &pool_ids[0]).await?, ["fs1-OST0000"]);
+    assert_eq!(pool_osts(&env, &pool_ids[1]).await?, Vec::<String>::new());
+    let active = on_host(&env, mds, &["lctl", "get_param", "-n", "osp.fs1-OST0001-osc-*.active"]).await?;
+    assert_eq!(active, (0, "0\n".to_owned()));
+    env.stop().await
 }

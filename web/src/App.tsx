@@ -1,6 +1,7 @@
 import { Avatar, Dropdown, Layout, Menu, Spin, Tag, Tooltip } from 'antd';
 import {
   AlertOutlined,
+  BellOutlined,
   ClusterOutlined,
   DashboardOutlined,
   DatabaseOutlined,
@@ -26,6 +27,7 @@ const Events = lazy(() => import('./pages/Events'));
 const Logs = lazy(() => import('./pages/Logs'));
 const Parameters = lazy(() => import('./pages/Parameters'));
 const Storage = lazy(() => import('./pages/storage/Storage'));
+const AccountNotifications = lazy(() => import('./pages/account/Notifications'));
 
 const PAGES = [
   { path: '/dashboard', label: 'Dashboard', icon: <DashboardOutlined /> },
@@ -74,6 +76,12 @@ function Shell() {
             menu={{
               items: [
                 { key: 'role', label: `Role: ${user?.role}`, disabled: true },
+                {
+                  key: 'notifications',
+                  icon: <BellOutlined />,
+                  label: 'Notifications',
+                  onClick: () => navigate('/account/notifications'),
+                },
                 { key: 'logout', icon: <LogoutOutlined />, label: 'Log out', onClick: () => void logout() },
               ],
             }}
@@ -94,6 +102,7 @@ function Shell() {
               <Route path="/logs" element={<Logs />} />
               <Route path="/parameters" element={<Parameters />} />
               <Route path="/storage/*" element={<Storage />} />
+              <Route path="/account/notifications" element={<AccountNotifications />} />
               <Route path="*" element={<Navigate to="/dashboard" replace />} />
             </Routes>
           </Suspense>

@@ -370,6 +370,14 @@ try {
   await page.getByTestId('quota-enforce-submit').click();
   await page.locator('.ant-modal [data-testid="command-progress"][data-state="succeeded"]').waitFor({ timeout: 120_000 });
   await page.keyboard.press('Escape');
+  // What the targets enforce now is shown, and ticked when the dialog opens again.
+  await page.locator('[data-testid="quota-enforced"][data-ost="u"][data-mdt="u"]').waitFor({ timeout: 30_000 });
+  await page.getByTestId('quota-enforcement').click();
+  assert.ok(
+    await page.getByTestId('quota-enforce-ost').getByRole('checkbox', { name: 'User' }).isChecked(),
+    'the enforced user block quotas are ticked',
+  );
+  await page.keyboard.press('Escape');
   await page.getByTestId('set-quota').click();
   await page.getByTestId('quota-id').fill('1000');
   await page.getByTestId('quota-block-soft').fill('0.01');

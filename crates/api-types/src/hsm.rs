@@ -101,7 +101,8 @@ pub struct HsmStatus {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HsmControlChange {
-    /// `enabled` or `disabled`.
+    /// `enabled`, `disabled`, `shutdown` (read back as `stopped`) or
+    /// `purge` (cancel every request; the state stays).
     pub control: String,
 }
 
@@ -109,7 +110,7 @@ pub struct HsmControlChange {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HsmRequestBody {
-    /// `archive`, `release` or `restore`.
+    /// `archive`, `release`, `restore` or `remove` (the archive copy).
     pub action: String,
     /// Absolute path inside the file system (`/dir/file`, relative to a client's mount point).
     pub path: String,

@@ -2,6 +2,7 @@
 //! accepts. The API serves them, `store` builds the read models among them
 //! from the database, and the CLI reads them.
 
+pub mod alert_delivery;
 pub mod alerts;
 pub mod client_mounts;
 pub mod commands;

@@ -33,6 +33,13 @@ pub struct QuotaView {
     /// (`6d23h59m`, `none` when spent); null when not over.
     pub block_grace_left: Option<String>,
     pub inode_grace_left: Option<String>,
+    /// The usage as last read lacks a target's share: `lfs quota` printed
+    /// it in brackets because a target (an OST that is down) did not
+    /// answer.
+    pub inaccurate: bool,
+    /// A grace time is spent (`lfs quota` shows `none`): the soft limit
+    /// now refuses more, as a hard one does.
+    pub grace_expired: bool,
     /// Usage above a soft limit.
     pub over_soft: bool,
     /// Usage at or above a hard limit.
@@ -42,7 +49,9 @@ pub struct QuotaView {
     pub updated_at: chrono::DateTime<chrono::Utc>,
 }
 
-/// `POST /api/quota`: set limits for one id (0 clears a limit).
+/// `POST /api/quota`: set limits for one id (0 clears a limit). A limit
+/// not given keeps the value the id's live quota has (0 for a new one),
+/// as `lfs setquota` keeps the limits it is not given.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewQuota {
@@ -53,14 +62,14 @@ pub struct NewQuota {
     pub id: i64,
     /// KiB.
     #[serde(default)]
-    pub block_soft: i64,
+    pub block_soft: Option<i64>,
     /// KiB.
     #[serde(default)]
-    pub block_hard: i64,
+    pub block_hard: Option<i64>,
     #[serde(default)]
-    pub inode_soft: i64,
+    pub inode_soft: Option<i64>,
     #[serde(default)]
-    pub inode_hard: i64,
+    pub inode_hard: Option<i64>,
 }
 
 /// What a quota change answers: the quota (null for a dry run) and the plan.
@@ -80,4 +89,32 @@ pub struct QuotaEnforcement {
     pub ost: String,
     /// Inode quotas, enforced on the MDTs.
     pub mdt: String,
+}
+
+/// A file system's grace times for one quota type as `lfs quota -t` last
+/// read them back: how long usage may stay above a soft limit before the
+/// soft limit refuses more.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct QuotaGraceView {
+    /// `user`, `group` or `project`.
+    pub kind: String,
+    /// Seconds (`lfs setquota -t -b`).
+    pub block_secs: i64,
+    /// Seconds (`lfs setquota -t -i`).
+    pub inode_secs: i64,
+    pub read_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// `PUT /api/filesystem/{id}/quota/grace`: one quota type's grace times,
+/// in seconds (at most 281474976710654, Lustre's limit). A time not given
+/// keeps its value.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QuotaGrace {
+    /// `user`, `group` or `project`.
+    pub kind: String,
+    #[serde(default)]
+    pub block_secs: Option<i64>,
+    #[serde(default)]
+    pub inode_secs: Option<i64>,
 }

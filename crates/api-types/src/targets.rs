@@ -1,10 +1,13 @@
-//! Targets (MGTs, MDTs and OSTs) as `/api/target` shows them.
+//! Targets (MGTs, MDTs and OSTs) as `/api/target` shows them, and the
+//! request that adds one to a live file system.
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::locks::HeldLock;
+pub use lustre::format::FormatOptions;
+pub use lustre::zfs::Backfstype;
 
 /// A target as the API shows it.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -44,4 +47,37 @@ pub struct TargetView {
     pub available_transitions: Vec<String>,
     pub locks: Vec<HeldLock>,
     pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// `POST /api/target`: an MDT or OST to add to a live file system. The API
+/// and the `chroma target add` CLI both build it from this type.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddTargetRequest {
+    /// The live file system to grow.
+    pub filesystem_id: Uuid,
+    /// `ost` or `mdt` (an MDT of index 1 or more: DNE).
+    #[schema(pattern = "^(ost|mdt)$")]
+    pub kind: String,
+    pub volume_id: Uuid,
+    /// By default the first host that sees the volume.
+    #[serde(default)]
+    pub primary_host_id: Option<Uuid>,
+    /// By default every other host that sees the volume; `[]` for none.
+    #[serde(default)]
+    pub failover_host_ids: Option<Vec<Uuid>>,
+    /// By default the lowest index of that kind the file system has never
+    /// used (a removed target's index stays taken at the MGS).
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 65534)]
+    pub index: Option<u32>,
+    /// Format over Lustre data already on the volume.
+    #[serde(default)]
+    pub reformat: bool,
+    /// ldiskfs options for `mke2fs`.
+    #[serde(default)]
+    pub format: Option<FormatOptions>,
+    /// `ldiskfs` (the default) or `zfs`.
+    #[serde(default)]
+    pub backfstype: Backfstype,
 }

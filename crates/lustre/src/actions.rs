@@ -73,6 +73,11 @@ pub enum Action {
     /// (`lctl conf_param FS-OSTxxxx.osc.active=0` on the MGS), before it is
     /// removed from a live file system.
     DeactivateOst { target_id: uuid::Uuid },
+    /// Unmounts a deactivated OST being removed wherever it is seen
+    /// mounted; a server that does not answer is recorded as unchecked
+    /// instead of failing the step (the OST is out of the file system
+    /// already, and a dead server cannot answer); `unmounted`.
+    UnmountRemovedOst { target_id: uuid::Uuid },
     /// Applies a file system's stored `conf_params` on its MGS with
     /// `lctl conf_param`, skipping those already in the configuration llog.
     ApplyConfParams { filesystem_id: uuid::Uuid },
@@ -160,6 +165,17 @@ pub enum Action {
     ClearQuota {
         quota_id: uuid::Uuid,
         client_mount_id: uuid::Uuid,
+    },
+    /// Sets a file system's grace times for one quota type (`lfs setquota
+    /// -t -u|-g|-p [-b SECS] [-i SECS]`) on a mounted client mount and
+    /// records what `lfs quota -t` reads back.
+    SetQuotaGrace {
+        filesystem_id: uuid::Uuid,
+        client_mount_id: uuid::Uuid,
+        /// `user`, `group` or `project`.
+        kind: String,
+        block_secs: Option<u64>,
+        inode_secs: Option<u64>,
     },
     /// Marks a file system whose targets are all removed as removed.
     RemoveFilesystem { filesystem_id: uuid::Uuid },
@@ -284,6 +300,18 @@ struct QuotaArgs {
     client_mount_id: uuid::Uuid,
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct QuotaGraceArgs {
+    filesystem_id: uuid::Uuid,
+    client_mount_id: uuid::Uuid,
+    kind: String,
+    #[serde(default)]
+    block_secs: Option<u64>,
+    #[serde(default)]
+    inode_secs: Option<u64>,
+}
+
 /// A quota enforcement setting: `none`, or letters of `ugp` in that order,
 /// each once (what `lctl conf_param FS.quota.ost=` takes, see
 /// docs/lustre-sim-formats.md).
@@ -325,6 +353,7 @@ pub const KNOWN: &[&str] = &[
     "drain_ost",
     "undrain_ost",
     "deactivate_ost",
+    "unmount_removed_ost",
     "apply_conf_params",
     "erase_configuration",
     "create_pool",
@@ -344,6 +373,7 @@ pub const KNOWN: &[&str] = &[
     "set_quota_enforcement",
     "set_quota",
     "clear_quota",
+    "set_quota_grace",
     "remove_filesystem",
     "remove_host",
     "detect_filesystems",
@@ -413,6 +443,9 @@ impl Action {
             "drain_ost" => target("drain_ost", args).map(|target_id| Action::DrainOst { target_id }),
             "undrain_ost" => target("undrain_ost", args).map(|target_id| Action::UndrainOst { target_id }),
             "deactivate_ost" => target("deactivate_ost", args).map(|target_id| Action::DeactivateOst { target_id }),
+            "unmount_removed_ost" => {
+                target("unmount_removed_ost", args).map(|target_id| Action::UnmountRemovedOst { target_id })
+            }
             "writeconf_target" => {
                 target("writeconf_target", args).map(|target_id| Action::WriteconfTarget { target_id })
             }
@@ -480,6 +513,31 @@ impl Action {
                     client_mount_id: a.client_mount_id,
                 })
             }
+            "set_quota_grace" => {
+                let a: QuotaGraceArgs = args_of("set_quota_grace", args)?;
+                let bad = |reason: String| ActionError::BadArgs {
+                    action: "set_quota_grace",
+                    reason,
+                };
+                if crate::quota::kind_flag(&a.kind).is_none() {
+                    return Err(bad(format!("kind: {:?} is not user, group or project", a.kind)));
+                }
+                for (field, secs) in [("block_secs", a.block_secs), ("inode_secs", a.inode_secs)] {
+                    if secs.is_some_and(|s| s > crate::quota::MAX_GRACE_SECS) {
+                        return Err(bad(format!("{field}: above {}", crate::quota::MAX_GRACE_SECS)));
+                    }
+                }
+                if a.block_secs.is_none() && a.inode_secs.is_none() {
+                    return Err(bad("neither block_secs nor inode_secs is given".into()));
+                }
+                Ok(Action::SetQuotaGrace {
+                    filesystem_id: a.filesystem_id,
+                    client_mount_id: a.client_mount_id,
+                    kind: a.kind,
+                    block_secs: a.block_secs,
+                    inode_secs: a.inode_secs,
+                })
+            }
             "set_hsm_control" | "hsm_request" | "start_copytool" | "stop_copytool" | "remove_copytool" => {
                 crate::hsm::parse_action(name, args)
             }
@@ -528,6 +586,7 @@ impl Action {
             Action::DrainOst { .. } => "drain_ost",
             Action::UndrainOst { .. } => "undrain_ost",
             Action::DeactivateOst { .. } => "deactivate_ost",
+            Action::UnmountRemovedOst { .. } => "unmount_removed_ost",
             Action::WriteconfTarget { .. } => "writeconf_target",
             Action::ConfigureLnet { .. } => "configure_lnet",
             Action::ApplyConfParams { .. } => "apply_conf_params",
@@ -548,6 +607,7 @@ impl Action {
             Action::SetQuotaEnforcement { .. } => "set_quota_enforcement",
             Action::SetQuota { .. } => "set_quota",
             Action::ClearQuota { .. } => "clear_quota",
+            Action::SetQuotaGrace { .. } => "set_quota_grace",
             Action::ChangePool { .. } => "change_pool",
             Action::DestroyPool { .. } => "destroy_pool",
             Action::RemoveHost { .. } => "remove_host",
@@ -655,6 +715,9 @@ mod tests {
                 n if n.ends_with("_copytool") => json!({"copytool_id": id}),
                 "set_quota_enforcement" => json!({"filesystem_id": id, "ost": "ug", "mdt": "none"}),
                 "set_quota" | "clear_quota" => json!({"quota_id": id, "client_mount_id": id}),
+                "set_quota_grace" => {
+                    json!({"filesystem_id": id, "client_mount_id": id, "kind": "user", "block_secs": 60, "inode_secs": null})
+                }
                 _ => json!({"filesystem_id": id}),
             };
             let action = Action::parse(name, &args).unwrap_or_else(|e| panic!("{name}: {e}"));

@@ -140,10 +140,21 @@ pub struct MirrorLayout {
 }
 
 /// Parses `lfs getstripe FILE` for one regular file (plain or composite).
+///
+/// liblustreapi prints `lcme_mirror_id` with every component
+/// (`lov_dump_comp_v1_entry`), so a mirror of several components (a PFL
+/// mirror) or a PFL file (mirror id 0 throughout) shows the same id more
+/// than once: the components of one id are one mirror, its stripe count,
+/// size and pool those of its first component, its flags and OSTs those of
+/// all (stale when any component is).
 pub fn parse_getstripe(text: &str) -> Result<FileLayout, String> {
     let mut layout = FileLayout::default();
     let mut composite = false;
     let mut in_objects = false;
+    // The mirror the current component belongs to, and whether the
+    // component is that mirror's first.
+    let mut current: Option<usize> = None;
+    let mut first = true;
     for line in text.lines() {
         let t = line.trim();
         let value = |key: &str| t.strip_prefix(key).map(str::trim);
@@ -152,37 +163,67 @@ pub fn parse_getstripe(text: &str) -> Result<FileLayout, String> {
             layout.layout_gen = v.parse().map_err(|_| format!("bad lcm_layout_gen {v:?}"))?;
         } else if let Some(v) = value("lcme_mirror_id:") {
             in_objects = false;
-            layout.mirrors.push(MirrorLayout {
-                id: v.parse().map_err(|_| format!("bad lcme_mirror_id {v:?}"))?,
-                ..MirrorLayout::default()
-            });
+            let id = v.parse().map_err(|_| format!("bad lcme_mirror_id {v:?}"))?;
+            match layout.mirrors.iter().position(|m| m.id == id) {
+                Some(at) => {
+                    current = Some(at);
+                    first = false;
+                }
+                None => {
+                    layout.mirrors.push(MirrorLayout {
+                        id,
+                        ..MirrorLayout::default()
+                    });
+                    current = Some(layout.mirrors.len() - 1);
+                    first = true;
+                }
+            }
         } else if let Some(v) = value("lcme_flags:") {
-            let m = layout.mirrors.last_mut().ok_or("lcme_flags before lcme_mirror_id")?;
-            m.flags = v.split(',').map(str::to_string).collect();
+            let m = current
+                .and_then(|at| layout.mirrors.get_mut(at))
+                .ok_or("lcme_flags before lcme_mirror_id")?;
+            for flag in v.split(',').filter(|f| *f != "0") {
+                if !m.flags.iter().any(|f| f == flag) {
+                    m.flags.push(flag.to_string());
+                }
+            }
             m.stale = m.flags.iter().any(|f| f == "stale");
         } else if let Some(v) = value("lmm_stripe_count:") {
             if !composite {
                 layout.mirrors.push(MirrorLayout::default());
+                current = Some(layout.mirrors.len() - 1);
+                first = true;
             }
-            let m = layout
-                .mirrors
-                .last_mut()
+            let m = current
+                .and_then(|at| layout.mirrors.get_mut(at))
                 .ok_or("lmm_stripe_count outside a component")?;
-            m.stripe_count = v.parse().map_err(|_| format!("bad lmm_stripe_count {v:?}"))?;
+            if first {
+                m.stripe_count = v.parse().map_err(|_| format!("bad lmm_stripe_count {v:?}"))?;
+            }
         } else if let Some(v) = value("lmm_stripe_size:") {
-            let m = layout.mirrors.last_mut().ok_or("lmm_stripe_size outside a component")?;
-            m.stripe_size = v.parse().map_err(|_| format!("bad lmm_stripe_size {v:?}"))?;
+            let m = current
+                .and_then(|at| layout.mirrors.get_mut(at))
+                .ok_or("lmm_stripe_size outside a component")?;
+            if first {
+                m.stripe_size = v.parse().map_err(|_| format!("bad lmm_stripe_size {v:?}"))?;
+            }
         } else if let Some(v) = value("lmm_layout_gen:") {
             if !composite {
                 layout.layout_gen = v.parse().map_err(|_| format!("bad lmm_layout_gen {v:?}"))?;
             }
         } else if let Some(v) = value("lmm_pool:") {
-            let m = layout.mirrors.last_mut().ok_or("lmm_pool outside a component")?;
-            m.pool = Some(v.to_string());
+            let m = current
+                .and_then(|at| layout.mirrors.get_mut(at))
+                .ok_or("lmm_pool outside a component")?;
+            if m.pool.is_none() {
+                m.pool = Some(v.to_string());
+            }
         } else if t == "lmm_objects:" || t.starts_with("obdidx") {
             in_objects = true;
         } else if in_objects {
-            let m = layout.mirrors.last_mut().ok_or("objects outside a component")?;
+            let m = current
+                .and_then(|at| layout.mirrors.get_mut(at))
+                .ok_or("objects outside a component")?;
             // `- 0: { l_ost_idx: 1, l_fid: … }` or `\t     1\t  …` (plain).
             let ost = match t.split_once("l_ost_idx:") {
                 Some((_, rest)) => rest.split(',').next().unwrap_or("").trim(),
@@ -192,7 +233,10 @@ pub fn parse_getstripe(text: &str) -> Result<FileLayout, String> {
                 in_objects = false;
                 continue;
             }
-            m.osts.push(ost.parse().map_err(|_| format!("bad object line {t:?}"))?);
+            let ost = ost.parse().map_err(|_| format!("bad object line {t:?}"))?;
+            if !m.osts.contains(&ost) {
+                m.osts.push(ost);
+            }
         }
     }
     if layout.mirrors.is_empty() {
@@ -215,6 +259,48 @@ mod tests {
         assert!(check_path("/a\nb").is_err());
         assert_eq!(client_path("/mnt/demo", "/d/f"), "/mnt/demo/d/f");
         assert_eq!(client_path("/mnt/demo", "/"), "/mnt/demo");
+    }
+
+    #[test]
+    fn components_of_one_mirror_are_one_mirror() {
+        // Mirror 1 is a PFL layout of two components on pool flash, mirror
+        // 2 one component on disk; the second component of mirror 1 is
+        // stale and not instantiated on OST 1 yet.
+        let text = "/mnt/f\n  lcm_layout_gen:    5\n  lcm_mirror_count:  2\n  lcm_entry_count:   3\n    \
+            lcme_id:             65537\n    lcme_mirror_id:      1\n    lcme_flags:          init\n    \
+            lcme_extent.e_start: 0\n    lcme_extent.e_end:   1048576\n      lmm_stripe_count:  1\n      \
+            lmm_stripe_size:   1048576\n      lmm_pool:          flash\n      lmm_objects:\n      \
+            - 0: { l_ost_idx: 0, l_fid: [0x280000400:0x2:0x0] }\n\n    \
+            lcme_id:             65538\n    lcme_mirror_id:      1\n    lcme_flags:          init,stale\n    \
+            lcme_extent.e_start: 1048576\n    lcme_extent.e_end:   EOF\n      lmm_stripe_count:  2\n      \
+            lmm_stripe_size:   4194304\n      lmm_pool:          flash\n      lmm_objects:\n      \
+            - 0: { l_ost_idx: 1, l_fid: [0x2c0000400:0x3:0x0] }\n      \
+            - 1: { l_ost_idx: 0, l_fid: [0x280000400:0x4:0x0] }\n\n    \
+            lcme_id:             131075\n    lcme_mirror_id:      2\n    lcme_flags:          init\n    \
+            lcme_extent.e_start: 0\n    lcme_extent.e_end:   EOF\n      lmm_stripe_count:  1\n      \
+            lmm_stripe_size:   1048576\n      lmm_pool:          disk\n      lmm_objects:\n      \
+            - 0: { l_ost_idx: 2, l_fid: [0x300000400:0x2:0x0] }\n\n";
+        let l = parse_getstripe(text).unwrap_or_default();
+        assert_eq!(l.mirrors.len(), 2, "{l:?}");
+        let m = &l.mirrors[0];
+        assert_eq!(
+            (m.id, m.pool.as_deref(), m.stale, m.stripe_count, &m.osts[..]),
+            (1, Some("flash"), true, 1, &[0, 1][..])
+        );
+        assert_eq!(m.flags, ["init", "stale"]);
+        let m = &l.mirrors[1];
+        assert_eq!(
+            (m.id, m.pool.as_deref(), m.stale, &m.osts[..]),
+            (2, Some("disk"), false, &[2][..])
+        );
+        // A PFL file that is not mirrored: every component has mirror id 0.
+        let pfl = "/mnt/p\n  lcm_layout_gen:    2\n  lcm_mirror_count:  1\n  lcm_entry_count:   2\n    \
+            lcme_id:             1\n    lcme_mirror_id:      0\n    lcme_flags:          init\n      \
+            lmm_stripe_count:  1\n      lmm_objects:\n      - 0: { l_ost_idx: 3, l_fid: [0x340000400:0x2:0x0] }\n\n    \
+            lcme_id:             2\n    lcme_mirror_id:      0\n    lcme_flags:          0\n      \
+            lmm_stripe_count:  4\n\n";
+        let p = parse_getstripe(pfl).unwrap_or_default();
+        assert_eq!((p.mirrors.len(), &p.mirrors[0].osts[..]), (1, &[3][..]), "{p:?}");
     }
 
     #[test]

@@ -15,12 +15,20 @@ pub const HS_ARCHIVED: u32 = 0x8;
 /// is 32 ids per agent; ids are 1-based).
 pub const MAX_ARCHIVE_ID: u32 = 32;
 
-/// What `hsm_control` is set to.
+/// A word written to `hsm_control` (2.15 `hsm_control_store` in
+/// `mdt_coordinator.c`: `enabled`, `shutdown`, `disabled`, `purge`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum HsmControl {
+    /// Start (or resume) the coordinator.
     Enabled,
+    /// Keep it running but hand out no new requests.
     Disabled,
+    /// Stop it: agents are refused and the MDT shows `stopped`.
+    Shutdown,
+    /// Cancel every request (`hsm_cancel_all_actions`); not a state, and
+    /// never set with `-P`, which would replay it at every MDT start.
+    Purge,
 }
 
 impl HsmControl {
@@ -29,14 +37,29 @@ impl HsmControl {
         match self {
             HsmControl::Enabled => "enabled",
             HsmControl::Disabled => "disabled",
+            HsmControl::Shutdown => "shutdown",
+            HsmControl::Purge => "purge",
         }
     }
 
-    /// Parses `enabled` or `disabled`.
+    /// What `lctl get_param mdt.*.hsm_control` shows once it took
+    /// (`cdt_mdt_state2str`); `None` for `purge`, which leaves it as it was.
+    pub fn shown(self) -> Option<&'static str> {
+        match self {
+            HsmControl::Enabled => Some("enabled"),
+            HsmControl::Disabled => Some("disabled"),
+            HsmControl::Shutdown => Some("stopped"),
+            HsmControl::Purge => None,
+        }
+    }
+
+    /// Parses one of the four words.
     pub fn parse(text: &str) -> Option<HsmControl> {
         match text {
             "enabled" => Some(HsmControl::Enabled),
             "disabled" => Some(HsmControl::Disabled),
+            "shutdown" => Some(HsmControl::Shutdown),
+            "purge" => Some(HsmControl::Purge),
             _ => None,
         }
     }
@@ -49,6 +72,11 @@ pub enum HsmAction {
     Archive,
     Release,
     Restore,
+    /// Delete the file's copy from the archive (`lfs hsm_remove`): the
+    /// copytool unlinks it (2.15 `ct_remove`) and the MDT clears the
+    /// file's `exists` and `archived` flags. A released file refuses it
+    /// (`mdt_hsm_is_action_compat`: its data is only in the archive).
+    Remove,
 }
 
 impl HsmAction {
@@ -57,6 +85,7 @@ impl HsmAction {
             HsmAction::Archive => "archive",
             HsmAction::Release => "release",
             HsmAction::Restore => "restore",
+            HsmAction::Remove => "remove",
         }
     }
 
@@ -65,6 +94,7 @@ impl HsmAction {
             "archive" => Some(HsmAction::Archive),
             "release" => Some(HsmAction::Release),
             "restore" => Some(HsmAction::Restore),
+            "remove" => Some(HsmAction::Remove),
             _ => None,
         }
     }
@@ -75,6 +105,7 @@ impl HsmAction {
             HsmAction::Archive => "hsm_archive",
             HsmAction::Release => "hsm_release",
             HsmAction::Restore => "hsm_restore",
+            HsmAction::Remove => "hsm_remove",
         }
     }
 
@@ -84,6 +115,7 @@ impl HsmAction {
         match self {
             HsmAction::Archive => Some("ARCHIVE"),
             HsmAction::Restore => Some("RESTORE"),
+            HsmAction::Remove => Some("REMOVE"),
             HsmAction::Release => None,
         }
     }
@@ -94,6 +126,7 @@ impl HsmAction {
             HsmAction::Archive => flags & HS_ARCHIVED != 0 && flags & HS_DIRTY == 0,
             HsmAction::Release => flags & HS_RELEASED != 0,
             HsmAction::Restore => flags & HS_RELEASED == 0,
+            HsmAction::Remove => flags & (HS_EXISTS | HS_ARCHIVED) == 0,
         }
     }
 }
@@ -261,6 +294,94 @@ pub fn check_archive_path(path: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Where copytool `id` writes its pid: `--pid-file` (2.15 `ct_run`:
+/// `create_pid_file` after `daemon()`, locked with `F_SETLK`, so a second
+/// copytool given the same file exits instead of serving twice).
+pub fn copytool_pid_file(id: uuid::Uuid) -> String {
+    format!("/var/run/chroma-copytool-{id}.pid")
+}
+
+/// Where copytool `id`'s standard output and error go. `daemon(1, 1)`
+/// keeps the descriptors it was started with: left on an SSH channel they
+/// hold it open (the start never returns) and, once it closes, the
+/// daemon's next log line kills it with `SIGPIPE`.
+pub fn copytool_log(id: uuid::Uuid) -> String {
+    format!("/var/log/chroma-copytool-{id}.log")
+}
+
+/// The argv copytool `id` runs as, the one place it is built:
+/// `lhsmtool_posix --daemon --pid-file FILE --hsm-root DIR --archive N
+/// MOUNT` (2.15 `ct_parseopts`). Its words joined by spaces are what
+/// `pgrep -a` shows ([`copytool_pid`]); the pid file names the copytool,
+/// so two copytools never look alike.
+pub fn copytool_argv(id: uuid::Uuid, archive_path: &str, archive_id: i32, mountpoint: &str) -> Vec<String> {
+    vec![
+        "lhsmtool_posix".into(),
+        "--daemon".into(),
+        "--pid-file".into(),
+        copytool_pid_file(id),
+        "--hsm-root".into(),
+        archive_path.into(),
+        "--archive".into(),
+        archive_id.to_string(),
+        mountpoint.into(),
+    ]
+}
+
+/// The pid of the process running `argv`, per `pgrep -a -f lhsmtool_posix`
+/// output (`PID ARGS…`, one process a line).
+pub fn copytool_pid(pgrep_a: &str, argv: &[String]) -> Option<u32> {
+    let cmdline = argv.join(" ");
+    pgrep_a.lines().find_map(|l| {
+        let (pid, rest) = l.split_once(' ')?;
+        (rest.trim() == cmdline).then(|| pid.parse().ok()).flatten()
+    })
+}
+
+/// How many times the monitor restarts a copytool that keeps dying, each
+/// restart within [`RESTART_WINDOW_SECS`] of the one before, before it
+/// gives up and leaves it to an operator.
+pub const MAX_RESTARTS: u32 = 5;
+/// A restart more than this long after the one before starts the count
+/// again (an hour).
+pub const RESTART_WINDOW_SECS: i64 = 3600;
+/// The wait before the second restart; it doubles for each after.
+pub const RESTART_BACKOFF_SECS: i64 = 15;
+
+/// What the monitor does about a copytool found dead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Restart {
+    /// Restart it now; this is restart number `n` of the current run.
+    Now { n: u32 },
+    /// Not yet: `secs` more to wait.
+    Wait { secs: i64 },
+    /// [`MAX_RESTARTS`] restarts within the window: leave it stopped.
+    GiveUp,
+}
+
+/// Whether to restart a dead copytool restarted `restarts` times so far,
+/// the last `since_last` seconds ago (`None`: never). The first restart
+/// is at once, then after 15 s, 30 s, 60 s, 120 s.
+pub fn restart(restarts: u32, since_last: Option<i64>) -> Restart {
+    let restarts = match since_last {
+        Some(secs) if secs < RESTART_WINDOW_SECS => restarts,
+        _ => 0,
+    };
+    if restarts >= MAX_RESTARTS {
+        return Restart::GiveUp;
+    }
+    let wait = match restarts {
+        0 => 0,
+        n => RESTART_BACKOFF_SECS << (n - 1).min(16),
+    };
+    let waited = since_last.unwrap_or(i64::MAX);
+    if waited >= wait {
+        Restart::Now { n: restarts + 1 }
+    } else {
+        Restart::Wait { secs: wait - waited }
+    }
+}
+
 /// The HSM step actions' names.
 pub const ACTIONS: [&str; 5] = [
     "set_hsm_control",
@@ -397,11 +518,57 @@ mod tests {
     }
 
     #[test]
+    fn a_copytool_is_found_by_its_own_command_line() {
+        let id = uuid::Uuid::from_u128(7);
+        let argv = copytool_argv(id, "/srv/archive", 2, "/mnt/fs1");
+        assert_eq!(
+            argv.join(" "),
+            "lhsmtool_posix --daemon --pid-file /var/run/chroma-copytool-00000000-0000-0000-0000-000000000007.pid \
+             --hsm-root /srv/archive --archive 2 /mnt/fs1"
+        );
+        let other = copytool_argv(uuid::Uuid::from_u128(8), "/srv/archive", 2, "/mnt/fs1");
+        let shown = format!("41 {}\n42 {}\n", other.join(" "), argv.join(" "));
+        assert_eq!(copytool_pid(&shown, &argv), Some(42));
+        assert_eq!(copytool_pid(&shown, &other), Some(41));
+        assert_eq!(copytool_pid("", &argv), None);
+    }
+
+    #[test]
+    fn a_dying_copytool_is_restarted_less_and_less_often_then_given_up() {
+        assert_eq!(restart(0, None), Restart::Now { n: 1 });
+        assert_eq!(restart(1, Some(5)), Restart::Wait { secs: 10 });
+        assert_eq!(restart(1, Some(15)), Restart::Now { n: 2 });
+        assert_eq!(restart(2, Some(20)), Restart::Wait { secs: 10 });
+        assert_eq!(restart(4, Some(119)), Restart::Wait { secs: 1 });
+        assert_eq!(restart(4, Some(120)), Restart::Now { n: 5 });
+        assert_eq!(restart(5, Some(3599)), Restart::GiveUp);
+        // An hour after the last restart, the count starts again.
+        assert_eq!(restart(5, Some(3600)), Restart::Now { n: 1 });
+    }
+
+    #[test]
+    fn control_words_and_what_the_mdts_show_after() {
+        for word in ["enabled", "disabled", "shutdown", "purge"] {
+            assert_eq!(HsmControl::parse(word).map(HsmControl::as_str), Some(word));
+        }
+        assert_eq!(HsmControl::parse("stopped"), None);
+        assert_eq!(HsmControl::Shutdown.shown(), Some("stopped"));
+        assert_eq!(HsmControl::Purge.shown(), None);
+    }
+
+    #[test]
     fn requests_are_done_when_the_flags_say_so() {
         assert!(HsmAction::Archive.done(HS_EXISTS | HS_ARCHIVED));
         assert!(!HsmAction::Archive.done(HS_EXISTS | HS_ARCHIVED | HS_DIRTY));
         assert!(HsmAction::Release.done(HS_RELEASED | HS_ARCHIVED));
         assert!(HsmAction::Restore.done(HS_ARCHIVED));
+        assert!(!HsmAction::Remove.done(HS_EXISTS | HS_ARCHIVED));
+        assert!(!HsmAction::Remove.done(HS_EXISTS));
+        assert!(HsmAction::Remove.done(0));
+        assert_eq!(
+            HsmAction::parse("remove").map(HsmAction::lfs_command),
+            Some("hsm_remove")
+        );
         assert!(check_archive_path("/srv/archive").is_ok());
         assert!(check_archive_path("/srv/a b").is_err());
     }

@@ -35,6 +35,9 @@ pub enum Item {
     Quota(Uuid),
     /// An HSM copytool on a client host; stored as `copytool/ID`.
     Copytool(Uuid),
+    /// A host's `/etc/fstab`, written whole by client mount jobs (one at
+    /// a time, or one loses the other's line); stored as `fstab/HOST_ID`.
+    Fstab(Uuid),
     /// File system detection, one at a time (two would record the same
     /// objects); stored as `detect`.
     Detection,
@@ -57,6 +60,7 @@ impl Item {
             Item::ClientMount(_) => "client_mount",
             Item::Copytool(_) => "copytool",
             Item::Quota(_) => "quota",
+            Item::Fstab(_) => "fstab",
             Item::Detection => "detect",
         }
     }
@@ -76,7 +80,8 @@ impl fmt::Display for Item {
             | Item::OstPool(id)
             | Item::ClientMount(id)
             | Item::Quota(id)
-            | Item::Copytool(id) => write!(f, "{}/{id}", self.kind()),
+            | Item::Copytool(id)
+            | Item::Fstab(id) => write!(f, "{}/{id}", self.kind()),
             Item::StoragePlugin(name) => write!(f, "storage_plugin/{name}"),
             Item::Detection => f.write_str(self.kind()),
         }
@@ -118,6 +123,7 @@ impl FromStr for Item {
             "client_mount" => Item::ClientMount(id),
             "copytool" => Item::Copytool(id),
             "quota" => Item::Quota(id),
+            "fstab" => Item::Fstab(id),
             other => return Err(format!("{other:?} is not a kind of object")),
         })
     }
@@ -144,6 +150,7 @@ mod tests {
             Item::ClientMount(id),
             Item::Quota(id),
             Item::Copytool(id),
+            Item::Fstab(id),
         ] {
             let text = item.to_string();
             assert!(text.starts_with(&format!("{}/", item.kind())), "{text}");

@@ -15,6 +15,7 @@ pub mod hsm;
 pub mod items;
 pub mod llog;
 pub mod lnet;
+pub mod mounts;
 pub mod pacemaker;
 pub mod params;
 pub mod plan;

@@ -20,6 +20,13 @@ use crate::domain::TargetKind;
 use Scope::{Filesystem, Mdt, MdtOrAllMdts, Ost};
 use Side::{Client, Server};
 
+/// `osp.FS-OSTxxxx-osc-MDTxxxx.max_create_count` of an OST the MDTs create
+/// objects on freely: Lustre 2.15's `OST_MAX_PRECREATE` (20000, in
+/// `lustre/include/uapi/linux/lustre/lustre_idl.h`), which
+/// `osp_init_precreate` in `lustre/osp/osp_precreate.c` sets on every new
+/// OSP device. Undraining an OST sets it back; draining sets 0.
+pub const DEFAULT_MAX_CREATE_COUNT: u32 = 20_000;
+
 /// Where a parameter may be set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -1,6 +1,7 @@
 //! The database schema, as sea-orm migrations: the only place DDL lives.
 
 pub use sea_orm_migration::prelude::*;
+pub use sea_orm_migration::MigrationStatus;
 
 mod m20261126_000001_create_command;
 mod m20261126_000002_create_job;
@@ -36,6 +37,11 @@ mod m20261206_000034_create_client_mount;
 mod m20261206_000035_create_quota;
 mod m20261206_000036_create_copytool;
 mod m20261206_000037_create_data_layout;
+mod m20261207_000038_add_copytool_restarts;
+mod m20261207_000039_add_quota_inaccurate;
+mod m20261207_000040_create_alert_subscription;
+mod m20261207_000041_add_client_mount_wanted;
+mod m20261207_000042_add_quota_grace;
 
 /// Runs one or more SQL statements: every schema change here is plain DDL.
 async fn run_sql(manager: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {
@@ -83,6 +89,11 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000035_create_quota::Migration),
             Box::new(m20261206_000036_create_copytool::Migration),
             Box::new(m20261206_000037_create_data_layout::Migration),
+            Box::new(m20261207_000038_add_copytool_restarts::Migration),
+            Box::new(m20261207_000039_add_quota_inaccurate::Migration),
+            Box::new(m20261207_000040_create_alert_subscription::Migration),
+            Box::new(m20261207_000041_add_client_mount_wanted::Migration),
+            Box::new(m20261207_000042_add_quota_grace::Migration),
         ]
     }
 }

@@ -84,6 +84,144 @@ pub struct Settings {
     /// Journal lines a server may send at once above that rate
     /// (`CHROMA_JOURNAL_BURST`, default 5000).
     pub journal_burst: u32,
+    /// How alerts reach the users subscribed to them (`CHROMA_ALERT_*`,
+    /// `CHROMA_SMTP_*`).
+    pub alert_delivery: AlertDelivery,
+}
+
+/// Alert delivery: the digest window, retries, and the SMTP server email
+/// goes out through.
+#[derive(Debug, Clone)]
+pub struct AlertDelivery {
+    /// Alerts raised within this of a subscription's first undelivered
+    /// one go out as one message (`CHROMA_ALERT_DIGEST_SECS`, default 60).
+    pub digest_window: Duration,
+    /// Attempts at a message before it is given up
+    /// (`CHROMA_ALERT_RETRY_LIMIT`, default 8).
+    pub retry_limit: u32,
+    /// The wait after a first failed attempt, doubled after each
+    /// (`CHROMA_ALERT_RETRY_BASE_MS`, default 30000), at most an hour.
+    pub retry_base: Duration,
+    /// The SMTP server; without `CHROMA_SMTP_HOST` email is not sent (and
+    /// email deliveries fail saying so).
+    pub smtp: Option<Smtp>,
+    /// The only hosts webhooks may go to (`CHROMA_ALERT_WEBHOOK_HOSTS`,
+    /// comma-separated names or addresses; default: any). Any user may
+    /// subscribe a webhook, so a site can keep the server from POSTing
+    /// anywhere but its own receivers.
+    pub webhook_hosts: Option<Vec<String>>,
+}
+
+/// How email is sent.
+#[derive(Debug, Clone)]
+pub struct Smtp {
+    /// `CHROMA_SMTP_HOST`: the server's name (also the name its TLS
+    /// certificate must carry).
+    pub host: String,
+    /// `CHROMA_SMTP_PORT`, default 587 (465 with `tls`, 25 with `none`).
+    pub port: u16,
+    /// `CHROMA_SMTP_USERNAME` and `CHROMA_SMTP_PASSWORD`: both or neither.
+    pub credentials: Option<(String, SecretString)>,
+    /// `CHROMA_SMTP_FROM`: the sender, `name@domain` or `Name <name@domain>`.
+    pub from: String,
+    /// `CHROMA_SMTP_TLS`: `starttls` (default), `tls` or `none`.
+    pub tls: SmtpTls,
+    /// `CHROMA_SMTP_CA_FILE`: a PEM file of certificate authorities to
+    /// trust besides the usual roots (a site's own CA).
+    pub ca_file: Option<std::path::PathBuf>,
+}
+
+/// How the SMTP connection is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpTls {
+    /// Plain connection upgraded with STARTTLS, required.
+    Starttls,
+    /// TLS from the first byte (SMTPS, usually port 465).
+    Tls,
+    /// No TLS at all: only for a relay on the same machine.
+    None,
+}
+
+impl AlertDelivery {
+    fn from_env() -> Result<Self, ConfigError> {
+        let digest: u64 = parsed("CHROMA_ALERT_DIGEST_SECS", 60)?;
+        if digest > 24 * 3600 {
+            return Err(ConfigError {
+                name: "CHROMA_ALERT_DIGEST_SECS",
+                reason: "must be at most 86400 (a day)".into(),
+            });
+        }
+        Ok(Self {
+            digest_window: Duration::from_secs(digest),
+            retry_limit: at_least_one("CHROMA_ALERT_RETRY_LIMIT", 8)?,
+            retry_base: millis("CHROMA_ALERT_RETRY_BASE_MS", 30_000)?,
+            smtp: Smtp::from_env()?,
+            webhook_hosts: var("CHROMA_ALERT_WEBHOOK_HOSTS").map(|text| {
+                text.split(',')
+                    .map(|h| h.trim().to_ascii_lowercase())
+                    .filter(|h| !h.is_empty())
+                    .collect()
+            }),
+        })
+    }
+}
+
+impl Smtp {
+    fn from_env() -> Result<Option<Self>, ConfigError> {
+        let Some(host) = var("CHROMA_SMTP_HOST") else {
+            return Ok(None);
+        };
+        let tls = match var("CHROMA_SMTP_TLS").as_deref().map(str::trim) {
+            None | Some("starttls") => SmtpTls::Starttls,
+            Some("tls") => SmtpTls::Tls,
+            Some("none") => SmtpTls::None,
+            Some(other) => {
+                return Err(ConfigError {
+                    name: "CHROMA_SMTP_TLS",
+                    reason: format!("{other:?}: give starttls, tls or none"),
+                })
+            }
+        };
+        let default_port = match tls {
+            SmtpTls::Starttls => 587,
+            SmtpTls::Tls => 465,
+            SmtpTls::None => 25,
+        };
+        let credentials = match (var("CHROMA_SMTP_USERNAME"), var("CHROMA_SMTP_PASSWORD")) {
+            (None, None) => None,
+            (Some(user), Some(password)) => Some((user, SecretString::from(password))),
+            (Some(_), None) => {
+                return Err(ConfigError {
+                    name: "CHROMA_SMTP_PASSWORD",
+                    reason: "is not set, but CHROMA_SMTP_USERNAME is: set both or neither".into(),
+                })
+            }
+            (None, Some(_)) => {
+                return Err(ConfigError {
+                    name: "CHROMA_SMTP_USERNAME",
+                    reason: "is not set, but CHROMA_SMTP_PASSWORD is: set both or neither".into(),
+                })
+            }
+        };
+        let from = var("CHROMA_SMTP_FROM").ok_or(ConfigError {
+            name: "CHROMA_SMTP_FROM",
+            reason: "is not set, but CHROMA_SMTP_HOST is: email needs a sender address".into(),
+        })?;
+        if !from.contains('@') || from.chars().any(char::is_control) {
+            return Err(ConfigError {
+                name: "CHROMA_SMTP_FROM",
+                reason: format!("{from:?} is not an address (name@domain or Name <name@domain>)"),
+            });
+        }
+        Ok(Some(Self {
+            host: host.trim().to_owned(),
+            port: parsed("CHROMA_SMTP_PORT", default_port)?,
+            credentials,
+            from,
+            tls,
+            ca_file: var("CHROMA_SMTP_CA_FILE").map(Into::into),
+        }))
+    }
 }
 
 /// How long Chroma keeps each kind of history before the scheduler
@@ -332,6 +470,7 @@ impl Settings {
             retention: Retention::from_env()?,
             journal_lines_per_sec: at_least_one("CHROMA_JOURNAL_LINES_PER_SEC", 100)?,
             journal_burst: at_least_one("CHROMA_JOURNAL_BURST", 5000)?,
+            alert_delivery: AlertDelivery::from_env()?,
         })
     }
 

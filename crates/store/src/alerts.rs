@@ -78,6 +78,10 @@ pub enum AlertKind {
     /// (`copytool/ID`); the monitor submits a restart, and clears it once
     /// the copytool runs again.
     CopytoolFailed,
+    /// A client mount Chroma keeps mounted is not in its host's
+    /// `/proc/mounts` (`client_mount/ID`); cleared once it is again, or
+    /// once Chroma no longer keeps it.
+    ClientMountLost,
     /// A job failed (`job/ID`); cleared when acknowledged.
     JobFailed,
     /// A step was dead-lettered (`job/ID`); cleared when acknowledged.
@@ -130,6 +134,7 @@ impl AlertKind {
             AlertKind::HaNodeFenced => "ha_node_fenced",
             AlertKind::QuotaSoftLimitExceeded => "quota_soft_limit_exceeded",
             AlertKind::CopytoolFailed => "copytool_failed",
+            AlertKind::ClientMountLost => "client_mount_lost",
             AlertKind::JobFailed => "job_failed",
             AlertKind::StepDeadLettered => "step_dead_lettered",
             AlertKind::Storage { name, .. } => return Cow::Owned(format!("{STORAGE_PREFIX}{name}")),
@@ -274,7 +279,8 @@ pub async fn clear_removed_objects(db: &impl ConnectionTrait) -> Result<u64, DbE
              SELECT 'host/' || id FROM host WHERE state = 'removed'
              UNION ALL SELECT 'target/' || id FROM target WHERE state = 'removed'
              UNION ALL SELECT 'ha_cluster/' || id FROM ha_cluster WHERE state = 'removed'
-             UNION ALL SELECT 'quota/' || id FROM quota WHERE state = 'removed')",
+             UNION ALL SELECT 'quota/' || id FROM quota WHERE state = 'removed'
+             UNION ALL SELECT 'client_mount/' || id FROM client_mount WHERE state = 'removed')",
         [],
     )
     .await
@@ -346,7 +352,7 @@ const COLUMNS: &str =
     "id, kind, severity, item, message, details, raised_at, cleared_at, acknowledged_at, acknowledged_by";
 
 impl Alert {
-    fn from_row(r: &QueryResult) -> Result<Self, DbErr> {
+    pub(crate) fn from_row(r: &QueryResult) -> Result<Self, DbErr> {
         Ok(Self {
             id: r.try_get("", "id")?,
             kind: r.try_get("", "kind")?,

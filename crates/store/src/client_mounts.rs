@@ -104,9 +104,10 @@ pub async fn insert(
     .await
 }
 
-/// Records what the host shows of mount `id`: its state and, when
-/// mounted, the source; fenced by `fence`. Returns the rows changed (0:
-/// no such mount, or the fence failed).
+/// Records what a job left of mount `id`: its state, whether Chroma now
+/// keeps it mounted (`wanted`: after mounting, not after unmounting or
+/// removing) and, when mounted, the source; fenced by `fence`. Returns
+/// the rows changed (0: no such mount, or the fence failed).
 pub async fn record_state(
     db: &impl ConnectionTrait,
     fence: Option<crate::steps::Fence>,
@@ -116,15 +117,17 @@ pub async fn record_state(
 ) -> Result<u64, DbErr> {
     crate::steps::fenced_execute(
         db,
-        "UPDATE client_mount SET state = $2, source = COALESCE($3, source), updated_at = now() WHERE id = $1",
+        "UPDATE client_mount SET state = $2, wanted = ($2 = 'mounted'), source = COALESCE($3, source),
+                updated_at = now()
+         WHERE id = $1",
         vec![id.into(), state.into(), source.map(str::to_owned).into()],
         fence,
     )
     .await
 }
 
-/// A mounted client mount of file system `filesystem_id` (the oldest),
-/// where jobs that need a client (`lfs setquota`) run: (mount id, host id,
+/// A mounted client mount of file system `filesystem_id` (the oldest) on
+/// a managed host (Chroma runs nothing on another), where jobs that need a client (`lfs setquota`) run: (mount id, host id,
 /// mount point).
 pub async fn mounted_for_filesystem(
     db: &impl ConnectionTrait,
@@ -132,8 +135,9 @@ pub async fn mounted_for_filesystem(
 ) -> Result<Option<(Uuid, Uuid, String)>, DbErr> {
     let rows = crate::sql::query(
         db,
-        "SELECT id, host_id, mountpoint FROM client_mount
-         WHERE filesystem_id = $1 AND state = 'mounted' ORDER BY created_at, id LIMIT 1",
+        "SELECT c.id, c.host_id, c.mountpoint FROM client_mount c JOIN host h ON h.id = c.host_id
+         WHERE c.filesystem_id = $1 AND c.state = 'mounted' AND h.state = 'managed'
+         ORDER BY c.created_at, c.id LIMIT 1",
         [filesystem_id.into()],
     )
     .await?;
@@ -146,4 +150,80 @@ pub async fn mounted_for_filesystem(
             ))
         })
         .transpose()
+}
+
+/// A live mount as the monitor checks it against its host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Watched {
+    pub id: Uuid,
+    pub host_id: Uuid,
+    pub host_name: String,
+    pub filesystem_name: String,
+    pub mountpoint: String,
+    /// `mounted` or `unmounted`, as last recorded.
+    pub state: String,
+    /// Chroma keeps it mounted.
+    pub wanted: bool,
+    /// When it was last recorded: [`observe`] changes it only if unchanged
+    /// since.
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Every live mount on a managed host, for the monitor.
+pub async fn watched(db: &impl ConnectionTrait) -> Result<Vec<Watched>, DbErr> {
+    let rows = crate::sql::query(
+        db,
+        "SELECT c.id, c.host_id, COALESCE(h.nodename, h.address || ':' || h.port) AS host_name,
+                f.name AS filesystem_name, c.mountpoint, c.state, c.wanted, c.updated_at
+         FROM client_mount c JOIN host h ON h.id = c.host_id JOIN filesystem f ON f.id = c.filesystem_id
+         WHERE c.state <> 'removed' AND h.state = 'managed'
+         ORDER BY c.host_id, c.created_at, c.id",
+        [],
+    )
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Watched {
+                id: r.try_get("", "id")?,
+                host_id: r.try_get("", "host_id")?,
+                host_name: r.try_get("", "host_name")?,
+                filesystem_name: r.try_get("", "filesystem_name")?,
+                mountpoint: r.try_get("", "mountpoint")?,
+                state: r.try_get("", "state")?,
+                wanted: r.try_get("", "wanted")?,
+                updated_at: r.try_get("", "updated_at")?,
+            })
+        })
+        .collect()
+}
+
+/// Records what the host showed of mount `id` (`mounted` with its source,
+/// or `unmounted`) unless a job recorded it since `seen` (its
+/// `updated_at` when read) or it was removed; `wanted` is left alone.
+/// Returns the rows changed.
+pub async fn observe(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    seen: chrono::DateTime<chrono::Utc>,
+    state: &str,
+    source: Option<&str>,
+) -> Result<u64, DbErr> {
+    crate::sql::execute(
+        db,
+        "UPDATE client_mount SET state = $3, source = COALESCE($4, source), updated_at = now()
+         WHERE id = $1 AND updated_at = $2 AND state IN ('mounted', 'unmounted') AND state <> $3",
+        [id.into(), seen.into(), state.into(), source.map(str::to_owned).into()],
+    )
+    .await
+}
+
+/// Whether Chroma keeps mount `id` mounted (false if there is no such
+/// mount).
+pub async fn wanted(db: &impl ConnectionTrait, id: Uuid) -> Result<bool, DbErr> {
+    let rows = crate::sql::query(db, "SELECT wanted FROM client_mount WHERE id = $1", [id.into()]).await?;
+    Ok(rows
+        .first()
+        .map(|r| r.try_get("", "wanted"))
+        .transpose()?
+        .unwrap_or(false))
 }

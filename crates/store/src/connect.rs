@@ -50,8 +50,12 @@ pub async fn ensure_database(url: &str) -> Result<(), DbErr> {
         let quoted = format!("\"{}\"", name.replace('"', "\"\""));
         match admin.execute_unprepared(&format!("CREATE DATABASE {quoted}")).await {
             Ok(_) => tracing::info!(database = %name, "created database"),
-            // Another process created it at the same moment.
-            Err(err) if err.to_string().contains("already exists") => {}
+            // Another process created it at the same moment: PostgreSQL
+            // says "already exists", or, when both passed its own check at
+            // once, a unique violation on the catalog's name index.
+            Err(err)
+                if err.to_string().contains("already exists")
+                    || err.to_string().contains("pg_database_datname_index") => {}
             Err(err) => return Err(err),
         }
     }
@@ -107,6 +111,22 @@ pub fn is_unavailable(err: &DbErr) -> bool {
             .is_some_and(|code| code.starts_with("08") || matches!(&*code, "57P01" | "57P02" | "57P03" | "53300")),
         _ => false,
     }
+}
+
+/// The advisory lock every schema change takes (an arbitrary constant:
+/// "chroma" in ASCII), so processes starting together apply migrations
+/// one after the other.
+const SCHEMA_LOCK: i64 = 0x6368_726f_6d61;
+
+/// Takes the schema lock for the rest of transaction `txn`, waiting for
+/// any other holder to commit.
+pub async fn lock_schema(txn: &sea_orm::DatabaseTransaction) -> Result<(), DbErr> {
+    txn.execute(crate::sql::stmt(
+        "SELECT pg_advisory_xact_lock($1)",
+        [SCHEMA_LOCK.into()],
+    ))
+    .await
+    .map(|_| ())
 }
 
 #[cfg(test)]

@@ -99,6 +99,54 @@ pub async fn snapshot(db: &impl ConnectionTrait) -> Result<Snapshot, DbErr> {
         };
         snap.filesystems.insert(id, facts);
     }
+    for r in query(
+        db,
+        "SELECT p.id, p.filesystem_id, p.name, p.state,
+                ARRAY(SELECT target_id FROM ost_pool_member WHERE pool_id = p.id ORDER BY target_id) AS member_ids
+         FROM ost_pool p WHERE p.state <> 'removed'",
+        [],
+    )
+    .await?
+    {
+        let id: Uuid = r.try_get("", "id")?;
+        let facts = lustre::plan::PoolFacts {
+            id,
+            filesystem_id: r.try_get("", "filesystem_id")?,
+            name: r.try_get("", "name")?,
+            state: r.try_get("", "state")?,
+            member_ids: r.try_get("", "member_ids")?,
+        };
+        snap.pools.insert(id, facts);
+    }
+    for r in query(
+        db,
+        "SELECT DISTINCT (details->>'host_id')::uuid AS host_id FROM alert
+         WHERE kind = 'host_unreachable' AND cleared_at IS NULL AND details ? 'host_id'",
+        [],
+    )
+    .await?
+    {
+        snap.unreachable.insert(r.try_get("", "host_id")?);
+    }
+    for r in query(
+        db,
+        "SELECT id, host_id, filesystem_id, mountpoint, state FROM client_mount WHERE state <> 'removed'",
+        [],
+    )
+    .await?
+    {
+        let id: Uuid = r.try_get("", "id")?;
+        let state: String = r.try_get("", "state")?;
+        let facts = lustre::plan::ClientMountFacts {
+            id,
+            host_id: r.try_get("", "host_id")?,
+            filesystem_id: r.try_get("", "filesystem_id")?,
+            mountpoint: r.try_get("", "mountpoint")?,
+            state: lustre::plan::ClientMountState::parse(&state)
+                .ok_or_else(|| DbErr::Custom(format!("client mount {id} has state {state:?}")))?,
+        };
+        snap.client_mounts.insert(id, facts);
+    }
     Ok(snap)
 }
 

@@ -33,7 +33,7 @@ pub async fn views(
     let rows = crate::sql::query(
         db,
         &format!(
-            "SELECT f.id, f.name, f.managed, f.removed, f.mgs_id, f.conf_params, f.created_at,
+            "SELECT f.id, f.name, f.managed, f.removed, f.mgs_id, f.conf_params, f.created_at, f.quota_ost, f.quota_mdt,
                     (SELECT string_agg(array_to_string(h.nids, ','), ':' ORDER BY h.id = m.primary_host_id DESC)
                      FROM host h WHERE h.id = m.primary_host_id OR h.id = ANY(m.failover_host_ids)) AS mgs_nids
              FROM filesystem f JOIN target m ON m.id = f.mgs_id
@@ -60,6 +60,7 @@ pub async fn views(
     .await?;
     let items = ids.iter().map(|id| lustre::Item::Filesystem(*id).to_string()).collect();
     let mut held = crate::domain::held_locks(db, items).await?;
+    let mut graces = crate::quotas::graces(db, &ids).await?;
     rows.iter()
         .map(|r| {
             let id: uuid::Uuid = r.try_get("", "id")?;
@@ -95,6 +96,9 @@ pub async fn views(
                 managed,
                 mgs_id,
                 conf_params: r.try_get("", "conf_params")?,
+                quota_ost: r.try_get("", "quota_ost")?,
+                quota_mdt: r.try_get("", "quota_mdt")?,
+                quota_grace: graces.remove(&id).unwrap_or_default(),
                 available_transitions: lustre::plan::filesystem_transitions(state, managed)
                     .into_iter()
                     .map(String::from)

@@ -120,6 +120,55 @@ pub async fn mark_copytool_failed(db: &impl ConnectionTrait, id: Uuid) -> Result
     .await
 }
 
+/// The monitor's restarts of a copytool in its current run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Restarts {
+    pub count: i32,
+    pub last_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Copytool `id`'s restarts (none for an unknown id).
+pub async fn restarts(db: &impl ConnectionTrait, id: Uuid) -> Result<Restarts, DbErr> {
+    let rows = crate::sql::query(
+        db,
+        "SELECT restarts, last_restart_at FROM copytool WHERE id = $1",
+        [id.into()],
+    )
+    .await?;
+    match rows.first() {
+        Some(r) => Ok(Restarts {
+            count: r.try_get("", "restarts")?,
+            last_at: r.try_get("", "last_restart_at")?,
+        }),
+        None => Ok(Restarts {
+            count: 0,
+            last_at: None,
+        }),
+    }
+}
+
+/// Records that the monitor submitted restart number `count` of copytool
+/// `id` now; returns the rows changed.
+pub async fn record_restart(db: &impl ConnectionTrait, id: Uuid, count: i32) -> Result<u64, DbErr> {
+    crate::sql::execute(
+        db,
+        "UPDATE copytool SET restarts = $2, last_restart_at = now() WHERE id = $1",
+        [id.into(), count.into()],
+    )
+    .await
+}
+
+/// Forgets copytool `id`'s restarts (an operator starts or stops it);
+/// returns the rows changed.
+pub async fn reset_restarts(db: &impl ConnectionTrait, id: Uuid) -> Result<u64, DbErr> {
+    crate::sql::execute(
+        db,
+        "UPDATE copytool SET restarts = 0, last_restart_at = NULL WHERE id = $1",
+        [id.into()],
+    )
+    .await
+}
+
 /// Whether a live copytool of `filesystem_id` serves `archive_id` and is
 /// started (or being started by unfinished work).
 pub async fn archive_served(db: &impl ConnectionTrait, filesystem_id: Uuid, archive_id: i32) -> Result<bool, DbErr> {

@@ -2,6 +2,7 @@
 //! entities for reading, and the small query functions that change job
 //! state inside transactions. PostgreSQL is the source of truth.
 
+pub mod alert_delivery;
 pub mod alerts;
 pub mod client_mounts;
 pub mod commands;
@@ -31,5 +32,5 @@ pub mod targets;
 pub mod users;
 pub mod volumes;
 
-pub use connect::{connect, connect_patiently, ensure_database, is_unavailable};
+pub use connect::{connect, connect_patiently, ensure_database, is_unavailable, lock_schema};
 pub use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr};

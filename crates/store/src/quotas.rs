@@ -5,7 +5,7 @@
 use sea_orm::{ConnectionTrait, DbErr};
 use uuid::Uuid;
 
-pub use api_types::quotas::QuotaView;
+pub use api_types::quotas::{QuotaGraceView, QuotaView};
 
 /// Which quotas [`views`] shows.
 #[derive(Debug, Clone, Copy, Default)]
@@ -35,6 +35,8 @@ pub struct Usage {
     /// The grace column as printed (`-` when not over).
     pub block_grace: String,
     pub inode_grace: String,
+    /// A value was printed in brackets (a target did not answer).
+    pub inaccurate: bool,
 }
 
 const OVER_SOFT: &str = "((q.block_soft > 0 AND q.block_used > q.block_soft)
@@ -47,7 +49,7 @@ pub async fn views(db: &impl ConnectionTrait, selection: Selection) -> Result<Ve
     let sql = format!(
         "SELECT q.id, q.filesystem_id, f.name AS filesystem_name, q.kind, q.qid, q.block_soft, q.block_hard,
                 q.inode_soft, q.inode_hard, q.state, q.block_used, q.inode_used, q.block_grace, q.inode_grace,
-                COALESCE({OVER_SOFT}, false) AS over_soft, COALESCE({OVER_HARD}, false) AS over_hard,
+                q.inaccurate, COALESCE({OVER_SOFT}, false) AS over_soft, COALESCE({OVER_HARD}, false) AS over_hard,
                 q.read_at, q.created_at, q.updated_at
          FROM quota q JOIN filesystem f ON f.id = q.filesystem_id
          WHERE CASE WHEN $1::uuid IS NULL THEN q.state <> 'removed' ELSE q.id = $1 END
@@ -83,6 +85,13 @@ pub async fn views(db: &impl ConnectionTrait, selection: Selection) -> Result<Ve
                 inode_used: r.try_get("", "inode_used")?,
                 block_grace_left: grace(r.try_get("", "block_grace")?),
                 inode_grace_left: grace(r.try_get("", "inode_grace")?),
+                inaccurate: r.try_get("", "inaccurate")?,
+                grace_expired: [
+                    r.try_get::<Option<String>>("", "block_grace")?,
+                    r.try_get("", "inode_grace")?,
+                ]
+                .iter()
+                .any(|g| g.as_deref() == Some("none")),
                 over_soft: r.try_get("", "over_soft")?,
                 over_hard: r.try_get("", "over_hard")?,
                 read_at: r.try_get("", "read_at")?,
@@ -157,7 +166,7 @@ pub async fn record_applied(
     crate::steps::fenced_execute(
         db,
         "UPDATE quota SET state = $2, block_used = $3, inode_used = $4, block_grace = $5, inode_grace = $6,
-                read_at = now(), updated_at = now()
+                inaccurate = $7, read_at = now(), updated_at = now()
          WHERE id = $1",
         vec![
             id.into(),
@@ -166,6 +175,7 @@ pub async fn record_applied(
             usage.inode_used.into(),
             usage.block_grace.clone().into(),
             usage.inode_grace.clone().into(),
+            usage.inaccurate.into(),
         ],
         fence,
     )
@@ -176,7 +186,8 @@ pub async fn record_applied(
 pub async fn record_usage(db: &impl ConnectionTrait, id: Uuid, usage: &Usage) -> Result<u64, DbErr> {
     crate::sql::execute(
         db,
-        "UPDATE quota SET block_used = $2, inode_used = $3, block_grace = $4, inode_grace = $5, read_at = now()
+        "UPDATE quota SET block_used = $2, inode_used = $3, block_grace = $4, inode_grace = $5, inaccurate = $6,
+                read_at = now()
          WHERE id = $1 AND state <> 'removed'",
         [
             id.into(),
@@ -184,6 +195,7 @@ pub async fn record_usage(db: &impl ConnectionTrait, id: Uuid, usage: &Usage) ->
             usage.inode_used.into(),
             usage.block_grace.clone().into(),
             usage.inode_grace.clone().into(),
+            usage.inaccurate.into(),
         ],
     )
     .await
@@ -217,6 +229,67 @@ pub async fn record_enforcement(
         "UPDATE filesystem SET quota_ost = $2, quota_mdt = $3 WHERE id = $1",
         vec![filesystem_id.into(), ost.into(), mdt.into()],
         fence,
+    )
+    .await
+}
+
+/// The grace times last read back for each of these file systems, by
+/// file system, each list in `user`, `group`, `project` order.
+pub async fn graces(
+    db: &impl ConnectionTrait,
+    filesystem_ids: &[Uuid],
+) -> Result<std::collections::HashMap<Uuid, Vec<QuotaGraceView>>, DbErr> {
+    let rows = crate::sql::query(
+        db,
+        "SELECT filesystem_id, kind, block_secs, inode_secs, read_at FROM quota_grace
+         WHERE filesystem_id = ANY($1)
+         ORDER BY filesystem_id, array_position(ARRAY['user', 'group', 'project'], kind)",
+        [filesystem_ids.to_vec().into()],
+    )
+    .await?;
+    let mut out: std::collections::HashMap<Uuid, Vec<QuotaGraceView>> = std::collections::HashMap::new();
+    for r in &rows {
+        out.entry(r.try_get("", "filesystem_id")?)
+            .or_default()
+            .push(QuotaGraceView {
+                kind: r.try_get("", "kind")?,
+                block_secs: r.try_get("", "block_secs")?,
+                inode_secs: r.try_get("", "inode_secs")?,
+                read_at: r.try_get("", "read_at")?,
+            });
+    }
+    Ok(out)
+}
+
+/// Records the grace times `lfs quota -t` read back for one quota type of
+/// a file system; fenced by `fence`.
+pub async fn record_grace(
+    db: &impl ConnectionTrait,
+    fence: Option<crate::steps::Fence>,
+    filesystem_id: Uuid,
+    kind: &str,
+    block_secs: i64,
+    inode_secs: i64,
+) -> Result<u64, DbErr> {
+    // An upsert cannot end with the fence's condition as an UPDATE can,
+    // so the fence guards the SELECT the row comes from.
+    let (step_id, attempt) = fence.map_or((None, None), |f| (Some(f.step_id), Some(f.attempt)));
+    crate::sql::execute(
+        db,
+        "INSERT INTO quota_grace (filesystem_id, kind, block_secs, inode_secs)
+         SELECT $1, $2, $3, $4
+         WHERE $5::uuid IS NULL
+            OR EXISTS (SELECT 1 FROM step WHERE id = $5 AND attempts = $6 AND state = 'running')
+         ON CONFLICT (filesystem_id, kind)
+         DO UPDATE SET block_secs = EXCLUDED.block_secs, inode_secs = EXCLUDED.inode_secs, read_at = now()",
+        [
+            filesystem_id.into(),
+            kind.into(),
+            block_secs.into(),
+            inode_secs.into(),
+            step_id.into(),
+            attempt.into(),
+        ],
     )
     .await
 }

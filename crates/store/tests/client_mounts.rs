@@ -93,3 +93,48 @@ async fn a_mount_point_holds_one_live_mount_and_removed_ones_are_not_listed() ->
     assert!(other_fs.is_empty());
     t.drop().await
 }
+
+#[tokio::test]
+async fn the_monitor_records_a_lost_mount_unless_a_job_did_first() -> anyhow::Result<()> {
+    let t = seeded().await?;
+    let (host, fs) = (Uuid::parse_str(HOST)?, Uuid::parse_str(FS)?);
+    let id = Uuid::now_v7();
+    client_mounts::insert(&t.db, id, host, fs, "/mnt/fs1", "").await?;
+    client_mounts::record_state(&t.db, None, id, "mounted", Some("10.0.0.1@tcp:/fs1")).await?;
+    // Not managed: neither watched nor a client for quota jobs.
+    assert!(client_mounts::watched(&t.db).await?.is_empty());
+    assert_eq!(client_mounts::mounted_for_filesystem(&t.db, fs).await?, None);
+    sea_orm::ConnectionTrait::execute_unprepared(
+        &t.db,
+        &format!("UPDATE host SET state = 'managed' WHERE id = '{HOST}'"),
+    )
+    .await?;
+    assert_eq!(
+        client_mounts::mounted_for_filesystem(&t.db, fs).await?,
+        Some((id, host, "/mnt/fs1".to_owned()))
+    );
+    let w = client_mounts::watched(&t.db).await?;
+    assert_eq!(w.len(), 1);
+    assert_eq!((w[0].state.as_str(), w[0].wanted), ("mounted", true));
+    // A job records first: the monitor's older reading changes nothing.
+    client_mounts::record_state(&t.db, None, id, "unmounted", None).await?;
+    assert_eq!(
+        client_mounts::observe(&t.db, id, w[0].updated_at, "unmounted", None).await?,
+        0
+    );
+    client_mounts::record_state(&t.db, None, id, "mounted", None).await?;
+    let w = client_mounts::watched(&t.db).await?;
+    assert_eq!(
+        client_mounts::observe(&t.db, id, w[0].updated_at, "unmounted", None).await?,
+        1
+    );
+    let w = client_mounts::watched(&t.db).await?;
+    assert_eq!((w[0].state.as_str(), w[0].wanted), ("unmounted", true), "still wanted");
+    assert!(client_mounts::wanted(&t.db, id).await?);
+    client_mounts::record_state(&t.db, None, id, "unmounted", None).await?;
+    assert!(
+        !client_mounts::wanted(&t.db, id).await?,
+        "unmounted by a job: no longer wanted"
+    );
+    t.drop().await
+}

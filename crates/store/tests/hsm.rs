@@ -109,3 +109,28 @@ async fn coordinator_and_file_states_keep_the_last_reading() -> anyhow::Result<(
     );
     t.drop().await
 }
+
+#[tokio::test]
+async fn a_copytool_counts_the_monitors_restarts_until_reset() -> anyhow::Result<()> {
+    let (t, mount) = seeded().await?;
+    let id = Uuid::now_v7();
+    hsm::insert_copytool(&t.db, id, mount, 1, "/srv/archive").await?;
+    assert_eq!(
+        hsm::restarts(&t.db, id).await?,
+        hsm::Restarts {
+            count: 0,
+            last_at: None
+        }
+    );
+    let before = chrono::Utc::now() - chrono::Duration::seconds(5);
+    assert_eq!(hsm::record_restart(&t.db, id, 3).await?, 1);
+    let r = hsm::restarts(&t.db, id).await?;
+    assert_eq!(r.count, 3);
+    assert!(r.last_at.is_some_and(|at| at > before), "{r:?}");
+    assert_eq!(hsm::reset_restarts(&t.db, id).await?, 1);
+    assert_eq!(hsm::restarts(&t.db, id).await?.count, 0);
+    assert_eq!(hsm::restarts(&t.db, id).await?.last_at, None);
+    // A negative count is refused by the table.
+    assert!(hsm::record_restart(&t.db, id, -1).await.is_err());
+    Ok(())
+}

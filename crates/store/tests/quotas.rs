@@ -29,7 +29,53 @@ fn usage(kib: i64, grace: &str) -> Usage {
         inode_used: 1,
         block_grace: grace.into(),
         inode_grace: "-".into(),
+        inaccurate: false,
     }
+}
+
+#[tokio::test]
+async fn an_inaccurate_reading_and_a_spent_grace_show_in_the_view() -> anyhow::Result<()> {
+    let t = seeded().await?;
+    let fs = Uuid::parse_str(FS)?;
+    let limits = Limits {
+        block_soft: 100,
+        ..Limits::default()
+    };
+    let id = quotas::store_limits(&t.db, fs, "user", 1000, limits).await?;
+    let partial = Usage {
+        inaccurate: true,
+        ..usage(150, "none")
+    };
+    quotas::record_applied(&t.db, None, id, "set", &partial).await?;
+    let v = quotas::view(&t.db, id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("stored"))?;
+    assert_eq!((v.inaccurate, v.grace_expired, v.over_soft), (true, true, true));
+    // The next full reading: accurate again, within its grace.
+    quotas::record_usage(&t.db, id, &usage(150, "6d23h")).await?;
+    let v = quotas::view(&t.db, id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("stored"))?;
+    assert_eq!((v.inaccurate, v.grace_expired), (false, false));
+    t.drop().await
+}
+
+#[tokio::test]
+async fn the_filesystem_view_shows_the_enforcement_recorded() -> anyhow::Result<()> {
+    let t = seeded().await?;
+    let fs = Uuid::parse_str(FS)?;
+    let shown = |t: &support::TestDb| {
+        let db = t.db.clone();
+        async move {
+            let views = store::filesystems::views(&db, store::filesystems::FilesystemSelection::Id(fs)).await?;
+            let v = views.first().ok_or_else(|| anyhow::anyhow!("listed"))?;
+            anyhow::Ok((v.quota_ost.clone(), v.quota_mdt.clone()))
+        }
+    };
+    assert_eq!(shown(&t).await?, ("none".into(), "none".into()));
+    quotas::record_enforcement(&t.db, None, fs, "ugp", "u").await?;
+    assert_eq!(shown(&t).await?, ("ugp".into(), "u".into()));
+    t.drop().await
 }
 
 #[tokio::test]
@@ -114,6 +160,42 @@ async fn limits_are_stored_once_per_id_and_usage_flags_who_is_over() -> anyhow::
     assert!(quotas::views(&t.db, Selection::default()).await?.is_empty());
     let next = quotas::store_limits(&t.db, fs, "user", 1000, limits).await?;
     assert_ne!(next, id);
+    t.drop().await
+}
+
+#[tokio::test]
+async fn the_filesystem_view_shows_the_grace_times_recorded() -> anyhow::Result<()> {
+    let t = seeded().await?;
+    let fs = Uuid::parse_str(FS)?;
+    let shown = |t: &support::TestDb| {
+        let db = t.db.clone();
+        async move {
+            let views = store::filesystems::views(&db, store::filesystems::FilesystemSelection::Id(fs)).await?;
+            let v = views.first().ok_or_else(|| anyhow::anyhow!("listed"))?;
+            anyhow::Ok(
+                v.quota_grace
+                    .iter()
+                    .map(|g| (g.kind.clone(), g.block_secs, g.inode_secs))
+                    .collect::<Vec<_>>(),
+            )
+        }
+    };
+    assert!(shown(&t).await?.is_empty());
+    quotas::record_grace(&t.db, None, fs, "project", 60, 0).await?;
+    quotas::record_grace(&t.db, None, fs, "user", 604_800, 604_800).await?;
+    // A second reading replaces the first.
+    quotas::record_grace(&t.db, None, fs, "user", 183_600, 3_600).await?;
+    assert_eq!(
+        shown(&t).await?,
+        [("user".into(), 183_600, 3_600), ("project".into(), 60, 0)]
+    );
+    // A stale step's reading is not recorded.
+    let stale = store::steps::Fence {
+        step_id: Uuid::now_v7(),
+        attempt: 1,
+    };
+    assert_eq!(quotas::record_grace(&t.db, Some(stale), fs, "group", 1, 1).await?, 0);
+    assert_eq!(shown(&t).await?.len(), 2);
     t.drop().await
 }
 

@@ -10,6 +10,7 @@ pub mod headers;
 pub mod metrics;
 pub mod respond;
 pub mod routes;
+pub mod schema;
 pub mod state;
 pub mod tls;
 pub mod views;
@@ -18,7 +19,6 @@ use actix_web::dev::Server;
 use actix_web::{web, App, HttpServer};
 use anyhow::Context;
 use broker::Broker;
-use migrations::MigratorTrait;
 use secrecy::ExposeSecret;
 use setup::Settings;
 use std::net::TcpListener;
@@ -26,19 +26,10 @@ use tokio_util::sync::CancellationToken;
 
 use crate::state::AppState;
 
-/// Applies pending migrations, creating the database first if needed.
+/// Applies pending migrations, creating the database first if needed
+/// (under the schema lock: see [`schema`]).
 pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
-    store::ensure_database(settings.database_url.expose_secret())
-        .await
-        .context("failed to create the database")?;
-    let db = store::connect(settings)
-        .await
-        .context("failed to connect to the database")?;
-    migrations::Migrator::up(&db, None)
-        .await
-        .context("failed to apply migrations")?;
-    db.close().await.context("failed to close the database pool")?;
-    Ok(())
+    schema::upgrade(settings).await
 }
 
 /// On a first start (no user yet) with `CHROMA_ADMIN_PASSWORD` set,

@@ -1,50 +1,105 @@
-//! `chroma-api`: serves the REST API. `chroma-api migrate` only applies
-//! pending migrations; `chroma-api create-user [--superuser | --role ROLE]
-//! NAME` creates a user, reading the password from the first line of
-//! standard input.
+//! `chroma-api`: serves the REST API; `chroma-api migrate` applies, shows
+//! or undoes schema migrations; `chroma-api create-user` creates a user,
+//! reading the password from the first line of standard input.
 
 use anyhow::Context;
+use clap::{Parser, Subcommand};
 use std::io::BufRead;
 
-const USAGE: &str = "usage: chroma-api [serve] | migrate | create-user [--superuser | --role ROLE] NAME  \
-                     (the password is read from standard input)";
+/// Chroma's REST API and web console. Settings come from CHROMA_*
+/// environment variables (README, "Configuration").
+#[derive(Debug, Parser)]
+#[command(name = "chroma-api", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the API (what runs with no subcommand).
+    Serve,
+    /// Apply pending schema migrations and exit (several processes may
+    /// run this at once: they take turns).
+    Migrate {
+        /// List every migration and whether it is applied; change nothing.
+        #[arg(long, conflicts_with = "down")]
+        status: bool,
+        /// Undo the last N applied migrations (their data is lost); with
+        /// --yes only, else the ones it would undo are listed.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+        down: Option<u32>,
+        /// Confirm --down.
+        #[arg(long, requires = "down")]
+        yes: bool,
+    },
+    /// Create a user; the password is read from standard input.
+    CreateUser {
+        /// Make the user a superuser.
+        #[arg(long, conflicts_with = "role")]
+        superuser: bool,
+        /// The user's role: readonly (the default), fsadmin or superuser.
+        #[arg(long)]
+        role: Option<String>,
+        /// The user's name.
+        name: String,
+    },
+}
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
     setup::process::make_undumpable();
     setup::telemetry::init();
     let settings = setup::Settings::from_env()?;
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.first().map(String::as_str) {
-        Some("migrate") => api::migrate(&settings).await,
-        Some("create-user") => create_user(&settings, &args[1..]).await,
-        None | Some("serve") => {
+    match cli.command {
+        Some(Command::Migrate { status, down, yes }) => migrate(&settings, status, down, yes).await,
+        Some(Command::CreateUser { superuser, role, name }) => {
+            let role = match (superuser, role) {
+                (true, _) => api::auth::Role::Superuser,
+                (false, Some(role)) => role.parse().map_err(anyhow::Error::msg)?,
+                (false, None) => api::auth::Role::Readonly,
+            };
+            create_user(&settings, &name, role).await
+        }
+        None | Some(Command::Serve) => {
             let shutdown = setup::shutdown::on_signal();
             api::Application::build(settings)
                 .await?
                 .run_until_stopped(shutdown)
                 .await
         }
-        Some(other) => anyhow::bail!("unknown subcommand {other:?}; {USAGE}"),
     }
 }
 
-async fn create_user(settings: &setup::Settings, args: &[String]) -> anyhow::Result<()> {
-    let mut role = api::auth::Role::Readonly;
-    let mut name = None;
-    let mut rest = args.iter();
-    while let Some(arg) = rest.next() {
-        match arg.as_str() {
-            "--superuser" => role = api::auth::Role::Superuser,
-            "--role" => {
-                let value = rest.next().context(USAGE)?;
-                role = value.parse().map_err(anyhow::Error::msg)?;
-            }
-            other if other.starts_with('-') => anyhow::bail!("unknown option {other:?}; {USAGE}"),
-            other => name = Some(other.to_owned()),
+async fn migrate(settings: &setup::Settings, status: bool, down: Option<u32>, yes: bool) -> anyhow::Result<()> {
+    if status {
+        for m in api::schema::status(settings).await? {
+            println!("{}  {}", if m.applied { "applied" } else { "pending" }, m.name);
         }
+        return Ok(());
     }
-    let name = name.context(USAGE)?;
+    let Some(steps) = down else {
+        return api::migrate(settings).await;
+    };
+    if !yes {
+        let applied: Vec<_> = api::schema::status(settings)
+            .await?
+            .into_iter()
+            .filter(|m| m.applied)
+            .collect();
+        for m in applied.iter().rev().take(steps as usize) {
+            println!("would undo  {}", m.name);
+        }
+        anyhow::bail!("undoing migrations drops what they hold; run again with --yes to undo these");
+    }
+    for name in api::schema::downgrade(settings, steps).await? {
+        println!("undone  {name}");
+    }
+    Ok(())
+}
+
+async fn create_user(settings: &setup::Settings, name: &str, role: api::auth::Role) -> anyhow::Result<()> {
     let mut password = String::new();
     std::io::stdin()
         .lock()
@@ -55,7 +110,7 @@ async fn create_user(settings: &setup::Settings, args: &[String]) -> anyhow::Res
     let db = store::connect(settings)
         .await
         .context("failed to connect to the database")?;
-    let user = api::create_user(&db, &name, password, role).await?;
+    let user = api::create_user(&db, name, password, role).await?;
     println!("created {} user {}", user.role, user.username);
     Ok(())
 }

@@ -7,6 +7,13 @@
 //! the manager started: it comes back by itself, and the alert says it
 //! was down. The alert clears once the copytool runs again. A copytool
 //! with unfinished work (being started or stopped) is left alone.
+//!
+//! One that keeps dying is restarted less and less often (at once, then
+//! after 15 s, 30 s, 60 s, 120 s: [`lustre::hsm::restart`]) and left
+//! stopped after five restarts within an hour, the alert saying so. None
+//! is restarted while its file system's coordinator is not `enabled` (a
+//! stopped coordinator refuses the agent; a disabled one gives it
+//! nothing) or its client mount is not mounted: the alert says which.
 
 use sea_orm::{DatabaseConnection, TransactionTrait};
 use serde_json::json;
@@ -14,14 +21,6 @@ use std::time::Duration;
 use store::alerts::{self, AlertKind, Raise};
 
 use crate::inventory::Inventory;
-
-/// The command line the worker starts a copytool with.
-fn cmdline(ct: &store::hsm::CopytoolView) -> String {
-    format!(
-        "lhsmtool_posix --daemon --hsm-root {} --archive {} {}",
-        ct.archive_path, ct.archive_id, ct.mountpoint
-    )
-}
 
 /// Looks for every copytool that should run.
 pub async fn observe(
@@ -51,18 +50,16 @@ pub async fn observe(
                 continue;
             }
         };
-        let want = cmdline(&ct);
-        let alive = output
-            .stdout
-            .lines()
-            .any(|l| l.split_once(' ').is_some_and(|(_, rest)| rest.trim() == want));
-        let raise = Raise {
+        let argv = lustre::hsm::copytool_argv(ct.id, &ct.archive_path, ct.archive_id, &ct.mountpoint);
+        let alive = lustre::hsm::copytool_pid(&output.stdout, &argv).is_some();
+        let down = format!(
+            "the copytool of {} archive {} on {} is not running",
+            ct.filesystem_name, ct.archive_id, ct.host_name
+        );
+        let mut raise = Raise {
             kind: AlertKind::CopytoolFailed,
             item: item.clone(),
-            message: format!(
-                "the copytool of {} archive {} on {} is not running",
-                ct.filesystem_name, ct.archive_id, ct.host_name
-            ),
+            message: down.clone(),
             details: json!({"host": ct.host_name, "filesystem": ct.filesystem_name,
                 "archive_id": ct.archive_id, "archive_path": ct.archive_path}),
         };
@@ -75,16 +72,66 @@ pub async fn observe(
         if ct.state == "started" && store::hsm::mark_copytool_failed(db, ct.id).await? == 0 {
             continue;
         }
-        alerts::set(db, true, raise).await?;
-        if let Err(e) = restart(db, &ct).await {
-            tracing::warn!(copytool = %ct.id, "cannot submit the copytool's restart: {e:#}");
+        if let Some(why) = held_back(db, &ct).await? {
+            raise.message = format!("{down}; not restarted while {why}");
+            alerts::raise_or_update(db, raise).await?;
+            continue;
+        }
+        let restarts = store::hsm::restarts(db, ct.id).await?;
+        let since = restarts
+            .last_at
+            .map(|at| (chrono::Utc::now() - at).num_seconds().max(0));
+        let count = u32::try_from(restarts.count).unwrap_or(0);
+        match lustre::hsm::restart(count, since) {
+            lustre::hsm::Restart::GiveUp => {
+                raise.message = format!(
+                    "{down}; gave up after {} restarts within an hour (start it again to retry)",
+                    lustre::hsm::MAX_RESTARTS
+                );
+                alerts::raise_or_update(db, raise).await?;
+            }
+            lustre::hsm::Restart::Wait { secs } => {
+                alerts::raise_or_update(db, raise).await?;
+                tracing::debug!(copytool = %ct.id, secs, "waiting before restarting the copytool");
+            }
+            lustre::hsm::Restart::Now { n } => {
+                alerts::raise_or_update(db, raise).await?;
+                match restart(db, &ct).await {
+                    Ok(true) => {
+                        store::hsm::record_restart(db, ct.id, i32::try_from(n).unwrap_or(i32::MAX)).await?;
+                    }
+                    Ok(false) => {}
+                    Err(e) => tracing::warn!(copytool = %ct.id, "cannot submit the copytool's restart: {e:#}"),
+                }
+            }
         }
     }
     Ok(())
 }
 
-/// Plans and stores the restart of a failed copytool.
-async fn restart(db: &DatabaseConnection, ct: &store::hsm::CopytoolView) -> anyhow::Result<()> {
+/// Why a dead copytool is not restarted now, if it is not: its file
+/// system's coordinator (as the servers last showed it) is not `enabled`,
+/// or its client mount is not mounted.
+async fn held_back(db: &DatabaseConnection, ct: &store::hsm::CopytoolView) -> anyhow::Result<Option<String>> {
+    if let Some(status) = store::hsm::status(db, ct.filesystem_id).await? {
+        if status.control != "enabled" {
+            return Ok(Some(format!(
+                "the HSM coordinator of {} is {}",
+                ct.filesystem_name, status.control
+            )));
+        }
+    }
+    let mount = store::client_mounts::view(db, ct.client_mount_id).await?;
+    match mount {
+        Some(m) if m.state == "mounted" => Ok(None),
+        Some(m) => Ok(Some(format!("its client mount {} is {}", m.mountpoint, m.state))),
+        None => Ok(Some(format!("its client mount {} is gone", ct.mountpoint))),
+    }
+}
+
+/// Plans and stores the restart of a failed copytool; whether it did
+/// (not when other work holds what it would lock).
+async fn restart(db: &DatabaseConnection, ct: &store::hsm::CopytoolView) -> anyhow::Result<bool> {
     let tx = db.begin().await?;
     store::domain::lock_planning(&tx).await?;
     let snapshot = store::domain::snapshot(&tx).await?;
@@ -103,7 +150,7 @@ async fn restart(db: &DatabaseConnection, ct: &store::hsm::CopytoolView) -> anyh
     let mut items = plan.locked_items();
     items.extend(goal.items(&snapshot));
     if !store::domain::unfinished_work(&tx, items).await?.is_empty() || plan.jobs.is_empty() {
-        return Ok(());
+        return Ok(false);
     }
     let message = format!(
         "Restart the copytool of {} archive {} on {}",
@@ -111,5 +158,5 @@ async fn restart(db: &DatabaseConnection, ct: &store::hsm::CopytoolView) -> anyh
     );
     store::commands::insert(&tx, &plan.into_command(message)).await?;
     tx.commit().await?;
-    Ok(())
+    Ok(true)
 }

@@ -11,7 +11,12 @@
 //!
 //! Several monitors may run (each would poll every server); what they
 //! write is keyed so that a duplicate sample or alert is not stored twice.
+//!
+//! Each monitor also runs an alert deliverer (`alert_delivery`), which
+//! sends raised alerts to the users subscribed to them; deliverers claim
+//! their work, so several monitors send each message once.
 
+pub mod client_mounts;
 pub mod copytools;
 pub mod ha;
 pub mod inventory;
@@ -51,6 +56,8 @@ pub struct Monitor {
     ssh: chroma_ssh::Pools,
     recorder: Recorder,
     watchers: watch::Watchers,
+    /// Taken when it starts running beside the polling.
+    deliverer: Option<alert_delivery::Deliverer>,
 }
 
 impl Monitor {
@@ -65,6 +72,8 @@ impl Monitor {
         ));
         let watchers = watch::Watchers::new(db.clone(), key.clone(), journal.clone());
         let ssh = chroma_ssh::Pools::new(key, chroma_ssh::PoolConfig::default());
+        let deliverer = alert_delivery::Deliverer::new(db.clone(), &settings.alert_delivery, settings.retention.alerts)
+            .context("failed to set up alert delivery")?;
         let recorder = Recorder {
             usage_alert_percent: settings.usage_alert_percent,
             journal,
@@ -76,11 +85,27 @@ impl Monitor {
             ssh,
             recorder,
             watchers,
+            deliverer: Some(deliverer),
         })
     }
 
-    /// Polls until `shutdown`.
+    /// Polls, and delivers alerts, until `shutdown`.
     pub async fn run_until_stopped(mut self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let deliverer = self
+            .deliverer
+            .take()
+            .map(|d| tokio::spawn(d.run_until_stopped(shutdown.clone())));
+        let result = self.poll_until_stopped(shutdown).await;
+        if let Some(task) = deliverer {
+            if let Err(e) = task.await {
+                tracing::error!("the alert deliverer stopped: {e}");
+            }
+        }
+        result
+    }
+
+    /// Polls until `shutdown`.
+    async fn poll_until_stopped(mut self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let interval = self.settings.monitor_interval;
         tracing::info!(interval_ms = interval.as_millis() as u64, "monitor started");
         let mut ticker = tokio::time::interval(interval);
@@ -152,6 +177,9 @@ impl Monitor {
         }
         if let Err(e) = copytools::observe(&self.db, &self.ssh, &inventory, timeout).await {
             tracing::warn!("cannot look for copytools: {e:#}");
+        }
+        if let Err(e) = client_mounts::observe(&self.db, &self.ssh, &inventory, timeout).await {
+            tracing::warn!("cannot read client mounts back: {e:#}");
         }
         if read_params {
             params::observe(&self.db, &self.ssh, &inventory, &locations, timeout).await?;

@@ -81,6 +81,7 @@ fn downs_and_ups(state: &mut ClusterState, faults: &Faults, now_us: u64) -> bool
             state.boot(&host, now_us);
             console::restarted(state, &host, now_us);
             scheduler::host_booted(state, &host, now_us);
+            crate::commands::mount_client::mount_fstab_at_boot(state, faults, &host, now_us);
         }
     }
     changed

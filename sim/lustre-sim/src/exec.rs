@@ -1,8 +1,11 @@
 //! Runs an exec request's command line on a simulated host: applies the
 //! faults ([`crate::effects`]), splits the line like a shell (`a && b`,
 //! `a; b`, `a || b`, `sh -c 'LINE'`, and redirections of stdout or stderr
-//! to `/dev/null` or `2>&1` are supported; pipes and files are refused),
-//! dispatches each command and saves the state when it changed.
+//! to `/dev/null` or `2>&1`, appends to a file (`>>FILE`, the text is not
+//! kept) and stdin from `/dev/null` are supported; pipes and other files
+//! are refused), dispatches each command and saves the state when it
+//! changed. A copytool daemon started with its stdout or stderr still on
+//! the channel holds the channel ([`Simulator::run_exec`]).
 
 use std::time::Duration;
 
@@ -20,6 +23,8 @@ pub struct Simulator {
     state: Mutex<ClusterState>,
     /// Counts saved changes; `journalctl -f` wakes on it.
     changes: watch::Sender<u64>,
+    /// Commands running (in their `slow` delay), which `pgrep` shows.
+    processes: crate::processes::Processes,
 }
 
 /// How a command list continues after one command.
@@ -37,6 +42,7 @@ impl Simulator {
             store,
             state: Mutex::new(state),
             changes: watch::Sender::new(0),
+            processes: crate::processes::Processes::default(),
         }
     }
 
@@ -136,14 +142,75 @@ impl Simulator {
     /// Runs a command line on `host` with what the exec channel sent on
     /// stdin (read by `install … /dev/stdin PATH`).
     pub async fn run_line_with_stdin(&self, host: &str, line: &str, stdin: Option<&str>) -> Output {
-        let slow_ms = self.faults().host(host).slow_ms;
-        if slow_ms > 0 {
-            tokio::time::sleep(Duration::from_millis(slow_ms)).await;
+        self.run_exec(host, line, stdin).await.0
+    }
+
+    /// Runs an exec request's line: what it printed, and the pids of the
+    /// daemons it left holding the channel (`lhsmtool_posix --daemon` whose
+    /// stdout or stderr was not redirected: `daemon(1, 1)` keeps them, so
+    /// sshd sees no EOF until the daemon ends).
+    pub async fn run_exec(&self, host: &str, line: &str, stdin: Option<&str>) -> (Output, Vec<u32>) {
+        let mut holders = Vec::new();
+        let out = self
+            .run_line_inner(host, line, stdin, ToChannel::BOTH, &mut holders)
+            .await;
+        (out, holders)
+    }
+
+    /// Whether any of `pids` still runs on `host`.
+    pub async fn any_running(&self, host: &str, pids: &[u32]) -> bool {
+        let state = self.state.lock().await;
+        state
+            .hsm
+            .copytools
+            .iter()
+            .any(|c| c.host == host && pids.contains(&c.pid))
+    }
+
+    /// The client closed the channel `pids` hold: their next write is
+    /// fatal (see [`crate::hsm::Stdio`]).
+    pub async fn channel_closed(&self, host: &str, pids: &[u32]) {
+        self.mark_copytools(host, |c| pids.contains(&c.pid), crate::hsm::Stdio::ClosedChannel)
+            .await;
+    }
+
+    /// Sets the stdio of `host`'s copytools that `pick` picks; their pids.
+    async fn mark_copytools(
+        &self,
+        host: &str,
+        pick: impl Fn(&crate::hsm::Copytool) -> bool,
+        stdio: crate::hsm::Stdio,
+    ) -> Vec<u32> {
+        let mut state = self.state.lock().await;
+        let mut pids = Vec::new();
+        for c in state.hsm.copytools.iter_mut().filter(|c| c.host == host && pick(c)) {
+            c.stdio = stdio;
+            pids.push(c.pid);
         }
+        if !pids.is_empty() {
+            self.save(&state);
+        }
+        pids
+    }
+
+    async fn run_line_inner(
+        &self,
+        host: &str,
+        line: &str,
+        stdin: Option<&str>,
+        to_channel: ToChannel,
+        holders: &mut Vec<u32>,
+    ) -> Output {
         let words = match shell_words::split(line) {
             Ok(words) => detach_semicolons(words),
             Err(_) => return Output::fail(unterminated_quote(line), 2),
         };
+        // Shown by `pgrep` while it runs, through its delay (a long copy).
+        let running = self.processes.start(host, words.join(" "));
+        let slow_ms = self.faults().host(host).slow_ms;
+        if slow_ms > 0 {
+            tokio::time::sleep(Duration::from_millis(slow_ms)).await;
+        }
         let mut result = Output::default();
         let mut join = Join::Always;
         for (segment, next) in split_commands(&words) {
@@ -155,9 +222,29 @@ impl Simulator {
             if run {
                 let out = match Redirects::split(segment) {
                     Ok((argv, redirects)) => {
+                        let to_channel = redirects.to_channel(to_channel);
                         let out = match shell_script(&argv) {
-                            Some(script) => Box::pin(self.run_line_with_stdin(host, script, stdin)).await,
-                            None => self.run_command(host, &argv, stdin).await,
+                            Some(script) => {
+                                Box::pin(self.run_line_inner(host, script, stdin, to_channel, holders)).await
+                            }
+                            None => {
+                                // A copytool started now whose output still
+                                // reaches the channel holds it.
+                                let daemon = command_name(&argv) == Some("lhsmtool_posix") && to_channel.any();
+                                let last = if daemon {
+                                    Some(self.state.lock().await.hsm.last_pid)
+                                } else {
+                                    None
+                                };
+                                let out = self.run_command(host, &argv, stdin, running.pid).await;
+                                if let Some(last) = last {
+                                    let started = self
+                                        .mark_copytools(host, |c| c.pid > last, crate::hsm::Stdio::Channel)
+                                        .await;
+                                    holders.extend(started);
+                                }
+                                out
+                            }
                         };
                         redirects.apply(out)
                     }
@@ -170,7 +257,7 @@ impl Simulator {
         result
     }
 
-    async fn run_command(&self, host: &str, argv: &[String], stdin: Option<&str>) -> Output {
+    async fn run_command(&self, host: &str, argv: &[String], stdin: Option<&str>, pid: u32) -> Output {
         let Some(name) = argv.first().map(String::as_str) else {
             return Output::default();
         };
@@ -178,6 +265,7 @@ impl Simulator {
         let faults = self.faults();
         let pending = faults.host(host).fail_next;
         let mut state = self.state.lock().await;
+        state.running = self.processes.on(host, pid);
         let mut changed = crate::effects::apply(&mut state, &faults, now_micros());
         let injected = pending
             .iter()
@@ -239,8 +327,28 @@ fn shell_script(argv: &[String]) -> Option<&str> {
     }
 }
 
-/// The redirections the simulator understands: output to `/dev/null` and
-/// `2>&1`. Anything else (pipes, files) is refused.
+/// Whether a command's standard output and error still reach the exec
+/// channel.
+#[derive(Debug, Clone, Copy)]
+struct ToChannel {
+    stdout: bool,
+    stderr: bool,
+}
+
+impl ToChannel {
+    const BOTH: ToChannel = ToChannel {
+        stdout: true,
+        stderr: true,
+    };
+
+    fn any(self) -> bool {
+        self.stdout || self.stderr
+    }
+}
+
+/// The redirections the simulator understands: output to `/dev/null`,
+/// appended to a file (`>>FILE`; what is written is not kept), `2>&1`, and
+/// stdin from `/dev/null`. Anything else (pipes, other files) is refused.
 #[derive(Debug, Default)]
 struct Redirects {
     drop_stdout: bool,
@@ -257,7 +365,23 @@ impl Redirects {
         let mut iter = words.iter().peekable();
         while let Some(word) = iter.next() {
             let mut target = |w: &str| -> Result<(), String> {
+                if let Some((op, file)) = append_target(w) {
+                    let file = if file.is_empty() {
+                        iter.next().map(String::as_str).unwrap_or_default()
+                    } else {
+                        file
+                    };
+                    if !file.starts_with('/') {
+                        return Err(w.to_string());
+                    }
+                    return target_pair(op, &mut r);
+                }
                 match w {
+                    "</dev/null" | "0</dev/null" => {}
+                    "<" | "0<" => match iter.next().map(String::as_str) {
+                        Some("/dev/null") => {}
+                        _ => return Err(w.to_string()),
+                    },
                     ">/dev/null" | "1>/dev/null" => r.drop_stdout = true,
                     "2>/dev/null" => r.drop_stderr = true,
                     "&>/dev/null" => (r.drop_stdout, r.drop_stderr) = (true, true),
@@ -272,6 +396,11 @@ impl Redirects {
             };
             let special = matches!(word.as_str(), "|" | "<" | "&" | "|&" | ">>")
                 || word.starts_with('>')
+                // A quoted argument such as cibadmin's `<primitive …>` XML
+                // is not a redirection (the split lost its quotes, but
+                // kept its spaces).
+                || (word.starts_with('<') && !word.contains(char::is_whitespace))
+                || word.starts_with("0<")
                 || word.starts_with("1>")
                 || word.starts_with("2>")
                 || word.starts_with("&>");
@@ -282,6 +411,19 @@ impl Redirects {
             }
         }
         Ok((argv, r))
+    }
+
+    /// Where the command's output goes, given where its shell's went.
+    fn to_channel(&self, outer: ToChannel) -> ToChannel {
+        let stdout = outer.stdout && !self.drop_stdout;
+        let stderr = if self.drop_stderr {
+            false
+        } else if self.merge_stderr {
+            stdout
+        } else {
+            outer.stderr
+        };
+        ToChannel { stdout, stderr }
     }
 
     fn apply(&self, mut out: Output) -> Output {
@@ -297,6 +439,14 @@ impl Redirects {
         }
         out
     }
+}
+
+/// `>>FILE`, `1>>FILE`, `2>>FILE`, `&>>FILE` (FILE may be the next word):
+/// the operator as [`target_pair`] takes it, and FILE.
+fn append_target(word: &str) -> Option<(&'static str, &str)> {
+    [("&>>", "&>"), ("1>>", ">"), ("2>>", "2>"), (">>", ">")]
+        .into_iter()
+        .find_map(|(op, as_op)| word.strip_prefix(op).map(|file| (as_op, file)))
 }
 
 fn target_pair(op: &str, r: &mut Redirects) -> Result<(), String> {
@@ -481,6 +631,90 @@ mod tests {
             .modified()
             .unwrap();
         assert_eq!(saved, again);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn pgrep_shows_a_command_until_it_ends() {
+        let (sim, dir) = simulator("running");
+        crate::faults::inject(&dir, "oss1", FaultCommand::Slow(400)).unwrap();
+        let long = sim.run_line("oss1", "lfs mirror extend -N -p disk '/mnt/fs1/a b'");
+        let look = async {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            crate::faults::inject(&dir, "oss1", FaultCommand::Slow(0)).unwrap();
+            (
+                sim.run_line("oss1", "pgrep -a -f 'lfs mirror'").await,
+                sim.run_line("oss2", "pgrep -f lfs").await,
+            )
+        };
+        let (_, (seen, elsewhere)) = tokio::join!(long, look);
+        assert_eq!(seen.code, 0, "{seen:?}");
+        assert!(
+            seen.stdout.ends_with(" lfs mirror extend -N -p disk /mnt/fs1/a b\n"),
+            "{seen:?}"
+        );
+        assert_eq!(seen.stdout.lines().count(), 1, "pgrep lists itself: {seen:?}");
+        assert_eq!(elsewhere.code, 1, "{elsewhere:?}");
+        let after = sim.run_line("oss1", "pgrep -a -f 'lfs mirror'").await;
+        assert_eq!((after.code, after.stdout.as_str()), (1, ""));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// 2.15's `ct_run` calls `daemon(1, 1)`: a copytool keeps the stdout
+    /// and stderr it was started with, so unless both are redirected it
+    /// holds the exec channel, and once the client gave up on the channel
+    /// its next log line kills it.
+    #[tokio::test]
+    async fn a_copytool_holds_the_channel_unless_its_output_is_redirected() {
+        let dir = std::env::temp_dir().join(format!("lustre-sim-exec-ct-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut state = crate::commands::mount_client::client_tests::running_fs();
+        for (host, line) in [
+            ("oss2", "mount -t lustre 10.0.0.1@tcp:/fs1 /mnt/fs1"),
+            ("oss2", "truncate -s 1M /mnt/fs1/f"),
+            ("oss2", "mkdir -p /srv/archive"),
+            ("mds1", "lctl set_param mdt.fs1-MDT0000.hsm_control=enabled"),
+        ] {
+            assert_eq!(
+                crate::commands::test_support::run(&mut state, host, line).code,
+                0,
+                "{line}"
+            );
+        }
+        let sim = Simulator::new(StateStore::new(&dir).unwrap(), state);
+        let tool = |n: u32| {
+            format!(
+                "lhsmtool_posix --daemon --pid-file /var/run/ct{n}.pid --hsm-root /srv/archive --archive {n} /mnt/fs1"
+            )
+        };
+        let (out, held) = sim.run_exec("oss2", &tool(1), None).await;
+        assert_eq!((out.code, held.len()), (0, 1), "{out:?}");
+        let (out, stderr_held) = sim.run_exec("oss2", &format!("{} >/dev/null", tool(2)), None).await;
+        assert_eq!((out.code, stderr_held.len()), (0, 1), "{out:?}");
+        let detached = format!("{} </dev/null >>/var/log/ct3.log 2>&1", tool(3));
+        let quoted = shell_words::quote(&detached).into_owned();
+        let (out, free) = sim.run_exec("oss2", &format!("sh -c {quoted}"), None).await;
+        assert_eq!((out.code, free), (0, vec![]), "{out:?}");
+        assert!(sim.any_running("oss2", &held).await);
+        // The pid file is locked: the same copytool again exits at once.
+        let (out, again) = sim.run_exec("oss2", &format!("sh -c {quoted}"), None).await;
+        assert_eq!((out.code, again), (0, vec![]), "{out:?}");
+        let listed = sim.run_line("oss2", "pgrep -f lhsmtool_posix").await;
+        assert_eq!(listed.stdout.lines().count(), 3, "{listed:?}");
+
+        // The client closed the channel: the copytool's first request
+        // (its trace line) ends it, and the request fails.
+        sim.channel_closed("oss2", &held).await;
+        let mut state = sim.snapshot().await;
+        let archive = crate::commands::test_support::run(&mut state, "oss2", "lfs hsm_archive -a 1 /mnt/fs1/f");
+        assert_eq!(archive.code, 0, "{archive:?}");
+        let mut now = now_micros();
+        for _ in 0..4 {
+            now += 1_100_000;
+            crate::hsm::tick(&mut state, now);
+        }
+        assert!(!state.hsm.copytools.iter().any(|c| held.contains(&c.pid)));
+        assert_eq!(state.hsm.actions.last().map(|a| a.status.as_str()), Some("FAILED"));
         std::fs::remove_dir_all(dir).unwrap();
     }
 

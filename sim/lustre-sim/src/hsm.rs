@@ -129,6 +129,30 @@ pub struct Copytool {
     pub ok: u32,
     #[serde(default)]
     pub errors: u32,
+    /// Its `--pid-file`, locked while it runs.
+    #[serde(default)]
+    pub pid_file: Option<String>,
+    /// Where its standard output and error go.
+    #[serde(default)]
+    pub stdio: Stdio,
+}
+
+/// Where a copytool's standard output and error go. `ct_run` calls
+/// `daemon(1, 1)` (2.15 `lhsmtool_posix.c`), which keeps the descriptors
+/// the shell gave it: left on the SSH channel, they hold the channel open
+/// (sshd closes it only at EOF on both), and once the client closed it,
+/// the next line the copytool logs (it logs every action it is given)
+/// kills it with `SIGPIPE`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stdio {
+    /// Redirected (a log file, `/dev/null`).
+    #[default]
+    Detached,
+    /// The exec channel it was started on, still open.
+    Channel,
+    /// That channel, closed by the client: its next write is fatal.
+    ClosedChannel,
 }
 
 /// The `hsm_control` words `lctl get_param` shows (`cdt_mdt_state2str`).
@@ -245,8 +269,9 @@ pub fn tick(state: &mut ClusterState, now_us: u64) -> bool {
                     let a = &mut state.hsm.actions[i];
                     a.status = "STARTED".into();
                     a.since_us = now_us;
-                    a.agent = Some(agent);
+                    a.agent = Some(agent.clone());
                     changed = true;
+                    sigpipe(state, &agent);
                 }
             }
             "STARTED" if now_us >= r.since_us + STEP_US => {
@@ -297,6 +322,22 @@ fn reap(state: &mut ClusterState) -> bool {
         stopped(state, c);
     }
     !dead.is_empty()
+}
+
+/// A copytool given work logs it (`CT_TRACE`, to stderr): one whose
+/// stderr is a closed SSH channel dies of `SIGPIPE` there, and the request
+/// it was given fails.
+fn sigpipe(state: &mut ClusterState, agent: &str) {
+    let Some(at) = state
+        .hsm
+        .copytools
+        .iter()
+        .position(|c| c.uuid == agent && c.stdio == Stdio::ClosedChannel)
+    else {
+        return;
+    };
+    let c = state.hsm.copytools.remove(at);
+    stopped(state, &c);
 }
 
 /// What a copytool's end leaves behind: its holder on the client mount,
@@ -517,6 +558,14 @@ pub fn set_control(
         });
     }
     if permanent {
+        // The MGS pushes a `-P` setting to every live MDT (their config
+        // lock is revoked and the params log replayed), replacing what a
+        // plain set_param set there; the llog record is written by the
+        // generic `-P` path.
+        for m in ctx.state.mounts.iter_mut() {
+            m.tunables
+                .retain(|name, _| !mdts.iter().any(|mdt| *name == format!("mdt.{mdt}.hsm_control")));
+        }
         return None;
     }
     if mdts.is_empty() {

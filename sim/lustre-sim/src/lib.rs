@@ -41,6 +41,7 @@ pub mod layout;
 pub mod namespace;
 pub mod oneshot;
 pub mod pacemaker;
+pub mod processes;
 pub mod runtime;
 pub mod server;
 pub mod state;

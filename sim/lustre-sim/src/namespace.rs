@@ -314,9 +314,9 @@ impl ClusterState {
         }
     }
 
-    /// A host went down or rebooted: its client mounts are gone (fstab
-    /// entries are not mounted again at boot here; see
-    /// docs/lustre-sim-formats.md).
+    /// A host went down or rebooted: its client mounts are gone (its
+    /// `_netdev` fstab lines are mounted again once it has booted, see
+    /// `mount_client::mount_fstab_at_boot`).
     pub fn clients_lost(&mut self, host: &str) {
         self.clients.mounts.retain(|m| m.host != host);
     }

@@ -107,6 +107,7 @@ impl ClusterState {
         self.clients_lost(host);
         self.boot(host, now_us);
         scheduler::host_booted(self, host, now_us);
+        crate::commands::mount_client::mount_fstab_at_boot(self, faults, host, now_us);
     }
 
     /// Target-seconds `host` has served during its current boot, at `now`

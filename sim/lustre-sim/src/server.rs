@@ -489,7 +489,21 @@ impl russh::server::Handler for SessionHandler {
                 follow_journal(&simulator, &host, stream, out, follow).await;
                 return;
             }
-            run_killable(&handle, channel, simulator.run_line(&host, &line), killed).await;
+            let run = simulator.run_exec(&host, &line, None);
+            let Some((out, holders)) = killable(&handle, channel, run, killed).await else {
+                return;
+            };
+            if holders.is_empty() {
+                reply(&handle, channel, out).await;
+                return;
+            }
+            let stream = Stream {
+                handle: &handle,
+                channel,
+                changes,
+                closed,
+            };
+            hold_channel(&simulator, &host, stream, out, &holders).await;
         });
         Ok(())
     }
@@ -515,6 +529,66 @@ async fn run_killable(
             let _ = handle.close(channel).await;
         }
     }
+}
+
+/// Like [`run_killable`], for a command whose reply the caller sends:
+/// its result, or `None` once a signal killed it (the channel then
+/// reported the signal and closed).
+async fn killable<T>(
+    handle: &russh::server::Handle,
+    channel: ChannelId,
+    run: impl std::future::Future<Output = T>,
+    mut killed: oneshot::Receiver<Sig>,
+) -> Option<T> {
+    tokio::select! {
+        out = run => Some(out),
+        Ok(signal) = &mut killed => {
+            let _ = handle
+                .exit_signal_request(channel, signal, false, String::new(), String::new())
+                .await;
+            let _ = handle.eof(channel).await;
+            let _ = handle.close(channel).await;
+            None
+        }
+    }
+}
+
+/// A command that left daemons holding its channel (`daemon(1, 1)` keeps
+/// the channel's stdout and stderr; see [`crate::hsm::Stdio`]): like
+/// OpenSSH's sshd, its output and exit status are sent, but EOF and close
+/// only once no holder runs any more. A client that gives up and closes
+/// the channel leaves the holders with a broken pipe.
+async fn hold_channel(
+    simulator: &Simulator,
+    host: &str,
+    stream: Stream<'_>,
+    out: crate::commands::Output,
+    holders: &[u32],
+) {
+    let Stream {
+        handle,
+        channel,
+        mut changes,
+        mut closed,
+    } = stream;
+    tracing::info!(host, ?holders, "a daemon holds the exec channel open");
+    if !out.stdout.is_empty() && handle.data(channel, out.stdout.into_bytes()).await.is_err() {
+        return simulator.channel_closed(host, holders).await;
+    }
+    if !out.stderr.is_empty() && handle.extended_data(channel, 1, out.stderr.into_bytes()).await.is_err() {
+        return simulator.channel_closed(host, holders).await;
+    }
+    let _ = handle.exit_status_request(channel, out.code).await;
+    while simulator.any_running(host, holders).await {
+        tokio::select! {
+            changed = changes.changed() => if changed.is_err() {
+                return simulator.channel_closed(host, holders).await;
+            },
+            _ = &mut closed => return simulator.channel_closed(host, holders).await,
+        }
+    }
+    let _ = handle.eof(channel).await;
+    let _ = handle.close(channel).await;
 }
 
 /// Sends a command's output, exit status, EOF and close on its channel.

@@ -76,6 +76,10 @@ pub struct ClusterState {
     /// HSM coordinators, requests, copytools (see [`crate::hsm`]).
     #[serde(default)]
     pub hsm: crate::hsm::Hsm,
+    /// The other commands running on the host of the command being run
+    /// (see [`crate::processes`]), set before each command; never saved.
+    #[serde(skip)]
+    pub running: Vec<crate::processes::Running>,
 }
 
 /// Side effects counted as they really happen, so a test can prove that
@@ -415,6 +419,7 @@ impl ClusterState {
             counters: Counters::default(),
             clients: Default::default(),
             hsm: Default::default(),
+            running: Vec::new(),
         };
         let names: Vec<String> = state.hosts.iter().map(|h| h.name.clone()).collect();
         for name in names {

@@ -59,6 +59,7 @@ pub fn filesystem(fields: Value) -> Value {
     let base = json!({
         "id": id(0), "name": "fs", "state": "available", "managed": true, "mgs_id": id(0),
         "client_mount_source": null, "conf_params": {}, "available_transitions": [], "locks": [],
+        "quota_ost": "none", "quota_mdt": "none", "quota_grace": [],
         "targets": [], "created_at": "2026-11-26T09:00:00Z"
     });
     with(base, fields)

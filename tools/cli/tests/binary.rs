@@ -76,6 +76,7 @@ async fn route(req: HttpRequest, body: web::Bytes, fake: web::Data<Fake>) -> Htt
     let filesystem = json!({"id": FS_ID, "name": "fs1", "state": "available", "managed": true, "mgs_id": MGS_ID,
                             "client_mount_source": null, "conf_params": {"sys.timeout": "40"},
                             "available_transitions": ["stopped"], "locks": [], "targets": [],
+                            "quota_ost": "none", "quota_mdt": "none", "quota_grace": [],
                             "created_at": "2026-11-26T09:00:00Z"});
     match (method.as_str(), path.as_str()) {
         ("GET", "/api/session") => ok(

@@ -84,6 +84,100 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/alert_delivery": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Alert deliveries of the caller's subscriptions (a superuser's:
+         *     everyone's), with their status, attempts and last error.
+         * @description Needs the `readonly` role or higher.
+         */
+        get: operations["get_alert_delivery"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/alert_subscription": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Alert subscriptions, oldest first.
+         * @description Needs the `readonly` role or higher.
+         */
+        get: operations["get_alert_subscription"];
+        put?: never;
+        /**
+         * Subscribes the caller (or, for a superuser, `username`) to alerts of
+         *     `kinds` (all when empty) of at least `min_severity`, by email or
+         *     webhook. Alerts raised from now on are delivered.
+         * @description Needs the `readonly` role or higher.
+         */
+        post: operations["post_alert_subscription"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/alert_subscription/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Deletes a subscription with its deliveries.
+         * @description Needs the `readonly` role or higher.
+         */
+        delete: operations["delete_alert_subscription_id"];
+        options?: never;
+        head?: never;
+        /**
+         * Changes a subscription: its kinds, least severity, whether it is
+         *     enabled, and its address or URL and secret (not its channel).
+         * @description Needs the `readonly` role or higher.
+         */
+        patch: operations["patch_alert_subscription_id"];
+        trace?: never;
+    };
+    "/api/alert_subscription/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sends a test message through the subscription's channel at once (one
+         *     attempt, not retried) and answers the recorded delivery: `sent`, or
+         *     `failed` with the error (e.g. the SMTP server's answer).
+         * @description Needs the `readonly` role or higher.
+         */
+        post: operations["post_alert_subscription_id_test"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/client_mount": {
         parameters: {
             query?: never;
@@ -390,7 +484,9 @@ export interface paths {
          */
         get: operations["get_filesystem_id_hsm"];
         /**
-         * Enables or disables the coordinator on every MDT.
+         * Enables, disables or shuts down the coordinator on every MDT (set
+         *     persistently), or purges its requests (`purge`: every request
+         *     cancelled; the state is unchanged).
          * @description Needs the `fsadmin` role or higher.
          */
         put: operations["put_filesystem_id_hsm"];
@@ -599,6 +695,26 @@ export interface paths {
          * @description Needs the `fsadmin` role or higher.
          */
         put: operations["put_filesystem_id_quota"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/filesystem/{id}/quota/grace": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Plans setting the grace times from a mounted client mount.
+         * @description Needs the `fsadmin` role or higher.
+         */
+        put: operations["put_filesystem_id_quota_grace"];
         post?: never;
         delete?: never;
         options?: never;
@@ -1696,11 +1812,14 @@ export interface components {
             /** Format: uuid */
             command: string;
         };
-        /** @description The request body. */
+        /**
+         * @description `POST /api/target`: an MDT or OST to add to a live file system. The API
+         *     and the `chroma target add` CLI both build it from this type.
+         */
         AddTargetRequest: {
             /** @description `ldiskfs` (the default) or `zfs`. */
             backfstype?: components["schemas"]["Backfstype"];
-            /** @description By default every other host that sees the volume. */
+            /** @description By default every other host that sees the volume; `[]` for none. */
             failover_host_ids?: string[] | null;
             /**
              * Format: uuid
@@ -1784,6 +1903,11 @@ export interface components {
          *     now managed.
          */
         ChangeAnswer: components["schemas"]["Planned"] | components["schemas"]["FilesystemView"];
+        /**
+         * @description Where a subscription's messages go.
+         * @enum {string}
+         */
+        ChannelKind: "email" | "webhook";
         /** @description What one check found. */
         Check: {
             /** @description How to fix it; null when it passed. */
@@ -1977,6 +2101,49 @@ export interface components {
             name: string;
             /** @description Send it as `Authorization: Bearer …`. */
             token: string;
+        };
+        /** @description The answer to a deletion. */
+        Deleted: {
+            deleted: boolean;
+            /** Format: uuid */
+            id: string;
+        };
+        /**
+         * @description Where a delivery stands.
+         * @enum {string}
+         */
+        DeliveryStatus: "collecting" | "pending" | "sending" | "sent" | "failed";
+        /** @description One message to a subscription: a digest of alerts, or a test. */
+        DeliveryView: {
+            /**
+             * Format: int32
+             * @description Alerts it carries.
+             */
+            alert_count: number;
+            /** Format: int32 */
+            attempts: number;
+            channel: components["schemas"]["ChannelKind"];
+            /** Format: date-time */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description When its window closes or its next attempt is due.
+             */
+            due_at: string;
+            /** Format: uuid */
+            id: string;
+            /** Format: date-time */
+            last_attempt_at?: string | null;
+            /** @description Why the last attempt failed. */
+            last_error?: string | null;
+            /** Format: date-time */
+            sent_at?: string | null;
+            status: components["schemas"]["DeliveryStatus"];
+            /** Format: uuid */
+            subscription_id: string;
+            /** @description A test message (no alerts). */
+            test: boolean;
+            username: string;
         };
         /** @description The detection's command. */
         Detection: {
@@ -2222,6 +2389,54 @@ export interface components {
             success: boolean;
         };
         /** @description `{"success": bool, "errors": [...], "response": ...}`. */
+        Envelope_Deleted: {
+            errors: components["schemas"]["ErrorBody"][];
+            /** @description The answer to a deletion. */
+            response?: {
+                deleted: boolean;
+                /** Format: uuid */
+                id: string;
+            };
+            success: boolean;
+        };
+        /** @description `{"success": bool, "errors": [...], "response": ...}`. */
+        Envelope_DeliveryView: {
+            errors: components["schemas"]["ErrorBody"][];
+            /** @description One message to a subscription: a digest of alerts, or a test. */
+            response?: {
+                /**
+                 * Format: int32
+                 * @description Alerts it carries.
+                 */
+                alert_count: number;
+                /** Format: int32 */
+                attempts: number;
+                channel: components["schemas"]["ChannelKind"];
+                /** Format: date-time */
+                created_at: string;
+                /**
+                 * Format: date-time
+                 * @description When its window closes or its next attempt is due.
+                 */
+                due_at: string;
+                /** Format: uuid */
+                id: string;
+                /** Format: date-time */
+                last_attempt_at?: string | null;
+                /** @description Why the last attempt failed. */
+                last_error?: string | null;
+                /** Format: date-time */
+                sent_at?: string | null;
+                status: components["schemas"]["DeliveryStatus"];
+                /** Format: uuid */
+                subscription_id: string;
+                /** @description A test message (no alerts). */
+                test: boolean;
+                username: string;
+            };
+            success: boolean;
+        };
+        /** @description `{"success": bool, "errors": [...], "response": ...}`. */
         Envelope_Detection: {
             errors: components["schemas"]["ErrorBody"][];
             /** @description The detection's command. */
@@ -2250,6 +2465,18 @@ export interface components {
                 /** Format: uuid */
                 mgs_id: string;
                 name: string;
+                /**
+                 * @description Grace times per quota type as last read back (`lfs quota -t`); a
+                 *     type not listed has not been read (Lustre's default is a week).
+                 */
+                quota_grace: components["schemas"]["QuotaGraceView"][];
+                /** @description The quota types enforced on its MDTs (inode limits), as `quota_ost`. */
+                quota_mdt: string;
+                /**
+                 * @description The quota types enforced on its OSTs (block limits) as last read
+                 *     back from them: letters of `ugp` in that order, or `none`.
+                 */
+                quota_ost: string;
                 /**
                  * @description `available`, `stopped`, `unavailable` (partly started) or `removed`,
                  *     from its targets' states.
@@ -2578,6 +2805,43 @@ export interface components {
             success: boolean;
         };
         /** @description `{"success": bool, "errors": [...], "response": ...}`. */
+        Envelope_Page_ClientMountView: {
+            errors: components["schemas"]["ErrorBody"][];
+            /** @description One page of a list. */
+            response?: {
+                meta: components["schemas"]["PageMeta"];
+                objects: {
+                    /** Format: date-time */
+                    created_at: string;
+                    /** Format: uuid */
+                    filesystem_id: string;
+                    filesystem_name: string;
+                    /** Format: uuid */
+                    host_id: string;
+                    /** @description The host's node name (or address when not yet probed). */
+                    host_name: string;
+                    /** Format: uuid */
+                    id: string;
+                    /** @description Absolute path on the host. */
+                    mountpoint: string;
+                    /** @description Lustre client mount options (`flock,user_xattr`); empty for the defaults. */
+                    options: string;
+                    /** @description Kept in the host's `/etc/fstab` while mounted. */
+                    persistent: boolean;
+                    /**
+                     * @description The mount source as last mounted: the MGS NIDs and the file system
+                     *     (`10.0.0.1@tcp:10.0.0.4@tcp:/fs1`).
+                     */
+                    source?: string | null;
+                    /** @description `unmounted`, `mounted` (as last read from the host's `/proc/mounts`) or `removed`. */
+                    state: string;
+                    /** Format: date-time */
+                    updated_at: string;
+                }[];
+            };
+            success: boolean;
+        };
+        /** @description `{"success": bool, "errors": [...], "response": ...}`. */
         Envelope_Page_ClusterView: {
             errors: components["schemas"]["ErrorBody"][];
             /** @description One page of a list. */
@@ -2629,6 +2893,89 @@ export interface components {
             success: boolean;
         };
         /** @description `{"success": bool, "errors": [...], "response": ...}`. */
+        Envelope_Page_CopytoolView: {
+            errors: components["schemas"]["ErrorBody"][];
+            /** @description One page of a list. */
+            response?: {
+                meta: components["schemas"]["PageMeta"];
+                objects: {
+                    /**
+                     * Format: int32
+                     * @description The archive id it serves (1 to 32).
+                     */
+                    archive_id: number;
+                    /** @description Its archive root (`--hsm-root`). */
+                    archive_path: string;
+                    /**
+                     * Format: uuid
+                     * @description The client mount it runs on (and holds).
+                     */
+                    client_mount_id: string;
+                    /** Format: date-time */
+                    created_at: string;
+                    /** Format: uuid */
+                    filesystem_id: string;
+                    filesystem_name: string;
+                    /** Format: uuid */
+                    host_id: string;
+                    host_name: string;
+                    /** Format: uuid */
+                    id: string;
+                    mountpoint: string;
+                    /**
+                     * Format: int32
+                     * @description Its process id while started.
+                     */
+                    pid?: number | null;
+                    /** @description `stopped`, `started`, `failed` (found gone while it should run) or `removed`. */
+                    state: string;
+                    /** Format: date-time */
+                    updated_at: string;
+                }[];
+            };
+            success: boolean;
+        };
+        /** @description `{"success": bool, "errors": [...], "response": ...}`. */
+        Envelope_Page_DeliveryView: {
+            errors: components["schemas"]["ErrorBody"][];
+            /** @description One page of a list. */
+            response?: {
+                meta: components["schemas"]["PageMeta"];
+                objects: {
+                    /**
+                     * Format: int32
+                     * @description Alerts it carries.
+                     */
+                    alert_count: number;
+                    /** Format: int32 */
+                    attempts: number;
+                    channel: components["schemas"]["ChannelKind"];
+                    /** Format: date-time */
+                    created_at: string;
+                    /**
+                     * Format: date-time
+                     * @description When its window closes or its next attempt is due.
+                     */
+                    due_at: string;
+                    /** Format: uuid */
+                    id: string;
+                    /** Format: date-time */
+                    last_attempt_at?: string | null;
+                    /** @description Why the last attempt failed. */
+                    last_error?: string | null;
+                    /** Format: date-time */
+                    sent_at?: string | null;
+                    status: components["schemas"]["DeliveryStatus"];
+                    /** Format: uuid */
+                    subscription_id: string;
+                    /** @description A test message (no alerts). */
+                    test: boolean;
+                    username: string;
+                }[];
+            };
+            success: boolean;
+        };
+        /** @description `{"success": bool, "errors": [...], "response": ...}`. */
         Envelope_Page_EventView: {
             errors: components["schemas"]["ErrorBody"][];
             /** @description One page of a list. */
@@ -2669,6 +3016,18 @@ export interface components {
                     /** Format: uuid */
                     mgs_id: string;
                     name: string;
+                    /**
+                     * @description Grace times per quota type as last read back (`lfs quota -t`); a
+                     *     type not listed has not been read (Lustre's default is a week).
+                     */
+                    quota_grace: components["schemas"]["QuotaGraceView"][];
+                    /** @description The quota types enforced on its MDTs (inode limits), as `quota_ost`. */
+                    quota_mdt: string;
+                    /**
+                     * @description The quota types enforced on its OSTs (block limits) as last read
+                     *     back from them: letters of `ugp` in that order, or `none`.
+                     */
+                    quota_ost: string;
                     /**
                      * @description `available`, `stopped`, `unavailable` (partly started) or `removed`,
                      *     from its targets' states.
@@ -2802,6 +3161,41 @@ export interface components {
             success: boolean;
         };
         /** @description `{"success": bool, "errors": [...], "response": ...}`. */
+        Envelope_Page_OstPoolView: {
+            errors: components["schemas"]["ErrorBody"][];
+            /** @description One page of a list. */
+            response?: {
+                meta: components["schemas"]["PageMeta"];
+                objects: {
+                    /**
+                     * Format: double
+                     * @description The sum of its OSTs' latest free space, in bytes.
+                     */
+                    bytes_free?: number | null;
+                    /**
+                     * Format: double
+                     * @description The sum of its OSTs' latest total space, in bytes (null while none
+                     *     has a sample).
+                     */
+                    bytes_total?: number | null;
+                    /** Format: date-time */
+                    created_at: string;
+                    /** Format: uuid */
+                    filesystem_id: string;
+                    filesystem_name: string;
+                    /** Format: uuid */
+                    id: string;
+                    /** @description The pool's name; Lustre calls it `FILESYSTEM.NAME`. */
+                    name: string;
+                    /** @description Its OSTs as last read back from the MGS (`lctl pool_list`), by name. */
+                    osts: components["schemas"]["OstPoolMember"][];
+                    /** @description `new` (not yet on the MGS), `available` or `removed`. */
+                    state: string;
+                }[];
+            };
+            success: boolean;
+        };
+        /** @description `{"success": bool, "errors": [...], "response": ...}`. */
         Envelope_Page_PluginView: {
             errors: components["schemas"]["ErrorBody"][];
             /** @description One page of a list. */
@@ -2831,6 +3225,79 @@ export interface components {
                     /** @description `starting`, `running`, `restarting` or `failed`. */
                     state: string;
                     version?: string | null;
+                }[];
+            };
+            success: boolean;
+        };
+        /** @description `{"success": bool, "errors": [...], "response": ...}`. */
+        Envelope_Page_QuotaView: {
+            errors: components["schemas"]["ErrorBody"][];
+            /** @description One page of a list. */
+            response?: {
+                meta: components["schemas"]["PageMeta"];
+                objects: {
+                    /**
+                     * @description The grace left once over a soft limit, as `lfs quota` prints it
+                     *     (`6d23h59m`, `none` when spent); null when not over.
+                     */
+                    block_grace_left?: string | null;
+                    /**
+                     * Format: int64
+                     * @description KiB.
+                     */
+                    block_hard: number;
+                    /**
+                     * Format: int64
+                     * @description KiB.
+                     */
+                    block_soft: number;
+                    /**
+                     * Format: int64
+                     * @description KiB used, as last read (`lfs quota`); null until read.
+                     */
+                    block_used?: number | null;
+                    /** Format: date-time */
+                    created_at: string;
+                    /** Format: uuid */
+                    filesystem_id: string;
+                    filesystem_name: string;
+                    /**
+                     * @description A grace time is spent (`lfs quota` shows `none`): the soft limit
+                     *     now refuses more, as a hard one does.
+                     */
+                    grace_expired: boolean;
+                    /** Format: uuid */
+                    id: string;
+                    /**
+                     * @description The usage as last read lacks a target's share: `lfs quota` printed
+                     *     it in brackets because a target (an OST that is down) did not
+                     *     answer.
+                     */
+                    inaccurate: boolean;
+                    inode_grace_left?: string | null;
+                    /** Format: int64 */
+                    inode_hard: number;
+                    /** Format: int64 */
+                    inode_soft: number;
+                    /** Format: int64 */
+                    inode_used?: number | null;
+                    /** @description `user`, `group` or `project`. */
+                    kind: string;
+                    /** @description Usage at or above a hard limit. */
+                    over_hard: boolean;
+                    /** @description Usage above a soft limit. */
+                    over_soft: boolean;
+                    /**
+                     * Format: int64
+                     * @description The uid, gid or project id.
+                     */
+                    qid: number;
+                    /** Format: date-time */
+                    read_at?: string | null;
+                    /** @description `new` (its job has not run), `set` or `removed`. */
+                    state: string;
+                    /** Format: date-time */
+                    updated_at: string;
                 }[];
             };
             success: boolean;
@@ -2868,6 +3335,31 @@ export interface components {
                      * @description The Chroma volume it is, if any.
                      */
                     volume_id?: string | null;
+                }[];
+            };
+            success: boolean;
+        };
+        /** @description `{"success": bool, "errors": [...], "response": ...}`. */
+        Envelope_Page_SubscriptionView: {
+            errors: components["schemas"]["ErrorBody"][];
+            /** @description One page of a list. */
+            response?: {
+                meta: components["schemas"]["PageMeta"];
+                objects: {
+                    channel: components["schemas"]["ChannelKind"];
+                    /** Format: date-time */
+                    created_at: string;
+                    email?: string | null;
+                    enabled: boolean;
+                    /** Format: uuid */
+                    id: string;
+                    /** @description Alert kinds it wants; empty: every kind. */
+                    kinds: string[];
+                    min_severity: components["schemas"]["MinSeverity"];
+                    /** Format: uuid */
+                    user_id: string;
+                    username: string;
+                    webhook_url?: string | null;
                 }[];
             };
             success: boolean;
@@ -3087,8 +3579,19 @@ export interface components {
                 /** Format: uuid */
                 filesystem_id: string;
                 filesystem_name: string;
+                /**
+                 * @description A grace time is spent (`lfs quota` shows `none`): the soft limit
+                 *     now refuses more, as a hard one does.
+                 */
+                grace_expired: boolean;
                 /** Format: uuid */
                 id: string;
+                /**
+                 * @description The usage as last read lacks a target's share: `lfs quota` printed
+                 *     it in brackets because a target (an OST that is down) did not
+                 *     answer.
+                 */
+                inaccurate: boolean;
                 inode_grace_left?: string | null;
                 /** Format: int64 */
                 inode_hard: number;
@@ -3199,6 +3702,28 @@ export interface components {
             success: boolean;
         };
         /** @description `{"success": bool, "errors": [...], "response": ...}`. */
+        Envelope_SubscriptionView: {
+            errors: components["schemas"]["ErrorBody"][];
+            /** @description One subscription. The webhook's secret is never shown. */
+            response?: {
+                channel: components["schemas"]["ChannelKind"];
+                /** Format: date-time */
+                created_at: string;
+                email?: string | null;
+                enabled: boolean;
+                /** Format: uuid */
+                id: string;
+                /** @description Alert kinds it wants; empty: every kind. */
+                kinds: string[];
+                min_severity: components["schemas"]["MinSeverity"];
+                /** Format: uuid */
+                user_id: string;
+                username: string;
+                webhook_url?: string | null;
+            };
+            success: boolean;
+        };
+        /** @description `{"success": bool, "errors": [...], "response": ...}`. */
         Envelope_TargetAdded: {
             errors: components["schemas"]["ErrorBody"][];
             /** @description The target (null for a dry run) and its plan. */
@@ -3278,109 +3803,6 @@ export interface components {
             success: boolean;
         };
         /** @description `{"success": bool, "errors": [...], "response": ...}`. */
-        Envelope_Vec_ClientMountView: {
-            errors: components["schemas"]["ErrorBody"][];
-            response?: {
-                /** Format: date-time */
-                created_at: string;
-                /** Format: uuid */
-                filesystem_id: string;
-                filesystem_name: string;
-                /** Format: uuid */
-                host_id: string;
-                /** @description The host's node name (or address when not yet probed). */
-                host_name: string;
-                /** Format: uuid */
-                id: string;
-                /** @description Absolute path on the host. */
-                mountpoint: string;
-                /** @description Lustre client mount options (`flock,user_xattr`); empty for the defaults. */
-                options: string;
-                /** @description Kept in the host's `/etc/fstab` while mounted. */
-                persistent: boolean;
-                /**
-                 * @description The mount source as last mounted: the MGS NIDs and the file system
-                 *     (`10.0.0.1@tcp:10.0.0.4@tcp:/fs1`).
-                 */
-                source?: string | null;
-                /** @description `unmounted`, `mounted` (as last read from the host's `/proc/mounts`) or `removed`. */
-                state: string;
-                /** Format: date-time */
-                updated_at: string;
-            }[];
-            success: boolean;
-        };
-        /** @description `{"success": bool, "errors": [...], "response": ...}`. */
-        Envelope_Vec_CopytoolView: {
-            errors: components["schemas"]["ErrorBody"][];
-            response?: {
-                /**
-                 * Format: int32
-                 * @description The archive id it serves (1 to 32).
-                 */
-                archive_id: number;
-                /** @description Its archive root (`--hsm-root`). */
-                archive_path: string;
-                /**
-                 * Format: uuid
-                 * @description The client mount it runs on (and holds).
-                 */
-                client_mount_id: string;
-                /** Format: date-time */
-                created_at: string;
-                /** Format: uuid */
-                filesystem_id: string;
-                filesystem_name: string;
-                /** Format: uuid */
-                host_id: string;
-                host_name: string;
-                /** Format: uuid */
-                id: string;
-                mountpoint: string;
-                /**
-                 * Format: int32
-                 * @description Its process id while started.
-                 */
-                pid?: number | null;
-                /** @description `stopped`, `started`, `failed` (found gone while it should run) or `removed`. */
-                state: string;
-                /** Format: date-time */
-                updated_at: string;
-            }[];
-            success: boolean;
-        };
-        /** @description `{"success": bool, "errors": [...], "response": ...}`. */
-        Envelope_Vec_OstPoolView: {
-            errors: components["schemas"]["ErrorBody"][];
-            response?: {
-                /**
-                 * Format: double
-                 * @description The sum of its OSTs' latest free space, in bytes.
-                 */
-                bytes_free?: number | null;
-                /**
-                 * Format: double
-                 * @description The sum of its OSTs' latest total space, in bytes (null while none
-                 *     has a sample).
-                 */
-                bytes_total?: number | null;
-                /** Format: date-time */
-                created_at: string;
-                /** Format: uuid */
-                filesystem_id: string;
-                filesystem_name: string;
-                /** Format: uuid */
-                id: string;
-                /** @description The pool's name; Lustre calls it `FILESYSTEM.NAME`. */
-                name: string;
-                /** @description Its OSTs as last read back from the MGS (`lctl pool_list`), by name. */
-                osts: components["schemas"]["OstPoolMember"][];
-                /** @description `new` (not yet on the MGS), `available` or `removed`. */
-                state: string;
-            }[];
-            success: boolean;
-        };
-        /** @description `{"success": bool, "errors": [...], "response": ...}`. */
         Envelope_Vec_ParamView: {
             errors: components["schemas"]["ErrorBody"][];
             response?: {
@@ -3410,64 +3832,6 @@ export interface components {
                 spec?: Record<string, unknown> | null;
                 /** @description The value Chroma stores and applies. */
                 stored?: string | null;
-            }[];
-            success: boolean;
-        };
-        /** @description `{"success": bool, "errors": [...], "response": ...}`. */
-        Envelope_Vec_QuotaView: {
-            errors: components["schemas"]["ErrorBody"][];
-            response?: {
-                /**
-                 * @description The grace left once over a soft limit, as `lfs quota` prints it
-                 *     (`6d23h59m`, `none` when spent); null when not over.
-                 */
-                block_grace_left?: string | null;
-                /**
-                 * Format: int64
-                 * @description KiB.
-                 */
-                block_hard: number;
-                /**
-                 * Format: int64
-                 * @description KiB.
-                 */
-                block_soft: number;
-                /**
-                 * Format: int64
-                 * @description KiB used, as last read (`lfs quota`); null until read.
-                 */
-                block_used?: number | null;
-                /** Format: date-time */
-                created_at: string;
-                /** Format: uuid */
-                filesystem_id: string;
-                filesystem_name: string;
-                /** Format: uuid */
-                id: string;
-                inode_grace_left?: string | null;
-                /** Format: int64 */
-                inode_hard: number;
-                /** Format: int64 */
-                inode_soft: number;
-                /** Format: int64 */
-                inode_used?: number | null;
-                /** @description `user`, `group` or `project`. */
-                kind: string;
-                /** @description Usage at or above a hard limit. */
-                over_hard: boolean;
-                /** @description Usage above a soft limit. */
-                over_soft: boolean;
-                /**
-                 * Format: int64
-                 * @description The uid, gid or project id.
-                 */
-                qid: number;
-                /** Format: date-time */
-                read_at?: string | null;
-                /** @description `new` (its job has not run), `set` or `removed`. */
-                state: string;
-                /** Format: date-time */
-                updated_at: string;
             }[];
             success: boolean;
         };
@@ -3605,6 +3969,18 @@ export interface components {
             /** Format: uuid */
             mgs_id: string;
             name: string;
+            /**
+             * @description Grace times per quota type as last read back (`lfs quota -t`); a
+             *     type not listed has not been read (Lustre's default is a week).
+             */
+            quota_grace: components["schemas"]["QuotaGraceView"][];
+            /** @description The quota types enforced on its MDTs (inode limits), as `quota_ost`. */
+            quota_mdt: string;
+            /**
+             * @description The quota types enforced on its OSTs (block limits) as last read
+             *     back from them: letters of `ugp` in that order, or `none`.
+             */
+            quota_ost: string;
             /**
              * @description `available`, `stopped`, `unavailable` (partly started) or `removed`,
              *     from its targets' states.
@@ -3763,7 +4139,10 @@ export interface components {
         };
         /** @description `PUT /api/filesystem/{id}/hsm`. */
         HsmControlChange: {
-            /** @description `enabled` or `disabled`. */
+            /**
+             * @description `enabled`, `disabled`, `shutdown` (read back as `stopped`) or
+             *     `purge` (cancel every request; the state stays).
+             */
             control: string;
         };
         /**
@@ -3792,7 +4171,7 @@ export interface components {
         };
         /** @description `POST /api/filesystem/{id}/hsm/request`. */
         HsmRequestBody: {
-            /** @description `archive`, `release` or `restore`. */
+            /** @description `archive`, `release`, `restore` or `remove` (the archive copy). */
             action: string;
             /**
              * Format: int32
@@ -4020,6 +4399,11 @@ export interface components {
             stripe_count?: number | null;
         };
         /**
+         * @description The least severity a subscription wants.
+         * @enum {string}
+         */
+        MinSeverity: "info" | "warning" | "error";
+        /**
          * @description What to do to a file's mirrors.
          * @enum {string}
          */
@@ -4099,18 +4483,22 @@ export interface components {
             /** @description Any JSON value up to 64 KiB. */
             value: unknown;
         };
-        /** @description `POST /api/quota`: set limits for one id (0 clears a limit). */
+        /**
+         * @description `POST /api/quota`: set limits for one id (0 clears a limit). A limit
+         *     not given keeps the value the id's live quota has (0 for a new one),
+         *     as `lfs setquota` keeps the limits it is not given.
+         */
         NewQuota: {
             /**
              * Format: int64
              * @description KiB.
              */
-            block_hard?: number;
+            block_hard?: number | null;
             /**
              * Format: int64
              * @description KiB.
              */
-            block_soft?: number;
+            block_soft?: number | null;
             /** Format: uuid */
             filesystem_id: string;
             /**
@@ -4119,9 +4507,9 @@ export interface components {
              */
             id: number;
             /** Format: int64 */
-            inode_hard?: number;
+            inode_hard?: number | null;
             /** Format: int64 */
-            inode_soft?: number;
+            inode_soft?: number | null;
             /** @description `user`, `group` or `project`. */
             kind: string;
         };
@@ -4132,6 +4520,28 @@ export interface components {
             /** @description Send it as `Authorization: Bearer …`; it is also set as a cookie. */
             token: string;
             user: components["schemas"]["User"];
+        };
+        /** @description The body of `POST /api/alert_subscription`. */
+        NewSubscription: {
+            channel: components["schemas"]["ChannelKind"];
+            /** @description The address, for `email`. */
+            email?: string | null;
+            /**
+             * @description Alert kinds to send (e.g. `host_unreachable`); empty or absent:
+             *     every kind.
+             */
+            kinds?: string[];
+            min_severity?: null | components["schemas"]["MinSeverity"];
+            /** @description Superusers only: the user it is for (default: the caller). */
+            username?: string | null;
+            /**
+             * @description 16 to 256 printable characters, for `webhook`: the key its bodies
+             *     are signed with (`X-Chroma-Signature: sha256=HMAC(secret,
+             *     "{X-Chroma-Timestamp}.{body}")`).
+             */
+            webhook_secret?: string | null;
+            /** @description `http://` or `https://`, for `webhook`. */
+            webhook_url?: string | null;
         };
         /** @description The body of `POST /api/token`. */
         NewToken: {
@@ -4357,6 +4767,40 @@ export interface components {
             ost: string;
         };
         /**
+         * @description `PUT /api/filesystem/{id}/quota/grace`: one quota type's grace times,
+         *     in seconds (at most 281474976710654, Lustre's limit). A time not given
+         *     keeps its value.
+         */
+        QuotaGrace: {
+            /** Format: int64 */
+            block_secs?: number | null;
+            /** Format: int64 */
+            inode_secs?: number | null;
+            /** @description `user`, `group` or `project`. */
+            kind: string;
+        };
+        /**
+         * @description A file system's grace times for one quota type as `lfs quota -t` last
+         *     read them back: how long usage may stay above a soft limit before the
+         *     soft limit refuses more.
+         */
+        QuotaGraceView: {
+            /**
+             * Format: int64
+             * @description Seconds (`lfs setquota -t -b`).
+             */
+            block_secs: number;
+            /**
+             * Format: int64
+             * @description Seconds (`lfs setquota -t -i`).
+             */
+            inode_secs: number;
+            /** @description `user`, `group` or `project`. */
+            kind: string;
+            /** Format: date-time */
+            read_at: string;
+        };
+        /**
          * @description A user's, group's or project's limits on a file system, with its usage
          *     as the monitor last read it.
          */
@@ -4386,8 +4830,19 @@ export interface components {
             /** Format: uuid */
             filesystem_id: string;
             filesystem_name: string;
+            /**
+             * @description A grace time is spent (`lfs quota` shows `none`): the soft limit
+             *     now refuses more, as a hard one does.
+             */
+            grace_expired: boolean;
             /** Format: uuid */
             id: string;
+            /**
+             * @description The usage as last read lacks a target's share: `lfs quota` printed
+             *     it in brackets because a target (an OST that is down) did not
+             *     answer.
+             */
+            inaccurate: boolean;
             inode_grace_left?: string | null;
             /** Format: int64 */
             inode_hard: number;
@@ -4596,6 +5051,35 @@ export interface components {
             key: string;
             /** @description `pending`. */
             state: string;
+        };
+        /** @description The body of `PATCH /api/alert_subscription/{id}`; absent fields stay. */
+        SubscriptionChange: {
+            /** @description A new address (email subscriptions only). */
+            email?: string | null;
+            enabled?: boolean | null;
+            kinds?: string[] | null;
+            min_severity?: null | components["schemas"]["MinSeverity"];
+            /** @description A new secret (webhook subscriptions only). */
+            webhook_secret?: string | null;
+            /** @description A new URL (webhook subscriptions only). */
+            webhook_url?: string | null;
+        };
+        /** @description One subscription. The webhook's secret is never shown. */
+        SubscriptionView: {
+            channel: components["schemas"]["ChannelKind"];
+            /** Format: date-time */
+            created_at: string;
+            email?: string | null;
+            enabled: boolean;
+            /** Format: uuid */
+            id: string;
+            /** @description Alert kinds it wants; empty: every kind. */
+            kinds: string[];
+            min_severity: components["schemas"]["MinSeverity"];
+            /** Format: uuid */
+            user_id: string;
+            username: string;
+            webhook_url?: string | null;
         };
         /** @description The target (null for a dry run) and its plan. */
         TargetAdded: components["schemas"]["Planned"] & {
@@ -5033,6 +5517,416 @@ export interface operations {
             };
         };
     };
+    get_alert_delivery: {
+        parameters: {
+            query?: {
+                /** @description Only this subscription's. */
+                subscription_id?: string;
+                /** @description Only those in this state. */
+                status?: components["schemas"]["DeliveryStatus"];
+                /** @description Page size. */
+                limit?: number;
+                /** @description Objects to skip. */
+                offset?: number;
+                /** @description `created_at`, `-created_at` (the default) or `status`. */
+                order_by?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of deliveries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_Page_DeliveryView"];
+                };
+            };
+            /** @description A parameter is invalid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The caller's role is below readonly */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency (the database) is unavailable; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    get_alert_subscription: {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: number;
+                /** @description Objects to skip. */
+                offset?: number;
+                /**
+                 * @description `created_at`, `username`, `channel` or `min_severity`; `-` first
+                 *     for descending.
+                 */
+                order_by?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of subscriptions */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_Page_SubscriptionView"];
+                };
+            };
+            /** @description A parameter is invalid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The caller's role is below readonly */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency (the database) is unavailable; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    post_alert_subscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewSubscription"];
+            };
+        };
+        responses: {
+            /** @description The subscription */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_SubscriptionView"];
+                };
+            };
+            /** @description The body is invalid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Only a superuser subscribes another user */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency (the database) is unavailable; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    delete_alert_subscription_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The subscription's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The subscription is deleted */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_Deleted"];
+                };
+            };
+            /** @description The id is not a UUID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The caller's role is below readonly */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The caller has no such subscription */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency (the database) is unavailable; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    patch_alert_subscription_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The subscription's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SubscriptionChange"];
+            };
+        };
+        responses: {
+            /** @description The subscription as changed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_SubscriptionView"];
+                };
+            };
+            /** @description The id or the body is invalid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The caller's role is below readonly */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The caller has no such subscription */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency (the database) is unavailable; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    post_alert_subscription_id_test: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The subscription's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The test delivery, sent or failed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_DeliveryView"];
+                };
+            };
+            /** @description The id is not a UUID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The caller's role is below readonly */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The caller has no such subscription */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency (the database) is unavailable; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     get_client_mount: {
         parameters: {
             query?: {
@@ -5040,6 +5934,12 @@ export interface operations {
                 host_id?: string;
                 /** @description Only the mounts of this file system. */
                 filesystem_id?: string;
+                /** @description Page size. */
+                limit?: number;
+                /** @description Objects to skip. */
+                offset?: number;
+                /** @description `host_name`, `filesystem_name`, `mountpoint`, `state` or `created_at`; `-` first for descending. */
+                order_by?: string;
             };
             header?: never;
             path?: never;
@@ -5053,7 +5953,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Envelope_Vec_ClientMountView"];
+                    "application/json": components["schemas"]["Envelope_Page_ClientMountView"];
                 };
             };
             /** @description A parameter is invalid */
@@ -5700,6 +6600,12 @@ export interface operations {
             query?: {
                 /** @description Only the copytools of this file system. */
                 filesystem_id?: string;
+                /** @description Page size. */
+                limit?: number;
+                /** @description Objects to skip. */
+                offset?: number;
+                /** @description `host_name`, `filesystem_name`, `archive_id`, `state` or `created_at`; `-` first for descending. */
+                order_by?: string;
             };
             header?: never;
             path?: never;
@@ -5713,7 +6619,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Envelope_Vec_CopytoolView"];
+                    "application/json": components["schemas"]["Envelope_Page_CopytoolView"];
                 };
             };
             /** @description A parameter is invalid */
@@ -6793,7 +7699,7 @@ export interface operations {
                     "application/json": components["schemas"]["Envelope_Planned"];
                 };
             };
-            /** @description control is not enabled or disabled */
+            /** @description control is not enabled, disabled, shutdown or purge, or the file system is removed */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6886,7 +7792,7 @@ export interface operations {
                     "application/json": components["schemas"]["Envelope_Planned"];
                 };
             };
-            /** @description The action, path or archive id is refused */
+            /** @description The action, path or archive id is refused, or the file system is removed */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6922,7 +7828,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The coordinator is not enabled, no started copytool serves the archive, no client mount is mounted, or the file system is not running */
+            /** @description The coordinator is not enabled, no started copytool serves the archive, no client mount is mounted, the file system is not running, or (remove) the file is released */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -7376,7 +8282,7 @@ export interface operations {
                     "application/json": components["schemas"]["Envelope_Planned"];
                 };
             };
-            /** @description The path, a pool or the mirrors are refused (unknown pool, another file system's, two mirrors on one pool) */
+            /** @description The path, a pool or the mirrors are refused (unknown pool, another file system's, two mirrors on one pool or on pools sharing OSTs, more than 16 mirrors with the file's own) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7748,6 +8654,99 @@ export interface operations {
                 };
             };
             /** @description The MGS is not mounted, or work is unfinished */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency (the database) is unavailable; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    put_filesystem_id_quota_grace: {
+        parameters: {
+            query?: {
+                /** @description Answer the jobs it would take, and change nothing. */
+                dry_run?: boolean;
+            };
+            header?: never;
+            path: {
+                /** @description The file system's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["QuotaGrace"];
+            };
+        };
+        responses: {
+            /** @description A dry run: the job it would take */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_Planned"];
+                };
+            };
+            /** @description The command is stored */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_Planned"];
+                };
+            };
+            /** @description The kind or a time is refused */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The caller's role is below fsadmin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such file system */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No mounted client mount, the file system is not running, or work is unfinished */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -9424,6 +10423,12 @@ export interface operations {
             query?: {
                 /** @description Only the pools of this file system. */
                 filesystem_id?: string;
+                /** @description Page size. */
+                limit?: number;
+                /** @description Objects to skip. */
+                offset?: number;
+                /** @description `name`, `filesystem_name`, `state`, `bytes_free` or `created_at`; `-` first for descending. */
+                order_by?: string;
             };
             header?: never;
             path?: never;
@@ -9437,7 +10442,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Envelope_Vec_OstPoolView"];
+                    "application/json": components["schemas"]["Envelope_Page_OstPoolView"];
                 };
             };
             /** @description A parameter is invalid */
@@ -9985,6 +10990,12 @@ export interface operations {
                 filesystem_id?: string;
                 /** @description Only those whose usage (as last read) is over a soft or hard limit. */
                 over?: boolean;
+                /** @description Page size. */
+                limit?: number;
+                /** @description Objects to skip. */
+                offset?: number;
+                /** @description `filesystem_name`, `kind`, `qid`, `block_used`, `inode_used`, `state` or `created_at`; `-` first for descending. */
+                order_by?: string;
             };
             header?: never;
             path?: never;
@@ -9998,7 +11009,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Envelope_Vec_QuotaView"];
+                    "application/json": components["schemas"]["Envelope_Page_QuotaView"];
                 };
             };
             /** @description A parameter is invalid */

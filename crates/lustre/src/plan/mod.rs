@@ -14,11 +14,13 @@ mod routes;
 mod snapshot;
 mod transitions;
 
-pub use routes::clients::{check_client_mountpoint, check_client_options, ClientMountFacts, ClientMountState};
+pub use routes::clients::{
+    check_client_mountpoint, check_client_options, overlapping_mountpoint, ClientMountFacts, ClientMountState,
+};
 pub use routes::data::DataRequest;
 pub use routes::hsm::{CopytoolFacts, HsmRequestFacts};
 pub use routes::pools::{check_pool_name, PoolFacts};
-pub use routes::quotas::QuotaFacts;
+pub use routes::quotas::{QuotaFacts, QuotaGraceFacts};
 pub use snapshot::{FilesystemFacts, HostFacts, Snapshot, TargetFacts};
 pub use transitions::{
     filesystem_state, filesystem_transitions, host_transitions, lnet_transitions, target_transitions,
@@ -98,6 +100,9 @@ pub enum Goal {
         quota: QuotaFacts,
         clear: bool,
     },
+    /// Set a file system's grace times for one quota type from a client
+    /// mount.
+    QuotaGrace(QuotaGraceFacts),
     /// Set a file system's HSM coordinator on every MDT.
     HsmControl {
         filesystem: Uuid,
@@ -133,6 +138,7 @@ impl Goal {
             Goal::Data { mount, .. } => vec![Item::ClientMount(mount.id)],
             Goal::QuotaEnforcement { filesystem, .. } => vec![Item::Filesystem(*filesystem)],
             Goal::Quota { quota, .. } => vec![Item::Quota(quota.id), Item::ClientMount(quota.client_mount_id)],
+            Goal::QuotaGrace(g) => vec![Item::Filesystem(g.filesystem_id), Item::ClientMount(g.client_mount_id)],
             Goal::HsmControl { filesystem, .. } => vec![Item::Filesystem(*filesystem)],
             Goal::Copytool { copytool, .. } => {
                 vec![Item::Copytool(copytool.id), Item::ClientMount(copytool.client_mount_id)]
@@ -231,6 +237,10 @@ impl Plan {
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_clients;
+#[cfg(test)]
 mod tests_grow;
 #[cfg(test)]
 mod tests_pools;
+#[cfg(test)]
+mod tests_quotas;

@@ -80,13 +80,14 @@ impl<'a> Planner<'a> {
             Goal::ConfigureLnet { host, networks } => self.configure_lnet(*host, networks)?,
             Goal::Writeconf(id) => self.writeconf(*id)?,
             Goal::Drain { target, drained } => self.drain(*target, *drained)?,
-            Goal::CreatePool { pool, ost_ids } => self.pool_job(pool, pools::Change::Create(ost_ids))?,
-            Goal::ChangePool { pool, ost_ids } => self.pool_job(pool, pools::Change::Members(ost_ids))?,
-            Goal::DestroyPool(pool) => self.pool_job(pool, pools::Change::Destroy)?,
-            Goal::ClientMount { mount, want } => self.client_mount(mount, *want)?,
+            Goal::CreatePool { pool, ost_ids } => self.pool_job(pool, pools::Change::Create(ost_ids)).map(drop)?,
+            Goal::ChangePool { pool, ost_ids } => self.pool_job(pool, pools::Change::Members(ost_ids)).map(drop)?,
+            Goal::DestroyPool(pool) => self.pool_job(pool, pools::Change::Destroy).map(drop)?,
+            Goal::ClientMount { mount, want } => self.client_mount(mount, *want).map(drop)?,
             Goal::Data { mount, request } => self.data_job(mount, request)?,
             Goal::QuotaEnforcement { filesystem, ost, mdt } => self.quota_enforcement(*filesystem, ost, mdt)?,
             Goal::Quota { quota, clear } => self.quota(quota, *clear)?,
+            Goal::QuotaGrace(grace) => self.quota_grace(grace)?,
             Goal::HsmControl { filesystem, control } => self.hsm_control(*filesystem, *control)?,
             Goal::Copytool { copytool, want } => self.copytool(copytool, want)?,
             Goal::HsmRequest(request) => self.hsm_request(request)?,
@@ -426,6 +427,10 @@ impl<'a> Planner<'a> {
                     self.consequence = outer;
                     wait_for.push(done?);
                 }
+                // A mounted client holds the lustre module: lustre_rmmod
+                // would fail "Module lustre is in use".
+                let cause = format!("Stopping LNet on {label}");
+                wait_for.extend(self.unmount_clients(|m| m.host_id == host, &cause)?);
                 (
                     format!("Stop LNet on {label} (unloads the Lustre modules: lustre_rmmod)"),
                     Action::StopLnet { host_id: host },

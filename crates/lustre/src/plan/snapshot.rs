@@ -55,6 +55,13 @@ pub struct Snapshot {
     pub filesystems: BTreeMap<Uuid, FilesystemFacts>,
     /// The OSTs drained: their MDTs create no new objects on them.
     pub drained: std::collections::BTreeSet<Uuid>,
+    /// OST pools, with their members as last read back from the MGS.
+    pub pools: BTreeMap<Uuid, crate::plan::PoolFacts>,
+    /// Hosts the monitor last found not answering (an active
+    /// `host_unreachable` alert).
+    pub unreachable: std::collections::BTreeSet<Uuid>,
+    /// The live (not removed) Lustre client mounts.
+    pub client_mounts: BTreeMap<Uuid, super::ClientMountFacts>,
 }
 
 impl Snapshot {

@@ -151,7 +151,10 @@ fn an_ost_is_drained_and_undrained_on_the_mgs() {
 fn removing_an_ost_of_a_live_file_system_deactivates_it_first_and_asks_for_confirmation() {
     let snap = live_with_new(TargetKind::Ost, 1);
     let plan = Plan::new(&snap, &Goal::Target(id(OST0), TargetState::Removed)).unwrap();
-    assert_eq!(steps(&plan), vec!["deactivate_ost", "unmount_target", "remove_target"]);
+    assert_eq!(
+        steps(&plan),
+        vec!["deactivate_ost", "unmount_removed_ost", "remove_target"]
+    );
     let warning = plan.confirmations().join(" ");
     assert!(
         warning.contains("lose those objects") && warning.contains("lfs migrate"),
@@ -227,6 +230,81 @@ fn the_removal_warning_asks_to_drain_only_an_ost_not_drained() {
     let warning = Plan::new(&snap, &goal).unwrap().confirmations().join(" ");
     assert!(
         !warning.contains("drain it first") && warning.contains("lfs migrate"),
+        "{warning}"
+    );
+}
+
+fn pool(n: u128, name: &str, members: &[u128]) -> PoolFacts {
+    PoolFacts {
+        id: id(n),
+        filesystem_id: id(FS),
+        name: name.into(),
+        state: "available".into(),
+        member_ids: members.iter().map(|m| id(*m)).collect(),
+    }
+}
+
+#[test]
+fn removing_an_ost_takes_it_out_of_its_pools_before_deactivating_it() {
+    let mut snap = live_with_new(TargetKind::Ost, 1);
+    // OST0 in `fast` with the new OST, alone in `solo`; `other` lacks it.
+    for p in [
+        pool(40, "fast", &[OST0, NEW]),
+        pool(41, "solo", &[OST0]),
+        pool(42, "other", &[NEW]),
+    ] {
+        snap.pools.insert(p.id, p);
+    }
+    let plan = Plan::new(&snap, &Goal::Target(id(OST0), TargetState::Removed)).unwrap();
+    assert_eq!(
+        steps(&plan),
+        vec![
+            "change_pool",
+            "change_pool",
+            "deactivate_ost",
+            "unmount_removed_ost",
+            "remove_target"
+        ]
+    );
+    assert_eq!(
+        plan.jobs[0].steps,
+        vec![Action::ChangePool {
+            pool_id: id(40),
+            ost_ids: vec![id(NEW)]
+        }]
+    );
+    assert!(
+        plan.jobs[0]
+            .description
+            .contains("lctl pool_remove fs1.fast fs1-OST0000"),
+        "{}",
+        plan.jobs[0].description
+    );
+    assert_eq!(
+        plan.jobs[1].steps,
+        vec![Action::ChangePool {
+            pool_id: id(41),
+            ost_ids: vec![]
+        }]
+    );
+    assert!(plan.jobs[2].wait_for.contains(&0) && plan.jobs[2].wait_for.contains(&1));
+    let warning = plan.confirmations().join(" ");
+    assert!(warning.contains("pool fs1.solo with no OST"), "{warning}");
+    assert!(!warning.contains("fs1.fast"), "{warning}");
+}
+
+#[test]
+fn removing_an_ost_of_an_unreachable_server_warns_and_unmounts_at_best() {
+    let mut snap = live_with_new(TargetKind::Ost, 1);
+    snap.unreachable.insert(id(OSS));
+    let plan = Plan::new(&snap, &Goal::Target(id(OST0), TargetState::Removed)).unwrap();
+    assert_eq!(
+        steps(&plan),
+        vec!["deactivate_ost", "unmount_removed_ost", "remove_target"]
+    );
+    let warning = plan.confirmations().join(" ");
+    assert!(
+        warning.contains("oss1 unreachable: if it returns with fs1-OST0000 mounted, unmount it by hand"),
         "{warning}"
     );
 }

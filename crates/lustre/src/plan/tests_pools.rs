@@ -61,6 +61,7 @@ fn pool(state: &str) -> PoolFacts {
         filesystem_id: id(10),
         name: "fast".into(),
         state: state.into(),
+        member_ids: Vec::new(),
     }
 }
 
@@ -83,12 +84,7 @@ fn a_pool_change_is_one_job_locking_the_pool_and_reading_the_rest() {
         }]
     );
     assert!(job.locks.contains(&(Item::OstPool(id(30)).to_string(), true)));
-    for read in [
-        Item::Filesystem(id(10)),
-        Item::Target(id(20)),
-        Item::Target(id(21)),
-        Item::Target(id(22)),
-    ] {
+    for read in [Item::Filesystem(id(10)), Item::Target(id(20)), Item::Target(id(22))] {
         assert!(
             job.locks.contains(&(read.to_string(), false)),
             "{read}: {:?}",
@@ -111,4 +107,39 @@ fn pools_change_only_on_a_running_file_system_and_a_live_pool() {
     let running = snapshot(TargetState::Mounted);
     let err = Plan::new(&running, &Goal::DestroyPool(pool("removed"))).unwrap_err();
     assert!(matches!(err, PlanError::Invalid(_)), "{err}");
+}
+
+#[test]
+fn a_standalone_mgs_is_enough_to_change_pools() {
+    // The MGS mounted on mds1, MDT0000 stopped (lctl reads the MGS's
+    // client log since 2.13).
+    let mut snap = snapshot(TargetState::Mounted);
+    let mdt0 = snap.targets.get_mut(&id(21)).unwrap();
+    mdt0.state = TargetState::Unmounted;
+    mdt0.active_host_id = None;
+    let goal = Goal::ChangePool {
+        pool: pool("available"),
+        ost_ids: vec![id(22)],
+    };
+    let plan = Plan::new(&snap, &goal).unwrap();
+    assert_eq!(plan.jobs.len(), 1);
+    assert_eq!(
+        plan.jobs[0].description,
+        "Change the OSTs of pool fs1.fast (lctl pool_add fs1.fast fs1-OST0000)"
+    );
+    snap.targets.get_mut(&id(20)).unwrap().state = TargetState::Unmounted;
+    let err = Plan::new(&snap, &goal).unwrap_err();
+    assert!(matches!(err, PlanError::Conflict(ref m) if m.contains("MGS")), "{err}");
+}
+
+#[test]
+fn a_change_to_the_members_a_pool_has_plans_nothing() {
+    let snap = snapshot(TargetState::Mounted);
+    let mut held = pool("available");
+    held.member_ids = vec![id(22)];
+    let goal = Goal::ChangePool {
+        pool: held,
+        ost_ids: vec![id(22)],
+    };
+    assert!(Plan::new(&snap, &goal).unwrap().jobs.is_empty());
 }

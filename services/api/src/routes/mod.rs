@@ -2,6 +2,7 @@
 //! table registers the routes and drives the authentication guard, so a
 //! route cannot be added without saying who may call it.
 
+pub mod alert_subscriptions;
 pub mod alerts;
 pub mod client_mounts;
 pub mod commands;
@@ -221,6 +222,12 @@ fn table() -> Vec<(Method, &'static str, Access, Route)> {
             FS,
             web::put().to(quotas::enforce::handle),
         ),
+        (
+            M::PUT,
+            "/filesystem/{id}/quota/grace",
+            FS,
+            web::put().to(quotas::grace::handle),
+        ),
         (M::GET, "/quota", READ, web::get().to(quotas::list::handle)),
         (M::GET, "/copytool", READ, web::get().to(hsm::copytools::list)),
         (M::POST, "/copytool", FS, web::post().to(hsm::copytools::create)),
@@ -328,6 +335,42 @@ fn table() -> Vec<(Method, &'static str, Access, Route)> {
             "/alert/{id}/acknowledge",
             FS,
             web::post().to(alerts::acknowledge::one),
+        ),
+        (
+            M::GET,
+            "/alert_subscription",
+            READ,
+            web::get().to(alert_subscriptions::list::handle),
+        ),
+        (
+            M::POST,
+            "/alert_subscription",
+            READ,
+            web::post().to(alert_subscriptions::create::handle),
+        ),
+        (
+            M::PATCH,
+            "/alert_subscription/{id}",
+            READ,
+            web::patch().to(alert_subscriptions::change::patch),
+        ),
+        (
+            M::DELETE,
+            "/alert_subscription/{id}",
+            READ,
+            web::delete().to(alert_subscriptions::change::delete),
+        ),
+        (
+            M::POST,
+            "/alert_subscription/{id}/test",
+            READ,
+            web::post().to(alert_subscriptions::test::handle),
+        ),
+        (
+            M::GET,
+            "/alert_delivery",
+            READ,
+            web::get().to(alert_subscriptions::deliveries::list),
         ),
         (M::GET, "/storage_plugin", READ, web::get().to(storage::plugins)),
         (M::GET, "/storage_resource", READ, web::get().to(storage::resources)),

@@ -17,6 +17,7 @@ use utoipa::openapi::security::{
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
 
+use super::alert_subscriptions;
 use super::client_mounts;
 use super::data;
 use super::hsm;
@@ -117,6 +118,7 @@ use crate::auth::{Access, COOKIE};
         hsm::status::file,
         hsm::request::post,
         quotas::enforce::handle,
+        quotas::grace::handle,
         quotas::list::handle,
         quotas::list::get,
         quotas::set::handle,
@@ -129,6 +131,12 @@ use crate::auth::{Access, COOKIE};
         alerts::get,
         alerts::acknowledge::one,
         alerts::acknowledge::many,
+        alert_subscriptions::list::handle,
+        alert_subscriptions::create::handle,
+        alert_subscriptions::change::patch,
+        alert_subscriptions::change::delete,
+        alert_subscriptions::test::handle,
+        alert_subscriptions::deliveries::list,
         logs::list,
         metrics::object::filesystem,
         metrics::object::target,

@@ -9,8 +9,9 @@ pub use api_types::planning::Planned;
 use api_types::planning::PlannedJob;
 use lustre::plan::{Goal, Plan};
 use sea_orm::DatabaseTransaction;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::IntoParams;
+use uuid::Uuid;
 use wire::messages::SchedulerMessage;
 
 use crate::error::ApiError;
@@ -81,13 +82,37 @@ pub async fn submit(request: Submit<'_>) -> Result<Planned, ApiError> {
 
 /// The response to a submitted plan: 202 with a command, 200 otherwise.
 pub fn respond(state: &AppState, planned: Planned) -> HttpResponse {
-    match planned.command {
+    respond_with(state, planned.command, planned)
+}
+
+/// `body` as the answer to a plan that stored `command`: 202 once the
+/// scheduler is told of it, 200 when there is none (a dry run, or nothing
+/// to do).
+fn respond_with<B: Serialize>(state: &AppState, command: Option<Uuid>, body: B) -> HttpResponse {
+    match command {
         Some(command_id) => {
             state.notify_scheduler(SchedulerMessage::CommandSubmitted { command_id });
-            crate::respond::with_status(StatusCode::ACCEPTED, planned)
+            crate::respond::with_status(StatusCode::ACCEPTED, body)
         }
-        None => crate::respond::ok(planned),
+        None => crate::respond::ok(body),
     }
+}
+
+/// Ends a request that recorded a new object in `tx` and planned its
+/// creation: commits unless a dry run (which stores nothing), then answers
+/// with `body(planned)` (the plan and the object read back, none for a dry
+/// run) as [`respond`] does.
+pub async fn respond_created<B: Serialize>(
+    state: &AppState,
+    tx: DatabaseTransaction,
+    planned: Planned,
+    body: impl FnOnce(Planned) -> B,
+) -> Result<HttpResponse, ApiError> {
+    if !planned.dry_run {
+        tx.commit().await?;
+    }
+    let command = planned.command;
+    Ok(respond_with(state, command, body(planned)))
 }
 
 /// Plans and submits a goal about existing objects, in its own transaction.

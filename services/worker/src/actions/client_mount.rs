@@ -55,17 +55,15 @@ async fn source(shared: &Shared, filesystem_id: Uuid) -> Result<String, ActionEr
     Ok(format!("{}:/{}", nodes.join(":"), fs.name))
 }
 
-/// `/proc/mounts`: the Lustre mount at `dir`, as `(source, options)`.
+/// `/proc/mounts`: the Lustre client mount at `dir`, as `(source, options)`.
 fn mounted_at(proc_mounts: &str, dir: &str) -> Option<(String, String)> {
-    proc_mounts.lines().find_map(|line| {
-        let fields: Vec<&str> = line.split_whitespace().collect();
-        match fields.as_slice() {
-            [src, at, "lustre", opts, ..] if *at == dir && src.contains(":/") => {
-                Some(((*src).to_owned(), (*opts).to_owned()))
-            }
-            _ => None,
-        }
-    })
+    lustre::mounts::client_mount_at(proc_mounts, dir).map(|m| (m.source, m.options))
+}
+
+/// Is file system `fsname`'s client mounted at `dir`? Only that one is
+/// Chroma's to unmount: another file system mounted there since is not.
+fn ours_at(proc_mounts: &str, dir: &str, fsname: &str) -> bool {
+    lustre::mounts::client_mount_at(proc_mounts, dir).is_some_and(|m| m.is_of(fsname))
 }
 
 async fn proc_mounts(shared: &Shared, host: &Server) -> Result<String, ActionError> {
@@ -112,17 +110,19 @@ pub fn edit_fstab(fstab: &str, dir: &str, line: Option<&str>) -> Option<String> 
     Some(out)
 }
 
-/// Makes `/etc/fstab` hold `line` for `dir` (or nothing for it).
+/// Makes `/etc/fstab` hold `line` for `dir` (or nothing for it). The
+/// job holds the host's `fstab` lock, so nothing else edits it between
+/// the read and the write; the new file is written beside it in /etc and
+/// renamed over it, so a reader (or a crash) never sees half of it.
 async fn keep_fstab(shared: &Shared, host: &Server, dir: &str, line: Option<&str>) -> Result<bool, ActionError> {
     let fstab = host.check(shared, &["cat", "/etc/fstab"]).await?;
-    match edit_fstab(&fstab, dir, line) {
-        Some(content) => {
-            host.write_file(shared, "/etc/fstab", "0644", content.as_bytes())
-                .await?;
-            Ok(true)
-        }
-        None => Ok(false),
-    }
+    let Some(content) = edit_fstab(&fstab, dir, line) else {
+        return Ok(false);
+    };
+    let temp = format!("/etc/.fstab.chroma-{}", Uuid::now_v7().simple());
+    host.write_file(shared, &temp, "0644", content.as_bytes()).await?;
+    host.check(shared, &["mv", "-f", temp.as_str(), "/etc/fstab"]).await?;
+    Ok(true)
 }
 
 async fn record(shared: &Shared, id: Uuid, state: &str, source: Option<&str>) -> Result<(), ActionError> {
@@ -130,6 +130,11 @@ async fn record(shared: &Shared, id: Uuid, state: &str, source: Option<&str>) ->
         store::client_mounts::record_state(&shared.db, fence, id, state, source)
     })
     .await?;
+    // Mounted as wanted, or no longer wanted: either way not lost.
+    let item = lustre::Item::ClientMount(id);
+    store::alerts::clear(&shared.db, &store::alerts::AlertKind::ClientMountLost, &item)
+        .await
+        .map_err(db_error("clear the client mount's alert"))?;
     Ok(())
 }
 
@@ -178,14 +183,15 @@ pub async fn unmount(shared: &Shared, id: Uuid, remove: bool) -> Result<Value, A
     let host = &row.host;
     let dir = row.mountpoint.as_str();
     let mut ran = Vec::new();
-    if mounted_at(&proc_mounts(shared, host).await?, dir).is_some() {
+    let ours = |proc_mounts: &str| ours_at(proc_mounts, dir, &row.filesystem_name);
+    if ours(&proc_mounts(shared, host).await?) {
         host.check(shared, &["umount", dir]).await?;
         ran.push(format!("umount {dir}"));
     }
     if keep_fstab(shared, host, dir, None).await? {
         ran.push("edit /etc/fstab".into());
     }
-    if mounted_at(&proc_mounts(shared, host).await?, dir).is_some() {
+    if ours(&proc_mounts(shared, host).await?) {
         return Err(ActionError::Refused(format!(
             "{}: {dir} is still in /proc/mounts after unmounting it",
             host.name
@@ -198,7 +204,7 @@ pub async fn unmount(shared: &Shared, id: Uuid, remove: bool) -> Result<Value, A
 
 #[cfg(test)]
 mod tests {
-    use super::{edit_fstab, fstab_line, mounted_at};
+    use super::{edit_fstab, fstab_line, mounted_at, ours_at};
 
     #[test]
     fn fstab_gets_one_line_per_client_mount_and_loses_it() {
@@ -226,5 +232,13 @@ mod tests {
             Some(("10.0.0.1@tcp:/fs1".into(), "rw,flock".into()))
         );
         assert_eq!(mounted_at(text, "/mnt/mgs"), None);
+    }
+
+    #[test]
+    fn only_the_file_systems_own_client_is_unmounted() {
+        let text = "10.0.0.1@tcp:/fs2 /mnt/fs1 lustre rw,flock 0 0\n";
+        assert!(!ours_at(text, "/mnt/fs1", "fs1"));
+        assert!(ours_at(text, "/mnt/fs1", "fs2"));
+        assert!(!ours_at(text, "/mnt/fs1", "fs"));
     }
 }

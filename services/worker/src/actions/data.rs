@@ -10,6 +10,7 @@ use lustre::data::{client_path, parse_getstripe, FileLayout, MigrateArgs, Mirror
 use serde_json::{json, Value};
 use uuid::Uuid;
 
+use super::lfs_running::{wait_for_earlier, Sought, COPY_TIMEOUT};
 use super::servers::Server;
 use super::step;
 use crate::error::{db_error, ActionError};
@@ -79,12 +80,26 @@ pub async fn mirror(shared: &Shared, args: &MirrorArgs) -> Result<Value, ActionE
     let c = client(shared, args.client_mount_id).await?;
     let host = &c.host;
     let file = client_path(&c.mountpoint, &args.path);
+    // A mirrored file is created by `create`: only an existing one is
+    // resolved (symbolic links must not lead out of the file system).
+    let file = if args.op == MirrorOp::Create {
+        file
+    } else {
+        super::hsm::resolve_under(shared, host, &c.mountpoint, &file).await?
+    };
+    let mut ran = Vec::new();
+    if matches!(args.op, MirrorOp::Extend | MirrorOp::Resync) {
+        // An earlier attempt's copy still running shows in the layout only
+        // when it ends: wait for it, then do what it left undone.
+        if let Some(line) = wait_for_earlier(shared, host, Sought::File(&file)).await? {
+            ran.push(format!("waited for the running `{line}`"));
+        }
+    }
     let before = layout(shared, host, &file).await?;
     let have: Vec<Option<String>> = before
         .iter()
         .flat_map(|l| l.mirrors.iter().map(|m| m.pool.clone()))
         .collect();
-    let mut ran = Vec::new();
     let mut argv: Vec<String> = vec!["lfs".into(), "mirror".into()];
     match (args.op, &before) {
         (MirrorOp::Create, None) => {
@@ -112,6 +127,15 @@ pub async fn mirror(shared: &Shared, args: &MirrorArgs) -> Result<Value, ActionE
                 .iter()
                 .filter(|p| !have.contains(&Some((*p).clone())))
                 .collect();
+            if have.len() + missing.len() > lustre::data::MIRROR_COUNT_MAX {
+                return Err(ActionError::Refused(format!(
+                    "{}: {file} has {} mirrors; {} more would pass the {} a file may have",
+                    host.name,
+                    have.len(),
+                    missing.len(),
+                    lustre::data::MIRROR_COUNT_MAX
+                )));
+            }
             if !missing.is_empty() {
                 argv.push("extend".into());
                 for pool in missing {
@@ -134,7 +158,8 @@ pub async fn mirror(shared: &Shared, args: &MirrorArgs) -> Result<Value, ActionE
     }
     if argv.len() > 2 {
         argv.push(file.clone());
-        host.check(shared, &argv).await?;
+        // Extend and resync copy the file's data.
+        host.check_for(shared, &argv, COPY_TIMEOUT).await?;
         ran.push(argv.join(" "));
     }
     let after = layout(shared, host, &file)
@@ -169,8 +194,17 @@ pub async fn mirror(shared: &Shared, args: &MirrorArgs) -> Result<Value, ActionE
     Ok(json!({ "host": host.name, "path": file, "ran": ran, "layout": after, "verify": verify }))
 }
 
-/// `lfs find PATH -type f [--ost LIST]`: the files to migrate.
-async fn files_on(shared: &Shared, host: &Server, path: &str, osts: &[u32]) -> Result<Vec<String>, ActionError> {
+/// `lfs find PATH -type f [--ost LIST] [! --pool POOL] [--mirror-count +1]`:
+/// the files to migrate (only the mirrored ones with `mirrored`), those
+/// in pool `done_pool` left out (moved there already).
+async fn files_on(
+    shared: &Shared,
+    host: &Server,
+    path: &str,
+    osts: &[u32],
+    done_pool: Option<&str>,
+    mirrored: bool,
+) -> Result<Vec<String>, ActionError> {
     let mut argv = vec![
         "lfs".to_owned(),
         "find".into(),
@@ -182,7 +216,13 @@ async fn files_on(shared: &Shared, host: &Server, path: &str, osts: &[u32]) -> R
         let list: Vec<String> = osts.iter().map(u32::to_string).collect();
         argv.extend(["--ost".into(), list.join(",")]);
     }
-    let out = host.check(shared, &argv).await?;
+    if let Some(pool) = done_pool {
+        argv.extend(["!".into(), "--pool".into(), pool.to_owned()]);
+    }
+    if mirrored {
+        argv.extend(["--mirror-count".into(), "+1".into()]);
+    }
+    let out = host.check_for(shared, &argv, COPY_TIMEOUT).await?;
     Ok(out.lines().filter(|l| !l.is_empty()).map(str::to_owned).collect())
 }
 
@@ -193,12 +233,25 @@ async fn files_on(shared: &Shared, host: &Server, path: &str, osts: &[u32]) -> R
 pub async fn migrate(shared: &Shared, args: &MigrateArgs) -> Result<Value, ActionError> {
     let c = client(shared, args.client_mount_id).await?;
     let host = &c.host;
-    let path = client_path(&c.mountpoint, &args.path);
+    let path = super::hsm::resolve_under(shared, host, &c.mountpoint, &client_path(&c.mountpoint, &args.path)).await?;
     if args.osts.is_empty() {
         return Err(ActionError::Bug("migrate_files with no OST to move onto".into()));
     }
-    let files = files_on(shared, host, &path, &args.exclude_osts).await?;
     let mut ran = Vec::new();
+    if let Some(line) = wait_for_earlier(shared, host, Sought::MigrateUnder(&path)).await? {
+        ran.push(format!("waited for the running `{line}`"));
+    }
+    // Moving files into a pool, a file already there is done (by an
+    // earlier attempt of this step): a redelivery copies only the rest.
+    // Moving them off OSTs, `--ost` finds only the files still there.
+    let done_pool = args.pool.as_deref().filter(|_| args.exclude_osts.is_empty());
+    let files = files_on(shared, host, &path, &args.exclude_osts, done_pool, false).await?;
+    // Every mirrored file counts, even one with a mirror in the pool
+    // (which `! --pool` leaves out): `lfs migrate` would drop the others.
+    let mirrored = files_on(shared, host, &path, &args.exclude_osts, None, true).await?;
+    if !mirrored.is_empty() {
+        return Err(refuse_mirrored(&host.name, &path, &mirrored));
+    }
     let mut groups: BTreeMap<Vec<u32>, Vec<String>> = BTreeMap::new();
     for (i, file) in files.iter().enumerate() {
         let count = match args.stripe_count {
@@ -220,12 +273,12 @@ pub async fn migrate(shared: &Shared, args: &MigrateArgs) -> Result<Value, Actio
                 argv.extend(["-p".into(), pool.clone()]);
             }
             argv.extend(batch.iter().cloned());
-            host.check(shared, &argv).await?;
+            host.check_for(shared, &argv, COPY_TIMEOUT).await?;
             ran.push(format!("lfs migrate -o {} ({} files)", list.join(","), batch.len()));
         }
     }
     if !args.exclude_osts.is_empty() {
-        let left = files_on(shared, host, &path, &args.exclude_osts).await?;
+        let left = files_on(shared, host, &path, &args.exclude_osts, None, false).await?;
         if !left.is_empty() {
             return Err(ActionError::Command(format!(
                 "{}: {} files under {path} still have objects on OSTs {:?}, e.g. {}",
@@ -239,10 +292,33 @@ pub async fn migrate(shared: &Shared, args: &MigrateArgs) -> Result<Value, Actio
     Ok(json!({ "host": host.name, "path": path, "files": files.len(), "ran": ran }))
 }
 
-/// A directory's default layout from `lfs getstripe DIR`'s first line
+/// The refusal of a migration that would reach mirrored `files`: `lfs
+/// migrate` swaps in one plain layout (`llapi_fswap_layouts`), dropping
+/// every mirror but the data, so Chroma migrates nothing rather than lose
+/// redundancy silently.
+fn refuse_mirrored(host: &str, path: &str, files: &[String]) -> ActionError {
+    const SHOWN: usize = 5;
+    let mut named = files
+        .iter()
+        .take(SHOWN)
+        .map(|f| format!("'{f}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if files.len() > SHOWN {
+        named.push_str(&format!(" and {} more", files.len() - SHOWN));
+    }
+    ActionError::Refused(format!(
+        "{host}: {} mirrored file(s) under {path} would lose their mirrors to `lfs migrate`: {named}; \
+         nothing was migrated. Split off their extra mirrors first (`lfs mirror split -d --mirror-id ID FILE`) \
+         or migrate a path without them",
+        files.len()
+    ))
+}
+
+/// A directory's default layout from `lfs getstripe -d DIR`'s line
 /// (`stripe_count:  N stripe_size:   S pattern: … pool:          P`).
 fn dir_default(text: &str) -> Option<(i64, u64, Option<String>)> {
-    let line = text.lines().nth(1)?;
+    let line = text.lines().find(|l| l.starts_with("stripe_count:"))?;
     let words: Vec<&str> = line.split_whitespace().collect();
     let after = |key: &str| {
         words
@@ -262,7 +338,7 @@ fn dir_default(text: &str) -> Option<(i64, u64, Option<String>)> {
 pub async fn stripe(shared: &Shared, args: &StripeArgs) -> Result<Value, ActionError> {
     let c = client(shared, args.client_mount_id).await?;
     let host = &c.host;
-    let dir = client_path(&c.mountpoint, &args.path);
+    let dir = super::hsm::resolve_under(shared, host, &c.mountpoint, &client_path(&c.mountpoint, &args.path)).await?;
     let read = |text: &str| {
         if text.contains("lmm_stripe_count:") {
             return Err(ActionError::Refused(format!(
@@ -270,10 +346,11 @@ pub async fn stripe(shared: &Shared, args: &StripeArgs) -> Result<Value, ActionE
                 host.name
             )));
         }
-        dir_default(text)
-            .ok_or_else(|| ActionError::Command(format!("{}: cannot read `lfs getstripe {dir}`: {text:?}", host.name)))
+        dir_default(text).ok_or_else(|| {
+            ActionError::Command(format!("{}: cannot read `lfs getstripe -d {dir}`: {text:?}", host.name))
+        })
     };
-    let before = read(&host.check(shared, &["lfs", "getstripe", dir.as_str()]).await?)?;
+    let before = read(&host.check(shared, &["lfs", "getstripe", "-d", dir.as_str()]).await?)?;
     let wanted = |(count, size, pool): &(i64, u64, Option<String>)| {
         pool.as_deref() == Some(args.pool.as_str())
             && args.stripe_count.is_none_or(|c| i64::from(c) == *count)
@@ -292,7 +369,7 @@ pub async fn stripe(shared: &Shared, args: &StripeArgs) -> Result<Value, ActionE
         host.check(shared, &argv).await?;
         ran.push(argv.join(" "));
     }
-    let after = read(&host.check(shared, &["lfs", "getstripe", dir.as_str()]).await?)?;
+    let after = read(&host.check(shared, &["lfs", "getstripe", "-d", dir.as_str()]).await?)?;
     if !wanted(&after) {
         return Err(ActionError::Command(format!(
             "{}: {dir} has the default layout {after:?} after `lfs setstripe`",

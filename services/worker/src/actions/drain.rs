@@ -5,12 +5,14 @@
 //! - drain: `lctl set_param -P osp.FS-OSTxxxx-osc-MDT*.max_create_count=0`,
 //!   recorded in the MGS `params` log, so every MDT (one mounted later too)
 //!   stops creating objects on the OST, across restarts;
-//! - undrain: the same with 20000, Lustre's default;
+//! - undrain: the same with Lustre's default,
+//!   [`DEFAULT_MAX_CREATE_COUNT`];
 //! - deactivate: `lctl conf_param FS-OSTxxxx.osc.active=0`, which the MGS
 //!   writes into the client log and each MDT's log: the OST stays inactive
 //!   for clients and MDTs, across restarts (skipped when the client log has
 //!   it already).
 
+use lustre::params::DEFAULT_MAX_CREATE_COUNT;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -20,10 +22,6 @@ use super::step;
 use super::targets::{FilesystemRow, TargetRow};
 use crate::error::{db_error, ActionError};
 use crate::shared::Shared;
-
-/// `max_create_count` of an undrained OST in Lustre 2.15
-/// (`OST_MAX_PRECREATE`).
-const DEFAULT_MAX_CREATE_COUNT: u32 = 20_000;
 
 /// The OST and its file system; refuses any other target.
 async fn ost(shared: &Shared, target_id: Uuid) -> Result<(TargetRow, FilesystemRow), ActionError> {

@@ -2,9 +2,10 @@
 //! and `remove_copytool`: Lustre HSM. The coordinator is set persistently
 //! from the MGS and read back on every MDT; a request is issued with `lfs`
 //! on a mounted client and followed (`lfs hsm_state`, the MDT's
-//! `hsm.actions`) to its end; a copytool is `lhsmtool_posix --daemon` on
-//! its client host, found again with `pgrep -a -f` so a redelivered step
-//! neither starts a second one nor loses the first. Each records what the
+//! `hsm.actions`) to its end; a copytool is `lhsmtool_posix --daemon
+//! --pid-file …` on its client host, its output in a log file rather than
+//! on the SSH channel, found again with `pgrep -a -f` so a redelivered
+//! step neither starts a second one nor loses the first. Each records what the
 //! servers show after it acted.
 
 use std::time::{Duration, Instant};
@@ -27,6 +28,23 @@ const CONTROL_TIMEOUT: Duration = Duration::from_secs(60);
 /// the coordinator after `daemon()`, and exits if that fails).
 const START_CHECK: Duration = Duration::from_secs(3);
 const POLL: Duration = Duration::from_millis(500);
+/// The longest wait between two looks at a request that is taking long.
+const POLL_MAX: Duration = Duration::from_secs(5);
+
+/// The wait before look number `n` (0-based) at a request: 500 ms, then
+/// half as long again each time up to 5 s, so a quick request is seen
+/// done at once and a long one costs a few commands a minute (each look
+/// is an `lfs hsm_state` on the client and four `lctl get_param` per MDT).
+fn request_poll(n: u32) -> Duration {
+    let mut wait = POLL;
+    for _ in 0..n {
+        wait = wait.saturating_mul(3) / 2;
+        if wait >= POLL_MAX {
+            return POLL_MAX;
+        }
+    }
+    wait
+}
 
 /// The hosts the file system's MDTs are mounted on, with the MDT names.
 async fn mdt_hosts(shared: &Shared, filesystem_id: Uuid) -> Result<Vec<(String, Server)>, ActionError> {
@@ -98,30 +116,45 @@ async fn read_status(shared: &Shared, filesystem_id: Uuid) -> Result<store::hsm:
     Ok(status)
 }
 
-/// `set_hsm_control`.
+/// `set_hsm_control`: `enabled`, `disabled` and `shutdown` are set with
+/// `lctl set_param -P` from the MGS every time, even when the MDTs already
+/// show the word (it may have been set there without `-P`, which an MDT
+/// restart forgets), then awaited on every MDT; `purge` is run once on
+/// each MDT's host without `-P` (a persistent purge would replay at every
+/// MDT start, cancelling whatever was queued).
 pub async fn set_control(shared: &Shared, filesystem_id: Uuid, control: HsmControl) -> Result<Value, ActionError> {
     let fs = FilesystemRow::load(shared, filesystem_id).await?;
-    let want = control.as_str();
+    let setting = format!("mdt.{}-MDT*.hsm_control={}", fs.name, control.as_str());
     let mut ran = Vec::new();
-    let before = read_status(shared, filesystem_id).await?;
-    if before.control != want {
-        if control == HsmControl::Disabled && before.control == "stopped" {
-            return Err(ActionError::Refused(format!(
-                "the HSM coordinator of {} is stopped; enable it first (a stopped coordinator cannot be disabled)",
-                fs.name
-            )));
+    let Some(want) = control.shown() else {
+        let mut done: Vec<String> = Vec::new();
+        for (_, host) in mdt_hosts(shared, filesystem_id).await? {
+            if done.contains(&host.name) {
+                continue;
+            }
+            host.check(shared, &["lctl", "set_param", &setting]).await?;
+            ran.push(format!("{}: lctl set_param {setting}", host.name));
+            done.push(host.name.clone());
         }
-        let views = store::targets::views(&shared.db, store::targets::TargetSelection::Id(fs.mgs_id))
-            .await
-            .map_err(db_error("read the MGS"))?;
-        let Some(host_id) = views.first().and_then(|t| t.active_host_id) else {
-            return Err(ActionError::Refused(format!("the MGS of {} is not mounted", fs.name)));
-        };
-        let host = Server::load(shared, host_id).await?;
-        let setting = format!("mdt.{}-MDT*.hsm_control={want}", fs.name);
-        host.check(shared, &["lctl", "set_param", "-P", &setting]).await?;
-        ran.push(format!("lctl set_param -P {setting}"));
+        let status = read_status(shared, filesystem_id).await?;
+        return Ok(json!({ "filesystem": fs.name, "control": status.control, "ran": ran }));
+    };
+    let before = read_status(shared, filesystem_id).await?;
+    if control == HsmControl::Disabled && before.control == "stopped" {
+        return Err(ActionError::Refused(format!(
+            "the HSM coordinator of {} is stopped; enable it first (a stopped coordinator cannot be disabled)",
+            fs.name
+        )));
     }
+    let views = store::targets::views(&shared.db, store::targets::TargetSelection::Id(fs.mgs_id))
+        .await
+        .map_err(db_error("read the MGS"))?;
+    let Some(host_id) = views.first().and_then(|t| t.active_host_id) else {
+        return Err(ActionError::Refused(format!("the MGS of {} is not mounted", fs.name)));
+    };
+    let host = Server::load(shared, host_id).await?;
+    host.check(shared, &["lctl", "set_param", "-P", &setting]).await?;
+    ran.push(format!("lctl set_param -P {setting}"));
     let started = Instant::now();
     loop {
         let status = read_status(shared, filesystem_id).await?;
@@ -155,7 +188,13 @@ pub async fn request(
         .map_err(db_error("read the client mount"))?
         .ok_or_else(|| ActionError::Bug(format!("client mount {client_mount_id} does not exist")))?;
     let host = Server::load(shared, mount.host_id).await?;
-    let file = hsm::client_path(&mount.mountpoint, path);
+    let file = resolve_under(
+        shared,
+        &host,
+        &mount.mountpoint,
+        &hsm::client_path(&mount.mountpoint, path),
+    )
+    .await?;
     let fid = host.check(shared, &["lfs", "path2fid", &file]).await?;
     let fid = fid.trim().trim_matches(|c| c == '[' || c == ']').to_string();
     let state = |out: &str| {
@@ -200,10 +239,21 @@ pub async fn request(
         ran.push(super::servers::shown(&argv));
     }
     let started = Instant::now();
+    let mut status = status;
+    let mut looks: u32 = 0;
     loop {
         let now = state(&host.check(shared, &["lfs", "hsm_state", &file]).await?)?;
         record(now.flags, now.archive_id).await?;
-        let status = read_status(shared, filesystem_id).await?;
+        // The request holds no MDT lock: an MDT may be stopped or failing
+        // over while it is followed. The coordinator keeps its queue, so
+        // the step looks again rather than failing.
+        match read_status(shared, filesystem_id).await {
+            Ok(s) => status = s,
+            Err(ActionError::Refused(why)) => {
+                tracing::info!(file = %file, "cannot read the coordinator now: {why}");
+            }
+            Err(e) => return Err(e),
+        }
         if action.done(now.flags) {
             return Ok(json!({
                 "host": host.name,
@@ -236,8 +286,50 @@ pub async fn request(
                 status.control
             )));
         }
-        tokio::time::sleep(POLL).await;
+        tokio::time::sleep(request_poll(looks)).await;
+        looks = looks.saturating_add(1);
     }
+}
+
+/// `realpath -e -- FILE` on the client host: `FILE` with its symbolic
+/// links resolved, which must still lie under `mountpoint`. A path is
+/// joined to the mount point as given; a symlinked directory in it could
+/// lead into another file system mounted on the same host, and the
+/// command would then act there. (Another file system mounted below the
+/// mount point is not caught.)
+pub(super) async fn resolve_under(
+    shared: &Shared,
+    host: &Server,
+    mountpoint: &str,
+    file: &str,
+) -> Result<String, ActionError> {
+    let out = host.exec(shared, &["realpath", "-e", "--", file]).await?;
+    if out.exit_status != Some(0) {
+        return Err(ActionError::Refused(format!(
+            "{}: cannot resolve {file}: {}",
+            host.name,
+            out.stderr.trim()
+        )));
+    }
+    let resolved = out.stdout.trim_end_matches('\n');
+    if !inside(resolved, mountpoint) {
+        return Err(ActionError::Refused(format!(
+            "{}: {file} resolves to {resolved}, outside the client mount {mountpoint} (a symbolic link leads out of the file system); nothing was done to it",
+            host.name
+        )));
+    }
+    Ok(resolved.to_string())
+}
+
+/// Whether `resolved` is `mountpoint` or names something below it (a
+/// data job may name the file system's root).
+fn inside(resolved: &str, mountpoint: &str) -> bool {
+    let mountpoint = mountpoint.trim_end_matches('/');
+    !resolved.contains('\n')
+        && (resolved == mountpoint
+            || resolved
+                .strip_prefix(mountpoint)
+                .is_some_and(|rest| rest.starts_with('/')))
 }
 
 /// What a copytool runs as.
@@ -245,6 +337,7 @@ struct Tool {
     filesystem_id: Uuid,
     host: Server,
     argv: Vec<String>,
+    log: String,
 }
 
 async fn tool(shared: &Shared, id: Uuid) -> Result<Tool, ActionError> {
@@ -253,30 +346,37 @@ async fn tool(shared: &Shared, id: Uuid) -> Result<Tool, ActionError> {
         .map_err(db_error("read the copytool"))?
         .ok_or_else(|| ActionError::Bug(format!("copytool {id} does not exist")))?;
     let host = Server::load(shared, ct.host_id).await?;
-    let argv = vec![
-        "lhsmtool_posix".to_string(),
-        "--daemon".into(),
-        "--hsm-root".into(),
-        ct.archive_path.clone(),
-        "--archive".into(),
-        ct.archive_id.to_string(),
-        ct.mountpoint.clone(),
-    ];
     Ok(Tool {
         filesystem_id: ct.filesystem_id,
         host,
-        argv,
+        argv: hsm::copytool_argv(id, &ct.archive_path, ct.archive_id, &ct.mountpoint),
+        log: hsm::copytool_log(id),
     })
+}
+
+impl Tool {
+    /// The shell line that starts it detached from the SSH channel: stdin
+    /// from `/dev/null`, stdout and stderr appended to its log. 2.15's
+    /// `ct_run` calls `daemon(1, 1)`, which keeps the descriptors: on the
+    /// channel they would hold it open until the daemon ends. Every word
+    /// is quoted.
+    fn start_line(&self) -> Result<String, ActionError> {
+        let quoted = |argv: &[&str]| {
+            chroma_ssh::command_line(argv).map_err(|e| ActionError::Bug(format!("copytool command line: {e}")))
+        };
+        let argv: Vec<&str> = self.argv.iter().map(String::as_str).collect();
+        Ok(format!(
+            "{} </dev/null >>{} 2>&1",
+            quoted(&argv)?,
+            quoted(&[self.log.as_str()])?
+        ))
+    }
 }
 
 /// The pid of the copytool running as `argv`, per `pgrep -a -f`.
 async fn running(shared: &Shared, t: &Tool) -> Result<Option<u32>, ActionError> {
     let out = t.host.exec(shared, &["pgrep", "-a", "-f", "lhsmtool_posix"]).await?;
-    let cmdline = t.argv.join(" ");
-    Ok(out.stdout.lines().find_map(|l| {
-        let (pid, rest) = l.split_once(' ')?;
-        (rest.trim() == cmdline).then(|| pid.parse().ok()).flatten()
-    }))
+    Ok(hsm::copytool_pid(&out.stdout, &t.argv))
 }
 
 async fn record_tool(shared: &Shared, id: Uuid, state: &str, pid: Option<u32>) -> Result<(), ActionError> {
@@ -295,8 +395,9 @@ pub async fn start(shared: &Shared, id: Uuid) -> Result<Value, ActionError> {
     let pid = match running(shared, &t).await? {
         Some(pid) => pid,
         None => {
-            t.host.check(shared, &t.argv).await?;
-            ran.push(t.argv.join(" "));
+            let line = t.start_line()?;
+            t.host.check(shared, &["sh", "-c", line.as_str()]).await?;
+            ran.push(format!("sh -c {line}"));
             let since = Instant::now();
             let mut seen = None;
             // It must still be there a moment later: a refused
@@ -310,9 +411,10 @@ pub async fn start(shared: &Shared, id: Uuid) -> Result<Value, ActionError> {
             }
             seen.ok_or_else(|| {
                 ActionError::Refused(format!(
-                    "{}: `{}` exited right after starting (the coordinator refused it: is HSM enabled on the file system?)",
+                    "{}: `{}` exited right after starting (the coordinator refused it: is HSM enabled on the file system? see {})",
                     t.host.name,
-                    t.argv.join(" ")
+                    t.argv.join(" "),
+                    t.log
                 ))
             })?
         }
@@ -343,6 +445,46 @@ pub async fn stop(shared: &Shared, id: Uuid, remove: bool) -> Result<Value, Acti
     }
     let state = if remove { "removed" } else { "stopped" };
     record_tool(shared, id, state, None).await?;
+    // Not running as asked: nothing is down any more.
+    store::alerts::clear(
+        &shared.db,
+        &store::alerts::AlertKind::CopytoolFailed,
+        &lustre::Item::Copytool(id),
+    )
+    .await
+    .map_err(db_error("clear the copytool's alert"))?;
     let _ = read_status(shared, t.filesystem_id).await;
     Ok(json!({ "host": t.host.name, "state": state, "ran": ran }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_resolved_path_must_stay_under_the_mount_point() {
+        assert!(inside("/mnt/fs1/d/f", "/mnt/fs1"));
+        assert!(inside("/mnt/fs1/d/f", "/mnt/fs1/"));
+        assert!(!inside("/mnt/fs2/d/f", "/mnt/fs1"));
+        assert!(!inside("/mnt/fs10/f", "/mnt/fs1"));
+        assert!(inside("/mnt/fs1", "/mnt/fs1"));
+        assert!(!inside("/etc/passwd", "/mnt/fs1"));
+        assert!(inside("/d/f", "/"));
+    }
+
+    #[test]
+    fn a_long_request_is_looked_at_less_and_less_often() {
+        assert_eq!(request_poll(0), Duration::from_millis(500));
+        assert_eq!(request_poll(1), Duration::from_millis(750));
+        assert!(request_poll(3) > request_poll(2));
+        assert_eq!(request_poll(6), POLL_MAX);
+        assert_eq!(request_poll(u32::MAX), POLL_MAX);
+        // Thirty minutes of polling: a few hundred looks, not 3600.
+        let (mut looks, mut waited) = (0u32, Duration::ZERO);
+        while waited < REQUEST_TIMEOUT {
+            waited += request_poll(looks);
+            looks += 1;
+        }
+        assert!(looks < 400, "{looks} looks");
+    }
 }

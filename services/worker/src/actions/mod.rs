@@ -19,6 +19,7 @@ mod format_zfs;
 mod ha;
 mod hsm;
 mod in_use;
+mod lfs_running;
 pub use lustre::llog;
 mod lnet;
 mod lnet_config;
@@ -99,6 +100,7 @@ fn act<'a>(shared: &'a Shared, action: &'a Action) -> Acting<'a> {
         Action::ConfigureTarget { target_id } => Box::pin(configure_target::run(shared, *target_id)),
         Action::MountTarget { target_id } => Box::pin(mount_target::mount(shared, *target_id)),
         Action::UnmountTarget { target_id } => Box::pin(mount_target::unmount(shared, *target_id)),
+        Action::UnmountRemovedOst { target_id } => Box::pin(mount_target::unmount_removed(shared, *target_id)),
         Action::FailoverTarget { target_id, host_id } => Box::pin(failover::failover(shared, *target_id, *host_id)),
         Action::FailbackTarget { target_id } => Box::pin(failover::failback(shared, *target_id)),
         Action::RemoveTarget { target_id } => Box::pin(remove::target(shared, *target_id)),
@@ -108,9 +110,8 @@ fn act<'a>(shared: &'a Shared, action: &'a Action) -> Acting<'a> {
         Action::ApplyConfParams { filesystem_id } => Box::pin(conf_params::run(shared, *filesystem_id)),
         Action::EraseConfiguration { filesystem_id } => Box::pin(remove::erase_configuration(shared, *filesystem_id)),
         Action::RemoveFilesystem { filesystem_id } => Box::pin(remove::filesystem(shared, *filesystem_id)),
-        Action::CreatePool { pool_id, ost_ids } | Action::ChangePool { pool_id, ost_ids } => {
-            Box::pin(pools::ensure(shared, *pool_id, ost_ids))
-        }
+        Action::CreatePool { pool_id, ost_ids } => Box::pin(pools::ensure(shared, *pool_id, ost_ids, true)),
+        Action::ChangePool { pool_id, ost_ids } => Box::pin(pools::ensure(shared, *pool_id, ost_ids, false)),
         Action::DestroyPool { pool_id } => Box::pin(pools::destroy(shared, *pool_id)),
         Action::MountClient { client_mount_id } => Box::pin(client_mount::mount(shared, *client_mount_id)),
         Action::UnmountClient { client_mount_id } => Box::pin(client_mount::unmount(shared, *client_mount_id, false)),
@@ -133,6 +134,20 @@ fn act<'a>(shared: &'a Shared, action: &'a Action) -> Acting<'a> {
             quota_id,
             client_mount_id,
         } => Box::pin(quotas::apply(shared, *quota_id, *client_mount_id, true)),
+        Action::SetQuotaGrace {
+            filesystem_id,
+            client_mount_id,
+            kind,
+            block_secs,
+            inode_secs,
+        } => Box::pin(quotas::grace(
+            shared,
+            *filesystem_id,
+            *client_mount_id,
+            kind,
+            *block_secs,
+            *inode_secs,
+        )),
         Action::SetHsmControl { filesystem_id, control } => {
             Box::pin(hsm::set_control(shared, *filesystem_id, *control))
         }

@@ -74,3 +74,38 @@ pub async fn unmount(shared: &Shared, target_id: Uuid) -> Result<Value, ActionEr
         "unmounted": unmounted.is_some(),
     }))
 }
+
+/// `unmount_removed_ost`: an OST deactivated for removal is unmounted
+/// where it is seen mounted; servers that do not answer (a dead OSS) are
+/// recorded as `unchecked` rather than failing the step, since nothing
+/// else could be done on them: if one returns with the OST mounted, the
+/// operator unmounts it by hand (the dry run says so). `unmounted`.
+pub async fn unmount_removed(shared: &Shared, target_id: Uuid) -> Result<Value, ActionError> {
+    let target = TargetRow::load(shared, target_id).await?;
+    if target.ha_resource.is_some() {
+        return super::ha::resource::stop(shared, &target).await;
+    }
+    let hosts = target.hosts(shared).await?;
+    let seen = mounts::locate(shared, &target, &hosts).await;
+    let unchecked: Vec<String> = seen.unknown_hosts().into_iter().map(str::to_owned).collect();
+    let unmounted = match seen.mounted {
+        Some((host, mount)) => {
+            host.check_for(shared, &["umount", &mount.dir], MOUNT_TIMEOUT).await?;
+            zfs::release(shared, &target, &host).await?;
+            Some((host.name, mount.dir))
+        }
+        None => {
+            let answered: Vec<_> = hosts.iter().filter(|h| !unchecked.contains(&h.name)).cloned().collect();
+            zfs::release_anywhere(shared, &target, &answered).await?;
+            None
+        }
+    };
+    targets::record(shared, target_id, "unmounted", None).await?;
+    Ok(json!({
+        "target": target.name,
+        "host": unmounted.as_ref().map(|u| &u.0),
+        "dir": unmounted.as_ref().map(|u| &u.1),
+        "unmounted": unmounted.is_some(),
+        "unchecked_hosts": unchecked,
+    }))
+}

@@ -1,7 +1,8 @@
 //! coreutils on a Lustre client, for paths under a client mount
 //! ([`crate::namespace`]): `truncate -s SIZE FILE` and `fallocate -l SIZE
 //! FILE` create or size a file (new files get their objects from the
-//! inherited layout), `chown UID[:GID] PATH` gives it to a user, `rm [-r]
+//! inherited layout), `chown UID[:GID] PATH` and `chgrp GID PATH` give it
+//! to a user or group (refused past the new owner's quota), `rm [-r]
 //! [-f] PATH` removes it, and [`mkdir`] makes directories. This is how a
 //! test fills a user's usage: `truncate -s 10G /mnt/demo/u/f && chown
 //! 1000:1000 /mnt/demo/u/f`. Outside a client mount only `mkdir` works
@@ -66,6 +67,13 @@ pub fn size(cmd: &str, args: &[String], grow: bool, ctx: &mut Context<'_>) -> Ou
                         1,
                     );
                 }
+                if !super::lfs_quota::check_create(ctx.state, &fsname, (0, 0, 0)) {
+                    return Output::fail(
+                        format!("{cmd}: cannot open '{file}' for writing: Disk quota exceeded\n"),
+                        1,
+                    );
+                }
+                let ns = ctx.state.namespace_mut(&fsname);
                 let mut layout = ns.inherited(&dir);
                 let candidates: Vec<u32> = match &layout.pool {
                     Some(pool) => {
@@ -136,21 +144,62 @@ pub fn chown(args: &[String], ctx: &mut Context<'_>) -> Output {
             None => return Output::fail(format!("chown: invalid group: '{spec}'\n"), 1),
         },
     };
+    give("chown", paths, recursive, uid, gid, ctx)
+}
+
+/// `chgrp [-R] GROUP PATH…` with a numeric group.
+pub fn chgrp(args: &[String], ctx: &mut Context<'_>) -> Output {
+    let recursive = args.iter().any(|a| a == "-R" || a == "--recursive");
+    let rest: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
+    let Some((group, paths)) = rest.split_first() else {
+        return Output::fail("chgrp: missing operand\n", 1);
+    };
+    if paths.is_empty() {
+        return Output::fail(format!("chgrp: missing operand after '{group}'\n"), 1);
+    }
+    let Some(gid) = id(group) else {
+        return Output::fail(format!("chgrp: invalid group: '{group}'\n"), 1);
+    };
+    give("chgrp", paths, recursive, None, Some(gid), ctx)
+}
+
+/// Gives `paths` (and what is below them when `recursive`) to `uid`
+/// and/or `gid`; refused with EDQUOT, nothing changed, when the new owner
+/// would pass an enforced quota (coreutils' wording for each command).
+fn give(
+    cmd: &str,
+    paths: &[&String],
+    recursive: bool,
+    uid: Option<u32>,
+    gid: Option<u32>,
+    ctx: &mut Context<'_>,
+) -> Output {
     for path in paths {
         let Some(c) = ctx.state.resolve_client_path(&ctx.host, path) else {
-            return outside("chown", path);
+            return outside(cmd, path);
         };
         let ns = ctx.state.namespace_mut(&c.fsname);
         if !ns.entries.contains_key(&c.path) {
-            return Output::fail(format!("chown: cannot access '{path}': No such file or directory\n"), 1);
+            return Output::fail(format!("{cmd}: cannot access '{path}': No such file or directory\n"), 1);
         }
         let below = if c.path == "/" {
             "/".to_string()
         } else {
             format!("{}/", c.path)
         };
-        for (p, e) in ns.entries.iter_mut() {
-            if *p == c.path || (recursive && p.starts_with(&below)) {
+        let chosen: Vec<String> = ns
+            .entries
+            .keys()
+            .filter(|p| **p == c.path || (recursive && p.starts_with(&below)))
+            .cloned()
+            .collect();
+        if !super::lfs_quota::check_chown(ctx.state, &c.fsname, &chosen, uid, gid) {
+            let what = if cmd == "chgrp" { "group" } else { "ownership" };
+            return Output::fail(format!("{cmd}: changing {what} of '{path}': Disk quota exceeded\n"), 1);
+        }
+        let ns = ctx.state.namespace_mut(&c.fsname);
+        for p in &chosen {
+            if let Some(e) = ns.entries.get_mut(p) {
                 e.uid = uid.unwrap_or(e.uid);
                 e.gid = gid.unwrap_or(e.gid);
             }
@@ -253,6 +302,13 @@ pub fn mkdir(args: &[String], ctx: &mut Context<'_>) -> Output {
             out.code = 1;
             continue;
         }
+        if !super::lfs_quota::check_create(ctx.state, &c.fsname, (0, 0, 0)) {
+            out.stderr
+                .push_str(&format!("mkdir: cannot create directory '{a}': Disk quota exceeded\n"));
+            out.code = 1;
+            continue;
+        }
+        let ns = ctx.state.namespace_mut(&c.fsname);
         for p in missing {
             ns.entries.insert(p, Entry::dir(0, 0));
         }

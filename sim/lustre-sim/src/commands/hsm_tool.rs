@@ -1,6 +1,7 @@
 //! The POSIX copytool and the process tools that see it:
-//! `lhsmtool_posix --daemon --hsm-root DIR [--archive N]… MOUNT` (2.15's
-//! `lhsmtool_posix.c`: `ct_parseopts`, `main`, `ct_setup`, `ct_run`),
+//! `lhsmtool_posix --daemon [--pid-file FILE] --hsm-root DIR [--archive N]…
+//! MOUNT` (2.15's `lhsmtool_posix.c`: `ct_parseopts`, `main`, `ct_setup`,
+//! `ct_run`; `pid_file.c`),
 //! `pgrep [-a] [-f] PATTERN`, `kill [-SIG] PID…` and `ps -p PID -o
 //! pid=,args=`. Copytools are the only processes the simulator models;
 //! see [`crate::hsm`].
@@ -20,6 +21,7 @@ fn ct_error(pid: u32, what: &str, errno: u32, why: &str) -> Output {
 pub fn copytool(args: &[String], ctx: &mut Context<'_>) -> Output {
     let mut daemon = false;
     let mut root = None;
+    let mut pid_file = None;
     let mut archive_ids = Vec::new();
     let mut rest = Vec::new();
     let mut iter = args.iter();
@@ -28,7 +30,8 @@ pub fn copytool(args: &[String], ctx: &mut Context<'_>) -> Output {
         let mut value = || inline.map(str::to_string).or_else(|| iter.next().cloned());
         match flag {
             "--daemon" => daemon = true,
-            "-p" | "--hsm-root" => root = value(),
+            "-p" | "--hsm-root" | "--hsm_root" => root = value(),
+            "-P" | "--pid-file" => pid_file = value(),
             "-A" | "--archive" => match value().and_then(|v| v.parse::<u32>().ok()) {
                 Some(id) if id >= 1 => archive_ids.push(id),
                 _ => {
@@ -93,6 +96,17 @@ pub fn copytool(args: &[String], ctx: &mut Context<'_>) -> Output {
     if mdts.is_empty() || mdts.iter().any(|m| ctx.state.hsm_control(m) == "stopped") {
         return Output::ok("");
     }
+    // `create_pid_file` (after `daemon()` too) takes an `F_SETLK` lock: a
+    // second copytool given a running one's pid file exits.
+    if pid_file.as_ref().is_some_and(|f| {
+        ctx.state
+            .hsm
+            .copytools
+            .iter()
+            .any(|c| c.host == ctx.host && c.pid_file.as_ref() == Some(f))
+    }) {
+        return Output::ok("");
+    }
     let boot_id = ctx.state.host(&ctx.host).map(|h| h.boot.id.clone()).unwrap_or_default();
     let seed = format!("{}{}{pid}", ctx.host, mount);
     let hash = seed.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
@@ -122,6 +136,10 @@ pub fn copytool(args: &[String], ctx: &mut Context<'_>) -> Output {
         uuid,
         ok: 0,
         errors: 0,
+        pid_file,
+        // The shell running it says where its output goes (see
+        // `crate::exec`).
+        stdio: crate::hsm::Stdio::Detached,
     });
     if let Some(m) = ctx
         .state
@@ -135,8 +153,9 @@ pub fn copytool(args: &[String], ctx: &mut Context<'_>) -> Output {
     Output::ok("")
 }
 
-/// `pgrep [-a] [-f] [-x] PATTERN`: copytools whose name (or, with `-f`,
-/// command line) contains PATTERN (exactly, with `-x`).
+/// `pgrep [-a] [-f] [-x] PATTERN`: copytools and still-running commands
+/// whose name (or, with `-f`, command line) contains PATTERN (exactly,
+/// with `-x`).
 pub fn pgrep(args: &[String], ctx: &mut Context<'_>) -> Output {
     let list = args.iter().any(|a| a == "-a" || a == "-af" || a == "-fa");
     let full = args.iter().any(|a| a == "-f" || a == "-af" || a == "-fa");
@@ -148,8 +167,20 @@ pub fn pgrep(args: &[String], ctx: &mut Context<'_>) -> Output {
         );
     };
     let mut out = String::new();
-    for c in ctx.state.hsm.copytools.iter().filter(|c| c.host == ctx.host) {
-        let hay = if full { c.cmdline.as_str() } else { "lhsmtool_posix" };
+    let copytools = ctx
+        .state
+        .hsm
+        .copytools
+        .iter()
+        .filter(|c| c.host == ctx.host)
+        .map(|c| (c.pid, c.cmdline.as_str(), "lhsmtool_posix"));
+    // Other commands still running (`crate::processes`), by their name.
+    let others = ctx.state.running.iter().map(|r| {
+        let first = r.cmdline.split(' ').next().unwrap_or_default();
+        (r.pid, r.cmdline.as_str(), first.rsplit('/').next().unwrap_or(first))
+    });
+    for (pid, cmdline, name) in copytools.chain(others) {
+        let hay = if full { cmdline } else { name };
         let hit = if exact {
             hay == pattern
         } else {
@@ -157,9 +188,9 @@ pub fn pgrep(args: &[String], ctx: &mut Context<'_>) -> Output {
         };
         if hit {
             if list {
-                out.push_str(&format!("{} {}\n", c.pid, c.cmdline));
+                out.push_str(&format!("{pid} {cmdline}\n"));
             } else {
-                out.push_str(&format!("{}\n", c.pid));
+                out.push_str(&format!("{pid}\n"));
             }
         }
     }

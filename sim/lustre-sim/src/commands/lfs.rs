@@ -71,9 +71,13 @@ pub fn parse_size(text: &str) -> Option<u64> {
 
 fn getstripe(args: &[String], ctx: &mut Context<'_>) -> Output {
     let mut only = None;
+    // `-d`: the directory itself, not its entries (`fp_max_depth = 0`), and
+    // at depth 0 `lov_dump_user_lmm_header` prints no path line.
+    let mut directory = false;
     let mut paths = Vec::new();
     for a in args {
         match a.as_str() {
+            "-d" | "--directory" => directory = true,
             "-c" | "--stripe-count" => only = Some('c'),
             "-S" | "--stripe-size" => only = Some('S'),
             "-p" | "--pool" => only = Some('p'),
@@ -110,6 +114,14 @@ fn getstripe(args: &[String], ctx: &mut Context<'_>) -> Output {
             (Some(field), _) => {
                 let layout = entry.layout.clone().or(inherited).unwrap_or_else(default_layout);
                 out.stdout.push_str(&field_value(&layout, field));
+            }
+            (None, Kind::Dir) if directory => {
+                let layout = entry.layout.clone().or(inherited).unwrap_or_else(default_layout);
+                out.stdout.push_str(&dir_line(&layout));
+            }
+            (None, Kind::File) if directory => {
+                let block = file_block(&path, entry);
+                out.stdout.push_str(block.split_once('\n').map_or("", |(_, rest)| rest));
             }
             (None, Kind::File) => match ns.and_then(|ns| super::lfs_mirror::flr_of(ns, &c.path)) {
                 Some(flr) => out.stdout.push_str(&super::lfs_mirror::composite_block(&path, flr)),
@@ -410,6 +422,12 @@ mod tests {
         assert_eq!(
             dir,
             "/mnt/fs1/d\nstripe_count:  -1 stripe_size:   4194304 pattern:       raid0 stripe_offset: -1\n\n"
+        );
+        assert_eq!(run(&mut state, "oss2", "truncate -s 1M /mnt/fs1/d/g").code, 0);
+        let only = run(&mut state, "oss2", "lfs getstripe -d /mnt/fs1/d").stdout;
+        assert_eq!(
+            only, "stripe_count:  -1 stripe_size:   4194304 pattern:       raid0 stripe_offset: -1\n\n",
+            "-d lists neither the path nor the files"
         );
         assert_eq!(run(&mut state, "oss2", "truncate -s 10G /mnt/fs1/d/f").code, 0);
         assert_eq!(run(&mut state, "oss2", "chown 1000:100 /mnt/fs1/d/f").code, 0);

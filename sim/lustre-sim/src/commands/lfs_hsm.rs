@@ -337,6 +337,41 @@ mod tests {
     }
 
     #[test]
+    fn an_archive_copy_is_removed_only_from_a_file_not_released() {
+        let mut state = mounted();
+        for line in [
+            "lctl set_param mdt.fs1-MDT0000.hsm_control=enabled",
+            "lhsmtool_posix --daemon --hsm-root /srv/archive --archive 1 /mnt/fs1",
+        ] {
+            let host = if line.starts_with("lctl") { "mds1" } else { "oss2" };
+            assert_eq!(run(&mut state, host, line).code, 0, "{line}");
+        }
+        // Nothing archived: no request is needed, none is queued.
+        assert_eq!(run(&mut state, "oss2", "lfs hsm_remove /mnt/fs1/f").code, 0);
+        assert!(state.hsm.actions.is_empty());
+        assert_eq!(run(&mut state, "oss2", "lfs hsm_archive /mnt/fs1/f").code, 0);
+        settle(&mut state);
+        assert_eq!(run(&mut state, "oss2", "lfs hsm_release /mnt/fs1/f").code, 0);
+        let refused = run(&mut state, "oss2", "lfs hsm_remove /mnt/fs1/f");
+        assert_eq!(
+            (refused.code, refused.stderr.as_str()),
+            (
+                1,
+                "Cannot send HSM request (use of /mnt/fs1/f): Operation not permitted\n"
+            )
+        );
+        assert_eq!(run(&mut state, "oss2", "lfs hsm_restore /mnt/fs1/f").code, 0);
+        settle(&mut state);
+        assert_eq!(run(&mut state, "oss2", "lfs hsm_remove /mnt/fs1/f").code, 0);
+        settle(&mut state);
+        assert_eq!(
+            run(&mut state, "oss2", "lfs hsm_state /mnt/fs1/f").stdout,
+            "/mnt/fs1/f: (0x00000000), archive_id:1\n"
+        );
+        assert!(state.hsm.archived.get("oss2").is_some_and(|s| s.is_empty()));
+    }
+
+    #[test]
     fn a_file_is_archived_released_and_restored() {
         let mut state = mounted();
         let archive = run(&mut state, "oss2", "lfs hsm_archive /mnt/fs1/f");

@@ -1,10 +1,12 @@
 //! Moving file data between OSTs on a Lustre client, as 2.15's `lfs`
 //! does it (`lustre/utils/lfs.c`: `lfs_find`, `lfs_setstripe_internal`
 //! in migrate mode, `lfs_migrate`/`migrate_open_files`):
-//! - `lfs find PATH [--ost|-O IDX|UUID[,…]] [--pool POOL] [-type f|d]
-//!   [-print0]` lists the entries under PATH (itself included) that match;
-//!   `--ost` matches a file with an object on one of those OSTs (in any
-//!   mirror);
+//! - `lfs find PATH [--ost|-O IDX|UUID[,…]] [[!] --pool POOL]
+//!   [--mirror-count|-N [+-]N] [-type f|d] [-print0]` lists the entries
+//!   under PATH (itself included) that match; `--ost` matches a file with
+//!   an object on one of those OSTs (in any mirror); `--mirror-count`
+//!   matches mirrored (composite) files only, as liblustreapi's
+//!   `find_check_mirror_options` compares `lcm_mirror_count + 1`;
 //! - `lfs migrate [-c N] [-S SIZE] [-p POOL] [-o IDX[,IDX|A-B…]] FILE…`
 //!   gives each regular file a new layout with new objects (a mirrored file
 //!   becomes a plain one). A directory is refused: real `lfs migrate` opens
@@ -20,12 +22,23 @@ use crate::namespace::{Kind, Layout};
 pub fn find(args: &[String], ctx: &mut Context<'_>) -> Output {
     let mut osts: Option<Vec<u32>> = None;
     let mut pool = None;
+    // `! --pool P`: entries not in pool P.
+    let mut pool_negated = false;
+    let mut negate = false;
+    // `--mirror-count [+-]N`: (1 more than, -1 fewer than, 0 exactly, N).
+    let mut mirror_count: Option<(i8, usize)> = None;
     let mut kind = None;
     let mut print0 = false;
     let mut paths = Vec::new();
     let mut iter = args.iter();
     while let Some(a) = iter.next() {
         let (flag, inline) = super::split_long(a);
+        if negate && !matches!(flag, "--pool" | "!") {
+            return Output::fail(
+                format!("lustre-sim: lfs find: '!' before {flag} is not simulated\n"),
+                22,
+            );
+        }
         let mut value = || inline.map(str::to_string).or_else(|| iter.next().cloned());
         match flag {
             "--ost" | "-O" | "--obd" => {
@@ -41,7 +54,26 @@ pub fn find(args: &[String], ctx: &mut Context<'_>) -> Output {
                 }
                 osts.get_or_insert_with(Vec::new).extend(parsed);
             }
-            "--pool" => pool = value(),
+            "!" => {
+                negate = true;
+                continue;
+            }
+            "--pool" => {
+                pool = value();
+                pool_negated = std::mem::take(&mut negate);
+            }
+            "--mirror-count" | "-N" => {
+                let text = value().unwrap_or_default();
+                let (sign, digits) = match text.split_at(text.starts_with(['+', '-']) as usize) {
+                    ("+", d) => (1, d),
+                    ("-", d) => (-1, d),
+                    (_, d) => (0, d),
+                };
+                match digits.parse::<usize>() {
+                    Ok(n) => mirror_count = Some((sign, n)),
+                    Err(_) => return Output::fail(format!("lfs find: bad mirror count '{text}'\n"), 22),
+                }
+            }
             "-type" | "--type" | "-t" => match value().as_deref() {
                 Some("f") => kind = Some(Kind::File),
                 Some("d") => kind = Some(Kind::Dir),
@@ -110,8 +142,21 @@ pub fn find(args: &[String], ctx: &mut Context<'_>) -> Output {
                     continue;
                 }
             }
+            if let Some((sign, n)) = mirror_count {
+                // `find_check_mirror_options`: only a composite layout
+                // matches, by `lcm_mirror_count + 1`.
+                let count = super::lfs_mirror::flr_of(ns, p).map(|f| f.mirrors.len());
+                let hit = count.is_some_and(|c| match sign {
+                    1 => c > n,
+                    -1 => c < n,
+                    _ => c == n,
+                });
+                if !hit {
+                    continue;
+                }
+            }
             if let Some(pool) = &pool {
-                if !layouts.iter().any(|l| l.pool.as_deref() == Some(pool.as_str())) {
+                if layouts.iter().any(|l| l.pool.as_deref() == Some(pool.as_str())) == pool_negated {
                     continue;
                 }
             }

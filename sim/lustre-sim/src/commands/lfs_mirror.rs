@@ -662,6 +662,39 @@ mod tests {
     use crate::commands::test_support::run;
 
     #[test]
+    fn find_by_mirror_count_sees_only_mirrored_files() {
+        let mut state = running_fs();
+        assert_eq!(
+            run(&mut state, "oss2", "mount -t lustre 10.0.0.1@tcp:/fs1 /mnt/fs1").code,
+            0
+        );
+        assert_eq!(run(&mut state, "oss2", "lfs mirror create -N2 /mnt/fs1/m").code, 0);
+        assert_eq!(run(&mut state, "oss2", "truncate -s 1M /mnt/fs1/p").code, 0);
+        let find = |state: &mut _, count: &str| {
+            run(
+                state,
+                "oss2",
+                &format!("lfs find /mnt/fs1 -type f --mirror-count {count}"),
+            )
+            .stdout
+        };
+        assert_eq!(find(&mut state, "+1"), "/mnt/fs1/m\n");
+        assert_eq!(find(&mut state, "2"), "/mnt/fs1/m\n");
+        assert_eq!(find(&mut state, "+2"), "");
+        // A plain file has no composite layout: even `-2` misses it.
+        assert_eq!(find(&mut state, "-2"), "");
+        for line in ["lctl pool_new fs1.p1", "lctl pool_add fs1.p1 fs1-OST0000"] {
+            assert_eq!(run(&mut state, "mds1", line).code, 0, "{line}");
+        }
+        let moved = run(&mut state, "oss2", "lfs migrate -p p1 -o 0 /mnt/fs1/p");
+        assert_eq!(moved.code, 0, "{moved:?}");
+        let out = run(&mut state, "oss2", "lfs find /mnt/fs1 -type f ! --pool p1").stdout;
+        assert_eq!(out, "/mnt/fs1/m\n");
+        let out = run(&mut state, "oss2", "lfs find /mnt/fs1 -type f --pool p1").stdout;
+        assert_eq!(out, "/mnt/fs1/p\n");
+    }
+
+    #[test]
     fn a_write_makes_all_mirrors_but_one_stale_until_resync() {
         let mut state = running_fs();
         assert_eq!(

@@ -150,27 +150,138 @@ fn enforced(setting: &str, t: QType) -> bool {
     setting != "none" && setting.contains(t.letter())
 }
 
-/// Whether growing a file owned by `owner` (uid, gid, projid) by
-/// `more_bytes` passes an enforced block hard limit of `fsname`. Root is
-/// never limited.
-pub fn check_write(state: &ClusterState, fsname: &str, owner: (u32, u32, u32), more_bytes: u64) -> bool {
+/// `qmt_space_exhausted` (Lustre 2.15 `lustre/quota/qmt_entry.c`): an id
+/// may take no more once at or past its hard limit, or past its soft limit
+/// with the grace time spent.
+fn exhausted(used_after: u64, soft: u64, hard: u64, grace_ends: u64, now: u64) -> bool {
+    (hard > 0 && used_after > hard) || (soft > 0 && used_after > soft && grace_ends != 0 && now >= grace_ends)
+}
+
+/// Whether `owner` (uid, gid, projid) may be charged `more_kib` more KiB
+/// and `more_inodes` more inodes on `fsname`: each charge is checked only
+/// for the types its enforcement (`quota.ost` for blocks, `quota.mdt` for
+/// inodes) names. Root (id 0) is never limited.
+fn may_charge(state: &ClusterState, fsname: &str, owner: (u32, u32, u32), more_kib: u64, more_inodes: u64) -> bool {
     let Some(ns) = state.clients.namespaces.get(fsname) else {
         return true;
     };
-    let (ost, _) = enforcement(state, fsname);
+    let (ost, mdt) = enforcement(state, fsname);
+    let now = crate::state::now_secs();
     for (t, id) in [(QType::Usr, owner.0), (QType::Grp, owner.1), (QType::Prj, owner.2)] {
-        if id == 0 || !enforced(&ost, t) {
+        if id == 0 {
             continue;
         }
         let Some(l) = ns.quotas.limits.get(&key(t, id)) else {
             continue;
         };
-        let (kib, _) = usage(ns, t, id);
-        if l.bhard > 0 && kib + more_bytes.div_ceil(1024) > l.bhard {
+        let (kib, inodes) = usage(ns, t, id);
+        if more_kib > 0 && enforced(&ost, t) && exhausted(kib + more_kib, l.bsoft, l.bhard, l.btime, now) {
+            return false;
+        }
+        if more_inodes > 0 && enforced(&mdt, t) && exhausted(inodes + more_inodes, l.isoft, l.ihard, l.itime, now) {
             return false;
         }
     }
     true
+}
+
+/// Whether growing a file owned by `owner` (uid, gid, projid) by
+/// `more_bytes` passes an enforced block limit of `fsname` (the hard
+/// limit, or the soft one once its grace is spent).
+pub fn check_write(state: &ClusterState, fsname: &str, owner: (u32, u32, u32), more_bytes: u64) -> bool {
+    may_charge(state, fsname, owner, more_bytes.div_ceil(1024), 0)
+}
+
+/// Whether `owner` may create one more file or directory on `fsname`
+/// under its enforced inode limits. The sim's `mkdir`, `truncate` and
+/// `fallocate` create as root, whom no limit binds.
+pub fn check_create(state: &ClusterState, fsname: &str, owner: (u32, u32, u32)) -> bool {
+    may_charge(state, fsname, owner, 0, 1)
+}
+
+/// `chown`/`chgrp` of the entries `paths` (inside `fsname`) to `uid`
+/// and/or `gid`: the new owner is charged their inodes and KiB, refused
+/// with EDQUOT past an enforced limit (2.15's MDT and OSTs check the new
+/// id's quota when a uid or gid changes; the sim does not model root's
+/// `CAP_SYS_RESOURCE` there).
+pub fn check_chown(state: &ClusterState, fsname: &str, paths: &[String], uid: Option<u32>, gid: Option<u32>) -> bool {
+    let Some(ns) = state.clients.namespaces.get(fsname) else {
+        return true;
+    };
+    let mut moved: BTreeMap<(u8, u32), (u64, u64)> = BTreeMap::new();
+    for p in paths {
+        let Some(e) = ns.entries.get(p) else { continue };
+        let kib = if e.kind == Kind::File { e.size.div_ceil(1024) } else { 0 };
+        for (slot, new, old) in [(0u8, uid, e.uid), (1u8, gid, e.gid)] {
+            if let Some(new) = new.filter(|n| *n != old) {
+                let m = moved.entry((slot, new)).or_default();
+                m.0 += kib;
+                m.1 += 1;
+            }
+        }
+    }
+    moved.into_iter().all(|((slot, id), (kib, inodes))| {
+        let owner = if slot == 0 { (id, 0, 0) } else { (0, id, 0) };
+        may_charge(state, fsname, owner, kib, inodes)
+    })
+}
+
+/// The quota types a target's quota slave enforces, as `lctl get_param
+/// osd-*.TARGET.quota_slave.enabled` prints them (`qsd_enabled_seq_show`
+/// in 2.15 `lustre/quota/qsd_lib.c`): the letters of `ugp` in that order,
+/// or `none`. An MDT's slave follows `quota.mdt`, an OST's `quota.ost`.
+pub fn slave_enabled(state: &ClusterState, fsname: &str, mdt: bool) -> String {
+    let (ost, md) = enforcement(state, fsname);
+    let setting = if mdt { md } else { ost };
+    let letters: String = [QType::Usr, QType::Grp, QType::Prj]
+        .into_iter()
+        .filter(|t| enforced(&setting, *t))
+        .map(QType::letter)
+        .collect();
+    if letters.is_empty() {
+        "none".into()
+    } else {
+        letters
+    }
+}
+
+/// The OSTs of `fsname` a client cannot reach: registered once (mounted
+/// before) and not mounted now, unless deactivated for good (`lctl
+/// conf_param FS-OSTxxxx.osc.active=0`, which 2.15's `lov_quotactl` skips
+/// without an error).
+pub fn down_osts(state: &ClusterState, fsname: &str) -> Vec<u32> {
+    let up = state.active_osts(fsname);
+    let mut down: Vec<u32> = state
+        .devices
+        .values()
+        .filter_map(|d| {
+            let t = d.target.as_ref()?;
+            (t.ost && t.fsname == fsname && !t.first_time).then_some(t.index?)
+        })
+        .filter(|i| !up.contains(i))
+        .filter(|i| !deactivated(state, fsname, *i))
+        .collect();
+    down.sort_unstable();
+    down.dedup();
+    down
+}
+
+fn deactivated(state: &ClusterState, fsname: &str, index: u32) -> bool {
+    let device = format!("device: {fsname}-OST{index:04x}-osc");
+    let log = format!("{fsname}-client");
+    let mut inactive = false;
+    for logs in state.mgs_llogs.values() {
+        for body in logs.get(&log).into_iter().flatten() {
+            if body.contains(&device) {
+                if body.contains("parameter: osc.active=0") {
+                    inactive = true;
+                } else if body.contains("parameter: osc.active=") {
+                    inactive = false;
+                }
+            }
+        }
+    }
+    inactive
 }
 
 /// `truncate`/`fallocate` of `file` (at `c`) to `bytes`: refused with
@@ -378,12 +489,19 @@ pub fn quota(args: &[String], ctx: &mut Context<'_>) -> Output {
     };
     let now = crate::state::now_secs();
     let osts = ctx.state.active_osts(&fsname);
+    let down = down_osts(ctx.state, &fsname);
     let ns = ctx.state.namespace_mut(&fsname);
     let mut limits = ns.quotas.limits.get(&key(t, id)).copied().unwrap_or_default();
     if id == 0 {
         limits = Limits::default();
     }
-    let (kib, inodes) = usage(ns, t, id);
+    let (mut kib, inodes) = usage(ns, t, id);
+    // `lov_quotactl` sums only the OSTs it reaches and then answers
+    // -ENETDOWN, so the client's block usage lacks `QIF_SPACE`.
+    let per_ost = ost_kib(ns, t, id, &osts);
+    for ost in &down {
+        kib = kib.saturating_sub(per_ost.get(ost).copied().unwrap_or(0));
+    }
     let mut out = String::new();
     if !quiet {
         out.push_str(&format!(
@@ -396,13 +514,32 @@ pub fn quota(args: &[String], ctx: &mut Context<'_>) -> Output {
             "Filesystem", "kbytes", "quota", "limit", "grace", "files", "quota", "limit", "grace"
         ));
     }
-    out.push_str(&row(mnt, kib, inodes, &limits, now));
+    out.push_str(&row(mnt, kib, inodes, &limits, now, !down.is_empty()));
+    let mut stderr = String::new();
     if verbose {
         out.push_str(&target_rows(ns, &fsname, t, id, &osts));
+        // `print_obd_quota`: a target that does not answer.
+        for ost in &down {
+            stderr.push_str(&format!("quotactl osc{ost} failed.\n"));
+        }
         out.push_str("Total allocated inode limit: 0, total allocated block limit: 0\n");
     }
-    Output::ok(out)
+    if down.is_empty() {
+        return Output::ok(out);
+    }
+    // `get_print_quota`: the usage is inaccurate, said on stdout; -EIO,
+    // which `lfs`'s `main` turns into exit status 5.
+    out.push_str(INACCURATE);
+    Output {
+        stdout: out,
+        stderr,
+        code: 5,
+    }
 }
+
+/// What `get_print_quota` prints after a row with values in brackets.
+pub const INACCURATE: &str = "Some errors happened when getting quota info. Some devices may be not working or \
+                              deactivated. The data in \"[]\" is inaccurate.\n";
 
 /// `bover`/`iover` of `print_quota`: 1 at or past the hard limit, 2 over
 /// the soft one within grace, 3 over it with grace spent.
@@ -431,8 +568,9 @@ fn diff2str(time: u64, now: u64) -> String {
     }
 }
 
-/// One line of `print_quota` for the whole file system.
-fn row(mnt: &str, kib: u64, inodes: u64, l: &Limits, now: u64) -> String {
+/// One line of `print_quota` for the whole file system; `partial`: the
+/// block usage lacks an OST (`[%s]`, no `QIF_SPACE`).
+fn row(mnt: &str, kib: u64, inodes: u64, l: &Limits, now: u64, partial: bool) -> String {
     let mut out = if mnt.len() > 15 {
         format!("{mnt}\n{:15}", "")
     } else {
@@ -442,6 +580,7 @@ fn row(mnt: &str, kib: u64, inodes: u64, l: &Limits, now: u64) -> String {
     let iover = over(inodes, l.isoft, l.ihard, l.itime, now);
     let bgrace = if bover > 1 { diff2str(l.btime, now) } else { "-".into() };
     let igrace = if iover > 1 { diff2str(l.itime, now) } else { "-".into() };
+    let kib = if partial { format!("[{kib}]") } else { kib.to_string() };
     out.push_str(&format!(
         " {kib:>7}{} {:>6} {:>7} {bgrace:>7}",
         if bover > 0 { '*' } else { ' ' },
@@ -465,6 +604,21 @@ fn target_rows(ns: &Namespace, fsname: &str, t: QType, id: u32, osts: &[u32]) ->
         "{fsname}-MDT0000_UUID\n{:15} {:>7}  {:>6} {:>7} {:>7} {inodes:>7}  {:>6} {:>7} {:>7}\n",
         "", 0, "-", 0, "-", "-", 0, "-"
     );
+    for (ost, kib) in ost_kib(ns, t, id, osts) {
+        if !osts.contains(&ost) {
+            continue;
+        }
+        out.push_str(&format!(
+            "{fsname}-OST{ost:04x}_UUID\n{:15} {kib:>7}  {:>6} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7}\n",
+            "", "-", 0, "-", "-", "-", "-", "-"
+        ));
+    }
+    out
+}
+
+/// The KiB of id `id`'s file objects on each OST (every OST in `osts`
+/// listed, with 0 when it holds none).
+fn ost_kib(ns: &Namespace, t: QType, id: u32, osts: &[u32]) -> BTreeMap<u32, u64> {
     let mut per_ost: BTreeMap<u32, u64> = osts.iter().map(|o| (*o, 0)).collect();
     for e in ns.entries.values().filter(|e| e.kind == Kind::File) {
         let owner = match t {
@@ -488,13 +642,7 @@ fn target_rows(ns: &Namespace, fsname: &str, t: QType, id: u32, osts: &[u32]) ->
             *per_ost.entry(*ost).or_default() += bytes.div_ceil(1024);
         }
     }
-    for (ost, kib) in per_ost {
-        out.push_str(&format!(
-            "{fsname}-OST{ost:04x}_UUID\n{:15} {kib:>7}  {:>6} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7}\n",
-            "", "-", 0, "-", "-", "-", "-", "-"
-        ));
-    }
-    out
+    per_ost
 }
 
 /// `lfs setquota …`.
@@ -757,5 +905,136 @@ mod tests {
         let bad = run(&mut state, "mds1", "lctl conf_param fs1.quota.ost=x");
         assert_eq!(bad.code, 22);
         assert_eq!(run(&mut state, "mds1", "lctl conf_param fs1.quota.mdt=none").code, 0);
+    }
+
+    #[test]
+    fn the_quota_slaves_show_the_enforcement_the_mgs_holds() {
+        let mut state = mounted();
+        let slaves = |state: &mut ClusterState, host: &str| {
+            run(state, host, "lctl get_param osd-*.fs1-*.quota_slave.enabled").stdout
+        };
+        assert_eq!(
+            slaves(&mut state, "mds1"),
+            "osd-ldiskfs.fs1-MDT0000.quota_slave.enabled=none\n"
+        );
+        // Written `gu`, shown in `qsd_enabled_seq_show`'s order.
+        assert_eq!(run(&mut state, "mds1", "lctl conf_param fs1.quota.mdt=gu").code, 0);
+        assert_eq!(run(&mut state, "mds1", "lctl conf_param fs1.quota.ost=p").code, 0);
+        assert_eq!(
+            slaves(&mut state, "mds1"),
+            "osd-ldiskfs.fs1-MDT0000.quota_slave.enabled=ug\n"
+        );
+        assert_eq!(
+            run(
+                &mut state,
+                "oss1",
+                "lctl get_param -n osd-*.fs1-OST0000.quota_slave.enabled"
+            )
+            .stdout,
+            "p\n"
+        );
+    }
+
+    #[test]
+    fn an_unreachable_ost_brackets_the_block_usage_and_fails_with_eio() {
+        let mut state = mounted();
+        for (host, line) in [
+            (
+                "oss1",
+                "mkfs.lustre --ost --fsname=fs1 --index=1 --mgsnode=10.0.0.1@tcp /dev/sdc",
+            ),
+            ("oss1", "mount -t lustre /dev/sdc /mnt/ost1"),
+            ("oss2", "lfs setstripe -c -1 /mnt/fs1"),
+            ("oss2", "fallocate -l 4M /mnt/fs1/f"),
+            ("oss2", "chown 1000 /mnt/fs1/f"),
+            ("oss2", "lfs setquota -u 1000 -b 10M -B 20M /mnt/fs1"),
+            ("oss1", "umount /mnt/ost1"),
+        ] {
+            let out = run(&mut state, host, line);
+            assert_eq!(out.code, 0, "{line}: {}", out.stderr);
+        }
+        let out = run(&mut state, "oss2", "lfs quota -q -u 1000 /mnt/fs1");
+        assert_eq!(out.code, 5, "{out:?}");
+        assert_eq!(
+            out.stdout,
+            "       /mnt/fs1  [2048]   10240   20480       -       1       0       0       -\n\
+             Some errors happened when getting quota info. Some devices may be not working or \
+             deactivated. The data in \"[]\" is inaccurate.\n"
+        );
+        // Deactivated for good, the OST is no longer asked.
+        assert_eq!(
+            run(&mut state, "mds1", "lctl conf_param fs1-OST0001.osc.active=0").code,
+            0
+        );
+        let out = run(&mut state, "oss2", "lfs quota -q -u 1000 /mnt/fs1");
+        assert_eq!((out.code, out.stdout.contains('[')), (0, false), "{out:?}");
+    }
+
+    #[test]
+    fn inode_limits_refuse_a_chown_or_chgrp_past_them() {
+        let mut state = mounted();
+        for line in [
+            "mkdir /mnt/fs1/d",
+            "fallocate -l 1M /mnt/fs1/d/a",
+            "fallocate -l 1M /mnt/fs1/d/b",
+            "lfs setquota -u 1000 -I 2 /mnt/fs1",
+            "lfs setquota -g 100 -B 1500 /mnt/fs1",
+        ] {
+            let out = run(&mut state, "oss2", line);
+            assert_eq!(out.code, 0, "{line}: {}", out.stderr);
+        }
+        // Not enforced: only accounted.
+        assert_eq!(run(&mut state, "oss2", "chown -R 1000 /mnt/fs1/d").code, 0);
+        assert_eq!(run(&mut state, "oss2", "chown -R 0 /mnt/fs1/d").code, 0);
+        assert_eq!(run(&mut state, "mds1", "lctl conf_param fs1.quota.mdt=ug").code, 0);
+        assert_eq!(run(&mut state, "mds1", "lctl conf_param fs1.quota.ost=ug").code, 0);
+        let refused = run(&mut state, "oss2", "chown -R 1000:1000 /mnt/fs1/d");
+        assert_eq!(
+            (refused.code, refused.stderr.as_str()),
+            (1, "chown: changing ownership of '/mnt/fs1/d': Disk quota exceeded\n")
+        );
+        assert_eq!(run(&mut state, "oss2", "chown 1000 /mnt/fs1/d/a /mnt/fs1/d/b").code, 0);
+        let third = run(&mut state, "oss2", "chown 1000 /mnt/fs1/d");
+        assert_eq!(third.code, 1, "{third:?}");
+        let group = run(&mut state, "oss2", "chgrp -R 100 /mnt/fs1/d");
+        assert_eq!(
+            (group.code, group.stderr.as_str()),
+            (1, "chgrp: changing group of '/mnt/fs1/d': Disk quota exceeded\n")
+        );
+        assert_eq!(run(&mut state, "oss2", "chgrp 100 /mnt/fs1/d/a").code, 0);
+        let q = run(&mut state, "oss2", "lfs quota -q -g 100 /mnt/fs1").stdout;
+        assert!(q.starts_with("       /mnt/fs1    1024 "), "{q}");
+        // Root creates freely.
+        assert_eq!(run(&mut state, "oss2", "mkdir /mnt/fs1/e").code, 0);
+        assert!(!super::check_create(&state, "fs1", (1000, 0, 0)));
+        assert!(super::check_create(&state, "fs1", (1001, 0, 0)));
+    }
+
+    #[test]
+    fn a_spent_grace_time_refuses_writes_as_a_hard_limit() {
+        let mut state = mounted();
+        for line in [
+            "fallocate -l 2M /mnt/fs1/f",
+            "chown 1000 /mnt/fs1/f",
+            "lfs setquota -u 1000 -b 1M /mnt/fs1",
+        ] {
+            let out = run(&mut state, "oss2", line);
+            assert_eq!(out.code, 0, "{line}: {}", out.stderr);
+        }
+        assert_eq!(run(&mut state, "mds1", "lctl conf_param fs1.quota.ost=u").code, 0);
+        // Within grace, over the soft limit: allowed.
+        assert_eq!(run(&mut state, "oss2", "fallocate -l 3M /mnt/fs1/f").code, 0);
+        let ns = state.clients.namespaces.get_mut("fs1").unwrap();
+        ns.quotas.limits.get_mut("usr:1000").unwrap().btime = 1;
+        let q = run(&mut state, "oss2", "lfs quota -q -u 1000 /mnt/fs1").stdout;
+        assert_eq!(q.split_whitespace().nth(4), Some("none"), "{q}");
+        let refused = run(&mut state, "oss2", "fallocate -l 4M /mnt/fs1/f");
+        assert_eq!(
+            (refused.code, refused.stderr.as_str()),
+            (1, "fallocate: fallocate failed: Disk quota exceeded\n")
+        );
+        // Freeing space is always allowed, and ends the grace.
+        assert_eq!(run(&mut state, "oss2", "truncate -s 512K /mnt/fs1/f").code, 0);
+        assert_eq!(run(&mut state, "oss2", "fallocate -l 1M /mnt/fs1/f").code, 0);
     }
 }

@@ -49,12 +49,14 @@ pub mod modules;
 pub mod mount;
 pub mod mount_client;
 pub mod multipath;
+pub mod mv;
 pub mod osp;
 pub mod pacemaker;
 pub mod params;
 pub mod pool;
 pub mod proc_stat;
 pub mod readlink;
+pub mod realpath;
 pub mod stonith_admin;
 pub mod systemctl;
 pub mod timedatectl;
@@ -175,11 +177,13 @@ pub fn dispatch_with_stdin(argv: &[String], ctx: &mut Context<'_>, stdin: Option
         "udevadm" => udevadm::run(args, ctx),
         "multipath" => multipath::run(args, ctx),
         "install" => install::run(args, ctx, stdin),
+        "mv" => mv::run(args, ctx),
         "mkdir" => mkdir::run(args, ctx),
         "lfs" => lfs::run(args, ctx),
         "truncate" => client_files::size("truncate", args, false, ctx),
         "fallocate" => client_files::size("fallocate", args, true, ctx),
         "chown" => client_files::chown(args, ctx),
+        "chgrp" => client_files::chgrp(args, ctx),
         "rm" => client_files::rm(args, ctx),
         "lhsmtool_posix" => hsm_tool::copytool(args, ctx),
         "pgrep" => hsm_tool::pgrep(args, ctx),
@@ -187,6 +191,7 @@ pub fn dispatch_with_stdin(argv: &[String], ctx: &mut Context<'_>, stdin: Option
         "ps" => hsm_tool::ps(args, ctx),
         "dd" => lfs_mirror::dd(args, ctx),
         "readlink" => readlink::run(args, ctx),
+        "realpath" => realpath::run(args, ctx),
         "cat" => cat::run(args, ctx),
         "journalctl" => journalctl::run(args, ctx),
         "zpool" => zpool::run(args, ctx),
@@ -214,7 +219,7 @@ pub fn is_read_only(argv: &[String]) -> bool {
     match base {
         "hostname" => args.is_empty() || matches!(first, Some("-f" | "--fqdn" | "-s" | "--short" | "--long")),
         "uname" | "echo" | "true" | "false" | "cat" | "journalctl" | "crm_mon" | "crm_node" | "lsblk" | "blkid"
-        | "readlink" | "udevadm" | "lsmod" => base != "udevadm" || first == Some("info"),
+        | "readlink" | "realpath" | "udevadm" | "lsmod" => base != "udevadm" || first == Some("info"),
         "corosync" => first == Some("-v"),
         "lfs" => matches!(first, Some("df" | "getstripe" | "quota")),
         "modinfo" | "timedatectl" | "df" | "hostid" => true,

@@ -6,8 +6,9 @@
 //! same errno and words.
 
 use super::{Context, Output};
+use crate::faults::Faults;
 use crate::namespace::ClientMount;
-use crate::state::now_secs;
+use crate::state::{now_secs, ClusterState};
 
 /// Is `source` a client mount source (`mount.lustre`: it contains `:/`)?
 pub fn is_client_source(source: &str) -> bool {
@@ -85,7 +86,9 @@ pub fn shown_options(opts: &str) -> Result<String, String> {
             "ro" => ro = true,
             "rw" => ro = false,
             o if VFS_SHOWN.contains(&o) => vfs.push(o),
-            "relatime" | "atime" | "suid" | "dev" | "exec" | "async" | "acl" | "noacl" => {}
+            // Not `acl`/`noacl`: 2.15's `ll_sbi_flags_name` has them
+            // after its end marker, so `ll_options` does not know them.
+            "relatime" | "atime" | "suid" | "dev" | "exec" | "async" => {}
             o if USERSPACE.contains(&o) => {}
             "noflock" => {
                 set("flock", false);
@@ -289,6 +292,49 @@ pub fn proc_mounts(ctx: &Context<'_>) -> String {
     out
 }
 
+/// What systemd does at boot with the host's `/etc/fstab` (as written
+/// by `install … /dev/stdin /etc/fstab`): each Lustre client line marked
+/// `_netdev` and not `noauto` is a remote-fs.target mount, run once the
+/// network is up as `mount -t lustre -o OPTS SOURCE DIR`; mount.lustre's
+/// `modprobe` loads mgc and so ptlrpc, which brings LNet up with the
+/// host's networks. A mount that fails (the MGS is not up yet) stays unmounted,
+/// as its failed mount unit would leave it. Returns the directories
+/// mounted.
+pub fn mount_fstab_at_boot(state: &mut ClusterState, faults: &Faults, host: &str, now_us: u64) -> Vec<String> {
+    let Some(fstab) = state
+        .files
+        .get(host)
+        .and_then(|f| f.get("/etc/fstab"))
+        .map(|f| f.content.clone())
+    else {
+        return Vec::new();
+    };
+    let mut mounted = Vec::new();
+    for line in fstab.lines().filter(|l| !l.trim_start().starts_with('#')) {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let [source, dir, "lustre", opts, ..] = fields.as_slice() else {
+            continue;
+        };
+        let opts: Vec<&str> = opts.split(',').collect();
+        if !is_client_source(source) || !opts.contains(&"_netdev") || opts.contains(&"noauto") {
+            continue;
+        }
+        state.load_module(host, "mgc", now_us);
+        let mut ctx = Context {
+            host: host.to_string(),
+            state: &mut *state,
+            faults: faults.clone(),
+        };
+        let out = mount(source, dir, &opts.join(","), &mut ctx);
+        if out.code == 0 {
+            mounted.push((*dir).to_string());
+        } else {
+            tracing::info!(host, dir, "boot: the fstab client mount failed: {}", out.stderr.trim());
+        }
+    }
+    mounted
+}
+
 /// `umount` of a client mount at `what` (its directory or source):
 /// refused while a holder uses it, unless lazy (`-l`).
 pub fn umount(what: &str, lazy: bool, ctx: &mut Context<'_>) -> Option<Output> {
@@ -441,6 +487,51 @@ pub(crate) mod client_tests {
             5
         );
         assert!(state.clients.mounts.is_empty());
+    }
+
+    #[test]
+    fn acl_is_not_a_2_15_client_option() {
+        let mut state = running_fs();
+        for opts in ["acl", "flock,noacl"] {
+            let out = run(
+                &mut state,
+                "oss2",
+                &format!("mount -t lustre -o {opts} 10.0.0.1@tcp:/fs1 /mnt/fs1"),
+            );
+            assert_eq!(out.code, 22, "{opts}: {}", out.stderr);
+            assert!(out.stderr.contains("Are the mount options correct?"), "{}", out.stderr);
+        }
+        assert!(state.clients.mounts.is_empty());
+    }
+
+    #[test]
+    fn a_reboot_mounts_the_netdev_client_lines_of_fstab_again() {
+        let mut state = running_fs();
+        let fstab = "/dev/sda1 /boot xfs defaults 0 0\n\
+                     10.0.0.1@tcp:/fs1 /mnt/fs1 lustre flock,_netdev 0 0\n\
+                     10.0.0.1@tcp:/fs1 /mnt/later lustre _netdev,noauto 0 0\n";
+        state.files.entry("oss2".into()).or_default().insert(
+            "/etc/fstab".into(),
+            crate::state::File {
+                content: fstab.into(),
+                mode: "0644".into(),
+            },
+        );
+        assert_eq!(run(&mut state, "oss2", "mkdir -p /mnt/later").code, 0);
+        let faults = crate::faults::Faults::default();
+        state.reboot(&faults, "oss2", crate::state::now_micros());
+        let mounts = run(&mut state, "oss2", "cat /proc/mounts").stdout;
+        assert!(
+            mounts.contains("10.0.0.1@tcp:/fs1 /mnt/fs1 lustre rw,checksum,flock,"),
+            "{mounts}"
+        );
+        assert!(!mounts.contains("/mnt/later"), "noauto stays unmounted: {mounts}");
+        let host = state.host("oss2").unwrap();
+        assert!(host.lnet_up && host.loaded("mgc"), "{host:?}");
+        // With the MGS down the boot's mount fails and nothing is mounted.
+        assert_eq!(run(&mut state, "mds1", "umount /mnt/mgs").code, 0);
+        state.reboot(&faults, "oss2", crate::state::now_micros());
+        assert!(!run(&mut state, "oss2", "cat /proc/mounts").stdout.contains("/mnt/fs1"));
     }
 
     #[test]

@@ -16,7 +16,12 @@ use std::collections::BTreeMap;
 use super::params::Param;
 use crate::state::Target;
 
-/// Lustre 2.15's `OST_MAX_PRECREATE`.
+/// Lustre 2.15's `OST_MAX_PRECREATE` (`lustre_idl.h`), which
+/// `osp_init_precreate` gives every new OSP device. Chroma's own copy is
+/// `lustre::params::DEFAULT_MAX_CREATE_COUNT`; the simulator keeps its own
+/// on purpose (it does not depend on Chroma's crates, and models Lustre
+/// from Lustre's source), so that a wrong value on either side shows in
+/// the integration tests instead of agreeing with itself.
 pub const DEFAULT_MAX_CREATE_COUNT: &str = "20000";
 
 /// The `osp.*` parameters of MDT `mdt` from its configuration log.

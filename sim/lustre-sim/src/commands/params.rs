@@ -45,6 +45,14 @@ pub fn table(ctx: &Context<'_>, now: u64) -> Vec<Param> {
         };
         let path = dev.paths.get(&ctx.host).cloned().unwrap_or_default();
         target_params(&mut out, m, target, space, path, now);
+        if target.mdt || target.ost {
+            // The quota slave follows the MGS's `quota.mdt`/`quota.ost`
+            // (the sim applies a conf_param at once).
+            out.push((
+                format!("osd-ldiskfs.{}.quota_slave.enabled", target.svname()),
+                super::lfs_quota::slave_enabled(ctx.state, &target.fsname, target.mdt),
+            ));
+        }
         if let Some(mgs) = &mgs {
             persistent.extend(conf_values::for_target(ctx.state.llogs(mgs), target));
             if target.mdt {

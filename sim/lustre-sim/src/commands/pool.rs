@@ -192,22 +192,6 @@ fn registered(logs: &crate::state::Llogs, fs: &str, ost: &str) -> bool {
     })
 }
 
-/// Whether `lctl` on this host can check a pool command, as 2.15.4's
-/// `lctl_search_ost` does: only where the MGS and the file system's
-/// MDT0000 both run (`combined_mgs_mds`), reading the MDT's `lov` pools.
-/// Elsewhere it asks the kernel for the client log's last index on device
-/// -1 (`cur_device` was never set), which fails with EINVAL.
-fn can_check(ctx: &Context<'_>, mgs: &str, fs: &str) -> bool {
-    ctx.state.mounts.iter().filter(|m| m.host == ctx.host).any(|m| {
-        ctx.state
-            .devices
-            .get(&m.serial)
-            .and_then(|d| d.target.as_ref())
-            .is_some_and(|t| t.mdt && t.fsname == fs && t.index == Some(0))
-            && ctx.state.mgs_of(&m.serial).as_deref() == Some(mgs)
-    })
-}
-
 /// `pool_new` and `pool_destroy`.
 fn single(cmd: Cmd, name: &str, full: &str, ctx: &mut Context<'_>) -> Output {
     let (fs, pool) = match split(full) {
@@ -217,40 +201,31 @@ fn single(cmd: Cmd, name: &str, full: &str, ctx: &mut Context<'_>) -> Output {
     let Some(mgs) = ctx.state.mgs_on(&ctx.host) else {
         return errno_fail(name, no_mgs_here(ctx), ENODEV);
     };
-    let checked = can_check(ctx, &mgs, &fs);
+    // `lctl_search_ost` checks against the MGS's `FS-client` log wherever
+    // the MGS runs (since 2.13, LU-11743); MDT0000 need not be mounted.
     let mut stderr = String::new();
     let current = pools(ctx.state.llogs(&mgs), &fs);
     let found = current.iter().find(|(p, _)| *p == pool);
-    if checked {
-        match (cmd, found) {
-            (Cmd::New, Some(_)) => {
-                return errno_fail(name, format!("Pool {fs}.{pool} already exists\n"), EEXIST);
-            }
-            (Cmd::Del, None) => return errno_fail(name, format!("Pool {fs}.{pool} not found\n"), ENOENT),
-            (Cmd::Del, Some((_, osts))) if !osts.is_empty() => {
-                return errno_fail(
-                    name,
-                    format!("Pool {fs}.{pool} not empty, please remove all members\n"),
-                    ENOTEMPTY,
-                );
-            }
-            _ => {}
+    match (cmd, found) {
+        (Cmd::New, Some(_)) => {
+            return errno_fail(name, format!("Pool {fs}.{pool} already exists\n"), EEXIST);
         }
-    } else if cmd == Cmd::Del {
-        return errno_fail(name, format!("Pool {fs}.{pool} not found\n"), EINVAL);
+        (Cmd::Del, None) => return errno_fail(name, format!("Pool {fs}.{pool} not found\n"), ENOENT),
+        (Cmd::Del, Some((_, osts))) if !osts.is_empty() => {
+            return errno_fail(
+                name,
+                format!("Pool {fs}.{pool} not empty, please remove all members\n"),
+                ENOTEMPTY,
+            );
+        }
+        _ => {}
     }
     if let Err(errno) = mgs_pool_cmd(ctx, &mgs, cmd, full, None) {
         stderr.push_str(&ioctl_error(name, errno));
         return errno_fail(name, stderr, errno);
     }
     let verb = if cmd == Cmd::New { "created" } else { "destroyed" };
-    if checked {
-        stderr.push_str(&format!("Pool {fs}.{pool} {verb}\n"));
-    } else {
-        // `check_pool_cmd_result` retries for ten seconds, then warns; the
-        // simulator warns at once.
-        stderr.push_str(&format!("Warning, pool {fs}.{pool} not found\n"));
-    }
+    stderr.push_str(&format!("Pool {fs}.{pool} {verb}\n"));
     Output {
         stdout: String::new(),
         stderr,
@@ -267,7 +242,6 @@ fn members(cmd: Cmd, name: &str, full: &str, lists: &[String], ctx: &mut Context
     let Some(mgs) = ctx.state.mgs_on(&ctx.host) else {
         return errno_fail(name, no_mgs_here(ctx), ENODEV);
     };
-    let checked = can_check(ctx, &mgs, &fs);
     let mut stderr = String::new();
     let mut first_error = 0;
     for list in lists {
@@ -284,7 +258,7 @@ fn members(cmd: Cmd, name: &str, full: &str, lists: &[String], ctx: &mut Context
                     return errno_fail(name, stderr, errno);
                 }
             };
-            let result = check_member(ctx, &mgs, cmd, &fs, &pool, &ost, checked)
+            let result = check_member(ctx, &mgs, cmd, &fs, &pool, &ost)
                 .and_then(|()| mgs_pool_cmd(ctx, &mgs, cmd, full, Some(&ost)).map_err(|e| (ioctl_error(name, e), e)));
             match result {
                 Ok(()) => done.push(ost),
@@ -314,18 +288,7 @@ fn members(cmd: Cmd, name: &str, full: &str, lists: &[String], ctx: &mut Context
 }
 
 /// `check_pool_cmd` for one OST of `pool_add`/`pool_remove`.
-fn check_member(
-    ctx: &Context<'_>,
-    mgs: &str,
-    cmd: Cmd,
-    fs: &str,
-    pool: &str,
-    ost: &str,
-    checked: bool,
-) -> Result<(), (String, i32)> {
-    if !checked {
-        return Err((format!("Pool {fs}.{pool} not found\n"), EINVAL));
-    }
+fn check_member(ctx: &Context<'_>, mgs: &str, cmd: Cmd, fs: &str, pool: &str, ost: &str) -> Result<(), (String, i32)> {
     let logs = ctx.state.llogs(mgs);
     let current = pools(logs, fs);
     let Some((_, osts)) = current.iter().find(|(p, _)| p == pool) else {
@@ -718,23 +681,50 @@ mod tests {
     }
 
     #[test]
-    fn pools_need_the_mgs_and_mdt0_running_here() {
+    fn pools_need_only_the_mgs_running_here() {
         let mut state = cluster();
         let cold = run(&mut state, "mds1", "lctl pool_new fs1.p");
         assert_eq!(cold.code, 19, "{cold:?}");
         assert!(cold
             .stderr
             .ends_with("This command must be run on the MGS.\npool_new: No such device\n"));
-        file_system(&mut state);
+        // A standalone MGS on mds1, MDT0000 on oss2: lctl checks against
+        // the MGS's client log (2.13+, LU-11743).
+        for (host, line) in [
+            ("mds1", "mkfs.lustre --mgs /dev/sdb"),
+            ("mds1", "mount -t lustre /dev/sdb /mnt/mgs"),
+            (
+                "oss2",
+                "mkfs.lustre --mdt --fsname=fs1 --index=0 --mgsnode=10.0.0.1@tcp /dev/sdd",
+            ),
+            ("oss2", "mount -t lustre /dev/sdd /mnt/mdt0"),
+            (
+                "oss1",
+                "mkfs.lustre --ost --fsname=fs1 --index=0 --mgsnode=10.0.0.1@tcp /dev/sdb",
+            ),
+            ("oss1", "mount -t lustre /dev/sdb /mnt/ost0"),
+        ] {
+            let out = run(&mut state, host, line);
+            assert_eq!(out.code, 0, "{line}: {}", out.stderr);
+        }
+        let new = run(&mut state, "mds1", "lctl pool_new fs1.p");
+        assert_eq!((new.code, new.stderr.as_str()), (0, "Pool fs1.p created\n"));
+        let add = run(&mut state, "mds1", "lctl pool_add fs1.p OST0000");
+        assert_eq!(
+            (add.code, add.stderr.as_str()),
+            (0, "OST fs1-OST0000_UUID added to pool fs1.p\n")
+        );
+        // MDT0000 stopped: the MGS alone still checks and changes pools.
+        assert_eq!(run(&mut state, "oss2", "umount /mnt/mdt0").code, 0);
+        let remove = run(&mut state, "mds1", "lctl pool_remove fs1.p OST0000");
+        assert_eq!(remove.code, 0, "{remove:?}");
+        assert_eq!(run(&mut state, "mds1", "lctl pool_list fs1.p").stdout, "Pool: fs1.p\n");
+        let twice = run(&mut state, "mds1", "lctl pool_remove fs1.p OST0000");
+        assert_eq!(twice.code, 2, "{twice:?}");
         let oss = run(&mut state, "oss1", "lctl pool_list fs1");
         assert_eq!(oss.code, 1);
         assert!(oss
             .stderr
             .contains("Cannot run pool_list command since there is no local MGS/MDT or client\n"));
-        assert_eq!(run(&mut state, "mds1", "lctl pool_new fs1.p").code, 0);
-        // The MDT stopped: lctl cannot check, and refuses changes to members.
-        assert_eq!(run(&mut state, "mds1", "umount /mnt/mdt0").code, 0);
-        let add = run(&mut state, "mds1", "lctl pool_add fs1.p OST0000");
-        assert_eq!(add.code, 19, "{add:?}");
     }
 }

@@ -1,4 +1,6 @@
-//! `chroma alert list`.
+//! `chroma alert list`, and alert delivery: `chroma alert subscribe`,
+//! `unsubscribe`, `subscriptions`, `deliveries` and `test`
+//! ([`super::alert_delivery`]).
 
 use api_types::alerts::AlertView;
 use api_types::pages::Page;
@@ -18,6 +20,26 @@ pub enum AlertCommand {
         #[arg(long)]
         active: bool,
     },
+    /// Subscribe to alerts by email or webhook.
+    Subscribe(super::alert_delivery::Subscribe),
+    /// Delete an alert subscription.
+    Unsubscribe {
+        /// The subscription's id.
+        id: String,
+    },
+    /// List your alert subscriptions (a superuser's: everyone's).
+    Subscriptions,
+    /// List alert deliveries, newest first, with their status and errors.
+    Deliveries {
+        /// Only this subscription's.
+        #[arg(long)]
+        subscription: Option<String>,
+    },
+    /// Send a test message through a subscription now.
+    Test {
+        /// The subscription's id.
+        id: String,
+    },
 }
 
 /// Runs an alert subcommand.
@@ -36,6 +58,13 @@ pub async fn run(ctx: &Ctx, command: &AlertCommand) -> Result<()> {
                 Ok(())
             })
         }
+        AlertCommand::Subscribe(args) => super::alert_delivery::subscribe(ctx, args).await,
+        AlertCommand::Unsubscribe { id } => super::alert_delivery::unsubscribe(ctx, id).await,
+        AlertCommand::Subscriptions => super::alert_delivery::subscriptions(ctx).await,
+        AlertCommand::Deliveries { subscription } => {
+            super::alert_delivery::deliveries(ctx, subscription.as_deref()).await
+        }
+        AlertCommand::Test { id } => super::alert_delivery::test(ctx, id).await,
     }
 }
 

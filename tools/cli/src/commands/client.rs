@@ -3,6 +3,7 @@
 //! (host by name, address or id).
 
 use api_types::client_mounts::ClientMountView;
+use api_types::pages::Page;
 use clap::Subcommand;
 use serde_json::json;
 
@@ -63,8 +64,9 @@ pub async fn run(ctx: &Ctx, command: &ClientCommand) -> Result<()> {
             if let Some(fs) = filesystem {
                 query.push(("filesystem_id", resolve::filesystem_id(&ctx.client, fs).await?));
             }
+            query.push(("limit", "1000".to_owned()));
             let value = ctx.client.get_query("/api/client_mount", &query).await?;
-            let mounts: Vec<ClientMountView> = parse(value.clone())?;
+            let mounts = parse::<Page<ClientMountView>>(value.clone())?.objects;
             ctx.show(&value, || {
                 output::print(table(&mounts));
                 Ok(())
@@ -123,11 +125,8 @@ async fn find(ctx: &Ctx, key: &str) -> Result<ClientMountView> {
     };
     let host_id = resolve::host_id(&ctx.client, host).await?;
     let mountpoint = format!("/{mountpoint}");
-    let mounts: Vec<ClientMountView> = parse(
-        ctx.client
-            .get_query("/api/client_mount", &[("host_id", host_id)])
-            .await?,
-    )?;
+    let query = [("host_id", host_id), ("limit", "1000".to_owned())];
+    let mounts = parse::<Page<ClientMountView>>(ctx.client.get_query("/api/client_mount", &query).await?)?.objects;
     mounts
         .into_iter()
         .find(|m| m.mountpoint == mountpoint)

@@ -1,8 +1,9 @@
-//! `chroma hsm status|enable|disable|archive|release|restore|state FS …`
+//! `chroma hsm status|enable|disable|archive|release|restore|remove|state FS …`
 //! and `chroma hsm copytool list|add|start|stop|remove`: Lustre HSM. A file
 //! is named by its path inside the file system (`/dir/file`).
 
 use api_types::hsm::{CopytoolView, HsmFileState, HsmStatus};
+use api_types::pages::Page;
 use clap::Subcommand;
 use serde_json::{json, Value};
 
@@ -33,6 +34,8 @@ pub enum HsmCommand {
     Release { filesystem: String, path: String },
     /// Restore a released file.
     Restore { filesystem: String, path: String },
+    /// Remove a file's copy from the archive (refused while it is released).
+    Remove { filesystem: String, path: String },
     /// A file's HSM state as last read.
     State { filesystem: String, path: String },
     /// POSIX copytools.
@@ -117,6 +120,7 @@ pub async fn run(ctx: &Ctx, command: &HsmCommand) -> Result<()> {
         } => request(ctx, filesystem, "archive", path, *archive).await,
         HsmCommand::Release { filesystem, path } => request(ctx, filesystem, "release", path, None).await,
         HsmCommand::Restore { filesystem, path } => request(ctx, filesystem, "restore", path, None).await,
+        HsmCommand::Remove { filesystem, path } => request(ctx, filesystem, "remove", path, None).await,
         HsmCommand::State { filesystem, path } => {
             let id = resolve::filesystem_id(&ctx.client, filesystem).await?;
             let value = ctx
@@ -163,8 +167,9 @@ async fn copytool(ctx: &Ctx, command: &CopytoolCommand) -> Result<()> {
             if let Some(fs) = filesystem {
                 query.push(("filesystem_id", resolve::filesystem_id(&ctx.client, fs).await?));
             }
+            query.push(("limit", "1000".to_owned()));
             let value = ctx.client.get_query("/api/copytool", &query).await?;
-            let tools: Vec<CopytoolView> = parse(value.clone())?;
+            let tools = parse::<Page<CopytoolView>>(value.clone())?.objects;
             ctx.show(&value, || {
                 output::print(copytools(&tools));
                 Ok(())
@@ -177,11 +182,8 @@ async fn copytool(ctx: &Ctx, command: &CopytoolCommand) -> Result<()> {
             path,
         } => {
             let fs_id = resolve::filesystem_id(&ctx.client, filesystem).await?;
-            let mounts: Vec<Value> = parse(
-                ctx.client
-                    .get_query("/api/client_mount", &[("filesystem_id", fs_id.clone())])
-                    .await?,
-            )?;
+            let query = [("filesystem_id", fs_id.clone()), ("limit", "1000".to_owned())];
+            let mounts = parse::<Page<Value>>(ctx.client.get_query("/api/client_mount", &query).await?)?.objects;
             let mount = mounts
                 .iter()
                 .find(|m| m["host_name"] == json!(host) || m["host_id"] == json!(host))
@@ -266,5 +268,6 @@ mod tests {
         // The archive root is required; restore names no archive.
         assert!(crate::Cli::try_parse_from(["chroma", "hsm", "copytool", "add", "fs1", "cli1"]).is_err());
         assert!(crate::Cli::try_parse_from(["chroma", "hsm", "restore", "fs1", "/d/f", "--archive", "1"]).is_err());
+        assert!(crate::Cli::try_parse_from(["chroma", "hsm", "remove", "fs1", "/d/f"]).is_ok());
     }
 }

@@ -3,6 +3,7 @@
 //! starts work is followed.
 
 pub mod alert;
+pub mod alert_delivery;
 pub mod client;
 pub mod command;
 pub mod data;

@@ -3,6 +3,7 @@
 //! `OST0001` within the pool's file system) or id.
 
 use api_types::ost_pools::OstPoolView;
+use api_types::pages::Page;
 use clap::Subcommand;
 use serde_json::{json, Value};
 
@@ -55,12 +56,12 @@ pub enum PoolCommand {
 pub async fn run(ctx: &Ctx, command: &PoolCommand) -> Result<()> {
     match command {
         PoolCommand::List { filesystem } => {
-            let mut query = Vec::new();
+            let mut query = vec![("limit", "1000".to_owned())];
             if let Some(fs) = filesystem {
                 query.push(("filesystem_id", resolve::filesystem_id(&ctx.client, fs).await?));
             }
             let value = ctx.client.get_query("/api/ost_pool", &query).await?;
-            let pools: Vec<OstPoolView> = parse(value.clone())?;
+            let pools = parse::<Page<OstPoolView>>(value.clone())?.objects;
             ctx.show(&value, || {
                 output::print(table(&pools));
                 Ok(())
@@ -132,7 +133,11 @@ async fn find(ctx: &Ctx, key: &str) -> Result<OstPoolView> {
     let Some((fs, name)) = key.split_once('.') else {
         return Err(CliError::Usage(format!("{key:?} is neither a pool id nor FS.POOL")));
     };
-    let pools: Vec<OstPoolView> = parse(ctx.client.get("/api/ost_pool").await?)?;
+    let query = [
+        ("filesystem_id", resolve::filesystem_id(&ctx.client, fs).await?),
+        ("limit", "1000".to_owned()),
+    ];
+    let pools = parse::<Page<OstPoolView>>(ctx.client.get_query("/api/ost_pool", &query).await?)?.objects;
     pools
         .into_iter()
         .find(|p| p.filesystem_name == fs && p.name == name)

@@ -1,7 +1,9 @@
-//! `chroma quota list|set|clear|enable`: Lustre quotas. Block limits take
-//! a size with a binary suffix (`10G`, `512M`, `100k`; a bare number is
-//! KiB, as `lfs setquota` reads it); inode limits a count.
+//! `chroma quota list|set|clear|enable|grace`: Lustre quotas. Block limits
+//! take a size with a binary suffix (`10G`, `512M`, `100k`; a bare number
+//! is KiB, as `lfs setquota` reads it); inode limits a count; grace times
+//! Lustre's time format (`1w2d3h4m5s`) or seconds.
 
+use api_types::pages::Page;
 use api_types::quotas::QuotaView;
 use clap::Subcommand;
 use serde_json::json;
@@ -65,6 +67,41 @@ pub enum QuotaCommand {
         #[arg(long, default_value = "ug")]
         mdt: String,
     },
+    /// Set a file system's grace times for one quota type (how long usage
+    /// may stay over a soft limit), or show them all without a time.
+    Grace {
+        /// File system id or name.
+        filesystem: String,
+        /// User quotas.
+        #[arg(long, conflicts_with_all = ["group", "project"])]
+        user: bool,
+        /// Group quotas.
+        #[arg(long, conflicts_with = "project")]
+        group: bool,
+        /// Project quotas.
+        #[arg(long)]
+        project: bool,
+        /// Block grace time: `1w`, `2d12h`, or seconds.
+        #[arg(long)]
+        block: Option<String>,
+        /// Inode grace time: `1w`, `2d12h`, or seconds.
+        #[arg(long)]
+        inode: Option<String>,
+    },
+}
+
+/// A grace time in seconds: Lustre's format (`1w2d3h4m5s`, as `lfs
+/// setquota -t` takes it) or a number of seconds.
+pub fn grace_secs(flag: &str, text: &str) -> Result<i64> {
+    lustre::quota::parse_grace(text)
+        .and_then(|s| i64::try_from(s).ok())
+        .ok_or_else(|| {
+            CliError::Usage(format!(
+                "{flag} {text:?} is not a grace time: give seconds or weeks, days, hours, minutes and seconds \
+                 like 1w2d3h4m5s (at most {} seconds)",
+                lustre::quota::MAX_GRACE_SECS
+            ))
+        })
 }
 
 /// A block size in KiB: a number of KiB, or with a `k`/`M`/`G`/`T`/`P`
@@ -102,8 +139,9 @@ pub async fn run(ctx: &Ctx, command: &QuotaCommand) -> Result<()> {
             if *over {
                 query.push(("over", "true".to_owned()));
             }
+            query.push(("limit", "1000".to_owned()));
             let value = ctx.client.get_query("/api/quota", &query).await?;
-            let quotas: Vec<QuotaView> = parse(value.clone())?;
+            let quotas = parse::<Page<QuotaView>>(value.clone())?.objects;
             ctx.show(&value, || {
                 output::print(table(&quotas));
                 Ok(())
@@ -126,16 +164,20 @@ pub async fn run(ctx: &Ctx, command: &QuotaCommand) -> Result<()> {
                 _ => return Err(CliError::Usage("give --user, --group or --project".into())),
             };
             let filesystem_id = resolve::filesystem_id(&ctx.client, filesystem).await?;
-            let size = |s: &Option<String>| s.as_deref().map(kib).transpose().map(Option::unwrap_or_default);
-            let body = json!({
-                "filesystem_id": filesystem_id,
-                "kind": kind,
-                "id": id,
-                "block_soft": size(block_soft)?,
-                "block_hard": size(block_hard)?,
-                "inode_soft": inode_soft.unwrap_or_default(),
-                "inode_hard": inode_hard.unwrap_or_default(),
-            });
+            let size = |s: &Option<String>| s.as_deref().map(kib).transpose();
+            // Limits not given are not sent: the API keeps them, as `lfs
+            // setquota` does.
+            let mut body = json!({ "filesystem_id": filesystem_id, "kind": kind, "id": id });
+            for (name, value) in [
+                ("block_soft", size(block_soft)?),
+                ("block_hard", size(block_hard)?),
+                ("inode_soft", *inode_soft),
+                ("inode_hard", *inode_hard),
+            ] {
+                if let Some(v) = value {
+                    body[name] = json!(v);
+                }
+            }
             let response = ctx.client.post_planned("/api/quota", &body, ctx.dry_run).await?;
             ctx.follow(response, &format!("Quota of {kind} {id} set on {filesystem}."))
                 .await
@@ -165,7 +207,65 @@ pub async fn run(ctx: &Ctx, command: &QuotaCommand) -> Result<()> {
             .await
             .map(|_| ())
         }
+        QuotaCommand::Grace {
+            filesystem,
+            user,
+            group,
+            project,
+            block,
+            inode,
+        } => {
+            let block = block.as_deref().map(|t| grace_secs("--block", t)).transpose()?;
+            let inode = inode.as_deref().map(|t| grace_secs("--inode", t)).transpose()?;
+            let filesystem_id = resolve::filesystem_id(&ctx.client, filesystem).await?;
+            if block.is_none() && inode.is_none() {
+                return show_grace(ctx, &filesystem_id).await;
+            }
+            let kind = match (user, group, project) {
+                (true, _, _) => "user",
+                (_, true, _) => "group",
+                (_, _, true) => "project",
+                _ => return Err(CliError::Usage("give --user, --group or --project".into())),
+            };
+            let mut body = json!({ "kind": kind });
+            for (name, value) in [("block_secs", block), ("inode_secs", inode)] {
+                if let Some(v) = value {
+                    body[name] = json!(v);
+                }
+            }
+            let response = ctx
+                .client
+                .put_planned(
+                    &format!("/api/filesystem/{filesystem_id}/quota/grace"),
+                    &body,
+                    ctx.dry_run,
+                )
+                .await?;
+            ctx.follow(response, &format!("Grace times of {kind} quotas set on {filesystem}."))
+                .await
+                .map(|_| ())
+        }
     }
+}
+
+/// The grace times a file system's view shows, as a table.
+async fn show_grace(ctx: &Ctx, filesystem_id: &str) -> Result<()> {
+    let value = ctx.client.get(&format!("/api/filesystem/{filesystem_id}")).await?;
+    let fs = parse::<api_types::filesystems::FilesystemView>(value.clone())?;
+    ctx.show(&value, || {
+        let mut table = output::table(["KIND", "BLOCK GRACE", "INODE GRACE", "READ"]);
+        let time = |s: i64| lustre::quota::format_grace(u64::try_from(s).unwrap_or(0));
+        for g in &fs.quota_grace {
+            table.add_row(vec![
+                g.kind.clone(),
+                time(g.block_secs),
+                time(g.inode_secs),
+                g.read_at.to_rfc3339(),
+            ]);
+        }
+        output::print(table);
+        Ok(())
+    })
 }
 
 /// Quotas as a table.
@@ -212,7 +312,16 @@ fn table(quotas: &[QuotaView]) -> comfy_table::Table {
 
 #[cfg(test)]
 mod tests {
-    use super::kib;
+    use super::{grace_secs, kib};
+
+    #[test]
+    fn grace_times_take_lustres_format_or_seconds() {
+        assert_eq!(grace_secs("--block", "1w").ok(), Some(604_800));
+        assert_eq!(grace_secs("--block", "2d12h").ok(), Some(216_000));
+        assert_eq!(grace_secs("--inode", "90").ok(), Some(90));
+        assert!(grace_secs("--inode", "1y").is_err());
+        assert!(grace_secs("--inode", "-5").is_err());
+    }
 
     #[test]
     fn sizes_are_kib() {

@@ -2,13 +2,14 @@
 
 use api_types::hosts::HostView;
 use api_types::pages::Page;
-use api_types::targets::TargetView;
-use clap::{Subcommand, ValueEnum};
+use api_types::targets::{AddTargetRequest, Backfstype, FormatOptions, TargetView};
+use clap::{Args, Subcommand, ValueEnum};
 use serde_json::json;
+use uuid::Uuid;
 
 use super::Ctx;
 use crate::client::parse;
-use crate::error::Result;
+use crate::error::{CliError, Result};
 use crate::{output, resolve};
 
 /// What to do with targets.
@@ -53,23 +54,7 @@ pub enum TargetCommand {
     },
     /// Add an OST or MDT to a live file system (formatted, registered with
     /// its MGS and mounted while the file system stays available).
-    Add {
-        /// The file system (id or name).
-        #[arg(long)]
-        filesystem: String,
-        /// `ost`, or `mdt` for one more MDT (DNE).
-        #[arg(long, value_enum)]
-        kind: AddKind,
-        /// The volume (id, serial or HOST:PATH).
-        #[arg(long)]
-        volume: String,
-        /// Its primary host (default: the first host that sees the volume).
-        #[arg(long)]
-        primary: Option<String>,
-        /// Its index (default: the lowest the file system never used).
-        #[arg(long)]
-        index: Option<u32>,
-    },
+    Add(AddArgs),
     /// Stop new object creation on an OST from every MDT (before its files
     /// are migrated off it and it is removed).
     Drain {
@@ -88,6 +73,69 @@ pub enum TargetCommand {
         /// Id or name (fs1-OST0003).
         target: String,
     },
+}
+
+/// `chroma target add`: every field of the API's [`AddTargetRequest`].
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// The file system (id or name).
+    #[arg(long)]
+    pub filesystem: String,
+    /// `ost`, or `mdt` for one more MDT (DNE).
+    #[arg(long, value_enum)]
+    pub kind: AddKind,
+    /// The volume (id, serial or HOST:PATH).
+    #[arg(long)]
+    pub volume: String,
+    /// Its primary host (default: the first host that sees the volume).
+    #[arg(long, value_name = "HOST")]
+    pub primary: Option<String>,
+    /// A failover host that sees the volume too (repeat for more; default:
+    /// every other host that sees it).
+    #[arg(long, value_name = "HOST")]
+    pub failover: Vec<String>,
+    /// No failover host, even where other hosts see the volume.
+    #[arg(long, conflicts_with = "failover")]
+    pub no_failover: bool,
+    /// Its index (default: the lowest the file system never used); the
+    /// MGS keeps 65535 for "none".
+    #[arg(long, value_parser = clap::value_parser!(u32).range(0..=65534))]
+    pub index: Option<u32>,
+    /// Format over Lustre data already on the volume.
+    #[arg(long)]
+    pub reformat: bool,
+    /// Its back end: ldiskfs on the volume, or zfs (a dataset in a pool
+    /// built on the volume).
+    #[arg(long, value_enum, default_value_t = Fstype::Ldiskfs, value_name = "FSTYPE")]
+    pub backfstype: Fstype,
+    /// ldiskfs: bytes per inode on disk (mke2fs -I).
+    #[arg(long, value_name = "BYTES")]
+    pub inode_size: Option<u32>,
+    /// ldiskfs: one inode per this many bytes (mke2fs -i).
+    #[arg(long, value_name = "BYTES")]
+    pub bytes_per_inode: Option<u32>,
+    /// ldiskfs: RAID chunk size in 4 KiB blocks (mke2fs -E stride=).
+    #[arg(long, value_name = "BLOCKS")]
+    pub raid_stride: Option<u32>,
+    /// ldiskfs: full RAID stripe in 4 KiB blocks (mke2fs -E stripe_width=).
+    #[arg(long, value_name = "BLOCKS")]
+    pub raid_stripe_width: Option<u32>,
+}
+
+/// A target's back end, as `--backfstype` takes it.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Fstype {
+    Ldiskfs,
+    Zfs,
+}
+
+impl From<Fstype> for Backfstype {
+    fn from(fstype: Fstype) -> Backfstype {
+        match fstype {
+            Fstype::Ldiskfs => Backfstype::Ldiskfs,
+            Fstype::Zfs => Backfstype::Zfs,
+        }
+    }
 }
 
 /// A kind of target that can join a live file system.
@@ -158,13 +206,7 @@ pub async fn run(ctx: &Ctx, command: &TargetCommand) -> Result<()> {
                 .await
                 .map(|_| ())
         }
-        TargetCommand::Add {
-            filesystem,
-            kind,
-            volume,
-            primary,
-            index,
-        } => add(ctx, filesystem, *kind, volume, primary.as_deref(), *index).await,
+        TargetCommand::Add(args) => add(ctx, args).await,
         TargetCommand::Drain { target } => drain(ctx, target, true).await,
         TargetCommand::Undrain { target } => drain(ctx, target, false).await,
         TargetCommand::Remove { target } => set(ctx, target, "removed").await,
@@ -179,41 +221,70 @@ pub async fn run(ctx: &Ctx, command: &TargetCommand) -> Result<()> {
     }
 }
 
-async fn add(
-    ctx: &Ctx,
-    filesystem: &str,
-    kind: AddKind,
-    volume: &str,
-    primary: Option<&str>,
-    index: Option<u32>,
-) -> Result<()> {
-    let filesystem_id = resolve::filesystem_id(&ctx.client, filesystem).await?;
-    let volume_id = if resolve::is_id(volume) {
-        volume.to_owned()
-    } else {
-        resolve::volume(&resolve::volumes(&ctx.client).await?, volume)?
-            .id
-            .to_string()
-    };
-    let kind = match kind {
-        AddKind::Mdt => "mdt",
-        AddKind::Ost => "ost",
-    };
-    let mut body = json!({ "filesystem_id": filesystem_id, "kind": kind, "volume_id": volume_id });
-    if let Some(primary) = primary {
-        body["primary_host_id"] = json!(resolve::host_id(&ctx.client, primary).await?);
-    }
-    if let Some(index) = index {
-        body["index"] = json!(index);
-    }
+async fn add(ctx: &Ctx, args: &AddArgs) -> Result<()> {
+    let request = add_request(ctx, args).await?;
+    let body =
+        serde_json::to_value(&request).map_err(|e| CliError::Local(format!("cannot encode the request: {e}")))?;
     let response = ctx.client.post_planned("/api/target", &body, ctx.dry_run).await?;
     let name = response
         .pointer("/target/name")
         .and_then(serde_json::Value::as_str)
-        .map_or_else(|| format!("The new {kind}"), str::to_owned);
-    ctx.follow(response, &format!("{name} is added to {filesystem}."))
+        .map_or_else(|| format!("The new {}", request.kind), str::to_owned);
+    ctx.follow(response, &format!("{name} is added to {}.", args.filesystem))
         .await
         .map(|_| ())
+}
+
+/// The API's request for `args`, with names resolved to ids.
+async fn add_request(ctx: &Ctx, args: &AddArgs) -> Result<AddTargetRequest> {
+    let volume_id = if resolve::is_id(&args.volume) {
+        args.volume.clone()
+    } else {
+        resolve::volume(&resolve::volumes(&ctx.client).await?, &args.volume)?
+            .id
+            .to_string()
+    };
+    let primary_host_id = match &args.primary {
+        Some(host) => Some(id(&resolve::host_id(&ctx.client, host).await?)?),
+        None => None,
+    };
+    let failover_host_ids = if args.no_failover {
+        Some(Vec::new())
+    } else if args.failover.is_empty() {
+        None
+    } else {
+        let mut ids = Vec::new();
+        for host in &args.failover {
+            ids.push(id(&resolve::host_id(&ctx.client, host).await?)?);
+        }
+        Some(ids)
+    };
+    let format = FormatOptions {
+        inode_size: args.inode_size,
+        bytes_per_inode: args.bytes_per_inode,
+        raid_stride: args.raid_stride,
+        raid_stripe_width: args.raid_stripe_width,
+    };
+    Ok(AddTargetRequest {
+        filesystem_id: id(&resolve::filesystem_id(&ctx.client, &args.filesystem).await?)?,
+        kind: match args.kind {
+            AddKind::Mdt => "mdt",
+            AddKind::Ost => "ost",
+        }
+        .to_owned(),
+        volume_id: id(&volume_id)?,
+        primary_host_id,
+        failover_host_ids,
+        index: args.index,
+        reformat: args.reformat,
+        format: (!format.is_empty()).then_some(format),
+        backfstype: args.backfstype.into(),
+    })
+}
+
+/// A resolved object id as the API's types hold it.
+fn id(text: &str) -> Result<Uuid> {
+    Uuid::parse_str(text).map_err(|_| CliError::Usage(format!("{text:?} is not an id (a UUID)")))
 }
 
 async fn drain(ctx: &Ctx, target: &str, drained: bool) -> Result<()> {

@@ -30,6 +30,7 @@ export const KINDS = [
   'space_high',
   'inodes_high',
   'quota_soft_limit_exceeded',
+  'client_mount_lost',
   'job_failed',
   'step_dead_lettered',
   'storage_disk_failed',

@@ -54,20 +54,29 @@ impl Planner<'_> {
         &mut self,
         mount: &ClientMountFacts,
         want: ClientMountState,
-    ) -> Result<(), PlanError> {
+    ) -> Result<Option<usize>, PlanError> {
         if mount.state == ClientMountState::Removed {
             return Err(PlanError::Invalid(format!(
                 "client mount {} is removed",
                 mount.mountpoint
             )));
         }
+        let object = Item::ClientMount(mount.id).to_string();
+        if let Some(job) = self.produced.get(&(object.clone(), want.as_str().to_owned())) {
+            return Ok(Some(*job));
+        }
         if mount.state == want {
-            return Ok(());
+            return Ok(None);
         }
         let fs = self.fs_facts(mount.filesystem_id)?;
         let host = self.snap.host_label(mount.host_id);
-        let object = Item::ClientMount(mount.id).to_string();
-        let mut locks = vec![(object.clone(), true), (Item::Host(mount.host_id).to_string(), false)];
+        // Each job rewrites the host's whole /etc/fstab: two at once would
+        // lose one's line.
+        let mut locks = vec![
+            (object.clone(), true),
+            (Item::Host(mount.host_id).to_string(), false),
+            (Item::Fstab(mount.host_id).to_string(), true),
+        ];
         let mut wait_for = Vec::new();
         let (description, action) = match want {
             ClientMountState::Mounted => {
@@ -116,7 +125,7 @@ impl Planner<'_> {
                 },
             ),
         };
-        self.add(Edge {
+        Ok(Some(self.add(Edge {
             object,
             from: mount.state.as_str().into(),
             to: want.as_str().into(),
@@ -124,8 +133,44 @@ impl Planner<'_> {
             action,
             locks,
             wait_for,
-        });
-        Ok(())
+        })))
+    }
+
+    /// Unmounts the mounted client mounts `which` picks, each a
+    /// consequence (`"{cause} unmounts the client of FS on HOST at DIR"`)
+    /// of the request: a file system stopping under its clients leaves
+    /// them hanging, and LNet's modules cannot unload while a client
+    /// holds `lustre`. Returns their jobs.
+    pub(in crate::plan) fn unmount_clients(
+        &mut self,
+        which: impl Fn(&ClientMountFacts) -> bool,
+        cause: &str,
+    ) -> Result<Vec<Option<usize>>, PlanError> {
+        let mounted: Vec<ClientMountFacts> = self
+            .snap
+            .client_mounts
+            .values()
+            .filter(|m| m.state == ClientMountState::Mounted && which(m))
+            .cloned()
+            .collect();
+        let mut jobs = Vec::new();
+        for m in mounted {
+            let fs = self
+                .snap
+                .filesystems
+                .get(&m.filesystem_id)
+                .map_or_else(|| m.filesystem_id.to_string(), |f| f.name.clone());
+            let why = format!(
+                "{cause} unmounts the client of {fs} on {} at {}",
+                self.snap.host_label(m.host_id),
+                m.mountpoint
+            );
+            let outer = self.consequence.replace(why);
+            let done = self.client_mount(&m, ClientMountState::Unmounted);
+            self.consequence = outer;
+            jobs.push(done?);
+        }
+        Ok(jobs)
     }
 }
 
@@ -163,10 +208,22 @@ pub fn check_client_mountpoint(path: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Of the mount points `taken` on a host (its live client mounts, and
+/// `/mnt/NAME` of each target it may serve), the first that `path`
+/// equals, is inside, or holds: mounting there would stack on it or hide
+/// it.
+pub fn overlapping_mountpoint<'a>(path: &str, taken: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let within =
+        |inner: &str, outer: &str| inner == outer || inner.strip_prefix(outer).is_some_and(|r| r.starts_with('/'));
+    taken.into_iter().find(|t| within(path, t) || within(t, path))
+}
+
 /// Client mount options Chroma passes on: llite's (`ll_options` in 2.15),
 /// the VFS flags a Lustre client takes, and the userspace ones mount(8)
-/// keeps for itself.
-const CLIENT_OPTIONS: [&str; 32] = [
+/// keeps for itself. Not `acl`/`noacl`: 2.15's `ll_sbi_flags_name` lists
+/// them after its end marker, so `ll_options` refuses them ("Unknown
+/// option 'acl', won't mount.", EINVAL; ACLs follow the MDT's setting).
+const CLIENT_OPTIONS: [&str; 30] = [
     "defaults",
     "_netdev",
     "noauto",
@@ -183,8 +240,6 @@ const CLIENT_OPTIONS: [&str; 32] = [
     "noflock",
     "user_xattr",
     "nouser_xattr",
-    "acl",
-    "noacl",
     "checksum",
     "nochecksum",
     "lruresize",
@@ -239,7 +294,21 @@ pub fn check_client_options(options: &str) -> Result<(), String> {
 
 #[cfg(test)]
 mod tests {
-    use super::{check_client_mountpoint, check_client_options};
+    use super::{check_client_mountpoint, check_client_options, overlapping_mountpoint};
+
+    #[test]
+    fn a_mount_point_may_not_stack_on_or_hide_another() {
+        let taken = ["/mnt/fs1", "/mnt/fs1-OST0000"];
+        assert_eq!(overlapping_mountpoint("/mnt/fs1", taken), Some("/mnt/fs1"));
+        assert_eq!(overlapping_mountpoint("/mnt/fs1/sub", taken), Some("/mnt/fs1"));
+        assert_eq!(overlapping_mountpoint("/mnt", taken), Some("/mnt/fs1"));
+        assert_eq!(
+            overlapping_mountpoint("/mnt/fs1-OST0000/x", taken),
+            Some("/mnt/fs1-OST0000")
+        );
+        assert_eq!(overlapping_mountpoint("/mnt/fs12", taken), None);
+        assert_eq!(overlapping_mountpoint("/lustre/fs1", taken), None);
+    }
 
     #[test]
     fn mount_points_are_plain_absolute_paths_outside_system_directories() {
@@ -271,6 +340,8 @@ mod tests {
             "flock,localflock",
             "ro,rw",
             "flock;rm",
+            "acl",
+            "flock,noacl",
         ] {
             assert!(check_client_options(bad).is_err(), "{bad}");
         }

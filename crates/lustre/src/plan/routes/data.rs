@@ -96,6 +96,9 @@ impl Planner<'_> {
                     .iter()
                     .filter(|t| self.target_state(t.id).0 == TargetState::Mounted)
                     .filter(|t| !exclude.contains(&t.id))
+                    // A drained OST (`max_create_count=0`) takes no new
+                    // objects: `lfs migrate -o` onto it would fail.
+                    .filter(|t| !self.snap.drained.contains(&t.id))
                     .filter(|t| members.as_ref().is_none_or(|m| m.contains(&t.id)))
                     .filter_map(|t| t.index.map(u32::from))
                     .collect();
@@ -160,5 +163,108 @@ impl Planner<'_> {
             wait_for: Vec::new(),
         });
         Ok(())
+    }
+}
+
+#[cfg(test)]
+#[expect(clippy::unwrap_used, reason = "a failing test should panic with the error")]
+mod tests {
+    use uuid::Uuid;
+
+    use super::DataRequest;
+    use crate::domain::{HostState, LnetState, TargetKind, TargetState};
+    use crate::plan::{
+        ClientMountFacts, ClientMountState, FilesystemFacts, Goal, HostFacts, Plan, Snapshot, TargetFacts,
+    };
+    use crate::Action;
+
+    fn id(n: u128) -> Uuid {
+        Uuid::from_u128(n)
+    }
+
+    /// fs1 on host 1 (MGT, MDT0, OST0-2 mounted) with a client mount.
+    fn running() -> Snapshot {
+        let mut snap = Snapshot::default();
+        snap.hosts.insert(
+            id(1),
+            HostFacts {
+                id: id(1),
+                label: "mds1".into(),
+                state: HostState::Managed,
+                lnet: LnetState::LnetUp,
+                preflight_failed: Vec::new(),
+            },
+        );
+        snap.filesystems.insert(
+            id(10),
+            FilesystemFacts {
+                id: id(10),
+                name: "fs1".into(),
+                mgs_id: id(20),
+                managed: true,
+                removed: false,
+                has_conf_params: false,
+            },
+        );
+        let targets = [
+            (20, TargetKind::Mgt, None, "MGS"),
+            (21, TargetKind::Mdt, Some(0), "fs1-MDT0000"),
+            (22, TargetKind::Ost, Some(0), "fs1-OST0000"),
+            (23, TargetKind::Ost, Some(1), "fs1-OST0001"),
+            (24, TargetKind::Ost, Some(2), "fs1-OST0002"),
+        ];
+        for (n, kind, index, name) in targets {
+            snap.targets.insert(
+                id(n),
+                TargetFacts {
+                    id: id(n),
+                    name: name.into(),
+                    kind,
+                    filesystem_id: (kind != TargetKind::Mgt).then_some(id(10)),
+                    index,
+                    primary_host_id: id(1),
+                    failover_host_ids: Vec::new(),
+                    active_host_id: Some(id(1)),
+                    state: TargetState::Mounted,
+                    managed: true,
+                    pacemaker: false,
+                },
+            );
+        }
+        snap
+    }
+
+    #[test]
+    fn a_migration_never_moves_files_onto_a_drained_ost() {
+        let mut snap = running();
+        snap.drained.insert(id(24));
+        let mount = ClientMountFacts {
+            id: id(30),
+            host_id: id(1),
+            filesystem_id: id(10),
+            mountpoint: "/mnt/fs1".into(),
+            state: ClientMountState::Mounted,
+        };
+        snap.client_mounts.insert(id(30), mount.clone());
+        let goal = Goal::Data {
+            mount,
+            request: DataRequest::Migrate {
+                path: "/d".into(),
+                exclude: vec![id(22)],
+                pool: None,
+                stripe_count: None,
+            },
+        };
+        let plan = Plan::new(&snap, &goal).unwrap();
+        let onto: Vec<Vec<u32>> = plan
+            .jobs
+            .iter()
+            .flat_map(|j| &j.steps)
+            .filter_map(|a| match a {
+                Action::MigrateFiles(m) => Some(m.osts.clone()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(onto, [vec![1]], "{plan:#?}");
     }
 }

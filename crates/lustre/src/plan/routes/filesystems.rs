@@ -58,9 +58,9 @@ impl Planner<'_> {
                 }
                 Ok(last)
             }
-            FilesystemState::Stopped => self.stop(&members),
+            FilesystemState::Stopped => self.stop_with_clients(&fs, &members, "Stopping"),
             FilesystemState::Removed => {
-                let mut wait_for = vec![self.stop(&members)?];
+                let mut wait_for = vec![self.stop_with_clients(&fs, &members, "Removing")?];
                 for (target, _) in &members {
                     wait_for.push(self.target(*target, TargetState::Removed)?);
                 }
@@ -109,6 +109,29 @@ impl Planner<'_> {
         }))
     }
 
+    /// Unmounts the file system's mounted clients first (a consequence of
+    /// `verb`ing it: a client whose servers go hangs), then its targets.
+    /// Returns the last job.
+    fn stop_with_clients(
+        &mut self,
+        fs: &FilesystemFacts,
+        members: &[(Uuid, TargetKind)],
+        verb: &str,
+    ) -> Result<Option<usize>, PlanError> {
+        let cause = format!("{verb} file system {}", fs.name);
+        let clients: Vec<usize> = self
+            .unmount_clients(|m| m.filesystem_id == fs.id, &cause)?
+            .into_iter()
+            .flatten()
+            .collect();
+        let mut barrier = self.barrier.clone();
+        barrier.extend(clients.iter().copied());
+        let outer = std::mem::replace(&mut self.barrier, barrier);
+        let stopped = self.stop(members);
+        self.barrier = outer;
+        Ok(stopped?.or(clients.last().copied()))
+    }
+
     /// Unmounts the OSTs, then the MDTs; the MGS may serve other file
     /// systems and stays up. Returns the last job.
     pub(super) fn stop(&mut self, members: &[(Uuid, TargetKind)]) -> Result<Option<usize>, PlanError> {
@@ -118,7 +141,9 @@ impl Planner<'_> {
                 osts.extend(self.target(*target, TargetState::Unmounted)?);
             }
         }
-        let outer = std::mem::replace(&mut self.barrier, osts.clone());
+        let mut after_osts = self.barrier.clone();
+        after_osts.extend(osts.iter().copied());
+        let outer = std::mem::replace(&mut self.barrier, after_osts);
         let mut last = osts.last().copied();
         for (target, kind) in members {
             if *kind == TargetKind::Mdt && self.target_state(*target).0 == TargetState::Mounted {

@@ -1,11 +1,13 @@
 //! OST pools: one job per request, run on the file system's MGS, which
-//! must be running with MDT0000 (`lctl` checks pool commands against the
-//! MDT's view, see "OST pools" in docs/lustre-sim-formats.md).
+//! must be running; MDT0000 need not be (since 2.13 lctl checks a pool
+//! command against the MGS's client log, see "OST pools" in
+//! docs/lustre-sim-formats.md).
 
+use std::collections::BTreeSet;
 use uuid::Uuid;
 
 use super::{Edge, Planner};
-use crate::domain::{TargetKind, TargetState};
+use crate::domain::TargetState;
 use crate::plan::PlanError;
 use crate::{Action, Item};
 
@@ -17,6 +19,8 @@ pub struct PoolFacts {
     pub name: String,
     /// `new`, `available` or `removed`.
     pub state: String,
+    /// Its OSTs as last read back from the MGS.
+    pub member_ids: Vec<Uuid>,
 }
 
 /// What a pool job does.
@@ -27,7 +31,13 @@ pub(in crate::plan) enum Change<'a> {
 }
 
 impl Planner<'_> {
-    pub(in crate::plan) fn pool_job(&mut self, pool: &PoolFacts, change: Change<'_>) -> Result<(), PlanError> {
+    /// Plans the pool's job; `None` when a change of members changes
+    /// nothing (the pool already holds exactly those OSTs).
+    pub(in crate::plan) fn pool_job(
+        &mut self,
+        pool: &PoolFacts,
+        change: Change<'_>,
+    ) -> Result<Option<usize>, PlanError> {
         let fs = self.fs_facts(pool.filesystem_id)?;
         if fs.removed {
             return Err(PlanError::Invalid(format!("file system {} is removed", fs.name)));
@@ -35,35 +45,19 @@ impl Planner<'_> {
         if pool.state == "removed" {
             return Err(PlanError::Invalid(format!("pool {}.{} is removed", fs.name, pool.name)));
         }
-        let mdt0 = self
-            .snap
-            .filesystem_targets(fs.id)
-            .into_iter()
-            .find(|t| t.kind == TargetKind::Mdt && t.index == Some(0))
-            .map(|t| t.id);
-        let running = |id: Option<Uuid>| id.is_some_and(|id| self.target_state(id).0 == TargetState::Mounted);
-        if !running(Some(fs.mgs_id)) || !running(mdt0) {
+        if self.target_state(fs.mgs_id).0 != TargetState::Mounted {
             return Err(PlanError::Conflict(format!(
-                "file system {} must be running (its MGS and MDT0000 mounted) to change its pools",
+                "the MGS of file system {} must be running (mounted) to change its pools",
                 fs.name
             )));
         }
-        // lctl checks a pool command against MDT0000's pools only where it
-        // runs beside the MGS (`combined_mgs_mds`); elsewhere 2.15 refuses
-        // to add or remove OSTs.
-        let (mgs_host, mdt0_host) = (
-            self.target_state(fs.mgs_id).1,
-            mdt0.and_then(|id| self.target_state(id).1),
-        );
-        if mgs_host != mdt0_host {
-            return Err(PlanError::Conflict(format!(
-                "the MGS of {} runs on {} and its MDT0000 on {}: lctl can change pools only where both run",
-                fs.name,
-                mgs_host.map_or_else(|| "no host".into(), |h| self.snap.host_label(h)),
-                mdt0_host.map_or_else(|| "no host".into(), |h| self.snap.host_label(h)),
-            )));
-        }
         let full = format!("{}.{}", fs.name, pool.name);
+        let name = |id: &Uuid| {
+            self.snap
+                .targets
+                .get(id)
+                .map_or_else(|| id.to_string(), |t| t.name.clone())
+        };
         let (description, action, osts, from, to) = match change {
             Change::Create(ids) => (
                 format!("Create OST pool {full}"),
@@ -75,16 +69,33 @@ impl Planner<'_> {
                 "new",
                 "available",
             ),
-            Change::Members(ids) => (
-                format!("Change the OSTs of pool {full}"),
-                Action::ChangePool {
-                    pool_id: pool.id,
-                    ost_ids: ids.to_vec(),
-                },
-                ids,
-                "available",
-                "available",
-            ),
+            Change::Members(ids) => {
+                let (now, wanted): (BTreeSet<&Uuid>, BTreeSet<&Uuid>) =
+                    (pool.member_ids.iter().collect(), ids.iter().collect());
+                if now == wanted {
+                    return Ok(None);
+                }
+                let mut commands = Vec::new();
+                for (verb, osts) in [
+                    ("pool_add", wanted.difference(&now)),
+                    ("pool_remove", now.difference(&wanted)),
+                ] {
+                    let names: Vec<String> = osts.map(|id| name(id)).collect();
+                    if !names.is_empty() {
+                        commands.push(format!("lctl {verb} {full} {}", names.join(" ")));
+                    }
+                }
+                (
+                    format!("Change the OSTs of pool {full} ({})", commands.join("; ")),
+                    Action::ChangePool {
+                        pool_id: pool.id,
+                        ost_ids: ids.to_vec(),
+                    },
+                    ids,
+                    "available",
+                    "available",
+                )
+            }
             Change::Destroy => (
                 format!("Destroy OST pool {full}"),
                 Action::DestroyPool { pool_id: pool.id },
@@ -98,18 +109,21 @@ impl Planner<'_> {
             (Item::Filesystem(fs.id).to_string(), false),
             (Item::Target(fs.mgs_id).to_string(), false),
         ];
-        locks.extend(mdt0.map(|id| (Item::Target(id).to_string(), false)));
         locks.extend(osts.iter().map(|id| (Item::Target(*id).to_string(), false)));
-        self.add(Edge {
+        // The MGS may be mounted by an earlier job of the same plan.
+        let mgs_mounted = self
+            .produced
+            .get(&(Item::Target(fs.mgs_id).to_string(), TargetState::Mounted.to_string()))
+            .copied();
+        Ok(Some(self.add(Edge {
             object: Item::OstPool(pool.id).to_string(),
             from: from.into(),
             to: to.into(),
             description,
             action,
             locks,
-            wait_for: Vec::new(),
-        });
-        Ok(())
+            wait_for: vec![mgs_mounted],
+        })))
     }
 }
 

@@ -24,6 +24,20 @@ pub struct QuotaFacts {
     pub host_id: Uuid,
 }
 
+/// A grace time change as the planner needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuotaGraceFacts {
+    pub filesystem_id: Uuid,
+    /// `user`, `group` or `project`.
+    pub kind: String,
+    /// Seconds; `None` keeps the current one.
+    pub block_secs: Option<u64>,
+    pub inode_secs: Option<u64>,
+    /// The mounted client mount `lfs setquota -t` runs on, and its host.
+    pub client_mount_id: Uuid,
+    pub host_id: Uuid,
+}
+
 impl Planner<'_> {
     pub(in crate::plan) fn quota_enforcement(&mut self, fs_id: Uuid, ost: &str, mdt: &str) -> Result<(), PlanError> {
         crate::actions::check_quota_types(ost).map_err(PlanError::Invalid)?;
@@ -57,14 +71,9 @@ impl Planner<'_> {
         Ok(())
     }
 
-    pub(in crate::plan) fn quota(&mut self, quota: &QuotaFacts, clear: bool) -> Result<(), PlanError> {
-        let fs = self.fs_facts(quota.filesystem_id)?;
-        if fs.removed {
-            return Err(PlanError::Invalid(format!("file system {} is removed", fs.name)));
-        }
-        if quota.state == "removed" {
-            return Err(PlanError::Invalid(format!("the quota of {} is removed", quota.label)));
-        }
+    /// MDT0000 of a running file system (its MGS and MDT0000 mounted),
+    /// where the quota master lives; `Conflict` otherwise.
+    fn quota_master(&self, fs: &crate::plan::FilesystemFacts) -> Result<Option<Uuid>, PlanError> {
         let mdt0 = self
             .snap
             .filesystem_targets(fs.id)
@@ -78,6 +87,66 @@ impl Planner<'_> {
                 fs.name
             )));
         }
+        Ok(mdt0)
+    }
+
+    pub(in crate::plan) fn quota_grace(&mut self, grace: &QuotaGraceFacts) -> Result<(), PlanError> {
+        let fs = self.fs_facts(grace.filesystem_id)?;
+        if fs.removed {
+            return Err(PlanError::Invalid(format!("file system {} is removed", fs.name)));
+        }
+        let Some(flag) = crate::quota::kind_flag(&grace.kind) else {
+            return Err(PlanError::Invalid(format!("{:?} is not a quota kind", grace.kind)));
+        };
+        let mdt0 = self.quota_master(&fs)?;
+        let shown = |secs: Option<u64>| secs.map_or_else(|| "kept".to_string(), crate::quota::format_grace);
+        let to = format!(
+            "grace {flag} block={} inode={}",
+            shown(grace.block_secs),
+            shown(grace.inode_secs)
+        );
+        // The file system is the object: one grace change at a time, and
+        // none while its quotas are enforced anew.
+        let object = Item::Filesystem(fs.id).to_string();
+        let mut locks = vec![
+            (object.clone(), true),
+            (Item::ClientMount(grace.client_mount_id).to_string(), false),
+            (Item::Host(grace.host_id).to_string(), false),
+        ];
+        locks.extend(mdt0.map(|id| (Item::Target(id).to_string(), false)));
+        self.add(Edge {
+            object,
+            from: "quota grace".into(),
+            to,
+            description: format!(
+                "Set the {} quota grace times on {}: block {}, inode {}",
+                grace.kind,
+                fs.name,
+                shown(grace.block_secs),
+                shown(grace.inode_secs)
+            ),
+            action: Action::SetQuotaGrace {
+                filesystem_id: fs.id,
+                client_mount_id: grace.client_mount_id,
+                kind: grace.kind.clone(),
+                block_secs: grace.block_secs,
+                inode_secs: grace.inode_secs,
+            },
+            locks,
+            wait_for: Vec::new(),
+        });
+        Ok(())
+    }
+
+    pub(in crate::plan) fn quota(&mut self, quota: &QuotaFacts, clear: bool) -> Result<(), PlanError> {
+        let fs = self.fs_facts(quota.filesystem_id)?;
+        if fs.removed {
+            return Err(PlanError::Invalid(format!("file system {} is removed", fs.name)));
+        }
+        if quota.state == "removed" {
+            return Err(PlanError::Invalid(format!("the quota of {} is removed", quota.label)));
+        }
+        let mdt0 = self.quota_master(&fs)?;
         let object = Item::Quota(quota.id).to_string();
         let mut locks = vec![
             (object.clone(), true),

@@ -5,23 +5,49 @@
 
 use uuid::Uuid;
 
+use super::pools::Change;
 use super::{Edge, Planner};
 use crate::domain::{TargetKind, TargetState};
-use crate::plan::{PlanError, Snapshot, TargetFacts};
+use crate::plan::{PlanError, PoolFacts, Snapshot, TargetFacts};
 use crate::{Action, Item};
 
+/// What a live OST removal touches besides the OST, for its warning.
+#[derive(Debug, Default)]
+pub struct RemovalEffects {
+    /// Whether the OST is drained already.
+    pub drained: bool,
+    /// The pools (`FS.POOL`) it leaves with no OST.
+    pub emptied_pools: Vec<String>,
+    /// Its servers that do not answer (labels).
+    pub unreachable: Vec<String>,
+}
+
 /// The confirmation a live OST removal asks for.
-pub fn removal_warning(ost: &str, drained: bool) -> String {
-    let drain = if drained {
+pub fn removal_warning(ost: &str, effects: &RemovalEffects) -> String {
+    let drain = if effects.drained {
         ""
     } else {
         "; drain it first so that no new file is placed on it"
     };
-    format!(
+    let mut warning = format!(
         "Removing {ost} deactivates it for good (lctl conf_param {ost}.osc.active=0): files with objects on \
          {ost} lose those objects (their data on it becomes unreadable) unless they were migrated off it first \
          with lfs migrate{drain}"
-    )
+    );
+    if !effects.emptied_pools.is_empty() {
+        warning.push_str(&format!(
+            ". It leaves pool{} {} with no OST: files and directories striped on {} get no new objects there",
+            if effects.emptied_pools.len() == 1 { "" } else { "s" },
+            effects.emptied_pools.join(", "),
+            if effects.emptied_pools.len() == 1 { "it" } else { "them" },
+        ));
+    }
+    for host in &effects.unreachable {
+        warning.push_str(&format!(
+            ". {host} unreachable: if it returns with {ost} mounted, unmount it by hand"
+        ));
+    }
+    warning
 }
 
 /// The live file system a target is joining: one it belongs to that it
@@ -148,10 +174,12 @@ impl Planner<'_> {
         self.on_mgs(&t, &mgs, description, action).map(drop)
     }
 
-    /// Removes an OST from its live file system: deactivated for good on
-    /// the MGS (which needs the user's confirmation: files with objects on
-    /// it lose them), then unmounted and forgotten. Its index stays taken
-    /// in the MGS configuration (Lustre 2.15 has no `lctl del_ost`).
+    /// Removes an OST from its live file system: taken out of every pool
+    /// holding it (`conf_param osc.active=0` leaves it in them), deactivated
+    /// for good on the MGS (which needs the user's confirmation: files with
+    /// objects on it lose them), then unmounted where a server answers and
+    /// forgotten. Its index stays taken in the MGS configuration (Lustre
+    /// 2.15 has no `lctl del_ost`).
     pub(super) fn remove_ost(&mut self, id: Uuid) -> Result<(), PlanError> {
         let (t, mgs) = self.live_ost(id)?;
         if self.target_state(id).0 < TargetState::Registered {
@@ -160,16 +188,84 @@ impl Planner<'_> {
             // fails on ("no device for"); removing it is all there is.
             return self.target(id, TargetState::Removed).map(drop);
         }
-        let outer = self
-            .consequence
-            .replace(removal_warning(&t.name, self.snap.drained.contains(&id)));
+        let fs_name = self
+            .snap
+            .filesystems
+            .get(&t.filesystem_id.unwrap_or_default())
+            .map(|fs| fs.name.clone())
+            .unwrap_or_default();
+        let pools: Vec<PoolFacts> = self
+            .snap
+            .pools
+            .values()
+            .filter(|p| p.filesystem_id == t.filesystem_id.unwrap_or_default())
+            .filter(|p| p.state != "removed" && p.member_ids.contains(&id))
+            .cloned()
+            .collect();
+        let mounted = self.target_state(id).0 == TargetState::Mounted;
+        let effects = RemovalEffects {
+            drained: self.snap.drained.contains(&id),
+            emptied_pools: pools
+                .iter()
+                .filter(|p| p.member_ids.iter().all(|m| *m == id))
+                .map(|p| format!("{fs_name}.{}", p.name))
+                .collect(),
+            unreachable: std::iter::once(&t.primary_host_id)
+                .chain(&t.failover_host_ids)
+                .filter(|h| mounted && self.snap.unreachable.contains(h))
+                .map(|h| self.snap.host_label(*h))
+                .collect(),
+        };
+        let outer = self.consequence.replace(removal_warning(&t.name, &effects));
+        let planned = self.deactivate(&t, &mgs, &pools);
+        self.consequence = outer;
+        planned?;
+        if mounted && !t.pacemaker {
+            self.unmount_removed(&t);
+        }
+        self.target(id, TargetState::Removed).map(drop)
+    }
+
+    /// The OST out of `pools`, then deactivated on the MGS.
+    fn deactivate(&mut self, t: &TargetFacts, mgs: &TargetFacts, pools: &[PoolFacts]) -> Result<(), PlanError> {
+        let mut left = Vec::new();
+        if !pools.is_empty() {
+            // The pool commands run on the MGS: mount it first if need be.
+            self.target_at_least(mgs.id, TargetState::Mounted)?;
+        }
+        for pool in pools {
+            let members: Vec<Uuid> = pool.member_ids.iter().copied().filter(|m| *m != t.id).collect();
+            left.extend(self.pool_job(pool, Change::Members(&members))?);
+        }
+        let outer = std::mem::replace(&mut self.barrier, left);
         let description = format!(
             "Deactivate {0} for good on every client and MDT (lctl conf_param {0}.osc.active=0 on the MGS)",
             t.name
         );
-        let deactivated = self.on_mgs(&t, &mgs, description, Action::DeactivateOst { target_id: id });
-        self.consequence = outer;
-        deactivated?;
-        self.target(id, TargetState::Removed).map(drop)
+        let deactivated = self.on_mgs(t, mgs, description, Action::DeactivateOst { target_id: t.id });
+        self.barrier = outer;
+        deactivated.map(drop)
+    }
+
+    /// Unmounts a deactivated OST where it is seen mounted; a server that
+    /// does not answer does not fail the job (see the removal warning).
+    fn unmount_removed(&mut self, t: &TargetFacts) -> usize {
+        let (from, host) = self.target_state(t.id);
+        let place = host
+            .map(|h| format!(" on {}", self.snap.host_label(h)))
+            .unwrap_or_default();
+        self.targets.insert(t.id, (TargetState::Unmounted, None));
+        self.add(Edge {
+            object: Item::Target(t.id).to_string(),
+            from: from.to_string(),
+            to: TargetState::Unmounted.to_string(),
+            description: format!(
+                "Unmount {}{place} (where a server answers; one that does not is left to check by hand)",
+                t.name
+            ),
+            action: Action::UnmountRemovedOst { target_id: t.id },
+            locks: vec![(Item::Target(t.id).to_string(), true)],
+            wait_for: Vec::new(),
+        })
     }
 }

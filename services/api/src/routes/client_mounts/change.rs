@@ -60,7 +60,15 @@ pub async fn patch(
             ))
         }
     };
-    let (mount, label) = live(&state, &path).await?;
+    let (mut mount, label) = live(&state, &path).await?;
+    if want == ClientMountState::Unmounted
+        && mount.state == ClientMountState::Unmounted
+        && store::client_mounts::wanted(&state.db, mount.id).await?
+    {
+        // Lost behind Chroma's back but still kept mounted (its fstab
+        // line stays, its alert is active): the unmount job stops that.
+        mount.state = ClientMountState::Mounted;
+    }
     let message = match want {
         ClientMountState::Mounted => format!("Mount {label}"),
         _ => format!("Unmount {label}"),

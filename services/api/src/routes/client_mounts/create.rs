@@ -5,7 +5,9 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use api_types::client_mounts::{ClientMountCreated, NewClientMount};
 use api_types::envelope::Envelope;
-use lustre::plan::{check_client_mountpoint, check_client_options, ClientMountFacts, ClientMountState, Goal};
+use lustre::plan::{
+    check_client_mountpoint, check_client_options, overlapping_mountpoint, ClientMountFacts, ClientMountState, Goal,
+};
 use lustre::submission::FieldError;
 use sea_orm::TransactionTrait;
 use uuid::Uuid;
@@ -100,6 +102,29 @@ pub async fn handle(
     {
         return Err(ApiError::Conflict(format!(
             "mountpoint: host {host_name} already has a client mount at {}",
+            request.mountpoint
+        )));
+    }
+    // Nor on, in or over another live mount of the host: a client mount
+    // or a target it may serve (mounted at /mnt/NAME).
+    let snapshot = store::domain::snapshot(&tx).await?;
+    let taken: Vec<String> = snapshot
+        .client_mounts
+        .values()
+        .filter(|m| m.host_id == request.host_id)
+        .map(|m| m.mountpoint.clone())
+        .chain(
+            snapshot
+                .targets
+                .values()
+                .filter(|t| t.state != lustre::domain::TargetState::Removed)
+                .filter(|t| t.primary_host_id == request.host_id || t.failover_host_ids.contains(&request.host_id))
+                .map(|t| format!("/mnt/{}", t.name)),
+        )
+        .collect();
+    if let Some(other) = overlapping_mountpoint(&request.mountpoint, taken.iter().map(String::as_str)) {
+        return Err(ApiError::Conflict(format!(
+            "mountpoint: {} on host {host_name} overlaps the mount at {other}",
             request.mountpoint
         )));
     }

@@ -9,9 +9,11 @@ use utoipa::IntoParams;
 use uuid::Uuid;
 
 use crate::error::ApiError;
+use crate::routes::listing;
 use crate::routes::openapi::ErrorEnvelope;
-use crate::routes::query::id;
+use crate::routes::query::{id, Paging};
 use crate::state::AppState;
+use crate::views::Page;
 
 /// Query parameters; any other is refused.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -22,6 +24,13 @@ pub struct Filters {
     host_id: Option<Uuid>,
     /// Only the mounts of this file system.
     filesystem_id: Option<Uuid>,
+    /// Page size.
+    #[param(minimum = 1, maximum = 1000, default = 50)]
+    limit: Option<u64>,
+    /// Objects to skip.
+    offset: Option<u64>,
+    /// `host_name`, `filesystem_name`, `mountpoint`, `state` or `created_at`; `-` first for descending.
+    order_by: Option<String>,
 }
 
 /// Every live client mount (not removed), oldest first.
@@ -31,19 +40,28 @@ pub struct Filters {
     tag = "client_mount",
     params(Filters),
     responses(
-        (status = 200, description = "The client mounts", body = Envelope<Vec<ClientMountView>>),
+        (status = 200, description = "The client mounts", body = Envelope<Page<ClientMountView>>),
         (status = 400, description = "A parameter is invalid", body = ErrorEnvelope),
     ),
 )]
 pub async fn handle(state: web::Data<AppState>, query: web::Query<Filters>) -> Result<HttpResponse, ApiError> {
+    let f = query.into_inner();
     let selection = store::client_mounts::Selection {
         id: None,
-        host_id: query.host_id,
-        filesystem_id: query.filesystem_id,
+        host_id: f.host_id,
+        filesystem_id: f.filesystem_id,
     };
-    Ok(crate::respond::ok(
-        store::client_mounts::views(&state.db, selection).await?,
-    ))
+    let mounts = store::client_mounts::views(&state.db, selection).await?;
+    let paging = Paging {
+        limit: f.limit,
+        offset: f.offset,
+    };
+    listing::page(
+        mounts,
+        paging,
+        f.order_by.as_deref(),
+        &["host_name", "filesystem_name", "mountpoint", "state", "created_at"],
+    )
 }
 
 /// One client mount.

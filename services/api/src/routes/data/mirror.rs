@@ -25,7 +25,7 @@ use crate::state::AppState;
     responses(
         (status = 200, description = "A dry run: the job it would take", body = Envelope<Planned>),
         (status = 202, description = "The command is stored: its id and job", body = Envelope<Planned>),
-        (status = 400, description = "The path, a pool or the mirrors are refused (unknown pool, another file system's, two mirrors on one pool)", body = ErrorEnvelope),
+        (status = 400, description = "The path, a pool or the mirrors are refused (unknown pool, another file system's, two mirrors on one pool or on pools sharing OSTs, more than 16 mirrors with the file's own)", body = ErrorEnvelope),
         (status = 404, description = "No such file system", body = ErrorEnvelope),
         (status = 409, description = "No mounted client mount, or unfinished work on it", body = ErrorEnvelope),
     ),
@@ -83,15 +83,45 @@ pub async fn post(
             ),
         });
     }
+    if op == MirrorOp::Extend && errors.is_empty() {
+        // The layout last read: the file's mirrors count against the limit too.
+        let layout = store::data_layouts::get(&state.db, fs.id, &file)
+            .await?
+            .and_then(|r| serde_json::from_value::<lustre::data::FileLayout>(r.layout).ok());
+        if let Some(have) = layout.map(|l| l.mirrors.len()) {
+            if have + pools.len() > MIRROR_COUNT_MAX {
+                errors.push(FieldError {
+                    field: "mirrors".into(),
+                    message: format!(
+                        "{}:{file} has {have} mirrors; {have} + {} is more than the {MIRROR_COUNT_MAX} a file may have",
+                        fs.name,
+                        pools.len()
+                    ),
+                });
+            }
+        }
+    }
+    let mut members: Vec<(&String, Vec<uuid::Uuid>)> = Vec::new();
     for (i, pool) in pools.iter().enumerate() {
+        let field = format!("mirrors[{i}].pool");
         if pools[..i].contains(pool) {
             errors.push(FieldError {
-                field: format!("mirrors[{i}].pool"),
+                field,
                 message: format!("two mirrors on pool {pool}: each mirror needs its own pool"),
             });
             continue;
         }
-        super::pool(&state.db, &fs, &format!("mirrors[{i}].pool"), pool, &mut errors).await?;
+        let osts = super::pool(&state.db, &fs, &field, pool, &mut errors).await?;
+        // Mirrors on shared OSTs may land on the same OST: one failure
+        // would take both copies.
+        if let Some((other, _)) = members.iter().find(|(_, m)| m.iter().any(|o| osts.contains(o))) {
+            errors.push(FieldError {
+                field,
+                message: format!("pools {other} and {pool} share OSTs: each mirror needs OSTs of its own"),
+            });
+            continue;
+        }
+        members.push((pool, osts));
     }
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));

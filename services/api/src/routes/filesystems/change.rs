@@ -36,7 +36,7 @@ pub struct FilesystemChange {
 #[serde(untagged)]
 pub enum ChangeAnswer {
     Planned(Planned),
-    Managed(super::FilesystemView),
+    Managed(Box<super::FilesystemView>),
 }
 
 /// Plans the start, stop or removal asked for, or takes the file system over.

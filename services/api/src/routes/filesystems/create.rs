@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use crate::error::ApiError;
 use crate::routes::openapi::ErrorEnvelope;
-use crate::routes::planning::{submit, DryRun, Planned, Submit};
+use crate::routes::planning::{respond_created, submit, DryRun, Planned, Submit};
 use crate::routes::targets::checks::{check, ha_resource, invalid, volumes_unused, Placement, TargetRequest};
 use crate::state::AppState;
 use store::filesystems::NameInUse;
@@ -196,18 +196,7 @@ pub async fn handle(
     } else {
         Some(super::load_one(&tx, id).await?)
     };
-    if !planned.dry_run {
-        tx.commit().await?;
-    }
-    let command = planned.command;
-    let created = Created { filesystem, planned };
-    Ok(match command {
-        Some(command_id) => {
-            state.notify_scheduler(wire::messages::SchedulerMessage::CommandSubmitted { command_id });
-            crate::respond::with_status(actix_web::http::StatusCode::ACCEPTED, created)
-        }
-        None => crate::respond::ok(created),
-    })
+    respond_created(&state, tx, planned, |planned| Created { filesystem, planned }).await
 }
 
 /// 409 when a live file system has that name, or when the MGS still holds

@@ -16,10 +16,12 @@ use uuid::Uuid;
 use wire::messages::SchedulerMessage;
 
 use crate::error::ApiError;
+use crate::routes::listing;
 use crate::routes::openapi::ErrorEnvelope;
 use crate::routes::planning::{change, submit, DryRun, Planned, Submit};
-use crate::routes::query::id;
+use crate::routes::query::{id, Paging};
 use crate::state::AppState;
+use crate::views::Page;
 
 /// Query parameters; any other is refused.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -28,6 +30,13 @@ use crate::state::AppState;
 pub struct Filters {
     /// Only the copytools of this file system.
     filesystem_id: Option<Uuid>,
+    /// Page size.
+    #[param(minimum = 1, maximum = 1000, default = 50)]
+    limit: Option<u64>,
+    /// Objects to skip.
+    offset: Option<u64>,
+    /// `host_name`, `filesystem_name`, `archive_id`, `state` or `created_at`; `-` first for descending.
+    order_by: Option<String>,
 }
 
 /// Every live copytool (not removed), oldest first.
@@ -37,14 +46,23 @@ pub struct Filters {
     tag = "hsm",
     params(Filters),
     responses(
-        (status = 200, description = "The copytools", body = Envelope<Vec<CopytoolView>>),
+        (status = 200, description = "The copytools", body = Envelope<Page<CopytoolView>>),
         (status = 400, description = "A parameter is invalid", body = ErrorEnvelope),
     ),
 )]
 pub async fn list(state: web::Data<AppState>, query: web::Query<Filters>) -> Result<HttpResponse, ApiError> {
-    Ok(crate::respond::ok(
-        store::hsm::copytools(&state.db, None, query.filesystem_id).await?,
-    ))
+    let f = query.into_inner();
+    let copytools = store::hsm::copytools(&state.db, None, f.filesystem_id).await?;
+    let paging = Paging {
+        limit: f.limit,
+        offset: f.offset,
+    };
+    listing::page(
+        copytools,
+        paging,
+        f.order_by.as_deref(),
+        &["host_name", "filesystem_name", "archive_id", "state", "created_at"],
+    )
 }
 
 /// One copytool.
@@ -222,7 +240,13 @@ pub async fn patch(
         copytool: super::facts(&view),
         want: body.state.clone(),
     };
-    change(&state, goal, message, query.dry_run, false).await
+    let answer = change(&state, goal, message, query.dry_run, false).await?;
+    // An operator's start or stop begins a new run: the monitor's count
+    // of restarts (and its giving up) starts again.
+    if !query.dry_run {
+        store::hsm::reset_restarts(&state.db, view.id).await?;
+    }
+    Ok(answer)
 }
 
 /// Stops a copytool if it runs and forgets it.

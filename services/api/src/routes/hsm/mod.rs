@@ -42,3 +42,17 @@ pub async fn filesystem(db: &impl sea_orm::ConnectionTrait, path: &str) -> Resul
         .next()
         .ok_or_else(|| ApiError::NotFound(format!("file system {id} does not exist")))
 }
+
+/// The file system the path's `{id}` names, not removed: 404, or 400
+/// naming `id` for a removed one (as the data routes answer).
+pub async fn live_filesystem(db: &impl sea_orm::ConnectionTrait, path: &str) -> Result<FilesystemView, ApiError> {
+    let fs = filesystem(db, path).await?;
+    if fs.state == "removed" {
+        return Err(ApiError::bad(
+            "invalid_value",
+            format!("file system {} is removed", fs.name),
+            Some("id"),
+        ));
+    }
+    Ok(fs)
+}

@@ -1,5 +1,5 @@
 //! `POST /api/filesystem/{id}/hsm/request {"action", "path", "archive_id"?}`:
-//! one file archived, released or restored, as a job that issues the
+//! one file archived, released, restored or removed from the archive, as a job that issues the
 //! request from a mounted client and follows it to its end.
 
 use actix_web::{web, HttpResponse};
@@ -30,9 +30,9 @@ fn field(name: &str, message: String) -> FieldError {
     responses(
         (status = 200, description = "A dry run: the job it would take", body = Envelope<Planned>),
         (status = 202, description = "The command is stored", body = Envelope<Planned>),
-        (status = 400, description = "The action, path or archive id is refused", body = ErrorEnvelope),
+        (status = 400, description = "The action, path or archive id is refused, or the file system is removed", body = ErrorEnvelope),
         (status = 404, description = "No such file system", body = ErrorEnvelope),
-        (status = 409, description = "The coordinator is not enabled, no started copytool serves the archive, no client mount is mounted, or the file system is not running", body = ErrorEnvelope),
+        (status = 409, description = "The coordinator is not enabled, no started copytool serves the archive, no client mount is mounted, the file system is not running, or (remove) the file is released", body = ErrorEnvelope),
     ),
 )]
 pub async fn post(
@@ -47,7 +47,7 @@ pub async fn post(
     if action.is_none() {
         errors.push(field(
             "action",
-            format!("must be archive, release or restore (not {:?})", request.action),
+            format!("must be archive, release, restore or remove (not {:?})", request.action),
         ));
     }
     if let Err(m) = check_hsm_path(&request.path) {
@@ -73,9 +73,17 @@ pub async fn post(
     let Some(action) = action.filter(|_| errors.is_empty()) else {
         return Err(ApiError::Validation(errors));
     };
-    let fs = super::filesystem(&state.db, &path).await?;
-    if fs.state == "removed" {
-        return Err(ApiError::Conflict(format!("file system {} is removed", fs.name)));
+    let fs = super::live_filesystem(&state.db, &path).await?;
+    if action == HsmAction::Remove {
+        // 2.15 `mdt_hsm_is_action_compat`: a released file's data is only
+        // in the archive, so its copy is not removed (restore it first).
+        let file = store::hsm::file(&state.db, fs.id, &request.path).await?;
+        if file.is_some_and(|f| u32::try_from(f.flags).unwrap_or(0) & lustre::hsm::HS_RELEASED != 0) {
+            return Err(ApiError::Conflict(format!(
+                "path: {} on {} is released: its data is only in the archive; restore it before removing its archive copy",
+                request.path, fs.name
+            )));
+        }
     }
     if action != HsmAction::Release {
         let control = store::hsm::status(&state.db, fs.id).await?.map(|s| s.control);
@@ -121,6 +129,7 @@ pub async fn post(
         HsmAction::Archive => "Archive",
         HsmAction::Release => "Release",
         HsmAction::Restore => "Restore",
+        HsmAction::Remove => "Remove the archive copy of",
     };
     change(
         &state,

@@ -72,7 +72,9 @@ pub async fn get(state: web::Data<AppState>, path: web::Path<String>) -> Result<
     Ok(crate::respond::ok(status))
 }
 
-/// Enables or disables the coordinator on every MDT.
+/// Enables, disables or shuts down the coordinator on every MDT (set
+/// persistently), or purges its requests (`purge`: every request
+/// cancelled; the state is unchanged).
 #[utoipa::path(
     put,
     path = "/api/filesystem/{id}/hsm",
@@ -82,7 +84,7 @@ pub async fn get(state: web::Data<AppState>, path: web::Path<String>) -> Result<
     responses(
         (status = 200, description = "A dry run: the job it would take", body = Envelope<Planned>),
         (status = 202, description = "The command is stored", body = Envelope<Planned>),
-        (status = 400, description = "control is not enabled or disabled", body = ErrorEnvelope),
+        (status = 400, description = "control is not enabled, disabled, shutdown or purge, or the file system is removed", body = ErrorEnvelope),
         (status = 404, description = "No such file system", body = ErrorEnvelope),
         (status = 409, description = "The file system is not running, is monitored only, or work on it is unfinished", body = ErrorEnvelope),
     ),
@@ -96,11 +98,14 @@ pub async fn put(
     let Some(control) = HsmControl::parse(&body.control) else {
         return Err(ApiError::bad(
             "invalid_value",
-            format!("control must be enabled or disabled (not {:?})", body.control),
+            format!(
+                "control must be enabled, disabled, shutdown or purge (not {:?})",
+                body.control
+            ),
             Some("control"),
         ));
     };
-    let fs = super::filesystem(&state.db, &path).await?;
+    let fs = super::live_filesystem(&state.db, &path).await?;
     if control == HsmControl::Disabled {
         let last = store::hsm::status(&state.db, fs.id).await?.map(|s| s.control);
         if last.as_deref().is_none_or(|c| c == "stopped") {
@@ -111,7 +116,10 @@ pub async fn put(
             )));
         }
     }
-    let message = format!("Set the HSM coordinator of {} {}", fs.name, control.as_str());
+    let message = match control {
+        HsmControl::Purge => format!("Cancel every HSM request of {}", fs.name),
+        _ => format!("Set the HSM coordinator of {} {}", fs.name, control.as_str()),
+    };
     change(
         &state,
         Goal::HsmControl {

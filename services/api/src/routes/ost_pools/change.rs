@@ -28,6 +28,7 @@ async fn facts(state: &AppState, path: &str) -> Result<(PoolFacts, String), ApiE
         PoolFacts {
             id,
             filesystem_id: pool.filesystem_id,
+            member_ids: pool.osts.iter().map(|o| o.id).collect(),
             name: pool.name,
             state: pool.state,
         },

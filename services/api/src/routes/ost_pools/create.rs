@@ -76,6 +76,7 @@ pub async fn handle(
         filesystem_id: fs.id,
         name: request.name.clone(),
         state: "new".into(),
+        member_ids: Vec::new(),
     };
     let planned = submit(Submit {
         goal: Goal::CreatePool {

@@ -8,9 +8,11 @@ use utoipa::IntoParams;
 use uuid::Uuid;
 
 use crate::error::ApiError;
+use crate::routes::listing;
 use crate::routes::openapi::ErrorEnvelope;
-use crate::routes::query::id;
+use crate::routes::query::{id, Paging};
 use crate::state::AppState;
+use crate::views::Page;
 
 /// Query parameters; any other is refused.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -19,6 +21,13 @@ use crate::state::AppState;
 pub struct Filters {
     /// Only the pools of this file system.
     filesystem_id: Option<Uuid>,
+    /// Page size.
+    #[param(minimum = 1, maximum = 1000, default = 50)]
+    limit: Option<u64>,
+    /// Objects to skip.
+    offset: Option<u64>,
+    /// `name`, `filesystem_name`, `state`, `bytes_free` or `created_at`; `-` first for descending.
+    order_by: Option<String>,
 }
 
 /// Every live pool (not removed), by file system and name.
@@ -28,15 +37,26 @@ pub struct Filters {
     tag = "ost_pool",
     params(Filters),
     responses(
-        (status = 200, description = "The pools with their OSTs and space", body = Envelope<Vec<OstPoolView>>),
+        (status = 200, description = "The pools with their OSTs and space", body = Envelope<Page<OstPoolView>>),
         (status = 400, description = "A parameter is invalid", body = ErrorEnvelope),
     ),
 )]
 pub async fn handle(state: web::Data<AppState>, query: web::Query<Filters>) -> Result<HttpResponse, ApiError> {
+    let f = query.into_inner();
     let selection = store::ost_pools::PoolSelection::Live {
-        filesystem_id: query.filesystem_id,
+        filesystem_id: f.filesystem_id,
     };
-    Ok(crate::respond::ok(store::ost_pools::views(&state.db, selection).await?))
+    let pools = store::ost_pools::views(&state.db, selection).await?;
+    let paging = Paging {
+        limit: f.limit,
+        offset: f.offset,
+    };
+    listing::page(
+        pools,
+        paging,
+        f.order_by.as_deref(),
+        &["name", "filesystem_name", "state", "bytes_free", "created_at"],
+    )
 }
 
 /// One pool.

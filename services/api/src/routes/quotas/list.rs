@@ -8,9 +8,11 @@ use utoipa::IntoParams;
 use uuid::Uuid;
 
 use crate::error::ApiError;
+use crate::routes::listing;
 use crate::routes::openapi::ErrorEnvelope;
-use crate::routes::query::id;
+use crate::routes::query::{id, Paging};
 use crate::state::AppState;
+use crate::views::Page;
 
 /// Query parameters; any other is refused.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -22,6 +24,13 @@ pub struct Filters {
     /// Only those whose usage (as last read) is over a soft or hard limit.
     #[serde(default)]
     over: bool,
+    /// Page size.
+    #[param(minimum = 1, maximum = 1000, default = 50)]
+    limit: Option<u64>,
+    /// Objects to skip.
+    offset: Option<u64>,
+    /// `filesystem_name`, `kind`, `qid`, `block_used`, `inode_used`, `state` or `created_at`; `-` first for descending.
+    order_by: Option<String>,
 }
 
 /// Every live quota with its usage as last read, oldest first.
@@ -31,17 +40,36 @@ pub struct Filters {
     tag = "quota",
     params(Filters),
     responses(
-        (status = 200, description = "The quotas", body = Envelope<Vec<QuotaView>>),
+        (status = 200, description = "The quotas", body = Envelope<Page<QuotaView>>),
         (status = 400, description = "A parameter is invalid", body = ErrorEnvelope),
     ),
 )]
 pub async fn handle(state: web::Data<AppState>, query: web::Query<Filters>) -> Result<HttpResponse, ApiError> {
+    let f = query.into_inner();
     let selection = store::quotas::Selection {
         id: None,
-        filesystem_id: query.filesystem_id,
-        over: query.over,
+        filesystem_id: f.filesystem_id,
+        over: f.over,
     };
-    Ok(crate::respond::ok(store::quotas::views(&state.db, selection).await?))
+    let quotas = store::quotas::views(&state.db, selection).await?;
+    let paging = Paging {
+        limit: f.limit,
+        offset: f.offset,
+    };
+    listing::page(
+        quotas,
+        paging,
+        f.order_by.as_deref(),
+        &[
+            "filesystem_name",
+            "kind",
+            "qid",
+            "block_used",
+            "inode_used",
+            "state",
+            "created_at",
+        ],
+    )
 }
 
 /// One quota.

@@ -1,9 +1,11 @@
-//! `/api/quota` and `PUT /api/filesystem/{id}/quota`: Lustre quotas.
+//! `/api/quota`, `PUT /api/filesystem/{id}/quota` and `PUT
+//! /api/filesystem/{id}/quota/grace`: Lustre quotas.
 //! Enforcement is one job on the file system's MGS; setting or clearing a
 //! user's, group's or project's limits is one job on a mounted client
 //! mount of the file system (`lfs setquota`, read back with `lfs quota`).
 
 pub mod enforce;
+pub mod grace;
 pub mod list;
 pub mod set;
 

@@ -24,7 +24,7 @@ fn field(errors: &mut Vec<FieldError>, name: &str, message: String) {
     });
 }
 
-/// The request's own checks: kind, id, limits.
+/// The request's own checks: kind, id, the limits given.
 fn check(request: &NewQuota) -> Vec<FieldError> {
     let mut errors = Vec::new();
     if lustre::quota::kind_flag(&request.kind).is_none() {
@@ -50,38 +50,48 @@ fn check(request: &NewQuota) -> Vec<FieldError> {
         ("inode_soft", request.inode_soft),
         ("inode_hard", request.inode_hard),
     ] {
-        if value < 0 {
+        if let Some(value) = value.filter(|v| *v < 0) {
             field(&mut errors, name, format!("must not be negative (it is {value})"));
         }
     }
-    if request.block_hard > 0 && request.block_soft > request.block_hard {
+    errors
+}
+
+/// The limits to set: those given, the others as `kept` (the id's live
+/// quota, or none).
+fn merged(request: &NewQuota, kept: store::quotas::Limits) -> store::quotas::Limits {
+    store::quotas::Limits {
+        block_soft: request.block_soft.unwrap_or(kept.block_soft),
+        block_hard: request.block_hard.unwrap_or(kept.block_hard),
+        inode_soft: request.inode_soft.unwrap_or(kept.inode_soft),
+        inode_hard: request.inode_hard.unwrap_or(kept.inode_hard),
+    }
+}
+
+/// The checks of the limits as they would be set.
+fn check_limits(limits: &store::quotas::Limits) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    if limits.block_hard > 0 && limits.block_soft > limits.block_hard {
         field(
             &mut errors,
             "block_soft",
             format!(
                 "the soft limit ({} KiB) is above the hard limit ({} KiB)",
-                request.block_soft, request.block_hard
+                limits.block_soft, limits.block_hard
             ),
         );
     }
-    if request.inode_hard > 0 && request.inode_soft > request.inode_hard {
+    if limits.inode_hard > 0 && limits.inode_soft > limits.inode_hard {
         field(
             &mut errors,
             "inode_soft",
             format!(
                 "the soft limit ({}) is above the hard limit ({})",
-                request.inode_soft, request.inode_hard
+                limits.inode_soft, limits.inode_hard
             ),
         );
     }
-    if errors.is_empty()
-        && [
-            request.block_soft,
-            request.block_hard,
-            request.inode_soft,
-            request.inode_hard,
-        ] == [0; 4]
-    {
+    if errors.is_empty() && *limits == store::quotas::Limits::default() {
         field(
             &mut errors,
             "block_hard",
@@ -134,6 +144,27 @@ pub async fn handle(
     let Some(fs) = fs.filter(|_| errors.is_empty()) else {
         return Err(ApiError::Validation(errors));
     };
+    let live = store::quotas::views(
+        &tx,
+        store::quotas::Selection {
+            filesystem_id: Some(fs.id),
+            ..store::quotas::Selection::default()
+        },
+    )
+    .await?
+    .into_iter()
+    .find(|q| q.kind == request.kind && q.qid == request.id);
+    let kept = live.map_or_else(store::quotas::Limits::default, |q| store::quotas::Limits {
+        block_soft: q.block_soft,
+        block_hard: q.block_hard,
+        inode_soft: q.inode_soft,
+        inode_hard: q.inode_hard,
+    });
+    let limits = merged(&request, kept);
+    let errors = check_limits(&limits);
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
     let (ost, mdt) = store::quotas::enforcement(&tx, fs.id)
         .await?
         .unwrap_or_else(|| ("none".into(), "none".into()));
@@ -143,8 +174,9 @@ pub async fn handle(
         _ => 'p',
     };
     let enforces = |setting: &str| setting != "none" && setting.contains(letter);
-    let blocks = request.block_soft > 0 || request.block_hard > 0;
-    let inodes = request.inode_soft > 0 || request.inode_hard > 0;
+    let given = |v: Option<i64>| v.unwrap_or(0) > 0;
+    let blocks = given(request.block_soft) || given(request.block_hard);
+    let inodes = given(request.inode_soft) || given(request.inode_hard);
     if (blocks && !enforces(&ost)) || (inodes && !enforces(&mdt)) {
         return Err(ApiError::Conflict(format!(
             "filesystem_id: file system {} does not enforce {} quotas (ost={ost}, mdt={mdt}); enable them with PUT /api/filesystem/{}/quota",
@@ -152,12 +184,6 @@ pub async fn handle(
         )));
     }
     let client = super::client_of(&tx, fs.id, &fs.name).await?;
-    let limits = store::quotas::Limits {
-        block_soft: request.block_soft,
-        block_hard: request.block_hard,
-        inode_soft: request.inode_soft,
-        inode_hard: request.inode_hard,
-    };
     let quota_id = store::quotas::store_limits(&tx, fs.id, &request.kind, request.id, limits).await?;
     let view = super::load_one(&tx, quota_id).await?;
     let planned = submit(Submit {
@@ -231,15 +257,19 @@ mod tests {
             filesystem_id: Uuid::nil(),
             kind: kind.into(),
             id,
-            block_soft: limits[0],
-            block_hard: limits[1],
-            inode_soft: limits[2],
-            inode_hard: limits[3],
+            block_soft: Some(limits[0]),
+            block_hard: Some(limits[1]),
+            inode_soft: Some(limits[2]),
+            inode_hard: Some(limits[3]),
         }
     }
 
     fn fields(r: &NewQuota) -> Vec<String> {
-        check(r).into_iter().map(|e| e.field).collect()
+        let mut errors = check(r);
+        if errors.is_empty() {
+            errors = check_limits(&merged(r, store::quotas::Limits::default()));
+        }
+        errors.into_iter().map(|e| e.field).collect()
     }
 
     #[test]
@@ -252,5 +282,37 @@ mod tests {
         assert_eq!(fields(&request("group", 5, [0, 0, 9, 3])), ["inode_soft"]);
         assert_eq!(fields(&request("project", 5, [-1, 0, 0, 0])), ["block_soft"]);
         assert_eq!(fields(&request("project", 5, [0, 0, 0, 0])), ["block_hard"]);
+    }
+
+    #[test]
+    fn limits_not_given_keep_their_value() {
+        let only_soft = NewQuota {
+            block_hard: None,
+            inode_soft: None,
+            inode_hard: None,
+            ..request("user", 1000, [10, 0, 0, 0])
+        };
+        let kept = store::quotas::Limits {
+            block_soft: 5,
+            block_hard: 20,
+            inode_soft: 100,
+            inode_hard: 200,
+        };
+        assert_eq!(
+            merged(&only_soft, kept),
+            store::quotas::Limits { block_soft: 10, ..kept }
+        );
+        // A soft limit above the hard one kept is refused.
+        let above = NewQuota {
+            block_soft: Some(30),
+            ..only_soft
+        };
+        assert_eq!(
+            check_limits(&merged(&above, kept))
+                .into_iter()
+                .map(|e| e.field)
+                .collect::<Vec<_>>(),
+            ["block_soft"]
+        );
     }
 }

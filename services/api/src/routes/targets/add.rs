@@ -10,10 +10,11 @@
 
 use actix_web::{web, HttpResponse};
 use api_types::envelope::Envelope;
+use api_types::targets::AddTargetRequest;
 use lustre::domain::{target_name, TargetKind, TargetState};
 use lustre::plan::Goal;
 use sea_orm::{DatabaseTransaction, TransactionTrait};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -22,7 +23,7 @@ use super::TargetView;
 use crate::error::ApiError;
 use crate::routes::filesystems::create::{stored, NewTarget};
 use crate::routes::openapi::ErrorEnvelope;
-use crate::routes::planning::{submit, DryRun, Planned, Submit};
+use crate::routes::planning::{respond_created, submit, DryRun, Planned, Submit};
 use crate::state::AppState;
 use api_types::filesystems::FilesystemView;
 use store::filesystems::FilesystemSelection;
@@ -31,35 +32,6 @@ use store::targets::TargetSelection;
 /// The highest index a target may have: the MGS keeps 0xFFFF for "no
 /// index yet" (`mgs_set_index` in Lustre 2.15's `mgs_llog.c`).
 const MAX_INDEX: u32 = 0xFFFE;
-
-/// The request body.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AddTargetRequest {
-    /// The live file system to grow.
-    pub filesystem_id: Uuid,
-    /// `ost` or `mdt` (an MDT of index 1 or more: DNE).
-    #[schema(pattern = "^(ost|mdt)$")]
-    pub kind: String,
-    pub volume_id: Uuid,
-    /// By default the first host that sees the volume.
-    pub primary_host_id: Option<Uuid>,
-    /// By default every other host that sees the volume.
-    pub failover_host_ids: Option<Vec<Uuid>>,
-    /// By default the lowest index of that kind the file system has never
-    /// used (a removed target's index stays taken at the MGS).
-    #[schema(minimum = 0, maximum = 65534)]
-    pub index: Option<u32>,
-    /// Format over Lustre data already on the volume.
-    #[serde(default)]
-    pub reformat: bool,
-    /// ldiskfs options for `mke2fs`.
-    #[serde(default)]
-    pub format: Option<lustre::format::FormatOptions>,
-    /// `ldiskfs` (the default) or `zfs`.
-    #[serde(default)]
-    pub backfstype: lustre::zfs::Backfstype,
-}
 
 /// The target (null for a dry run) and its plan.
 #[derive(Serialize, ToSchema)]
@@ -123,17 +95,7 @@ pub async fn handle(
     } else {
         store::targets::views(&tx, TargetSelection::Id(target.id)).await?.pop()
     };
-    if !planned.dry_run {
-        tx.commit().await?;
-    }
-    let added = Added { target: view, planned };
-    Ok(match added.planned.command {
-        Some(command_id) => {
-            state.notify_scheduler(wire::messages::SchedulerMessage::CommandSubmitted { command_id });
-            crate::respond::with_status(actix_web::http::StatusCode::ACCEPTED, added)
-        }
-        None => crate::respond::ok(added),
-    })
+    respond_created(&state, tx, planned, |planned| Added { target: view, planned }).await
 }
 
 fn parse_kind(kind: &str) -> Result<TargetKind, ApiError> {

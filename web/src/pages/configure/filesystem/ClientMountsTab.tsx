@@ -180,7 +180,7 @@ export default function ClientMountsTab({
   onDone: (response: unknown) => void;
 }) {
   const { data, error, loading } = useLoad(
-    () => get<ClientMount[]>('/client_mount', { filesystem_id: fs.id }),
+    () => get<Page<ClientMount>>('/client_mount', { filesystem_id: fs.id, limit: 1000 }),
     [fs.id],
     ['job', 'host'],
     jobEnded,
@@ -233,7 +233,7 @@ export default function ClientMountsTab({
           size="small"
           loading={loading && !data}
           columns={columns}
-          dataSource={data}
+          dataSource={data?.objects}
           pagination={false}
           locale={{ emptyText: <Empty description="No client mounts" /> }}
           onRow={(m) => ({ 'data-testid': `client-row-${m.host_name}`, 'data-state': m.state }) as HTMLAttributes<HTMLElement>}

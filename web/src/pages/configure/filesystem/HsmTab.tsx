@@ -8,8 +8,8 @@ import { Button, Card, Descriptions, Empty, Form, Input, InputNumber, Modal, Rad
 import { PlusOutlined } from '@ant-design/icons';
 import type { ColumnsType } from 'antd/es/table';
 import type { HTMLAttributes } from 'react';
-import { useState } from 'react';
-import { ApiError, get, type Plan, type Schemas } from '../../../api';
+import { useEffect, useState } from 'react';
+import { ApiError, get, type Page, type Plan, type Schemas } from '../../../api';
 import ConfirmAction from '../../../components/ConfirmAction';
 import ErrorNotice from '../../../components/ErrorNotice';
 import StateTag from '../../../components/StateTag';
@@ -17,6 +17,9 @@ import { ago, time } from '../../../format';
 import { useLoad } from '../../../hooks';
 import type { Filesystem } from '../types';
 import { jobEnded, PlannedFooter, PlannedResult, usePlanned } from './planned';
+
+/** How often the queue is read again while a request waits or runs. */
+const BUSY_REFRESH_MS = 5000;
 
 type HsmStatus = Schemas['HsmStatus'];
 type Copytool = Schemas['CopytoolView'];
@@ -43,7 +46,7 @@ function AddCopytool({ fs }: { fs: Filesystem }) {
   const [form] = Form.useForm<CopytoolValues>();
   const planned = usePlanned<CopytoolCreated>();
   const mounts = useLoad(
-    () => (open ? get<ClientMount[]>('/client_mount', { filesystem_id: fs.id }) : Promise.resolve(undefined)),
+    () => (open ? get<Page<ClientMount>>('/client_mount', { filesystem_id: fs.id, limit: 1000 }).then((p) => p.objects) : Promise.resolve(undefined)),
     [fs.id, open],
   );
   const close = () => {
@@ -161,12 +164,12 @@ function CopytoolActions({ copytool, onDone }: { copytool: Copytool; onDone: (re
 }
 
 interface RequestValues {
-  action: 'archive' | 'release' | 'restore';
+  action: 'archive' | 'release' | 'restore' | 'remove';
   path?: string;
   archive_id?: number | null;
 }
 
-/** Archiving, releasing or restoring a path, and the file's last known state. */
+/** Archiving, releasing, restoring or removing the archive copy of a path, and the file's last known state. */
 function FileRequest({ fs, admin, live }: { fs: Filesystem; admin: boolean; live: boolean }) {
   const [form] = Form.useForm<RequestValues>();
   const planned = usePlanned();
@@ -250,6 +253,7 @@ function FileRequest({ fs, admin, live }: { fs: Filesystem; admin: boolean; live
                   { value: 'archive', label: 'Archive' },
                   { value: 'release', label: 'Release' },
                   { value: 'restore', label: 'Restore' },
+                  { value: 'remove', label: 'Remove archive copy' },
                 ]}
               />
             </Form.Item>
@@ -329,12 +333,20 @@ export default function HsmTab({
   admin: boolean;
   onDone: (response: unknown) => void;
 }) {
-  const { data, error, loading } = useLoad(
+  const { data, error, loading, reload } = useLoad(
     () => get<HsmStatus>(`/filesystem/${fs.id}/hsm`),
     [fs.id],
     ['job', 'alert'],
     jobEnded,
   );
+  // A request job records the queue as it follows it, but no job ends
+  // meanwhile: look again every few seconds while anything is queued.
+  const busy = data?.actions.some((a) => a.status === 'WAITING' || a.status === 'STARTED') ?? false;
+  useEffect(() => {
+    if (!busy) return undefined;
+    const timer = setInterval(reload, BUSY_REFRESH_MS);
+    return () => clearInterval(timer);
+  }, [busy, reload]);
   const live = fs.managed && fs.state !== 'removed';
   const control = data?.control ?? 'unknown';
   const enabled = control === 'enabled';

@@ -227,7 +227,7 @@ export default function PoolsTab({
   onDone: (response: unknown) => void;
 }) {
   const { data, error, loading } = useLoad(
-    () => get<Pool[]>('/ost_pool', { filesystem_id: fs.id }),
+    () => get<Page<Pool>>('/ost_pool', { filesystem_id: fs.id, limit: 1000 }),
     [fs.id],
     LIVE_KINDS,
     jobEnded,
@@ -307,7 +307,7 @@ export default function PoolsTab({
           size="small"
           loading={loading && !data}
           columns={columns}
-          dataSource={data}
+          dataSource={data?.objects}
           pagination={false}
           locale={{ emptyText: <Empty description="No OST pools" /> }}
           onRow={(p) => ({ 'data-testid': `pool-row-${p.name}`, 'data-state': p.state }) as HTMLAttributes<HTMLElement>}
