@@ -410,7 +410,7 @@ try {
   await page.locator('[data-testid="copytool-state-1"][data-state="started"]').waitFor({ timeout: 120_000 });
   await page.getByTestId('hsm-path').fill('/d/f');
   const hsmRequest = async (action, state) => {
-    await page.getByTestId('hsm-action').getByText(action).click();
+    await page.getByTestId('hsm-action').getByText(action, { exact: true }).click();
     await page.getByTestId('hsm-request').click();
     await page.getByTestId('preview').getByTestId('plan').waitFor();
     await page.getByTestId('hsm-request-submit').click();

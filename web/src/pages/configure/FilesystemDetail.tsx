@@ -11,6 +11,7 @@ import { time } from '../../format';
 import { useLoad, useUrlState } from '../../hooks';
 import ClientMountsTab from './filesystem/ClientMountsTab';
 import HsmTab from './filesystem/HsmTab';
+import { jobEnded } from './filesystem/planned';
 import PoolsTab from './filesystem/PoolsTab';
 import QuotasTab from './filesystem/QuotasTab';
 import TargetsTab from './filesystem/TargetsTab';
@@ -27,7 +28,14 @@ export default function FilesystemDetail() {
   const recent = useRecentCommand();
   const [url, setUrl] = useUrlState();
   const tab = TABS.includes(url.get('tab') ?? '') ? (url.get('tab') as string) : 'targets';
-  const { data: fs, error, loading } = useLoad(() => get<Filesystem>(`/filesystem/${id}`), [id], ['filesystem', 'target']);
+  // Reloaded when a job ends too: quota enforcement and grace times are
+  // read back into the file system by jobs that change no target.
+  const { data: fs, error, loading } = useLoad(
+    () => get<Filesystem>(`/filesystem/${id}`),
+    [id],
+    ['filesystem', 'target', 'job'],
+    jobEnded,
+  );
   const hostList = useLoad(() => get<Page<Host>>('/host', { limit: 1000 }), [], ['host']);
   const hosts = new Map((hostList.data?.objects ?? []).map((h) => [h.id, h]));
 

@@ -8,7 +8,7 @@ import { Alert, Button, Checkbox, Empty, Form, Input, InputNumber, Modal, Radio,
 import { PlusOutlined } from '@ant-design/icons';
 import type { ColumnsType } from 'antd/es/table';
 import type { HTMLAttributes } from 'react';
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { get, type Page, type Plan, type Schemas } from '../../../api';
 import ConfirmAction from '../../../components/ConfirmAction';
 import ErrorNotice from '../../../components/ErrorNotice';
@@ -64,6 +64,15 @@ function Enforcement({ fs }: { fs: Filesystem }) {
     return { ost: setting(v.ost ?? []), mdt: setting(v.mdt ?? []) };
   };
   const options = KINDS.map((k) => ({ value: k.letter, label: k.label }));
+  // Ticked on each opening: what the targets enforce then. (A form keeps
+  // its values across openings, so initialValues would show the first
+  // ones; a reload while the dialog is open leaves the operator's ticks.)
+  const enforced = { ost: letters(fs.quota_ost), mdt: letters(fs.quota_mdt) };
+  const enforcedNow = useRef(enforced);
+  enforcedNow.current = enforced;
+  useEffect(() => {
+    if (open) form.setFieldsValue(enforcedNow.current);
+  }, [open, form]);
   return (
     <>
       <Button onClick={() => setOpen(true)} data-testid="quota-enforcement">
