@@ -12,11 +12,13 @@
 #   chroma-healthcheck                    what suits the container's main process
 #                                         (/proc/1/comm; the image's HEALTHCHECK)
 #
-# The scheduler, the workers, the monitor and the plugin host serve no HTTP:
-# `connected` checks the connections they live on (RabbitMQ's 5672,
-# PostgreSQL's 5432). A service that lost its broker connection and did not
-# get it back is unhealthy. It reads /proc/net/tcp{,6}, which in a
-# container shows only the container's own sockets.
+# The scheduler, the workers, the monitor and the plugin host answer
+# GET /readyz on their ops endpoint (CHROMA_OPS_BIND, which
+# docker-compose.yml sets): 200 once their database and broker answer and
+# they consume what they should, 503 naming what fails. Without
+# CHROMA_OPS_BIND, `connected` checks the connections they live on
+# (RabbitMQ's 5672, PostgreSQL's 5432), reading /proc/net/tcp{,6}, which in
+# a container shows only the container's own sockets.
 set -u
 
 # Whether /proc/net/tcp{,6} has a socket in state $1 (hex, 01 established,
@@ -35,6 +37,15 @@ socket() {
   return 1
 }
 
+# The service's /readyz on its ops port, if CHROMA_OPS_BIND is set; else
+# the connection check "$@".
+ready_or() {
+  if [ -n "${CHROMA_OPS_BIND:-}" ]; then
+    exec curl -fsS --max-time 4 -o /dev/null "http://127.0.0.1:$((${CHROMA_OPS_BIND##*:} + ${CHROMA_OPS_PORT_OFFSET:-0}))/readyz"
+  fi
+  exec "$0" connected "$@"
+}
+
 # The check for the service running as PID 1.
 auto() {
   local port=${CHROMA_BIND:-127.0.0.1:8080} scheme=http
@@ -44,9 +55,9 @@ auto() {
       if [ -n "${CHROMA_TLS_CERT:-}" ]; then scheme=https; fi
       exec curl -fsSk --max-time 4 -o /dev/null "$scheme://127.0.0.1:$port/api/health"
       ;;
-    chroma-schedule*) exec "$0" connected 5432 5672 ;; # comm is cut at 15 characters
-    chroma-worker) exec "$0" connected 5672 ;;
-    chroma-monitor | chroma-plugins) exec "$0" connected 5432 ;;
+    chroma-schedule*) ready_or 5432 5672 ;; # comm is cut at 15 characters
+    chroma-worker) ready_or 5672 ;;
+    chroma-monitor | chroma-plugins) ready_or 5432 ;;
     lustre-sim) exec "$0" listening 2200 2201 2202 ;; # deploy/lustre-sim/cluster.json
     *) exit 0 ;; # a one-shot such as chroma-api migrate, or a shell
   esac

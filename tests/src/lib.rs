@@ -220,6 +220,50 @@ impl TestEnv {
         })
     }
 
+    /// Stops the services started in this process (API, scheduler,
+    /// workers, monitor) and closes the test's pool, as an operator stops
+    /// `chroma.target`; the database, the key and the queues stay. Unlike
+    /// a stopped process, the API's change listener lives on in this one
+    /// (it reconnects for as long as the process lives), so one session
+    /// to the database stays.
+    pub async fn stop_services(&mut self) -> anyhow::Result<()> {
+        self.shutdown.cancel();
+        for task in self.tasks.drain(..) {
+            tokio::time::timeout(Duration::from_secs(20), task)
+                .await
+                .context("a component did not stop within 20 s")???;
+        }
+        self.db.clone().close().await?;
+        Ok(())
+    }
+
+    /// Starts the API again after [`TestEnv::stop_services`], on the same
+    /// settings (it applies pending migrations), and logs in again as
+    /// `admin` with [`ADMIN_PASSWORD`].
+    pub async fn start_api(&mut self) -> anyhow::Result<()> {
+        self.shutdown = CancellationToken::new();
+        let app = api::Application::build(self.settings.clone()).await?;
+        let scheme = if self.settings.tls.is_some() { "https" } else { "http" };
+        self.base = format!("{scheme}://127.0.0.1:{}", app.port());
+        self.tasks
+            .push(tokio::spawn(app.run_until_stopped(self.shutdown.clone())));
+        self.db = store::connect(&self.settings).await?;
+        self.token = login_with(
+            &client_builder(&self.settings)?.build()?,
+            &self.base,
+            "admin",
+            ADMIN_PASSWORD,
+        )
+        .await?;
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            reqwest::header::AUTHORIZATION,
+            reqwest::header::HeaderValue::from_str(&format!("Bearer {}", self.token))?,
+        );
+        self.http = client_builder(&self.settings)?.default_headers(headers).build()?;
+        Ok(())
+    }
+
     /// Starts a scheduler in this process.
     pub async fn scheduler(&mut self) -> anyhow::Result<()> {
         let scheduler = scheduler::Scheduler::build(self.settings.clone()).await?;

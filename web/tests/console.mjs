@@ -11,7 +11,9 @@
 // (optional: also write the README's screenshots there).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { copyFileSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 
@@ -535,6 +537,63 @@ try {
   raid('ok');
   await diskAlert.waitFor({ state: 'detached' });
 
+  begin('alert notifications: a webhook subscription gets a signed test message, an email one without SMTP says why it failed');
+  // A receiver as a site would run one: it records each POST.
+  const received = [];
+  const receiver = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk) => (body += chunk));
+    req.on('end', () => {
+      received.push({ headers: req.headers, body });
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  try {
+    const hook = `http://127.0.0.1:${receiver.address().port}/chroma`;
+    const secret = 'console-test-webhook-secret';
+    await page.getByTestId('user-menu').hover();
+    await page.getByRole('menuitem', { name: 'Notifications' }).click();
+    await page.waitForURL(/\/account\/notifications/);
+    const form = page.getByTestId('subscription-form');
+    await form.locator('.ant-select').first().click();
+    await page.locator('.ant-select-item-option[title="Webhook"]').click();
+    await form.getByPlaceholder('https://hooks.example.com/chroma').fill(hook);
+    await form.getByPlaceholder('signing secret').fill('short');
+    await page.getByTestId('subscribe').click();
+    await form.getByText('16 characters or more').waitFor();
+    await form.getByPlaceholder('signing secret').fill(secret);
+    await page.getByTestId('subscribe').click();
+    const hookRow = page.locator('tr').filter({ hasText: hook });
+    await hookRow.waitFor();
+    await hookRow.getByRole('button', { name: 'Send test message' }).click();
+    await page.getByText(`Test message sent to ${hook}`).waitFor();
+    await until('the webhook receiver to get the test message', async () => received.length > 0);
+    const [{ headers, body }] = received;
+    const expected = `sha256=${createHmac('sha256', secret).update(`${headers['x-chroma-timestamp']}.${body}`).digest('hex')}`;
+    const signature = String(headers['x-chroma-signature'] ?? '');
+    assert.ok(
+      signature.length === expected.length && timingSafeEqual(Buffer.from(signature), Buffer.from(expected)),
+      `the webhook's signature ${signature} does not verify with its secret`,
+    );
+    assert.equal(JSON.parse(body).test, true, `the webhook body: ${body}`);
+
+    // This stack has no SMTP server: the email test must fail saying so.
+    await form.locator('.ant-select').first().click();
+    await page.locator('.ant-select-item-option[title="Email"]').click();
+    await page.getByTestId('subscription-email').fill('ops@example.com');
+    await page.getByTestId('subscribe').click();
+    const mailRow = page.locator('tr').filter({ hasText: 'ops@example.com' });
+    await mailRow.waitFor();
+    await mailRow.getByRole('button', { name: 'Send test message' }).click();
+    await page.getByText(/The test message failed: .*CHROMA_SMTP_HOST/).waitFor();
+    const deliveries = page.getByTestId('deliveries');
+    await deliveries.locator('tr').filter({ hasText: 'webhook' }).filter({ hasText: 'sent' }).waitFor();
+    await deliveries.locator('tr').filter({ hasText: 'email' }).filter({ hasText: 'CHROMA_SMTP_HOST' }).waitFor();
+    await shot(page, 'notifications');
+  } finally {
+    receiver.close();
+  }
   begin('the events and logs pages show the cluster');
   await page.goto(`${BASE}/events`);
   await page.getByTestId('event-row').first().waitFor();

@@ -15,6 +15,8 @@ pub mod webhook;
 
 use sea_orm::DatabaseConnection;
 use setup::config::AlertDelivery;
+use setup::ops::prometheus::{self, IntCounterVec, Opts};
+use setup::ops::Health;
 use std::time::Duration;
 use store::alert_delivery::{Channel, Claimed, Retry};
 use tokio_util::sync::CancellationToken;
@@ -134,6 +136,9 @@ pub struct Deliverer {
     window: Duration,
     /// How long ended deliveries are kept.
     keep: Duration,
+    /// Deliveries sent or failed, by channel and outcome, once
+    /// [`Deliverer::count_on`] registered it.
+    counted: Option<IntCounterVec>,
 }
 
 impl Deliverer {
@@ -145,7 +150,28 @@ impl Deliverer {
             sender: Sender::new(settings)?,
             window: settings.digest_window,
             keep,
+            counted: None,
         })
+    }
+
+    /// Counts deliveries in `chroma_alert_deliveries_total{channel,
+    /// outcome}` (channel `email` or `webhook`, outcome `sent` or
+    /// `failed`) on `health`'s registry.
+    pub fn count_on(mut self, health: &Health) -> Result<Self, prometheus::Error> {
+        let counted = health.register(IntCounterVec::new(
+            Opts::new(
+                "chroma_alert_deliveries_total",
+                "Alert deliveries attempted, by channel (email, webhook) and outcome (sent, failed)",
+            ),
+            &["channel", "outcome"],
+        )?)?;
+        for channel in ["email", "webhook"] {
+            for outcome in ["sent", "failed"] {
+                counted.with_label_values(&[channel, outcome]);
+            }
+        }
+        self.counted = Some(counted);
+        Ok(self)
     }
 
     /// Deletes ended deliveries older than the retention, a batch at a time.
@@ -176,8 +202,16 @@ impl Deliverer {
                 return Ok(());
             }
             let sends = due.iter().map(|d| self.sender.deliver(&self.db, d));
-            for result in futures::future::join_all(sends).await {
-                result?;
+            for (delivery, result) in due.iter().zip(futures::future::join_all(sends).await) {
+                let error = result?;
+                if let Some(counted) = &self.counted {
+                    let channel = match delivery.subscription.channel {
+                        Channel::Email { .. } => "email",
+                        Channel::Webhook { .. } => "webhook",
+                    };
+                    let outcome = if error.is_none() { "sent" } else { "failed" };
+                    counted.with_label_values(&[channel, outcome]).inc();
+                }
             }
         }
     }

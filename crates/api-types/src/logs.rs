@@ -21,3 +21,26 @@ pub struct LogView {
     pub source: String,
     pub message: String,
 }
+
+/// One page of log lines. Unlike other lists, the total is counted only
+/// so far: a site keeps millions of lines, and counting them all on every
+/// page would cost more than reading the page.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct LogPage {
+    pub objects: Vec<LogView>,
+    pub meta: LogPageMeta,
+}
+
+/// Where a page of log lines sits among the lines the filters select.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct LogPageMeta {
+    /// The lines selected, counted no further than 10,000 past this
+    /// page's end: exact unless `total_capped`.
+    pub total_count: u64,
+    /// More lines are selected than `total_count` says (at least one more).
+    pub total_capped: bool,
+    /// A line follows this page: ask for the next with `offset + limit`.
+    pub has_more: bool,
+    pub limit: u64,
+    pub offset: u64,
+}

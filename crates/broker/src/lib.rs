@@ -120,6 +120,16 @@ impl Broker {
             Err(_) => false,
         }
     }
+
+    /// `Ok` when a connection to the broker can be made now, else why not
+    /// (a readiness check of `setup::ops`).
+    pub async fn readiness(&self) -> Result<(), String> {
+        match self.pool.get().await {
+            Ok(connection) if connection.status().connected() => Ok(()),
+            Ok(_) => Err("the broker connection is closed".into()),
+            Err(e) => Err(format!("the broker does not answer: {e}")),
+        }
+    }
 }
 
 fn quorum_arguments(extra: &[(&str, AMQPValue)]) -> FieldTable {

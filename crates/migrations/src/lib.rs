@@ -42,6 +42,17 @@ mod m20261207_000039_add_quota_inaccurate;
 mod m20261207_000040_create_alert_subscription;
 mod m20261207_000041_add_client_mount_wanted;
 mod m20261207_000042_add_quota_grace;
+mod m20261207_000043_partition_metric_raw;
+mod m20261207_000044_create_work_lease;
+
+/// The last migration of the previous release: the schema an upgrade
+/// starts from, which tests/tests/upgrade.rs seeds and upgrades. Chroma
+/// has no tagged release yet; until it does, the previous release is the
+/// tree as issue 17 (data management) left it, commit 94cc3ca, the last
+/// before the deployment work (packages, containers, `chroma-api
+/// migrate`) made Chroma installable. Move this to the newest migration
+/// of each release as it is tagged.
+pub const PREVIOUS_RELEASE_LAST_MIGRATION: &str = "m20261206_000037_create_data_layout";
 
 /// Runs one or more SQL statements: every schema change here is plain DDL.
 async fn run_sql(manager: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {
@@ -94,6 +105,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000040_create_alert_subscription::Migration),
             Box::new(m20261207_000041_add_client_mount_wanted::Migration),
             Box::new(m20261207_000042_add_quota_grace::Migration),
+            Box::new(m20261207_000043_partition_metric_raw::Migration),
+            Box::new(m20261207_000044_create_work_lease::Migration),
         ]
     }
 }

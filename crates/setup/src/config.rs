@@ -1,10 +1,13 @@
-//! Typed settings read from the environment, with localhost defaults. A
-//! malformed value fails at start-up naming the variable.
+//! Typed settings, checked once from [`SettingsArgs`] (flags and
+//! environment variables, with localhost defaults). A malformed value fails
+//! at start-up naming the variable.
 
 use secrecy::SecretString;
 use std::time::Duration;
 
 use wire::topology::Topology;
+
+pub use crate::args::SettingsArgs;
 
 /// A setting that could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -87,6 +90,26 @@ pub struct Settings {
     /// How alerts reach the users subscribed to them (`CHROMA_ALERT_*`,
     /// `CHROMA_SMTP_*`).
     pub alert_delivery: AlertDelivery,
+    /// Where this process serves `/livez`, `/readyz` and `/metrics` for
+    /// probes and Prometheus (`CHROMA_OPS_BIND`, default none: not served).
+    pub ops_bind: Option<std::net::SocketAddr>,
+    /// Added to `ops_bind`'s port, so numbered instances of one unit
+    /// (`chroma-worker@N`) each get their own (`CHROMA_OPS_PORT_OFFSET`,
+    /// default 0).
+    pub ops_port_offset: u16,
+    /// This worker's name (`CHROMA_WORKER_ID`); unset, the worker makes one
+    /// of its host name and process id.
+    pub worker_id: Option<String>,
+    /// Where Chroma runs as root, the user storage plugins run as
+    /// (`CHROMA_PLUGIN_USER`); unset, `chroma-plugin` if it exists, else
+    /// `nobody`.
+    pub plugin_user: Option<String>,
+    /// Which log lines are written (`RUST_LOG`, tracing's `EnvFilter`
+    /// syntax).
+    pub log_filter: String,
+    /// Log lines as JSON objects (`CHROMA_LOG_FORMAT=json`) rather than
+    /// text.
+    pub log_json: bool,
 }
 
 /// Alert delivery: the digest window, retries, and the SMTP server email
@@ -143,8 +166,8 @@ pub enum SmtpTls {
 }
 
 impl AlertDelivery {
-    fn from_env() -> Result<Self, ConfigError> {
-        let digest: u64 = parsed("CHROMA_ALERT_DIGEST_SECS", 60)?;
+    fn from_args(args: &SettingsArgs) -> Result<Self, ConfigError> {
+        let digest: u64 = parsed("CHROMA_ALERT_DIGEST_SECS", &args.alert_digest_secs)?;
         if digest > 24 * 3600 {
             return Err(ConfigError {
                 name: "CHROMA_ALERT_DIGEST_SECS",
@@ -153,10 +176,10 @@ impl AlertDelivery {
         }
         Ok(Self {
             digest_window: Duration::from_secs(digest),
-            retry_limit: at_least_one("CHROMA_ALERT_RETRY_LIMIT", 8)?,
-            retry_base: millis("CHROMA_ALERT_RETRY_BASE_MS", 30_000)?,
-            smtp: Smtp::from_env()?,
-            webhook_hosts: var("CHROMA_ALERT_WEBHOOK_HOSTS").map(|text| {
+            retry_limit: at_least_one("CHROMA_ALERT_RETRY_LIMIT", &args.alert_retry_limit)?,
+            retry_base: millis("CHROMA_ALERT_RETRY_BASE_MS", &args.alert_retry_base_ms)?,
+            smtp: Smtp::from_args(args)?,
+            webhook_hosts: given(&args.alert_webhook_hosts).map(|text| {
                 text.split(',')
                     .map(|h| h.trim().to_ascii_lowercase())
                     .filter(|h| !h.is_empty())
@@ -167,15 +190,15 @@ impl AlertDelivery {
 }
 
 impl Smtp {
-    fn from_env() -> Result<Option<Self>, ConfigError> {
-        let Some(host) = var("CHROMA_SMTP_HOST") else {
+    fn from_args(args: &SettingsArgs) -> Result<Option<Self>, ConfigError> {
+        let Some(host) = given(&args.smtp_host) else {
             return Ok(None);
         };
-        let tls = match var("CHROMA_SMTP_TLS").as_deref().map(str::trim) {
-            None | Some("starttls") => SmtpTls::Starttls,
-            Some("tls") => SmtpTls::Tls,
-            Some("none") => SmtpTls::None,
-            Some(other) => {
+        let tls = match args.smtp_tls.trim() {
+            "starttls" => SmtpTls::Starttls,
+            "tls" => SmtpTls::Tls,
+            "none" => SmtpTls::None,
+            other => {
                 return Err(ConfigError {
                     name: "CHROMA_SMTP_TLS",
                     reason: format!("{other:?}: give starttls, tls or none"),
@@ -187,7 +210,7 @@ impl Smtp {
             SmtpTls::Tls => 465,
             SmtpTls::None => 25,
         };
-        let credentials = match (var("CHROMA_SMTP_USERNAME"), var("CHROMA_SMTP_PASSWORD")) {
+        let credentials = match (given(&args.smtp_username), given(&args.smtp_password)) {
             (None, None) => None,
             (Some(user), Some(password)) => Some((user, SecretString::from(password))),
             (Some(_), None) => {
@@ -203,7 +226,7 @@ impl Smtp {
                 })
             }
         };
-        let from = var("CHROMA_SMTP_FROM").ok_or(ConfigError {
+        let from = given(&args.smtp_from).ok_or(ConfigError {
             name: "CHROMA_SMTP_FROM",
             reason: "is not set, but CHROMA_SMTP_HOST is: email needs a sender address".into(),
         })?;
@@ -215,11 +238,14 @@ impl Smtp {
         }
         Ok(Some(Self {
             host: host.trim().to_owned(),
-            port: parsed("CHROMA_SMTP_PORT", default_port)?,
+            port: match given(&args.smtp_port) {
+                Some(text) => parsed("CHROMA_SMTP_PORT", &text)?,
+                None => default_port,
+            },
             credentials,
             from,
             tls,
-            ca_file: var("CHROMA_SMTP_CA_FILE").map(Into::into),
+            ca_file: given(&args.smtp_ca_file).map(Into::into),
         }))
     }
 }
@@ -247,20 +273,20 @@ pub struct Retention {
 }
 
 impl Retention {
-    fn from_env() -> Result<Self, ConfigError> {
+    fn from_args(args: &SettingsArgs) -> Result<Self, ConfigError> {
         Ok(Self {
-            tokens: days("CHROMA_RETAIN_TOKENS_DAYS", 30)?,
-            events: days("CHROMA_RETAIN_EVENTS_DAYS", 90)?,
-            alerts: days("CHROMA_RETAIN_ALERTS_DAYS", 90)?,
-            commands: days("CHROMA_RETAIN_COMMANDS_DAYS", 90)?,
-            storage: days("CHROMA_RETAIN_STORAGE_DAYS", 30)?,
-            logs: days("CHROMA_RETAIN_LOGS_DAYS", 30)?,
+            tokens: days("CHROMA_RETAIN_TOKENS_DAYS", &args.retain_tokens_days)?,
+            events: days("CHROMA_RETAIN_EVENTS_DAYS", &args.retain_events_days)?,
+            alerts: days("CHROMA_RETAIN_ALERTS_DAYS", &args.retain_alerts_days)?,
+            commands: days("CHROMA_RETAIN_COMMANDS_DAYS", &args.retain_commands_days)?,
+            storage: days("CHROMA_RETAIN_STORAGE_DAYS", &args.retain_storage_days)?,
+            logs: days("CHROMA_RETAIN_LOGS_DAYS", &args.retain_logs_days)?,
         })
     }
 }
 
-fn days(name: &'static str, default: u64) -> Result<Duration, ConfigError> {
-    let days: u64 = parsed(name, default)?;
+fn days(name: &'static str, text: &str) -> Result<Duration, ConfigError> {
+    let days: u64 = parsed(name, text)?;
     if !(1..=36_500).contains(&days) {
         return Err(ConfigError {
             name,
@@ -270,9 +296,13 @@ fn days(name: &'static str, default: u64) -> Result<Duration, ConfigError> {
     Ok(Duration::from_secs(days * 24 * 3600))
 }
 
-fn at_least_one(name: &'static str, default: u32) -> Result<u32, ConfigError> {
-    let n: u32 = parsed(name, default)?;
-    if n == 0 {
+fn at_least_one<T>(name: &'static str, text: &str) -> Result<T, ConfigError>
+where
+    T: std::str::FromStr + PartialEq + From<u8>,
+    T::Err: std::fmt::Display,
+{
+    let n: T = parsed(name, text)?;
+    if n == T::from(0) {
         return Err(ConfigError {
             name,
             reason: "must be at least 1".into(),
@@ -291,25 +321,23 @@ pub struct TlsFiles {
     pub key: std::path::PathBuf,
 }
 
-fn var(name: &'static str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+/// The text of a setting without a default, `None` when blank.
+fn given(text: &Option<String>) -> Option<String> {
+    text.clone().filter(|v| !v.trim().is_empty())
 }
 
-fn parsed<T: std::str::FromStr>(name: &'static str, default: T) -> Result<T, ConfigError>
+fn parsed<T: std::str::FromStr>(name: &'static str, text: &str) -> Result<T, ConfigError>
 where
     T::Err: std::fmt::Display,
 {
-    match var(name) {
-        None => Ok(default),
-        Some(text) => text.trim().parse().map_err(|e: T::Err| ConfigError {
-            name,
-            reason: format!("{text:?}: {e}"),
-        }),
-    }
+    text.trim().parse().map_err(|e: T::Err| ConfigError {
+        name,
+        reason: format!("{text:?}: {e}"),
+    })
 }
 
-fn millis(name: &'static str, default: u64) -> Result<Duration, ConfigError> {
-    let ms: u64 = parsed(name, default)?;
+fn millis(name: &'static str, text: &str) -> Result<Duration, ConfigError> {
+    let ms: u64 = parsed(name, text)?;
     if ms == 0 {
         return Err(ConfigError {
             name,
@@ -333,7 +361,7 @@ fn addresses(name: &'static str, text: &str) -> Result<Vec<std::net::IpAddr>, Co
 }
 
 /// `CHROMA_TLS_CERT` and `CHROMA_TLS_KEY`: both or neither.
-fn tls_files() -> Result<Option<TlsFiles>, ConfigError> {
+fn tls_files(args: &SettingsArgs) -> Result<Option<TlsFiles>, ConfigError> {
     let missing = |name, other| ConfigError {
         name,
         reason: format!(
@@ -341,7 +369,7 @@ fn tls_files() -> Result<Option<TlsFiles>, ConfigError> {
              (PEM files); set both or neither"
         ),
     };
-    match (var("CHROMA_TLS_CERT"), var("CHROMA_TLS_KEY")) {
+    match (given(&args.tls_cert), given(&args.tls_key)) {
         (None, None) => Ok(None),
         (Some(cert), Some(key)) => Ok(Some(TlsFiles {
             cert: cert.into(),
@@ -363,9 +391,28 @@ fn default_ssh_key_path() -> std::path::PathBuf {
 }
 
 impl Settings {
-    /// Reads every setting from the environment.
+    /// Reads every setting from the environment alone (a variable set to
+    /// blank counts as unset).
     pub fn from_env() -> Result<Self, ConfigError> {
-        let queue_prefix = var("CHROMA_QUEUE_PREFIX").unwrap_or_else(|| "chroma".into());
+        let args = SettingsArgs::from_env().map_err(|e| ConfigError {
+            name: "the environment",
+            reason: e.to_string(),
+        })?;
+        Self::try_from(args)
+    }
+
+    /// The broker object names of this installation.
+    pub fn topology(&self) -> Topology {
+        Topology::new(&self.queue_prefix)
+    }
+}
+
+impl TryFrom<SettingsArgs> for Settings {
+    type Error = ConfigError;
+
+    /// Checks every setting, naming the variable of the first bad one.
+    fn try_from(args: SettingsArgs) -> Result<Self, ConfigError> {
+        let queue_prefix = args.queue_prefix.clone();
         if !queue_prefix
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
@@ -375,22 +422,8 @@ impl Settings {
                 reason: "only letters, digits, '-', '_' and '.' are allowed".into(),
             });
         }
-        let worker_concurrency: u16 = parsed("CHROMA_WORKER_CONCURRENCY", 4)?;
-        if worker_concurrency == 0 {
-            return Err(ConfigError {
-                name: "CHROMA_WORKER_CONCURRENCY",
-                reason: "must be at least 1".into(),
-            });
-        }
-        let delivery_limit: u32 = parsed("CHROMA_DELIVERY_LIMIT", 5)?;
-        if delivery_limit == 0 {
-            return Err(ConfigError {
-                name: "CHROMA_DELIVERY_LIMIT",
-                reason: "must be at least 1".into(),
-            });
-        }
-        let heartbeat_interval = millis("CHROMA_HEARTBEAT_MS", 1_000)?;
-        let heartbeat_timeout = millis("CHROMA_HEARTBEAT_TIMEOUT_MS", 10_000)?;
+        let heartbeat_interval = millis("CHROMA_HEARTBEAT_MS", &args.heartbeat_ms)?;
+        let heartbeat_timeout = millis("CHROMA_HEARTBEAT_TIMEOUT_MS", &args.heartbeat_timeout_ms)?;
         if heartbeat_timeout < heartbeat_interval * 3 {
             return Err(ConfigError {
                 name: "CHROMA_HEARTBEAT_TIMEOUT_MS",
@@ -400,37 +433,26 @@ impl Settings {
                 ),
             });
         }
-        let db_pool_size: u32 = parsed("CHROMA_DB_POOL_SIZE", 10)?;
-        if db_pool_size == 0 {
-            return Err(ConfigError {
-                name: "CHROMA_DB_POOL_SIZE",
-                reason: "must be at least 1".into(),
-            });
-        }
         Ok(Self {
-            database_url: var("DATABASE_URL")
-                .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/chroma".into())
-                .into(),
-            amqp_url: var("AMQP_URL")
-                .unwrap_or_else(|| "amqp://guest:guest@127.0.0.1:5672/%2f".into())
-                .into(),
-            bind: var("CHROMA_BIND").unwrap_or_else(|| "127.0.0.1:8080".into()),
-            worker_concurrency,
+            database_url: args.database_url.clone().into(),
+            amqp_url: args.amqp_url.clone().into(),
+            bind: args.bind.clone(),
+            worker_concurrency: at_least_one("CHROMA_WORKER_CONCURRENCY", &args.worker_concurrency)?,
             queue_prefix,
-            delivery_limit,
+            delivery_limit: at_least_one("CHROMA_DELIVERY_LIMIT", &args.delivery_limit)?,
             heartbeat_interval,
             heartbeat_timeout,
-            requeue_after: millis("CHROMA_REQUEUE_AFTER_MS", 60_000)?,
-            drain_timeout: millis("CHROMA_WORKER_DRAIN_MS", 8_000)?,
-            sweep_interval: millis("CHROMA_SWEEP_MS", 2_000)?,
-            db_pool_size,
-            ssh_key_path: match var("CHROMA_SSH_KEY") {
+            requeue_after: millis("CHROMA_REQUEUE_AFTER_MS", &args.requeue_after_ms)?,
+            drain_timeout: millis("CHROMA_WORKER_DRAIN_MS", &args.worker_drain_ms)?,
+            sweep_interval: millis("CHROMA_SWEEP_MS", &args.sweep_ms)?,
+            db_pool_size: at_least_one("CHROMA_DB_POOL_SIZE", &args.db_pool_size)?,
+            ssh_key_path: match given(&args.ssh_key) {
                 Some(path) => path.into(),
                 None => default_ssh_key_path(),
             },
-            admin_password: var("CHROMA_ADMIN_PASSWORD").map(SecretString::from),
+            admin_password: given(&args.admin_password).map(SecretString::from),
             session_ttl: {
-                let hours: u64 = parsed("CHROMA_SESSION_HOURS", 12)?;
+                let hours: u64 = parsed("CHROMA_SESSION_HOURS", &args.session_hours)?;
                 if hours == 0 || hours > 24 * 366 {
                     return Err(ConfigError {
                         name: "CHROMA_SESSION_HOURS",
@@ -439,9 +461,9 @@ impl Settings {
                 }
                 Duration::from_secs(hours * 3600)
             },
-            monitor_interval: millis("CHROMA_MONITOR_INTERVAL_MS", 10_000)?,
+            monitor_interval: millis("CHROMA_MONITOR_INTERVAL_MS", &args.monitor_interval_ms)?,
             usage_alert_percent: {
-                let percent: f64 = parsed("CHROMA_USAGE_ALERT_PERCENT", 90.0)?;
+                let percent: f64 = parsed("CHROMA_USAGE_ALERT_PERCENT", &args.usage_alert_percent)?;
                 if !(1.0..=100.0).contains(&percent) {
                     return Err(ConfigError {
                         name: "CHROMA_USAGE_ALERT_PERCENT",
@@ -450,10 +472,10 @@ impl Settings {
                 }
                 percent
             },
-            web_dir: var("CHROMA_WEB_DIR").unwrap_or_else(|| "web/dist".into()).into(),
-            plugin_dir: var("CHROMA_PLUGIN_DIR").unwrap_or_else(|| "plugins.d".into()).into(),
+            web_dir: args.web_dir.clone().into(),
+            plugin_dir: args.plugin_dir.clone().into(),
             pacemaker_monitor_secs: {
-                let secs: u32 = parsed("CHROMA_PACEMAKER_MONITOR_SECS", 20)?;
+                let secs: u32 = parsed("CHROMA_PACEMAKER_MONITOR_SECS", &args.pacemaker_monitor_secs)?;
                 if !(1..=3600).contains(&secs) {
                     return Err(ConfigError {
                         name: "CHROMA_PACEMAKER_MONITOR_SECS",
@@ -462,21 +484,37 @@ impl Settings {
                 }
                 secs
             },
-            trusted_proxies: match var("CHROMA_TRUSTED_PROXIES") {
+            trusted_proxies: match given(&args.trusted_proxies) {
                 Some(text) => addresses("CHROMA_TRUSTED_PROXIES", &text)?,
                 None => Vec::new(),
             },
-            tls: tls_files()?,
-            retention: Retention::from_env()?,
-            journal_lines_per_sec: at_least_one("CHROMA_JOURNAL_LINES_PER_SEC", 100)?,
-            journal_burst: at_least_one("CHROMA_JOURNAL_BURST", 5000)?,
-            alert_delivery: AlertDelivery::from_env()?,
+            tls: tls_files(&args)?,
+            retention: Retention::from_args(&args)?,
+            journal_lines_per_sec: at_least_one("CHROMA_JOURNAL_LINES_PER_SEC", &args.journal_lines_per_sec)?,
+            journal_burst: at_least_one("CHROMA_JOURNAL_BURST", &args.journal_burst)?,
+            alert_delivery: AlertDelivery::from_args(&args)?,
+            ops_bind: match given(&args.ops_bind) {
+                Some(text) => Some(text.trim().parse().map_err(|e| ConfigError {
+                    name: "CHROMA_OPS_BIND",
+                    reason: format!("{text:?}: {e} (give ADDRESS:PORT)"),
+                })?),
+                None => None,
+            },
+            ops_port_offset: parsed("CHROMA_OPS_PORT_OFFSET", &args.ops_port_offset)?,
+            worker_id: given(&args.worker_id).map(|id| id.trim().to_owned()),
+            plugin_user: given(&args.plugin_user).map(|user| user.trim().to_owned()),
+            log_filter: args.rust_log.clone(),
+            log_json: match args.log_format.trim() {
+                "text" => false,
+                "json" => true,
+                other => {
+                    return Err(ConfigError {
+                        name: "CHROMA_LOG_FORMAT",
+                        reason: format!("{other:?}: give text or json"),
+                    })
+                }
+            },
         })
-    }
-
-    /// The broker object names of this installation.
-    pub fn topology(&self) -> Topology {
-        Topology::new(&self.queue_prefix)
     }
 }
 

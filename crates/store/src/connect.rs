@@ -129,6 +129,21 @@ pub async fn lock_schema(txn: &sea_orm::DatabaseTransaction) -> Result<(), DbErr
     .map(|_| ())
 }
 
+/// Makes readiness check `database` of `health` a ping of `db`: the
+/// service is not ready while the database does not answer (see
+/// `setup::ops`).
+pub fn probe_readiness(health: &setup::ops::Health, db: &DatabaseConnection) {
+    let db = db.clone();
+    health.probe("database", move || {
+        let db = db.clone();
+        async move {
+            db.ping()
+                .await
+                .map_err(|e| format!("the database does not answer: {e}"))
+        }
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -134,15 +134,35 @@ pub enum ListOrder {
     LastStored,
 }
 
+/// Lines counted past the end of a page: the total a page shows is exact
+/// up to there, and "more than" beyond.
+pub const COUNT_AHEAD: i64 = 10_000;
+
+/// A page of log lines and what is known of the rest.
+#[derive(Debug, Clone)]
+pub struct Listed {
+    pub lines: Vec<api_types::logs::LogView>,
+    /// The lines the filter selects, counted no further than
+    /// [`COUNT_AHEAD`] past the page's end: exact unless `capped`.
+    pub counted: i64,
+    /// More lines match than `counted`.
+    pub capped: bool,
+    /// A line follows this page.
+    pub more: bool,
+}
+
 /// One page of the log lines `filter` selects, `limit` from `offset` in
-/// `order`, as the API shows them, and how many it selects in all.
+/// `order`, as the API shows them, and how many it selects, counted no
+/// further than [`COUNT_AHEAD`] past the page: a table of millions of
+/// lines is never counted whole. A `message_like` search reads the
+/// trigram index `log_line_message_trgm` where it exists.
 pub async fn list(
     db: &impl sea_orm::ConnectionTrait,
     filter: &ListFilter,
     order: ListOrder,
     limit: i64,
     offset: i64,
-) -> Result<(Vec<api_types::logs::LogView>, i64), sea_orm::DbErr> {
+) -> Result<Listed, sea_orm::DbErr> {
     let condition = "($1::uuid IS NULL OR l.host_id = $1) AND l.severity = ANY($2::text[])
                   AND ($3::text IS NULL OR l.source = $3) AND ($4::text IS NULL OR l.message ILIKE $4)
                   AND ($5::timestamptz IS NULL OR l.at >= $5) AND ($6::timestamptz IS NULL OR l.at <= $6)
@@ -169,8 +189,9 @@ pub async fn list(
         order,
         values,
     };
-    let (rows, total) = crate::sql::count_and_page(db, selection, limit, offset).await?;
-    let lines = rows
+    let page = crate::sql::page_counting_ahead(db, selection, limit, offset, COUNT_AHEAD).await?;
+    let lines = page
+        .rows
         .iter()
         .map(|r| {
             Ok(api_types::logs::LogView {
@@ -184,5 +205,10 @@ pub async fn list(
             })
         })
         .collect::<Result<Vec<_>, sea_orm::DbErr>>()?;
-    Ok((lines, total))
+    Ok(Listed {
+        lines,
+        counted: page.counted,
+        capped: page.capped,
+        more: page.more,
+    })
 }

@@ -266,11 +266,19 @@ async fn roll<C: ConnectionTrait + TransactionTrait>(
 }
 
 /// Deletes what is older than its retention; returns the rows deleted.
+/// Raw samples go a whole UTC day at a time: a day's partition is dropped
+/// once the day ended more than [`RAW_RETENTION`] ago (so raw samples are
+/// kept between one and two days), and its rows are counted by the
+/// planner's estimate. The same pass creates the partitions of today and
+/// the next days ahead ([`crate::metric_partitions`]).
 /// (Log lines expire by the time Chroma received them: `store::retention`.)
-pub async fn expire(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
-    let mut deleted = 0;
+pub async fn expire<C: ConnectionTrait + TransactionTrait>(db: &C) -> Result<u64, DbErr> {
+    let now = Utc::now();
+    crate::metric_partitions::create_ahead(db, now).await?;
+    let raw_cutoff = now - chrono::Duration::from_std(RAW_RETENTION).unwrap_or(chrono::Duration::days(1));
+    let raw = crate::metric_partitions::drop_before(db, raw_cutoff).await?;
+    let mut deleted = raw.estimated_rows + raw.default_rows;
     for (table, keep) in [
-        ("metric_raw", RAW_RETENTION),
         ("metric_minute", MINUTE_RETENTION),
         ("metric_hour", HOUR_RETENTION),
         ("metric_job", JOB_RETENTION),

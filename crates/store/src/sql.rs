@@ -122,3 +122,76 @@ pub(crate) async fn count_and_page(
     );
     Ok((query(db, &sql, page_values).await?, total))
 }
+
+/// A page read by [`page_counting_ahead`].
+pub(crate) struct CountedPage {
+    pub rows: Vec<QueryResult>,
+    /// The selection's rows, counted up to the page's end plus the
+    /// allowance: exact unless `capped`.
+    pub counted: i64,
+    /// More rows match than `counted`.
+    pub capped: bool,
+    /// A row follows the page.
+    pub more: bool,
+}
+
+/// Reads `limit` rows of the selection from `offset` (and one more, to
+/// tell whether any follow) and counts its rows only as far as `ahead`
+/// past the page's end, for lists that grow to millions (log lines): an
+/// exact `count(*)` would read every matching row on every page. A last
+/// page needs no count at all.
+pub(crate) async fn page_counting_ahead(
+    db: &impl ConnectionTrait,
+    selection: Selection<'_>,
+    limit: i64,
+    offset: i64,
+    ahead: i64,
+) -> Result<CountedPage, DbErr> {
+    let Selection {
+        columns,
+        from,
+        filter,
+        order,
+        values,
+    } = selection;
+    let n = values.len();
+    let mut page_values = values.clone();
+    page_values.push(limit.saturating_add(1).into());
+    page_values.push(offset.into());
+    let sql = format!(
+        "SELECT {columns} FROM {from} WHERE {filter} ORDER BY {order} LIMIT ${} OFFSET ${}",
+        n + 1,
+        n + 2
+    );
+    let mut rows = query(db, &sql, page_values).await?;
+    let more = i64::try_from(rows.len()).unwrap_or(i64::MAX) > limit;
+    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    let read = i64::try_from(rows.len()).unwrap_or(i64::MAX);
+    if !more && (read > 0 || offset == 0) {
+        return Ok(CountedPage {
+            rows,
+            counted: offset.saturating_add(read),
+            capped: false,
+            more,
+        });
+    }
+    let cap = offset.saturating_add(limit).saturating_add(ahead);
+    let mut count_values = values;
+    count_values.push(cap.saturating_add(1).into());
+    let counted = query(
+        db,
+        &format!(
+            "SELECT count(*) AS n FROM (SELECT 1 FROM {from} WHERE {filter} LIMIT ${}) AS capped",
+            n + 1
+        ),
+        count_values,
+    )
+    .await?;
+    let counted: i64 = counted.first().map(|r| r.try_get("", "n")).transpose()?.unwrap_or(0);
+    Ok(CountedPage {
+        rows,
+        counted: counted.min(cap),
+        capped: counted > cap,
+        more,
+    })
+}

@@ -483,24 +483,6 @@ pub async fn recent_retries(
     }
 }
 
-/// The median, 90th and 99th percentile run time in seconds of the steps
-/// created since `since` (a UUIDv7) that succeeded; None when there are none.
-pub async fn recent_duration_quantiles(
-    db: &impl sea_orm::ConnectionTrait,
-    since: uuid::Uuid,
-) -> Result<Option<Vec<f64>>, sea_orm::DbErr> {
-    let rows = crate::sql::query(
-        db,
-        "SELECT percentile_cont(ARRAY[0.5, 0.9, 0.99]) WITHIN GROUP
-                  (ORDER BY extract(epoch FROM finished_at - started_at)) AS q
-         FROM step WHERE id >= $1 AND state = 'succeeded' AND started_at IS NOT NULL",
-        [since.into()],
-    )
-    .await?;
-    // No succeeded step: the aggregate is NULL.
-    Ok(rows.first().and_then(|r| r.try_get("", "q").ok()))
-}
-
 /// How many steps are in each state, by state name (states with none left
 /// out).
 pub async fn count_by_state(

@@ -96,12 +96,17 @@ fn of_severities(severities: &[&str]) -> store::logs::ListFilter {
 async fn list_selects_by_severity_newest_first_and_counts_them_all() -> anyhow::Result<()> {
     let t = seed::estate().await?;
     let filter = of_severities(&["error", "warning"]);
-    let (lines, total) = store::logs::list(&t.db, &filter, store::logs::ListOrder::Newest, 1, 0).await?;
-    let messages: Vec<&str> = lines.iter().map(|l| l.message.as_str()).collect();
-    assert_eq!((messages, total), (vec!["LustreError: 100%"], 2));
-    let (lines, _) = store::logs::list(&t.db, &filter, store::logs::ListOrder::Newest, 1, 1).await?;
-    let nodes: Vec<Option<&str>> = lines.iter().map(|l| l.nodename.as_deref()).collect();
+    let page = store::logs::list(&t.db, &filter, store::logs::ListOrder::Newest, 1, 0).await?;
+    let messages: Vec<&str> = page.lines.iter().map(|l| l.message.as_str()).collect();
+    assert_eq!((messages, page.counted), (vec!["LustreError: 100%"], 2));
+    assert!(page.more && !page.capped);
+    let page = store::logs::list(&t.db, &filter, store::logs::ListOrder::Newest, 1, 1).await?;
+    let nodes: Vec<Option<&str>> = page.lines.iter().map(|l| l.nodename.as_deref()).collect();
     assert_eq!(nodes, [Some("oss2")]);
+    assert_eq!((page.counted, page.more), (2, false));
+    // Past the end: nothing, and still the count to go back by.
+    let page = store::logs::list(&t.db, &filter, store::logs::ListOrder::Newest, 1, 5).await?;
+    assert_eq!((page.lines.len(), page.counted, page.more), (0, 2, false));
     t.drop().await
 }
 
@@ -109,15 +114,17 @@ async fn list_selects_by_severity_newest_first_and_counts_them_all() -> anyhow::
 async fn list_follows_the_lines_stored_after_an_id() -> anyhow::Result<()> {
     let t = seed::estate().await?;
     let every = of_severities(&["error", "warning", "info"]);
-    let (all, _) = store::logs::list(&t.db, &every, store::logs::ListOrder::Stored, 10, 0).await?;
+    let all = store::logs::list(&t.db, &every, store::logs::ListOrder::Stored, 10, 0)
+        .await?
+        .lines;
     let first = all.first().map(|l| l.id).ok_or_else(|| anyhow::anyhow!("no lines"))?;
     let after = store::logs::ListFilter {
         after_id: Some(first),
         ..every
     };
-    let (lines, total) = store::logs::list(&t.db, &after, store::logs::ListOrder::Stored, 10, 0).await?;
-    let messages: Vec<&str> = lines.iter().map(|l| l.message.as_str()).collect();
-    assert_eq!((messages, total), (vec!["LNet up", "slow disk"], 2));
+    let page = store::logs::list(&t.db, &after, store::logs::ListOrder::Stored, 10, 0).await?;
+    let messages: Vec<&str> = page.lines.iter().map(|l| l.message.as_str()).collect();
+    assert_eq!((messages, page.counted), (vec!["LNet up", "slow disk"], 2));
     t.drop().await
 }
 
@@ -129,8 +136,8 @@ async fn list_matches_a_message_pattern_and_a_host() -> anyhow::Result<()> {
         message_like: Some("%up%".into()),
         ..of_severities(&["info"])
     };
-    let (lines, total) = store::logs::list(&t.db, &filter, store::logs::ListOrder::Oldest, 10, 0).await?;
-    assert_eq!((lines.len(), total), (1, 1));
+    let page = store::logs::list(&t.db, &filter, store::logs::ListOrder::Oldest, 10, 0).await?;
+    assert_eq!((page.lines.len(), page.counted), (1, 1));
     t.drop().await
 }
 
@@ -146,5 +153,30 @@ async fn lines_read_but_not_stored_still_move_the_cursor_past_them() -> anyhow::
     store::logs::append_journal_read_to(&t.db, host, &[], "c20").await?;
     assert_eq!(count(&t).await?, 1);
     assert_eq!(store::logs::journal_cursor(&t.db, host).await?.as_deref(), Some("c20"));
+    t.drop().await
+}
+
+#[tokio::test]
+async fn a_long_log_is_counted_only_so_far_past_the_page() -> anyhow::Result<()> {
+    let (t, host) = with_host().await?;
+    let extra = store::logs::COUNT_AHEAD + 50;
+    sea_orm::ConnectionTrait::execute_unprepared(
+        &t.db,
+        &format!(
+            "INSERT INTO log_line (host_id, at, severity, source, message, cursor)
+         SELECT '{host}', now() - n * interval '1 s', 'info', 'kernel', 'line ' || n, 'c' || n
+         FROM generate_series(1, {}) n",
+            100 + extra
+        ),
+    )
+    .await?;
+    let every = of_severities(&["info"]);
+    let page = store::logs::list(&t.db, &every, store::logs::ListOrder::Newest, 100, 0).await?;
+    assert_eq!(page.lines.len(), 100);
+    assert_eq!(page.counted, 100 + store::logs::COUNT_AHEAD);
+    assert!(page.capped && page.more);
+    // Near the end the count is exact again.
+    let page = store::logs::list(&t.db, &every, store::logs::ListOrder::Newest, 100, extra).await?;
+    assert_eq!((page.counted, page.capped, page.more), (100 + extra, false, false));
     t.drop().await
 }

@@ -584,16 +584,6 @@ async fn recent_retries_count_redeliveries_and_dead_letters() -> anyhow::Result<
     t.drop().await
 }
 
-#[tokio::test]
-async fn recent_duration_quantiles_are_none_without_succeeded_steps() -> anyhow::Result<()> {
-    let t = estate_with_steps().await?;
-    assert_eq!(store::steps::recent_duration_quantiles(&t.db, Uuid::max()).await?, None);
-    let quantiles = store::steps::recent_duration_quantiles(&t.db, Uuid::nil()).await?;
-    let rounded: Option<Vec<i64>> = quantiles.map(|q| q.iter().map(|s| s.round() as i64).collect());
-    assert_eq!(rounded, Some(vec![10, 10, 10]));
-    t.drop().await
-}
-
 /// Sets step `id`'s attempt count.
 async fn set_attempts(db: &DatabaseConnection, id: Uuid, attempts: i32) -> anyhow::Result<()> {
     execute(

@@ -3,16 +3,19 @@
 //! reading the password from the first line of standard input.
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 use std::io::BufRead;
 
-/// Chroma's REST API and web console. Settings come from CHROMA_*
-/// environment variables (README, "Configuration").
+/// Chroma's REST API and web console. Every setting is a flag or its
+/// environment variable (README, "Configuration"), given before or after
+/// the subcommand.
 #[derive(Debug, Parser)]
 #[command(name = "chroma-api", version)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    #[command(flatten)]
+    settings: setup::SettingsArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -48,10 +51,13 @@ enum Command {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+    // --help and --version answer here, before anything starts. The
+    // settings are global, so `chroma-api migrate --database-url URL` works.
+    let command = setup::args::blank_variables_unset(Cli::command().mut_args(|arg| arg.global(true)));
+    let cli = Cli::from_arg_matches(&command.get_matches()).unwrap_or_else(|e| e.exit());
     setup::process::make_undumpable();
-    setup::telemetry::init();
-    let settings = setup::Settings::from_env()?;
+    let settings = setup::Settings::try_from(cli.settings)?;
+    setup::telemetry::init_with(&settings.log_filter, settings.log_json);
     match cli.command {
         Some(Command::Migrate { status, down, yes }) => migrate(&settings, status, down, yes).await,
         Some(Command::CreateUser { superuser, role, name }) => {

@@ -3,7 +3,10 @@
 //! Request counts and latencies are counted in this process as requests
 //! pass; the rest is read at scrape time: commands and jobs by state, the
 //! steps of active jobs by state, queue depths from RabbitMQ, and over the
-//! last hour redeliveries, dead letters and step-duration quantiles.
+//! last hour redeliveries and dead letters. Like every service it also
+//! exports `chroma_build_info` and the `process_*` metrics; step
+//! durations are a histogram of the workers, which run the steps
+//! (`chroma_worker_step_duration_seconds` on their ops endpoints).
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -12,9 +15,7 @@ use actix_web::middleware::Next;
 use actix_web::{web, HttpResponse};
 use lapin::options::QueueDeclareOptions;
 use lapin::types::FieldTable;
-use prometheus::{
-    Encoder, GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
-};
+use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder};
 use std::time::Instant;
 
 use crate::error::ApiError;
@@ -30,6 +31,7 @@ pub struct Metrics {
 impl Metrics {
     pub fn new() -> Result<Self, prometheus::Error> {
         let registry = Registry::new();
+        setup::ops::register_standard(&registry, "api")?;
         let requests = IntCounterVec::new(
             Opts::new("chroma_http_requests_total", "API requests by method, route and status"),
             &["method", "route", "status"],
@@ -142,18 +144,6 @@ pub async fn get(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     for (label, n) in store::events::count_by_kind_since(&state.db, since_time).await? {
         events.with_label_values(&[&label]).set(n);
     }
-    let durations = GaugeVec::new(
-        Opts::new(
-            "chroma_step_duration_seconds",
-            "Quantiles of step run time over the last hour",
-        ),
-        &["quantile"],
-    )
-    .map_err(|e| ApiError::Internal(e.into()))?;
-    let quantiles = store::steps::recent_duration_quantiles(&state.db, since).await?;
-    for (q, v) in ["0.5", "0.9", "0.99"].iter().zip(quantiles.unwrap_or_default()) {
-        durations.with_label_values(&[q]).set(v);
-    }
     let queues = gauge(
         "chroma_queue_messages",
         "Messages ready in each RabbitMQ queue",
@@ -180,7 +170,6 @@ pub async fn get(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     for c in [commands, jobs, steps, recent, events, queues, consumers] {
         register(Box::new(c))?;
     }
-    register(Box::new(durations))?;
     let mut families = state.metrics.registry.gather();
     families.extend(scrape.gather());
     let mut body = Vec::new();

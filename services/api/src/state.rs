@@ -33,6 +33,7 @@ impl AppState {
     pub fn new(settings: Settings, db: DatabaseConnection, broker: Broker) -> Result<Self, prometheus::Error> {
         let metrics = crate::metrics::Metrics::new()?;
         let audit = crate::auth::audit::Audit::start(db.clone());
+        let logins = crate::auth::limiter::Limiter::new(db.clone());
         let (changes, _) = tokio::sync::broadcast::channel(1024);
         tokio::spawn(crate::routes::stream::listen(db.clone(), changes.clone()));
         let (notifications, pending) = mpsc::unbounded_channel();
@@ -45,7 +46,7 @@ impl AppState {
             settings,
             db,
             broker,
-            logins: Default::default(),
+            logins,
             audit,
             closing: Default::default(),
             changes,

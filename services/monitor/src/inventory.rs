@@ -65,6 +65,16 @@ pub struct Inventory {
     pub clusters: Vec<Cluster>,
     /// Names of every host (polled or not), for messages.
     pub names: HashMap<Uuid, String>,
+    /// The file systems this monitor looks after when it shares the
+    /// servers with other monitors (`crate::share`); `None`: all of them.
+    pub filesystems: Option<std::collections::HashSet<Uuid>>,
+}
+
+impl Inventory {
+    /// Whether this monitor looks after file system `fs`.
+    pub fn looks_after(&self, fs: Uuid) -> bool {
+        self.filesystems.as_ref().is_none_or(|mine| mine.contains(&fs))
+    }
 }
 
 /// Reads the inventory. A host whose stored key or port is unusable is

@@ -33,6 +33,10 @@ pub async fn observe(
         by_fs.entry(q.filesystem_id).or_default().push(q);
     }
     for (fs_id, quotas) in by_fs {
+        // Another monitor's file system (see `crate::share`).
+        if !inventory.looks_after(fs_id) {
+            continue;
+        }
         let (ost, mdt) = store::quotas::enforcement(db, fs_id)
             .await?
             .unwrap_or_else(|| ("none".into(), "none".into()));

@@ -2,8 +2,10 @@
 //! answer passes, the plugin processes, and the service that runs them and
 //! stores what they report.
 
+pub mod metrics;
 pub mod process;
 pub mod protocol;
 pub mod sandbox;
 pub mod service;
+pub mod share;
 pub mod validate;

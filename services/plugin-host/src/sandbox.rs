@@ -23,9 +23,20 @@ use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-/// The user plugins run as where Chroma runs as root. Unset: the user
-/// [`DEDICATED_USER`] if it exists, else `nobody`.
+/// The variable naming the user plugins run as where Chroma runs as root
+/// (the `plugin_user` setting). Unset: the user [`DEDICATED_USER`] if it
+/// exists, else `nobody`.
 pub const USER_VAR: &str = "CHROMA_PLUGIN_USER";
+
+/// The user named by the settings, once a process's settings are read.
+static REQUESTED_USER: OnceLock<Option<String>> = OnceLock::new();
+
+/// Names the user plugins run as where Chroma runs as root
+/// (`settings.plugin_user`; `None`: the default one). The first call of
+/// a process counts: call it before the first plugin starts.
+pub fn request_user(name: Option<&str>) {
+    let _ = REQUESTED_USER.set(name.map(str::to_owned));
+}
 
 /// The user to create for plugins (`useradd --system chroma-plugin`).
 pub const DEDICATED_USER: &str = "chroma-plugin";
@@ -59,8 +70,8 @@ pub fn plugin_user() -> Result<Option<PluginUser>, SandboxError> {
         if !nix::unistd::geteuid().is_root() {
             return Ok(None);
         }
-        let requested = std::env::var(USER_VAR).ok().filter(|v| !v.trim().is_empty());
-        resolve(requested.as_deref().map(str::trim)).map(Some)
+        let requested = REQUESTED_USER.get().cloned().flatten();
+        resolve(requested.as_deref().map(str::trim).filter(|name| !name.is_empty())).map(Some)
     })
     .clone()
 }

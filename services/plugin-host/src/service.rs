@@ -6,12 +6,14 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use chrono::Utc;
 use sea_orm::DatabaseConnection;
 use serde_json::{json, Map, Value};
+use setup::ops::Ops;
 use setup::Settings;
 use store::alerts::{AlertKind, Raise, Severity};
 use store::metrics::{ObjectKind, Sample, SeriesKey, Writer};
@@ -19,6 +21,7 @@ use store::storage::{Detected, PluginState};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+use crate::metrics::Metrics;
 use crate::process::{PluginError, PluginProcess, DETECT_LIMIT, INITIALIZE_LIMIT, MONITOR_LIMIT};
 use crate::protocol::{self, HostInfo, InitializeParams, Level, Manifest, StatisticKind};
 use crate::validate::{self, Definition, Inventory, StatValue};
@@ -67,17 +70,42 @@ pub fn manifests(dir: &Path) -> Vec<(String, Result<Manifest, String>)> {
         .collect()
 }
 
-/// Runs every plugin until `shutdown`.
+/// How often the supervising loop shows it is alive, and how long it may
+/// go without.
+const BEAT_EVERY: Duration = Duration::from_secs(5);
+const HUNG_AFTER: Duration = Duration::from_secs(60);
+
+/// Runs every plugin until `shutdown`. The ops endpoint starts first; the
+/// host is ready once the database answers and every plugin was started.
 pub async fn run(settings: Settings, shutdown: CancellationToken) -> anyhow::Result<()> {
+    crate::sandbox::request_user(settings.plugin_user.as_deref());
+    let ops = Ops::start(&settings, "plugins")?;
+    ops.stop_on(&shutdown);
+    let health = ops.health();
+    health.set("database", Err("not connected yet".into()));
+    health.set("plugins", Err("not started yet".into()));
     let db = store::connect_patiently(&settings, Duration::from_secs(60))
         .await
         .context("failed to connect to the database")?;
+    store::connect::probe_readiness(health, &db);
+    let metrics = Arc::new(Metrics::new(health).context("failed to register the plugin metrics")?);
     let mut tasks = Vec::new();
-    for (file, manifest) in manifests(&settings.plugin_dir) {
+    let found = manifests(&settings.plugin_dir);
+    let names: Vec<String> = found
+        .iter()
+        .filter_map(|(_, m)| m.as_ref().ok().map(|m| m.name.clone()))
+        .collect();
+    // Several plugin hosts split the plugins (`crate::share`); leases last
+    // as long as the monitors' (one monitoring interval, at least 1 s).
+    let ttl = settings.monitor_interval.max(Duration::from_secs(1));
+    let share = crate::share::Plugins::start(db.clone(), ttl, &names);
+    for (file, manifest) in found {
         match manifest {
             Ok(manifest) => {
                 let plugin = Plugin {
                     db: db.clone(),
+                    metrics: metrics.clone(),
+                    turn: share.turn(&manifest.name),
                     manifest,
                     ssh_key: settings.ssh_key_path.clone(),
                 };
@@ -91,10 +119,20 @@ pub async fn run(settings: Settings, shutdown: CancellationToken) -> anyhow::Res
         }
     }
     tracing::info!(plugins = tasks.len(), dir = %settings.plugin_dir.display(), "storage plugins started");
-    shutdown.cancelled().await;
+    health.set("plugins", Ok(()));
+    let heartbeat = health.heartbeat("supervise", HUNG_AFTER);
+    loop {
+        heartbeat.beat();
+        tokio::select! {
+            () = shutdown.cancelled() => break,
+            () = tokio::time::sleep(BEAT_EVERY) => {}
+        }
+    }
     for task in tasks {
         let _ = task.await;
     }
+    // Only now that no plugin runs here may another host take them.
+    share.stop().await;
     Ok(())
 }
 
@@ -151,13 +189,18 @@ enum Ended {
     Stopped,
     /// The managed servers changed: the plugin starts again to learn them.
     HostsChanged,
+    /// Another plugin host takes the plugin over.
+    Released,
 }
 
 /// One plugin, run and restarted.
 struct Plugin {
     db: DatabaseConnection,
+    metrics: Arc<Metrics>,
     manifest: Manifest,
     ssh_key: std::path::PathBuf,
+    /// Whether this host runs it (`crate::share`).
+    turn: crate::share::Turn,
 }
 
 /// What a running plugin has reported, between calls.
@@ -183,12 +226,21 @@ impl Plugin {
     async fn supervise(self, shutdown: CancellationToken) {
         let mut backoff = Duration::from_secs(1);
         loop {
+            if !self.turn.clone().wait(&shutdown).await {
+                return;
+            }
             set_state(&self.db, self.name(), "starting", None, None).await;
             let started = Instant::now();
             // `run_once` stops its plugin gracefully on shutdown itself.
             let outcome = self.run_once(&shutdown).await;
+            self.turn.stopped();
             let error = match outcome {
                 Ok(Ended::Stopped) => return,
+                Ok(Ended::Released) => {
+                    tracing::info!(plugin = self.name(), "another plugin host runs the plugin now");
+                    backoff = Duration::from_secs(1);
+                    continue;
+                }
                 Ok(Ended::HostsChanged) => {
                     tracing::info!(
                         plugin = self.name(),
@@ -200,6 +252,7 @@ impl Plugin {
                 Err(error) => error,
             };
             tracing::warn!(plugin = self.name(), "plugin stopped: {error:#}");
+            self.metrics.restarts.with_label_values(&[self.name()]).inc();
             set_state(&self.db, self.name(), "restarting", Some(format!("{error:#}")), None).await;
             if started.elapsed() >= HEALTHY_RUN {
                 backoff = Duration::from_secs(1);
@@ -245,6 +298,12 @@ impl Plugin {
                     }
                     return Ok(Ended::Stopped);
                 }
+                () = self.turn.lost() => {
+                    if let Err(e) = process.shutdown().await {
+                        tracing::warn!(plugin = self.name(), "plugin did not stop cleanly: {e}");
+                    }
+                    return Ok(Ended::Released);
+                }
                 _ = detect.tick() => {
                     if hosts(&self.db).await? != known {
                         if let Err(e) = process.shutdown().await {
@@ -253,10 +312,12 @@ impl Plugin {
                         return Ok(Ended::HostsChanged);
                     }
                     let done = self.detect(&mut process, &def, &mut seen).await;
+                    self.metrics.polled(self.name(), "detect", &done);
                     self.answered(done, &def).await?;
                 }
                 _ = monitor.tick(), if monitors && !seen.ids.is_empty() => {
                     let done = self.monitor(&mut process, &def, &mut seen).await;
+                    self.metrics.polled(self.name(), "monitor", &done);
                     self.answered(done, &def).await?;
                 }
             }

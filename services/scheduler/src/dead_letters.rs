@@ -49,11 +49,13 @@ async fn handle(engine: &Engine, batch: Vec<Delivery>) -> anyhow::Result<()> {
         let step = match serde_json::from_slice::<StepMessage>(&delivery.data) {
             Ok(step) => step,
             Err(err) => {
+                engine.metrics.dead_letters.with_label_values(&["ignored"]).inc();
                 tracing::warn!("ignoring a malformed dead-lettered message: {err}");
                 continue;
             }
         };
         if let Err(why) = died_on_steps_queue(delivery, &engine.broker.topology().steps) {
+            engine.metrics.dead_letters.with_label_values(&["ignored"]).inc();
             tracing::warn!(step_id = %step.step_id, attempt = step.attempt, "ignoring a dead letter {why}");
             continue;
         }
@@ -65,6 +67,7 @@ async fn handle(engine: &Engine, batch: Vec<Delivery>) -> anyhow::Result<()> {
         match abandoned_attempt(engine, delivered).await? {
             Ok(()) => fail(engine, delivered).await?,
             Err(why) => {
+                engine.metrics.dead_letters.with_label_values(&["ignored"]).inc();
                 tracing::warn!(step_id = %step.step_id, attempt = step.attempt, "ignoring a dead letter: {why}");
             }
         }
@@ -183,10 +186,12 @@ async fn fail(engine: &Engine, delivered: Delivered) -> anyhow::Result<()> {
     })
     .await?;
     let Some((failed, advanced)) = outcome else {
+        engine.metrics.dead_letters.with_label_values(&["ignored"]).inc();
         tracing::warn!(%step_id, attempt = delivered.attempt, "ignoring a dead letter: the step was taken over meanwhile");
         return Ok(());
     };
     let job_id = failed.job_id;
+    engine.metrics.dead_letters.with_label_values(&["failed"]).inc();
     tracing::error!(%step_id, %job_id, "step dead-lettered");
     engine.publish_steps(advanced.queued).await;
     if advanced.released {

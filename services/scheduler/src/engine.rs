@@ -3,10 +3,13 @@
 
 use broker::{Broker, Publisher};
 use sea_orm::DatabaseConnection;
+use setup::ops::{prometheus, Health};
 use setup::Settings;
 use std::sync::{Arc, Mutex};
 use tokio::sync::{Notify, Semaphore};
 use wire::messages::StepMessage;
+
+use crate::metrics::Metrics;
 
 /// State shared by the scheduler's loops.
 pub struct Engine {
@@ -20,15 +23,24 @@ pub struct Engine {
     pub grant_wanted: Notify,
     /// Bounds result batches whose steps are being published and acked.
     pub in_flight: Arc<Semaphore>,
+    /// Liveness and readiness checks, and the registry of `metrics`.
+    pub health: Health,
+    pub metrics: Metrics,
 }
 
 /// Result batches that may publish and ack at once.
 const IN_FLIGHT: usize = 4;
 
 impl Engine {
-    /// Shares `db` and `broker` among the loops.
-    pub fn new(settings: Settings, db: DatabaseConnection, broker: Broker) -> Self {
-        Self {
+    /// Shares `db` and `broker` among the loops; registers the
+    /// scheduler's metrics on `health`.
+    pub fn new(
+        settings: Settings,
+        db: DatabaseConnection,
+        broker: Broker,
+        health: Health,
+    ) -> Result<Self, prometheus::Error> {
+        Ok(Self {
             settings,
             db,
             publisher: Publisher::new(broker.clone()),
@@ -36,7 +48,9 @@ impl Engine {
             outbox: Mutex::new(Vec::new()),
             grant_wanted: Notify::new(),
             in_flight: Arc::new(Semaphore::new(IN_FLIGHT)),
-        }
+            metrics: Metrics::new(&health)?,
+            health,
+        })
     }
 
     /// Publishes step messages (and any left over from a failed attempt).
@@ -52,9 +66,14 @@ impl Engine {
         // A step may be in the outbox and published again by a sweep.
         let mut seen = std::collections::HashSet::new();
         batch.retain(|step| seen.insert(step.step_id));
+        let count = u64::try_from(batch.len()).unwrap_or(u64::MAX);
         match self.publisher.publish_json(&self.broker.topology().steps, &batch).await {
-            Ok(()) => true,
+            Ok(()) => {
+                self.metrics.steps_dispatched.inc_by(count);
+                true
+            }
             Err(err) => {
+                self.metrics.publish_failures.inc_by(count);
                 tracing::warn!(count = batch.len(), "could not publish steps, will retry: {err}");
                 self.lock_outbox().extend(batch);
                 false

@@ -23,8 +23,15 @@ const SWEEP_LIMIT: i64 = 10_000;
 /// sweep every `sweep_interval` until `shutdown`.
 pub async fn run(engine: Arc<Engine>, shutdown: CancellationToken) {
     let mut republish_after = Duration::ZERO;
+    // A sweep that has not come round for this long hangs.
+    let limit = engine.settings.sweep_interval * 4 + Duration::from_secs(120);
+    let heartbeat = engine.health.heartbeat("recovery", limit);
     loop {
-        if let Err(err) = sweep(&engine, republish_after).await {
+        heartbeat.beat();
+        let timer = engine.metrics.sweep.start_timer();
+        let swept = sweep(&engine, republish_after).await;
+        timer.observe_duration();
+        if let Err(err) = swept {
             tracing::warn!("recovery sweep failed: {err}");
         } else {
             republish_after = engine.settings.requeue_after;
@@ -51,6 +58,11 @@ pub async fn sweep(engine: &Engine, republish_after: Duration) -> Result<(), sea
     refresh_finished_commands(engine).await?;
     let rescued = rescue_silent_steps(engine).await?;
     if !rescued.is_empty() {
+        engine
+            .metrics
+            .requeued
+            .with_label_values(&["silent_worker"])
+            .inc_by(u64::try_from(rescued.len()).unwrap_or(u64::MAX));
         tracing::warn!(
             steps = rescued.len(),
             "re-queued running steps whose worker stopped heartbeating"
@@ -59,6 +71,10 @@ pub async fn sweep(engine: &Engine, republish_after: Duration) -> Result<(), sea
     }
     let abandoned = end_abandoned_cancels(engine).await?;
     if abandoned > 0 {
+        engine
+            .metrics
+            .cancels_abandoned
+            .inc_by(u64::try_from(abandoned).unwrap_or(u64::MAX));
         tracing::warn!(
             steps = abandoned,
             "ended cancelling steps whose worker stopped heartbeating; their commands cannot be proven stopped"
@@ -67,6 +83,11 @@ pub async fn sweep(engine: &Engine, republish_after: Duration) -> Result<(), sea
     }
     let lost = unstarted_steps(engine, republish_after).await?;
     if !lost.is_empty() {
+        engine
+            .metrics
+            .requeued
+            .with_label_values(&["unstarted"])
+            .inc_by(u64::try_from(lost.len()).unwrap_or(u64::MAX));
         tracing::info!(steps = lost.len(), "publishing queued steps again");
     }
     // Also retries the outbox when nothing else was due.

@@ -33,7 +33,13 @@ async fn handle(engine: &Arc<Engine>, batch: Vec<Delivery>) -> anyhow::Result<()
     let mut job_ids: Vec<Uuid> = Vec::new();
     for delivery in &batch {
         match serde_json::from_slice::<StepsFinished>(&delivery.data) {
-            Ok(finished) => job_ids.extend(finished.steps.iter().map(|s| s.job_id)),
+            Ok(finished) => {
+                engine
+                    .metrics
+                    .results
+                    .inc_by(u64::try_from(finished.steps.len()).unwrap_or(u64::MAX));
+                job_ids.extend(finished.steps.iter().map(|s| s.job_id));
+            }
             Err(err) => tracing::error!("dropping malformed StepsFinished message: {err}"),
         }
     }

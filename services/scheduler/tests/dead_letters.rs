@@ -38,7 +38,15 @@ async fn engine() -> anyhow::Result<(Arc<Engine>, String)> {
     let db = sea_orm::Database::connect(format!("{server}/{name}")).await?;
     migrations::Migrator::up(&db, None).await?;
     let broker = broker::Broker::new(&settings)?;
-    Ok((Arc::new(Engine::new(settings, db, broker)), name))
+    Ok((
+        Arc::new(Engine::new(
+            settings,
+            db,
+            broker,
+            setup::ops::Health::new("scheduler")?,
+        )?),
+        name,
+    ))
 }
 
 /// Drops the engine's queues and database.

@@ -30,7 +30,10 @@ async fn engine() -> anyhow::Result<(Engine, String)> {
     let db = sea_orm::Database::connect(format!("{server}/{name}")).await?;
     migrations::Migrator::up(&db, None).await?;
     let broker = broker::Broker::new(&settings)?;
-    Ok((Engine::new(settings, db, broker), name))
+    Ok((
+        Engine::new(settings, db, broker, setup::ops::Health::new("scheduler")?)?,
+        name,
+    ))
 }
 
 /// Drops the engine's queues and database.

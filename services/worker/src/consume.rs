@@ -24,10 +24,15 @@ use crate::shared::Shared;
 /// Consumes steps until `shutdown`, reconnecting after broker failures.
 pub async fn run(shared: Arc<Shared>, finished: mpsc::UnboundedSender<Finished>, shutdown: CancellationToken) {
     let mut backoff = Duration::from_millis(100);
+    let heartbeat = shared.health.heartbeat("consume", HUNG_AFTER);
     while !shutdown.is_cancelled() {
-        match consume(&shared, &finished, &shutdown, &mut backoff).await {
+        heartbeat.beat();
+        match consume(&shared, &finished, &shutdown, &mut backoff, &heartbeat).await {
             Ok(()) => return,
             Err(err) => {
+                shared
+                    .health
+                    .set("steps", Err(format!("not consuming the steps queue: {err:#}")));
                 tracing::warn!("step consumer stopped, reconnecting in {backoff:?}: {err:#}");
                 tokio::select! {
                     () = shutdown.cancelled() => break,
@@ -42,11 +47,18 @@ pub async fn run(shared: Arc<Shared>, finished: mpsc::UnboundedSender<Finished>,
     drain(&shared).await;
 }
 
+/// How long the consume loop may be stuck in one turn before the worker
+/// is not live.
+const HUNG_AFTER: Duration = Duration::from_secs(120);
+/// How often the idle consume loop shows it is alive.
+const IDLE_BEAT: Duration = Duration::from_secs(5);
+
 async fn consume(
     shared: &Arc<Shared>,
     finished: &mpsc::UnboundedSender<Finished>,
     shutdown: &CancellationToken,
     backoff: &mut Duration,
+    heartbeat: &setup::ops::Heartbeat,
 ) -> anyhow::Result<()> {
     // Steps still running from before a reconnect keep their slots.
     let busy = u16::try_from(shared.busy()).unwrap_or(u16::MAX);
@@ -58,11 +70,15 @@ async fn consume(
         .await?;
     *backoff = Duration::from_millis(100);
     tracing::info!(worker = %shared.worker_id, prefetch, "taking steps");
+    shared.health.set("steps", Ok(()));
+    let mut idle = tokio::time::interval(IDLE_BEAT);
     let mut held: Vec<Delivery> = Vec::new();
     let mut recheck = tokio::time::interval(shared.settings.heartbeat_interval);
     let outcome = loop {
+        heartbeat.beat();
         tokio::select! {
             () = shutdown.cancelled() => break Ok(()),
+            _ = idle.tick() => {}
             _ = recheck.tick(), if !held.is_empty() => {
                 let batch = std::mem::take(&mut held);
                 held = take(shared, finished, batch).await?;
@@ -192,13 +208,31 @@ fn start(
             step_id: claimed.step_id,
             attempt: claimed.attempt,
         };
-        let outcome = match Action::parse(&claimed.action, &claimed.args) {
-            Err(err) => Outcome::Failed {
-                error: format!("cannot run step: {err}"),
-                output: None,
-            },
-            Ok(action) => act(&shared, step, &action, &cancel).await,
+        let metrics = &shared.metrics;
+        metrics.running.inc();
+        let started = std::time::Instant::now();
+        // The action's name, from the fixed set of actions: a bounded label.
+        let (name, outcome) = match Action::parse(&claimed.action, &claimed.args) {
+            Err(err) => (
+                "unknown",
+                Outcome::Failed {
+                    error: format!("cannot run step: {err}"),
+                    output: None,
+                },
+            ),
+            Ok(action) => (action.name(), act(&shared, step, &action, &cancel).await),
         };
+        metrics.running.dec();
+        metrics
+            .step_duration
+            .with_label_values(&[name])
+            .observe(started.elapsed().as_secs_f64());
+        let ended = match outcome {
+            Outcome::Succeeded(_) => "succeeded",
+            Outcome::Failed { .. } => "failed",
+            Outcome::Interrupted { .. } => "interrupted",
+        };
+        metrics.steps.with_label_values(&[ended]).inc();
         shared.ended(claimed.step_id, claimed.attempt);
         // The receiver lives as long as the worker; if it is gone the
         // delivery is requeued when the channel closes.

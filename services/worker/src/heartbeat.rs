@@ -43,7 +43,13 @@ pub async fn run(shared: Arc<Shared>, stop: CancellationToken) {
     // afterwards only after a heartbeat failed (for steps claimed since),
     // never in a race with a heartbeat that is about to succeed.
     let mut fenced = false;
+    // A heartbeat turn takes at most the statement's deadline.
+    let alive = shared.health.heartbeat(
+        "heartbeat",
+        shared.settings.heartbeat_timeout * 4 + Duration::from_secs(60),
+    );
     loop {
+        alive.beat();
         tokio::select! {
             () = stop.cancelled() => return,
             _ = tick.tick() => {}
@@ -88,8 +94,14 @@ pub async fn run(shared: Arc<Shared>, stop: CancellationToken) {
             }
             // Not yet a failure: the fence decides by the time since the
             // last good heartbeat.
-            Some(Err(err)) => tracing::warn!("heartbeat failed: {err}"),
-            None => tracing::warn!("heartbeat not answered within {:?}", db_deadline(&shared)),
+            Some(Err(err)) => {
+                shared.metrics.heartbeat_failures.inc();
+                tracing::warn!("heartbeat failed: {err}");
+            }
+            None => {
+                shared.metrics.heartbeat_failures.inc();
+                tracing::warn!("heartbeat not answered within {:?}", db_deadline(&shared));
+            }
         }
         if !beat_ok && last_ok.elapsed() >= fence_after {
             // Steps claimed since the last fence and sent with this

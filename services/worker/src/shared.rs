@@ -3,12 +3,15 @@
 
 use broker::{Broker, Publisher};
 use sea_orm::DatabaseConnection;
+use setup::ops::{prometheus, Health};
 use setup::Settings;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
+
+use crate::metrics::Metrics;
 
 /// A step attempt this worker holds, from claim until its result is
 /// recorded and its message acknowledged.
@@ -34,18 +37,23 @@ pub struct Shared {
     running: Mutex<HashMap<Uuid, Running>>,
     /// Set while stopping: no step is kept.
     stopping: AtomicBool,
+    /// Liveness and readiness checks, and the registry of `metrics`.
+    pub health: Health,
+    pub metrics: Metrics,
 }
 
 impl Shared {
-    /// Shares connections among a worker's tasks.
+    /// Shares connections among a worker's tasks; registers the
+    /// worker's metrics on `health`.
     pub fn new(
         settings: Settings,
         db: DatabaseConnection,
         broker: Broker,
         ssh: chroma_ssh::Pools,
         worker_id: String,
-    ) -> Self {
-        Self {
+        health: Health,
+    ) -> Result<Self, prometheus::Error> {
+        Ok(Self {
             settings,
             db,
             ssh,
@@ -54,7 +62,9 @@ impl Shared {
             worker_id,
             running: Mutex::new(HashMap::new()),
             stopping: AtomicBool::new(false),
-        }
+            metrics: Metrics::new(&health)?,
+            health,
+        })
     }
 
     fn running(&self) -> MutexGuard<'_, HashMap<Uuid, Running>> {

@@ -3,10 +3,21 @@
 //! `a; b`, `a || b`, `sh -c 'LINE'`, and redirections of stdout or stderr
 //! to `/dev/null` or `2>&1`, appends to a file (`>>FILE`, the text is not
 //! kept) and stdin from `/dev/null` are supported; pipes and other files
-//! are refused), dispatches each command and saves the state when it
-//! changed. A copytool daemon started with its stdout or stderr still on
-//! the channel holds the channel ([`Simulator::run_exec`]).
+//! are refused), dispatches each command, waits its latency (see
+//! [`crate::latency`]) and saves the state when it changed. A copytool
+//! daemon started with its stdout or stderr still on the channel holds the
+//! channel ([`Simulator::run_exec`]).
+//!
+//! Saving is a group commit: a change bumps a version and wakes
+//! `journalctl -f` at once, and the line's reply waits until a write of the
+//! state at that version or later is on disk ([`Simulator::persist`]).
+//! Commands on many hosts that finish while one write runs share the next
+//! one, and a line of several commands writes once. So what a reply
+//! reported, or what a command saw, survives a crash of the simulator, as
+//! before; a line cut by the crash may be lost whole, as if the crash came
+//! before it ran.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::sync::{watch, Mutex};
@@ -21,10 +32,19 @@ use crate::state::{now_micros, ClusterState, StateStore};
 pub struct Simulator {
     store: StateStore,
     state: Mutex<ClusterState>,
-    /// Counts saved changes; `journalctl -f` wakes on it.
+    /// Counts changes; `journalctl -f` wakes on it.
     changes: watch::Sender<u64>,
     /// Commands running (in their `slow` delay), which `pgrep` shows.
     processes: crate::processes::Processes,
+    /// How long each command takes.
+    latencies: crate::latency::Latencies,
+    /// The version of the state in memory: bumped by every change, under
+    /// the state lock.
+    version: AtomicU64,
+    /// The newest version on disk.
+    durable: AtomicU64,
+    /// Held by the one write running; the others wait here for it.
+    writing: Mutex<()>,
 }
 
 /// How a command list continues after one command.
@@ -37,16 +57,23 @@ enum Join {
 
 impl Simulator {
     /// A simulator over `state`, persisting through `store`.
+    /// A simulator over `state`, persisting through `store`; `state` is
+    /// taken to be on disk already (the first write follows the first
+    /// change).
     pub fn new(store: StateStore, state: ClusterState) -> Simulator {
         Simulator {
             store,
+            latencies: state.latencies.clone(),
             state: Mutex::new(state),
             changes: watch::Sender::new(0),
             processes: crate::processes::Processes::default(),
+            version: AtomicU64::new(0),
+            durable: AtomicU64::new(0),
+            writing: Mutex::new(()),
         }
     }
 
-    /// Wakes at every saved change of the state.
+    /// Wakes at every change of the state.
     pub fn subscribe(&self) -> watch::Receiver<u64> {
         self.changes.subscribe()
     }
@@ -75,15 +102,45 @@ impl Simulator {
         let faults = self.faults();
         let mut state = self.state.lock().await;
         if crate::effects::apply(&mut state, &faults, now_micros()) {
-            self.save(&state);
+            self.changed();
         }
+        drop(state);
+        self.persist().await;
     }
 
-    fn save(&self, state: &ClusterState) {
-        if let Err(e) = self.store.save(state) {
-            tracing::error!(error = %format!("{e:#}"), "failed to save state");
-        }
+    /// Records a change of the state, under its lock: a new version to
+    /// write, and `journalctl -f` wakes.
+    fn changed(&self) {
+        self.version.fetch_add(1, Ordering::SeqCst);
         self.changes.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// Returns once the state as it is now is on disk: at once when it
+    /// already is; else after the write running (if any) and, when that
+    /// one started too early, one more, which the commands that wait with
+    /// this one share. A failed write is logged and not retried until the
+    /// next change (the simulator keeps serving from memory).
+    pub async fn persist(&self) {
+        let wanted = self.version.load(Ordering::SeqCst);
+        if self.durable.load(Ordering::SeqCst) >= wanted {
+            return;
+        }
+        let _writing = self.writing.lock().await;
+        if self.durable.load(Ordering::SeqCst) >= wanted {
+            return;
+        }
+        let (version, snapshot) = {
+            let state = self.state.lock().await;
+            (self.version.load(Ordering::SeqCst), state.clone())
+        };
+        let store = self.store.clone();
+        let saved = tokio::task::spawn_blocking(move || store.save(&snapshot)).await;
+        match saved {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!(error = %format!("{e:#}"), "failed to save state"),
+            Err(e) => tracing::error!(error = %e, "the state writer panicked"),
+        }
+        self.durable.store(version, Ordering::SeqCst);
     }
 
     /// Starts `line` if it is one `journalctl -f …` (redirections allowed):
@@ -123,8 +180,10 @@ impl Simulator {
             },
         };
         if changed {
-            self.save(&state);
+            self.changed();
         }
+        drop(state);
+        self.persist().await;
         Some((redirects.apply(out), follow))
     }
 
@@ -154,6 +213,7 @@ impl Simulator {
         let out = self
             .run_line_inner(host, line, stdin, ToChannel::BOTH, &mut holders)
             .await;
+        self.persist().await;
         (out, holders)
     }
 
@@ -172,6 +232,7 @@ impl Simulator {
     pub async fn channel_closed(&self, host: &str, pids: &[u32]) {
         self.mark_copytools(host, |c| pids.contains(&c.pid), crate::hsm::Stdio::ClosedChannel)
             .await;
+        self.persist().await;
     }
 
     /// Sets the stdio of `host`'s copytools that `pick` picks; their pids.
@@ -188,7 +249,7 @@ impl Simulator {
             pids.push(c.pid);
         }
         if !pids.is_empty() {
-            self.save(&state);
+            self.changed();
         }
         pids
     }
@@ -262,6 +323,11 @@ impl Simulator {
             return Output::default();
         };
         let base = command_name(argv).unwrap_or(name).to_string();
+        // Outside the state lock: commands on other hosts wait at once.
+        let latency = self.latencies.of(inner_command(argv));
+        if !latency.is_zero() {
+            tokio::time::sleep(latency).await;
+        }
         let faults = self.faults();
         let pending = faults.host(host).fail_next;
         let mut state = self.state.lock().await;
@@ -292,7 +358,7 @@ impl Simulator {
             }
         };
         if changed {
-            self.save(&state);
+            self.changed();
         }
         tracing::debug!(host, command = %argv.join(" "), code = out.code, "ran");
         out
@@ -313,6 +379,15 @@ fn command_name(argv: &[String]) -> Option<&str> {
     match commands::flock::command(&argv[1..]) {
         Ok(inner) if base == "flock" => command_name(inner),
         _ => Some(base),
+    }
+}
+
+/// The command `argv` runs, looking through `flock` (for its latency).
+fn inner_command(argv: &[String]) -> &[String] {
+    let base = argv.first().map(|name| name.rsplit('/').next().unwrap_or(name));
+    match commands::flock::command(argv.get(1..).unwrap_or_default()) {
+        Ok(inner) if base == Some("flock") => inner_command(inner),
+        _ => argv,
     }
 }
 

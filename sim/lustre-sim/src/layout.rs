@@ -9,6 +9,7 @@ use anyhow::Context as _;
 use serde::{Deserialize, Serialize};
 
 use crate::block::{Multipath, Partition};
+use crate::latency::Latencies;
 
 /// Size of every device in the default layout: 100 GiB.
 pub const DEFAULT_DEVICE_SIZE: u64 = 100 * 1024 * 1024 * 1024;
@@ -21,6 +22,9 @@ pub const DEFAULT_DEVICE_PATHS: [&str; 4] = ["/dev/sdb", "/dev/sdc", "/dev/sdd",
 pub struct Layout {
     /// Hosts in order; host *i* listens on `base_port + i`.
     pub hosts: Vec<HostLayout>,
+    /// How long each command takes when served (none: no wait at all).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latencies: Option<Latencies>,
 }
 
 /// One host and the devices it sees.
@@ -98,7 +102,7 @@ impl Layout {
                 HostLayout::new(name, devices)
             })
             .collect();
-        Layout { hosts }
+        Layout { hosts, latencies: None }
     }
 
     /// The layout `kind` (`default` or `multipath`) for `names`.
@@ -111,7 +115,8 @@ impl Layout {
     }
 
     /// Reads a layout from a JSON file of the form
-    /// `{"hosts": [{"name", "nid"?, "no_pacemaker"?, "devices": [{"path", "size", "serial"}]}]}`.
+    /// `{"hosts": [{"name", "nid"?, "no_pacemaker"?, "devices": [{"path", "size", "serial"}]}],
+    /// "latencies"?: {"commands": {"mkfs.lustre": 8000, …}, "default_ms": 2}}`.
     pub fn from_file(path: &Path) -> anyhow::Result<Layout> {
         let text = std::fs::read_to_string(path).with_context(|| format!("failed to read {}", path.display()))?;
         let layout: Layout =
@@ -182,6 +187,9 @@ impl Layout {
 }
 
 pub mod multipath;
+pub mod site;
+
+pub use site::SiteSpec;
 
 #[cfg(test)]
 #[expect(clippy::unwrap_used, reason = "a failing test should panic with the error")]

@@ -37,6 +37,7 @@ pub mod faults;
 pub mod hsm;
 pub mod journal;
 pub mod keys;
+pub mod latency;
 pub mod layout;
 pub mod namespace;
 pub mod oneshot;

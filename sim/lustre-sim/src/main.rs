@@ -6,15 +6,17 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
+use lustre_sim::layout::SiteSpec;
 use lustre_sim::{Cluster, FaultCommand, Layout, SimConfig};
 
 /// Simulated Lustre servers behind a real SSH server.
 #[derive(Debug, Parser)]
 #[command(name = "lustre-sim", version)]
 struct Cli {
-    /// Directory holding the cluster state, host keys and faults.
+    /// Directory holding the cluster state, host keys and faults (every
+    /// command but `gen-cluster` needs it).
     #[arg(long)]
-    state_dir: PathBuf,
+    state_dir: Option<PathBuf>,
     /// Host names for the default layout (four devices each; hosts after the
     /// first pair up and share devices).
     #[arg(long, value_delimiter = ',')]
@@ -67,6 +69,26 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
         fault: Vec<String>,
     },
+    /// Print the layout of a large site as a `--config` file: MDS and OSS
+    /// hosts in failover pairs sharing their devices, with realistic
+    /// command latencies (see `lustre_sim::layout::site`).
+    GenCluster {
+        /// OSS failover pairs.
+        #[arg(long, default_value_t = 50)]
+        oss_pairs: usize,
+        /// Devices each OSS sees (its pair's shared devices).
+        #[arg(long, default_value_t = 40)]
+        devices_per_oss: usize,
+        /// MDS hosts (paired in order).
+        #[arg(long, default_value_t = 4)]
+        mds: usize,
+        /// Devices each MDS sees (its pair's shared devices).
+        #[arg(long, default_value_t = 4)]
+        devices_per_mds: usize,
+        /// Leave the latencies out: every command answers at once.
+        #[arg(long)]
+        no_latencies: bool,
+    },
     /// Run one command of HOST against the saved state and exit with its
     /// status: `exec HOST -- COMMAND ARGS…` (see `lustre_sim::oneshot`).
     Exec {
@@ -82,9 +104,33 @@ enum Command {
 async fn main() -> anyhow::Result<()> {
     setup::telemetry::init();
     let cli = Cli::parse();
+    if let Some(Command::GenCluster {
+        oss_pairs,
+        devices_per_oss,
+        mds,
+        devices_per_mds,
+        no_latencies,
+    }) = cli.command
+    {
+        let spec = SiteSpec {
+            mds,
+            devices_per_mds,
+            oss_pairs,
+            devices_per_oss,
+            latencies: !no_latencies,
+        };
+        let layout = Layout::site(&spec);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&layout).context("failed to print the layout")?
+        );
+        return Ok(());
+    }
+    let state_dir = cli.state_dir.clone().context("--state-dir is required")?;
     match cli.command {
+        Some(Command::GenCluster { .. }) => Ok(()),
         Some(Command::Show) => {
-            let state = lustre_sim::show(&cli.state_dir)?;
+            let state = lustre_sim::show(&state_dir)?;
             println!(
                 "{}",
                 serde_json::to_string_pretty(&state).context("failed to print state")?
@@ -92,7 +138,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Some(Command::Counters) => {
-            let counters = lustre_sim::state::counters(&cli.state_dir)?;
+            let counters = lustre_sim::state::counters(&state_dir)?;
             println!(
                 "{}",
                 serde_json::to_string_pretty(&counters).context("failed to print counters")?
@@ -100,7 +146,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Some(Command::Fault { ref host, ref fault }) => {
-            lustre_sim::inject_fault(&cli.state_dir, host, FaultCommand::parse(fault)?)?;
+            lustre_sim::inject_fault(&state_dir, host, FaultCommand::parse(fault)?)?;
             Ok(())
         }
         Some(Command::Exec { ref host, ref command }) => {
@@ -108,14 +154,14 @@ async fn main() -> anyhow::Result<()> {
                 (None, false) => Some(Layout::named(&cli.layout, &cli.hosts)?),
                 _ => lustre_sim::oneshot::layout_from(cli.config.as_deref(), &cli.hosts)?,
             };
-            let out = lustre_sim::oneshot::exec(&cli.state_dir, layout.as_ref(), host, command)?;
+            let out = lustre_sim::oneshot::exec(&state_dir, layout.as_ref(), host, command)?;
             std::process::exit(lustre_sim::oneshot::print(&out))
         }
-        Some(Command::Serve) | None => serve(cli).await,
+        Some(Command::Serve) | None => serve(cli, state_dir).await,
     }
 }
 
-async fn serve(cli: Cli) -> anyhow::Result<()> {
+async fn serve(cli: Cli, state_dir: PathBuf) -> anyhow::Result<()> {
     let layout = match (&cli.config, cli.hosts.is_empty()) {
         (Some(path), _) => Some(Layout::from_file(path)?),
         (None, false) => Some(Layout::named(&cli.layout, &cli.hosts)?),
@@ -125,7 +171,7 @@ async fn serve(cli: Cli) -> anyhow::Result<()> {
     let layout = layout.map(|l| l.without_lustre(&cli.no_lustre)).transpose()?;
     let authorized_keys = cli.authorized_keys.context("--authorized-keys is required to serve")?;
     let config = SimConfig {
-        state_dir: cli.state_dir,
+        state_dir,
         layout,
         base_port: cli.base_port,
         bind: cli.bind,

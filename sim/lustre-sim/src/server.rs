@@ -153,8 +153,9 @@ impl ClusterHandle {
         self.simulator.snapshot().await
     }
 
-    /// Stops listening, disconnects every session and waits (at most five
-    /// seconds) for the tasks to end.
+    /// Stops listening, disconnects every session, waits (at most five
+    /// seconds) for the tasks to end and writes what changed since the
+    /// last write.
     pub async fn shutdown(self) {
         let _ = self.stop.send(true);
         for task in self.tasks {
@@ -162,6 +163,7 @@ impl ClusterHandle {
                 tracing::warn!("a server task did not stop within 5 s");
             }
         }
+        self.simulator.persist().await;
     }
 }
 
@@ -178,7 +180,11 @@ fn initial_state(store: &StateStore, layout: Option<&Layout>) -> anyhow::Result<
                     store.dir().display()
                 );
             }
-            Ok(state)
+            // Latencies are configuration: the layout given now wins.
+            Ok(ClusterState {
+                latencies: layout.latencies.clone().unwrap_or_default(),
+                ..state
+            })
         }
         (None, Some(layout)) => {
             layout.validate()?;

@@ -1,7 +1,9 @@
 //! The simulated cluster's state: devices with their Lustre targets, what is
 //! mounted where, each MGS's configuration llogs, and each host's boot,
 //! counters and journal. It is persisted as `state.json` in the state
-//! directory after every change, the journals as `journal/HOST.json`.
+//! directory before a command that changed it (or saw a change) replies
+//! (see [`crate::exec::Simulator::persist`]), the journals as
+//! `journal/HOST.json`.
 //!
 //! Restart semantics: a restart of the simulator is a reboot of every host
 //! whose HA stack (Pacemaker) brings its targets back. Formatted devices are
@@ -80,6 +82,9 @@ pub struct ClusterState {
     /// (see [`crate::processes`]), set before each command; never saved.
     #[serde(skip)]
     pub running: Vec<crate::processes::Running>,
+    /// How long commands take when served (the layout's `latencies`).
+    #[serde(default, skip_serializing_if = "crate::latency::Latencies::is_empty")]
+    pub latencies: crate::latency::Latencies,
 }
 
 /// Side effects counted as they really happen, so a test can prove that
@@ -420,6 +425,7 @@ impl ClusterState {
             clients: Default::default(),
             hsm: Default::default(),
             running: Vec::new(),
+            latencies: layout.latencies.clone().unwrap_or_default(),
         };
         let names: Vec<String> = state.hosts.iter().map(|h| h.name.clone()).collect();
         for name in names {
@@ -670,10 +676,12 @@ impl StateStore {
     }
 
     /// Writes the state atomically (temporary file, then rename), and the
-    /// journals that changed since the last save.
+    /// journals that changed since the last save. Compact JSON: at a
+    /// thousand targets the pretty form is twice the size to write
+    /// (`lustre-sim show` prints it readably).
     pub fn save(&self, state: &ClusterState) -> anyhow::Result<()> {
-        let text = serde_json::to_string_pretty(state).context("failed to serialise state")?;
-        write_atomically(&self.dir.join(STATE_FILE), text.as_bytes())?;
+        let text = serde_json::to_vec(state).context("failed to serialise state")?;
+        write_atomically(&self.dir.join(STATE_FILE), &text)?;
         self.journals.save(&state.journals)
     }
 }

@@ -20,7 +20,11 @@ use clap::Parser;
 
 /// Command-line arguments.
 #[derive(Debug, Clone, Parser)]
-#[command(name = "chroma-bench", about = "Benchmark the Chroma job engine on the real stack")]
+#[command(
+    name = "chroma-bench",
+    version,
+    about = "Benchmark the Chroma job engine on the real stack"
+)]
 pub struct Args {
     /// Commands to submit (each one job of `--steps` no-op steps).
     #[arg(long, default_value_t = 2000)]

@@ -24,6 +24,7 @@ use uuid::Uuid;
 #[derive(Debug, Parser)]
 #[command(
     name = "chroma-monitor-bench",
+    version,
     about = "Benchmark statistics ingest and dashboard queries"
 )]
 struct Args {

@@ -32,6 +32,7 @@ use std::path::PathBuf;
 #[derive(Debug, Clone, Parser)]
 #[command(
     name = "chroma-chaos",
+    version,
     about = "Run Chroma's job engine under faults and check its invariants"
 )]
 pub struct Args {

@@ -2676,6 +2676,20 @@ export interface components {
             success: boolean;
         };
         /** @description `{"success": bool, "errors": [...], "response": ...}`. */
+        Envelope_LogPage: {
+            errors: components["schemas"]["ErrorBody"][];
+            /**
+             * @description One page of log lines. Unlike other lists, the total is counted only
+             *     so far: a site keeps millions of lines, and counting them all on every
+             *     page would cost more than reading the page.
+             */
+            response?: {
+                meta: components["schemas"]["LogPageMeta"];
+                objects: components["schemas"]["LogView"][];
+            };
+            success: boolean;
+        };
+        /** @description `{"success": bool, "errors": [...], "response": ...}`. */
         Envelope_LoggedOut: {
             errors: components["schemas"]["ErrorBody"][];
             /** @description The answer to a logout. */
@@ -3126,36 +3140,6 @@ export interface components {
                     steps?: components["schemas"]["StepView"][] | null;
                     /** @description Keys of the jobs this one waits for. */
                     wait_for?: string[] | null;
-                }[];
-            };
-            success: boolean;
-        };
-        /** @description `{"success": bool, "errors": [...], "response": ...}`. */
-        Envelope_Page_LogView: {
-            errors: components["schemas"]["ErrorBody"][];
-            /** @description One page of a list. */
-            response?: {
-                meta: components["schemas"]["PageMeta"];
-                objects: {
-                    /**
-                     * Format: date-time
-                     * @description When the server logged it.
-                     */
-                    at: string;
-                    /** Format: uuid */
-                    host_id: string;
-                    /**
-                     * Format: int64
-                     * @description Grows in the order lines are stored.
-                     */
-                    id: number;
-                    message: string;
-                    /** @description The server's node name, when known. */
-                    nodename?: string | null;
-                    /** @description A syslog severity, `emerg` to `debug`. */
-                    severity: string;
-                    /** @description `kernel` for Lustre console messages, else the journal's identifier. */
-                    source: string;
                 }[];
             };
             success: boolean;
@@ -4322,6 +4306,32 @@ export interface components {
         LockView: {
             item: string;
             write: boolean;
+        };
+        /**
+         * @description One page of log lines. Unlike other lists, the total is counted only
+         *     so far: a site keeps millions of lines, and counting them all on every
+         *     page would cost more than reading the page.
+         */
+        LogPage: {
+            meta: components["schemas"]["LogPageMeta"];
+            objects: components["schemas"]["LogView"][];
+        };
+        /** @description Where a page of log lines sits among the lines the filters select. */
+        LogPageMeta: {
+            /** @description A line follows this page: ask for the next with `offset + limit`. */
+            has_more: boolean;
+            /** Format: int64 */
+            limit: number;
+            /** Format: int64 */
+            offset: number;
+            /** @description More lines are selected than `total_count` says (at least one more). */
+            total_capped: boolean;
+            /**
+             * Format: int64
+             * @description The lines selected, counted no further than 10,000 past this
+             *     page's end: exact unless `total_capped`.
+             */
+            total_count: number;
         };
         /** @description One log line. */
         LogView: {
@@ -10342,13 +10352,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page of log lines, newest first unless ordered or following */
+            /** @description A page of log lines, newest first unless ordered or following; `meta.total_count` counts the matching lines no further than 10,000 past the page (`meta.total_capped` when more match), `meta.has_more` says whether a next page exists */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Envelope_Page_LogView"];
+                    "application/json": components["schemas"]["Envelope_LogPage"];
                 };
             };
             /** @description A parameter is invalid */

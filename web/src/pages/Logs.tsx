@@ -10,7 +10,7 @@ import ErrorNotice from '../components/ErrorNotice';
 import { useLoad, useUrlState } from '../hooks';
 import { anySet, pagination, paging, TextFilter, TimeRange, useClampedOffset } from './records/filters';
 import LogLines from './records/LogLines';
-import { LOG_SEVERITIES, type LogFilters, type LogLine } from './records/logTypes';
+import { LOG_SEVERITIES, type LogFilters, type LogPage } from './records/logTypes';
 import { useTail } from './records/useTail';
 import type { Host } from './configure/types';
 
@@ -58,7 +58,7 @@ export default function Logs() {
     offset: offset || undefined,
   };
   const paged = useLoad(
-    () => (tail ? Promise.resolve(undefined) : get<Page<LogLine>>('/log', query)),
+    () => (tail ? Promise.resolve(undefined) : get<LogPage>('/log', query)),
     [tail, JSON.stringify(query)],
   );
 
@@ -208,7 +208,12 @@ export default function Logs() {
             }
           />
           <Flex justify="end" style={{ marginTop: 12 }}>
-            <Pagination {...pagination(params, update, paged.data?.meta.total_count, 100)} />
+            <Pagination
+              {...pagination(params, update, paged.data?.meta.total_count, 100)}
+              showTotal={(n: number, [from, to]: [number, number]) =>
+                n ? `${from}–${to} of ${n.toLocaleString()}${paged.data?.meta.total_capped ? '+' : ''}` : 'none'
+              }
+            />
           </Flex>
         </>
       )}

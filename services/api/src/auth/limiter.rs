@@ -3,7 +3,9 @@
 //! `WINDOW`, that client's further attempts as that name answer 429 until
 //! the window passes, while other clients still log in as it. A client
 //! also has `MAX_CLIENT_FAILURES` across all names, so it cannot try a
-//! password on every name. Kept in memory, per API process.
+//! password on every name. The failures are counted in PostgreSQL
+//! (`store::login_failures`), so every API replica behind a load balancer
+//! sees the same counts.
 //!
 //! An attempt is counted as a failure when it starts (`Limiter::reserve`),
 //! so concurrent guesses cannot all pass the check before the first one is
@@ -13,12 +15,12 @@
 //! one is read from `X-Forwarded-For` when the direct peer is one of the
 //! configured trusted proxies (`client_address`).
 
-use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use actix_web::HttpRequest;
+use sea_orm::{DatabaseConnection, DbErr};
+use store::login_failures::{self, Counted};
 
 /// Failed logins allowed per user name and client within the window.
 pub const MAX_FAILURES: usize = 5;
@@ -27,110 +29,73 @@ pub const MAX_CLIENT_FAILURES: usize = 4 * MAX_FAILURES;
 /// The window failures are counted in.
 pub const WINDOW: Duration = Duration::from_secs(300);
 
-/// What failures are counted against.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum Key {
-    /// One user name from one client.
-    Name { name: String, client: IpAddr },
-    /// One client, any name.
-    Client(IpAddr),
+/// The key of one user name from one client.
+fn name_key(name: &str, client: IpAddr) -> String {
+    format!("name/{client}/{name}")
 }
 
-impl Key {
-    fn limit(&self) -> usize {
-        match self {
-            Key::Name { .. } => MAX_FAILURES,
-            Key::Client(_) => MAX_CLIENT_FAILURES,
-        }
-    }
+/// The key of one client, any name.
+fn client_key(client: IpAddr) -> String {
+    format!("client/{client}")
 }
 
 /// A login attempt counted as a failure until it is forgiven.
 #[must_use = "an attempt is a failure unless it is forgiven or released"]
 #[derive(Debug)]
 pub struct Attempt {
-    name: Key,
-    client: Key,
-    at: Instant,
+    name: String,
+    /// The rows counted: against the name, then against the client.
+    rows: Vec<i64>,
 }
 
-/// Failed-login times by key.
-#[derive(Default)]
+/// Counts failed logins in the database.
 pub struct Limiter {
-    failures: Mutex<HashMap<Key, Vec<Instant>>>,
+    db: DatabaseConnection,
 }
 
 impl Limiter {
-    fn with<T>(&self, f: impl FnOnce(&mut HashMap<Key, Vec<Instant>>) -> T) -> T {
-        let mut map = self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let now = Instant::now();
-        map.retain(|_, times| {
-            times.retain(|t| now.duration_since(*t) < WINDOW);
-            !times.is_empty()
-        });
-        f(&mut map)
+    /// Counts in `db`.
+    pub fn new(db: DatabaseConnection) -> Limiter {
+        Limiter { db }
     }
 
     /// Starts a login as `name` from `client`, counted as a failure from
     /// now on; or how long until the client may try again if it is
     /// blocked.
-    pub fn reserve(&self, name: &str, client: IpAddr) -> Result<Attempt, Duration> {
-        let attempt = Attempt {
-            name: Key::Name {
-                name: name.to_owned(),
-                client,
+    pub async fn reserve(&self, name: &str, client: IpAddr) -> Result<Result<Attempt, Duration>, DbErr> {
+        let name = name_key(name, client);
+        let keys = [
+            Counted {
+                key: name.clone(),
+                limit: MAX_FAILURES,
             },
-            client: Key::Client(client),
-            at: Instant::now(),
-        };
-        self.with(|map| {
-            let wait = [&attempt.name, &attempt.client]
-                .into_iter()
-                .filter_map(|key| {
-                    let times = map.get(key)?;
-                    // Sorted oldest first: the client may try again when
-                    // all but `limit - 1` of them have expired.
-                    let expiring = times.len().checked_sub(key.limit())?;
-                    times.get(expiring).map(|t| WINDOW.saturating_sub(t.elapsed()))
-                })
-                .max();
-            if let Some(wait) = wait {
-                return Err(wait);
-            }
-            for key in [&attempt.name, &attempt.client] {
-                map.entry(key.clone()).or_default().push(attempt.at);
-            }
-            Ok(attempt)
-        })
+            Counted {
+                key: client_key(client),
+                limit: MAX_CLIENT_FAILURES,
+            },
+        ];
+        let reserved = login_failures::reserve(&self.db, &client_key(client), &keys, WINDOW).await?;
+        Ok(reserved.map(|rows| Attempt { name, rows }))
     }
 
     /// The password was right: forgets the name's failures from this
     /// client, and this attempt against the client (its failures on other
     /// names stand).
-    pub fn succeeded(&self, attempt: Attempt) {
-        self.with(|map| {
-            map.remove(&attempt.name);
-            uncount(map, &attempt.client, attempt.at);
-        });
+    pub async fn succeeded(&self, attempt: Attempt) {
+        let done = async {
+            login_failures::clear(&self.db, &attempt.name).await?;
+            login_failures::forget(&self.db, &attempt.rows).await
+        };
+        if let Err(e) = done.await {
+            tracing::warn!("cannot forgive a successful login's attempt: {e}");
+        }
     }
 
     /// The attempt ended without a verdict on the password (the database
     /// failed, or too many checks were running): it does not count.
-    pub fn release(&self, attempt: Attempt) {
-        self.with(|map| {
-            uncount(map, &attempt.name, attempt.at);
-            uncount(map, &attempt.client, attempt.at);
-        });
-    }
-}
-
-fn uncount(map: &mut HashMap<Key, Vec<Instant>>, key: &Key, at: Instant) {
-    if let Some(times) = map.get_mut(key) {
-        if let Some(i) = times.iter().position(|t| *t == at) {
-            times.remove(i);
-        }
-        if times.is_empty() {
-            map.remove(key);
+    pub async fn release(&self, attempt: Attempt) {
+        if let Err(e) = login_failures::forget(&self.db, &attempt.rows).await {
+            tracing::warn!("cannot take back a login attempt: {e}");
         }
     }
 }
@@ -184,57 +149,6 @@ mod tests {
 
     fn ip(text: &str) -> IpAddr {
         text.parse().unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
-    }
-
-    #[test]
-    fn blocks_a_name_from_one_client_and_forgives_a_success() {
-        let limiter = Limiter::default();
-        let (a, b) = (ip("192.0.2.1"), ip("192.0.2.2"));
-        for _ in 0..MAX_FAILURES {
-            let _failed = limiter.reserve("admin", a);
-        }
-        assert!(limiter.reserve("admin", a).is_err_and(|d| d <= WINDOW));
-        assert!(limiter.reserve("other", a).is_ok());
-        let elsewhere = limiter.reserve("admin", b);
-        assert!(elsewhere.is_ok());
-        if let Ok(attempt) = elsewhere {
-            limiter.succeeded(attempt);
-        }
-        assert!(
-            limiter.reserve("admin", a).is_err(),
-            "another client's success forgave a"
-        );
-    }
-
-    #[test]
-    fn a_success_or_a_release_takes_the_reservation_back() {
-        let limiter = Limiter::default();
-        let a = ip("192.0.2.1");
-        for _ in 0..MAX_FAILURES - 1 {
-            let _failed = limiter.reserve("admin", a);
-        }
-        if let Ok(attempt) = limiter.reserve("admin", a) {
-            limiter.succeeded(attempt);
-        }
-        for _ in 0..MAX_FAILURES - 1 {
-            let _failed = limiter.reserve("admin", a);
-        }
-        if let Ok(attempt) = limiter.reserve("admin", a) {
-            limiter.release(attempt);
-        }
-        assert!(limiter.reserve("admin", a).is_ok());
-        assert!(limiter.reserve("admin", a).is_err());
-    }
-
-    #[test]
-    fn a_client_has_a_limit_across_names() {
-        let limiter = Limiter::default();
-        let a = ip("192.0.2.1");
-        for i in 0..MAX_CLIENT_FAILURES {
-            assert!(limiter.reserve(&format!("user{i}"), a).is_ok());
-        }
-        assert!(limiter.reserve("fresh", a).is_err());
-        assert!(limiter.reserve("fresh", ip("192.0.2.2")).is_ok());
     }
 
     #[test]

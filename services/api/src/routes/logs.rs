@@ -14,7 +14,6 @@ use crate::routes::events::{check_time, contains_pattern};
 use crate::routes::openapi::ErrorEnvelope;
 use crate::routes::query::Paging;
 use crate::state::AppState;
-use crate::views::{Page, PageMeta};
 use store::logs::{ListFilter, ListOrder};
 
 /// Syslog severities, most severe first.
@@ -52,7 +51,7 @@ pub struct Filters {
     order_by: Option<String>,
 }
 
-pub use api_types::logs::LogView;
+pub use api_types::logs::{LogPage, LogPageMeta, LogView};
 
 /// The severities at least as severe as `level`.
 fn at_least(level: &str) -> Result<Vec<String>, ApiError> {
@@ -73,7 +72,9 @@ fn at_least(level: &str) -> Result<Vec<String>, ApiError> {
     tag = "log",
     params(Filters),
     responses(
-        (status = 200, description = "A page of log lines, newest first unless ordered or following", body = Envelope<Page<LogView>>),
+        (status = 200, description = "A page of log lines, newest first unless ordered or following; \
+            `meta.total_count` counts the matching lines no further than 10,000 past the page \
+            (`meta.total_capped` when more match), `meta.has_more` says whether a next page exists", body = Envelope<LogPage>),
         (status = 400, description = "A parameter is invalid", body = ErrorEnvelope),
     ),
 )]
@@ -131,7 +132,7 @@ pub async fn list(state: web::Data<AppState>, filters: web::Query<Filters>) -> R
         until: f.until,
         after_id: f.after_id,
     };
-    let (objects, total) = store::logs::list(
+    let listed = store::logs::list(
         &state.db,
         &filter,
         order,
@@ -139,12 +140,17 @@ pub async fn list(state: web::Data<AppState>, filters: web::Query<Filters>) -> R
         i64::try_from(offset).unwrap_or(i64::MAX),
     )
     .await?;
-    let meta = PageMeta {
-        total_count: u64::try_from(total).unwrap_or(0),
+    let meta = LogPageMeta {
+        total_count: u64::try_from(listed.counted).unwrap_or(0),
+        total_capped: listed.capped,
+        has_more: listed.more,
         limit,
         offset,
     };
-    Ok(crate::respond::ok(Page { objects, meta }))
+    Ok(crate::respond::ok(LogPage {
+        objects: listed.lines,
+        meta,
+    }))
 }
 
 #[cfg(test)]

@@ -62,6 +62,7 @@ pub async fn create(
     let attempt = state
         .logins
         .reserve(counted_as, client)
+        .await?
         .map_err(|wait| ApiError::TooManyRequests {
             message: format!("too many failed logins; try again in {} s", wait.as_secs().max(1)),
             retry_after_secs: wait.as_secs().max(1),
@@ -69,7 +70,7 @@ pub async fn create(
     let user = match check(&state, plausible, &username, password).await {
         Ok(user) => user,
         Err(err) => {
-            state.logins.release(attempt);
+            state.logins.release(attempt).await;
             return Err(err);
         }
     };
@@ -91,7 +92,7 @@ pub async fn create(
         .await;
         return Err(ApiError::Unauthenticated("wrong user name or password".into()));
     };
-    state.logins.succeeded(attempt);
+    state.logins.succeeded(attempt).await;
     let token = new_token();
     let ttl = chrono::Duration::from_std(state.settings.session_ttl).map_err(|e| ApiError::Internal(e.into()))?;
     let expires_at = chrono::Utc::now() + ttl;

@@ -28,7 +28,8 @@ pub async fn shared(key_path: &std::path::Path) -> anyhow::Result<Shared> {
     let broker = broker::Broker::new(&settings)?;
     let key = chroma_ssh::KeyPair::load_or_create(key_path)?;
     let ssh = chroma_ssh::Pools::new(key, chroma_ssh::PoolConfig::default());
-    Ok(Shared::new(settings, db, broker, ssh, "test-worker".into()))
+    let health = setup::ops::Health::new("worker")?;
+    Ok(Shared::new(settings, db, broker, ssh, "test-worker".into(), health)?)
 }
 
 pub async fn act(shared: &Shared, action: Action) -> anyhow::Result<Value> {

@@ -34,7 +34,7 @@ impl Layout {
                 HostLayout::new(name, devices)
             })
             .collect();
-        Layout { hosts }
+        Layout { hosts, latencies: None }
     }
 }
 
