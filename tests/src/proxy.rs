@@ -18,6 +18,24 @@ pub struct Proxy {
 }
 
 impl Proxy {
+    /// A proxy in front of the PostgreSQL server of `database_url`, and
+    /// that URL changed to go through it.
+    pub async fn for_database(database_url: &str) -> anyhow::Result<(Self, reqwest::Url)> {
+        let mut url = reqwest::Url::parse(database_url)?;
+        let upstream = tokio::net::lookup_host((
+            url.host_str().unwrap_or("127.0.0.1").to_owned(),
+            url.port().unwrap_or(5432),
+        ))
+        .await?
+        .next()
+        .ok_or_else(|| anyhow::anyhow!("cannot resolve the database server"))?;
+        let proxy = Self::start(upstream).await?;
+        url.set_host(Some("127.0.0.1"))?;
+        url.set_port(Some(proxy.addr.port()))
+            .map_err(|()| anyhow::anyhow!("cannot set the port"))?;
+        Ok((proxy, url))
+    }
+
     /// Starts forwarding connections to `upstream`.
     pub async fn start(upstream: SocketAddr) -> anyhow::Result<Self> {
         let listener = TcpListener::bind("127.0.0.1:0").await?;

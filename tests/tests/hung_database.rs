@@ -7,7 +7,7 @@
 
 use integration_tests::proxy::Proxy;
 use integration_tests::{command, job, wait_for, TestEnv};
-use reqwest::{StatusCode, Url};
+use reqwest::StatusCode;
 use secrecy::ExposeSecret;
 use serde_json::{json, Value};
 use std::path::Path;
@@ -61,18 +61,7 @@ async fn a_worker_whose_database_hangs_stops_its_step_and_another_completes_it_o
     anyhow::ensure!(!lnet_loaded(&state, "oss1")?, "LNet is loaded before the test");
 
     // The worker under test reaches PostgreSQL through a proxy.
-    let mut url = Url::parse(env.settings.database_url.expose_secret())?;
-    let upstream = tokio::net::lookup_host((
-        url.host_str().unwrap_or("127.0.0.1").to_owned(),
-        url.port().unwrap_or(5432),
-    ))
-    .await?
-    .next()
-    .ok_or_else(|| anyhow::anyhow!("cannot resolve the database server"))?;
-    let proxy = Proxy::start(upstream).await?;
-    url.set_host(Some("127.0.0.1"))?;
-    url.set_port(Some(proxy.addr.port()))
-        .map_err(|()| anyhow::anyhow!("cannot set the port"))?;
+    let (proxy, url) = Proxy::for_database(env.settings.database_url.expose_secret()).await?;
     let frozen = env.spawn(
         "chroma-worker",
         &[("CHROMA_WORKER_ID", "frozen"), ("DATABASE_URL", url.as_str())],

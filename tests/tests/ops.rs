@@ -7,7 +7,7 @@
 
 use integration_tests::proxy::Proxy;
 use integration_tests::{command, job, wait_for, Process, TestEnv};
-use reqwest::{StatusCode, Url};
+use reqwest::StatusCode;
 use secrecy::ExposeSecret;
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -55,18 +55,7 @@ fn sample(text: &str, series: &str) -> Option<f64> {
 async fn every_service_answers_liveness_readiness_and_metrics_and_readiness_follows_the_database() -> anyhow::Result<()>
 {
     let env = TestEnv::start("ops").await?;
-    let mut url = Url::parse(env.settings.database_url.expose_secret())?;
-    let upstream = tokio::net::lookup_host((
-        url.host_str().unwrap_or("127.0.0.1").to_owned(),
-        url.port().unwrap_or(5432),
-    ))
-    .await?
-    .next()
-    .ok_or_else(|| anyhow::anyhow!("cannot resolve the database server"))?;
-    let proxy = Proxy::start(upstream).await?;
-    url.set_host(Some("127.0.0.1"))?;
-    url.set_port(Some(proxy.addr.port()))
-        .map_err(|()| anyhow::anyhow!("cannot set the port"))?;
+    let (proxy, url) = Proxy::for_database(env.settings.database_url.expose_secret()).await?;
     let plugins = std::env::temp_dir().join(format!("chroma-ops-plugins-{}", env.name));
     std::fs::create_dir_all(&plugins)?;
     let plugin_dir = plugins.to_string_lossy().into_owned();

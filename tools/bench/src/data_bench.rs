@@ -13,6 +13,8 @@
 //! search, and how long expiring a day of raw samples (a partition drop)
 //! takes. Figures are printed, not asserted.
 
+mod scratch;
+
 use anyhow::Context as _;
 use chrono::{Days, Utc};
 use clap::Parser;
@@ -62,21 +64,14 @@ async fn main() -> anyhow::Result<()> {
         args.oss > 0 && args.osts_per_oss > 0 && args.mds > 0 && args.runs > 0,
         "need servers, OSTs and runs"
     );
-    let mut settings = setup::Settings::from_env()?;
-    let database = format!("chroma_bench_data_{}", &Uuid::new_v4().simple().to_string()[..8]);
-    let base = secrecy::ExposeSecret::expose_secret(&settings.database_url).to_owned();
-    let server = base.rsplit_once('/').map_or(base.as_str(), |(s, _)| s).to_owned();
-    settings.database_url = format!("{server}/{database}").into();
-    api::migrate(&settings)
-        .await
-        .context("cannot create the bench database")?;
-    let db = store::connect(&settings).await?;
+    let scratch = scratch::Scratch::create("chroma_bench_data").await?;
+    let db = store::connect(&scratch.settings).await?;
     let result = run(&args, &db).await;
     db.close().await?;
     if args.keep {
-        println!("kept database {database}");
+        println!("kept database {}", scratch.name);
     } else {
-        store::connect::drop_database(&format!("{server}/{database}")).await?;
+        scratch.drop().await?;
     }
     result
 }

@@ -9,6 +9,8 @@
 //! per-minute history written before the run. Prints the round times and
 //! the query latencies.
 
+mod scratch;
+
 use anyhow::Context as _;
 use chrono::Utc;
 use clap::Parser;
@@ -54,19 +56,14 @@ async fn main() -> anyhow::Result<()> {
         args.oss > 0 && args.osts_per_oss > 0 && args.rounds > 1,
         "need servers, OSTs and 2+ rounds"
     );
-    let mut settings = setup::Settings::from_env()?;
-    let database = format!("chroma_bench_monitor_{}", &Uuid::new_v4().simple().to_string()[..8]);
-    let base = secrecy::ExposeSecret::expose_secret(&settings.database_url).to_owned();
-    let server = base.rsplit_once('/').map_or(base.as_str(), |(s, _)| s).to_owned();
-    settings.database_url = format!("{server}/{database}").into();
-    api::migrate(&settings)
-        .await
-        .context("cannot create the bench database")?;
-    let db = store::connect(&settings).await?;
+    let scratch = scratch::Scratch::create("chroma_bench_monitor").await?;
+    let db = store::connect(&scratch.settings).await?;
     let result = run(&args, &db).await;
     db.close().await?;
-    if !args.keep {
-        store::connect::drop_database(&format!("{server}/{database}")).await?;
+    if args.keep {
+        println!("kept database {}", scratch.name);
+    } else {
+        scratch.drop().await?;
     }
     result
 }
