@@ -2,9 +2,10 @@
 //! the built `target/debug/chroma` binary against the API in-process and a
 //! simulated cluster (an MGS/MDS and an OSS failover pair). It logs in,
 //! adds the servers, creates a file system, stops and starts it, fails an
-//! OST over and back, and removes it; along the way it checks the exit
-//! codes (0 done, 1 refused or failed, 2 bad usage, 3 not logged in) and
-//! that each message reaches the operator.
+//! OST over and back, fails two over and the file system back at once, and
+//! removes it; along the way it checks the exit codes (0 done, 1 refused or
+//! failed, 2 bad usage, 3 not logged in) and that each message reaches the
+//! operator.
 
 use integration_tests::TestEnv;
 use serde_json::Value;
@@ -297,6 +298,22 @@ async fn an_operator_runs_a_file_system_from_the_command_line() -> anyhow::Resul
     assert_eq!(shown["failed_over"], true, "{shown}");
     operator.ok(&["target", "failback", "fs1-OST0000"]).await?;
     assert_eq!(mounted_on(&state, "fs1-OST0000")?.as_deref(), Some("oss1"));
+
+    // Two OSTs away at once come back with one command; then nothing is left.
+    operator.ok(&["target", "failover", "fs1-OST0000"]).await?;
+    operator.ok(&["target", "failover", "fs1-OST0001"]).await?;
+    assert_eq!(mounted_on(&state, "fs1-OST0001")?.as_deref(), Some("oss1"));
+    let dry = operator.ok(&["filesystem", "failback", "fs1", "--dry-run"]).await?;
+    assert_eq!(dry.stdout.matches("Fail fs1-OST000").count(), 2, "{dry:?}");
+    let run = operator.ok(&["filesystem", "failback", "fs1"]).await?;
+    assert!(
+        run.stdout.contains("Every target of fs1 is on its primary host."),
+        "{run:?}"
+    );
+    assert_eq!(mounted_on(&state, "fs1-OST0000")?.as_deref(), Some("oss1"));
+    assert_eq!(mounted_on(&state, "fs1-OST0001")?.as_deref(), Some("oss2"));
+    let run = operator.ok(&["filesystem", "failback", "fs1"]).await?;
+    assert!(run.stdout.contains("Nothing to do"), "{run:?}");
 
     // Bad usage, refusals and a change that asks first.
     operator.exits(2, &["filesystem", "frobnicate"]).await?;

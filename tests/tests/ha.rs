@@ -286,18 +286,57 @@ async fn pacemaker_keeps_the_pair_and_chroma_goes_through_it() -> anyhow::Result
         fenced["message"].as_str().unwrap_or_default().contains("oss2"),
         "{fenced}"
     );
-    let ost1 = target(&all, "hafs-OST0001")["id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    alert_raised(&env, "target_failed_over", &format!("target/{ost1}")).await?;
-    assert_eq!(mounted_on(&state, "hafs-OST0001")?.as_deref(), Some("oss1"));
+    for name in ["hafs-OST0001", "hafs-OST0003"] {
+        let id = target(&all, name)["id"].as_str().unwrap_or_default();
+        alert_raised(&env, "target_failed_over", &format!("target/{id}")).await?;
+        assert_eq!(mounted_on(&state, name)?.as_deref(), Some("oss1"), "{name}");
+    }
     lustre_sim::inject_fault(&state, "oss2", FaultCommand::Up)?;
     alert_cleared(&env, "ha_peer_missing", &oss2_item).await?;
     alert_cleared(&env, "ha_node_fenced", &oss2_item).await?;
-    let done = change(&env, "POST", &format!("/api/target/{ost1}/failback"), json!({})).await?;
+
+    // One command puts the whole file system back: a dry run names one
+    // failback per target away, none waiting for another.
+    let failback = format!("{fs_path}/failback");
+    let (status, envelope) = env.post(&format!("{failback}?dry_run=true"), &json!({})).await?;
+    assert_eq!(status, StatusCode::OK, "{envelope}");
+    let jobs = envelope["response"]["jobs"].as_array().cloned().unwrap_or_default();
+    let mut described: Vec<&str> = jobs.iter().filter_map(|j| j["description"].as_str()).collect();
+    described.sort_unstable();
+    assert_eq!(
+        described,
+        ["Fail hafs-OST0001 back to oss2", "Fail hafs-OST0003 back to oss2"],
+        "{envelope}"
+    );
+    assert!(jobs.iter().all(|j| j["wait_for"] == json!([])), "{envelope}");
+    assert_eq!(envelope["response"]["command"], Value::Null, "{envelope}");
+    let done = change(&env, "POST", &failback, json!({})).await?;
     assert_eq!(done["state"], "succeeded", "{done}");
-    assert_eq!(mounted_on(&state, "hafs-OST0001")?.as_deref(), Some("oss2"));
+    assert!(
+        done["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Fail back every target of hafs"),
+        "{done}"
+    );
+    for (name, primary) in [
+        ("MGS", "mds1"),
+        ("hafs-MDT0000", "mds1"),
+        ("hafs-OST0000", "oss1"),
+        ("hafs-OST0001", "oss2"),
+        ("hafs-OST0002", "oss1"),
+        ("hafs-OST0003", "oss2"),
+    ] {
+        assert_eq!(mounted_on(&state, name)?.as_deref(), Some(primary), "{name}");
+    }
+    let (status, envelope) = env.post(&failback, &json!({})).await?;
+    assert_eq!(status, StatusCode::OK, "{envelope}");
+    assert_eq!(envelope["response"]["jobs"], json!([]), "{envelope}");
+    assert_eq!(envelope["response"]["command"], Value::Null, "{envelope}");
+    let (status, envelope) = env
+        .post(&format!("/api/filesystem/{}/failback", uuid::Uuid::nil()), &json!({}))
+        .await?;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{envelope}");
 
     // Removal leaves no resource and no constraint behind.
     let done = change(&env, "PATCH", &fs_path, json!({"state": "removed", "confirm": true})).await?;

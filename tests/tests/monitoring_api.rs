@@ -189,6 +189,16 @@ async fn series_are_bucketed_reduced_and_read_across_the_rollup_edge() -> anyhow
     let mut expected = vec![c.ost0.to_string(), c.ost1.to_string()];
     expected.sort();
     assert_eq!(ids, expected, "{answer}");
+    // Each one's own bucket averages (the heat map): OST0 3k + 1 in bucket
+    // k (the mean of samples 3k..3k + 2), OST1 10 throughout.
+    for series in answer["series"].as_array().into_iter().flatten() {
+        let expected: Vec<(DateTime<Utc>, f64)> = if series["object_id"] == c.ost0.to_string() {
+            (0..10).map(|k| (s(30 * k), (3 * k + 1) as f64)).collect()
+        } else {
+            (0..10).map(|k| (s(30 * k), 10.0)).collect()
+        };
+        assert_eq!(points(series)?, expected, "{answer}");
+    }
     let answer = ok(&env, &format!("{all}&reduce=sum")).await?;
     assert_eq!(answer["series"].as_array().map(Vec::len), Some(1), "{answer}");
     assert!(answer["series"][0].get("object_id").is_none(), "{answer}");
@@ -209,10 +219,16 @@ async fn series_are_bucketed_reduced_and_read_across_the_rollup_edge() -> anyhow
     // after. A raw sample before the edge and a minute after it are not
     // read (they are the other table's business).
     let cpu = series(&env, "host", c.oss, "cpu_used").await?;
+    let mds_cpu = series(&env, "host", c.mds, "cpu_used").await?;
     exec(
         &env,
         &format!(
             "INSERT INTO metric_minute (series_id, at, value, min, max, samples)
+             SELECT {mds_cpu}, '{t}'::timestamptz + m * interval '1 min', 20, 20, 20, 6 FROM generate_series(0, 9) m;
+             INSERT INTO metric_raw (series_id, at, value)
+             SELECT {mds_cpu}, '{t}'::timestamptz + interval '10 min' + k * interval '10 s', 40
+             FROM generate_series(0, 59) k;
+             INSERT INTO metric_minute (series_id, at, value, min, max, samples)
              SELECT {cpu}, '{t}'::timestamptz + m * interval '1 min', 50, 50, 50, 6 FROM generate_series(0, 9) m;
              INSERT INTO metric_minute (series_id, at, value, min, max, samples)
              VALUES ({cpu}, '{t}'::timestamptz + interval '15 min', 1000, 1000, 1000, 6);
@@ -247,17 +263,33 @@ async fn series_are_bucketed_reduced_and_read_across_the_rollup_edge() -> anyhow
     // A metric with no samples is there, empty, in the order asked.
     assert_eq!(answer["series"][1]["name"], "mem_used");
     assert_eq!(answer["series"][1]["points"], json!([]));
-    // All hosts, summed, read the same tables.
-    let answer = ok(
-        &env,
-        &format!(
-            "/api/host/metric?metrics=cpu_used&begin={}&end={}&max_points=10&reduce=sum",
-            iso(t0),
-            iso(s(1200))
-        ),
-    )
-    .await?;
-    assert_eq!(points(&answer["series"][0])?.len(), 10, "{answer}");
+    // All hosts, one series each and summed, read the same tables.
+    let every = format!(
+        "/api/host/metric?metrics=cpu_used&begin={}&end={}&max_points=10",
+        iso(t0),
+        iso(s(1200))
+    );
+    let answer = ok(&env, &every).await?;
+    let buckets: Vec<DateTime<Utc>> = (0..10).map(|k| s(120 * k)).collect();
+    let expect = |before: f64, after: f64| -> Vec<(DateTime<Utc>, f64)> {
+        buckets
+            .iter()
+            .enumerate()
+            .map(|(k, b)| (*b, if k < 5 { before } else { after }))
+            .collect()
+    };
+    assert_eq!(answer["series"].as_array().map(Vec::len), Some(2), "{answer}");
+    for (host, values) in [(c.oss, expect(50.0, 70.0)), (c.mds, expect(20.0, 40.0))] {
+        let one = answer["series"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|s| s["object_id"] == host.to_string())
+            .ok_or_else(|| anyhow::anyhow!("no series of host {host}: {answer}"))?;
+        assert_eq!(points(one)?, values, "{answer}");
+    }
+    let answer = ok(&env, &format!("{every}&reduce=sum")).await?;
+    assert_eq!(points(&answer["series"][0])?, expect(70.0, 110.0), "{answer}");
 
     // Two days ago is past the raw table's retention: buckets come from
     // minutes even when narrow.

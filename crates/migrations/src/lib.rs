@@ -44,6 +44,8 @@ mod m20261207_000041_add_client_mount_wanted;
 mod m20261207_000042_add_quota_grace;
 mod m20261207_000043_partition_metric_raw;
 mod m20261207_000044_create_work_lease;
+mod m20261207_000045_cover_metric_rollups;
+mod m20261207_000046_add_job_lock_released;
 
 /// The last migration of the previous release: the schema an upgrade
 /// starts from, which tests/tests/upgrade.rs seeds and upgrades. Chroma
@@ -107,6 +109,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000042_add_quota_grace::Migration),
             Box::new(m20261207_000043_partition_metric_raw::Migration),
             Box::new(m20261207_000044_create_work_lease::Migration),
+            Box::new(m20261207_000045_cover_metric_rollups::Migration),
+            Box::new(m20261207_000046_add_job_lock_released::Migration),
         ]
     }
 }

@@ -74,9 +74,11 @@ pub async fn cancel_jobs(tx: &impl ConnectionTrait, ids: &[Uuid], reason: &str) 
         "UPDATE step SET state = CASE WHEN state = 'running' THEN 'cancelling' ELSE 'cancelled' END,
                          finished_at = CASE WHEN state = 'running' THEN NULL ELSE now() END
          WHERE job_id = ANY($1) AND state IN ('pending', 'queued', 'running')",
-        [cancelled.into()],
+        [cancelled.clone().into()],
     )
     .await?;
+    // Those with a step left cancelling keep their locks until it stopped.
+    crate::jobs::release_locks(tx, &cancelled).await?;
     Ok(commands)
 }
 

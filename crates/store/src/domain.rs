@@ -153,7 +153,8 @@ pub async fn snapshot(db: &impl ConnectionTrait) -> Result<Snapshot, DbErr> {
 pub use api_types::locks::HeldLock;
 
 /// The locks held on `items`, by item: those of running and paused jobs,
-/// and of cancelled jobs whose step is still being stopped (`cancelling`).
+/// and of cancelled jobs whose step is still being stopped (`cancelling`);
+/// released locks (finished jobs') are skipped through their index.
 pub async fn held_locks(
     db: &impl ConnectionTrait,
     items: Vec<String>,
@@ -162,7 +163,7 @@ pub async fn held_locks(
         db,
         "SELECT l.item, l.write, j.id, j.command_id, j.description
          FROM job_lock l JOIN job j ON j.id = l.job_id
-         WHERE l.item = ANY($1)
+         WHERE l.item = ANY($1) AND NOT l.released
            AND (j.state IN ('running', 'paused')
                 OR EXISTS (SELECT 1 FROM step s WHERE s.job_id = j.id AND s.state = 'cancelling'))
          ORDER BY j.seq",
@@ -195,7 +196,7 @@ pub async fn unfinished_work(
         db,
         "SELECT l.item, j.description, j.command_id
          FROM job_lock l JOIN job j ON j.id = l.job_id
-         WHERE l.item = ANY($1) AND l.write
+         WHERE l.item = ANY($1) AND l.write AND NOT l.released
            AND (j.state IN ('pending', 'waiting', 'running', 'paused')
                 OR EXISTS (SELECT 1 FROM step s WHERE s.job_id = j.id AND s.state = 'cancelling'))
          ORDER BY j.seq",

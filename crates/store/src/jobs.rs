@@ -39,6 +39,11 @@ pub struct GrantCandidate {
 /// The next `limit` pending or waiting jobs submitted after `after` (a
 /// `seq`), in submission order, each with whether it may start now.
 pub async fn grant_candidates(tx: &impl ConnectionTrait, after: i64, limit: i64) -> Result<Vec<GrantCandidate>, DbErr> {
+    // Only unreleased locks can conflict (`job_lock_unreleased`): a released
+    // one belongs to a finished job with no step cancelling, which the
+    // holder test below would reject anyway, so finished jobs' locks cost
+    // nothing. `o.write >= NOT l.write` is `l.write OR o.write` in a form
+    // the index can range over: a reader looks only at the item's writers.
     let rows = query(
         tx,
         "SELECT j.id, j.state, j.seq,
@@ -47,7 +52,8 @@ pub async fn grant_candidates(tx: &impl ConnectionTrait, after: i64, limit: i64)
                 WHERE d.job_id = j.id AND dj.state <> 'succeeded')
             AND NOT EXISTS (
                 SELECT 1 FROM job_lock l
-                JOIN job_lock o ON o.item = l.item AND o.job_id <> l.job_id AND (l.write OR o.write)
+                JOIN job_lock o ON o.item = l.item AND NOT o.released AND o.write >= NOT l.write
+                                   AND o.job_id <> l.job_id
                 JOIN job oj ON oj.id = o.job_id
                 WHERE l.job_id = j.id
                   AND (oj.state IN ('running', 'paused')
@@ -173,24 +179,53 @@ pub async fn lock_progress(tx: &impl ConnectionTrait, ids: &[Uuid]) -> Result<Ve
         .collect()
 }
 
-/// Marks the jobs in `ids` succeeded, finished now; returns how many.
+/// Marks the jobs in `ids` succeeded, finished now, and releases their
+/// locks ([`release_locks`]); returns how many.
 pub async fn mark_succeeded(tx: &impl ConnectionTrait, ids: &[Uuid]) -> Result<u64, DbErr> {
-    execute(
+    let marked = execute(
         tx,
         "UPDATE job SET state = 'succeeded', finished_at = now() WHERE id = ANY($1)",
         [ids.to_vec().into()],
     )
-    .await
+    .await?;
+    release_locks(tx, ids).await?;
+    Ok(marked)
 }
 
 /// Marks each job in `ids` failed with the error at the same place in
-/// `errors`, finished now; returns how many.
+/// `errors`, finished now, and releases their locks ([`release_locks`]);
+/// returns how many.
 pub async fn mark_failed(tx: &impl ConnectionTrait, ids: &[Uuid], errors: &[String]) -> Result<u64, DbErr> {
-    execute(
+    let marked = execute(
         tx,
         "UPDATE job SET state = 'failed', finished_at = now(), error = u.error
          FROM unnest($1::uuid[], $2::text[]) AS u(id, error) WHERE job.id = u.id",
         [ids.to_vec().into(), errors.to_vec().into()],
+    )
+    .await?;
+    release_locks(tx, ids).await?;
+    Ok(marked)
+}
+
+/// Marks released the locks of the jobs among `ids` that can never block
+/// another job again: finished (succeeded, failed or cancelled) with no
+/// step still `cancelling`. A finished job never runs again nor gets a new
+/// `cancelling` step, so this is safe to call for any job, at any time; the
+/// grant pass skips released locks. Call it in the transaction that
+/// finishes a job or ends its last `cancelling` step. Returns how many
+/// locks it released.
+pub async fn release_locks(tx: &impl ConnectionTrait, ids: &[Uuid]) -> Result<u64, DbErr> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    execute(
+        tx,
+        "UPDATE job_lock l SET released = true
+         FROM job j
+         WHERE j.id = ANY($1) AND l.job_id = j.id AND NOT l.released
+           AND j.state IN ('succeeded', 'failed', 'cancelled')
+           AND NOT EXISTS (SELECT 1 FROM step s WHERE s.job_id = j.id AND s.state = 'cancelling')",
+        [ids.to_vec().into()],
     )
     .await
 }

@@ -360,3 +360,129 @@ async fn dependency_keys_are_the_keys_of_the_jobs_waited_for() -> anyhow::Result
     assert!(store::jobs::dependency_keys(&t.db, seed::FIRST_JOB).await?.is_empty());
     t.drop().await
 }
+
+/// A job of one no-op step reading `item`.
+fn reader(item: &str) -> NewJob {
+    NewJob {
+        key: format!("read {item}"),
+        locks: vec![(item.into(), false)],
+        ..job(item, 1, &[])
+    }
+}
+
+/// The unreleased locks of the jobs in `ids`.
+async fn unreleased(db: &DatabaseConnection, ids: &[Uuid]) -> anyhow::Result<i64> {
+    let rows = query(
+        db,
+        "SELECT count(*) AS n FROM job_lock WHERE job_id = ANY($1) AND NOT released",
+        [ids.to_vec().into()],
+    )
+    .await?;
+    Ok(rows[0].try_get("", "n")?)
+}
+
+/// 1,500 jobs that each wrote `item`, finished the ways the engine
+/// finishes jobs (succeeded, failed, cancelled while pending), plus one
+/// set succeeded behind the engine's back (its lock not released); the
+/// job ids.
+async fn history(db: &DatabaseConnection, item: &str) -> anyhow::Result<Vec<Uuid>> {
+    let jobs = (0..1_501).map(|n| NewJob {
+        key: format!("{item} {n}"),
+        ..job(item, 1, &[])
+    });
+    let (_, done) = submit(db, jobs.collect()).await?;
+    store::jobs::mark_succeeded(db, &done[..500]).await?;
+    store::jobs::mark_failed(db, &done[500..1_000], &vec!["boom".to_owned(); 500]).await?;
+    store::control::cancel_jobs(db, &done[1_000..1_500], "cancelled by user").await?;
+    set_job(db, done[1_500], "succeeded").await?;
+    assert_eq!(
+        unreleased(db, &done).await?,
+        1,
+        "only the job finished behind the engine's back"
+    );
+    Ok(done)
+}
+
+#[tokio::test]
+async fn a_pending_job_may_start_past_the_locks_of_many_finished_jobs() -> anyhow::Result<()> {
+    let t = support::TestDb::new().await?;
+    history(&t.db, "filesystem/1").await?;
+    let (_, writer) = submit(&t.db, vec![job("filesystem/1", 1, &[])]).await?;
+    let (_, next) = submit(&t.db, vec![reader("filesystem/1")]).await?;
+    let found = store::jobs::grant_candidates(&t.db, 0, 10).await?;
+    let runnable: Vec<(Uuid, bool)> = found.iter().map(|c| (c.id, c.runnable)).collect();
+    // The reader still waits for the earlier writer.
+    assert_eq!(runnable, [(writer[0], true), (next[0], false)]);
+    t.drop().await
+}
+
+#[tokio::test]
+async fn unfinished_earlier_holders_still_block_among_many_finished_jobs() -> anyhow::Result<()> {
+    let t = support::TestDb::new().await?;
+    history(&t.db, "filesystem/1").await?;
+    history(&t.db, "filesystem/2").await?;
+    // filesystem/1: a running writer; filesystem/2: a paused reader.
+    let (_, held) = submit(&t.db, vec![job("filesystem/1", 1, &[]), reader("filesystem/2")]).await?;
+    set_job(&t.db, held[0], "running").await?;
+    set_job(&t.db, held[1], "paused").await?;
+    let (_, wanting) = submit(
+        &t.db,
+        vec![
+            reader("filesystem/1"),
+            reader("filesystem/2"),
+            job("filesystem/2", 1, &[]),
+        ],
+    )
+    .await?;
+    let found = store::jobs::grant_candidates(&t.db, 0, 10).await?;
+    let runnable: Vec<(Uuid, bool)> = found.iter().map(|c| (c.id, c.runnable)).collect();
+    // A reader waits for a writer; readers share; a writer waits for a reader.
+    assert_eq!(runnable, [(wanting[0], false), (wanting[1], true), (wanting[2], false)]);
+
+    // The writer is cancelled while its step runs: cancelling, it still holds.
+    set_step(&t.db, held[0], 0, "running").await?;
+    store::control::cancel_jobs(&t.db, &[held[0]], "cancelled by user").await?;
+    assert_eq!(unreleased(&t.db, &held[..1]).await?, 1);
+    assert!(!store::jobs::grant_candidates(&t.db, 0, 1).await?[0].runnable);
+    // Its step stopped (its worker gone silent): the lock is released.
+    execute(
+        &t.db,
+        "UPDATE step SET heartbeat_at = now() - interval '1 hour' WHERE job_id = $1",
+        [held[0].into()],
+    )
+    .await?;
+    assert_eq!(
+        store::steps::cancel_abandoned(&t.db, Duration::from_secs(30), 10)
+            .await?
+            .len(),
+        1
+    );
+    assert_eq!(unreleased(&t.db, &held[..1]).await?, 0);
+    assert!(store::jobs::grant_candidates(&t.db, 0, 1).await?[0].runnable);
+    t.drop().await
+}
+
+#[tokio::test]
+async fn release_locks_releases_only_finished_jobs_with_no_step_cancelling() -> anyhow::Result<()> {
+    let t = support::TestDb::new().await?;
+    let items = ["target/1", "target/2", "target/3", "target/4"];
+    let (_, jobs) = submit(&t.db, items.iter().map(|item| job(item, 1, &[])).collect()).await?;
+    set_job(&t.db, jobs[0], "running").await?;
+    set_job(&t.db, jobs[1], "succeeded").await?;
+    set_job(&t.db, jobs[2], "cancelled").await?;
+    set_step(&t.db, jobs[2], 0, "cancelling").await?;
+    set_job(&t.db, jobs[3], "failed").await?;
+    assert_eq!(store::jobs::release_locks(&t.db, &jobs).await?, 2);
+    let rows = query(
+        &t.db,
+        "SELECT job_id FROM job_lock WHERE job_id = ANY($1) AND NOT released",
+        [jobs.clone().into()],
+    )
+    .await?;
+    let mut kept: Vec<Uuid> = rows.iter().map(|r| r.try_get("", "job_id")).collect::<Result<_, _>>()?;
+    kept.sort();
+    let mut expected = vec![jobs[0], jobs[2]];
+    expected.sort();
+    assert_eq!(kept, expected);
+    t.drop().await
+}

@@ -251,7 +251,10 @@ impl Monitor {
         );
         let at = chrono::Utc::now();
         let watchers = &self.watchers;
+        let phase = |name: &str| self.metrics.round_phase.with_label_values(&[name]).start_timer();
+        let polling = phase("poll");
         let polled = round::poll_all(&self.ssh, inventory.hosts.clone(), timeout, |id| watchers.is_live(id)).await;
+        polling.observe_duration();
         for poll in &polled {
             let outcome = match &poll.result {
                 Ok(_) => "ok",
@@ -260,8 +263,11 @@ impl Monitor {
             };
             self.metrics.polls.with_label_values(&[outcome]).inc();
         }
+        let recording = phase("record");
         let (summary, locations) = self.recorder.record(&self.db, &inventory, &polled, at).await?;
+        recording.observe_duration();
         tracing::debug!(?summary, "monitoring round recorded");
+        let _observing = phase("observe");
         if let Err(e) = quotas::observe(&self.db, &self.ssh, &inventory, timeout).await {
             tracing::warn!("cannot read quota usage: {e:#}");
         }

@@ -29,6 +29,10 @@ pub async fn advance(tx: &impl ConnectionTrait, job_ids: &[Uuid]) -> Result<Adva
     // A cancelled job's step reported: it stopped, freeing the locks the
     // job kept while it was cancelling.
     let stopped_cancelling = jobs.len() < job_ids.len() && any_cancelled(tx, &job_ids).await?;
+    if stopped_cancelling {
+        // Their locks can go once no step is left cancelling.
+        store::jobs::release_locks(tx, &job_ids).await?;
+    }
     let (mut to_queue, mut succeeded, mut failed, mut failed_errors, mut commands) =
         (vec![], vec![], vec![], vec![], vec![]);
     for job in jobs {

@@ -1,5 +1,6 @@
 //! What the faults in `faults.json` do to the cluster state, applied by
-//! the server before every command and by its fault watcher (every 200 ms):
+//! the server before every command (advancing only that host's Pacemaker
+//! cluster) and by its fault watcher (every 200 ms, every cluster):
 //! pending `failover` faults fail the Pacemaker resource of a target,
 //! pending `log` faults append journal lines, pending `reboot` faults
 //! reboot their host ([`crate::runtime::reboots`]), a host going down loses its
@@ -14,15 +15,27 @@ use crate::journal::Line;
 use crate::pacemaker::scheduler;
 use crate::state::ClusterState;
 
-/// Applies `faults` at `now_us`; returns whether the state changed.
+/// Applies `faults` at `now_us`, advancing every Pacemaker cluster;
+/// returns whether the state changed.
 pub fn apply(state: &mut ClusterState, faults: &Faults, now_us: u64) -> bool {
+    let changed = apply_faults(state, faults, now_us);
+    changed | scheduler::tick(state, faults, now_us) | crate::hsm::tick(state, now_us)
+}
+
+/// Like [`apply`] before a command on `host`: of the Pacemaker clusters,
+/// only `host`'s advances ([`scheduler::tick_host`]).
+pub fn apply_on(state: &mut ClusterState, faults: &Faults, now_us: u64, host: &str) -> bool {
+    let changed = apply_faults(state, faults, now_us);
+    changed | scheduler::tick_host(state, faults, now_us, host) | crate::hsm::tick(state, now_us)
+}
+
+/// The faults' own effects, before Pacemaker's scheduler runs.
+fn apply_faults(state: &mut ClusterState, faults: &Faults, now_us: u64) -> bool {
     let mut changed = boot_unbooted(state, now_us);
     changed |= downs_and_ups(state, faults, now_us);
     changed |= failovers(state, faults, now_us);
     changed |= log_lines(state, faults, now_us);
     changed |= crate::runtime::reboots(state, faults, now_us);
-    changed |= scheduler::tick(state, faults, now_us);
-    changed |= crate::hsm::tick(state, now_us);
     changed
 }
 

@@ -56,7 +56,7 @@ async fn clean_up(settings: &Settings, names: &Names) -> anyhow::Result<()> {
 }
 
 async fn measure(args: &Args, settings: &Settings) -> anyhow::Result<()> {
-    let stack = Stack::start(settings, args.workers).await?;
+    let stack = Stack::start(settings, args.workers, None).await?;
     let db = connect(settings).await?;
     let driven = drive(args, &db, stack.port, &stack.token).await;
     let stopping = Instant::now();

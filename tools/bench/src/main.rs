@@ -5,7 +5,8 @@
 //! unique queue prefix, the API, one scheduler and `--workers` workers),
 //! submits `--commands` commands of `--steps` no-op steps through the HTTP
 //! API, waits for all of them to finish, and prints throughput and
-//! dispatch latency. `--broker-only` instead measures the raw RabbitMQ
+//! dispatch latency. `--chain N` runs one job of N dependent steps and
+//! prints the time per step. `--broker-only` instead measures the raw RabbitMQ
 //! publish → consume → ack round trip. Everything the bench created is
 //! removed afterwards unless `--keep` is given.
 
@@ -71,11 +72,21 @@ pub struct Args {
     /// Keep the bench database and queues (for inspection).
     #[arg(long)]
     pub keep: bool,
+    /// Run one command of one job whose N no-op steps each wait for the
+    /// one before (a dependent chain), and print the time per step;
+    /// replaces `--commands` and `--steps`.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1000),
+          conflicts_with_all = ["paced", "broker_only"])]
+    pub chain: Option<u16>,
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let args = Args::parse();
+    let mut args = Args::parse();
+    if let Some(steps) = args.chain {
+        args.commands = 1;
+        args.steps = steps;
+    }
     anyhow::ensure!(args.commands > 0, "--commands must be at least 1");
     anyhow::ensure!(args.workers > 0, "--workers must be at least 1");
     anyhow::ensure!(args.parallel > 0, "--parallel must be at least 1");

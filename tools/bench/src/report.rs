@@ -69,6 +69,15 @@ pub async fn report(
         rate(args.commands as f64, submit_s),
         args.commands
     );
+    if args.chain.is_some() {
+        // Each step of the chain is queued only once the one before it
+        // was recorded, so the whole run is one step after another.
+        println!(
+            "  chain        {:>9.2} ms/step   (end to end ÷ {steps} steps; {:.2} ms/step first step started → last finished)",
+            end_to_end * 1000.0 / steps,
+            steady * 1000.0 / steps
+        );
+    }
     println!("latency per step (PostgreSQL percentile_cont over all steps)");
     for (stage, pcts) in STAGES.iter().zip(&stages) {
         println!("  {:<9} {pcts}   {}", stage.name, stage.description);
@@ -109,6 +118,7 @@ pub async fn report(
             "workers": args.workers,
             "concurrency": args.concurrency,
             "paced": args.paced,
+            "chain": args.chain,
             "steps": span.steps,
             "end_to_end_s": end_to_end,
             "end_to_end_steps_per_s": rate(steps, end_to_end),

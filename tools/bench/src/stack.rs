@@ -1,6 +1,6 @@
 //! The bench's own in-process stack: a fresh database and queue prefix,
-//! the API, one scheduler and the workers, started together, stopped
-//! together, and removed afterwards.
+//! the API, one scheduler, the workers and optionally a monitor, started
+//! together, stopped together, and removed afterwards.
 
 use anyhow::Context;
 use broker::lapin::options::{ExchangeDeleteOptions, QueueDeclareOptions, QueueDeleteOptions};
@@ -62,7 +62,7 @@ impl Names {
 /// The running stack.
 pub struct Stack {
     pub port: u16,
-    /// An fsadmin API token for submitting.
+    /// A superuser API token (it may add servers).
     pub token: String,
     shutdown: CancellationToken,
     tasks: Vec<(String, JoinHandle<anyhow::Result<()>>)>,
@@ -70,8 +70,9 @@ pub struct Stack {
 
 impl Stack {
     /// Builds and starts the API (which migrates the database), one
-    /// scheduler and `workers` workers, then waits until they consume.
-    pub async fn start(settings: &Settings, workers: usize) -> anyhow::Result<Self> {
+    /// scheduler, `workers` workers and, given its settings (the same
+    /// database and queues), a monitor; then waits until they consume.
+    pub async fn start(settings: &Settings, workers: usize, monitor: Option<Settings>) -> anyhow::Result<Self> {
         let mut api_settings = settings.clone();
         api_settings.bind = "127.0.0.1:0".into();
         let app = api::Application::build(api_settings)
@@ -81,7 +82,7 @@ impl Stack {
         let db = store::connect(settings)
             .await
             .context("cannot connect to the database")?;
-        let token = api::issue_token(&db, "bench", api::auth::Role::Fsadmin).await?;
+        let token = api::issue_token(&db, "bench", api::auth::Role::Superuser).await?;
         db.close().await?;
         let scheduler = scheduler::Scheduler::build(settings.clone())
             .await
@@ -106,6 +107,15 @@ impl Stack {
             tasks.push((
                 format!("worker {i}"),
                 tokio::spawn(w.run_until_stopped(shutdown.clone())),
+            ));
+        }
+        if let Some(monitor) = monitor {
+            let monitor = monitor::Monitor::build(monitor)
+                .await
+                .context("cannot build the monitor")?;
+            tasks.push((
+                "monitor".to_owned(),
+                tokio::spawn(monitor.run_until_stopped(shutdown.clone())),
             ));
         }
         let stack = Self {

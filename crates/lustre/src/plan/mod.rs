@@ -51,6 +51,10 @@ pub enum Goal {
     },
     /// Move a mounted target back to its primary host.
     Failback(Uuid),
+    /// Move every target of a file system (its MGS included) that
+    /// Pacemaker runs away from its primary host back there, as after a
+    /// failover storm: one failback job per target, in parallel.
+    FailbackFilesystem(Uuid),
     /// Configure a host's LNet networks (validated, canonical names).
     ConfigureLnet {
         host: Uuid,
@@ -144,7 +148,10 @@ impl Goal {
                 vec![Item::Copytool(copytool.id), Item::ClientMount(copytool.client_mount_id)]
             }
             Goal::HsmRequest(r) => vec![Item::ClientMount(r.client_mount_id)],
-            Goal::Filesystem(id, _) | Goal::ApplyConfParams(id) | Goal::Writeconf(id) => {
+            Goal::Filesystem(id, _)
+            | Goal::ApplyConfParams(id)
+            | Goal::Writeconf(id)
+            | Goal::FailbackFilesystem(id) => {
                 let mut items = vec![Item::Filesystem(*id)];
                 items.extend(snapshot.filesystems.get(id).map(|fs| Item::Target(fs.mgs_id)));
                 items.extend(snapshot.filesystem_targets(*id).iter().map(|t| Item::Target(t.id)));

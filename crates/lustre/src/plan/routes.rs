@@ -77,6 +77,7 @@ impl<'a> Planner<'a> {
             Goal::ApplyConfParams(id) => self.apply_conf_params(*id)?,
             Goal::Failover { target, host } => self.failover(*target, Some(*host))?,
             Goal::Failback(target) => self.failover(*target, None)?,
+            Goal::FailbackFilesystem(id) => self.failback_filesystem(*id)?,
             Goal::ConfigureLnet { host, networks } => self.configure_lnet(*host, networks)?,
             Goal::Writeconf(id) => self.writeconf(*id)?,
             Goal::Drain { target, drained } => self.drain(*target, *drained)?,

@@ -268,6 +268,67 @@ fn failover_and_failback_move_a_mounted_target() {
 }
 
 #[test]
+fn failing_back_a_file_system_moves_each_target_away_in_parallel() {
+    let mut c = cluster(TargetState::Mounted);
+    // oss2 died: its OST runs on oss1; oss1 died too and came back with
+    // its OST on oss2. The MDT (HA mode none) is on its primary.
+    let partner = [c.oss2, c.oss1];
+    for (ost, host) in c.osts.iter().zip(partner) {
+        if let Some(t) = c.snap.targets.get_mut(ost) {
+            t.active_host_id = Some(host);
+        }
+    }
+    let plan = Plan::new(&c.snap, &Goal::FailbackFilesystem(c.fs)).unwrap();
+    let steps: Vec<&Action> = plan.jobs.iter().flat_map(|j| &j.steps).collect();
+    assert_eq!(
+        steps,
+        vec![
+            &Action::FailbackTarget { target_id: c.osts[0] },
+            &Action::FailbackTarget { target_id: c.osts[1] },
+        ]
+    );
+    for job in &plan.jobs {
+        assert_eq!(job.wait_for, Vec::<usize>::new(), "{job:?}");
+        assert_eq!(job.confirmation, None);
+    }
+    assert!(plan.jobs[0]
+        .locks
+        .contains(&(Item::Target(c.osts[0]).to_string(), true)));
+    assert!(plan.jobs[1]
+        .locks
+        .contains(&(Item::Target(c.osts[1]).to_string(), true)));
+    let items = Goal::FailbackFilesystem(c.fs).items(&c.snap);
+    assert_eq!(items, Goal::Filesystem(c.fs, FilesystemState::Available).items(&c.snap));
+    let _ = (c.mgt, c.mdt);
+}
+
+#[test]
+fn failing_back_a_file_system_on_its_primaries_plans_nothing() {
+    let mut c = cluster(TargetState::Mounted);
+    assert_eq!(
+        Plan::new(&c.snap, &Goal::FailbackFilesystem(c.fs)).unwrap(),
+        Plan::default()
+    );
+    // A target outside Pacemaker is skipped, not refused, even off its
+    // primary (as a stale record could show it).
+    if let Some(t) = c.snap.targets.get_mut(&c.mdt) {
+        t.active_host_id = Some(c.oss1);
+    }
+    if let Some(t) = c.snap.targets.get_mut(&c.osts[0]) {
+        t.state = TargetState::Unmounted;
+        t.active_host_id = None;
+    }
+    assert_eq!(
+        Plan::new(&c.snap, &Goal::FailbackFilesystem(c.fs)).unwrap(),
+        Plan::default()
+    );
+    assert!(matches!(
+        Plan::new(&c.snap, &Goal::FailbackFilesystem(id(99))),
+        Err(PlanError::NotFound(_))
+    ));
+}
+
+#[test]
 fn only_pacemaker_moves_a_target() {
     let mut c = cluster(TargetState::Mounted);
     let ost = c.osts[0];

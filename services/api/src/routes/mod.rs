@@ -142,6 +142,12 @@ fn table() -> Vec<(Method, &'static str, Access, Route)> {
         ),
         (
             M::POST,
+            "/filesystem/{id}/failback",
+            FS,
+            web::post().to(filesystems::failback::post),
+        ),
+        (
+            M::POST,
             "/filesystem/{id}/mirror",
             FS,
             web::post().to(data::mirror::post),

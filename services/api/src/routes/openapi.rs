@@ -83,6 +83,7 @@ use crate::auth::{Access, COOKIE};
         filesystems::list::get,
         filesystems::change::patch,
         filesystems::writeconf::post,
+        filesystems::failback::post,
         filesystems::params::put,
         filesystems::params::put_conf_params,
         filesystems::params::known,

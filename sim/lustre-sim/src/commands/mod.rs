@@ -223,6 +223,8 @@ pub fn is_read_only(argv: &[String]) -> bool {
         "corosync" => first == Some("-v"),
         "lfs" => matches!(first, Some("df" | "getstripe" | "quota")),
         "modinfo" | "timedatectl" | "df" | "hostid" => true,
+        // Listing what is mounted of one type: `mount -t lustre`.
+        "mount" => first == Some("-t") && args.len() == 2,
         // The copytool processes (`crate::hsm`): the monitor looks every round.
         "pgrep" | "ps" => true,
         "zpool" | "zfs" => matches!(first, Some("list" | "get")),
@@ -347,6 +349,7 @@ mod tests {
             "systemctl is-active corosync",
             "systemctl is-enabled pacemaker",
             "udevadm info --query=symlink --name=/dev/sdb",
+            "mount -t lustre",
         ];
         for line in reads {
             let argv = shell_words::split(line).unwrap_or_default();

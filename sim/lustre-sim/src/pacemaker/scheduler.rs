@@ -27,6 +27,26 @@ use crate::state::ClusterState;
 /// Advances every cluster to `now_us`; returns whether anything changed.
 pub fn tick(state: &mut ClusterState, faults: &Faults, now_us: u64) -> bool {
     let names: Vec<String> = state.ha.clusters.keys().cloned().collect();
+    tick_named(state, faults, now_us, names)
+}
+
+/// Advances to `now_us` only the cluster `host` is configured in (if
+/// any): all that a command on `host` can see, since a cluster's
+/// resources live on its members' devices. Ticking every cluster before
+/// every command would cost O(clusters) per command at a large site; the
+/// fault watcher ticks them all every 200 ms, so none lags behind.
+pub fn tick_host(state: &mut ClusterState, faults: &Faults, now_us: u64, host: &str) -> bool {
+    let name = state
+        .ha
+        .hosts
+        .get(host)
+        .and_then(|ha| ha.conf.as_ref())
+        .map(|conf| conf.cluster_name.clone());
+    tick_named(state, faults, now_us, name.into_iter().collect())
+}
+
+/// Advances the clusters `names` to `now_us`.
+fn tick_named(state: &mut ClusterState, faults: &Faults, now_us: u64, names: Vec<String>) -> bool {
     let mut changed = false;
     for name in names {
         let Some(view) = view(state, faults, &name) else {

@@ -1,4 +1,4 @@
-//! `chroma filesystem create|list|show|start|stop|remove|detect`.
+//! `chroma filesystem create|list|show|start|stop|remove|detect|writeconf|failback`.
 
 use api_types::filesystems::FilesystemView;
 use api_types::hosts::HostView;
@@ -45,6 +45,12 @@ pub enum FilesystemCommand {
     /// Regenerate the configuration with the servers' current NIDs (after an
     /// LNet change): stop, writeconf every MDT and OST, start again.
     Writeconf {
+        /// Id or name.
+        filesystem: String,
+    },
+    /// Move every target Pacemaker runs away from its primary host back
+    /// there (after a failover storm), one job per target, in parallel.
+    Failback {
         /// Id or name.
         filesystem: String,
     },
@@ -110,6 +116,13 @@ pub async fn run(ctx: &Ctx, command: &FilesystemCommand) -> Result<()> {
             let path = format!("/api/filesystem/{id}/writeconf");
             let response = ctx.client.post_planned(&path, &body, ctx.dry_run).await?;
             let done = format!("File system {filesystem} runs with its servers' current NIDs.");
+            ctx.follow(response, &done).await.map(|_| ())
+        }
+        FilesystemCommand::Failback { filesystem } => {
+            let id = resolve::filesystem_id(&ctx.client, filesystem).await?;
+            let path = format!("/api/filesystem/{id}/failback");
+            let response = ctx.client.post_planned(&path, &json!({}), ctx.dry_run).await?;
+            let done = format!("Every target of {filesystem} is on its primary host.");
             ctx.follow(response, &done).await.map(|_| ())
         }
         FilesystemCommand::Detect => {

@@ -200,6 +200,37 @@ impl Planner<'_> {
         Ok(())
     }
 
+    /// Moves every target of file system `id` (its MGS included) that is
+    /// mounted away from its primary host back there: one failback job per
+    /// target, none waiting for another, so they run in parallel. Targets on
+    /// their primary, not mounted, monitored only or with HA mode none
+    /// (nothing but Pacemaker moves a target, so those were not moved) are
+    /// left alone; nothing to do is an empty plan.
+    pub(super) fn failback_filesystem(&mut self, id: Uuid) -> Result<(), PlanError> {
+        let fs = self.fs_facts(id)?;
+        if fs.removed {
+            return Err(PlanError::Invalid(format!("file system {} is removed", fs.name)));
+        }
+        let mut members = vec![fs.mgs_id];
+        for t in self.snap.filesystem_targets(id) {
+            // A combined MGS+MDT is both the MGS and a member.
+            if !members.contains(&t.id) {
+                members.push(t.id);
+            }
+        }
+        for target in members {
+            let Some(t) = self.snap.targets.get(&target) else {
+                continue;
+            };
+            let (state, active) = self.target_state(target);
+            let away = state == TargetState::Mounted && active.is_some_and(|h| h != t.primary_host_id);
+            if away && t.managed && t.pacemaker {
+                self.failover(target, None)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Moves a mounted target to `to` (one of its failover hosts), or back
     /// to its primary host when `to` is `None`.
     pub(super) fn failover(&mut self, target: Uuid, to: Option<Uuid>) -> Result<(), PlanError> {

@@ -23,8 +23,12 @@ use crate::routes::targets::checks::{check, ha_resource, invalid, volumes_unused
 use crate::state::AppState;
 use store::filesystems::NameInUse;
 
-/// Most MDTs or OSTs one request may create.
-const MAX_TARGETS: usize = 1_000;
+/// Most MDTs one file system may have: Lustre's limit (the Lustre
+/// manual's file system limits: the root MDT and up to 255 more).
+const MAX_MDTS: usize = 256;
+/// Most OSTs one file system may have: Lustre's compile-time limit (the
+/// Lustre manual's file system limits: 8150; 4000 have been configured).
+const MAX_OSTS: usize = 8_150;
 
 /// The request body.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -37,10 +41,10 @@ pub struct FilesystemRequest {
     #[schema(value_type = MgtSchema)]
     mgt: serde_json::Value,
     /// At least one.
-    #[schema(min_items = 1, max_items = 1000)]
+    #[schema(min_items = 1, max_items = 256)]
     mdts: Vec<TargetRequest>,
     /// At least one.
-    #[schema(min_items = 1, max_items = 1000)]
+    #[schema(min_items = 1, max_items = 8150)]
     osts: Vec<TargetRequest>,
     /// File-system-wide parameters, such as `{"llite.max_cached_mb": "1024"}`.
     #[serde(default)]
@@ -166,12 +170,12 @@ pub async fn handle(
         .as_ref()
         .map(|name| check_conf_params(name, &request.conf_params, &mut errors))
         .unwrap_or_default();
-    for (field, list) in [("mdts", &request.mdts), ("osts", &request.osts)] {
+    for (field, list, most) in [("mdts", &request.mdts, MAX_MDTS), ("osts", &request.osts, MAX_OSTS)] {
         if list.is_empty() {
             errors.push(invalid(field.into(), "a file system needs at least one"));
         }
-        if list.len() > MAX_TARGETS {
-            errors.push(invalid(field.into(), format!("at most {MAX_TARGETS}")));
+        if list.len() > most {
+            errors.push(invalid(field.into(), format!("at most {most} (Lustre's limit)")));
         }
     }
     let (Some(name), Some(mgt), true) = (name, mgt, errors.is_empty()) else {

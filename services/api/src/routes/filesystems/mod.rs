@@ -3,6 +3,7 @@
 pub mod change;
 pub mod create;
 pub mod detect;
+pub mod failback;
 pub mod list;
 pub mod params;
 pub mod takeover;
