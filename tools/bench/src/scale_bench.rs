@@ -723,12 +723,12 @@ impl Day<'_> {
             took.as_secs_f64(),
             steps as f64 / took.as_secs_f64()
         );
-        self.formats_per_server()?;
+        self.mounted_per_server()?;
         Ok(fs)
     }
 
-    /// How the simulator saw the formats spread: most at once on one server.
-    fn formats_per_server(&self) -> anyhow::Result<()> {
+    /// How many targets the simulator has mounted, and on how many servers.
+    fn mounted_per_server(&self) -> anyhow::Result<()> {
         let shown = lustre_sim::show(self.state)?;
         let mut per_host: BTreeMap<String, usize> = BTreeMap::new();
         for device in shown["devices"].as_array().cloned().unwrap_or_default() {
@@ -772,7 +772,8 @@ impl Day<'_> {
         Ok(())
     }
 
-    /// Labels of the OSTs each server serves as primary, from the simulator.
+    /// Each mounted target's label and the server it is mounted on, from
+    /// the simulator.
     fn mounted(&self) -> anyhow::Result<HashMap<String, String>> {
         let shown = lustre_sim::show(self.state)?;
         Ok(shown["devices"]
@@ -788,22 +789,21 @@ impl Day<'_> {
         self.api.count(&format!("/api/alert?active=true&kind={kind}")).await
     }
 
-    /// Waits (polling every second) until `done` says so; how long it took.
-    async fn until<F, Fut>(&self, what: &str, mut done: F) -> anyhow::Result<Duration>
+    /// Checks `done` every second for at most `patience`: how long it took
+    /// to say so, or `None` if it never did.
+    async fn within<F, Fut>(patience: Duration, mut done: F) -> anyhow::Result<Option<Duration>>
     where
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = anyhow::Result<bool>>,
     {
         let started = Instant::now();
         while !done().await? {
-            anyhow::ensure!(
-                started.elapsed() < self.timeout(),
-                "{what}: not after {:?}",
-                self.timeout()
-            );
+            if started.elapsed() >= patience {
+                return Ok(None);
+            }
             tokio::time::sleep(Duration::from_secs(1)).await;
         }
-        Ok(started.elapsed())
+        Ok(Some(started.elapsed()))
     }
 
     /// Step 5: `--storm` OSS down at once, back, and one failback command.
@@ -838,25 +838,29 @@ impl Day<'_> {
             "/api/alert?active=true&limit=50".into(),
             Duration::from_millis(500),
         );
-        let moved = self
-            .until("every target of the down servers running on its partner", || async {
-                let now = self.mounted()?;
-                Ok(moving
-                    .iter()
-                    .all(|label| now.get(label).is_some_and(|h| !victims.iter().any(|v| &v.name == h))))
-            })
-            .await?;
+        let moved = Self::within(self.timeout(), || async {
+            let now = self.mounted()?;
+            Ok(moving
+                .iter()
+                .all(|label| now.get(label).is_some_and(|h| !victims.iter().any(|v| &v.name == h))))
+        })
+        .await?
+        .with_context(|| {
+            format!(
+                "every target of the down servers running on its partner: not after {:?}",
+                self.timeout()
+            )
+        })?;
         println!("  Pacemaker moved all {} in {:.1} s", moving.len(), moved.as_secs_f64());
         // The monitor should see every move within a round or two; a
         // monitor that cannot keep up is a finding, not a reason to hang.
         let wanted = moving.len() as u64;
         let patience = Duration::from_secs(60.max(6 * self.args.interval));
-        let deadline = Instant::now() + patience;
-        let mut raised = self.alerts("target_failed_over").await?;
-        while raised < wanted && Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_secs(1)).await;
-            raised = self.alerts("target_failed_over").await?;
-        }
+        Self::within(patience, || async {
+            Ok(self.alerts("target_failed_over").await? >= wanted)
+        })
+        .await?;
+        let raised = self.alerts("target_failed_over").await?;
         println!(
             "  {raised} of {wanted} target_failed_over alerts raised {:.1} s after the servers went down{}; {} ha_node_fenced, {} host_unreachable",
             down.elapsed().as_secs_f64(),
@@ -868,17 +872,17 @@ impl Day<'_> {
             lustre_sim::inject_fault(self.state, &victim.name, FaultCommand::Up)?;
         }
         let up = Instant::now();
-        let deadline = up + patience;
-        let mut left = u64::MAX;
-        while left > 0 && Instant::now() < deadline {
-            left = self.alerts("ha_node_fenced").await? + self.alerts("ha_peer_missing").await?;
-            if left > 0 {
-                tokio::time::sleep(Duration::from_secs(1)).await;
-            }
-        }
+        let back = Self::within(patience, || async {
+            Ok(self.alerts("ha_node_fenced").await? + self.alerts("ha_peer_missing").await? == 0)
+        })
+        .await?;
         println!(
             "  servers back: fence and peer alerts {} in {:.1} s",
-            if left == 0 { "all cleared" } else { "not all cleared" },
+            if back.is_some() {
+                "all cleared"
+            } else {
+                "not all cleared"
+            },
             up.elapsed().as_secs_f64()
         );
         let started = Instant::now();
@@ -899,17 +903,12 @@ impl Day<'_> {
         let now = self.mounted()?;
         let home = moving.iter().filter(|l| now.get(*l) == before.get(*l)).count();
         let cleared = Instant::now();
-        let deadline = cleared + patience;
-        let mut left = self.alerts("target_failed_over").await?;
-        while left > 0 && Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_secs(1)).await;
-            left = self.alerts("target_failed_over").await?;
-        }
+        let gone = Self::within(patience, || async { Ok(self.alerts("target_failed_over").await? == 0) }).await?;
         println!(
             "  one failback command of {jobs} jobs: {:.1} s; {home} of {} targets home; failover alerts {} {:.1} s later",
             failed_back.as_secs_f64(),
             moving.len(),
-            if left == 0 { "all cleared" } else { "not all cleared" },
+            if gone.is_some() { "all cleared" } else { "not all cleared" },
             cleared.elapsed().as_secs_f64()
         );
         page_line(
