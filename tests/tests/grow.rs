@@ -39,6 +39,47 @@ async fn target_named(env: &TestEnv, name: &str) -> anyhow::Result<Value> {
         .ok_or_else(|| anyhow::anyhow!("no target {name}: {all}"))
 }
 
+/// The target list's default order is paged by the database: pages of two
+/// put together are the whole list, in its order, each with the whole
+/// count; a page past the end is empty and still counts them; a filter
+/// counts only what it selects.
+async fn pages_in_order(env: &TestEnv, count: usize) -> anyhow::Result<()> {
+    let names = |page: &Value| -> Vec<String> {
+        page["objects"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|t| t["name"].as_str().map(str::to_owned))
+            .collect()
+    };
+    let whole = get(env, "/api/target?limit=1000").await?;
+    anyhow::ensure!(count >= 3 && whole["meta"]["total_count"] == count, "{whole}");
+    let mut paged = Vec::new();
+    for offset in (0..count).step_by(2) {
+        let page = get(env, &format!("/api/target?limit=2&offset={offset}")).await?;
+        anyhow::ensure!(page["meta"]["total_count"] == count, "offset {offset}: {page}");
+        paged.extend(names(&page));
+    }
+    anyhow::ensure!(paged == names(&whole), "pages {paged:?}, whole {:?}", names(&whole));
+    let past = get(env, &format!("/api/target?limit=2&offset={}", count + 5)).await?;
+    anyhow::ensure!(
+        names(&past).is_empty() && past["meta"]["total_count"] == count,
+        "past the end: {past}"
+    );
+    let osts = get(env, "/api/target?kind=ost&limit=1").await?;
+    let ost_count = whole["objects"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|t| t["kind"] == "ost")
+        .count();
+    anyhow::ensure!(
+        osts["meta"]["total_count"] == ost_count && names(&osts).len() == 1,
+        "{osts}"
+    );
+    Ok(())
+}
+
 /// Volume ids seen only by `host`, by serial.
 async fn own_volumes(env: &TestEnv, host: &str) -> anyhow::Result<Vec<(String, String)>> {
     let volumes = get(env, "/api/volume?limit=1000").await?;
@@ -160,6 +201,7 @@ async fn a_live_file_system_grows_and_loses_a_drained_ost() -> anyhow::Result<()
     anyhow::ensure!(spare.len() == 2, "mds1's free volumes: {mds_free:?}");
     let oss3_volumes = own_volumes(&env, &hosts[3]).await?;
     let count = target_count(&env).await?;
+    pages_in_order(&env, count).await?;
 
     // Refusals: each names its field, and nothing is stored.
     let ost = |volume: &str| json!({"filesystem_id": fs, "kind": "ost", "volume_id": volume});

@@ -31,6 +31,11 @@ pub async fn insert(db: &impl TransactionTrait, command: &NewCommand) -> Result<
     insert_steps(&tx, command, &job_ids).await?;
     insert_locks(&tx, command, &job_ids).await?;
     insert_dependencies(&tx, command, &job_ids).await?;
+    if command.jobs.len() >= ANALYZE_AT {
+        // Sees this transaction's own rows, and its statistics take
+        // effect with the commit, before the scheduler reads the jobs.
+        execute(&tx, "ANALYZE job, step, job_lock, job_dependency", []).await?;
+    }
     tx.commit().await?;
     Ok(StoredCommand {
         id,
@@ -40,6 +45,16 @@ pub async fn insert(db: &impl TransactionTrait, command: &NewCommand) -> Result<
             .collect(),
     })
 }
+
+/// A command of at least this many jobs has the job tables analysed as it
+/// is stored. A bulk load is what PostgreSQL's manual says to follow with
+/// `ANALYZE` ("Populating a Database"): measured at a 2,000-OST file
+/// system's creation (8,124 jobs, 26,000 locks) on tables never analysed,
+/// the planner guessed a job has 183 locks and read every lock of every
+/// job for each job the grant pass looked at, about a second a pass, all
+/// creation long; autovacuum would analyse them only after its next nap
+/// (a minute by default), and not at all where it is off.
+const ANALYZE_AT: usize = 1_000;
 
 /// One statement for every job, so a command of thousands of jobs (a
 /// 2,000-OST file system is 8,000) is not thousands of round trips. Rows

@@ -170,3 +170,38 @@ async fn job_page_filters_by_state_and_command() -> anyhow::Result<()> {
     );
     t.drop().await
 }
+
+#[tokio::test]
+async fn a_command_of_a_thousand_jobs_leaves_the_job_tables_analysed() -> anyhow::Result<()> {
+    let t = support::TestDb::new().await?;
+    let jobs = (0..1_000)
+        .map(|i| NewJob {
+            key: i.to_string(),
+            description: format!("job {i}"),
+            steps: vec![Action::Noop],
+            locks: vec![(format!("target/{i}"), true)],
+            wait_for: if i > 0 { vec![i - 1] } else { vec![] },
+        })
+        .collect();
+    store::commands::insert(
+        &t.db,
+        &NewCommand {
+            message: "big".into(),
+            jobs,
+        },
+    )
+    .await?;
+    // The planner's statistics (what the grant pass's plan is chosen by)
+    // exist for every job table as the command is committed.
+    for table in ["job", "step", "job_lock", "job_dependency"] {
+        let rows = store::sql::query(
+            &t.db,
+            "SELECT count(*) AS n FROM pg_stats WHERE schemaname = current_schema() AND tablename = $1",
+            [table.into()],
+        )
+        .await?;
+        let n: i64 = rows.first().map_or(Ok(0), |row| row.try_get("", "n"))?;
+        assert!(n > 0, "{table} has no statistics");
+    }
+    t.drop().await
+}

@@ -241,7 +241,11 @@ impl Monitor {
     /// One round: poll, record, and every so often read parameters back.
     async fn round(&mut self, read_params: bool) -> anyhow::Result<()> {
         let timeout = self.settings.monitor_interval.max(Duration::from_secs(5));
+        let phases = self.metrics.round_phase.clone();
+        let phase = |name: &str| phases.with_label_values(&[name]).start_timer();
+        let mining = phase("inventory");
         let inventory = self.mine().await?;
+        mining.observe_duration();
         self.watchers.keep(&inventory.hosts);
         tracing::debug!(
             target: "monitor::share",
@@ -251,7 +255,6 @@ impl Monitor {
         );
         let at = chrono::Utc::now();
         let watchers = &self.watchers;
-        let phase = |name: &str| self.metrics.round_phase.with_label_values(&[name]).start_timer();
         let polling = phase("poll");
         let polled = round::poll_all(&self.ssh, inventory.hosts.clone(), timeout, |id| watchers.is_live(id)).await;
         polling.observe_duration();

@@ -35,7 +35,7 @@ impl Metrics {
             round_phase: health.register(HistogramVec::new(
                 HistogramOpts::new(
                     "chroma_monitor_round_phase_duration_seconds",
-                    "How long each part of a monitoring round took (poll, record, observe)",
+                    "How long each part of a monitoring round took (inventory: reading the servers and renewing this monitor's share; poll; record; observe)",
                 )
                 .buckets(ROUND_BUCKETS.to_vec()),
                 &["phase"],
@@ -58,7 +58,7 @@ impl Metrics {
         for outcome in ["ok", "failed"] {
             metrics.rounds.with_label_values(&[outcome]);
         }
-        for phase in ["poll", "record", "observe"] {
+        for phase in ["inventory", "poll", "record", "observe"] {
             metrics.round_phase.with_label_values(&[phase]);
         }
         for outcome in ["ok", "unreachable", "key_changed"] {

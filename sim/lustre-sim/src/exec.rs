@@ -13,7 +13,9 @@
 //! `journalctl -f` at once, and the line's reply waits until a write of the
 //! state at that version or later is on disk ([`Simulator::persist`]).
 //! Commands on many hosts that finish while one write runs share the next
-//! one, and a line of several commands writes once. So what a reply
+//! one, which starts no sooner than four times the last write's cost after
+//! it (so a large site's writes take at most a fifth of the time), and a
+//! line of several commands writes once. So what a reply
 //! reported, or what a command saw, survives a crash of the simulator, as
 //! before; a line cut by the crash may be lost whole, as if the crash came
 //! before it ran.
@@ -44,8 +46,31 @@ pub struct Simulator {
     version: AtomicU64,
     /// The newest version on disk.
     durable: AtomicU64,
-    /// Held by the one write running; the others wait here for it.
-    writing: Mutex<()>,
+    /// Held by the one write running; the others wait here for it. It
+    /// keeps when the last write ended and what it cost.
+    writing: Mutex<Pace>,
+}
+
+/// How writes of the state are spaced: after a write that cost `cost`,
+/// the next starts no sooner than [`Pace::GAP`] times that later, so
+/// writing a large site's state (megabytes, for every change) takes at
+/// most a fifth of the time, and the replies waiting meanwhile share the
+/// next write. A small state's writes cost a millisecond or two, so its
+/// replies barely wait.
+#[derive(Debug, Default)]
+struct Pace {
+    last: Option<(std::time::Instant, Duration)>,
+}
+
+impl Pace {
+    const GAP: u32 = 4;
+
+    /// How long to wait before the next write.
+    fn wait(&self) -> Duration {
+        self.last.map_or(Duration::ZERO, |(ended, cost)| {
+            (cost * Self::GAP).saturating_sub(ended.elapsed())
+        })
+    }
 }
 
 /// How a command list continues after one command.
@@ -70,7 +95,7 @@ impl Simulator {
             processes: crate::processes::Processes::default(),
             version: AtomicU64::new(0),
             durable: AtomicU64::new(0),
-            writing: Mutex::new(()),
+            writing: Mutex::new(Pace::default()),
         }
     }
 
@@ -119,28 +144,43 @@ impl Simulator {
     /// Returns once the state as it is now is on disk: at once when it
     /// already is; else after the write running (if any) and, when that
     /// one started too early, one more, which the commands that wait with
-    /// this one share. A failed write is logged and not retried until the
-    /// next change (the simulator keeps serving from memory).
+    /// this one share, started when [`Pace`] allows. The state is
+    /// serialised under its lock (no copy of it is made) and written
+    /// outside. A failed write is logged and not retried until the next
+    /// change (the simulator keeps serving from memory).
     pub async fn persist(&self) {
         let wanted = self.version.load(Ordering::SeqCst);
         if self.durable.load(Ordering::SeqCst) >= wanted {
             return;
         }
-        let _writing = self.writing.lock().await;
+        let mut pace = self.writing.lock().await;
         if self.durable.load(Ordering::SeqCst) >= wanted {
             return;
         }
-        let (version, snapshot) = {
+        let wait = pace.wait();
+        if !wait.is_zero() {
+            tokio::time::sleep(wait).await;
+        }
+        let (started, version, serialized) = {
             let state = self.state.lock().await;
-            (self.version.load(Ordering::SeqCst), state.clone())
+            // The cost is the write's own, not the wait for the lock.
+            let started = std::time::Instant::now();
+            let version = self.version.load(Ordering::SeqCst);
+            let serialized = StateStore::serialize(&state).map(|text| (text, state.journals.clone()));
+            (started, version, serialized)
         };
         let store = self.store.clone();
-        let saved = tokio::task::spawn_blocking(move || store.save(&snapshot)).await;
+        let saved = tokio::task::spawn_blocking(move || {
+            let (text, journals) = serialized?;
+            store.save_serialized(&text, &journals)
+        })
+        .await;
         match saved {
             Ok(Ok(())) => {}
             Ok(Err(e)) => tracing::error!(error = %format!("{e:#}"), "failed to save state"),
             Err(e) => tracing::error!(error = %e, "the state writer panicked"),
         }
+        pace.last = Some((std::time::Instant::now(), started.elapsed()));
         self.durable.store(version, Ordering::SeqCst);
     }
 

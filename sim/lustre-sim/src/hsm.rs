@@ -307,6 +307,10 @@ pub fn tick(state: &mut ClusterState, now_us: u64) -> bool {
 /// Copytools whose host rebooted are gone; requests their agent was
 /// serving fail, and the client mounts they held are free.
 fn reap(state: &mut ClusterState) -> bool {
+    // Before every command: with no copytool (most sites), no map of boots.
+    if state.hsm.copytools.is_empty() {
+        return false;
+    }
     let boots: BTreeMap<String, String> = state
         .hosts
         .iter()

@@ -680,9 +680,20 @@ impl StateStore {
     /// thousand targets the pretty form is twice the size to write
     /// (`lustre-sim show` prints it readably).
     pub fn save(&self, state: &ClusterState) -> anyhow::Result<()> {
-        let text = serde_json::to_vec(state).context("failed to serialise state")?;
-        write_atomically(&self.dir.join(STATE_FILE), &text)?;
-        self.journals.save(&state.journals)
+        self.save_serialized(&Self::serialize(state)?, &state.journals)
+    }
+
+    /// `state.json`'s bytes for `state`, to write with
+    /// [`StateStore::save_serialized`] once the state's lock is let go.
+    pub fn serialize(state: &ClusterState) -> anyhow::Result<Vec<u8>> {
+        serde_json::to_vec(state).context("failed to serialise state")
+    }
+
+    /// Writes `state.json` as [`StateStore::serialize`] gave it, and the
+    /// journals that changed since the last save.
+    pub fn save_serialized(&self, text: &[u8], journals: &BTreeMap<String, Arc<Journal>>) -> anyhow::Result<()> {
+        write_atomically(&self.dir.join(STATE_FILE), text)?;
+        self.journals.save(journals)
     }
 }
 

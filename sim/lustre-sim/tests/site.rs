@@ -243,6 +243,21 @@ async fn where_the_time_of_a_change_goes_at_a_thousand_osts() {
         assert_eq!(sim.run_line("oss1", "lctl dl").await.code, 0);
     }
     eprintln!("an exec that reads (lctl dl): {:?}", started.elapsed() / 10);
+    // The two `lctl get_param` reads of a monitor's poll of an OSS
+    // (services/monitor/src/poll.rs), of its 20 OSTs.
+    for line in [
+        "lctl get_param memused lnet_memused health_check 'osd-*.*.filesfree' 'osd-*.*.filestotal' \
+         'osd-*.*.kbytesavail' 'osd-*.*.kbytesfree' 'osd-*.*.kbytestotal' 'obdfilter.*OST*.stats' \
+         'obdfilter.*OST*.num_exports' 'mdt.*.md_stats' 'mdt.*MDT*.num_exports'",
+        "lctl get_param 'obdfilter.*.job_stats' 'mdt.*.job_stats'",
+    ] {
+        let started = Instant::now();
+        for _ in 0..10 {
+            // Exit status 2 here: an OSS has no `mdt.*`, as on a real one.
+            assert!(!sim.run_line("oss1", line).await.stdout.is_empty(), "{line}");
+        }
+        eprintln!("{line:.45}…: {:?}", started.elapsed() / 10);
+    }
     let started = Instant::now();
     for n in 0..10 {
         let line = format!("lctl set_param obdfilter.fs1-OST0000.tot_dirty={n}");

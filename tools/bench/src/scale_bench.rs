@@ -395,13 +395,14 @@ struct Rounds {
 #[derive(Debug, Clone, Copy, Default)]
 struct Round {
     total: f64,
+    inventory: f64,
     poll: f64,
     record: f64,
     observe: f64,
 }
 
 /// The round histograms' sums (the whole, then each part) and count.
-fn round_sums(text: &str) -> Option<([f64; 4], f64)> {
+fn round_sums(text: &str) -> Option<([f64; 5], f64)> {
     let phase = |p: &str| {
         metric(
             text,
@@ -410,6 +411,7 @@ fn round_sums(text: &str) -> Option<([f64; 4], f64)> {
     };
     let sums = [
         metric(text, "chroma_monitor_round_duration_seconds_sum")?,
+        phase("inventory")?,
         phase("poll")?,
         phase("record")?,
         phase("observe")?,
@@ -424,7 +426,10 @@ impl Rounds {
         let (out, token) = (seen.clone(), stop.clone());
         tokio::spawn(async move {
             let http = reqwest::Client::new();
-            let mut last: Option<([f64; 4], f64)> = None;
+            // The sums at the last scrape that saw a round end: a part
+            // ends before its round does, so a scrape between the two
+            // must not move this, or the part is counted in no round.
+            let mut last: Option<([f64; 5], f64)> = None;
             while !token.is_cancelled() {
                 let text = async { http.get(&url).send().await?.text().await }.await;
                 if let Some((sums, count)) = text.ok().as_deref().and_then(round_sums) {
@@ -434,14 +439,17 @@ impl Rounds {
                         let each = |i: usize| (sums[i] - s0[i]) / n;
                         let round = Round {
                             total: each(0),
-                            poll: each(1),
-                            record: each(2),
-                            observe: each(3),
+                            inventory: each(1),
+                            poll: each(2),
+                            record: each(3),
+                            observe: each(4),
                         };
                         let mut seen = out.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
                         seen.extend(std::iter::repeat_n((Instant::now(), round), n as usize));
                     }
-                    last = Some((sums, count));
+                    if last.is_none_or(|(_, c0)| count > c0) {
+                        last = Some((sums, count));
+                    }
                 }
                 tokio::select! {
                     () = token.cancelled() => {}
@@ -947,6 +955,11 @@ impl Day<'_> {
         };
         println!("  {n} rounds");
         part("whole round", |r| r.total, false);
+        part(
+            "  reading the servers, renewing this monitor's share",
+            |r| r.inventory,
+            false,
+        );
         part("  polling every server at once (SSH)", |r| r.poll, false);
         part("  recording what they said", |r| r.record, true);
         part("  quotas, copytools, client mounts, parameters", |r| r.observe, false);

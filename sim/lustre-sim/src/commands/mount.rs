@@ -4,6 +4,8 @@
 //! with `:/` (`NID:/fs`) is a client mount ([`mount_client`]). Plain
 //! `mount` lists the Lustre mounts of the host, targets then clients.
 
+use std::collections::HashMap;
+
 use super::{config_log, console, mount_client, Context, Output};
 use crate::state::{now_micros, Llogs, Mount, Target};
 
@@ -229,6 +231,14 @@ fn register(target: &Target, mgs: &str, ctx: &mut Context<'_>) {
         config_log::erase_for_writeconf(ctx.state.llogs_mut(mgs), target);
     }
     let state = &*ctx.state;
+    // Looked up once for the whole walk: per device, they made each mount
+    // at a 2,000-OST site scan every mount and host again.
+    let mounted_on: HashMap<&str, &str> = state
+        .mounts
+        .iter()
+        .map(|m| (m.serial.as_str(), m.host.as_str()))
+        .collect();
+    let nid_of: HashMap<&str, &str> = state.hosts.iter().map(|h| (h.name.as_str(), h.nid.as_str())).collect();
     let registered: Vec<(Target, String)> = state
         .devices
         .values()
@@ -240,11 +250,11 @@ fn register(target: &Target, mgs: &str, ctx: &mut Context<'_>) {
             if state.mgs_of(&d.serial).as_deref() != Some(mgs) {
                 return None;
             }
-            let host = state
-                .mount_of(&d.serial)
-                .map(|m| m.host.clone())
-                .or_else(|| d.paths.keys().next().cloned())?;
-            Some((t.clone(), state.host(&host)?.nid.clone()))
+            let host = mounted_on
+                .get(d.serial.as_str())
+                .copied()
+                .or_else(|| d.paths.keys().next().map(String::as_str))?;
+            Some((t.clone(), nid_of.get(host)?.to_string()))
         })
         .collect();
     let logs = ctx.state.llogs_mut(mgs);

@@ -30,6 +30,10 @@ pub fn table(ctx: &Context<'_>, now: u64) -> Vec<Param> {
     let mut persistent = Vec::new();
     // The MGSs the host's targets belong to, in mount order.
     let mut mgss: Vec<Option<String>> = Vec::new();
+    // Each file system's quota enforcement, read from its MDT0000 log once
+    // (that log grows with every OST: reading it per target made a poll of
+    // a 2,000-OST site's server take as long as 40 reads of it).
+    let mut quota_slaves: std::collections::HashMap<(&str, bool), String> = std::collections::HashMap::new();
     for m in &mounts {
         let Some(dev) = ctx.state.devices.get(&m.serial) else {
             continue;
@@ -48,9 +52,12 @@ pub fn table(ctx: &Context<'_>, now: u64) -> Vec<Param> {
         if target.mdt || target.ost {
             // The quota slave follows the MGS's `quota.mdt`/`quota.ost`
             // (the sim applies a conf_param at once).
+            let enabled = quota_slaves
+                .entry((target.fsname.as_str(), target.mdt))
+                .or_insert_with(|| super::lfs_quota::slave_enabled(ctx.state, &target.fsname, target.mdt));
             out.push((
                 format!("osd-ldiskfs.{}.quota_slave.enabled", target.svname()),
-                super::lfs_quota::slave_enabled(ctx.state, &target.fsname, target.mdt),
+                enabled.clone(),
             ));
         }
         if let Some(mgs) = &mgs {

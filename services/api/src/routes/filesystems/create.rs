@@ -25,10 +25,10 @@ use store::filesystems::NameInUse;
 
 /// Most MDTs one file system may have: Lustre's limit (the Lustre
 /// manual's file system limits: the root MDT and up to 255 more).
-const MAX_MDTS: usize = 256;
+pub(crate) const MAX_MDTS: usize = 256;
 /// Most OSTs one file system may have: Lustre's compile-time limit (the
 /// Lustre manual's file system limits: 8150; 4000 have been configured).
-const MAX_OSTS: usize = 8_150;
+pub(crate) const MAX_OSTS: usize = 8_150;
 
 /// The request body.
 #[derive(Debug, Deserialize, ToSchema)]

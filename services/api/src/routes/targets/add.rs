@@ -21,7 +21,7 @@ use uuid::Uuid;
 use super::checks::{check, ha_resource, invalid, volumes_unused, TargetRequest};
 use super::TargetView;
 use crate::error::ApiError;
-use crate::routes::filesystems::create::{stored, NewTarget};
+use crate::routes::filesystems::create::{stored, NewTarget, MAX_MDTS, MAX_OSTS};
 use crate::routes::openapi::ErrorEnvelope;
 use crate::routes::planning::{respond_created, submit, DryRun, Planned, Submit};
 use crate::state::AppState;
@@ -144,6 +144,9 @@ async fn choose_index(
     wanted: Option<u32>,
 ) -> Result<u16, ApiError> {
     let used = store::targets::indices_in_filesystem(tx, fs.id, kind.as_str()).await?;
+    if let Some(refusal) = at_limit(kind, &fs.name, used.len()) {
+        return Err(ApiError::Conflict(refusal));
+    }
     if let Some(index) = wanted {
         let index = u16::try_from(index).map_err(|e| ApiError::Internal(e.into()))?;
         if used.contains(&i32::from(index)) {
@@ -159,6 +162,21 @@ async fn choose_index(
         .filter_map(|i| u16::try_from(i).ok())
         .find(|i| !used.contains(&i32::from(*i)))
         .ok_or_else(|| ApiError::Conflict(format!("index: file system {} has no free index left", fs.name)))
+}
+
+/// Why a file system that has had `used` targets of `kind` can take no
+/// more: Lustre's limits on one file system's MDTs and OSTs, as when it is
+/// created. A removed target still counts, as its index stays in the
+/// MGS's configuration logs.
+fn at_limit(kind: TargetKind, fsname: &str, used: usize) -> Option<String> {
+    let (most, what) = match kind {
+        TargetKind::Mdt => (MAX_MDTS, "MDTs"),
+        TargetKind::Ost => (MAX_OSTS, "OSTs"),
+        TargetKind::Mgt => return None,
+    };
+    (used >= most).then(|| {
+        format!("kind: file system {fsname} has had {used} {what}, Lustre's limit for one file system is {most}")
+    })
 }
 
 /// The target to insert, checked as every new target is.
@@ -195,4 +213,21 @@ async fn checked(
         backfstype: t.backfstype,
         ha_resource: ha,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::at_limit;
+    use lustre::domain::TargetKind;
+
+    #[test]
+    fn lustres_limits_stop_adding_targets() {
+        assert_eq!(at_limit(TargetKind::Ost, "big", 8_149), None);
+        assert_eq!(
+            at_limit(TargetKind::Ost, "big", 8_150).as_deref(),
+            Some("kind: file system big has had 8150 OSTs, Lustre's limit for one file system is 8150")
+        );
+        assert_eq!(at_limit(TargetKind::Mdt, "big", 255), None);
+        assert!(at_limit(TargetKind::Mdt, "big", 256).is_some_and(|m| m.contains("256 MDTs")));
+    }
 }

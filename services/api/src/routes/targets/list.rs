@@ -12,7 +12,7 @@ use crate::routes::listing;
 use crate::routes::openapi::ErrorEnvelope;
 use crate::routes::query::{id, Paging};
 use crate::state::AppState;
-use crate::views::Page;
+use crate::views::{Page, PageMeta};
 use store::targets::TargetSelection;
 
 /// Query parameters; any other is refused.
@@ -60,34 +60,41 @@ pub async fn handle(state: web::Data<AppState>, query: web::Query<Filters>) -> R
             .parse::<lustre::domain::TargetState>()
             .map_err(|e| ApiError::bad("invalid_query", e, Some("state")))?;
     }
-    let targets = store::targets::views(
-        &state.db,
-        TargetSelection::Matching {
-            filesystem_id: f.filesystem_id,
-            kind: f.kind,
-            state: f.state,
-            host_id: f.host_id,
-        },
-    )
-    .await?;
+    let selection = TargetSelection::Matching {
+        filesystem_id: f.filesystem_id,
+        kind: f.kind,
+        state: f.state,
+        host_id: f.host_id,
+    };
     let paging = Paging {
         limit: f.limit,
         offset: f.offset,
     };
-    listing::page(
-        targets,
-        paging,
-        f.order_by.as_deref(),
-        &[
-            "name",
-            "kind",
-            "state",
-            "filesystem",
-            "index",
-            "active_host",
-            "created_at",
-        ],
-    )
+    let sortable = [
+        "name",
+        "kind",
+        "state",
+        "filesystem",
+        "index",
+        "active_host",
+        "created_at",
+    ];
+    if f.order_by.is_none() {
+        // The store's own order: the database pages, so a large site's
+        // first page reads 50 targets, not all of them.
+        let (limit, offset) = paging.resolve()?;
+        let (objects, total_count) = store::targets::views_page(&state.db, selection, limit, offset).await?;
+        return Ok(crate::respond::ok(Page {
+            objects,
+            meta: PageMeta {
+                total_count,
+                limit,
+                offset,
+            },
+        }));
+    }
+    let targets = store::targets::views(&state.db, selection).await?;
+    listing::page(targets, paging, f.order_by.as_deref(), &sortable)
 }
 
 /// One target.
