@@ -10,6 +10,10 @@ source scripts/services.sh
 
 step() { echo "test: $*" >&2; }
 
+# A link that dies of SIGBUS ("ld terminated with signal 7") is most often
+# a full disk under target/: say how much room there is from the start.
+step "free space under $PWD: $(df -h --output=avail . | tail -1 | tr -d ' '), memory: $(free -h | awk '/^Mem:/ {print $7}') available"
+
 if ! command -v docker-compose >/dev/null; then
   step "installing docker-compose (to check docker-compose.yml)"
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q docker-compose >/dev/null
