@@ -2,7 +2,8 @@
 //! `order_by` (a field name, `-` first for descending) among the fields a
 //! resource allows, and `meta.total_count`. Lists of objects that number in
 //! the hundreds (hosts, targets, volumes…) are loaded whole, then ordered
-//! and paged here.
+//! and paged here; the target list's default order, thousands of rows at a
+//! large site, is paged by the database (`store::targets::views_page`).
 
 use actix_web::HttpResponse;
 use serde::Serialize;
