@@ -54,7 +54,8 @@ pub async fn views(
     selection: TargetSelection,
 ) -> Result<Vec<api_types::targets::TargetView>, sea_orm::DbErr> {
     let (filter, values) = selection.filter();
-    let rows = crate::sql::query(db, &format!("{VIEW_SELECT} WHERE {filter} {VIEW_ORDER}"), values).await?;
+    let sql = format!("SELECT {VIEW_COLUMNS} {VIEW_FROM} WHERE {filter} {VIEW_ORDER}");
+    let rows = crate::sql::query(db, &sql, values).await?;
     rows_to_views(db, &rows).await
 }
 
@@ -72,8 +73,8 @@ pub async fn views_page(
     let (l, o) = (values.len() + 1, values.len() + 2);
     // The window counts the rows before LIMIT applies, in one statement.
     let sql = format!(
-        "SELECT page.*, count(*) OVER () AS selected FROM ({VIEW_SELECT} WHERE {filter}) page
-         {VIEW_ORDER_PAGE} LIMIT ${l} OFFSET ${o}"
+        "SELECT {VIEW_COLUMNS}, count(*) OVER () AS selected {VIEW_FROM} WHERE {filter}
+         {VIEW_ORDER} LIMIT ${l} OFFSET ${o}"
     );
     let counted = values.clone();
     values.push(i64::try_from(limit).unwrap_or(i64::MAX).into());
@@ -83,7 +84,7 @@ pub async fn views_page(
         Some(row) => row.try_get::<i64>("", "selected")?,
         // A page past the end: count the selection on its own.
         None => {
-            let count = format!("SELECT count(*) AS selected FROM ({VIEW_SELECT} WHERE {filter}) page");
+            let count = format!("SELECT count(*) AS selected {VIEW_FROM} WHERE {filter}");
             match crate::sql::query(db, &count, counted).await?.first() {
                 Some(row) => row.try_get::<i64>("", "selected")?,
                 None => 0,
@@ -93,12 +94,14 @@ pub async fn views_page(
     Ok((rows_to_views(db, &rows).await?, u64::try_from(total).unwrap_or(0)))
 }
 
-/// The columns a target's view is made of, from its joined tables.
-const VIEW_SELECT: &str = "SELECT t.id, t.name, t.kind, t.filesystem_id, f.name AS filesystem, t.target_index, t.volume_id,
+/// The columns a target's view is made of, from [`VIEW_FROM`]'s tables.
+const VIEW_COLUMNS: &str = "t.id, t.name, t.kind, t.filesystem_id, f.name AS filesystem, t.target_index, t.volume_id,
         v.serial, t.primary_host_id, ph.nodename AS primary_host, t.failover_host_ids,
         t.active_host_id, ah.nodename AS active_host, t.state, t.managed, t.ha_mode, t.ha_resource, t.backfstype, t.zpool,
-        t.drained, t.created_at
- FROM target t
+        t.drained, t.created_at";
+
+/// A target with what its view shows of its volume, hosts and file system.
+const VIEW_FROM: &str = "FROM target t
  JOIN volume v ON v.id = t.volume_id
  JOIN host ph ON ph.id = t.primary_host_id
  LEFT JOIN host ah ON ah.id = t.active_host_id
@@ -108,10 +111,7 @@ const VIEW_SELECT: &str = "SELECT t.id, t.name, t.kind, t.filesystem_id, f.name 
 /// and the id where those tie (MGTs of no file system).
 const VIEW_ORDER: &str = "ORDER BY f.name NULLS FIRST, t.kind, t.target_index, t.id";
 
-/// [`VIEW_ORDER`] over [`VIEW_SELECT`]'s columns.
-const VIEW_ORDER_PAGE: &str = "ORDER BY page.filesystem NULLS FIRST, page.kind, page.target_index, page.id";
-
-/// The views of `rows` read with [`VIEW_SELECT`], with their locks.
+/// The views of `rows` read with [`VIEW_COLUMNS`], with their locks.
 async fn rows_to_views(
     db: &impl sea_orm::ConnectionTrait,
     rows: &[sea_orm::QueryResult],

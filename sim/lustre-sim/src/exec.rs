@@ -82,7 +82,6 @@ enum Join {
 }
 
 impl Simulator {
-    /// A simulator over `state`, persisting through `store`.
     /// A simulator over `state`, persisting through `store`; `state` is
     /// taken to be on disk already (the first write follows the first
     /// change).
